@@ -1,0 +1,84 @@
+"""Errors a user can cause, each with a stable code; and the Issue record for bad input."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class XlarError(Exception):
+    """A refusal caused by the user's input or request, never a programming fault.
+
+    The CLI prints `code message` on one line and exits 1; sync turns it into an Issue.
+    """
+
+    code = "XLAR-E000"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.message}"
+
+
+class InvalidAmount(XlarError):
+    code = "XLAR-E001"
+
+
+class UnknownCurrency(XlarError):
+    code = "XLAR-E002"
+
+
+class CurrencyMismatch(XlarError):
+    code = "XLAR-E003"
+
+
+class InvalidTerms(XlarError):
+    code = "XLAR-E004"
+
+
+class InvalidSetting(XlarError):
+    code = "XLAR-E005"
+
+
+class NotFound(XlarError):
+    code = "XLAR-E010"
+
+
+class Immutable(XlarError):
+    code = "XLAR-E020"
+
+
+class InvalidDocument(XlarError):
+    code = "XLAR-E021"
+
+
+class PeriodClosed(XlarError):
+    code = "XLAR-E030"
+
+
+class OverAllocation(XlarError):
+    code = "XLAR-E040"
+
+
+class InvalidAllocation(XlarError):
+    code = "XLAR-E041"
+
+
+class StoreError(XlarError):
+    code = "XLAR-E050"
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One bad cell or row, reported instead of raised."""
+
+    sheet: str
+    excel_row: int
+    column: str | None
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.sheet}!{self.excel_row}" + (f" [{self.column}]" if self.column else "")
+        return f"{where} {self.code} {self.message}"

@@ -1,0 +1,178 @@
+"""The open-item ledger as plain records, and the pure reference of what SQL computes.
+
+An open item is one receivable (positive) or credit (negative) on a customer's account.
+Allocations move amounts between a credit item and a debit item of the same customer
+and currency; they take effect on a date and are never deleted (undo = a negative row).
+The functions here are small, obviously-correct references: the store's set-based SQL
+must give the same answers (tests/test_ledger_sql.py checks it on random ledgers).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from xlar.domain.aging import UNAPPLIED, AgingPolicy, Basis
+from xlar.domain.errors import OverAllocation
+from xlar.domain.money import round_money
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenItem:
+    id: int
+    customer: str
+    currency: str
+    amount: Decimal          # signed: + raises the balance, - lowers it
+    base_amount: Decimal     # the same in the company's base currency
+    doc_on: date
+    due_on: date
+    number: str = ""
+    installment_no: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationEntry:
+    debit_item: int
+    credit_item: int
+    amount: Decimal          # positive; a reversal of a match is negative
+    debit_base: Decimal
+    credit_base: Decimal
+    effective_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAmount:
+    item: OpenItem
+    open: Decimal
+    open_base: Decimal
+
+
+def open_amounts(
+    items: Iterable[OpenItem], allocations: Iterable[AllocationEntry], as_of: date
+) -> list[OpenAmount]:
+    """Every item dated on or before AS_OF, with what is open of it on that date."""
+    moved: dict[int, Decimal] = defaultdict(Decimal)
+    moved_base: dict[int, Decimal] = defaultdict(Decimal)
+    for a in allocations:
+        if a.effective_on <= as_of:
+            moved[a.debit_item] -= a.amount
+            moved_base[a.debit_item] -= a.debit_base
+            moved[a.credit_item] += a.amount
+            moved_base[a.credit_item] += a.credit_base
+    return [
+        OpenAmount(i, i.amount + moved[i.id], i.base_amount + moved_base[i.id])
+        for i in items
+        if i.doc_on <= as_of
+    ]
+
+
+Key = tuple[str, str]  # (customer, currency)
+
+
+@dataclass(slots=True)
+class AgingRow:
+    customer: str
+    currency: str
+    buckets: dict[str, Decimal]
+    base_buckets: dict[str, Decimal]
+    balance: Decimal = ZERO
+    base_balance: Decimal = ZERO
+
+
+def aging(
+    items: Iterable[OpenItem],
+    allocations: Iterable[AllocationEntry],
+    as_of: date,
+    policy: AgingPolicy,
+) -> dict[Key, AgingRow]:
+    """Per customer and currency: open amounts by age bucket, and the balance."""
+    rows: dict[Key, AgingRow] = {}
+    for oa in open_amounts(items, allocations, as_of):
+        item = oa.item
+        key = (item.customer, item.currency)
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = AgingRow(
+                item.customer, item.currency,
+                dict.fromkeys(policy.labels, ZERO), dict.fromkeys(policy.labels, ZERO),
+            )
+        if item.amount < 0:
+            label = UNAPPLIED
+        else:
+            basis_on = item.due_on if policy.basis is Basis.DUE else item.doc_on
+            label = policy.bucket_of(basis_on, as_of)
+        row.buckets[label] += oa.open
+        row.base_buckets[label] += oa.open_base
+        row.balance += oa.open
+        row.base_balance += oa.open_base
+    return rows
+
+
+def balances(
+    items: Iterable[OpenItem], allocations: Iterable[AllocationEntry], as_of: date
+) -> dict[Key, tuple[Decimal, Decimal]]:
+    """(balance, base balance) per customer and currency as of a date."""
+    result: dict[Key, tuple[Decimal, Decimal]] = {}
+    for oa in open_amounts(items, allocations, as_of):
+        key = (oa.item.customer, oa.item.currency)
+        bal, base = result.get(key, (ZERO, ZERO))
+        result[key] = (bal + oa.open, base + oa.open_base)
+    return result
+
+
+def base_share(amount: Decimal, open_amount: Decimal, open_base: Decimal, base_currency: str) -> Decimal:
+    """The base-currency value of applying AMOUNT of an item's OPEN_AMOUNT.
+
+    Applying all that is open takes all the open base, so a cleared item is exactly zero
+    in both currencies; a part takes its proportion, rounded once.
+    """
+    if amount == abs(open_amount):
+        return abs(open_base)
+    return round_money(amount * abs(open_base) / abs(open_amount), base_currency)
+
+
+def fifo_plan(
+    credit_open: Decimal, debits: Sequence[tuple[OpenItem, Decimal]]
+) -> list[tuple[OpenItem, Decimal]]:
+    """Apply CREDIT_OPEN to debit items (item, open) oldest due first; the rest stays unapplied."""
+    remaining = credit_open
+    plan = []
+    ordered = sorted(debits, key=lambda d: (d[0].due_on, d[0].doc_on, d[0].number,
+                                            d[0].installment_no, d[0].id))
+    for item, open_ in ordered:
+        if remaining <= 0:
+            break
+        if open_ <= 0:
+            continue
+        take = min(open_, remaining)
+        plan.append((item, take))
+        remaining -= take
+    return plan
+
+
+def check_never_overdrawn(
+    label: str, limit: Decimal, moves: Iterable[tuple[date, Decimal]]
+) -> None:
+    """Refuse when the amounts applied to one item ever exceed LIMIT or go below zero.
+
+    MOVES are (effective date, amount) of every allocation touching the item, the new
+    ones included; the running total is checked on every date, so a match cannot borrow
+    from a reversal that only takes effect later.
+    """
+    per_day: dict[date, Decimal] = defaultdict(Decimal)
+    for on, amount in moves:
+        per_day[on] += amount
+    applied = ZERO
+    for on in sorted(per_day):
+        applied += per_day[on]
+        if applied > limit:
+            raise OverAllocation(
+                f"{label}: {applied} would be applied on {on.isoformat()}, more than its {limit}"
+            )
+        if applied < 0:
+            raise OverAllocation(f"{label}: more reversed than matched on {on.isoformat()}")

@@ -1,0 +1,177 @@
+"""Exact money: Decimal in Python, integer minor units in the store.
+
+Every amount is rounded once, where it is created, with ROUND_HALF_UP at the currency's
+ISO 4217 exponent (Excel's ROUND: 2.665 -> 2.67). Floats enter only through
+`decimal_from_number`, the single boundary for numbers typed into cells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+
+from xlar.domain.errors import CurrencyMismatch, InvalidAmount, UnknownCurrency
+
+# ISO 4217 minor-unit exponents of the currencies our users trade in.
+CURRENCY_EXPONENTS: dict[str, int] = {
+    "AED": 2, "AUD": 2, "BHD": 3, "BRL": 2, "CAD": 2, "CHF": 2, "CLP": 0, "CNY": 2,
+    "CZK": 2, "DKK": 2, "EUR": 2, "GBP": 2, "HKD": 2, "HUF": 2, "IDR": 2, "INR": 2,
+    "IQD": 3, "ISK": 0, "JOD": 3, "JPY": 0, "KRW": 0, "KWD": 3, "LYD": 3, "MOP": 2,
+    "MXN": 2, "MYR": 2, "NOK": 2, "NZD": 2, "OMR": 3, "PHP": 2, "PLN": 2, "RUB": 2,
+    "SAR": 2, "SEK": 2, "SGD": 2, "THB": 2, "TND": 3, "TRY": 2, "TWD": 2, "USD": 2,
+    "VND": 0, "ZAR": 2,
+}
+
+MAX_SIGNIFICANT_DIGITS = 15  # what an Excel cell holds exactly
+RATE_MAX_PLACES = 10
+_QUANTS = {e: Decimal(1).scaleb(-e) for e in range(4)}
+
+
+def exponent(currency: str) -> int:
+    """The ISO 4217 exponent of CURRENCY; unknown codes are refused, never guessed."""
+    try:
+        return CURRENCY_EXPONENTS[currency]
+    except KeyError:
+        raise UnknownCurrency(f"unknown currency {currency!r}") from None
+
+
+def round_money(amount: Decimal, currency: str) -> Decimal:
+    """Round to the currency's minor unit, half away from zero (Excel's ROUND)."""
+    return amount.quantize(_QUANTS[exponent(currency)], rounding=ROUND_HALF_UP)
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    """Integer minor units of an amount that is already exact at the currency's exponent."""
+    if not isinstance(amount, Decimal):
+        raise TypeError(f"money must be Decimal, not {type(amount).__name__}")
+    scaled = amount.scaleb(exponent(currency))
+    if scaled != scaled.to_integral_value():
+        raise InvalidAmount(
+            f"{amount} has more decimals than {currency} allows ({exponent(currency)})"
+        )
+    return int(scaled)
+
+
+def from_minor(minor: int, currency: str) -> Decimal:
+    """The Decimal amount of MINOR units, with exactly the currency's number of places."""
+    e = exponent(currency)
+    return Decimal(minor).scaleb(-e).quantize(_QUANTS[e])
+
+
+def decimal_from_number(value: object) -> Decimal:
+    """The one boundary where cell numbers become Decimal.
+
+    A float goes through its shortest repr (0.1 -> Decimal('0.1'), never the binary
+    expansion); more than 15 significant digits, NaN, infinities and bools are refused.
+    """
+    if isinstance(value, bool):
+        raise InvalidAmount(f"{value!r} is not a number")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, float):
+        result = Decimal(repr(value))
+    elif isinstance(value, str):
+        result = parse_decimal(value)
+    else:
+        raise InvalidAmount(f"{value!r} is not a number")
+    if not result.is_finite():
+        raise InvalidAmount(f"{value!r} is not a finite number")
+    digits = len(result.normalize().as_tuple().digits)
+    if result != 0 and digits > MAX_SIGNIFICANT_DIGITS:
+        raise InvalidAmount(
+            f"{value!r} has {digits} significant digits; Excel keeps only {MAX_SIGNIFICANT_DIGITS}"
+        )
+    return result
+
+
+def parse_decimal(text: str) -> Decimal:
+    """Strict parse of a plain decimal string ('1234.50', '-3'); no grouping, no exponent."""
+    cleaned = text.strip()
+    body = cleaned[1:] if cleaned[:1] in "+-" else cleaned
+    if not body or body.count(".") > 1 or not body.replace(".", "").isdigit():
+        raise InvalidAmount(f"{text!r} is not a plain decimal number")
+    try:
+        return Decimal(cleaned)
+    except InvalidOperation:
+        raise InvalidAmount(f"{text!r} is not a plain decimal number") from None
+
+
+def parse_rate(value: object) -> Decimal:
+    """An exchange rate: positive, exact, at most RATE_MAX_PLACES decimals."""
+    rate = decimal_from_number(value)
+    if rate <= 0:
+        raise InvalidAmount(f"exchange rate {value!r} must be positive")
+    exp = rate.normalize().as_tuple().exponent
+    assert isinstance(exp, int)  # finite, checked above
+    if -exp > RATE_MAX_PLACES:
+        raise InvalidAmount(f"exchange rate {value!r} has more than {RATE_MAX_PLACES} decimals")
+    return rate.normalize() if exp < 0 else rate.quantize(Decimal(1))
+
+
+def convert(amount: Decimal, rate: Decimal, to_currency: str) -> Decimal:
+    """AMOUNT times RATE, rounded once in the target currency."""
+    return round_money(amount * rate, to_currency)
+
+
+def split(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[Decimal]:
+    """Split TOTAL in proportion to WEIGHTS; the parts always add up to TOTAL exactly.
+
+    Each part is the floor of its exact share in minor units; the leftover units go to
+    the parts with the largest remainders (ties to the earlier part).
+    """
+    if not weights:
+        raise InvalidAmount("cannot split an amount into zero parts")
+    if any(w < 0 for w in weights) or sum(weights) <= 0:
+        raise InvalidAmount("split weights must be non-negative and not all zero")
+    minor = to_minor(total, currency)
+    sign, magnitude = (-1 if minor < 0 else 1), abs(minor)
+    weight_sum = sum(weights)
+    exact = [Decimal(magnitude) * w / weight_sum for w in weights]
+    parts = [int(x.to_integral_value(rounding=ROUND_FLOOR)) for x in exact]
+    leftover = magnitude - sum(parts)
+    by_remainder = sorted(range(len(parts)), key=lambda i: (-(exact[i] - parts[i]), i))
+    for i in by_remainder[:leftover]:
+        parts[i] += 1
+    return [from_minor(sign * p, currency) for p in parts]
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """An amount that travels with its currency; mixing currencies is an error."""
+
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, Decimal):
+            raise TypeError(f"money must be Decimal, not {type(self.amount).__name__}")
+        to_minor(self.amount, self.currency)
+
+    @classmethod
+    def of_minor(cls, minor: int, currency: str) -> Money:
+        return cls(from_minor(minor, currency), currency)
+
+    @property
+    def minor(self) -> int:
+        return to_minor(self.amount, self.currency)
+
+    def _same(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise CurrencyMismatch(f"cannot combine {self.currency} and {other.currency}")
+
+    def __add__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.amount, self.currency)
+
+    def __str__(self) -> str:
+        return f"{self.amount:,} {self.currency}"

@@ -1,0 +1,1 @@
+"""xlwings UDFs and ribbon actions: thin calls into services (issue 8)."""

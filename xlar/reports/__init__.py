@@ -1,0 +1,1 @@
+"""Reports: one set-based statement each, shaped into rows of Decimal at the end."""

@@ -1,0 +1,106 @@
+"""Balances, open items and aging as of any date, read from the store in one statement each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from xlar.domain.aging import AgingPolicy
+from xlar.domain.money import from_minor
+from xlar.services.customers import customer_id
+from xlar.store.ledger import OPEN, aging_stmt, balances_stmt, open_items_stmt
+from xlar.store.settings import read_settings
+from xlar.store.tables import documents
+
+
+@dataclass(frozen=True, slots=True)
+class AgingRow:
+    customer: str
+    name: str
+    currency: str
+    balance: Decimal
+    buckets: dict[str, Decimal]
+    base_balance: Decimal
+    base_buckets: dict[str, Decimal]
+
+
+@dataclass(frozen=True, slots=True)
+class AgingReport:
+    as_of: date
+    policy: AgingPolicy
+    base_currency: str
+    rows: list[AgingRow]
+
+    @property
+    def total_base(self) -> tuple[Decimal, dict[str, Decimal]]:
+        """Balance and buckets of all rows, in the base currency."""
+        buckets = {label: sum((r.base_buckets[label] for r in self.rows), Decimal(0))
+                   for label in self.policy.labels}
+        return sum((r.base_balance for r in self.rows), Decimal(0)), buckets
+
+
+def aging(conn: Connection, as_of: date, policy: AgingPolicy | None = None,
+          customer: str | None = None) -> AgingReport:
+    """Customer aging as of AS_OF (policy from settings unless given)."""
+    book = read_settings(conn)
+    policy = policy or book.aging
+    cust_id = None if customer is None else customer_id(conn, customer)
+    n = len(policy.labels)
+    base = book.base_currency
+    rows = []
+    for code, name, cur, balance, base_balance, *amounts in conn.execute(aging_stmt(as_of, policy, cust_id)):
+        rows.append(AgingRow(
+            code, name, cur, from_minor(balance, cur),
+            {label: from_minor(v, cur) for label, v in zip(policy.labels, amounts[:n])},
+            from_minor(base_balance, base),
+            {label: from_minor(v, base) for label, v in zip(policy.labels, amounts[n:])},
+        ))
+    return AgingReport(as_of, policy, base, rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    customer: str
+    currency: str
+    balance: Decimal
+    base_balance: Decimal
+
+
+def balances(conn: Connection, as_of: date, customer: str | None = None) -> list[Balance]:
+    """Balance per customer and currency as of a date (a customer with no items: no row)."""
+    base = read_settings(conn).base_currency
+    cust_id = None if customer is None else customer_id(conn, customer)
+    return [Balance(code, cur, from_minor(bal, cur), from_minor(base_bal, base))
+            for code, cur, bal, base_bal in conn.execute(balances_stmt(as_of, cust_id))]
+
+
+@dataclass(frozen=True, slots=True)
+class OpenItemRow:
+    item_id: int
+    number: str
+    kind: str
+    installment_no: int
+    currency: str
+    doc_on: date
+    due_on: date
+    amount: Decimal
+    open: Decimal
+
+
+def open_items(conn: Connection, customer: str, as_of: date, *, include_settled: bool = False) -> list[OpenItemRow]:
+    """A customer's items dated on or before AS_OF with what was open of each on that date."""
+    listing = open_items_stmt(as_of, customer_id(conn, customer)).subquery("listing")
+    stmt = (sa.select(listing, documents.c.number, documents.c.kind)
+            .join(documents, documents.c.id == listing.c.document_id)
+            .order_by(listing.c.due_on, documents.c.number, listing.c.installment_no))
+    if not include_settled:
+        stmt = stmt.where(listing.c[OPEN] != 0)
+    return [OpenItemRow(r["id"], r["number"], r["kind"], r["installment_no"], r["currency"], r["doc_on"],
+                        r["due_on"], from_minor(r["amount_minor"], r["currency"]),
+                        from_minor(r[OPEN], r["currency"]))
+            for r in conn.execute(stmt).mappings()]
+

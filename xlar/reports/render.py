@@ -1,0 +1,78 @@
+"""Shaping report rows for people (aligned text) and programs (CSV, JSON with exact strings)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from xlar.reports.ledger import AgingReport
+
+
+def amount_text(value: Decimal) -> str:
+    return f"{value:,}"
+
+
+def width(text: str) -> int:
+    """Columns TEXT takes in a terminal: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric_from: int) -> str:
+    """A plain aligned table; columns from NUMERIC_FROM on are right-aligned."""
+    widths = [max(width(x) for x in col) for col in zip(headers, *rows)]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = []
+        for i, (cell, w) in enumerate(zip(cells, widths)):
+            pad = " " * (w - width(cell))
+            padded.append(pad + cell if i >= numeric_from else cell + pad)
+        return "  ".join(padded).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(headers), rule, *(line(r) for r in rows)])
+
+
+def aging_json(report: AgingReport) -> dict[str, Any]:
+    balance, buckets = report.total_base
+    return {
+        "as_of": report.as_of.isoformat(),
+        "basis": report.policy.basis.value,
+        "buckets": list(report.policy.labels),
+        "base_currency": report.base_currency,
+        "rows": [
+            {"customer": r.customer, "name": r.name, "currency": r.currency,
+             "balance": str(r.balance), "buckets": {k: str(v) for k, v in r.buckets.items()},
+             "base_balance": str(r.base_balance),
+             "base_buckets": {k: str(v) for k, v in r.base_buckets.items()}}
+            for r in report.rows
+        ],
+        "total": {"currency": report.base_currency, "balance": str(balance),
+                  "buckets": {k: str(v) for k, v in buckets.items()}},
+    }
+
+
+def aging_csv(report: AgingReport) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    labels = report.policy.labels
+    writer.writerow(["customer", "name", "currency", *labels, "balance",
+                     *(f"base_{label}" for label in labels), "base_balance"])
+    for r in report.rows:
+        writer.writerow([r.customer, r.name, r.currency, *(r.buckets[label] for label in labels), r.balance,
+                         *(r.base_buckets[label] for label in labels), r.base_balance])
+    return out.getvalue()
+
+
+def aging_text(report: AgingReport) -> str:
+    labels = report.policy.labels
+    rows = [[r.customer, r.name, r.currency, *(amount_text(r.buckets[label]) for label in labels),
+             amount_text(r.balance)] for r in report.rows]
+    balance, buckets = report.total_base
+    rows.append([f"TOTAL ({report.base_currency})", "", report.base_currency,
+                 *(amount_text(buckets[label]) for label in labels), amount_text(balance)])
+    title = f"Aging as of {report.as_of.isoformat()} by {report.policy.basis.value} date"
+    return title + "\n" + text_table(["customer", "name", "cur", *labels, "balance"], rows, 3)

@@ -1,0 +1,253 @@
+"""Documents through their life: draft (editable), posted (immutable), void (reversed).
+
+Posting asks the store for the number, writes the open item and balanced journal lines.
+Voiding never deletes: it posts a reversal document and matches it to the original.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, RowMapping
+
+from xlar.domain.documents import (
+    LINE_KINDS, POSTABLE_KINDS, DocKind, DocStatus, LineInput, Totals, base_totals, journal_for,
+    price_lines, sign_of, totals_of,
+)
+from xlar.domain.errors import Immutable, InvalidDocument, NotFound
+from xlar.domain.money import from_minor, parse_rate, to_minor
+from xlar.domain.periods import ensure_open
+from xlar.domain.terms import due_date
+from xlar.services import matching
+from xlar.services.customers import find_terms
+from xlar.store.audit import record
+from xlar.store.numbering import next_number
+from xlar.store.settings import BookSettings, read_settings
+from xlar.store.tables import customers, document_lines, documents, journal_lines, open_items
+
+RECEIPT_METHODS = ("bank", "cash", "note", "offset")
+LIVE = (DocStatus.POSTED.value, DocStatus.APPROVED.value)
+
+
+@dataclass(frozen=True, slots=True)
+class DraftDocument:
+    """What a user enters; amounts are unsigned (the kind says which side)."""
+
+    kind: DocKind
+    customer: str
+    doc_on: date
+    lines: tuple[LineInput, ...] = ()
+    amount: Decimal | None = None        # receipts; opening balances (negative = credit)
+    currency: str | None = None          # default: the customer's currency
+    fx_rate: Decimal | None = None       # needed when the currency is not the base currency
+    due_on: date | None = None           # default: from the payment terms
+    payment_terms: str | None = None     # default: the customer's terms
+    method: str | None = None            # receipts: bank, cash, note, offset
+    reference: str | None = None
+    memo: str | None = None
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _customer(conn: Connection, code: str) -> RowMapping:
+    row = conn.execute(sa.select(customers).where(customers.c.code == code)).mappings().first()
+    if row is None:
+        raise NotFound(f"unknown customer {code!r}")
+    if row["status"] == "inactive":
+        raise InvalidDocument(f"customer {code!r} is inactive")
+    return row
+
+
+def _totals(draft: DraftDocument, currency: str) -> tuple[Totals, list[dict[str, Any]]]:
+    what = f"{draft.kind} for {draft.customer}"
+    if draft.kind in LINE_KINDS:
+        if not draft.lines or draft.amount is not None:
+            raise InvalidDocument(f"{what}: give lines (item, qty, unit price, tax rate), not an amount")
+        priced = price_lines(draft.lines, currency)
+        lines = [{"line_no": p.line_no, "item": p.item, "description": p.description, "qty": p.qty,
+                  "unit_price": p.unit_price, "tax_rate": p.tax_rate,
+                  "net_minor": to_minor(p.net, currency), "tax_minor": to_minor(p.tax, currency)}
+                 for p in priced]
+        return totals_of(priced), lines
+    if draft.lines or draft.amount is None:
+        raise InvalidDocument(f"{what}: give an amount, not lines")
+    to_minor(draft.amount, currency)  # refuses more decimals than the currency has
+    if draft.kind is DocKind.RECEIPT and draft.amount <= 0:
+        raise InvalidDocument(f"{what}: amount {draft.amount} must be positive")
+    if draft.amount == 0:
+        raise InvalidDocument(f"{what}: amount must not be zero")
+    return Totals(draft.amount, Decimal(0)), []
+
+
+def _prepare(conn: Connection, draft: DraftDocument, book: BookSettings) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Validate a draft and compute what is stored for it: totals, base amounts, due date."""
+    if draft.kind not in POSTABLE_KINDS:
+        raise InvalidDocument(f"{draft.kind} documents cannot be entered directly")
+    cust = _customer(conn, draft.customer)
+    currency = draft.currency or cust["currency"]
+    if currency == book.base_currency:
+        if draft.fx_rate not in (None, Decimal(1)):
+            raise InvalidDocument(f"a {currency} document in base currency {currency} has rate 1, not {draft.fx_rate}")
+        rate = Decimal(1)
+    elif draft.fx_rate is None:
+        raise InvalidDocument(f"{draft.kind} for {draft.customer} in {currency} needs an exchange rate to {book.base_currency}")
+    else:
+        rate = parse_rate(draft.fx_rate)
+    ensure_open(draft.doc_on, book.closed_period, f"{draft.kind} for {draft.customer}")
+    totals, lines = _totals(draft, currency)
+    base = base_totals(totals, rate, book.base_currency)
+    method = None
+    if draft.kind is DocKind.RECEIPT:
+        method = draft.method or "bank"
+        if method not in RECEIPT_METHODS:
+            raise InvalidDocument(f"receipt method {method!r} is not one of {', '.join(RECEIPT_METHODS)}")
+    terms_code = draft.payment_terms or cust["payment_terms"]
+    due_on = draft.due_on
+    if due_on is None and draft.kind in LINE_KINDS and terms_code:
+        due_on = due_date(draft.doc_on, find_terms(conn, terms_code), cust["closing_day"])
+    due_on = due_on or draft.doc_on
+    if due_on < draft.doc_on and draft.kind is not DocKind.OPENING_BALANCE:
+        raise InvalidDocument(f"{draft.kind} for {draft.customer}: due date {due_on} is before its date {draft.doc_on}")
+    values = {
+        "kind": draft.kind.value, "customer_id": cust["id"], "doc_on": draft.doc_on, "due_on": due_on,
+        "currency": currency, "fx_rate": rate,
+        "net_minor": to_minor(totals.net, currency), "tax_minor": to_minor(totals.tax, currency),
+        "amount_minor": to_minor(totals.total, currency),
+        "base_amount_minor": to_minor(base.total, book.base_currency),
+        "payment_terms": terms_code, "method": method, "reference": draft.reference, "memo": draft.memo,
+    }
+    return values, lines
+
+
+def create_draft(conn: Connection, draft: DraftDocument, user: str) -> int:
+    """Store a draft; it has no number until posted ("draft #id")."""
+    values, lines = _prepare(conn, draft, read_settings(conn))
+    doc_id = int(conn.execute(documents.insert().values(
+        status=DocStatus.DRAFT.value, created_by=user, created_at=_now(), **values)).inserted_primary_key[0])
+    if lines:
+        conn.execute(document_lines.insert(), [{"document_id": doc_id, **ln} for ln in lines])
+    record(conn, user, "create", "document", doc_id, None, {**values, "lines": len(lines)})
+    return doc_id
+
+
+def load(conn: Connection, doc_id: int, *, lock: bool = False) -> RowMapping:
+    stmt = sa.select(documents).where(documents.c.id == doc_id)
+    row = conn.execute(stmt.with_for_update() if lock else stmt).mappings().first()
+    if row is None:
+        raise NotFound(f"no document with id {doc_id}")
+    return row
+
+
+def label(doc: RowMapping) -> str:
+    """How a document is named in messages: 'invoice INV-2026-00001' or 'invoice draft #7'."""
+    return f"{doc['kind']} {doc['number'] or 'draft #' + str(doc['id'])}"
+
+
+def _draft_only(doc: RowMapping, action: str) -> None:
+    if doc["status"] != DocStatus.DRAFT.value:
+        raise Immutable(f"{label(doc)} is {doc['status']}: it cannot be {action}; void it instead")
+
+
+def update_draft(conn: Connection, doc_id: int, draft: DraftDocument, user: str) -> None:
+    doc = load(conn, doc_id, lock=True)
+    _draft_only(doc, "changed")
+    book = read_settings(conn)
+    ensure_open(doc["doc_on"], book.closed_period, label(doc))
+    values, lines = _prepare(conn, draft, book)
+    conn.execute(document_lines.delete().where(document_lines.c.document_id == doc_id))
+    conn.execute(documents.update().where(documents.c.id == doc_id).values(rev=documents.c.rev + 1, **values))
+    if lines:
+        conn.execute(document_lines.insert(), [{"document_id": doc_id, **ln} for ln in lines])
+    record(conn, user, "update", "document", doc_id, {k: doc[k] for k in values}, values)
+
+
+def delete_draft(conn: Connection, doc_id: int, user: str) -> None:
+    doc = load(conn, doc_id, lock=True)
+    _draft_only(doc, "deleted")
+    ensure_open(doc["doc_on"], read_settings(conn).closed_period, label(doc))
+    conn.execute(document_lines.delete().where(document_lines.c.document_id == doc_id))
+    conn.execute(documents.delete().where(documents.c.id == doc_id))
+    record(conn, user, "delete", "document", doc_id, dict(doc), None)
+
+
+def _journal_rows(doc: RowMapping, book: BookSettings) -> list[dict[str, Any]]:
+    cur, base_cur = doc["currency"], book.base_currency
+    totals = Totals(from_minor(doc["net_minor"], cur), from_minor(doc["tax_minor"], cur))
+    base = base_totals(totals, doc["fx_rate"], base_cur)
+    lines = journal_for(DocKind(doc["kind"]), totals, base, book.accounts, doc["method"])
+    return [{"document_id": doc["id"], "line_no": no, "account": ln.account,
+             "customer_id": doc["customer_id"], "currency": cur,
+             "debit_minor": to_minor(ln.debit, cur), "credit_minor": to_minor(ln.credit, cur),
+             "base_debit_minor": to_minor(ln.base_debit, base_cur),
+             "base_credit_minor": to_minor(ln.base_credit, base_cur), "posted_on": doc["doc_on"]}
+            for no, ln in enumerate(lines, start=1)]
+
+
+def post(conn: Connection, doc_id: int, user: str) -> str:
+    """Post a draft: number it, write its open item and journal; it is immutable from now on."""
+    doc = load(conn, doc_id, lock=True)
+    if doc["status"] != DocStatus.DRAFT.value:
+        raise Immutable(f"{label(doc)} is already {doc['status']}")
+    book = read_settings(conn)
+    ensure_open(doc["doc_on"], book.closed_period, label(doc))
+    number = next_number(conn, DocKind(doc["kind"]), doc["doc_on"])
+    sign = sign_of(DocKind(doc["kind"]))
+    conn.execute(open_items.insert().values(
+        document_id=doc_id, customer_id=doc["customer_id"], installment_no=1, currency=doc["currency"],
+        amount_minor=sign * doc["amount_minor"], base_amount_minor=sign * doc["base_amount_minor"],
+        doc_on=doc["doc_on"], due_on=doc["due_on"]))
+    conn.execute(journal_lines.insert(), _journal_rows(doc, book))
+    posted = {"status": DocStatus.POSTED.value, "number": number, "posted_by": user, "posted_at": _now()}
+    conn.execute(documents.update().where(documents.c.id == doc_id).values(rev=documents.c.rev + 1, **posted))
+    record(conn, user, "post", "document", doc_id, {"status": doc["status"]}, posted)
+    return number
+
+
+def void(conn: Connection, doc_id: int, on: date, user: str, reason: str) -> int:
+    """Void a posted document by posting a reversal dated ON; returns the reversal's id."""
+    doc = load(conn, doc_id, lock=True)
+    if doc["status"] not in LIVE or doc["kind"] == DocKind.REVERSAL.value:
+        raise Immutable(f"{label(doc)} is {doc['status']}{' (a reversal)' if doc['status'] in LIVE else ''}: it cannot be voided")
+    if not reason.strip():
+        raise InvalidDocument(f"voiding {label(doc)} needs a reason")
+    if on < doc["doc_on"]:
+        raise InvalidDocument(f"{label(doc)} dated {doc['doc_on']} cannot be voided on an earlier date {on}")
+    book = read_settings(conn)
+    ensure_open(on, book.closed_period, f"void of {label(doc)}")
+    items = conn.execute(sa.select(open_items).where(open_items.c.document_id == doc_id)).mappings().all()
+    matching.refuse_if_matched(conn, [it["id"] for it in items], label(doc))
+    number = next_number(conn, DocKind.REVERSAL, on)
+    stamp = {"status": DocStatus.POSTED.value, "posted_by": user, "posted_at": _now(),
+             "created_by": user, "created_at": _now()}
+    copied = {k: doc[k] for k in ("customer_id", "currency", "fx_rate", "net_minor", "tax_minor",
+                                  "amount_minor", "base_amount_minor", "payment_terms", "method")}
+    rev_id = int(conn.execute(documents.insert().values(
+        kind=DocKind.REVERSAL.value, number=number, doc_on=on, due_on=on, reverses_id=doc_id,
+        reference=doc["number"], memo=reason, **copied, **stamp)).inserted_primary_key[0])
+    pairs = []
+    for it in items:
+        new_id = conn.execute(open_items.insert().values(
+            document_id=rev_id, customer_id=it["customer_id"], installment_no=it["installment_no"],
+            currency=it["currency"], amount_minor=-it["amount_minor"],
+            base_amount_minor=-it["base_amount_minor"], doc_on=on, due_on=on)).inserted_primary_key[0]
+        debit, credit = (it["id"], new_id) if it["amount_minor"] > 0 else (new_id, it["id"])
+        pairs.append(matching.Match(debit, credit, from_minor(abs(it["amount_minor"]), it["currency"])))
+    original = conn.execute(sa.select(journal_lines).where(journal_lines.c.document_id == doc_id)
+                            .order_by(journal_lines.c.line_no)).mappings().all()
+    conn.execute(journal_lines.insert(), [
+        {**{k: j[k] for k in ("line_no", "account", "customer_id", "currency")}, "document_id": rev_id,
+         "debit_minor": j["credit_minor"], "credit_minor": j["debit_minor"],
+         "base_debit_minor": j["base_credit_minor"], "base_credit_minor": j["base_debit_minor"],
+         "posted_on": on} for j in original])
+    matching.allocate(conn, pairs, method="void", user=user, memo=f"void of {doc['number']}")
+    voided = {"status": DocStatus.VOID.value, "voided_by": user, "voided_at": _now()}
+    conn.execute(documents.update().where(documents.c.id == doc_id).values(rev=documents.c.rev + 1, **voided))
+    record(conn, user, "void", "document", doc_id, {"status": doc["status"]},
+           {**voided, "reversal": number, "reason": reason})
+    return rev_id

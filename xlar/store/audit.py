@@ -1,0 +1,43 @@
+"""The audit log: who changed what, when, with the row before and after."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from xlar.store.tables import audit_log
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (Decimal, date, datetime)):
+        return str(value)
+    raise TypeError(f"cannot audit a {type(value).__name__}")
+
+
+def as_json(values: Mapping[str, Any] | None) -> str | None:
+    if values is None:
+        return None
+    return json.dumps(dict(values), default=_plain, ensure_ascii=False, sort_keys=True)
+
+
+def record(
+    conn: Connection,
+    user: str,
+    action: str,
+    entity: str,
+    entity_id: object,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+) -> None:
+    """Append one audit record inside the caller's transaction."""
+    conn.execute(
+        audit_log.insert().values(
+            at=datetime.now(timezone.utc), user_name=user, action=action, entity=entity,
+            entity_id=str(entity_id), before=as_json(before), after=as_json(after),
+        )
+    )

@@ -1,0 +1,143 @@
+"""Opening a store: URLs, connection settings per backend, transactions and migrations."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection, Engine, make_url
+
+from xlar.domain.errors import StoreError
+
+DEFAULT_STORE = "sqlite:///xlar.db"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def normalize_url(url: str) -> str:
+    """Accept a bare path as a SQLite file and plain postgresql:// URLs (psycopg 3 driver)."""
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser().resolve()}"
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def resolve_url(url: str | None) -> str:
+    """The store URL: the one given, else XLAR_STORE, else xlar.db in the current folder."""
+    return normalize_url(url or os.environ.get("XLAR_STORE") or DEFAULT_STORE)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # A writer takes the write lock up front, so two writers queue on busy_timeout
+        # instead of failing when one upgrades a read lock.
+        mode = conn.get_execution_options().get("xlar_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if mode else "BEGIN")
+
+    return engine
+
+
+class Store:
+    """One book of record. Every unit of work is one transaction: `read()` or `write()`."""
+
+    def __init__(self, url: str, engine: Engine) -> None:
+        self.url = url
+        self.engine = engine
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @classmethod
+    def connect(cls, url: str | None = None) -> Store:
+        """An engine for URL without checking the schema (for init and tests)."""
+        resolved = resolve_url(url)
+        parsed = make_url(resolved)
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            return cls(resolved, _sqlite_engine(resolved))
+        if parsed.get_backend_name() != "postgresql":
+            raise StoreError(f"unsupported store {parsed.drivername!r}: use sqlite:/// or postgresql://")
+        return cls(resolved, sa.create_engine(resolved, pool_pre_ping=True))
+
+    @classmethod
+    def open(cls, url: str | None = None) -> Store:
+        """Open an initialised store at its current schema, or say how to get there."""
+        resolved = resolve_url(url)
+        parsed = make_url(resolved)
+        if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+            raise StoreError(f"no store at {parsed.database}: run `xlar init --store {resolved}`")
+        store = cls.connect(resolved)
+        try:
+            current = store.schema_revision()
+        except sa.exc.OperationalError as exc:
+            store.dispose()
+            raise StoreError(f"cannot open store {store.safe_url}: {exc.orig}") from None
+        if current != head_revision():
+            store.dispose()
+            what = "is not initialised" if current is None else f"is at schema {current}"
+            raise StoreError(f"store {store.safe_url} {what}: run `xlar init --store {store.safe_url}`")
+        return store
+
+    @property
+    def safe_url(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction: commits when the block ends, rolls back on any error."""
+        with self.engine.connect().execution_options(xlar_write=True) as conn, conn.begin():
+            yield conn
+
+    def schema_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest migration (creating it in an empty store)."""
+        with self.write() as conn:
+            config = _alembic_config()
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    return config
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()

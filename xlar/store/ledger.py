@@ -1,0 +1,119 @@
+"""Set-based SQL over the open-item ledger: open amounts, balances and aging as of a date.
+
+Each function builds one SQLAlchemy Core statement that runs unchanged on SQLite and
+PostgreSQL: date cut-offs are computed in Python and SQL only compares dates; sums are
+over integer minor units, so they are exact everywhere. domain/ledger.py holds the pure
+reference these must agree with.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.sql import ColumnElement, Select, Subquery
+
+from xlar.domain.aging import AgingPolicy, Basis
+from xlar.store.tables import allocations, customers, open_items
+
+OPEN = "open_minor"
+OPEN_BASE = "open_base_minor"
+
+
+def moved(as_of: date | None, customer_id: int | None = None) -> Subquery:
+    """Per open item, what allocations effective on or before AS_OF moved (signed)."""
+    a = allocations.c
+    debit = sa.select(a.debit_item_id.label("item_id"), (-a.amount_minor).label("amount"),
+                      (-a.debit_base_minor).label("base"))
+    credit = sa.select(a.credit_item_id.label("item_id"), a.amount_minor.label("amount"),
+                       a.credit_base_minor.label("base"))
+    if as_of is not None:
+        debit = debit.where(a.effective_on <= as_of)
+        credit = credit.where(a.effective_on <= as_of)
+    if customer_id is not None:
+        own = sa.select(open_items.c.id).where(open_items.c.customer_id == customer_id)
+        debit = debit.where(a.debit_item_id.in_(own))
+        credit = credit.where(a.credit_item_id.in_(own))
+    moves = sa.union_all(debit, credit).subquery("moves")
+    return (
+        sa.select(moves.c.item_id, sa.func.sum(moves.c.amount).label("amount"),
+                  sa.func.sum(moves.c.base).label("base"))
+        .group_by(moves.c.item_id)
+        .subquery("moved")
+    )
+
+
+def open_items_stmt(as_of: date | None, customer_id: int | None = None) -> Select[tuple[object, ...]]:
+    """Every item dated on or before AS_OF with its open amount then (None: all time)."""
+    oi = open_items.c
+    mv = moved(as_of, customer_id)
+    stmt = (
+        sa.select(
+            *open_items.c,
+            (oi.amount_minor + sa.func.coalesce(mv.c.amount, 0)).label(OPEN),
+            (oi.base_amount_minor + sa.func.coalesce(mv.c.base, 0)).label(OPEN_BASE),
+        )
+        .select_from(open_items.outerjoin(mv, mv.c.item_id == oi.id))
+    )
+    if as_of is not None:
+        stmt = stmt.where(oi.doc_on <= as_of)
+    if customer_id is not None:
+        stmt = stmt.where(oi.customer_id == customer_id)
+    return stmt
+
+
+def _bucket_index(policy: AgingPolicy, as_of: date, item: Subquery) -> ColumnElement[int]:
+    """0..n-1 for the age buckets youngest first, n for unapplied credit."""
+    basis_on = item.c.due_on if policy.basis is Basis.DUE else item.c.doc_on
+    bounds = policy.lower_bounds(as_of)
+    whens: list[tuple[ColumnElement[bool], int]] = [(item.c.amount_minor < 0, len(bounds) + 1)]
+    whens += [(basis_on >= earliest, i) for i, (_label, earliest) in enumerate(bounds)]
+    return sa.case(*whens, else_=len(bounds))
+
+
+def aging_stmt(
+    as_of: date, policy: AgingPolicy, customer_id: int | None = None
+) -> Select[tuple[object, ...]]:
+    """One row per customer and currency: code, name, currency, balance, base balance,
+    then each bucket's open amount (policy.labels order), then the same in base currency."""
+    item = open_items_stmt(as_of, customer_id).subquery("item")
+    bucketed = sa.select(
+        item.c.customer_id, item.c.currency, item.c[OPEN], item.c[OPEN_BASE],
+        _bucket_index(policy, as_of, item).label("bucket"),
+    ).subquery("bucketed")
+    labels = policy.labels
+
+    def per_bucket(column: str, prefix: str) -> list[ColumnElement[object]]:
+        return [
+            sa.func.sum(sa.case((bucketed.c.bucket == i, bucketed.c[column]), else_=0)).label(f"{prefix}{i}")
+            for i in range(len(labels))
+        ]
+
+    grouped = (
+        sa.select(
+            bucketed.c.customer_id, bucketed.c.currency,
+            sa.func.sum(bucketed.c[OPEN]).label("balance"),
+            sa.func.sum(bucketed.c[OPEN_BASE]).label("base_balance"),
+            *per_bucket(OPEN, "b"), *per_bucket(OPEN_BASE, "base_b"),
+        )
+        .group_by(bucketed.c.customer_id, bucketed.c.currency)
+        .subquery("grouped")
+    )
+    return (
+        sa.select(customers.c.code, customers.c.name, *[c for c in grouped.c if c.name != "customer_id"])
+        .join_from(grouped, customers, customers.c.id == grouped.c.customer_id)
+        .order_by(customers.c.code, grouped.c.currency)
+    )
+
+
+def balances_stmt(as_of: date, customer_id: int | None = None) -> Select[tuple[object, ...]]:
+    """Per customer and currency: code, currency, balance and base balance as of a date."""
+    item = open_items_stmt(as_of, customer_id).subquery("item")
+    return (
+        sa.select(customers.c.code, item.c.currency,
+                  sa.func.sum(item.c[OPEN]).label("balance"),
+                  sa.func.sum(item.c[OPEN_BASE]).label("base_balance"))
+        .join_from(item, customers, customers.c.id == item.c.customer_id)
+        .group_by(customers.c.code, item.c.currency)
+        .order_by(customers.c.code, item.c.currency)
+    )

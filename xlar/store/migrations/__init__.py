@@ -1,0 +1,1 @@
+"""Alembic migrations of the store (run by `xlar init`, never by hand)."""

@@ -1,0 +1,97 @@
+"""Settings of the book: stored as key/value text, read as typed values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from xlar.domain.aging import AgingPolicy
+from xlar.domain.documents import Accounts
+from xlar.domain.errors import InvalidSetting
+from xlar.domain.money import exponent
+from xlar.domain.periods import parse_period
+from xlar.store.audit import record
+from xlar.store.tables import settings as settings_table
+
+DEFAULTS: dict[str, str] = {
+    "company": "",
+    "base_currency": "CNY",
+    "current_period": "",
+    "closed_period": "",
+    "locale": "zh-CN",
+    "aging_basis": "due",
+    "aging_buckets": "30,60,90,120,180",
+    "match_mode": "document",
+    "revenue_recognition": "invoice",
+    "delivery_difference": "reverse",
+    "account_receivable": "1122",
+    "account_revenue": "6001",
+    "account_output_vat": "222101",
+    "account_bank": "1002",
+    "account_cash": "1001",
+    "account_opening": "9999",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BookSettings:
+    company: str
+    base_currency: str
+    current_period: str | None
+    closed_period: str | None
+    aging: AgingPolicy
+    accounts: Accounts
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, str]) -> BookSettings:
+        merged = {**DEFAULTS, **values}
+        return cls(
+            company=merged["company"],
+            base_currency=merged["base_currency"],
+            current_period=merged["current_period"] or None,
+            closed_period=merged["closed_period"] or None,
+            aging=AgingPolicy.parse(merged["aging_basis"], merged["aging_buckets"]),
+            accounts=Accounts(
+                receivable=merged["account_receivable"],
+                revenue=merged["account_revenue"],
+                output_vat=merged["account_output_vat"],
+                bank=merged["account_bank"],
+                cash=merged["account_cash"],
+                opening=merged["account_opening"],
+            ),
+        )
+
+
+def validate(key: str, value: str) -> None:
+    """Refuse unknown keys and values the book could not work with."""
+    if key not in DEFAULTS:
+        raise InvalidSetting(f"unknown setting {key!r}")
+    if key == "base_currency":
+        exponent(value)
+    elif key in ("current_period", "closed_period") and value:
+        parse_period(value)
+    BookSettings.from_mapping({key: value})
+
+
+def read_settings(conn: Connection) -> BookSettings:
+    rows = conn.execute(sa.select(settings_table.c.key, settings_table.c.value))
+    return BookSettings.from_mapping({key: value for key, value in rows})
+
+
+def write_settings(conn: Connection, values: Mapping[str, str], user: str) -> None:
+    """Set several settings at once (validated first, audited one by one)."""
+    for key, value in values.items():
+        validate(key, value)
+    current = dict(conn.execute(sa.select(settings_table.c.key, settings_table.c.value)).all())
+    for key, value in values.items():
+        if current.get(key) == value:
+            continue
+        if key in current:
+            conn.execute(settings_table.update().where(settings_table.c.key == key).values(value=value))
+        else:
+            conn.execute(settings_table.insert().values(key=key, value=value))
+        record(conn, user, "set", "setting", key,
+               None if key not in current else {"value": current[key]}, {"value": value})

@@ -1,0 +1,205 @@
+"""Every table of the store, as SQLAlchemy Core. Migrations must match this (a test checks)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = sa.MetaData(naming_convention=NAMING)
+
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+Minor = sa.BigInteger  # money in the currency's minor unit
+
+
+class ExactDecimal(sa.types.TypeDecorator[Decimal]):
+    """A Decimal stored as its exact text: no float on any backend."""
+
+    impl = sa.String(40)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError(f"exact decimals must be Decimal, not {type(value).__name__}")
+        return str(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+def _pk() -> sa.Column[int]:
+    return sa.Column("id", Id, primary_key=True, autoincrement=True)
+
+
+def _rev() -> sa.Column[int]:
+    return sa.Column("rev", sa.Integer, nullable=False, server_default="1")
+
+
+settings = sa.Table(
+    "settings", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+payment_terms = sa.Table(
+    "payment_terms", metadata,
+    _pk(),
+    sa.Column("code", sa.String(32), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("basis", sa.String(20), nullable=False),
+    sa.Column("days", sa.Integer, nullable=False),
+    sa.Column("discount_days", sa.Integer),
+    sa.Column("discount_pct", ExactDecimal),
+    _rev(),
+)
+
+customers = sa.Table(
+    "customers", metadata,
+    _pk(),
+    sa.Column("code", sa.String(32), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("category", sa.String(64)),
+    sa.Column("parent_code", sa.String(32)),
+    sa.Column("salesperson", sa.String(64)),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("payment_terms", sa.String(32), sa.ForeignKey("payment_terms.code")),
+    sa.Column("closing_day", sa.Integer),
+    sa.Column("credit_limit_minor", Minor),
+    sa.Column("credit_class", sa.String(16)),
+    sa.Column("tax_id", sa.String(64)),
+    sa.Column("contact", sa.String(100)),
+    sa.Column("phone", sa.String(64)),
+    sa.Column("email", sa.String(200)),
+    sa.Column("address", sa.Text),
+    sa.Column("vendor_code", sa.String(32)),
+    sa.Column("status", sa.String(16), nullable=False, server_default="active"),
+    _rev(),
+)
+
+documents = sa.Table(
+    "documents", metadata,
+    _pk(),
+    sa.Column("kind", sa.String(24), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("number", sa.String(40), unique=True),
+    sa.Column("customer_id", Id, sa.ForeignKey("customers.id"), nullable=False, index=True),
+    sa.Column("doc_on", sa.Date, nullable=False),
+    sa.Column("due_on", sa.Date),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("fx_rate", ExactDecimal, nullable=False),
+    sa.Column("net_minor", Minor, nullable=False),
+    sa.Column("tax_minor", Minor, nullable=False),
+    sa.Column("amount_minor", Minor, nullable=False),
+    sa.Column("base_amount_minor", Minor, nullable=False),
+    sa.Column("payment_terms", sa.String(32)),
+    sa.Column("method", sa.String(24)),
+    sa.Column("reference", sa.String(200)),
+    sa.Column("memo", sa.Text),
+    sa.Column("reverses_id", Id, sa.ForeignKey("documents.id")),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("posted_by", sa.String(64)),
+    sa.Column("posted_at", sa.DateTime(timezone=True)),
+    sa.Column("voided_by", sa.String(64)),
+    sa.Column("voided_at", sa.DateTime(timezone=True)),
+    _rev(),
+)
+
+document_lines = sa.Table(
+    "document_lines", metadata,
+    _pk(),
+    sa.Column("document_id", Id, sa.ForeignKey("documents.id"), nullable=False),
+    sa.Column("line_no", sa.Integer, nullable=False),
+    sa.Column("item", sa.String(64), nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("qty", ExactDecimal, nullable=False),
+    sa.Column("unit_price", ExactDecimal, nullable=False),
+    sa.Column("tax_rate", ExactDecimal, nullable=False),
+    sa.Column("net_minor", Minor, nullable=False),
+    sa.Column("tax_minor", Minor, nullable=False),
+    sa.UniqueConstraint("document_id", "line_no"),
+)
+
+open_items = sa.Table(
+    "open_items", metadata,
+    _pk(),
+    sa.Column("document_id", Id, sa.ForeignKey("documents.id"), nullable=False),
+    sa.Column("customer_id", Id, sa.ForeignKey("customers.id"), nullable=False, index=True),
+    sa.Column("installment_no", sa.Integer, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("amount_minor", Minor, nullable=False),
+    sa.Column("base_amount_minor", Minor, nullable=False),
+    sa.Column("doc_on", sa.Date, nullable=False),
+    sa.Column("due_on", sa.Date, nullable=False),
+    sa.UniqueConstraint("document_id", "installment_no"),
+)
+
+allocation_batches = sa.Table(
+    "allocation_batches", metadata,
+    _pk(),
+    sa.Column("method", sa.String(24), nullable=False),
+    sa.Column("user_name", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("memo", sa.Text),
+    sa.Column("reverses_batch_id", Id, sa.ForeignKey("allocation_batches.id"), unique=True),
+)
+
+allocations = sa.Table(
+    "allocations", metadata,
+    _pk(),
+    sa.Column("batch_id", Id, sa.ForeignKey("allocation_batches.id"), nullable=False, index=True),
+    sa.Column("debit_item_id", Id, sa.ForeignKey("open_items.id"), nullable=False, index=True),
+    sa.Column("credit_item_id", Id, sa.ForeignKey("open_items.id"), nullable=False, index=True),
+    sa.Column("amount_minor", Minor, nullable=False),
+    sa.Column("debit_base_minor", Minor, nullable=False),
+    sa.Column("credit_base_minor", Minor, nullable=False),
+    sa.Column("effective_on", sa.Date, nullable=False),
+    sa.Column("reverses_id", Id, sa.ForeignKey("allocations.id"), unique=True),
+)
+
+journal_lines = sa.Table(
+    "journal_lines", metadata,
+    _pk(),
+    sa.Column("document_id", Id, sa.ForeignKey("documents.id"), nullable=False, index=True),
+    sa.Column("line_no", sa.Integer, nullable=False),
+    sa.Column("account", sa.String(32), nullable=False),
+    sa.Column("customer_id", Id, sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("debit_minor", Minor, nullable=False),
+    sa.Column("credit_minor", Minor, nullable=False),
+    sa.Column("base_debit_minor", Minor, nullable=False),
+    sa.Column("base_credit_minor", Minor, nullable=False),
+    sa.Column("posted_on", sa.Date, nullable=False),
+    sa.UniqueConstraint("document_id", "line_no"),
+)
+
+number_series = sa.Table(
+    "number_series", metadata,
+    sa.Column("kind", sa.String(24), primary_key=True),
+    sa.Column("year", sa.Integer, primary_key=True),
+    sa.Column("prefix", sa.String(16), nullable=False),
+    sa.Column("last_no", sa.Integer, nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log", metadata,
+    _pk(),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("user_name", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("entity", sa.String(32), nullable=False),
+    sa.Column("entity_id", sa.String(64), nullable=False),
+    sa.Column("before", sa.Text),
+    sa.Column("after", sa.Text),
+)

@@ -1,0 +1,1 @@
+"""Two-way sync between workbooks and the store (issue 3)."""

@@ -1,0 +1,1 @@
+"""Reading and writing workbook sheets as records and issues (issue 3)."""
