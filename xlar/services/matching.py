@@ -185,7 +185,7 @@ def refuse_if_matched(conn: Connection, item_ids: Sequence[int], what: str) -> N
     live = [i for i in item_ids if sum(mv[1] for mv in moves[i]) != 0]
     if live:
         batches = conn.execute(
-            sa.select(sa.distinct(allocations.c.batch_id))
+            sa.select(allocations.c.batch_id).distinct()
             .where(sa.or_(allocations.c.debit_item_id.in_(live), allocations.c.credit_item_id.in_(live)))
         ).scalars().all()
         raise InvalidAllocation(
