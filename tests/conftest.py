@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,7 +34,7 @@ class PostgresServer:
             try:
                 self.cluster = ThrowawayCluster()
                 self.url = self.cluster.url
-            except Exception as exc:  # reported by the fixture: skip, or fail when required
+            except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:  # skip, or fail if required
                 self.error = f"no PostgreSQL at {self.url} and none could be started: {exc}"
         self.admin = None if self.error else sa.create_engine(self.url)
 

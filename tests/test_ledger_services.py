@@ -8,7 +8,13 @@ import sqlalchemy as sa
 
 from tests.books import USER, customer, invoice, item_of, line, receipt
 from xlar.domain.documents import DocKind
-from xlar.domain.errors import Immutable, InvalidAllocation, InvalidDocument, OverAllocation, PeriodClosed
+from xlar.domain.errors import (
+    Immutable,
+    InvalidAllocation,
+    InvalidDocument,
+    OverAllocation,
+    PeriodClosed,
+)
 from xlar.reports import ledger as reports
 from xlar.services import documents as docs
 from xlar.services import matching
@@ -104,9 +110,8 @@ def test_a_posted_document_cannot_be_edited_or_deleted(store):
         audit_log.delete(),
     ]
     for stmt in statements:
-        with pytest.raises(sa.exc.DBAPIError, match="XLAR-E020"):
-            with store.write() as conn:
-                conn.execute(stmt)
+        with pytest.raises(sa.exc.DBAPIError, match="XLAR-E020"), store.write() as conn:
+            conn.execute(stmt)
     with store.read() as conn:
         assert docs.load(conn, doc_id)["amount_minor"] == 10000
 

@@ -1,6 +1,6 @@
 """The set-based SQL gives exactly what the pure reference gives, on random ledgers."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
@@ -63,7 +63,7 @@ policies = st.builds(
 
 
 def _insert(conn, items, allocs):
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
     ids = {}
     for code in CUSTOMERS:
         ids[code] = conn.execute(customers.insert().values(code=code, name=code, currency="CNY")).inserted_primary_key[0]

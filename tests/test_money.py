@@ -6,8 +6,17 @@ from hypothesis import strategies as st
 
 from xlar.domain.errors import CurrencyMismatch, InvalidAmount, UnknownCurrency
 from xlar.domain.money import (
-    CURRENCY_EXPONENTS, Money, convert, decimal_from_number, exponent, from_minor, parse_decimal,
-    parse_rate, round_money, split, to_minor,
+    CURRENCY_EXPONENTS,
+    Money,
+    convert,
+    decimal_from_number,
+    exponent,
+    from_minor,
+    parse_decimal,
+    parse_rate,
+    round_money,
+    split,
+    to_minor,
 )
 
 D = Decimal

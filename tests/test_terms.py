@@ -6,7 +6,7 @@ import pytest
 from xlar.domain.errors import InvalidTerms
 from xlar.domain.terms import PaymentTerms, TermsBasis, cycle_end, discount_deadline, due_date
 
-NET30 = PaymentTerms("NET30", "net 30", TermsBasis.INVOICE_DATE, 30, 10, Decimal("2"))
+NET30 = PaymentTerms("NET30", "net 30", TermsBasis.INVOICE_DATE, 30, 10, Decimal(2))
 EOM60 = PaymentTerms("EOM60", "月结60天", TermsBasis.MONTH_END, 60)
 PROX10 = PaymentTerms("PROX10", "结账日次月10日", TermsBasis.CLOSING_DATE, 10)
 PROX31 = PaymentTerms("PROX31", "next month end", TermsBasis.CLOSING_DATE, 31)

@@ -48,8 +48,14 @@ class Obj:
         self.store_url = store_url
         self.user = user
 
-    def open(self) -> Store:
-        return Store.open(self.store_url)
+    @contextmanager
+    def store(self) -> Iterator[Store]:
+        """The opened store, closed again when the command is done."""
+        store = Store.open(self.store_url)
+        try:
+            yield store
+        finally:
+            store.dispose()
 
 
 @contextmanager
@@ -85,14 +91,16 @@ def init(obj: Obj, company: str, base_currency: str, period: str | None) -> None
     """Create the store (or bring its schema up to date)."""
     with _friendly_errors():
         store = Store.connect(obj.store_url)
-        fresh = store.schema_revision() is None
-        store.upgrade()
-        if fresh:
-            with store.write() as conn:
-                write_settings(conn, {"company": company, "base_currency": base_currency.upper(),
-                                      "current_period": period or period_of(date.today())}, obj.user)
+        try:
+            fresh = store.schema_revision() is None
+            store.upgrade()
+            if fresh:
+                with store.write() as conn:
+                    write_settings(conn, {"company": company, "base_currency": base_currency.upper(),
+                                          "current_period": period or period_of(date.today())}, obj.user)
+        finally:
+            store.dispose()
         click.echo(f"{'created' if fresh else 'up to date'}: {store.safe_url}")
-        store.dispose()
 
 
 @main.command()
@@ -116,9 +124,8 @@ def demo(obj: Obj, directory: Path, through: date | None, replace: bool) -> None
 def balance(obj: Obj, customer: str, as_of: date | None) -> None:
     """A customer's balance as of a date, per currency."""
     with _friendly_errors():
-        store = obj.open()
         as_of = as_of or date.today()
-        with store.read() as conn:
+        with obj.store() as store, store.read() as conn:
             rows = reports.balances(conn, as_of, customer)
         if not rows:
             click.echo(f"{customer}: 0 as of {as_of.isoformat()}")
@@ -142,8 +149,7 @@ def aging(obj: Obj, as_of: date | None, basis: str | None, buckets: str | None, 
           fmt: str) -> None:
     """Customer aging as of any date; buckets add up to each balance."""
     with _friendly_errors():
-        store = obj.open()
-        with store.read() as conn:
+        with obj.store() as store, store.read() as conn:
             policy = None
             if basis or buckets:
                 book = read_settings(conn).aging

@@ -26,7 +26,7 @@ from xlar.store.engine import Store
 from xlar.store.settings import write_settings
 
 TERMS = [
-    PaymentTerms("NET30", "30 days net 30天", TermsBasis.INVOICE_DATE, 30, 10, Decimal("2")),
+    PaymentTerms("NET30", "30 days net 30天", TermsBasis.INVOICE_DATE, 30, 10, Decimal(2)),
     PaymentTerms("NET60", "60 days net 60天", TermsBasis.INVOICE_DATE, 60),
     PaymentTerms("EOM30", "month end + 30 月结30天", TermsBasis.MONTH_END, 30),
     PaymentTerms("EOM60", "month end + 60 月结60天", TermsBasis.MONTH_END, 60),

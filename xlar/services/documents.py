@@ -7,7 +7,7 @@ Voiding never deletes: it posts a reversal document and matches it to the origin
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,8 +15,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from xlar.domain.documents import (
-    LINE_KINDS, POSTABLE_KINDS, DocKind, DocStatus, LineInput, Totals, base_totals, journal_for,
-    price_lines, sign_of, totals_of,
+    LINE_KINDS,
+    POSTABLE_KINDS,
+    DocKind,
+    DocStatus,
+    LineInput,
+    Totals,
+    base_totals,
+    journal_for,
+    price_lines,
+    sign_of,
+    totals_of,
 )
 from xlar.domain.errors import Immutable, InvalidDocument, NotFound
 from xlar.domain.money import from_minor, parse_rate, to_minor
@@ -52,7 +61,7 @@ class DraftDocument:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _customer(conn: Connection, code: str) -> RowMapping:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -91,7 +91,7 @@ def _check(debit: RowMapping, credit: RowMapping) -> None:
 def _insert_batch(conn: Connection, method: str, user: str, memo: str | None,
                   rows: list[dict[str, Any]], reverses: int | None = None) -> int:
     batch_id = int(conn.execute(allocation_batches.insert().values(
-        method=method, user_name=user, created_at=datetime.now(timezone.utc), memo=memo,
+        method=method, user_name=user, created_at=datetime.now(UTC), memo=memo,
         reverses_batch_id=reverses)).inserted_primary_key[0])
     conn.execute(allocations.insert(), [{"batch_id": batch_id, **r} for r in rows])
     record(conn, user, "undo" if reverses else "allocate", "allocation_batch", batch_id, None,

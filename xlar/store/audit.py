@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -37,7 +37,7 @@ def record(
     """Append one audit record inside the caller's transaction."""
     conn.execute(
         audit_log.insert().values(
-            at=datetime.now(timezone.utc), user_name=user, action=action, entity=entity,
+            at=datetime.now(UTC), user_name=user, action=action, entity=entity,
             entity_id=str(entity_id), before=as_json(before), after=as_json(after),
         )
     )

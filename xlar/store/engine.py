@@ -96,7 +96,8 @@ class Store:
             current = store.schema_revision()
         except sa.exc.OperationalError as exc:
             store.dispose()
-            raise StoreError(f"cannot open store {store.safe_url}: {exc.orig}") from None
+            reason = " ".join(str(exc.orig).split())
+            raise StoreError(f"cannot open store {store.safe_url}: {reason}") from None
         if current != head_revision():
             store.dispose()
             what = "is not initialised" if current is None else f"is at schema {current}"

@@ -8,9 +8,8 @@ Tables of the open-item ledger, and triggers that make posted documents and the
 ledger rows immutable on both backends (the services refuse first; the triggers catch
 anything that bypasses them).
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None

@@ -1,0 +1,95 @@
+"""The xlar command as a user types it, on SQLite and PostgreSQL."""
+
+import json
+from decimal import Decimal
+
+import pytest
+from click.testing import CliRunner
+
+from xlar.cli import main
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def run(runner, *args):
+    return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_demo_then_aging_json_adds_up(runner, tmp_path):
+    result = run(runner, "--user", "demo", "demo", tmp_path / "d", "--through", "2026-11-20")
+    assert result.exit_code == 0, result.output
+    assert "50 customers" in result.output and "TOTAL (CNY)" in result.output
+    url = f"sqlite:///{tmp_path / 'd' / 'xlar.db'}"
+    assert url in result.output
+    out = run(runner, "--store", url, "report", "aging", "--as-of", "2026-11-20", "--format", "json")
+    assert out.exit_code == 0, out.output
+    report = json.loads(out.output)
+    assert set(report) >= {"as_of", "basis", "rows", "total"}
+    assert report["as_of"] == "2026-11-20" and report["basis"] == "due"
+    assert len(report["rows"]) >= 45
+    for row in report["rows"]:
+        assert sum(Decimal(v) for v in row["buckets"].values()) == Decimal(row["balance"])
+        assert sum(Decimal(v) for v in row["base_buckets"].values()) == Decimal(row["base_balance"])
+        assert all(isinstance(v, str) for v in row["buckets"].values())
+    total = report["total"]
+    assert sum(Decimal(v) for v in total["buckets"].values()) == Decimal(total["balance"])
+    assert sum(Decimal(r["base_balance"]) for r in report["rows"]) == Decimal(total["balance"])
+    assert any(Decimal(r["buckets"]["unapplied"]) < 0 for r in report["rows"])
+    assert any(r["currency"] == "JPY" for r in report["rows"])
+    again = run(runner, "demo", tmp_path / "d")
+    assert again.exit_code == 1 and "--replace" in again.output
+
+
+def test_init_balance_and_report_on_each_backend(runner, backend):
+    url = backend.url()
+    assert run(runner, "--store", url, "init", "--company", "ACME", "--period", "2026-03").exit_code == 0
+    assert "up to date" in run(runner, "--store", url, "init").output
+    from datetime import date
+
+    from tests.books import customer, invoice, line
+    from xlar.store.engine import Store
+
+    store = Store.open(url)
+    with store.write() as conn:
+        customer(conn, "C1")
+        invoice(conn, "C1", date(2026, 3, 1), line("2", "50", "0.13"), due=date(2026, 3, 31))
+    store.dispose()
+    out = run(runner, "--store", url, "balance", "C1", "--as-of", "2026-03-31")
+    assert out.output.strip() == "C1: 113.00 CNY as of 2026-03-31"
+    assert "C1: 0 as of 2026-02-28" in run(runner, "--store", url, "balance", "C1", "--as-of", "2026-02-28").output
+    csv = run(runner, "--store", url, "report", "aging", "--as-of", "2026-05-15", "--buckets", "30,60",
+              "--format", "csv").output.splitlines()
+    assert csv[0] == "customer,name,currency,not_due,1-30,31-60,61+,unapplied,balance," \
+                     "base_not_due,base_1-30,base_31-60,base_61+,base_unapplied,base_balance"
+    assert csv[1].startswith("C1,C1 Ltd.,CNY,0.00,0.00,113.00,0.00,0.00,113.00")
+    table = run(runner, "--store", url, "report", "aging", "--as-of", "2026-05-15", "--basis", "document").output
+    assert "61-90" in table and "TOTAL (CNY)" in table
+
+
+@pytest.mark.parametrize("args, message, code", [
+    (["balance", "NOPE"], "error: XLAR-E010 unknown customer 'NOPE'", 1),
+    (["report", "aging", "--buckets", "30,x"], "error: XLAR-E005 aging buckets must be whole days", 1),
+    (["report", "aging", "--buckets", "60,30"], "error: XLAR-E005 aging bucket edges must be positive and increasing", 1),
+    (["report", "aging", "--customer", "Q"], "error: XLAR-E010 unknown customer 'Q'", 1),
+    (["balance", "C1", "--as-of", "31/03/2026"], "'31/03/2026' is not a date like 2026-03-31", 2),
+    (["report", "aging", "--format", "pdf"], "Invalid value for '--format'", 2),
+])
+def test_bad_arguments_give_one_line_and_an_exit_code(runner, tmp_path, args, message, code):
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    assert run(runner, "--store", url, "init").exit_code == 0
+    result = run(runner, "--store", url, *args)
+    assert result.exit_code == code
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_missing_store_or_dead_server_is_one_line(runner, tmp_path):
+    result = run(runner, "--store", f"sqlite:///{tmp_path / 'none.db'}", "balance", "C1")
+    assert result.exit_code == 1
+    assert result.output.startswith("error: XLAR-E050 no store at") and len(result.output.splitlines()) == 1
+    dead = run(runner, "--store", "postgresql://nobody@127.0.0.1:1/none", "balance", "C1")
+    assert dead.exit_code == 1 and dead.output.startswith("error: XLAR-E050")
+    assert len(dead.output.splitlines()) == 1
