@@ -55,8 +55,8 @@ def to_minor(amount: Decimal, currency: str) -> int:
 
 def from_minor(minor: int, currency: str) -> Decimal:
     """The Decimal amount of MINOR units, with exactly the currency's number of places."""
-    e = exponent(currency)
-    return Decimal(minor).scaleb(-e).quantize(_QUANTS[e])
+    # scaleb keeps the integer's digits and sets the exponent: 5 CNY minor -> 0.05, 0 -> 0.00
+    return Decimal(minor).scaleb(-exponent(currency))
 
 
 def decimal_from_number(value: object) -> Decimal:
