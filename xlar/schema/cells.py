@@ -1,0 +1,176 @@
+"""Turning one cell's raw value into a typed value, or saying exactly what is wrong.
+
+Raw values are what a reader hands over: None, str, int, float, bool, date or datetime.
+Nothing is guessed: a number stored as text, a date typed as ambiguous text or a date
+serial without a date format is refused with a message naming the value.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from xlar.domain.errors import XlarError
+from xlar.domain.money import decimal_from_number, parse_rate, to_minor
+from xlar.domain.periods import parse_period, period_of
+from xlar.schema.columns import Column, Kind
+from xlar.schema.sheets import CHOICE_ZH
+
+EXCEL_ERRORS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
+                "#SPILL!", "#CALC!")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_LOCALE_DATE = re.compile(r"^\s*\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\s*$")
+_NUMBER_TEXT = re.compile(r"^\s*[-+]?[\d,]*\.?\d+\s*%?\s*$")
+EARLIEST, LATEST = date(1900, 3, 1), date(2199, 12, 31)
+MAX_TEXT = 32_767  # what an Excel cell holds
+
+
+@dataclass(frozen=True, slots=True)
+class CellError:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    value: object
+    warning: CellError | None = None
+
+
+def _shown(raw: object) -> str:
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    text = raw.isoformat() if isinstance(raw, (date, datetime)) else str(raw)
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+def is_blank(raw: object) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip())
+
+
+def proves_locale_mixup(raw: object) -> bool:
+    """Text like '1/15/2013' (or '15/1/2013'): a date no D/M/Y (or M/D/Y) reading could take,
+    so the column was typed in one day/month order and read in the other."""
+    if not isinstance(raw, str) or not _LOCALE_DATE.match(raw):
+        return False
+    first, second = (int(p) for p in re.split(r"[/.\-]", raw.strip())[:2])
+    return max(first, second) > 12 and min(first, second) <= 12
+
+
+def parse_cell(col: Column, raw: object, currency: str | None = None) -> Parsed | CellError:
+    """The typed value of RAW for COL (None for a blank), or why it cannot be taken."""
+    if isinstance(raw, str) and raw.strip() in EXCEL_ERRORS:
+        return CellError("XLAR-E101", f"the cell shows the error {raw.strip()}")
+    if is_blank(raw):
+        return CellError("XLAR-E102", "is required but blank") if col.required else Parsed(None)
+    try:
+        return _PARSERS[col.kind](col, raw, currency)
+    except XlarError as exc:
+        return CellError("XLAR-E103", f"{_shown(raw)}: {exc.message}")
+
+
+def _text(col: Column, raw: object, _cur: str | None) -> Parsed | CellError:
+    if isinstance(raw, bool):
+        return CellError("XLAR-E104", f"{_shown(raw)} is TRUE/FALSE, not text")
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    text = raw.isoformat() if isinstance(raw, (date, datetime)) else str(raw)
+    if len(text) > MAX_TEXT:
+        return CellError("XLAR-E105", f"text of {len(text):,} characters is longer than a cell holds")
+    if col.kind is Kind.CODE:
+        text = text.strip()
+        if "\n" in text or "\r" in text:
+            return CellError("XLAR-E106", f"{_shown(raw)} has a line break; codes are one line")
+        if len(text) > 40:
+            return CellError("XLAR-E105", f"{_shown(raw)} is longer than 40 characters")
+        if isinstance(raw, int):
+            return Parsed(text, CellError("XLAR-W101", f"{text} was stored as a number: leading zeros, "
+                                                       "if it had any, are lost; format the column as Text"))
+    return Parsed(text)
+
+
+def _number(raw: object) -> Decimal | CellError:
+    if isinstance(raw, bool):
+        return CellError("XLAR-E104", f"{_shown(raw)} is TRUE/FALSE, not a number")
+    if isinstance(raw, str):
+        if _NUMBER_TEXT.match(raw):
+            return CellError("XLAR-E107", f"number stored as text {_shown(raw)}: re-enter it as a number")
+        return CellError("XLAR-E108", f"{_shown(raw)} is not a number")
+    if isinstance(raw, (date, datetime)):
+        return CellError("XLAR-E108", f"{_shown(raw)} is a date, not a number")
+    return decimal_from_number(raw)
+
+
+def _int(col: Column, raw: object, _cur: str | None) -> Parsed | CellError:
+    value = _number(raw)
+    if isinstance(value, CellError):
+        return value
+    if value != value.to_integral_value():
+        return CellError("XLAR-E109", f"{value} is not a whole number")
+    return Parsed(int(value))
+
+
+def _decimal(col: Column, raw: object, currency: str | None) -> Parsed | CellError:
+    value = _number(raw)
+    if isinstance(value, CellError):
+        return value
+    if col.kind is Kind.MONEY and currency is not None:
+        to_minor(value, currency)  # more decimals than the currency has: refused
+    if col.kind is Kind.RATE:
+        value = parse_rate(value)
+    if col.kind is Kind.PERCENT and not Decimal(0) <= value < Decimal(1):
+        return CellError("XLAR-E110", f"{value} is {value * 100}%: type a percentage like 13% (0.13)")
+    return Parsed(value)
+
+
+def _date(col: Column, raw: object, _cur: str | None) -> Parsed | CellError:
+    if isinstance(raw, datetime):
+        raw = raw.date()
+    if isinstance(raw, date):
+        if not EARLIEST <= raw <= LATEST:
+            return CellError("XLAR-E111", f"date {raw.isoformat()} is out of range")
+        return Parsed(raw)
+    if isinstance(raw, str):
+        text = raw.strip()
+        if _ISO_DATE.match(text):
+            try:
+                return _date(col, date.fromisoformat(text), None)
+            except ValueError:
+                return CellError("XLAR-E112", f"{_shown(raw)} is not a real date")
+        if _LOCALE_DATE.match(text):
+            return CellError("XLAR-E113", f"date typed as text {_shown(raw)}: day and month order is "
+                                          "ambiguous; enter a real date (or YYYY-MM-DD)")
+        return CellError("XLAR-E112", f"{_shown(raw)} is not a date")
+    if isinstance(raw, time):
+        return CellError("XLAR-E111", f"{_shown(raw)} is a time of day, not a date "
+                                      "(Excel has no dates before 1900)")
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return CellError("XLAR-E114", f"number {_shown(raw)[1:-1]} in a date column: format the cell as a date")
+    return CellError("XLAR-E112", f"{_shown(raw)} is not a date")
+
+
+def _period(col: Column, raw: object, _cur: str | None) -> Parsed | CellError:
+    if isinstance(raw, (date, datetime)):
+        return Parsed(period_of(raw))
+    if isinstance(raw, str):
+        parse_period(raw)
+        return Parsed(raw.strip())
+    return CellError("XLAR-E115", f"{_shown(raw)} is not a period like 2026-03")
+
+
+def _choice(col: Column, raw: object, _cur: str | None) -> Parsed | CellError:
+    text = str(raw).strip()
+    for code in col.choices:
+        if text.casefold() in (code.casefold(), CHOICE_ZH.get(code, code).casefold()):
+            return Parsed(code)
+    return CellError("XLAR-E116", f"{_shown(raw)} is not one of {', '.join(col.choices)}")
+
+
+_PARSERS = {
+    Kind.TEXT: _text, Kind.CODE: _text, Kind.INT: _int, Kind.DECIMAL: _decimal, Kind.MONEY: _decimal,
+    Kind.RATE: _decimal, Kind.PERCENT: _decimal, Kind.DATE: _date, Kind.PERIOD: _period,
+    Kind.CHOICE: _choice,
+}
+

@@ -1,0 +1,235 @@
+"""The workbook's sheets (DESIGN.md §5): every input sheet, declared once."""
+
+from __future__ import annotations
+
+from xlar.schema.columns import Column, Kind, SheetSchema
+
+K = Kind
+
+DOC_STATUSES = ("draft", "posted", "void")
+RECEIPT_STATUSES = ("draft", "posted", "approved", "void")
+INVOICE_KINDS = ("invoice", "credit_note", "debit_note", "deposit_invoice")
+
+# How choices read in a zh-CN workbook; the reader accepts the code or either label.
+CHOICE_ZH: dict[str, str] = {
+    "draft": "草稿", "posted": "已审核", "approved": "已核准", "void": "作废",
+    "invoice": "销售发票", "credit_note": "红字发票", "debit_note": "借项通知单",
+    "deposit_invoice": "预开发票", "bank": "银行", "cash": "现金", "note": "银行承兑汇票",
+    "offset": "冲账", "delivery": "销货", "return": "销退", "active": "正常", "blocked": "冻结",
+    "inactive": "停用", "invoice_date": "按发票日", "month_end": "月结", "closing_date": "结账日",
+    "open": "执行中", "closed": "已结案", "cancelled": "已取消", "phone": "电话", "email": "邮件",
+    "visit": "拜访", "letter": "函件", "wechat": "微信",
+}
+
+
+def _money(key: str, en: str, zh: str, **kw: object) -> Column:
+    return Column(key, K.MONEY, en, zh, currency_from="currency", **kw)  # type: ignore[arg-type]
+
+
+CUSTOMER = Column("customer", K.CODE, "Customer", "客户编号", required=True, lookup="customers")
+CURRENCY = Column("currency", K.CODE, "Currency", "币种", lookup="currencies", width=8,
+                  note="ISO code; blank = the customer's currency")
+FX_RATE = Column("fx_rate", K.RATE, "FX rate", "汇率", width=10,
+                 note="to the base currency; blank for base-currency documents")
+
+SETTINGS = SheetSchema(
+    "Settings", "设置", "tblSettings", (
+        Column("key", K.CODE, "Setting", "设置项", required=True, width=22),
+        Column("value", K.TEXT, "Value", "值", width=40),
+    ), key=("key",), store_table="settings",
+    purpose_en="Company-wide settings of the book", purpose_zh="账套设置",
+)
+
+CUSTOMERS = SheetSchema(
+    "Customers", "客户", "tblCustomers", (
+        Column("code", K.CODE, "Code", "客户编号", required=True, width=10),
+        Column("name", K.TEXT, "Name", "客户名称", required=True, width=30),
+        Column("category", K.TEXT, "Category", "客户类别"),
+        Column("parent_code", K.CODE, "Head office", "总公司编号", lookup="customers",
+               note="billed instead of this customer"),
+        Column("salesperson", K.TEXT, "Salesperson", "业务员"),
+        Column("currency", K.CODE, "Currency", "币种", required=True, lookup="currencies", width=8),
+        Column("payment_terms", K.CODE, "Payment terms", "付款条件", lookup="terms"),
+        Column("closing_day", K.INT, "Closing day", "结账日", width=8, note="1-31; blank = month end"),
+        _money("credit_limit", "Credit limit", "信用额度"),
+        Column("credit_class", K.CODE, "Credit class", "信用等级", width=8),
+        Column("tax_id", K.CODE, "Tax ID", "税号", width=20),
+        Column("contact", K.TEXT, "Contact", "联系人"),
+        Column("phone", K.TEXT, "Phone", "电话"),
+        Column("email", K.TEXT, "Email", "邮箱", width=24),
+        Column("address", K.TEXT, "Address", "地址", width=30),
+        Column("vendor_code", K.CODE, "Vendor code", "供应商编号", note="for AR/AP netting"),
+        Column("status", K.CHOICE, "Status", "状态", choices=("active", "blocked", "inactive"), width=8),
+    ), key=("code",), store_table="customers",
+)
+
+PAYMENT_TERMS = SheetSchema(
+    "PaymentTerms", "付款条件", "tblPaymentTerms", (
+        Column("code", K.CODE, "Code", "代码", required=True, width=10),
+        Column("name", K.TEXT, "Name", "名称", required=True, width=28),
+        Column("basis", K.CHOICE, "Basis", "起算方式", required=True,
+               choices=("invoice_date", "month_end", "closing_date")),
+        Column("days", K.INT, "Days", "天数", required=True, width=8,
+               note="closing_date: the day of the next month it falls due"),
+        Column("discount_days", K.INT, "Discount days", "折扣天数", width=10),
+        Column("discount_pct", K.PERCENT, "Discount %", "折扣率", width=10),
+    ), key=("code",), store_table="payment_terms",
+)
+
+INSTALLMENT_TERMS = SheetSchema(
+    "InstallmentTerms", "分期条件", "tblInstallmentTerms", (
+        Column("code", K.CODE, "Code", "代码", required=True, width=10),
+        Column("period_no", K.INT, "Period", "期数", required=True, width=8),
+        Column("percent", K.PERCENT, "Percent", "比例", required=True, width=10),
+        Column("offset_months", K.INT, "Months after", "间隔月数", width=10),
+        Column("offset_days", K.INT, "Days after", "间隔天数", width=10),
+    ), key=("code", "period_no"), store_table="installment_terms",
+)
+
+CONTRACTS = SheetSchema(
+    "Contracts", "合同", "tblContracts", (
+        Column("number", K.CODE, "Contract no.", "合同编号", required=True),
+        CUSTOMER,
+        Column("sign_date", K.DATE, "Signed", "签订日期", width=12),
+        _money("amount", "Amount", "合同金额"),
+        CURRENCY,
+        Column("payment_terms", K.CODE, "Payment terms", "付款条件", lookup="terms"),
+        Column("installment_terms", K.CODE, "Installments", "分期条件", lookup="installments"),
+        Column("status", K.CHOICE, "Status", "状态", choices=("open", "closed", "cancelled"), width=8),
+    ), key=("number",), store_table="contracts",
+)
+
+ORDERS = SheetSchema(
+    "Orders", "订单", "tblOrders", (
+        Column("number", K.CODE, "Order no.", "订单编号", required=True),
+        CUSTOMER,
+        Column("date", K.DATE, "Date", "订单日期", required=True, width=12),
+        _money("amount", "Amount", "订单金额"),
+        CURRENCY,
+        Column("deposit_pct", K.PERCENT, "Deposit %", "订金比例", width=10),
+        Column("contract", K.CODE, "Contract", "合同编号"),
+        Column("installment_terms", K.CODE, "Installments", "分期条件", lookup="installments"),
+    ), key=("number",), store_table="orders",
+)
+
+DELIVERIES = SheetSchema(
+    "Deliveries", "销货单", "tblDeliveries", (
+        Column("number", K.CODE, "Delivery no.", "单号", required=True),
+        Column("line", K.INT, "Line", "行号", required=True, width=6),
+        Column("kind", K.CHOICE, "Kind", "类型", choices=("delivery", "return"), width=9),
+        Column("date", K.DATE, "Date", "日期", required=True, width=12),
+        CUSTOMER,
+        Column("order", K.CODE, "Order", "订单编号"),
+        Column("item", K.CODE, "Item", "品号", required=True),
+        Column("qty", K.DECIMAL, "Quantity", "数量", required=True, width=10),
+        Column("unit_price", K.DECIMAL, "Unit price", "单价", width=12),
+        Column("tax_rate", K.PERCENT, "Tax rate", "税率", width=8),
+        CURRENCY,
+        Column("salesperson", K.TEXT, "Salesperson", "业务员"),
+    ), key=("number", "line"), store_table="deliveries",
+)
+
+INVOICES = SheetSchema(
+    "Invoices", "发票", "tblInvoices", (
+        Column("number", K.CODE, "Invoice no.", "发票单号", required=True,
+               note="your draft's own reference; xlar gives the final number when posted"),
+        Column("kind", K.CHOICE, "Kind", "类型", choices=INVOICE_KINDS, width=12),
+        Column("date", K.DATE, "Date", "发票日期", required=True, width=12),
+        CUSTOMER,
+        CURRENCY,
+        FX_RATE,
+        _money("net", "Net", "未税金额", note="computed from the lines"),
+        _money("tax", "Tax", "税额", note="computed from the lines"),
+        _money("total", "Total", "含税金额", note="computed from the lines"),
+        Column("due_date", K.DATE, "Due date", "到期日", width=12, note="blank = from payment terms"),
+        Column("source", K.TEXT, "Source", "来源单据"),
+        Column("fapiao_no", K.CODE, "Fapiao no.", "发票号码"),
+        Column("status", K.CHOICE, "Status", "状态", choices=DOC_STATUSES, width=8,
+               note="set to posted to post"),
+        Column("memo", K.TEXT, "Memo", "备注", width=24),
+    ), key=("number",), store_table="documents",
+)
+
+INVOICE_LINES = SheetSchema(
+    "InvoiceLines", "发票明细", "tblInvoiceLines", (
+        Column("invoice", K.CODE, "Invoice no.", "发票单号", required=True),
+        Column("line", K.INT, "Line", "行号", required=True, width=6),
+        Column("delivery", K.CODE, "Delivery no.", "销货单号"),
+        Column("delivery_line", K.INT, "Delivery line", "销货行号", width=8),
+        Column("item", K.CODE, "Item", "品号", required=True),
+        Column("qty", K.DECIMAL, "Quantity", "数量", required=True, width=10),
+        Column("unit_price", K.DECIMAL, "Unit price", "单价", required=True, width=12),
+        Column("tax_rate", K.PERCENT, "Tax rate", "税率", width=8),
+        Column("net", K.MONEY, "Net", "未税金额", note="computed"),
+        Column("tax", K.MONEY, "Tax", "税额", note="computed"),
+    ), key=("invoice", "line"), store_table="document_lines",
+)
+
+RECEIPTS = SheetSchema(
+    "Receipts", "收款单", "tblReceipts", (
+        Column("number", K.CODE, "Receipt no.", "收款单号", required=True),
+        Column("date", K.DATE, "Date", "收款日期", required=True, width=12),
+        CUSTOMER,
+        Column("method", K.CHOICE, "Method", "收款方式", choices=("bank", "cash", "note", "offset"), width=9),
+        CURRENCY,
+        FX_RATE,
+        _money("amount", "Amount", "收款金额", required=True),
+        Column("reference", K.TEXT, "Reference", "参考号", width=20, note="invoice numbers here are matched"),
+        Column("status", K.CHOICE, "Status", "状态", choices=RECEIPT_STATUSES, width=8),
+        Column("entered_by", K.TEXT, "Entered by", "录入人", width=10),
+        Column("approved_by", K.TEXT, "Approved by", "核准人", width=10),
+        Column("memo", K.TEXT, "Memo", "备注", width=24),
+    ), key=("number",), store_table="documents",
+)
+
+ALLOCATIONS = SheetSchema(
+    "Allocations", "核销", "tblAllocations", (
+        Column("credit_doc", K.CODE, "Receipt / credit", "收款或红字单号", required=True),
+        Column("invoice", K.CODE, "Invoice no.", "发票单号", required=True),
+        Column("amount", K.MONEY, "Amount", "核销金额", required=True),
+        Column("date", K.DATE, "Effective", "核销日期", width=12, note="the later of the two documents' dates"),
+        Column("installment_no", K.INT, "Installment", "期数", width=8),
+    ), key=(), store_table="allocations",
+)
+
+FX_RATES = SheetSchema(
+    "FxRates", "汇率", "tblFxRates", (
+        Column("currency", K.CODE, "Currency", "币种", required=True, lookup="currencies", width=8),
+        Column("period", K.PERIOD, "Period", "期间", required=True, width=9, note="YYYY-MM"),
+        Column("rate", K.RATE, "Rate", "汇率", required=True, width=12),
+    ), key=("currency", "period"), store_table="fx_rates",
+)
+
+CONTACTS = SheetSchema(
+    "Contacts", "催收记录", "tblContacts", (
+        CUSTOMER,
+        Column("date", K.DATE, "Date", "日期", required=True, width=12),
+        Column("method", K.CHOICE, "Method", "方式", choices=("phone", "email", "visit", "letter", "wechat"),
+               width=9),
+        Column("person", K.TEXT, "Person", "联系人"),
+        Column("result", K.TEXT, "Result", "结果", width=30),
+        Column("promise_date", K.DATE, "Promised on", "承诺付款日", width=12),
+        Column("promise_amount", K.MONEY, "Promised amount", "承诺金额"),
+        Column("next_action", K.TEXT, "Next action", "下一步", width=24),
+    ), key=(), store_table="contacts",
+)
+
+INPUT_SHEETS: tuple[SheetSchema, ...] = (
+    SETTINGS, CUSTOMERS, PAYMENT_TERMS, INSTALLMENT_TERMS, CONTRACTS, ORDERS, DELIVERIES,
+    INVOICES, INVOICE_LINES, RECEIPTS, ALLOCATIONS, FX_RATES, CONTACTS,
+)
+
+# Output sheets: rewritten by xlar on every sync, never read back.
+OUTPUT_SHEETS: dict[str, str] = {
+    "Balances": "余额", "Aging": "账龄", "Overdue": "超期", "Statement": "对账单",
+    "Forecast": "回款预测", "Dashboard": "仪表板", "Journal": "凭证", "MonthlyStats": "月结统计",
+    "Errors": "错误", "Conflicts": "冲突",
+}
+
+
+def find_sheet(title: str) -> SheetSchema | None:
+    """The input sheet called TITLE in either language."""
+    for sheet in INPUT_SHEETS:
+        if title.strip() in (sheet.name, sheet.zh):
+            return sheet
+    return None

@@ -1,0 +1,75 @@
+"""The .xlsx package (a zip of XML parts): where each sheet's XML is, and which of its
+cells hold formulas or error values (python-calamine reports only their values)."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from xml.etree import ElementTree as ET
+
+NS = {
+    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
+}
+_CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
+
+
+@dataclass(frozen=True, slots=True)
+class SpecialCell:
+    kind: str        # "formula" or "error"
+    text: str        # the formula (without '=') or the error value
+
+
+def column_index(letters: str) -> int:
+    """0-based index of column LETTERS ('A' -> 0, 'AA' -> 26)."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def column_letters(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def sheet_parts(path: Path) -> dict[str, str]:
+    """Sheet title -> the path of its XML part inside the package."""
+    with zipfile.ZipFile(path) as z:
+        workbook = ET.fromstring(z.read("xl/workbook.xml"))
+        rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target", "") for r in rels.findall("rel:Relationship", NS)}
+    parts = {}
+    for sheet in workbook.findall("m:sheets/m:sheet", NS):
+        target = targets[sheet.get(f"{{{NS['r']}}}id")]
+        parts[sheet.get("name", "")] = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+    return parts
+
+
+def special_cells(path: Path, part: str) -> dict[tuple[int, int], SpecialCell]:
+    """(0-based row, column) -> formula or error, for the cells of one sheet that have them."""
+    with zipfile.ZipFile(path) as z:
+        data = z.read(part)
+    if b"<f" not in data and b't="e"' not in data:
+        return {}
+    found: dict[tuple[int, int], SpecialCell] = {}
+    tag_c, tag_f, tag_v = (f"{{{NS['m']}}}{t}" for t in ("c", "f", "v"))
+    for cell in ET.fromstring(data).iter(tag_c):
+        match = _CELL_REF.match(cell.get("r", ""))
+        if not match:
+            continue
+        where = (int(match[2]) - 1, column_index(match[1]))
+        formula = cell.find(tag_f)
+        if formula is not None:
+            found[where] = SpecialCell("formula", formula.text or "")
+        elif cell.get("t") == "e":
+            value = cell.find(tag_v)
+            found[where] = SpecialCell("error", value.text if value is not None and value.text else "#VALUE!")
+    return found

@@ -1,0 +1,228 @@
+"""Reading input sheets into typed rows and issues (python-calamine for speed).
+
+Headers are matched in either language and any order; columns the user added are kept
+(their values travel with the row and are written back untouched). Every bad cell
+becomes an Issue naming sheet, row, column and value; its row is held back, the rest
+goes through.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from python_calamine import CalamineWorkbook
+
+from xlar.domain.errors import Issue
+from xlar.schema.cells import CellError, Parsed, is_blank, proves_locale_mixup, parse_cell
+from xlar.schema.columns import ID_COLUMN, REV_COLUMN, Column, Kind, SheetSchema, normalize_header
+from xlar.schema.sheets import find_sheet
+from xlar.workbook.package import SpecialCell, column_letters, sheet_parts, special_cells
+
+HEADER_SEARCH_ROWS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    excel_row: int
+    values: dict[str, object]
+    row_id: str | None
+    rev: int | None
+    extras: tuple[object, ...]
+
+
+@dataclass(slots=True)
+class SheetData:
+    schema: SheetSchema
+    title: str
+    header_row: int                       # 1-based Excel row of the header
+    layout: list[str]                     # per sheet column: a key, _id, _rev or '+' + extra header
+    rows: list[Row] = field(default_factory=list)
+    held: dict[int, list[object]] = field(default_factory=dict)   # excel row -> raw cells
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def extra_headers(self) -> list[str]:
+        return [c[1:] for c in self.layout if c.startswith("+")]
+
+
+@dataclass(slots=True)
+class WorkbookData:
+    sheets: dict[str, SheetData]
+    issues: list[Issue]
+
+
+def read_workbook(path: Path) -> WorkbookData:
+    """Every input sheet found in the workbook at PATH (by either language's title)."""
+    book = CalamineWorkbook.from_path(str(path))
+    parts = sheet_parts(path)
+    sheets: dict[str, SheetData] = {}
+    issues: list[Issue] = []
+    for title in book.sheet_names:
+        schema = find_sheet(title)
+        if schema is None:
+            continue
+        if schema.name in sheets:
+            issues.append(Issue(title, 1, None, "XLAR-E120", f"a second {schema.name} sheet; only "
+                                f"'{sheets[schema.name].title}' is read"))
+            continue
+        data = read_sheet(book, path, parts.get(title), title, schema)
+        sheets[schema.name] = data
+        issues += data.issues
+    return WorkbookData(sheets, issues)
+
+
+def _find_header(grid: list[list[object]], index: Mapping[str, str], schema: SheetSchema) -> int | None:
+    """The first row naming every required column, or with mostly known names."""
+    required = {c.key for c in schema.columns if c.required}
+    for i, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
+        keys = [index.get(normalize_header(str(c))) for c in row if not is_blank(c)]
+        known = [k for k in keys if k is not None]
+        if keys and (required <= set(known) or len(known) * 2 >= len(keys)):
+            return i
+    return None
+
+
+def read_sheet(book: CalamineWorkbook, path: Path, part: str | None, title: str, schema: SheetSchema,
+               aliases: Mapping[str, str] | None = None) -> SheetData:
+    """One sheet as SCHEMA's rows. ALIASES maps other header texts to column keys (imports)."""
+    grid = book.get_sheet_by_name(title).to_python(skip_empty_area=False)
+    special = special_cells(path, part) if part else {}
+    index = schema.header_index() | {normalize_header(ID_COLUMN): ID_COLUMN, normalize_header(REV_COLUMN): REV_COLUMN}
+    index |= {normalize_header(k): v for k, v in (aliases or {}).items()}
+    at = _find_header(grid, index, schema)
+    if at is None:
+        data = SheetData(schema, title, 1, [])
+        data.issues.append(Issue(title, 1, None, "XLAR-E121", "no header row with this sheet's column names"))
+        return data
+    layout, issues = _layout(grid[at], index, title, at + 1, schema)
+    data = SheetData(schema, title, at + 1, layout, issues=issues)
+    if any(i.code == "XLAR-E122" for i in issues):
+        return data  # without a required column no row can be read
+    parsed = []
+    for r in range(at + 1, len(grid)):
+        raw = grid[r] + [""] * (len(layout) - len(grid[r]))
+        if all(is_blank(c) for c in raw):
+            continue
+        parsed.append(_parse_row(schema, title, r, raw, layout, special))
+    _check_ambiguous_dates(schema, title, grid, at, layout, parsed)
+    _check_duplicates(schema, title, layout, parsed)
+    for excel_row, raw, row, row_issues in parsed:
+        data.issues += row_issues
+        if any(not i.code.startswith("XLAR-W") for i in row_issues):
+            data.held[excel_row] = raw
+        else:
+            data.rows.append(row)
+    return data
+
+
+def _layout(header: list[object], index: Mapping[str, str], title: str, excel_row: int,
+            schema: SheetSchema) -> tuple[list[str], list[Issue]]:
+    layout, issues, seen = [], [], {}
+    for i, cell in enumerate(header):
+        key = index.get(normalize_header(str(cell))) if not is_blank(cell) else None
+        if key is None:
+            layout.append("+" + str(cell))
+        elif key in seen:
+            issues.append(Issue(title, excel_row, str(cell), "XLAR-E123",
+                                f"column {cell!r} appears twice (columns {column_letters(seen[key])} and "
+                                f"{column_letters(i)}); the second is kept as your own column"))
+            layout.append("+" + str(cell))
+        else:
+            seen[key] = i
+            layout.append(key)
+    for col in schema.columns:
+        if col.required and col.key not in seen:
+            issues.append(Issue(title, excel_row, None, "XLAR-E122",
+                                f"required column {col.en!r} ({col.zh}) is missing"))
+    return layout, issues
+
+
+def _label(schema: SheetSchema, title: str, col: Column) -> str:
+    """The column's name in the language of the sheet's title."""
+    return col.label("zh-CN" if title == schema.zh else "en")
+
+
+def _parse_row(schema: SheetSchema, title: str, r: int, raw: list[object], layout: list[str],
+               special: Mapping[tuple[int, int], SpecialCell]) -> tuple[int, list[object], Row, list[Issue]]:
+    excel_row = r + 1
+    issues: list[Issue] = []
+    values: dict[str, object] = {}
+    by_key = {key: i for i, key in enumerate(layout)}
+    currency = None
+    if "currency" in by_key and isinstance(raw[by_key["currency"]], str):
+        currency = raw[by_key["currency"]].strip().upper() or None
+    for col in schema.columns:
+        if col.key not in by_key:
+            values[col.key] = None
+            continue
+        i = by_key[col.key]
+        cell = special.get((r, i))
+        if cell is not None:
+            shown = f"={cell.text}" if cell.kind == "formula" else cell.text
+            message = (f"the cell shows the error {cell.text}" if cell.kind == "error" else
+                       f"formula {shown!r}: input cells take values (a sync would replace the formula); "
+                       "paste it as a value")
+            issues.append(Issue(title, excel_row, _label(schema, title, col),
+                                "XLAR-E101" if cell.kind == "error" else "XLAR-E119", message))
+            raw[i] = shown
+            continue
+        result = parse_cell(col, raw[i], currency if currency and len(currency) == 3 else None)
+        label = _label(schema, title, col)
+        if isinstance(result, CellError):
+            issues.append(Issue(title, excel_row, label, result.code, result.message))
+        elif isinstance(result, Parsed):
+            values[col.key] = result.value
+            if result.warning:
+                issues.append(Issue(title, excel_row, label, result.warning.code, result.warning.message))
+    row_id = raw[by_key[ID_COLUMN]] if ID_COLUMN in by_key else None
+    rev = raw[by_key[REV_COLUMN]] if REV_COLUMN in by_key else None
+    extras = tuple(raw[i] for i, key in enumerate(layout) if key.startswith("+"))
+    row = Row(excel_row, values, None if is_blank(row_id) else str(row_id).removesuffix(".0"),
+              int(rev) if isinstance(rev, (int, float)) and not isinstance(rev, bool) else None, extras)
+    return excel_row, raw, row, issues
+
+
+def _check_ambiguous_dates(schema: SheetSchema, title: str, grid: list[list[object]], at: int,
+                           layout: list[str], parsed: list[tuple[int, list[object], Row, list[Issue]]]) -> None:
+    """A date column holding M/D/Y text was read in a D/M/Y locale (or the reverse): every real
+    date in it whose day could be its month may be swapped, so none of those is accepted."""
+    for i, key in enumerate(layout):
+        col = schema.by_key.get(key)
+        if col is None or col.kind is not Kind.DATE:
+            continue
+        sample = next((row[i] for row in grid[at + 1:] if i < len(row) and proves_locale_mixup(row[i])), None)
+        if sample is None:
+            continue
+        for excel_row, raw, _row, issues in parsed:
+            value = raw[i]
+            if isinstance(value, datetime):
+                value = value.date()
+            if isinstance(value, date) and value.day <= 12 and value.day != value.month:
+                issues.append(Issue(title, excel_row, _label(schema, title, col),
+                                    "XLAR-E117", f"date {value.isoformat()} may have day and month swapped: "
+                                    f"this column also holds dates typed as text like {sample!r}; "
+                                    "check it and re-enter it"))
+
+
+def _check_duplicates(schema: SheetSchema, title: str, layout: list[str],
+                      parsed: list[tuple[int, list[object], Row, list[Issue]]]) -> None:
+    if not schema.key or not all(k in layout for k in schema.key):
+        return
+    rows_by_key: dict[tuple[object, ...], list[int]] = defaultdict(list)
+    for n, (_excel_row, _raw, row, _issues) in enumerate(parsed):
+        key = tuple(row.values.get(k) for k in schema.key)
+        if None not in key:
+            rows_by_key[key].append(n)
+    for key, members in rows_by_key.items():
+        if len(members) < 2:
+            continue
+        where = ", ".join(str(parsed[n][0]) for n in members)
+        shown = "/".join(str(k) for k in key)
+        for n in members:
+            parsed[n][3].append(Issue(title, parsed[n][0], _label(schema, title, schema.by_key[schema.key[0]]), "XLAR-E118",
+                f"duplicate {shown!r} on rows {where}: none of them is taken until one remains"))
+
