@@ -107,12 +107,16 @@ documents = sa.Table(
     sa.Column("reference", sa.String(200)),
     sa.Column("memo", sa.Text),
     sa.Column("reverses_id", Id, sa.ForeignKey("documents.id")),
+    sa.Column("source", sa.String(100)),
+    sa.Column("fapiao_no", sa.String(40)),
     sa.Column("created_by", sa.String(64), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("posted_by", sa.String(64)),
     sa.Column("posted_at", sa.DateTime(timezone=True)),
     sa.Column("voided_by", sa.String(64)),
     sa.Column("voided_at", sa.DateTime(timezone=True)),
+    sa.Column("approved_by", sa.String(64)),
+    sa.Column("approved_at", sa.DateTime(timezone=True)),
     _rev(),
 )
 
@@ -128,6 +132,8 @@ document_lines = sa.Table(
     sa.Column("tax_rate", ExactDecimal, nullable=False),
     sa.Column("net_minor", Minor, nullable=False),
     sa.Column("tax_minor", Minor, nullable=False),
+    sa.Column("delivery", sa.String(40)),
+    sa.Column("delivery_line", sa.Integer),
     sa.UniqueConstraint("document_id", "line_no"),
 )
 
@@ -202,4 +208,88 @@ audit_log = sa.Table(
     sa.Column("entity_id", sa.String(64), nullable=False),
     sa.Column("before", sa.Text),
     sa.Column("after", sa.Text),
+)
+
+installment_terms = sa.Table(
+    "installment_terms", metadata,
+    _pk(),
+    sa.Column("code", sa.String(32), nullable=False),
+    sa.Column("period_no", sa.Integer, nullable=False),
+    sa.Column("percent", ExactDecimal, nullable=False),
+    sa.Column("offset_months", sa.Integer),
+    sa.Column("offset_days", sa.Integer),
+    _rev(),
+    sa.UniqueConstraint("code", "period_no"),
+)
+
+contracts = sa.Table(
+    "contracts", metadata,
+    _pk(),
+    sa.Column("number", sa.String(40), nullable=False, unique=True),
+    sa.Column("customer_id", Id, sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("sign_on", sa.Date),
+    sa.Column("amount_minor", Minor),
+    sa.Column("currency", sa.String(3)),
+    sa.Column("payment_terms", sa.String(32)),
+    sa.Column("installment_terms", sa.String(32)),
+    sa.Column("status", sa.String(16)),
+    _rev(),
+)
+
+orders = sa.Table(
+    "orders", metadata,
+    _pk(),
+    sa.Column("number", sa.String(40), nullable=False, unique=True),
+    sa.Column("customer_id", Id, sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("order_on", sa.Date, nullable=False),
+    sa.Column("amount_minor", Minor),
+    sa.Column("currency", sa.String(3)),
+    sa.Column("deposit_pct", ExactDecimal),
+    sa.Column("contract", sa.String(40)),
+    sa.Column("installment_terms", sa.String(32)),
+    _rev(),
+)
+
+deliveries = sa.Table(
+    "deliveries", metadata,
+    _pk(),
+    sa.Column("number", sa.String(40), nullable=False),
+    sa.Column("line_no", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False, server_default="delivery"),
+    sa.Column("delivered_on", sa.Date, nullable=False),
+    sa.Column("customer_id", Id, sa.ForeignKey("customers.id"), nullable=False, index=True),
+    sa.Column("order_number", sa.String(40)),
+    sa.Column("item", sa.String(64), nullable=False),
+    sa.Column("qty", ExactDecimal, nullable=False),
+    sa.Column("unit_price", ExactDecimal),
+    sa.Column("tax_rate", ExactDecimal),
+    sa.Column("currency", sa.String(3)),
+    sa.Column("salesperson", sa.String(64)),
+    sa.Column("billed_qty", ExactDecimal, nullable=False, server_default="0"),
+    _rev(),
+    sa.UniqueConstraint("number", "line_no"),
+)
+
+fx_rates = sa.Table(
+    "fx_rates", metadata,
+    _pk(),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("period", sa.String(7), nullable=False),
+    sa.Column("rate", ExactDecimal, nullable=False),
+    _rev(),
+    sa.UniqueConstraint("currency", "period"),
+)
+
+contacts = sa.Table(
+    "contacts", metadata,
+    _pk(),
+    sa.Column("customer_id", Id, sa.ForeignKey("customers.id"), nullable=False, index=True),
+    sa.Column("contacted_on", sa.Date, nullable=False),
+    sa.Column("method", sa.String(16)),
+    sa.Column("person", sa.String(100)),
+    sa.Column("result", sa.Text),
+    sa.Column("promise_on", sa.Date),
+    sa.Column("promise_amount_minor", Minor),
+    sa.Column("next_action", sa.Text),
+    _rev(),
 )

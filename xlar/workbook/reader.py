@@ -17,7 +17,7 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook
 
 from xlar.domain.errors import Issue
-from xlar.schema.cells import CellError, Parsed, is_blank, proves_locale_mixup, parse_cell
+from xlar.schema.cells import CellError, Parsed, is_blank, parse_cell, proves_locale_mixup
 from xlar.schema.columns import ID_COLUMN, REV_COLUMN, Column, Kind, SheetSchema, normalize_header
 from xlar.schema.sheets import find_sheet
 from xlar.workbook.package import SpecialCell, column_letters, sheet_parts, special_cells

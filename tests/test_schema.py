@@ -1,0 +1,58 @@
+"""Sheet declarations and store tables agree; labels exist in both languages."""
+
+import sqlalchemy as sa
+
+from xlar.schema.columns import Kind
+from xlar.schema.sheets import CHOICE_ZH, INPUT_SHEETS
+from xlar.store.mapping import MAPPINGS
+from xlar.store.tables import ExactDecimal
+
+FITS = {
+    Kind.TEXT: (sa.String, sa.Text), Kind.CODE: (sa.String, sa.Integer, sa.BigInteger),
+    Kind.CHOICE: (sa.String,), Kind.INT: (sa.Integer,), Kind.MONEY: (sa.BigInteger,),
+    Kind.DECIMAL: (ExactDecimal,), Kind.RATE: (ExactDecimal,), Kind.PERCENT: (ExactDecimal,),
+    Kind.DATE: (sa.Date,), Kind.PERIOD: (sa.String,),
+}
+
+
+def test_every_input_sheet_has_a_store_mapping():
+    assert sorted(MAPPINGS) == sorted(s.name for s in INPUT_SHEETS)
+
+
+def test_store_tables_and_sheet_schemas_agree():
+    problems = []
+    for name, m in MAPPINGS.items():
+        keys = {c.key for c in m.sheet.columns}
+        unmapped = keys - set(m.columns) - m.derived
+        if unmapped:
+            problems.append(f"{name}: sheet columns {sorted(unmapped)} have no store column")
+        for key, column in m.columns.items():
+            if column not in m.table.c:
+                problems.append(f"{name}.{key}: {m.table.name}.{column} does not exist")
+                continue
+            kind = m.sheet.by_key[key].kind
+            store_type = m.table.c[column].type
+            if m.table.c[column].foreign_keys:
+                continue  # a reference: the sheet shows the other row's code or number
+            if not isinstance(store_type, FITS[kind]):
+                problems.append(f"{name}.{key} is {kind} but {m.table.name}.{column} is {store_type!r}")
+        shown = set(m.columns.values()) | m.internal
+        for column in m.table.c:
+            if column.name not in shown and m.table.name != "documents":
+                problems.append(f"{m.table.name}.{column.name} is neither on sheet {name} nor internal")
+    documents = [m for m in MAPPINGS.values() if m.table.name == "documents"]
+    for column in documents[0].table.c:
+        if not any(column.name in set(m.columns.values()) | m.internal for m in documents):
+            problems.append(f"documents.{column.name} is on no sheet and not internal")
+    assert problems == []
+
+
+def test_labels_and_choices_in_both_languages():
+    for sheet in INPUT_SHEETS:
+        assert sheet.zh and sheet.table.startswith("tbl")
+        for col in sheet.columns:
+            assert col.en and col.zh and col.zh != col.en, f"{sheet.name}.{col.key}"
+            for choice in col.choices:
+                assert choice in CHOICE_ZH, f"{sheet.name}.{col.key}: {choice} has no zh label"
+        labels = [c.en.casefold() for c in sheet.columns] + [c.zh for c in sheet.columns]
+        assert len(labels) == len(set(labels)), f"{sheet.name}: two columns share a label"
