@@ -118,6 +118,18 @@ def demo(obj: Obj, directory: Path, through: date | None, replace: bool) -> None
 
 
 @main.command()
+@click.option("--locale", type=click.Choice(["zh-CN", "en"]), default="zh-CN", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def template(locale: str, output: Path) -> None:
+    """Write an empty AR workbook (every input sheet, lists, output sheets)."""
+    from xlar.store.settings import DEFAULTS
+    from xlar.workbook.template import build_template
+
+    build_template(output, locale, {**DEFAULTS, "locale": locale})
+    click.echo(f"wrote {output}")
+
+
+@main.command()
 @click.argument("customer")
 @click.option("--as-of", type=ISO_DATE, default=None, help="[default: today]")
 @click.pass_obj

@@ -1,0 +1,89 @@
+"""The template: committed copies match what the code builds; it reads back clean."""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from xlar.schema.sheets import INPUT_SHEETS, INVOICES, OUTPUT_SHEETS
+from xlar.store.settings import DEFAULTS
+from xlar.workbook.reader import read_workbook
+from xlar.workbook.template import build_template
+
+WORKBOOKS = Path(__file__).resolve().parents[1] / "workbooks"
+REGENERATE = os.environ.get("XLAR_REGENERATE_TEMPLATES") == "1"
+
+
+def committed(locale):
+    return WORKBOOKS / f"AR-template-{locale}.xlsx"
+
+
+def fingerprint(path):
+    """Everything a user sees: cells, formats, tables, lists, hidden columns, names, panes."""
+    wb = openpyxl.load_workbook(path)
+    result = {"sheets": wb.sheetnames, "names": sorted((n, d.attr_text) for n, d in wb.defined_names.items())}
+    for ws in wb.worksheets:
+        result[ws.title] = {
+            "cells": [[(c.value, c.number_format) for c in row] for row in ws.iter_rows()],
+            "tables": sorted((t.displayName, t.ref) for t in ws.tables.values()),
+            "validations": sorted((str(v.sqref), v.formula1) for v in ws.data_validations.dataValidation),
+            "hidden": sorted(k for k, d in ws.column_dimensions.items() if d.hidden),
+            "formats": sorted((k, d.number_format) for k, d in ws.column_dimensions.items()),
+            "freeze": ws.freeze_panes, "state": ws.sheet_state,
+            "conditional": sorted(str(r.sqref) for r in ws.conditional_formatting),
+        }
+    return result
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_committed_template_is_what_the_code_builds(tmp_path, locale):
+    fresh = build_template(tmp_path / "t.xlsx", locale, {**DEFAULTS, "locale": locale})
+    if REGENERATE:
+        shutil.copyfile(fresh, committed(locale))
+    assert fingerprint(fresh) == fingerprint(committed(locale)), \
+        "templates changed: run XLAR_REGENERATE_TEMPLATES=1 pytest tests/test_template.py and commit"
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_template_reads_back_clean_with_every_sheet(locale):
+    path = committed(locale)
+    data = read_workbook(path)
+    assert data.issues == []
+    assert sorted(data.sheets) == sorted(s.name for s in INPUT_SHEETS)
+    assert {r.values["key"]: r.values["value"] for r in data.sheets["Settings"].rows}["locale"] == locale
+    wb = openpyxl.load_workbook(path)
+    for name, zh in OUTPUT_SHEETS.items():
+        assert (zh if locale == "zh-CN" else name) in wb.sheetnames
+    invoices = wb[INVOICES.title(locale)]
+    assert invoices.freeze_panes == "A2"
+    assert invoices.tables[INVOICES.table].ref.startswith("A1:")
+    assert [c.value for c in invoices[1]][:3] == [c.label(locale) for c in INVOICES.columns[:3]]
+    hidden = [k for k, d in invoices.column_dimensions.items() if d.hidden]
+    assert [invoices[f"{k}1"].value for k in hidden] == ["_id", "_rev"]
+    lists = {v.formula1 for v in invoices.data_validations.dataValidation}
+    assert "=xlar_customers" in lists and "=xlar_currencies" in lists
+    assert any("已审核" in f or "posted" in f for f in lists)
+    assert len(invoices.conditional_formatting) == 1
+
+
+def _soffice():
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_libreoffice_opens_the_template(tmp_path, locale):
+    soffice = _soffice()
+    if soffice is None:
+        if os.environ.get("XLAR_REQUIRE_LIBREOFFICE") == "1":
+            pytest.fail("LibreOffice is required here (apt-get install libreoffice-calc-nogui)")
+        pytest.skip("LibreOffice not installed")
+    profile = tmp_path / "profile"
+    run = subprocess.run(
+        [soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
+         "--outdir", str(tmp_path), str(committed(locale))],
+        capture_output=True, text=True, timeout=180)
+    pdf = tmp_path / f"AR-template-{locale}.pdf"
+    assert run.returncode == 0 and pdf.exists() and pdf.stat().st_size > 1000, run.stderr

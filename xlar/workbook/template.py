@@ -1,0 +1,170 @@
+"""The template workbook an accountant can use without docs (xlar template).
+
+Every input sheet is an Excel Table with one header row in the chosen language, a frozen
+header, number and date formats, drop-down lists, hidden _id/_rev columns; overdue
+invoices are highlighted; output sheets follow. Built with openpyxl from the schema.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.table import Table, TableStyleInfo
+from openpyxl.worksheet.worksheet import Worksheet
+
+from xlar.domain.money import CURRENCY_EXPONENTS
+from xlar.schema.columns import HIDDEN, Column, Kind, SheetSchema
+from xlar.schema.sheets import CHOICE_ZH, INPUT_SHEETS, INVOICES, OUTPUT_SHEETS, SETTINGS
+from xlar.workbook.package import column_letters
+
+LOCALES = ("zh-CN", "en")
+FORMATS = {
+    Kind.MONEY: "#,##0.00;[Red]-#,##0.00", Kind.DECIMAL: "#,##0.######", Kind.RATE: "0.000000",
+    Kind.PERCENT: "0.00%", Kind.DATE: "yyyy-mm-dd", Kind.INT: "0", Kind.CODE: "@", Kind.TEXT: "@",
+    Kind.PERIOD: "@", Kind.CHOICE: "@",
+}
+LOOKUP_NAMES = {"customers": "xlar_customers", "currencies": "xlar_currencies", "terms": "xlar_terms",
+                "installments": "xlar_installments"}
+LIST_ROWS = 5000
+HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
+OVERDUE_FILL = PatternFill("solid", fgColor="F8CBAD")
+FIXED_TIME = datetime(2026, 1, 1)
+ABOUT = {
+    "en": ("About", [
+        "xlar accounts receivable workbook",
+        "1. Type customers, payment terms, invoices (with their lines) and receipts in their sheets.",
+        "2. Run `xlar sync THIS_FILE` (or the AR ribbon's Sync): new rows go to the book of record, "
+        "colleagues' work comes back.",
+        "3. Set Status to 'posted' to post a document; xlar gives it its final number.",
+        "4. Balances and Aging are rewritten on every sync; Errors lists every cell that could not be taken.",
+        "Hidden columns _id and _rev link each row to the store: do not edit them.",
+    ]),
+    "zh-CN": ("说明", [
+        "xlar 应收账款工作簿",
+        "1. 在各工作表中录入客户、付款条件、发票（及明细）和收款单。",
+        "2. 运行 `xlar sync 本文件`（或功能区“同步”）：新行写入账簿，同事的数据同步回来。",
+        "3. 将“状态”设为“已审核”即过账；xlar 给出正式单号。",
+        "4. 每次同步重写“余额”“账龄”；“错误”列出所有未被接受的单元格及原因。",
+        "隐藏列 _id 和 _rev 用于与账簿对应，请勿修改。",
+    ]),
+}
+
+
+def _choice_label(code: str, locale: str) -> str:
+    return CHOICE_ZH.get(code, code) if locale == "zh-CN" else code
+
+
+def _validation(col: Column, locale: str) -> DataValidation | None:
+    if col.choices:
+        values = ",".join(_choice_label(c, locale) for c in col.choices)
+        return DataValidation(type="list", formula1=f'"{values}"', allow_blank=True, showErrorMessage=True,
+                              errorTitle="xlar", error=values)
+    if col.lookup:
+        return DataValidation(type="list", formula1=f"={LOOKUP_NAMES[col.lookup]}", allow_blank=True,
+                              showErrorMessage=False)
+    return None
+
+
+def _input_sheet(wb: Workbook, sheet: SheetSchema, locale: str) -> Worksheet:
+    ws = wb.create_sheet(sheet.title(locale))
+    headers = [c.label(locale) for c in sheet.columns] + list(HIDDEN)
+    ws.append(headers)
+    ws.append([None] * len(headers))
+    for i, col in enumerate(sheet.columns):
+        letter = column_letters(i)
+        ws.column_dimensions[letter].width = col.width
+        ws.column_dimensions[letter].number_format = FORMATS[col.kind]
+        ws.cell(2, i + 1).number_format = FORMATS[col.kind]
+        rule = _validation(col, locale)
+        if rule is not None:
+            rule.add(f"{letter}2:{letter}{LIST_ROWS}")
+            ws.add_data_validation(rule)
+        header = ws.cell(1, i + 1)
+        header.font = Font(bold=True, color="FFFFFF")
+        header.fill = HEADER_FILL
+        header.alignment = Alignment(vertical="center", wrap_text=True)
+        if col.required:
+            header.font = Font(bold=True, color="FFD966")
+    for j in range(len(HIDDEN)):
+        ws.column_dimensions[column_letters(len(sheet.columns) + j)].hidden = True
+    ref = f"A1:{column_letters(len(headers) - 1)}2"
+    table = Table(displayName=sheet.table, ref=ref)
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+    ws.add_table(table)
+    ws.freeze_panes = "A2"
+    _print_wide(ws)
+    return ws
+
+
+def _print_wide(ws: Worksheet) -> None:
+    """Landscape, every column on one page's width, the header repeated on each page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
+
+
+def _highlight_overdue(ws: Worksheet, locale: str) -> None:
+    keys = [c.key for c in INVOICES.columns]
+    due, status = column_letters(keys.index("due_date")), column_letters(keys.index("status"))
+    void = _choice_label("void", locale)
+    formula = f'AND(${due}2<>"",${due}2<TODAY(),${status}2<>"{void}",${status}2<>"void")'
+    last = column_letters(len(INVOICES.columns) - 1)
+    ws.conditional_formatting.add(f"A2:{last}{LIST_ROWS}", FormulaRule(formula=[formula], fill=OVERDUE_FILL))
+
+
+def _lists(wb: Workbook, locale: str) -> None:
+    ws = wb.create_sheet("Lists" if locale == "en" else "列表")
+    ws.append(["Currency" if locale == "en" else "币种"])
+    for code in sorted(CURRENCY_EXPONENTS):
+        ws.append([code])
+    ws.sheet_state = "hidden"
+    wb.defined_names["xlar_currencies"] = DefinedName(
+        "xlar_currencies", attr_text=f"'{ws.title}'!$A$2:$A${len(CURRENCY_EXPONENTS) + 1}")
+    for lookup, sheet_name in (("customers", "Customers"), ("terms", "PaymentTerms"),
+                               ("installments", "InstallmentTerms")):
+        sheet = next(s for s in INPUT_SHEETS if s.name == sheet_name)
+        wb.defined_names[LOOKUP_NAMES[lookup]] = DefinedName(
+            LOOKUP_NAMES[lookup], attr_text=f"'{sheet.title(locale)}'!$A$2:$A${LIST_ROWS}")
+
+
+def build_template(path: Path, locale: str = "zh-CN", settings: dict[str, str] | None = None) -> Path:
+    """Write the template for LOCALE to PATH (its Settings sheet holds SETTINGS, if given)."""
+    if locale not in LOCALES:
+        raise ValueError(f"locale must be one of {', '.join(LOCALES)}")
+    wb = Workbook()
+    about = wb.active
+    title, lines = ABOUT[locale]
+    about.title = title
+    for line in lines:
+        about.append([line])
+    about["A1"].font = Font(bold=True, size=14)
+    about.column_dimensions["A"].width = 110
+    for sheet in INPUT_SHEETS:
+        ws = _input_sheet(wb, sheet, locale)
+        if sheet is INVOICES:
+            _highlight_overdue(ws, locale)
+        if sheet is SETTINGS and settings:
+            ws.delete_rows(2)
+            for key, value in settings.items():
+                ws.append([key, value])
+            ws.tables[SETTINGS.table].ref = f"A1:{column_letters(len(SETTINGS.columns) + len(HIDDEN) - 1)}{len(settings) + 1}"
+    for name, zh in OUTPUT_SHEETS.items():
+        ws = wb.create_sheet(zh if locale == "zh-CN" else name)
+        ws["A1"] = "由 xlar 在每次同步时生成，请勿在此录入" if locale == "zh-CN" else \
+            "Written by xlar on every sync; do not type here"
+        ws["A1"].font = Font(italic=True, color="808080")
+    _lists(wb, locale)
+    wb.properties.creator = "xlar"
+    wb.properties.created = wb.properties.modified = FIXED_TIME
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
