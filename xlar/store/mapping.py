@@ -13,8 +13,19 @@ import sqlalchemy as sa
 
 from xlar.schema.columns import SheetSchema
 from xlar.schema.sheets import (
-    ALLOCATIONS, CONTACTS, CONTRACTS, CUSTOMERS, DELIVERIES, FX_RATES, INSTALLMENT_TERMS, INVOICE_LINES,
-    INVOICES, ORDERS, PAYMENT_TERMS, RECEIPTS, SETTINGS,
+    ALLOCATIONS,
+    CONTACTS,
+    CONTRACTS,
+    CUSTOMERS,
+    DELIVERIES,
+    FX_RATES,
+    INSTALLMENT_TERMS,
+    INVOICE_LINES,
+    INVOICES,
+    ORDERS,
+    PAYMENT_TERMS,
+    RECEIPTS,
+    SETTINGS,
 )
 from xlar.store import tables as t
 

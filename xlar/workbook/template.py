@@ -39,8 +39,8 @@ ABOUT = {
     "en": ("About", [
         "xlar accounts receivable workbook",
         "1. Type customers, payment terms, invoices (with their lines) and receipts in their sheets.",
-        "2. Run `xlar sync THIS_FILE` (or the AR ribbon's Sync): new rows go to the book of record, "
-        "colleagues' work comes back.",
+        ("2. Run `xlar sync THIS_FILE` (or the AR ribbon's Sync): new rows go to the book of record, "
+         "colleagues' work comes back."),
         "3. Set Status to 'posted' to post a document; xlar gives it its final number.",
         "4. Balances and Aging are rewritten on every sync; Errors lists every cell that could not be taken.",
         "Hidden columns _id and _rev link each row to the store: do not edit them.",
