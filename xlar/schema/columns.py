@@ -31,6 +31,7 @@ class Column:
     currency_from: str | None = None   # MONEY: the column holding the row's currency
     width: int = 14
     note: str = ""                     # shown as the header's input message
+    computed: bool = False             # written by xlar, never read back as input
 
     def label(self, locale: str) -> str:
         return self.zh if locale == "zh-CN" else self.en

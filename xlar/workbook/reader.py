@@ -30,7 +30,8 @@ class Row:
     excel_row: int
     values: dict[str, object]
     row_id: str | None
-    rev: int | None
+    rev: int | None                 # the store's revision when this row was last synced
+    synced_hash: str | None         # the row's content hash then: a different hash is an edit
     extras: tuple[object, ...]
 
 
@@ -172,18 +173,30 @@ def _parse_row(schema: SheetSchema, title: str, r: int, raw: list[object], layou
             continue
         result = parse_cell(col, raw[i], currency if currency and len(currency) == 3 else None)
         label = _label(schema, title, col)
-        if isinstance(result, CellError):
+        if col.computed:  # xlar rewrites it; what is typed there is not input
+            values[col.key] = result.value if isinstance(result, Parsed) else None
+        elif isinstance(result, CellError):
             issues.append(Issue(title, excel_row, label, result.code, result.message))
         elif isinstance(result, Parsed):
             values[col.key] = result.value
             if result.warning:
                 issues.append(Issue(title, excel_row, label, result.warning.code, result.warning.message))
     row_id = raw[by_key[ID_COLUMN]] if ID_COLUMN in by_key else None
-    rev = raw[by_key[REV_COLUMN]] if REV_COLUMN in by_key else None
+    rev, synced_hash = parse_rev(raw[by_key[REV_COLUMN]] if REV_COLUMN in by_key else None)
     extras = tuple(raw[i] for i, key in enumerate(layout) if key.startswith("+"))
     row = Row(excel_row, values, None if is_blank(row_id) else str(row_id).removesuffix(".0"),
-              int(rev) if isinstance(rev, (int, float)) and not isinstance(rev, bool) else None, extras)
+              rev, synced_hash, extras)
     return excel_row, raw, row, issues
+
+
+def parse_rev(raw: object) -> tuple[int | None, str | None]:
+    """'3:9f2c1a7b' -> (3, '9f2c1a7b'): the revision and content hash of the last sync."""
+    text = str(raw).strip() if raw is not None else ""
+    rev, _, digest = text.partition(":")
+    try:
+        return int(float(rev)), digest or None
+    except ValueError:
+        return None, None
 
 
 def _check_ambiguous_dates(schema: SheetSchema, title: str, grid: list[list[object]], at: int,
