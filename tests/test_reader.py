@@ -1,6 +1,7 @@
 """Reading sheets: every bad cell is named, its row held back, the rest read exactly."""
 
 import csv
+import dataclasses
 from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
@@ -9,8 +10,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
-
-import dataclasses
 
 from xlar.schema.sheets import INVOICES
 from xlar.workbook.package import sheet_parts
