@@ -145,6 +145,33 @@ def balance(obj: Obj, customer: str, as_of: date | None) -> None:
             click.echo(f"{customer}: {amount_text(row.balance)} {row.currency} as of {as_of.isoformat()}")
 
 
+@main.command()
+@click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="show what would change; change nothing")
+@click.option("--as-of", type=ISO_DATE, default=None, help="date of Balances and Aging [default: today]")
+@click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
+@click.pass_obj
+def sync(obj: Obj, workbook: Path, dry_run: bool, as_of: date | None, as_json: bool) -> None:
+    """Push the workbook's changes to the store and pull everyone's work back."""
+    from xlar.sync.engine import sync_workbook
+
+    with _friendly_errors(), obj.store() as store:
+        result = sync_workbook(workbook, store, obj.user, dry_run=dry_run, as_of=as_of)
+    if as_json:
+        click.echo(json.dumps({
+            "changes": dict(result.counts), "written": result.written, "dry_run": dry_run,
+            "issues": [{"sheet": i.sheet, "row": i.excel_row, "column": i.column, "code": i.code,
+                        "message": i.message} for i in result.issues],
+            "conflicts": [{"sheet": c.sheet, "key": c.key, "reason": c.reason} for c in result.conflicts],
+        }, ensure_ascii=False, indent=2))
+    else:
+        for issue in result.issues:
+            click.echo(str(issue))
+        click.echo(result.summary())
+    errors = [i for i in result.issues if not i.code.startswith("XLAR-W")]
+    sys.exit(1 if errors or result.conflicts else 0)
+
+
 @main.group()
 def report() -> None:
     """Reports (aging, …)."""

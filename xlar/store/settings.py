@@ -14,6 +14,7 @@ from xlar.domain.errors import InvalidSetting
 from xlar.domain.money import exponent
 from xlar.domain.periods import parse_period
 from xlar.store.audit import record
+from xlar.store.tables import documents
 from xlar.store.tables import settings as settings_table
 
 DEFAULTS: dict[str, str] = {
@@ -86,6 +87,10 @@ def write_settings(conn: Connection, values: Mapping[str, str], user: str) -> No
     for key, value in values.items():
         validate(key, value)
     current = dict(conn.execute(sa.select(settings_table.c.key, settings_table.c.value)).all())
+    base = values.get("base_currency")
+    if base is not None and base != current.get("base_currency", DEFAULTS["base_currency"]) and \
+            conn.execute(sa.select(documents.c.id).limit(1)).first() is not None:
+        raise InvalidSetting(f"the base currency cannot change to {base} once documents exist")
     for key, value in values.items():
         if current.get(key) == value:
             continue

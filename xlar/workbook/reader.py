@@ -21,6 +21,7 @@ from xlar.schema.cells import CellError, Parsed, is_blank, parse_cell, proves_lo
 from xlar.schema.columns import ID_COLUMN, REV_COLUMN, Column, Kind, SheetSchema, normalize_header
 from xlar.schema.sheets import find_sheet
 from xlar.workbook.package import SpecialCell, column_letters, sheet_parts, special_cells
+from xlar.workbook.state import STATE_SHEET, decode_ids
 
 HEADER_SEARCH_ROWS = 20
 
@@ -33,6 +34,7 @@ class Row:
     rev: int | None                 # the store's revision when this row was last synced
     synced_hash: str | None         # the row's content hash then: a different hash is an edit
     extras: tuple[object, ...]
+    raw: tuple[object, ...] = ()    # the cells as read, to write back untouched if held
 
 
 @dataclass(slots=True)
@@ -54,6 +56,10 @@ class SheetData:
 class WorkbookData:
     sheets: dict[str, SheetData]
     issues: list[Issue]
+    state: dict[str, set[int]] = field(default_factory=dict)   # ids each sheet showed at the last sync
+    locale: str = "en"
+    errors_shown: list[tuple[str, ...]] = field(default_factory=list)  # the Errors sheet as it stands
+    conflicts_shown: list[list[object]] = field(default_factory=list)  # kept until the user clears them
 
 
 def read_workbook(path: Path) -> WorkbookData:
@@ -62,10 +68,28 @@ def read_workbook(path: Path) -> WorkbookData:
     parts = sheet_parts(path)
     sheets: dict[str, SheetData] = {}
     issues: list[Issue] = []
+    state: dict[str, set[int]] = {}
+    errors_shown: list[tuple[str, ...]] = []
+    conflicts_shown: list[list[object]] = []
+    zh_titles = 0
     for title in book.sheet_names:
+        if title == STATE_SHEET:
+            for row in book.get_sheet_by_name(title).to_python(skip_empty_area=False)[1:]:
+                if row and not is_blank(row[0]):
+                    state[str(row[0])] = decode_ids(row[1:])
+            continue
+        if title in CONFLICTS_TITLES:
+            conflicts_shown = [row for row in book.get_sheet_by_name(title).to_python(skip_empty_area=False)[1:]
+                               if any(not is_blank(c) for c in row)]
+            continue
+        if title in ERRORS_TITLES:
+            errors_shown = [tuple(_plain(c) for c in row[:5])
+                            for row in book.get_sheet_by_name(title).to_python(skip_empty_area=False)[1:]]
+            continue
         schema = find_sheet(title)
         if schema is None:
             continue
+        zh_titles += title == schema.zh
         if schema.name in sheets:
             issues.append(Issue(title, 1, None, "XLAR-E120", f"a second {schema.name} sheet; only "
                                 f"'{sheets[schema.name].title}' is read"))
@@ -73,7 +97,24 @@ def read_workbook(path: Path) -> WorkbookData:
         data = read_sheet(book, path, parts.get(title), title, schema)
         sheets[schema.name] = data
         issues += data.issues
-    return WorkbookData(sheets, issues)
+    return WorkbookData(sheets, issues, state, "zh-CN" if zh_titles * 2 > len(sheets) else "en", errors_shown,
+                        conflicts_shown)
+
+
+ERRORS_TITLES = ("Errors", "错误")
+CONFLICTS_TITLES = ("Conflicts", "冲突")
+
+
+def _plain(cell: object) -> str:
+    """A cell as text, whole numbers without '.0' (to compare the Errors sheet with issues)."""
+    if isinstance(cell, float) and cell.is_integer():
+        cell = int(cell)
+    return "" if cell is None else str(cell)
+
+
+def issue_cells(issue: Issue) -> tuple[str, ...]:
+    return tuple(_plain(c) for c in (issue.sheet, issue.excel_row or "", issue.column or "", issue.code,
+                                      issue.message))
 
 
 def _find_header(grid: list[list[object]], index: Mapping[str, str], schema: SheetSchema) -> int | None:
@@ -185,7 +226,7 @@ def _parse_row(schema: SheetSchema, title: str, r: int, raw: list[object], layou
     rev, synced_hash = parse_rev(raw[by_key[REV_COLUMN]] if REV_COLUMN in by_key else None)
     extras = tuple(raw[i] for i, key in enumerate(layout) if key.startswith("+"))
     row = Row(excel_row, values, None if is_blank(row_id) else str(row_id).removesuffix(".0"),
-              rev, synced_hash, extras)
+              rev, synced_hash, extras, tuple(raw))
     return excel_row, raw, row, issues
 
 
@@ -199,16 +240,22 @@ def parse_rev(raw: object) -> tuple[int | None, str | None]:
         return None, None
 
 
+MIXUP_MIN_CELLS = 3        # text dates that prove a day/month mix-up before a column is suspect
+MIXUP_MIN_SHARE = 0.05     # ... and their share of the column's dates
+
+
 def _check_ambiguous_dates(schema: SheetSchema, title: str, grid: list[list[object]], at: int,
                            layout: list[str], parsed: list[tuple[int, list[object], Row, list[Issue]]]) -> None:
-    """A date column holding M/D/Y text was read in a D/M/Y locale (or the reverse): every real
-    date in it whose day could be its month may be swapped, so none of those is accepted."""
+    """A date column holding many M/D/Y texts like '1/15/2013' was typed in one day/month order
+    and read in the other: every real date in it whose day could be its month may be swapped,
+    so none of those is accepted. One stray text date does not make a column suspect."""
     for i, key in enumerate(layout):
         col = schema.by_key.get(key)
         if col is None or col.kind is not Kind.DATE:
             continue
-        sample = next((row[i] for row in grid[at + 1:] if i < len(row) and proves_locale_mixup(row[i])), None)
-        if sample is None:
+        cells = [row[i] for row in grid[at + 1:] if i < len(row) and not is_blank(row[i])]
+        proofs = [c for c in cells if proves_locale_mixup(c)]
+        if len(proofs) < MIXUP_MIN_CELLS or len(proofs) < MIXUP_MIN_SHARE * len(cells):
             continue
         for excel_row, raw, _row, issues in parsed:
             value = raw[i]
@@ -217,8 +264,8 @@ def _check_ambiguous_dates(schema: SheetSchema, title: str, grid: list[list[obje
             if isinstance(value, date) and value.day <= 12 and value.day != value.month:
                 issues.append(Issue(title, excel_row, _label(schema, title, col),
                                     "XLAR-E117", f"date {value.isoformat()} may have day and month swapped: "
-                                    f"this column also holds dates typed as text like {sample!r}; "
-                                    "check it and re-enter it"))
+                                    f"this column also holds {len(proofs)} dates typed as text like "
+                                    f"{proofs[0]!r}; check it and re-enter it"))
 
 
 def _check_duplicates(schema: SheetSchema, title: str, layout: list[str],

@@ -1,0 +1,70 @@
+"""Helpers that type into a workbook as a user would (openpyxl), by column key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+from python_calamine import CalamineWorkbook
+
+from xlar.schema.sheets import CHOICE_ZH, INPUT_SHEETS
+
+
+def _schema(name):
+    return next(s for s in INPUT_SHEETS if s.name == name)
+
+
+def _columns(ws, schema, locale):
+    header = [c.value for c in ws[1]]
+    return {col.key: header.index(col.label(locale)) + 1 for col in schema.columns if col.label(locale) in header}
+
+
+def add_rows(path: Path, sheet: str, rows: list[dict], locale: str = "en") -> None:
+    """Type ROWS (column key -> value) below the last used row of SHEET."""
+    schema = _schema(sheet)
+    wb = openpyxl.load_workbook(path)
+    ws = wb[schema.title(locale)]
+    cols = _columns(ws, schema, locale)
+    last = max((r for r in range(1, ws.max_row + 1) if any(ws.cell(r, c).value is not None for c in cols.values())),
+               default=1)
+    for i, row in enumerate(rows, start=1):
+        for key, value in row.items():
+            if locale == "zh-CN" and isinstance(value, str) and value in CHOICE_ZH and key in ("status", "kind"):
+                value = CHOICE_ZH[value]
+            ws.cell(last + i, cols[key], value)
+    wb.save(path)
+
+
+def edit(path: Path, sheet: str, match: dict, changes: dict, locale: str = "en") -> None:
+    """Change the cells of the first row whose values match MATCH."""
+    schema = _schema(sheet)
+    wb = openpyxl.load_workbook(path)
+    ws = wb[schema.title(locale)]
+    cols = _columns(ws, schema, locale)
+    for r in range(2, ws.max_row + 1):
+        if all(ws.cell(r, cols[k]).value == v for k, v in match.items()):
+            for key, value in changes.items():
+                ws.cell(r, cols[key], value)
+            wb.save(path)
+            return
+    raise AssertionError(f"no {sheet} row like {match}")
+
+
+def delete_row(path: Path, sheet: str, match: dict, locale: str = "en") -> None:
+    schema = _schema(sheet)
+    wb = openpyxl.load_workbook(path)
+    ws = wb[schema.title(locale)]
+    cols = _columns(ws, schema, locale)
+    for r in range(2, ws.max_row + 1):
+        if all(ws.cell(r, cols[k]).value == v for k, v in match.items()):
+            ws.delete_rows(r)
+            wb.save(path)
+            return
+    raise AssertionError(f"no {sheet} row like {match}")
+
+
+def read(path: Path, title: str) -> list[dict]:
+    """A sheet's rows as dicts by header text (calamine: what Excel would show)."""
+    grid = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(title).to_python()
+    header = grid[0]
+    return [dict(zip(header, row)) for row in grid[1:] if any(c not in ("", None) for c in row)]

@@ -1,0 +1,193 @@
+"""xlar sync: a newcomer's path, posting, deleting, refusals and conflicts, on both stores."""
+
+import shutil
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from tests.sheets import add_rows, delete_row, edit, read
+from xlar.reports import ledger as reports
+from xlar.sync.engine import sync_workbook
+from xlar.workbook.template import build_template
+
+AS_OF = date(2026, 3, 31)
+
+
+@pytest.fixture
+def workbook(tmp_path):
+    def make(name="AR.xlsx", locale="en"):
+        return build_template(tmp_path / name, locale)
+    return make
+
+
+def sync(path, store, user="alice", **kw):
+    return sync_workbook(path, store, user, as_of=AS_OF, **kw)
+
+
+def newcomer_rows(path, locale="en"):
+    add_rows(path, "Customers", [
+        {"code": "C001", "name": "Acme Ltd.", "currency": "CNY", "credit_limit": 50000},
+        {"code": "C002", "name": "Beta GmbH", "currency": "CNY"}], locale)
+    add_rows(path, "Invoices", [
+        {"number": "T1", "date": date(2026, 1, 10), "customer": "C001", "due_date": date(2026, 2, 9),
+         "status": "posted"},
+        {"number": "T2", "date": date(2026, 3, 5), "customer": "C002", "status": "draft"}], locale)
+    add_rows(path, "InvoiceLines", [
+        {"invoice": "T1", "line": 1, "item": "A-1", "qty": 2, "unit_price": 50, "tax_rate": 0.13},
+        {"invoice": "T2", "line": 1, "item": "B-1", "qty": 1, "unit_price": 99.5, "tax_rate": 0.13},
+        {"invoice": "T2", "line": 2, "item": "B-2", "qty": 3, "unit_price": 10, "tax_rate": 0}], locale)
+    add_rows(path, "Receipts", [
+        {"number": "R1", "date": date(2026, 3, 10), "customer": "C001", "amount": 100, "status": "posted"}],
+        locale)
+
+
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+def test_a_newcomers_path(store, workbook, locale):
+    path = workbook(locale=locale)
+    newcomer_rows(path, locale)
+    result = sync(path, store)
+    assert result.issues == [] and result.written
+    assert result.counts["Invoices added"] == 2 and result.counts["Receipts added"] == 1
+    with store.read() as conn:
+        balances = {b.customer: b.balance for b in reports.balances(conn, AS_OF)}
+    assert balances == {"C001": Decimal("13.00")}  # T2 is a draft: not on the ledger yet
+    zh = locale == "zh-CN"
+    invoices = read(path, "发票" if zh else "Invoices")
+    assert [r["发票单号" if zh else "Invoice no."] for r in invoices] == ["INV-2026-00001", "DRAFT-2"]
+    aging = read(path, "账龄" if zh else "Aging")
+    total = aging[-1]
+    assert total["31-60"] == 113.0 and total["unapplied"] == -100.0 and total["not_due"] == 0
+    balances_sheet = read(path, "余额" if zh else "Balances")
+    assert {r["客户编号" if zh else "Customer"]: r["余额" if zh else "Balance"] for r in balances_sheet} == {
+        "C001": 13.0}
+    # a second sync changes nothing and leaves every cell as it was
+    before = path.read_bytes()
+    again = sync(path, store)
+    assert again.summary() == "no changes" and not again.written
+    assert path.read_bytes() == before
+
+
+def test_the_errors_sheet_names_every_bad_cell_and_nothing_is_lost(store, workbook):
+    path = workbook()
+    newcomer_rows(path)
+    add_rows(path, "Invoices", [{"number": "T3", "date": "3/15/2026", "customer": "C001"},
+                                {"number": "T4", "date": date(2026, 3, 6), "customer": "C404"}])
+    add_rows(path, "InvoiceLines", [{"invoice": "T3", "line": 1, "item": "X", "qty": 1, "unit_price": 1},
+                                    {"invoice": "T4", "line": 1, "item": "X", "qty": "two", "unit_price": 1}])
+    result = sync(path, store)
+    errors = {(e["Sheet"], e["Code"]): e for e in read(path, "Errors")}
+    assert "date typed as text '3/15/2026'" in errors[("Invoices", "XLAR-E113")]["Message"]
+    assert "'two' is not a number" in errors[("InvoiceLines", "XLAR-E108")]["Message"]
+    assert "T4 is held back until its lines" in errors[("Invoices", "XLAR-E124")]["Message"]
+    assert result.counts["Invoices added"] == 2
+    shown = {r["Invoice no."]: r for r in read(path, "Invoices")}
+    assert shown["T3"]["Date"] == "3/15/2026" and shown["T4"]["Customer"] == "C404"  # kept as typed
+    row_of_t3 = list(shown).index("T3") + 2
+    assert errors[("Invoices", "XLAR-E113")]["Row"] == row_of_t3
+    # fixing the cells lets them through on the next sync
+    edit(path, "Invoices", {"number": "T3"}, {"date": date(2026, 3, 15)})
+    edit(path, "Invoices", {"number": "T4"}, {"customer": "C002"})
+    edit(path, "InvoiceLines", {"invoice": "T4"}, {"qty": 2})
+    fixed = sync(path, store)
+    assert fixed.issues == [] and fixed.counts["Invoices added"] == 2
+    assert read(path, "Errors") == []
+
+
+def test_posting_by_status_and_deleting_drafts(store, workbook):
+    path = workbook()
+    newcomer_rows(path)
+    sync(path, store)
+    edit(path, "Invoices", {"number": "DRAFT-2"}, {"status": "posted"})
+    result = sync(path, store)
+    assert result.counts["Invoices changed"] == 1
+    numbers = [r["Invoice no."] for r in read(path, "Invoices")]
+    assert numbers == ["INV-2026-00001", "INV-2026-00002"]
+    assert {r["Invoice no."] for r in read(path, "InvoiceLines")} == {"INV-2026-00001", "INV-2026-00002"}
+    add_rows(path, "Invoices", [{"number": "T9", "date": date(2026, 3, 20), "customer": "C001"}])
+    add_rows(path, "InvoiceLines", [{"invoice": "T9", "line": 1, "item": "Q", "qty": 1, "unit_price": 5}])
+    sync(path, store)
+    delete_row(path, "Invoices", {"number": "DRAFT-4"})
+    delete_row(path, "InvoiceLines", {"invoice": "DRAFT-4"})
+    assert sync(path, store).counts["Invoices deleted"] == 1
+    delete_row(path, "Invoices", {"number": "INV-2026-00001"})
+    refused = sync(path, store)
+    assert any("refused" in i.message and "INV-2026-00001" in i.message for i in refused.issues)
+    assert "INV-2026-00001" in [r["Invoice no."] for r in read(path, "Invoices")]  # back again
+
+
+def test_a_posted_invoice_refuses_edits_and_the_users_version_is_kept(store, workbook):
+    path = workbook()
+    newcomer_rows(path)
+    sync(path, store)
+    edit(path, "Invoices", {"number": "INV-2026-00001"}, {"memo": "changed after posting"})
+    result = sync(path, store)
+    assert any("cannot be changed" in i.message for i in result.issues)
+    conflicts = read(path, "Conflicts")
+    assert [(c["Column"], c["Yours"]) for c in conflicts] == [("memo", "changed after posting")]
+    assert read(path, "Invoices")[0]["Memo"] in ("", None)
+    edit(path, "Invoices", {"number": "INV-2026-00001"}, {"fapiao_no": "04400123"})
+    assert sync(path, store).counts["Invoices changed"] == 1  # the fapiao number comes after posting
+
+
+def test_dry_run_changes_nothing(store, workbook):
+    path = workbook()
+    newcomer_rows(path)
+    before = path.read_bytes()
+    result = sync(path, store, dry_run=True)
+    assert result.counts["Invoices added"] == 2 and "would apply" in result.summary()
+    assert path.read_bytes() == before
+    with store.read() as conn:
+        assert reports.balances(conn, AS_OF) == []
+
+
+def test_user_columns_are_kept(store, workbook, tmp_path):
+    import openpyxl
+    path = workbook()
+    newcomer_rows(path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Customers"]
+    ws.cell(1, 20, "My rating")
+    ws.cell(2, 20, "good payer")
+    wb.save(path)
+    sync(path, store)
+    rows = {r["Code"]: r for r in read(path, "Customers")}
+    assert rows["C001"]["My rating"] == "good payer"
+
+
+def test_two_colleagues_never_lose_a_row(store, workbook, tmp_path):
+    mine = workbook("mine.xlsx")
+    newcomer_rows(mine)
+    sync(mine, store, "alice")
+    theirs = tmp_path / "theirs.xlsx"
+    shutil.copyfile(mine, theirs)
+    # both add rows, both edit different rows, both edit the same row, one deletes what the other edits
+    add_rows(mine, "Customers", [{"code": "C100", "name": "Mine Co.", "currency": "CNY"}])
+    add_rows(theirs, "Customers", [{"code": "C200", "name": "Theirs Co.", "currency": "USD"}])
+    edit(mine, "Customers", {"code": "C001"}, {"phone": "111"})
+    edit(theirs, "Customers", {"code": "C002"}, {"phone": "222"})
+    edit(mine, "Invoices", {"number": "DRAFT-2"}, {"memo": "alice's memo"})
+    edit(theirs, "Invoices", {"number": "DRAFT-2"}, {"memo": "bob's memo"})
+    add_rows(mine, "Invoices", [{"number": "TX", "date": date(2026, 3, 25), "customer": "C001"}])
+    add_rows(mine, "InvoiceLines", [{"invoice": "TX", "line": 1, "item": "K", "qty": 1, "unit_price": 7}])
+    sync(mine, store, "alice")
+    edit(mine, "Invoices", {"number": "DRAFT-4"}, {"memo": "alice edits"})
+    bob_first = sync(theirs, store, "bob")
+    delete_row(theirs, "Invoices", {"number": "DRAFT-4"})
+    delete_row(theirs, "InvoiceLines", {"invoice": "DRAFT-4"})
+    bob = sync(theirs, store, "bob")
+    assert bob.counts["Invoices deleted"] == 1
+    alice = sync(mine, store, "alice")
+    for path in (mine, theirs):
+        sync(path, store, "carol")
+    codes = {r["Code"]: r for r in read(mine, "Customers")}
+    assert set(codes) == {"C001", "C002", "C100", "C200"}
+    assert (codes["C001"]["Phone"], codes["C002"]["Phone"]) == ("111", "222")
+    memo = {r["Invoice no."]: r["Memo"] for r in read(theirs, "Invoices")}
+    assert memo["DRAFT-2"] == "alice's memo"  # the first to sync wins the same row ...
+    lost = [c for c in bob_first.conflicts if c.yours.get("memo") == "bob's memo"]
+    assert lost and lost[0].reason.startswith("changed in the store")  # ... the other's is kept
+    deleted = [c for c in alice.conflicts if c.yours.get("memo") == "alice edits"]
+    assert deleted and "deleted in the store" in deleted[0].reason
+    assert read(mine, "Invoices") == read(theirs, "Invoices")
+    assert any(c["Yours"] == "alice edits" for c in read(mine, "Conflicts"))  # kept until she clears it

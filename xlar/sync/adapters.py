@@ -1,0 +1,225 @@
+"""The store side of each input sheet: load its rows as sheet values, apply one row's change.
+
+Reference sheets go through their table via the store mapping; documents go through the
+ledger services (drafts are edited, posting and voiding are services, posted rows refuse
+edits). Every write is audited with the syncing user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from xlar.domain.customers import Customer
+from xlar.domain.errors import InvalidDocument, NotFound
+from xlar.domain.money import from_minor, to_minor
+from xlar.domain.terms import PaymentTerms, TermsBasis
+from xlar.schema.columns import Kind, SheetSchema
+from xlar.schema.sheets import SETTINGS
+from xlar.store import tables as t
+from xlar.store.audit import record
+from xlar.store.mapping import SheetMapping
+from xlar.store.settings import DEFAULTS, read_settings, write_settings
+from xlar.sync.rows import StoreRow
+
+
+@dataclass(slots=True)
+class Context:
+    """What every adapter needs during one sync: the user and the customers' codes."""
+
+    user: str
+    base_currency: str
+    code_of: dict[int, str] = field(default_factory=dict)
+    id_of: dict[str, int] = field(default_factory=dict)
+    currency_of: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, conn: Connection, user: str) -> Context:
+        ctx = cls(user, read_settings(conn).base_currency)
+        ctx.refresh(conn)
+        return ctx
+
+    def refresh(self, conn: Connection) -> None:
+        rows = conn.execute(sa.select(t.customers.c.id, t.customers.c.code, t.customers.c.currency)).all()
+        self.code_of = {i: c for i, c, _ in rows}
+        self.id_of = {c: i for i, c, _ in rows}
+        self.currency_of = {c: cur for _, c, cur in rows}
+
+    def customer_id(self, code: object) -> int:
+        if code not in self.id_of:
+            raise NotFound(f"unknown customer {code!r}")
+        return self.id_of[str(code)]
+
+
+class Adapter:
+    """One sheet's rows in the store. Subclasses override what differs."""
+
+    sheet: SheetSchema
+
+    def load(self, conn: Connection, ctx: Context) -> list[StoreRow]:
+        raise NotImplementedError
+
+    def insert(self, conn: Connection, ctx: Context, values: dict[str, object]) -> int:
+        raise NotImplementedError
+
+    def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object]) -> None:
+        raise NotImplementedError
+
+    def delete(self, conn: Connection, ctx: Context, row_id: int) -> None:
+        raise NotImplementedError
+
+    def rev_of(self, conn: Connection, row_id: int) -> int | None:
+        raise NotImplementedError
+
+
+class TableAdapter(Adapter):
+    """A reference sheet stored in one table, column by column (MAPPINGS)."""
+
+    def __init__(self, mapping: SheetMapping) -> None:
+        self.sheet = mapping.sheet
+        self.m = mapping
+        self.table = mapping.table
+
+    def _currency(self, values: Mapping[str, object], ctx: Context) -> str:
+        currency = values.get("currency") or ctx.currency_of.get(str(values.get("customer")), ctx.base_currency)
+        return str(currency)
+
+    def to_store(self, ctx: Context, values: dict[str, object]) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for key, column in self.m.columns.items():
+            col, value = self.sheet.by_key[key], values.get(key)
+            if key == "customer":
+                value = ctx.customer_id(value)
+            elif col.kind is Kind.MONEY and value is not None:
+                value = to_minor(Decimal(str(value)), self._currency(values, ctx))
+            out[column] = value
+        return out
+
+    def to_sheet(self, ctx: Context, row: Mapping[str, Any]) -> dict[str, object]:
+        values: dict[str, object] = {}
+        for key, column in self.m.columns.items():
+            value = row[column]
+            if key == "customer":
+                value = ctx.code_of.get(value)
+            values[key] = value
+        for key, column in self.m.columns.items():
+            if self.sheet.by_key[key].kind is Kind.MONEY and row[column] is not None:
+                values[key] = from_minor(row[column], self._currency(values, ctx))
+        return values
+
+    def validate(self, ctx: Context, values: dict[str, object]) -> None:
+        """Domain checks before a write (none for plain reference rows)."""
+
+    def load(self, conn: Connection, ctx: Context) -> list[StoreRow]:
+        rows = conn.execute(sa.select(self.table).order_by(self.table.c.id)).mappings()
+        return [StoreRow(r["id"], r["rev"], self.to_sheet(ctx, r)) for r in rows]
+
+    def insert(self, conn: Connection, ctx: Context, values: dict[str, object]) -> int:
+        self.validate(ctx, values)
+        stored = self.to_store(ctx, values)
+        new_id = int(conn.execute(self.table.insert().values(**stored)).inserted_primary_key[0])
+        record(conn, ctx.user, "create", self.table.name, new_id, None, stored)
+        return new_id
+
+    def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object]) -> None:
+        self.validate(ctx, values)
+        stored = self.to_store(ctx, values)
+        before = conn.execute(sa.select(self.table).where(self.table.c.id == row_id)).mappings().one()
+        conn.execute(self.table.update().where(self.table.c.id == row_id)
+                     .values(rev=self.table.c.rev + 1, **stored))
+        record(conn, ctx.user, "update", self.table.name, row_id, {k: before[k] for k in stored}, stored)
+
+    def delete(self, conn: Connection, ctx: Context, row_id: int) -> None:
+        before = conn.execute(sa.select(self.table).where(self.table.c.id == row_id)).mappings().one()
+        try:
+            with conn.begin_nested():
+                conn.execute(self.table.delete().where(self.table.c.id == row_id))
+        except sa.exc.IntegrityError:
+            raise InvalidDocument(f"{self.sheet.name} row {row_id} is still used by other rows") from None
+        record(conn, ctx.user, "delete", self.table.name, row_id, dict(before), None)
+
+    def rev_of(self, conn: Connection, row_id: int) -> int | None:
+        return conn.execute(sa.select(self.table.c.rev).where(self.table.c.id == row_id)).scalar()
+
+
+class CustomersAdapter(TableAdapter):
+    def validate(self, ctx: Context, values: dict[str, object]) -> None:
+        limit = values.get("credit_limit")
+        Customer(str(values["code"]), str(values["name"]), str(values["currency"]),
+                 credit_limit=None if limit is None else Decimal(str(limit)),
+                 closing_day=values.get("closing_day"),  # type: ignore[arg-type]
+                 status=str(values.get("status") or "active"))
+
+    def to_store(self, ctx: Context, values: dict[str, object]) -> dict[str, object]:
+        return super().to_store(ctx, {**values, "status": values.get("status") or "active"})
+
+    def insert(self, conn: Connection, ctx: Context, values: dict[str, object]) -> int:
+        new_id = super().insert(conn, ctx, values)
+        ctx.refresh(conn)
+        return new_id
+
+
+class TermsAdapter(TableAdapter):
+    """Discounts show as a percentage cell (0.02) and are stored in percent (2)."""
+
+    def validate(self, ctx: Context, values: dict[str, object]) -> None:
+        pct = values.get("discount_pct")
+        PaymentTerms(str(values["code"]), str(values["name"]), TermsBasis(str(values["basis"])),
+                     int(values["days"]),  # type: ignore[call-overload]
+                     values.get("discount_days"),  # type: ignore[arg-type]
+                     None if pct is None else Decimal(str(pct)) * 100)
+
+    def to_store(self, ctx: Context, values: dict[str, object]) -> dict[str, object]:
+        stored = super().to_store(ctx, values)
+        if stored["discount_pct"] is not None:
+            stored["discount_pct"] = Decimal(str(stored["discount_pct"])) * 100
+        return stored
+
+    def to_sheet(self, ctx: Context, row: Mapping[str, Any]) -> dict[str, object]:
+        values = super().to_sheet(ctx, row)
+        if values["discount_pct"] is not None:
+            values["discount_pct"] = Decimal(str(values["discount_pct"])) / 100
+        return values
+
+
+class SettingsAdapter(Adapter):
+    """Settings rows are keyed by their key; there is no revision to conflict on."""
+
+    sheet = SETTINGS
+
+    def load(self, conn: Connection, ctx: Context) -> list[StoreRow]:
+        stored = dict(conn.execute(sa.select(t.settings.c.key, t.settings.c.value)).all())
+        merged = {**DEFAULTS, **stored}
+        return [StoreRow(i, 1, {"key": k, "value": merged[k]}) for i, k in enumerate(DEFAULTS, start=1)]
+
+    def _write(self, conn: Connection, ctx: Context, values: dict[str, object]) -> int:
+        key = str(values["key"])
+        write_settings(conn, {key: "" if values.get("value") is None else str(values["value"])}, ctx.user)
+        return list(DEFAULTS).index(key) + 1
+
+    def offer(self, conn: Connection, ctx: Context, values: dict[str, object]) -> bool:
+        """A settings row not yet synced: the template's defaults are offers, not changes,
+        so only a value that differs from both the default and the store is written."""
+        key, value = str(values["key"]), "" if values.get("value") is None else str(values["value"])
+        current = conn.execute(sa.select(t.settings.c.value).where(t.settings.c.key == key)).scalar()
+        if value == DEFAULTS.get(key) or value == current:
+            return False
+        self._write(conn, ctx, values)
+        return True
+
+    def insert(self, conn: Connection, ctx: Context, values: dict[str, object]) -> int:
+        return self._write(conn, ctx, values)
+
+    def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object]) -> None:
+        self._write(conn, ctx, values)
+
+    def delete(self, conn: Connection, ctx: Context, row_id: int) -> None:
+        raise InvalidDocument("settings cannot be deleted; set the value instead")
+
+    def rev_of(self, conn: Connection, row_id: int) -> int | None:
+        return 1

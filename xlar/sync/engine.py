@@ -1,0 +1,365 @@
+"""`xlar sync`: push the workbook's changes to the store, pull the store back, in one transaction.
+
+Push, sheet by sheet in dependency order: rows without _id are inserted; rows whose
+content hash differs from the last sync are updates when their _rev is still the store's,
+else conflicts (the store's version goes into the sheet, the user's into Conflicts);
+rows the workbook showed last time and no longer has are deletions. Each row is applied
+in its own savepoint: a refused row becomes an issue, the rest goes through.
+Pull: every input sheet is rewritten from the store (held-back rows stay as typed),
+then Balances, Aging, Errors and Conflicts are regenerated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy.engine import Connection
+
+from xlar.domain.errors import Issue, XlarError
+from xlar.schema.cells import is_blank
+from xlar.schema.columns import ID_COLUMN, REV_COLUMN, Column, Kind, SheetSchema
+from xlar.schema.sheets import (
+    CONTACTS,
+    CONTRACTS,
+    CUSTOMERS,
+    DELIVERIES,
+    FX_RATES,
+    INSTALLMENT_TERMS,
+    INVOICE_LINES,
+    INVOICES,
+    ORDERS,
+    PAYMENT_TERMS,
+)
+from xlar.store.engine import Store
+from xlar.store.mapping import MAPPINGS
+from xlar.sync.adapters import (
+    Adapter,
+    Context,
+    CustomersAdapter,
+    SettingsAdapter,
+    TableAdapter,
+    TermsAdapter,
+)
+from xlar.sync.documents import (
+    AllocationsAdapter,
+    DocumentAdapter,
+    InvoicesAdapter,
+    ReceiptsAdapter,
+)
+from xlar.sync.outputs import outputs_for
+from xlar.sync.rows import StoreRow, content_hash, rev_cell
+from xlar.workbook.reader import Row, SheetData, WorkbookData, issue_cells, read_workbook
+from xlar.workbook.writer import SheetRows, cell_value, replace_with_backup, write_workbook
+
+
+def adapters() -> list[Adapter]:
+    """Every input sheet's adapter, in the order their rows depend on each other."""
+    return [
+        SettingsAdapter(), TermsAdapter(MAPPINGS[PAYMENT_TERMS.name]),
+        TableAdapter(MAPPINGS[INSTALLMENT_TERMS.name]), CustomersAdapter(MAPPINGS[CUSTOMERS.name]),
+        TableAdapter(MAPPINGS[FX_RATES.name]), TableAdapter(MAPPINGS[CONTRACTS.name]),
+        TableAdapter(MAPPINGS[ORDERS.name]), TableAdapter(MAPPINGS[DELIVERIES.name]),
+        InvoicesAdapter(), ReceiptsAdapter(), AllocationsAdapter(), TableAdapter(MAPPINGS[CONTACTS.name]),
+    ]
+
+
+@dataclass(slots=True)
+class Conflict:
+    sheet: str
+    key: str
+    reason: str
+    yours: dict[str, object]
+    theirs: dict[str, object] | None
+
+
+@dataclass(slots=True)
+class SyncReport:
+    counts: Counter[str] = field(default_factory=Counter)
+    issues: list[Issue] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    written: bool = False
+    dry_run: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.counts or self.conflicts)
+
+    def summary(self) -> str:
+        if not self.changed and not self.written:
+            head = "no changes"
+        else:
+            done = ", ".join(f"{n} {what}" for what, n in sorted(self.counts.items())) or "store unchanged"
+            head = ("would apply: " if self.dry_run else "") + done
+        tail = []
+        if self.conflicts:
+            tail.append(f"{len(self.conflicts)} conflicts (see the Conflicts sheet)")
+        errors = [i for i in self.issues if not i.code.startswith("XLAR-W")]
+        if errors:
+            tail.append(f"{len(errors)} problems (see the Errors sheet)")
+        return "; ".join([head, *tail])
+
+
+class _Push:
+    """Applies one workbook's changes inside the sync's transaction."""
+
+    def __init__(self, conn: Connection, ctx: Context, book: WorkbookData, report: SyncReport, on: date) -> None:
+        self.conn, self.ctx, self.book, self.report, self.on = conn, ctx, book, report, on
+        self.held_ids: dict[str, set[int]] = defaultdict(set)
+        self.new_extras: dict[str, dict[str, tuple[object, ...]]] = defaultdict(dict)  # user columns of new rows
+
+    def _try(self, sheet: SheetSchema, excel_row: int, what: str, action: object) -> bool:
+        """Apply one row in a savepoint; a refusal becomes an issue and undoes only that row."""
+        try:
+            with self.conn.begin_nested():
+                done = action()  # type: ignore[operator]
+        except XlarError as exc:
+            self.report.issues.append(Issue(sheet.name, excel_row, None, exc.code, exc.message))
+            return False
+        if done is not False:
+            self.report.counts[what] += 1
+        return True
+
+    def _conflict(self, sheet: SheetSchema, row: Row, reason: str, theirs: StoreRow | None) -> None:
+        key = "/".join(str(row.values.get(k)) for k in sheet.key) or f"row {row.excel_row}"
+        self.report.conflicts.append(Conflict(sheet.name, key, reason, row.values,
+                                              None if theirs is None else theirs.values))
+
+    def sheet(self, adapter: Adapter, data: SheetData, lines: SheetData | None = None) -> None:
+        schema = adapter.sheet
+        current = {r.id: r for r in adapter.load(self.conn, self.ctx)}
+        children = self._children(data, lines)
+        seen = {int(r.row_id) for r in data.rows if r.row_id}
+        seen |= {int(float(str(raw[data.layout.index(ID_COLUMN)]))) for raw in data.held.values()
+                 if ID_COLUMN in data.layout and str(raw[data.layout.index(ID_COLUMN)]).strip()}
+        self.held_ids[schema.name] = seen - {int(r.row_id) for r in data.rows if r.row_id}
+        held_parents = self._held_parents(lines)
+        if lines is not None:
+            self._hold_orphan_lines(schema, data, lines)
+        if lines is not None and ID_COLUMN in lines.layout:
+            at = lines.layout.index(ID_COLUMN)
+            self.held_ids[INVOICE_LINES.name] |= {int(float(str(raw[at]))) for raw in lines.held.values()
+                                                  if str(raw[at]).strip()}
+        for row in data.rows:
+            kids = children.get(str(row.values.get("number")), ([], False))
+            if str(row.values.get("number")) in held_parents:
+                self.report.issues.append(Issue(schema.name, row.excel_row, None, "XLAR-E124",
+                                                f"{row.values.get('number')} is held back until its lines on "
+                                                f"rows {held_parents[str(row.values.get('number'))]} are fixed"))
+                data.held[row.excel_row] = list(row.raw)
+                self._hold_lines(lines, str(row.values.get("number")))
+                if row.row_id:
+                    self.held_ids[schema.name].add(int(row.row_id))
+                continue
+            if row.row_id is None:
+                if not self._try(schema, row.excel_row, f"{schema.name} added",
+                                 lambda row=row, kids=kids: self._insert(adapter, row, kids[0])):
+                    data.held[row.excel_row] = list(row.raw)  # kept as typed, to be fixed
+                    self._hold_lines(lines, str(row.values.get("number")))
+                continue
+            row_id = int(row.row_id)
+            edited = content_hash(schema, row.values) != row.synced_hash or kids[1]
+            if not edited:
+                continue
+            store_row = current.get(row_id)
+            if store_row is None:
+                self._conflict(schema, row, "deleted in the store by a colleague; your version is kept here", None)
+            elif row.rev is not None and store_row.rev != row.rev:
+                self._conflict(schema, row, "changed in the store by a colleague since your last sync", store_row)
+            elif not self._try(schema, row.excel_row, f"{schema.name} changed",
+                               lambda row=row, store_row=store_row, kids=kids: self._update(adapter, row,
+                                                                                             store_row, kids)):
+                self._conflict(schema, row, self.report.issues[-1].message, store_row)
+        for row_id in sorted(self.book.state.get(schema.name, set()) - seen):
+            if row_id in current and not self._try(
+                    schema, 0, f"{schema.name} deleted",
+                    lambda row_id=row_id: adapter.delete(self.conn, self.ctx, row_id)):
+                refused = self.report.issues.pop()
+                what = current[row_id].values.get(schema.key[0]) if schema.key else row_id
+                self.report.issues.append(Issue(schema.name, 0, None, refused.code,
+                                                f"deleting {what!r} refused ({refused.message}); the row is back"))
+
+    def _hold_orphan_lines(self, schema: SheetSchema, data: SheetData, lines: SheetData) -> None:
+        """Lines of an invoice row that was held back, or of no invoice row at all, stay as typed."""
+        at = data.layout.index("number") if "number" in data.layout else None
+        held_numbers = {str(raw[at]).strip().removesuffix(".0") for raw in data.held.values()} if at is not None else set()
+        known = {str(r.values.get("number")) for r in data.rows} | held_numbers
+        for number in held_numbers:
+            self._hold_lines(lines, number)
+        for line in lines.rows:
+            number = str(line.values.get("invoice"))
+            if number not in known and line.excel_row not in lines.held:
+                self.report.issues.append(Issue(INVOICE_LINES.name, line.excel_row, None, "XLAR-E125",
+                                                f"no invoice {number!r} on the {schema.name} sheet"))
+                self._hold_lines(lines, number)
+
+    def _hold_lines(self, lines: SheetData | None, number: str) -> None:
+        """Keep a held invoice's good lines as typed too, so none of it is lost."""
+        if lines is None:
+            return
+        for line in lines.rows:
+            if str(line.values.get("invoice")) == number:
+                lines.held[line.excel_row] = list(line.raw)
+                if line.row_id:
+                    self.held_ids[INVOICE_LINES.name].add(int(line.row_id))
+
+    def _held_parents(self, lines: SheetData | None) -> dict[str, str]:
+        """Invoice number -> the InvoiceLines rows of it that were held back."""
+        if lines is None:
+            return {}
+        key = lines.layout.index("invoice") if "invoice" in lines.layout else None
+        found: dict[str, list[int]] = defaultdict(list)
+        for excel_row, raw in lines.held.items():
+            if key is not None and not is_blank(raw[key]):
+                found[str(raw[key]).strip().removesuffix(".0")].append(excel_row)
+        return {number: ", ".join(map(str, rows)) for number, rows in found.items()}
+
+    def _children(self, data: SheetData, lines: SheetData | None) -> dict[str, tuple[list[dict[str, object]], bool]]:
+        """Invoice number -> (its line values, whether any line changed since the last sync)."""
+        if lines is None:
+            return {}
+        grouped: dict[str, tuple[list[dict[str, object]], bool]] = {}
+        for row in lines.rows:
+            number = str(row.values.get("invoice"))
+            values, changed = grouped.get(number, ([], False))
+            changed = changed or row.row_id is None or content_hash(INVOICE_LINES, row.values) != row.synced_hash
+            grouped[number] = ([*values, row.values], changed)
+        known = self.book.state.get(INVOICE_LINES.name, set())
+        still = {int(r.row_id) for r in lines.rows if r.row_id}
+        if known - still:  # a line was deleted: its invoice changed
+            for number, (values, _) in grouped.items():
+                grouped[number] = (values, True)
+        return grouped
+
+    def _insert(self, adapter: Adapter, row: Row, lines: list[dict[str, object]]) -> bool:
+        if isinstance(adapter, SettingsAdapter):
+            return adapter.offer(self.conn, self.ctx, row.values)
+        if isinstance(adapter, DocumentAdapter):
+            new_id = adapter.insert(self.conn, self.ctx, row.values, lines)
+        else:
+            new_id = adapter.insert(self.conn, self.ctx, row.values)
+        self.new_extras[adapter.sheet.name][str(new_id)] = row.extras
+        return True
+
+    def _update(self, adapter: Adapter, row: Row, store_row: StoreRow,
+                kids: tuple[list[dict[str, object]], bool]) -> None:
+        if isinstance(adapter, DocumentAdapter):
+            # the revision matched, so the store still holds what was last synced: compare with it
+            inputs = [c.key for c in adapter.sheet.columns if not c.computed and c.key not in ("status", "number")]
+            changed = kids[1] or any(_differs(row.values.get(k), store_row.values.get(k)) for k in inputs)
+            adapter.update(self.conn, self.ctx, store_row.id, row.values, kids[0], on=self.on,
+                           content_changed=changed)
+        else:
+            adapter.update(self.conn, self.ctx, store_row.id, row.values)
+
+
+def _differs(mine: object, theirs: object) -> bool:
+    return content_hash(_ONE, {"v": mine}) != content_hash(_ONE, {"v": theirs})
+
+
+_ONE = SheetSchema("_", "_", "_", (Column("v", Kind.TEXT, "v", "v"),), key=(), store_table=None)
+
+
+def _sheet_rows(adapter: Adapter, stored: list[StoreRow], data: SheetData | None, held_ids: set[int],
+                locale: str, moved: dict[tuple[str, int], int],
+                new_extras: dict[str, tuple[object, ...]]) -> SheetRows | None:
+    """The rows an input sheet shows after the sync: the store's, then what was held back as typed."""
+    if data is None:
+        return None
+    schema = adapter.sheet
+    extras_by_id = {r.row_id: r.extras for r in data.rows if r.row_id} | new_extras
+    n_extra = len(data.extra_headers)
+    out: list[list[object]] = []
+    for row in stored:
+        if row.id in held_ids:
+            continue
+        extras = iter(extras_by_id.get(str(row.id), ("",) * n_extra) or ("",) * n_extra)
+        cells: list[object] = []
+        for key in data.layout:
+            if key == ID_COLUMN:
+                cells.append(row.id)
+            elif key == REV_COLUMN:
+                cells.append(rev_cell(row.rev, schema, row.values))
+            elif key.startswith("+"):
+                cells.append(next(extras, None))
+            else:
+                cells.append(cell_value(schema, key, row.values.get(key), locale))
+        out.append(cells)
+    for excel_row, raw in sorted(data.held.items()):
+        moved[(schema.name, excel_row)] = data.header_row + 1 + len(out)
+        out.append(list(raw))
+    return SheetRows(schema, data.title, data.header_row, data.layout, out)
+
+
+def sync_workbook(path: Path, store: Store, user: str, *, dry_run: bool = False,
+                  as_of: date | None = None) -> SyncReport:
+    """Sync the workbook at PATH with STORE as USER (one transaction); see the module doc."""
+    as_of = as_of or date.today()
+    book = read_workbook(path)
+    report = SyncReport(issues=list(book.issues), dry_run=dry_run)
+    with store.write() as conn:
+        ctx = Context.load(conn, user)
+        push = _Push(conn, ctx, book, report, as_of)
+        savepoint = conn.begin_nested()
+        for adapter in adapters():
+            data = book.sheets.get(adapter.sheet.name)
+            if data is None:
+                continue
+            lines = book.sheets.get(INVOICE_LINES.name) if adapter.sheet is INVOICES else None
+            push.sheet(adapter, data, lines)
+        if dry_run:
+            savepoint.rollback()
+            return report
+        savepoint.commit()
+        ctx.refresh(conn)
+        stored = {a.sheet.name: a.load(conn, ctx) for a in adapters()}
+        stored[INVOICE_LINES.name] = InvoicesAdapter().load_lines(conn, ctx)
+        sheets = []
+        by_name = {a.sheet.name: a for a in adapters()}
+        moved: dict[tuple[str, int], int] = {}
+        for name, rows in stored.items():
+            adapter = by_name.get(name) or _LinesView()
+            built = _sheet_rows(adapter, rows, book.sheets.get(name), push.held_ids.get(name, set()),
+                                book.locale, moved, push.new_extras.get(name, {}))
+            if built is not None:
+                sheets.append(built)
+        # held rows now stand after the store's rows: the Errors sheet points at where they are
+        report.issues = [dataclasses.replace(i, excel_row=moved.get((i.sheet, i.excel_row), i.excel_row))
+                         for i in report.issues]
+        if not report.changed and _current(book, stored, report):
+            return report
+        state = {name: {r.id for r in rows} for name, rows in stored.items()}
+        for name, ids in push.held_ids.items():
+            state[name] = state.get(name, set()) | ids
+        temp = write_workbook(path, sheets, outputs_for(conn, as_of, report, book.locale, book.conflicts_shown), state, book.locale)
+    replace_with_backup(path, temp)
+    report.written = True
+    return report
+
+
+class _LinesView(Adapter):
+    sheet = INVOICE_LINES
+
+
+def _current(book: WorkbookData, stored: dict[str, list[StoreRow]], report: SyncReport) -> bool:
+    """True when every sheet already shows what the store holds and the Errors sheet shows
+    these very issues: writing would change no cell, so nothing is written."""
+    if [tuple(row) for row in book.errors_shown] != [issue_cells(i) for i in report.issues]:
+        return False
+    for name, rows in stored.items():
+        data = book.sheets.get(name)
+        if data is None:
+            continue
+        schema = data.schema
+        kept = [r for r in data.rows if r.excel_row not in data.held]
+        shown = {(int(r.row_id), r.rev, r.synced_hash) for r in kept if r.row_id}
+        if any(r.row_id is None for r in kept):
+            return False
+        if shown != {(r.id, r.rev, content_hash(schema, r.values)) for r in rows}:
+            return False
+        if any(content_hash(schema, r.values) != r.synced_hash for r in kept):
+            return False
+    return True

@@ -1,0 +1,38 @@
+"""Rows as sync sees them: a store row shown on a sheet, and the content hash of a row."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from xlar.schema.columns import SheetSchema
+
+
+@dataclass(frozen=True, slots=True)
+class StoreRow:
+    id: int
+    rev: int
+    values: dict[str, object]     # by sheet column key, typed as the reader types them
+    parent: str | None = None     # for lines: the shown number of their document
+
+
+def _canonical(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def content_hash(schema: SheetSchema, values: dict[str, object]) -> str:
+    """A short hash of the input columns' values: what the user may have edited."""
+    text = "\x1f".join(_canonical(values.get(c.key)) for c in schema.columns if not c.computed)
+    return hashlib.blake2s(text.encode("utf-8"), digest_size=4).hexdigest()
+
+
+def rev_cell(rev: int, schema: SheetSchema, values: dict[str, object]) -> str:
+    return f"{rev}:{content_hash(schema, values)}"
