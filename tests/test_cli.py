@@ -6,6 +6,8 @@ from decimal import Decimal
 import pytest
 from click.testing import CliRunner
 
+from tests.render import to_pdf
+from tests.sheets import read
 from xlar.cli import main
 
 
@@ -39,6 +41,13 @@ def test_demo_then_aging_json_adds_up(runner, tmp_path):
     assert sum(Decimal(r["base_balance"]) for r in report["rows"]) == Decimal(total["balance"])
     assert any(Decimal(r["buckets"]["unapplied"]) < 0 for r in report["rows"])
     assert any(r["currency"] == "JPY" for r in report["rows"])
+    # the demo workbook is synced: every posted invoice is on its sheet, and LibreOffice opens it
+    workbook = tmp_path / "d" / "AR.xlsx"
+    invoices = read(workbook, "发票")
+    assert len(invoices) >= 150 and all(r["状态"] in ("已审核", "作废") for r in invoices)
+    assert read(workbook, "账龄")[-1]["余额"] == pytest.approx(float(total["balance"]))
+    pdf = to_pdf(workbook, tmp_path)
+    assert pdf.stat().st_size > 20_000
     again = run(runner, "demo", tmp_path / "d")
     assert again.exit_code == 1 and "--replace" in again.output
 

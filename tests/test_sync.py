@@ -57,7 +57,8 @@ def test_a_newcomers_path(store, workbook, locale):
     assert [r["发票单号" if zh else "Invoice no."] for r in invoices] == ["INV-2026-00001", "DRAFT-2"]
     aging = read(path, "账龄" if zh else "Aging")
     total = aging[-1]
-    assert total["31-60"] == 113.0 and total["unapplied"] == -100.0 and total["not_due"] == 0
+    unapplied, not_due = ("未核销收款", "未到期") if zh else ("unapplied", "not_due")
+    assert total["31-60"] == 113.0 and total[unapplied] == -100.0 and total[not_due] == 0
     balances_sheet = read(path, "余额" if zh else "Balances")
     assert {r["客户编号" if zh else "Customer"]: r["余额" if zh else "Balance"] for r in balances_sheet} == {
         "C001": 13.0}

@@ -23,7 +23,9 @@ from xlar.services import documents as docs
 from xlar.services import matching
 from xlar.services.customers import save_customer, save_terms
 from xlar.store.engine import Store
-from xlar.store.settings import write_settings
+from xlar.store.settings import DEFAULTS, write_settings
+from xlar.sync.engine import sync_workbook
+from xlar.workbook.template import build_template
 
 TERMS = [
     PaymentTerms("NET30", "30 days net 30天", TermsBasis.INVOICE_DATE, 30, 10, Decimal(2)),
@@ -156,6 +158,8 @@ def build_demo(directory: Path, through: date, *, user: str, replace: bool = Fal
             raise XlarError(f"{db} already exists: use another directory or --replace")
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
+        for name in ("AR.xlsx", "AR.xlsx.bak"):
+            (directory / name).unlink(missing_ok=True)
     directory.mkdir(parents=True, exist_ok=True)
     store = Store.connect(f"sqlite:///{db.resolve()}")
     store.upgrade()
@@ -169,10 +173,14 @@ def build_demo(directory: Path, through: date, *, user: str, replace: bool = Fal
         counts["reversal"] += 1
     with store.read() as conn:
         report = reports.aging(conn, through)
+    workbook = directory / "AR.xlsx"
+    build_template(workbook, "zh-CN", {**DEFAULTS, "locale": "zh-CN"})
+    synced = sync_workbook(workbook, store, user, as_of=through)
     store.dispose()
     made = ", ".join(f"{n} {kind}s" for kind, n in sorted(counts.items()))
     return (f"demo company in {db} ({len(people)} customers; {made})\n"
-            f"store: sqlite:///{db.resolve()}\n\n{aging_text(report)}")
+            f"store: sqlite:///{db.resolve()}\n"
+            f"workbook: {workbook.resolve()} ({synced.summary()})\n\n{aging_text(report)}")
 
 
 def _void_and_undo(conn: Connection, people: list[Customer], through: date, user: str) -> None:

@@ -4,31 +4,26 @@ from __future__ import annotations
 
 import csv
 import io
-import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from xlar.reports.ledger import AgingReport
+from xlar.workbook.writer import display_width
 
 
 def amount_text(value: Decimal) -> str:
     return f"{value:,}"
 
 
-def width(text: str) -> int:
-    """Columns TEXT takes in a terminal: CJK characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
 def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric_from: int) -> str:
     """A plain aligned table; columns from NUMERIC_FROM on are right-aligned."""
-    widths = [max(width(x) for x in col) for col in zip(headers, *rows)]
+    widths = [max(display_width(x) for x in col) for col in zip(headers, *rows)]
 
     def line(cells: Sequence[str]) -> str:
         padded = []
         for i, (cell, w) in enumerate(zip(cells, widths)):
-            pad = " " * (w - width(cell))
+            pad = " " * (w - display_width(cell))
             padded.append(pad + cell if i >= numeric_from else cell + pad)
         return "  ".join(padded).rstrip()
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from xlar.sync.engine import SyncReport
 
 MONEY = "#,##0.00;[Red]-#,##0.00"
+BUCKET_ZH = {"not_due": "未到期", "unapplied": "未核销收款"}
 
 
 def outputs_for(conn: Connection, as_of: date, report: SyncReport, locale: str,
@@ -22,6 +23,7 @@ def outputs_for(conn: Connection, as_of: date, report: SyncReport, locale: str,
     zh = locale == "zh-CN"
     aging = reports.aging(conn, as_of)
     labels = list(aging.policy.labels)
+    shown_labels = [BUCKET_ZH.get(label, label) for label in labels] if zh else labels
     names = {r.customer: r.name for r in aging.rows}
     balances = Output(
         "Balances",
@@ -36,7 +38,7 @@ def outputs_for(conn: Connection, as_of: date, report: SyncReport, locale: str,
     aging_rows.append([("合计" if zh else "Total") + f" ({aging.base_currency})", "", aging.base_currency,
                        *(total_buckets[label] for label in labels), total])
     aging_out = Output(
-        "Aging", (["客户编号", "客户名称", "币种"] if zh else ["Customer", "Name", "Currency"]) + labels
+        "Aging", (["客户编号", "客户名称", "币种"] if zh else ["Customer", "Name", "Currency"]) + shown_labels
         + ["余额" if zh else "Balance"], aging_rows,
         {i: MONEY for i in range(3, 4 + len(labels))})
     errors = Output(

@@ -98,11 +98,11 @@ def _input_sheet(wb: Workbook, sheet: SheetSchema, locale: str) -> Worksheet:
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
     ws.add_table(table)
     ws.freeze_panes = "A2"
-    _print_wide(ws)
+    print_wide(ws)
     return ws
 
 
-def _print_wide(ws: Worksheet) -> None:
+def print_wide(ws: Worksheet) -> None:
     """Landscape, every column on one page's width, the header repeated on each page."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4

@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import os
 import shutil
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import load_workbook
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xlar.schema.columns import Kind, SheetSchema
 from xlar.schema.sheets import CHOICE_ZH, OUTPUT_SHEETS
 from xlar.workbook.package import column_letters
 from xlar.workbook.state import STATE_SHEET, encode_ids
-from xlar.workbook.template import FORMATS
+from xlar.workbook.template import FORMATS, print_wide
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,19 @@ def _write_input(ws: Worksheet, sheet: SheetRows) -> None:
                 table.autoFilter.ref = ref
 
 
+def display_width(text: str) -> int:
+    """Columns TEXT takes on screen: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _shown_width(value: object) -> int:
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return len(f"{value:,.2f}") + 1
+    if isinstance(value, date):
+        return 10
+    return display_width("" if value is None else str(value))
+
+
 def _write_output(wb: object, out: Output, locale: str) -> None:
     title = OUTPUT_SHEETS[out.name] if locale == "zh-CN" else out.name
     if title in wb.sheetnames:  # type: ignore[attr-defined]
@@ -78,14 +94,20 @@ def _write_output(wb: object, out: Output, locale: str) -> None:
     else:
         ws = wb.create_sheet(title)  # type: ignore[attr-defined]
     ws.append(out.headers)
-    for cell in ws[1]:
+    for c, cell in enumerate(ws[1]):
         cell.font = Font(bold=True)
+        if c in out.formats:  # numbers stand right: so do their headers
+            cell.alignment = Alignment(horizontal="right")
     for row in out.rows:
         ws.append(row)
     for c, fmt in out.formats.items():
         for r in range(2, len(out.rows) + 2):
             ws.cell(r, c + 1).number_format = fmt
+    for c, header in enumerate(out.headers):
+        widest = max([display_width(header), *(_shown_width(row[c]) for row in out.rows[:2000] if c < len(row))])
+        ws.column_dimensions[column_letters(c)].width = min(max(widest + 2, 8), 60)
     ws.freeze_panes = "A2"
+    print_wide(ws)
 
 
 def write_workbook(path: Path, sheets: Sequence[SheetRows], outputs: Sequence[Output],

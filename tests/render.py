@@ -1,0 +1,26 @@
+"""Rendering workbooks with headless LibreOffice, as a person would open them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+
+def to_pdf(workbook: Path, out: Path) -> Path:
+    """Convert WORKBOOK to PDF in OUT; skip (or fail where required) without LibreOffice."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        if os.environ.get("XLAR_REQUIRE_LIBREOFFICE") == "1":
+            pytest.fail("LibreOffice is required here (apt-get install libreoffice-calc-nogui)")
+        pytest.skip("LibreOffice not installed")
+    run = subprocess.run(
+        [soffice, f"-env:UserInstallation=file://{out / 'lo-profile'}", "--headless", "--convert-to", "pdf",
+         "--outdir", str(out), str(workbook)],
+        check=False, capture_output=True, text=True, timeout=300)
+    pdf = out / (workbook.stem + ".pdf")
+    assert run.returncode == 0 and pdf.exists() and pdf.stat().st_size > 1000, run.stderr
+    return pdf
