@@ -201,3 +201,7 @@ def aging(obj: Obj, as_of: date | None, basis: str | None, buckets: str | None, 
             click.echo(aging_csv(result), nl=False)
         else:
             click.echo(aging_text(result))
+
+
+if __name__ == "__main__":
+    main()
