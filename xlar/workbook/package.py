@@ -15,6 +15,7 @@ NS = {
     "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
 }
 _CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
+_FORMULA_OR_ERROR = re.compile(rb'<f[ >/]|t="e"')  # not <formula> of a conditional format
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +58,7 @@ def special_cells(path: Path, part: str) -> dict[tuple[int, int], SpecialCell]:
     """(0-based row, column) -> formula or error, for the cells of one sheet that have them."""
     with zipfile.ZipFile(path) as z:
         data = z.read(part)
-    if b"<f" not in data and b't="e"' not in data:
+    if not _FORMULA_OR_ERROR.search(data):
         return {}
     found: dict[tuple[int, int], SpecialCell] = {}
     tag_c, tag_f, tag_v = (f"{{{NS['m']}}}{t}" for t in ("c", "f", "v"))
