@@ -35,32 +35,30 @@ def add_rows(path: Path, sheet: str, rows: list[dict], locale: str = "en") -> No
     wb.save(path)
 
 
-def edit(path: Path, sheet: str, match: dict, changes: dict, locale: str = "en") -> None:
-    """Change the cells of the first row whose values match MATCH."""
+def _find(path: Path, sheet: str, match: dict, locale: str):
+    """The workbook, worksheet, columns and row number of the first row matching MATCH."""
     schema = _schema(sheet)
     wb = openpyxl.load_workbook(path)
     ws = wb[schema.title(locale)]
     cols = _columns(ws, schema, locale)
     for r in range(2, ws.max_row + 1):
         if all(ws.cell(r, cols[k]).value == v for k, v in match.items()):
-            for key, value in changes.items():
-                ws.cell(r, cols[key], value)
-            wb.save(path)
-            return
+            return wb, ws, cols, r
     raise AssertionError(f"no {sheet} row like {match}")
+
+
+def edit(path: Path, sheet: str, match: dict, changes: dict, locale: str = "en") -> None:
+    """Change the cells of the first row whose values match MATCH."""
+    wb, ws, cols, r = _find(path, sheet, match, locale)
+    for key, value in changes.items():
+        ws.cell(r, cols[key], value)
+    wb.save(path)
 
 
 def delete_row(path: Path, sheet: str, match: dict, locale: str = "en") -> None:
-    schema = _schema(sheet)
-    wb = openpyxl.load_workbook(path)
-    ws = wb[schema.title(locale)]
-    cols = _columns(ws, schema, locale)
-    for r in range(2, ws.max_row + 1):
-        if all(ws.cell(r, cols[k]).value == v for k, v in match.items()):
-            ws.delete_rows(r)
-            wb.save(path)
-            return
-    raise AssertionError(f"no {sheet} row like {match}")
+    wb, ws, _cols, r = _find(path, sheet, match, locale)
+    ws.delete_rows(r)
+    wb.save(path)
 
 
 def read(path: Path, title: str) -> list[dict]:
