@@ -129,50 +129,56 @@ class _Push:
                                               None if theirs is None else theirs.values))
 
     def sheet(self, adapter: Adapter, data: SheetData, lines: SheetData | None = None) -> None:
+        """Push one sheet (an invoice sheet with its lines): adds, edits, then deletions."""
         schema = adapter.sheet
         current = {r.id: r for r in adapter.load(self.conn, self.ctx)}
-        children = self._children(data, lines)
-        seen = {int(r.row_id) for r in data.rows if r.row_id}
-        seen |= {int(float(str(raw[data.layout.index(ID_COLUMN)]))) for raw in data.held.values()
-                 if ID_COLUMN in data.layout and str(raw[data.layout.index(ID_COLUMN)]).strip()}
-        self.held_ids[schema.name] = seen - {int(r.row_id) for r in data.rows if r.row_id}
+        seen = {int(r.row_id) for r in data.rows if r.row_id} | _held_ids(data)
+        self.held_ids[schema.name] = _held_ids(data)
         held_parents = self._held_parents(lines)
         if lines is not None:
             self._hold_orphan_lines(schema, data, lines)
-        if lines is not None and ID_COLUMN in lines.layout:
-            at = lines.layout.index(ID_COLUMN)
-            self.held_ids[INVOICE_LINES.name] |= {int(float(str(raw[at]))) for raw in lines.held.values()
-                                                  if str(raw[at]).strip()}
+            self.held_ids[INVOICE_LINES.name] |= _held_ids(lines)
+        children = self._children(data, lines)
         for row in data.rows:
-            kids = children.get(str(row.values.get("number")), ([], False))
-            if str(row.values.get("number")) in held_parents:
+            number = str(row.values.get("number"))
+            if number in held_parents:
                 self.report.issues.append(Issue(schema.name, row.excel_row, None, "XLAR-E124",
-                                                f"{row.values.get('number')} is held back until its lines on "
-                                                f"rows {held_parents[str(row.values.get('number'))]} are fixed"))
-                data.held[row.excel_row] = list(row.raw)
-                self._hold_lines(lines, str(row.values.get("number")))
-                if row.row_id:
-                    self.held_ids[schema.name].add(int(row.row_id))
-                continue
-            if row.row_id is None:
-                if not self._try(schema, row.excel_row, f"{schema.name} added",
-                                 lambda row=row, kids=kids: self._insert(adapter, row, kids[0])):
-                    data.held[row.excel_row] = list(row.raw)  # kept as typed, to be fixed
-                    self._hold_lines(lines, str(row.values.get("number")))
-                continue
-            row_id = int(row.row_id)
-            edited = content_hash(schema, row.values) != row.synced_hash or kids[1]
-            if not edited:
-                continue
-            store_row = current.get(row_id)
-            if store_row is None:
-                self._conflict(schema, row, "deleted in the store by a colleague; your version is kept here", None)
-            elif row.rev is not None and store_row.rev != row.rev:
-                self._conflict(schema, row, "changed in the store by a colleague since your last sync", store_row)
-            elif not self._try(schema, row.excel_row, f"{schema.name} changed",
-                               lambda row=row, store_row=store_row, kids=kids: self._update(adapter, row,
-                                                                                             store_row, kids)):
-                self._conflict(schema, row, self.report.issues[-1].message, store_row)
+                                                f"{number} is held back until its lines on rows "
+                                                f"{held_parents[number]} are fixed"))
+                self._hold(data, lines, row)
+            else:
+                self._row(adapter, data, lines, row, current.get(int(row.row_id)) if row.row_id else None,
+                          children.get(number, ([], False)))
+        self._deletions(adapter, current, seen)
+
+    def _hold(self, data: SheetData, lines: SheetData | None, row: Row) -> None:
+        """Keep ROW (and an invoice's lines) as typed; the store's version is not written over it."""
+        data.held[row.excel_row] = list(row.raw)
+        self._hold_lines(lines, str(row.values.get("number")))
+        if row.row_id:
+            self.held_ids[data.schema.name].add(int(row.row_id))
+
+    def _row(self, adapter: Adapter, data: SheetData, lines: SheetData | None, row: Row,
+             store_row: StoreRow | None, kids: tuple[list[dict[str, object]], bool]) -> None:
+        schema = adapter.sheet
+        if row.row_id is None:
+            if not self._try(schema, row.excel_row, f"{schema.name} added",
+                             lambda: self._insert(adapter, row, kids[0])):
+                self._hold(data, lines, row)  # kept as typed, to be fixed
+            return
+        if content_hash(schema, row.values) == row.synced_hash and not kids[1]:
+            return  # not edited since the last sync
+        if store_row is None:
+            self._conflict(schema, row, "deleted in the store by a colleague; your version is kept here", None)
+        elif row.rev is not None and store_row.rev != row.rev:
+            self._conflict(schema, row, "changed in the store by a colleague since your last sync", store_row)
+        elif not self._try(schema, row.excel_row, f"{schema.name} changed",
+                           lambda: self._update(adapter, row, store_row, kids)):
+            self._conflict(schema, row, self.report.issues[-1].message, store_row)
+
+    def _deletions(self, adapter: Adapter, current: dict[int, StoreRow], seen: set[int]) -> None:
+        """Rows the workbook showed at the last sync and no longer has were deleted by the user."""
+        schema = adapter.sheet
         for row_id in sorted(self.book.state.get(schema.name, set()) - seen):
             if row_id in current and not self._try(
                     schema, 0, f"{schema.name} deleted",
@@ -261,6 +267,14 @@ def _differs(mine: object, theirs: object) -> bool:
 
 
 _ONE = SheetSchema("_", "_", "_", (Column("v", Kind.TEXT, "v", "v"),), key=(), store_table=None)
+
+
+def _held_ids(data: SheetData) -> set[int]:
+    """Store ids of the rows the reader held back (they keep their place, as typed)."""
+    if ID_COLUMN not in data.layout:
+        return set()
+    at = data.layout.index(ID_COLUMN)
+    return {int(float(str(raw[at]))) for raw in data.held.values() if str(raw[at]).strip()}
 
 
 def _sheet_rows(adapter: Adapter, stored: list[StoreRow], data: SheetData | None, held_ids: set[int],
