@@ -37,6 +37,7 @@ from xlar.store.audit import record
 from xlar.store.numbering import next_number
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import customers, document_lines, documents, journal_lines, open_items
+from xlar.store.writes import insert_row, update_row
 
 RECEIPT_METHODS = ("bank", "cash", "note", "offset")
 LIVE = (DocStatus.POSTED.value, DocStatus.APPROVED.value)
@@ -137,8 +138,8 @@ def _prepare(conn: Connection, draft: DraftDocument, book: BookSettings) -> tupl
 def create_draft(conn: Connection, draft: DraftDocument, user: str) -> int:
     """Store a draft; it has no number until posted ("draft #id")."""
     values, lines = _prepare(conn, draft, read_settings(conn))
-    doc_id = int(conn.execute(documents.insert().values(
-        status=DocStatus.DRAFT.value, created_by=user, created_at=_now(), **values)).inserted_primary_key[0])
+    doc_id = insert_row(conn, documents, {"status": DocStatus.DRAFT.value, "created_by": user,
+                                          "created_at": _now(), **values})
     if lines:
         conn.execute(document_lines.insert(), [{"document_id": doc_id, **ln} for ln in lines])
     record(conn, user, "create", "document", doc_id, None, {**values, "lines": len(lines)})
@@ -170,7 +171,7 @@ def update_draft(conn: Connection, doc_id: int, draft: DraftDocument, user: str)
     ensure_open(doc["doc_on"], book.closed_period, label(doc))
     values, lines = _prepare(conn, draft, book)
     conn.execute(document_lines.delete().where(document_lines.c.document_id == doc_id))
-    conn.execute(documents.update().where(documents.c.id == doc_id).values(rev=documents.c.rev + 1, **values))
+    update_row(conn, documents, doc_id, values)
     if lines:
         conn.execute(document_lines.insert(), [{"document_id": doc_id, **ln} for ln in lines])
     record(conn, user, "update", "document", doc_id, {k: doc[k] for k in values}, values)
@@ -207,13 +208,13 @@ def post(conn: Connection, doc_id: int, user: str) -> str:
     ensure_open(doc["doc_on"], book.closed_period, label(doc))
     number = next_number(conn, DocKind(doc["kind"]), doc["doc_on"])
     sign = sign_of(DocKind(doc["kind"]))
-    conn.execute(open_items.insert().values(
-        document_id=doc_id, customer_id=doc["customer_id"], installment_no=1, currency=doc["currency"],
-        amount_minor=sign * doc["amount_minor"], base_amount_minor=sign * doc["base_amount_minor"],
-        doc_on=doc["doc_on"], due_on=doc["due_on"]))
+    insert_row(conn, open_items, {
+        "document_id": doc_id, "customer_id": doc["customer_id"], "installment_no": 1, "currency": doc["currency"],
+        "amount_minor": sign * doc["amount_minor"], "base_amount_minor": sign * doc["base_amount_minor"],
+        "doc_on": doc["doc_on"], "due_on": doc["due_on"]})
     conn.execute(journal_lines.insert(), _journal_rows(doc, book))
     posted = {"status": DocStatus.POSTED.value, "number": number, "posted_by": user, "posted_at": _now()}
-    conn.execute(documents.update().where(documents.c.id == doc_id).values(rev=documents.c.rev + 1, **posted))
+    update_row(conn, documents, doc_id, posted)
     record(conn, user, "post", "document", doc_id, {"status": doc["status"]}, posted)
     return number
 
@@ -256,7 +257,7 @@ def void(conn: Connection, doc_id: int, on: date, user: str, reason: str) -> int
          "posted_on": on} for j in original])
     matching.allocate(conn, pairs, method="void", user=user, memo=f"void of {doc['number']}")
     voided = {"status": DocStatus.VOID.value, "voided_by": user, "voided_at": _now()}
-    conn.execute(documents.update().where(documents.c.id == doc_id).values(rev=documents.c.rev + 1, **voided))
+    update_row(conn, documents, doc_id, voided)
     record(conn, user, "void", "document", doc_id, {"status": doc["status"]},
            {**voided, "reversal": number, "reason": reason})
     return rev_id

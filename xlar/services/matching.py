@@ -25,6 +25,7 @@ from xlar.store.audit import record
 from xlar.store.ledger import OPEN, open_items_stmt
 from xlar.store.settings import read_settings
 from xlar.store.tables import allocation_batches, allocations, customers, documents, open_items
+from xlar.store.writes import insert_row
 
 METHODS = ("manual", "fifo", "void", "auto", "due_date", "exact", "reference", "product", "installment")
 LIVE = ("posted", "approved")
@@ -90,9 +91,9 @@ def _check(debit: RowMapping, credit: RowMapping) -> None:
 
 def _insert_batch(conn: Connection, method: str, user: str, memo: str | None,
                   rows: list[dict[str, Any]], reverses: int | None = None) -> int:
-    batch_id = int(conn.execute(allocation_batches.insert().values(
-        method=method, user_name=user, created_at=datetime.now(UTC), memo=memo,
-        reverses_batch_id=reverses)).inserted_primary_key[0])
+    batch_id = insert_row(conn, allocation_batches, {
+        "method": method, "user_name": user, "created_at": datetime.now(UTC), "memo": memo,
+        "reverses_batch_id": reverses})
     conn.execute(allocations.insert(), [{"batch_id": batch_id, **r} for r in rows])
     record(conn, user, "undo" if reverses else "allocate", "allocation_batch", batch_id, None,
            {"method": method, "memo": memo, "reverses": reverses, "allocations": [

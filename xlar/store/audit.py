@@ -35,9 +35,7 @@ def record(
     after: Mapping[str, Any] | None,
 ) -> None:
     """Append one audit record inside the caller's transaction."""
-    conn.execute(
-        audit_log.insert().values(
-            at=datetime.now(UTC), user_name=user, action=action, entity=entity,
-            entity_id=str(entity_id), before=as_json(before), after=as_json(after),
-        )
-    )
+    conn.execute(audit_log.insert(), {
+        "at": datetime.now(UTC), "user_name": user, "action": action, "entity": entity,
+        "entity_id": str(entity_id), "before": as_json(before), "after": as_json(after),
+    })

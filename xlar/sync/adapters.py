@@ -25,6 +25,7 @@ from xlar.store import tables as t
 from xlar.store.audit import record
 from xlar.store.mapping import SheetMapping
 from xlar.store.settings import DEFAULTS, read_settings, write_settings
+from xlar.store.writes import insert_row, update_row
 from xlar.sync.rows import StoreRow
 
 
@@ -122,7 +123,7 @@ class TableAdapter(Adapter):
     def insert(self, conn: Connection, ctx: Context, values: dict[str, object]) -> int:
         self.validate(ctx, values)
         stored = self.to_store(ctx, values)
-        new_id = int(conn.execute(self.table.insert().values(**stored)).inserted_primary_key[0])
+        new_id = insert_row(conn, self.table, stored)
         record(conn, ctx.user, "create", self.table.name, new_id, None, stored)
         return new_id
 
@@ -130,8 +131,7 @@ class TableAdapter(Adapter):
         self.validate(ctx, values)
         stored = self.to_store(ctx, values)
         before = conn.execute(sa.select(self.table).where(self.table.c.id == row_id)).mappings().one()
-        conn.execute(self.table.update().where(self.table.c.id == row_id)
-                     .values(rev=self.table.c.rev + 1, **stored))
+        update_row(conn, self.table, row_id, stored)
         record(conn, ctx.user, "update", self.table.name, row_id, {k: before[k] for k in stored}, stored)
 
     def delete(self, conn: Connection, ctx: Context, row_id: int) -> None:
