@@ -277,13 +277,13 @@ def _held_ids(data: SheetData) -> set[int]:
     return {int(float(str(raw[at]))) for raw in data.held.values() if str(raw[at]).strip()}
 
 
-def _sheet_rows(adapter: Adapter, stored: list[StoreRow], data: SheetData | None, held_ids: set[int],
+def _sheet_rows(stored: list[StoreRow], data: SheetData | None, held_ids: set[int],
                 locale: str, moved: dict[tuple[str, int], int],
                 new_extras: dict[str, tuple[object, ...]]) -> SheetRows | None:
     """The rows an input sheet shows after the sync: the store's, then what was held back as typed."""
     if data is None:
         return None
-    schema = adapter.sheet
+    schema = data.schema
     extras_by_id = {r.row_id: r.extras for r in data.rows if r.row_id} | new_extras
     n_extra = len(data.extra_headers)
     out: list[list[object]] = []
@@ -332,11 +332,9 @@ def sync_workbook(path: Path, store: Store, user: str, *, dry_run: bool = False,
         stored = {a.sheet.name: a.load(conn, ctx) for a in adapters()}
         stored[INVOICE_LINES.name] = InvoicesAdapter().load_lines(conn, ctx)
         sheets = []
-        by_name = {a.sheet.name: a for a in adapters()}
         moved: dict[tuple[str, int], int] = {}
         for name, rows in stored.items():
-            adapter = by_name.get(name) or _LinesView()
-            built = _sheet_rows(adapter, rows, book.sheets.get(name), push.held_ids.get(name, set()),
+            built = _sheet_rows(rows, book.sheets.get(name), push.held_ids.get(name, set()),
                                 book.locale, moved, push.new_extras.get(name, {}))
             if built is not None:
                 sheets.append(built)
@@ -352,10 +350,6 @@ def sync_workbook(path: Path, store: Store, user: str, *, dry_run: bool = False,
     replace_with_backup(path, temp)
     report.written = True
     return report
-
-
-class _LinesView(Adapter):
-    sheet = INVOICE_LINES
 
 
 def _current(book: WorkbookData, stored: dict[str, list[StoreRow]], report: SyncReport) -> bool:
