@@ -92,7 +92,8 @@ class SyncReport:
         if not self.changed and not self.written:
             head = "no changes"
         else:
-            done = ", ".join(f"{n} {what}" for what, n in sorted(self.counts.items())) or "store unchanged"
+            done = ", ".join(f"{n} {what}" for what, n in sorted(self.counts.items())) or (
+                "workbook refreshed from the store" if self.written else "store unchanged")
             head = ("would apply: " if self.dry_run else "") + done
         tail = []
         if self.conflicts:
