@@ -81,8 +81,6 @@ class Adapter:
     def delete(self, conn: Connection, ctx: Context, row_id: int) -> None:
         raise NotImplementedError
 
-    def rev_of(self, conn: Connection, row_id: int) -> int | None:
-        raise NotImplementedError
 
 
 class TableAdapter(Adapter):
@@ -150,8 +148,6 @@ class TableAdapter(Adapter):
             raise InvalidDocument(f"{self.sheet.name} row {row_id} is still used by other rows") from None
         record(conn, ctx.user, "delete", self.table.name, row_id, dict(before), None)
 
-    def rev_of(self, conn: Connection, row_id: int) -> int | None:
-        return conn.execute(sa.select(self.table.c.rev).where(self.table.c.id == row_id)).scalar()
 
 
 class CustomersAdapter(TableAdapter):
@@ -232,5 +228,3 @@ class SettingsAdapter(Adapter):
     def delete(self, conn: Connection, ctx: Context, row_id: int) -> None:
         raise InvalidDocument("settings cannot be deleted; set the value instead")
 
-    def rev_of(self, conn: Connection, row_id: int) -> int | None:
-        return 1

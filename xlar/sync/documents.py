@@ -42,8 +42,6 @@ class DocumentAdapter(Adapter):
         d = t.documents.c
         return list(conn.execute(sa.select(t.documents).where(d.kind.in_(self.kinds)).order_by(d.id)).mappings())
 
-    def rev_of(self, conn: Connection, row_id: int) -> int | None:
-        return conn.execute(sa.select(t.documents.c.rev).where(t.documents.c.id == row_id)).scalar()
 
     def draft(self, ctx: Context, values: dict[str, object], lines: Sequence[dict[str, object]]) -> docs.DraftDocument:
         raise NotImplementedError
@@ -223,6 +221,4 @@ class AllocationsAdapter(Adapter):
     def delete(self, conn: Connection, ctx: Context, row_id: int) -> None:
         raise InvalidAllocation("a match is not deleted: undo it (xlar match undo); the row is restored")
 
-    def rev_of(self, conn: Connection, row_id: int) -> int | None:
-        return 1 if conn.execute(sa.select(t.allocations.c.id).where(t.allocations.c.id == row_id)).scalar() else None
 
