@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from xlar.store.tables import audit_log
@@ -39,3 +40,10 @@ def record(
         "at": datetime.now(UTC), "user_name": user, "action": action, "entity": entity,
         "entity_id": str(entity_id), "before": as_json(before), "after": as_json(after),
     })
+
+
+def store_version(conn: Connection) -> str:
+    """A value that changes whenever anything in the store changes: every change is audited
+    and the log only grows (its count moves even when a late commit fills an earlier id)."""
+    count, last = conn.execute(sa.select(sa.func.count(), sa.func.max(audit_log.c.id))).one()
+    return f"{count}:{last or 0}"

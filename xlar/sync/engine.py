@@ -52,7 +52,10 @@ from xlar.sync.documents import (
 )
 from xlar.sync.outputs import outputs_for
 from xlar.sync.rows import StoreRow, content_hash, rev_cell
-from xlar.workbook.reader import Row, SheetData, WorkbookData, issue_cells, read_workbook
+from xlar.store.audit import store_version
+from xlar.workbook.package import sheet_parts
+from xlar.workbook.reader import Row, SheetData, WorkbookData, issue_cells, issues_shown, read_workbook
+from xlar.workbook.state import STATE_SHEET, SyncState, read_state, unchanged_since_sync
 from xlar.workbook.writer import SheetRows, cell_value, replace_with_backup, write_workbook
 
 
@@ -180,7 +183,7 @@ class _Push:
     def _deletions(self, adapter: Adapter, current: dict[int, StoreRow], seen: set[int]) -> None:
         """Rows the workbook showed at the last sync and no longer has were deleted by the user."""
         schema = adapter.sheet
-        for row_id in sorted(self.book.state.get(schema.name, set()) - seen):
+        for row_id in sorted(self.book.state.ids.get(schema.name, set()) - seen):
             if row_id in current and not self._try(
                     schema, 0, f"{schema.name} deleted",
                     lambda row_id=row_id: adapter.delete(self.conn, self.ctx, row_id)):
@@ -234,7 +237,7 @@ class _Push:
             values, changed = grouped.get(number, ([], False))
             changed = changed or row.row_id is None or content_hash(INVOICE_LINES, row.values) != row.synced_hash
             grouped[number] = ([*values, row.values], changed)
-        known = self.book.state.get(INVOICE_LINES.name, set())
+        known = self.book.state.ids.get(INVOICE_LINES.name, set())
         still = {int(r.row_id) for r in lines.rows if r.row_id}
         if known - still:  # a line was deleted: its invoice changed
             for number, (values, _) in grouped.items():
@@ -309,10 +312,28 @@ def _sheet_rows(stored: list[StoreRow], data: SheetData | None, held_ids: set[in
     return SheetRows(schema, data.title, data.header_row, data.layout, out)
 
 
+def _untouched(path: Path, store: Store, as_of: date) -> SyncReport | None:
+    """The report of a sync with nothing to do, when the file is byte for byte what the last
+    sync wrote, for the same date, and the store has not changed since: no cell is read."""
+    state = read_state(path)
+    if state.as_of != as_of or not state.parts:
+        return None
+    with store.read() as conn:
+        if store_version(conn) != state.store_version:
+            return None
+    if not unchanged_since_sync(path, state, sheet_parts(path).get(STATE_SHEET)):
+        return None
+    return SyncReport(issues=issues_shown(path))
+
+
 def sync_workbook(path: Path, store: Store, user: str, *, dry_run: bool = False,
                   as_of: date | None = None) -> SyncReport:
     """Sync the workbook at PATH with STORE as USER (one transaction); see the module doc."""
     as_of = as_of or date.today()
+    untouched = _untouched(path, store, as_of)
+    if untouched is not None:
+        untouched.dry_run = dry_run
+        return untouched
     book = read_workbook(path)
     report = SyncReport(issues=list(book.issues), dry_run=dry_run)
     with store.write() as conn:
@@ -342,12 +363,14 @@ def sync_workbook(path: Path, store: Store, user: str, *, dry_run: bool = False,
         # held rows now stand after the store's rows: the Errors sheet points at where they are
         report.issues = [dataclasses.replace(i, excel_row=moved.get((i.sheet, i.excel_row), i.excel_row))
                          for i in report.issues]
-        if not report.changed and _current(book, stored, report):
+        if not report.changed and book.state.as_of == as_of and _current(book, stored, report):
             return report
-        state = {name: {r.id for r in rows} for name, rows in stored.items()}
-        for name, ids in push.held_ids.items():
-            state[name] = state.get(name, set()) | ids
-        temp = write_workbook(path, sheets, outputs_for(conn, as_of, report, book.locale, book.conflicts_shown), state, book.locale)
+        ids = {name: {r.id for r in rows} for name, rows in stored.items()}
+        for name, held in push.held_ids.items():
+            ids[name] = ids.get(name, set()) | held
+        state = SyncState(ids, store_version(conn), as_of)
+        temp = write_workbook(path, sheets, outputs_for(conn, as_of, report, book.locale, book.conflicts_shown),
+                              state, book.locale)
     replace_with_backup(path, temp)
     report.written = True
     return report

@@ -24,6 +24,10 @@ class SpecialCell:
     text: str        # the formula (without '=') or the error value
 
 
+class FormulaText(str):
+    """A formula as the user typed it ('=SUM(A1:A3)'), kept to be written back as a formula."""
+
+
 def column_index(letters: str) -> int:
     """0-based index of column LETTERS ('A' -> 0, 'AA' -> 26)."""
     n = 0

@@ -20,8 +20,8 @@ from xlar.domain.errors import Issue
 from xlar.schema.cells import CellError, Parsed, is_blank, parse_cell, proves_locale_mixup
 from xlar.schema.columns import ID_COLUMN, REV_COLUMN, Column, Kind, SheetSchema, normalize_header
 from xlar.schema.sheets import find_sheet
-from xlar.workbook.package import SpecialCell, column_letters, sheet_parts, special_cells
-from xlar.workbook.state import STATE_SHEET, decode_ids
+from xlar.workbook.package import FormulaText, SpecialCell, column_letters, sheet_parts, special_cells
+from xlar.workbook.state import STATE_SHEET, SyncState
 
 HEADER_SEARCH_ROWS = 20
 
@@ -56,7 +56,7 @@ class SheetData:
 class WorkbookData:
     sheets: dict[str, SheetData]
     issues: list[Issue]
-    state: dict[str, set[int]] = field(default_factory=dict)   # ids each sheet showed at the last sync
+    state: SyncState = field(default_factory=SyncState)   # what the last sync wrote
     locale: str = "en"
     errors_shown: list[tuple[str, ...]] = field(default_factory=list)  # the Errors sheet as it stands
     conflicts_shown: list[list[object]] = field(default_factory=list)  # kept until the user clears them
@@ -68,15 +68,13 @@ def read_workbook(path: Path) -> WorkbookData:
     parts = sheet_parts(path)
     sheets: dict[str, SheetData] = {}
     issues: list[Issue] = []
-    state: dict[str, set[int]] = {}
+    state = SyncState()
     errors_shown: list[tuple[str, ...]] = []
     conflicts_shown: list[list[object]] = []
     zh_titles = 0
     for title in book.sheet_names:
         if title == STATE_SHEET:
-            for row in book.get_sheet_by_name(title).to_python(skip_empty_area=False)[1:]:
-                if row and not is_blank(row[0]):
-                    state[str(row[0])] = decode_ids(row[1:])
+            state = SyncState.from_rows(book.get_sheet_by_name(title).to_python(skip_empty_area=False))
             continue
         if title in CONFLICTS_TITLES:
             conflicts_shown = [row for row in book.get_sheet_by_name(title).to_python(skip_empty_area=False)[1:]
@@ -110,6 +108,20 @@ def _plain(cell: object) -> str:
     if isinstance(cell, float) and cell.is_integer():
         cell = int(cell)
     return "" if cell is None else str(cell)
+
+
+def issues_shown(path: Path) -> list[Issue]:
+    """The issues the Errors sheet lists (those of the last sync), read back."""
+    book = CalamineWorkbook.from_path(str(path))
+    title = next((t for t in ERRORS_TITLES if t in book.sheet_names), None)
+    if title is None:
+        return []
+    found = []
+    for row in book.get_sheet_by_name(title).to_python(skip_empty_area=False)[1:]:
+        sheet, excel_row, column, code, message = (_plain(c) for c in [*row, "", "", "", "", ""][:5])
+        if code:
+            found.append(Issue(sheet, int(excel_row or 0), column or None, code, message))
+    return found
 
 
 def issue_cells(issue: Issue) -> tuple[str, ...]:
@@ -210,7 +222,7 @@ def _parse_row(schema: SheetSchema, title: str, r: int, raw: list[object], layou
                        "paste it as a value")
             issues.append(Issue(title, excel_row, _label(schema, title, col),
                                 "XLAR-E101" if cell.kind == "error" else "XLAR-E119", message))
-            raw[i] = shown
+            raw[i] = FormulaText(shown) if cell.kind == "formula" else shown
             continue
         result = parse_cell(col, raw[i], currency if currency and len(currency) == 3 else None)
         label = _label(schema, title, col)

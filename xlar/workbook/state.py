@@ -1,15 +1,79 @@
-"""The sync state kept in the workbook: which store rows each sheet showed at the last sync.
+"""The sync state kept in the workbook, in a very hidden sheet `_xlar`.
 
-It lives in a very hidden sheet `_xlar` as id ranges ("1-500,502-990"), so a row the user
-deletes can be told from a colleague's row this workbook has not seen yet.
+It records which store rows each sheet showed at the last sync (as id ranges,
+"1-500,502-990"), so a row the user deleted can be told from a colleague's row this
+workbook has not seen yet; and what the last sync wrote: the store's version, the as-of
+date and the CRC-32 of every other part of the file. When the file still has those very
+parts and the store that version, a sync has nothing to do and reads no cell.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from python_calamine import CalamineWorkbook
+
+from xlar.workbook.parts import part_crcs
 
 STATE_SHEET = "_xlar"
 CELL_LIMIT = 32_000
+FORMAT = 2
+_META = "@"
+
+
+@dataclass(slots=True)
+class SyncState:
+    ids: dict[str, set[int]] = field(default_factory=dict)   # sheet -> store ids it showed
+    store_version: str | None = None                          # the store's version then
+    as_of: date | None = None                                 # the date the outputs were computed for
+    parts: dict[str, int] = field(default_factory=dict)       # part -> CRC-32 as written
+
+    def rows(self) -> list[list[object]]:
+        fingerprint = ";".join(f"{name}={crc:08x}" for name, crc in sorted(self.parts.items()))
+        meta = [[f"{_META}store", self.store_version or ""],
+                [f"{_META}as_of", self.as_of.isoformat() if self.as_of else ""]]
+        if len(fingerprint) <= CELL_LIMIT:
+            meta.append([f"{_META}parts", fingerprint])
+        return [["xlar sync state", FORMAT], *meta,
+                *([name, *encode_ids(ids)] for name, ids in sorted(self.ids.items()))]
+
+    @classmethod
+    def from_rows(cls, grid: Sequence[Sequence[object]]) -> SyncState:
+        state = cls()
+        for row in grid[1:]:
+            if not row or row[0] in (None, ""):
+                continue
+            name, rest = str(row[0]), row[1:]
+            text = str(rest[0]) if rest and rest[0] is not None else ""
+            if name == f"{_META}store":
+                state.store_version = text or None
+            elif name == f"{_META}as_of":
+                state.as_of = date.fromisoformat(text) if text else None
+            elif name == f"{_META}parts":
+                state.parts = {k: int(v, 16) for k, _, v in (p.partition("=") for p in text.split(";") if p)}
+            else:
+                state.ids[name] = decode_ids(rest)
+        return state
+
+
+def read_state(path: Path) -> SyncState:
+    """The state sheet alone (no other sheet is read)."""
+    book = CalamineWorkbook.from_path(str(path))
+    if STATE_SHEET not in book.sheet_names:
+        return SyncState()
+    return SyncState.from_rows(book.get_sheet_by_name(STATE_SHEET).to_python(skip_empty_area=False))
+
+
+def unchanged_since_sync(path: Path, state: SyncState, state_part: str | None) -> bool:
+    """True when every part of the file but the state sheet is byte for byte what the last
+    sync wrote (their CRC-32s, from the zip directory, match the recorded ones)."""
+    if not state.parts:
+        return False
+    now = {name: crc for name, crc in part_crcs(path).items() if name != state_part}
+    return now == state.parts
 
 
 def encode_ids(ids: Iterable[int]) -> list[str]:

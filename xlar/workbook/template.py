@@ -162,6 +162,8 @@ def build_template(path: Path, locale: str = "zh-CN", settings: dict[str, str] |
         ws["A1"] = "由 xlar 在每次同步时生成，请勿在此录入" if locale == "zh-CN" else \
             "Written by xlar on every sync; do not type here"
         ws["A1"].font = Font(italic=True, color="808080")
+        ws.freeze_panes = "A2"
+        print_wide(ws)
     _lists(wb, locale)
     wb.properties.creator = "xlar"
     wb.properties.created = wb.properties.modified = FIXED_TIME

@@ -1,8 +1,9 @@
 """Writing a synced workbook: input sheets rewritten in place, output sheets regenerated.
 
-openpyxl keeps the user's Tables, lists, formats and other sheets; the result is saved
-to a temporary file beside the workbook and only renamed over it (after a backup of the
-previous file) once the store has committed.
+Only the sheets the sync owns are regenerated (their <sheetData>, streamed as XML text:
+see parts.py); the user's Tables, lists, formats, other sheets and everything else in the
+package are kept. The result goes to a temporary file beside the workbook and is renamed
+over it (after a backup of the previous file) only once the store has committed.
 """
 
 from __future__ import annotations
@@ -10,21 +11,18 @@ from __future__ import annotations
 import os
 import shutil
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from itertools import chain
 from pathlib import Path
-
-from openpyxl import load_workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.worksheet.worksheet import Worksheet
 
 from xlar.schema.columns import Kind, SheetSchema
 from xlar.schema.sheets import CHOICE_ZH, OUTPUT_SHEETS
 from xlar.workbook.package import column_letters
-from xlar.workbook.state import STATE_SHEET, encode_ids
-from xlar.workbook.template import FORMATS, print_wide
+from xlar.workbook.parts import ColumnStyles, Package, SheetPart, rows_xml
+from xlar.workbook.state import STATE_SHEET, SyncState
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,26 +49,18 @@ def cell_value(schema: SheetSchema, key: str, value: object, locale: str) -> obj
     return value
 
 
-def _write_input(ws: Worksheet, sheet: SheetRows) -> None:
-    first = sheet.header_row + 1
-    old_last = ws.max_row
-    formats = [FORMATS[sheet.schema.by_key[k].kind] if k in sheet.schema.by_key else None for k in sheet.layout]
-    for r, values in enumerate(sheet.rows):
-        for c, value in enumerate(values):
-            cell = ws.cell(first + r, c + 1)
-            cell.value = value  # ws.cell(..., value=None) would leave the old value in place
-            if formats[c] is not None and cell.number_format != formats[c]:
-                cell.number_format = formats[c]
-    for r in range(first + len(sheet.rows), old_last + 1):
-        for c in range(len(sheet.layout)):
-            ws.cell(r, c + 1).value = None
-    last_row = max(first, first + len(sheet.rows) - 1)
-    ref = f"A{sheet.header_row}:{column_letters(len(sheet.layout) - 1)}{last_row}"
-    for table in ws.tables.values():
-        if table.name == sheet.schema.table or table.displayName == sheet.schema.table:
-            table.ref = ref
-            if table.autoFilter is not None:
-                table.autoFilter.ref = ref
+def _write_input(pkg: Package, sheet: SheetRows) -> None:
+    part = pkg.sheets[sheet.title]
+    xml = SheetPart(pkg.read(part))
+    first, width = sheet.header_row + 1, len(sheet.layout)
+    found = xml.column_styles() | xml.cell_styles(first)  # the first data row's look is the column's
+    dates = [i for i, key in enumerate(sheet.layout)
+             if key in sheet.schema.by_key and sheet.schema.by_key[key].kind is Kind.DATE]
+    styles = ColumnStyles(pkg.styles, [found.get(i, 0) for i in range(width)], dates)
+    last_row = max(first, first + len(sheet.rows) - 1)  # a Table keeps one (empty) data row
+    pkg.replaced[part] = xml.stream(rows_xml(sheet.rows, first, styles), keep_through=sheet.header_row,
+                                    last_row=last_row, last_col=width - 1)
+    pkg.set_table_ref(part, sheet.schema.table, f"A{sheet.header_row}:{column_letters(width - 1)}{last_row}")
 
 
 def display_width(text: str) -> int:
@@ -86,47 +76,54 @@ def _shown_width(value: object) -> int:
     return display_width("" if value is None else str(value))
 
 
-def _write_output(wb: object, out: Output, locale: str) -> None:
+def _write_output(pkg: Package, out: Output, locale: str) -> None:
     title = OUTPUT_SHEETS[out.name] if locale == "zh-CN" else out.name
-    if title in wb.sheetnames:  # type: ignore[attr-defined]
-        ws = wb[title]  # type: ignore[index]
-        ws.delete_rows(1, ws.max_row)
-    else:
-        ws = wb.create_sheet(title)  # type: ignore[attr-defined]
-    ws.append(out.headers)
-    for c, cell in enumerate(ws[1]):
-        cell.font = Font(bold=True)
-        if c in out.formats:  # numbers stand right: so do their headers
-            cell.alignment = Alignment(horizontal="right")
-    for row in out.rows:
-        ws.append(row)
-    for c, fmt in out.formats.items():
-        for r in range(2, len(out.rows) + 2):
-            ws.cell(r, c + 1).number_format = fmt
+    part = pkg.sheets.get(title) or pkg.add_sheet(title, frozen_header=True)
+    xml = SheetPart(pkg.read(part))
+    width = len(out.headers)
+    head = ColumnStyles(pkg.styles, [pkg.styles.style(bold=True, right=c in out.formats)  # numbers stand right:
+                                     for c in range(width)])                              # so do their headers
+    body = ColumnStyles(pkg.styles, [pkg.styles.style(number_format=out.formats[c]) if c in out.formats else 0
+                                     for c in range(width)])
+    widths = []
     for c, header in enumerate(out.headers):
         widest = max([display_width(header), *(_shown_width(row[c]) for row in out.rows[:2000] if c < len(row))])
-        ws.column_dimensions[column_letters(c)].width = min(max(widest + 2, 8), 60)
-    ws.freeze_panes = "A2"
-    print_wide(ws)
+        widths.append(min(max(widest + 2, 8), 60))
+    cols = "<cols>" + "".join(f'<col min="{c + 1}" max="{c + 1}" width="{w}" customWidth="1"/>'
+                              for c, w in enumerate(widths)) + "</cols>"
+    rows: Iterator[str] = chain(rows_xml([out.headers], 1, head), rows_xml(out.rows, 2, body))
+    pkg.replaced[part] = xml.stream(rows, keep_through=0, last_row=len(out.rows) + 1, last_col=width - 1,
+                                    cols=cols)
+
+
+def _state_part(pkg: Package, state: SyncState) -> tuple[str, object]:
+    part = pkg.sheets.get(STATE_SHEET) or pkg.add_sheet(STATE_SHEET, "veryHidden")
+    xml = SheetPart(pkg.read(part))
+
+    def make(crcs: dict[str, int]) -> Iterator[bytes]:
+        state.parts = crcs
+        rows = state.rows()
+        styles = ColumnStyles(pkg.styles, [0] * max(len(r) for r in rows))
+        return xml.stream(rows_xml(rows, 1, styles), keep_through=0, last_row=len(rows),
+                          last_col=len(styles.plain) - 1)
+    return part, make
 
 
 def write_workbook(path: Path, sheets: Sequence[SheetRows], outputs: Sequence[Output],
-                   state: dict[str, set[int]], locale: str) -> Path:
-    """Write the synced workbook to a temporary file beside PATH and return its path."""
-    wb = load_workbook(path)
-    for sheet in sheets:
-        _write_input(wb[sheet.title], sheet)
-    for out in outputs:
-        _write_output(wb, out, locale)
-    if STATE_SHEET in wb.sheetnames:
-        del wb[STATE_SHEET]
-    ws = wb.create_sheet(STATE_SHEET)
-    ws.sheet_state = "veryHidden"
-    ws.append(["xlar sync state", 1])
-    for name, ids in sorted(state.items()):
-        ws.append([name, *encode_ids(ids)])
+                   state: SyncState, locale: str) -> Path:
+    """Write the synced workbook to a temporary file beside PATH and return its path.
+    STATE gets the CRC-32 of every part written (see state.py)."""
     temp = path.with_name(f".{path.name}.xlar-tmp")
-    wb.save(temp)
+    pkg = Package(path)
+    try:
+        for sheet in sheets:
+            _write_input(pkg, sheet)
+        for out in outputs:
+            _write_output(pkg, out, locale)
+        part, make = _state_part(pkg, state)
+        pkg.save(temp, last={part: make})
+    finally:
+        pkg.close()
     return temp
 
 
