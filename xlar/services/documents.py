@@ -6,6 +6,8 @@ Voiding never deletes: it posts a reversal document and matches it to the origin
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -27,17 +29,17 @@ from xlar.domain.documents import (
     sign_of,
     totals_of,
 )
-from xlar.domain.errors import Immutable, InvalidDocument, NotFound
+from xlar.domain.errors import Immutable, InvalidDocument, NotFound, XlarError
 from xlar.domain.money import from_minor, parse_rate, to_minor
 from xlar.domain.periods import ensure_open
-from xlar.domain.terms import due_date
+from xlar.domain.terms import PaymentTerms, due_date
 from xlar.services import matching
 from xlar.services.customers import find_terms
-from xlar.store.audit import record
-from xlar.store.numbering import next_number
+from xlar.store.audit import record, record_many
+from xlar.store.numbering import next_number, reserve_numbers
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import customers, document_lines, documents, journal_lines, open_items
-from xlar.store.writes import insert_row, update_row
+from xlar.store.writes import insert_rows, update_row, update_rows
 
 RECEIPT_METHODS = ("bank", "cash", "note", "offset")
 LIVE = (DocStatus.POSTED.value, DocStatus.APPROVED.value)
@@ -59,19 +61,53 @@ class DraftDocument:
     method: str | None = None            # receipts: bank, cash, note, offset
     reference: str | None = None
     memo: str | None = None
+    source: str | None = None            # where it came from (a delivery, an import)
+    fapiao_no: str | None = None         # the tax invoice (发票) number
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A draft checked and computed: the document row and its line rows, ready to store."""
+
+    values: dict[str, Any]
+    lines: list[dict[str, Any]]
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _customer(conn: Connection, code: str) -> RowMapping:
-    row = conn.execute(sa.select(customers).where(customers.c.code == code)).mappings().first()
-    if row is None:
-        raise NotFound(f"unknown customer {code!r}")
-    if row["status"] == "inactive":
-        raise InvalidDocument(f"customer {code!r} is inactive")
-    return row
+class _Refs:
+    """The customers and payment terms a batch of drafts names, each read once."""
+
+    CHUNK = 500
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.customers: dict[str, RowMapping | None] = {}
+        self.terms: dict[str, PaymentTerms] = {}
+
+    def load(self, codes: set[str]) -> None:
+        missing = sorted(codes - self.customers.keys())
+        for i in range(0, len(missing), self.CHUNK):
+            chunk = missing[i:i + self.CHUNK]
+            self.customers.update(dict.fromkeys(chunk))
+            for row in self.conn.execute(sa.select(customers).where(customers.c.code.in_(chunk))).mappings():
+                self.customers[row["code"]] = row
+
+    def customer(self, code: str) -> RowMapping:
+        self.load({code})
+        row = self.customers[code]
+        if row is None:
+            raise NotFound(f"unknown customer {code!r}")
+        if row["status"] == "inactive":
+            raise InvalidDocument(f"customer {code!r} is inactive")
+        return row
+
+    def payment_terms(self, code: str) -> PaymentTerms:
+        if code not in self.terms:
+            self.terms[code] = find_terms(self.conn, code)
+        return self.terms[code]
 
 
 def _totals(draft: DraftDocument, currency: str) -> tuple[Totals, list[dict[str, Any]]]:
@@ -95,11 +131,11 @@ def _totals(draft: DraftDocument, currency: str) -> tuple[Totals, list[dict[str,
     return Totals(draft.amount, Decimal(0)), []
 
 
-def _prepare(conn: Connection, draft: DraftDocument, book: BookSettings) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _prepare(refs: _Refs, draft: DraftDocument, book: BookSettings) -> Prepared:
     """Validate a draft and compute what is stored for it: totals, base amounts, due date."""
     if draft.kind not in POSTABLE_KINDS:
         raise InvalidDocument(f"{draft.kind} documents cannot be entered directly")
-    cust = _customer(conn, draft.customer)
+    cust = refs.customer(draft.customer)
     currency = draft.currency or cust["currency"]
     if currency == book.base_currency:
         if draft.fx_rate not in (None, Decimal(1)):
@@ -120,7 +156,7 @@ def _prepare(conn: Connection, draft: DraftDocument, book: BookSettings) -> tupl
     terms_code = draft.payment_terms or cust["payment_terms"]
     due_on = draft.due_on
     if due_on is None and draft.kind in LINE_KINDS and terms_code:
-        due_on = due_date(draft.doc_on, find_terms(conn, terms_code), cust["closing_day"])
+        due_on = due_date(draft.doc_on, refs.payment_terms(terms_code), cust["closing_day"])
     due_on = due_on or draft.doc_on
     if due_on < draft.doc_on and draft.kind is not DocKind.OPENING_BALANCE:
         raise InvalidDocument(f"{draft.kind} for {draft.customer}: due date {due_on} is before its date {draft.doc_on}")
@@ -131,19 +167,43 @@ def _prepare(conn: Connection, draft: DraftDocument, book: BookSettings) -> tupl
         "amount_minor": to_minor(totals.total, currency),
         "base_amount_minor": to_minor(base.total, book.base_currency),
         "payment_terms": terms_code, "method": method, "reference": draft.reference, "memo": draft.memo,
+        "source": draft.source, "fapiao_no": draft.fapiao_no,
     }
-    return values, lines
+    return Prepared(values, lines)
+
+
+def prepare(conn: Connection, drafts: Sequence[DraftDocument]) -> list[Prepared | XlarError]:
+    """Check and compute many drafts at once: each is ready to store, or why it is not."""
+    book, refs = read_settings(conn), _Refs(conn)
+    refs.load({d.customer for d in drafts})
+    results: list[Prepared | XlarError] = []
+    for draft in drafts:
+        try:
+            results.append(_prepare(refs, draft, book))
+        except XlarError as exc:
+            results.append(exc)
+    return results
+
+
+def insert_drafts(conn: Connection, prepared: Sequence[Prepared], user: str) -> list[int]:
+    """Store prepared drafts in one batch; they have no number until posted ("draft #id")."""
+    now = _now()
+    ids = insert_rows(conn, documents, [{"status": DocStatus.DRAFT.value, "created_by": user, "created_at": now,
+                                         **p.values} for p in prepared])
+    lines = [{"document_id": doc_id, **ln} for doc_id, p in zip(ids, prepared, strict=True) for ln in p.lines]
+    if lines:
+        conn.execute(document_lines.insert(), lines)
+    record_many(conn, user, "create", "document",
+                [(doc_id, None, {**p.values, "lines": len(p.lines)}) for doc_id, p in zip(ids, prepared, strict=True)])
+    return ids
 
 
 def create_draft(conn: Connection, draft: DraftDocument, user: str) -> int:
     """Store a draft; it has no number until posted ("draft #id")."""
-    values, lines = _prepare(conn, draft, read_settings(conn))
-    doc_id = insert_row(conn, documents, {"status": DocStatus.DRAFT.value, "created_by": user,
-                                          "created_at": _now(), **values})
-    if lines:
-        conn.execute(document_lines.insert(), [{"document_id": doc_id, **ln} for ln in lines])
-    record(conn, user, "create", "document", doc_id, None, {**values, "lines": len(lines)})
-    return doc_id
+    result = prepare(conn, [draft])[0]
+    if isinstance(result, XlarError):
+        raise result
+    return insert_drafts(conn, [result], user)[0]
 
 
 def load(conn: Connection, doc_id: int, *, lock: bool = False) -> RowMapping:
@@ -154,7 +214,7 @@ def load(conn: Connection, doc_id: int, *, lock: bool = False) -> RowMapping:
     return row
 
 
-def label(doc: RowMapping) -> str:
+def label(doc: Mapping[str, Any]) -> str:
     """How a document is named in messages: 'invoice INV-2026-00001' or 'invoice draft #7'."""
     return f"{doc['kind']} {doc['number'] or 'draft #' + str(doc['id'])}"
 
@@ -169,7 +229,10 @@ def update_draft(conn: Connection, doc_id: int, draft: DraftDocument, user: str)
     _draft_only(doc, "changed")
     book = read_settings(conn)
     ensure_open(doc["doc_on"], book.closed_period, label(doc))
-    values, lines = _prepare(conn, draft, book)
+    result = prepare(conn, [draft])[0]
+    if isinstance(result, XlarError):
+        raise result
+    values, lines = result.values, result.lines
     conn.execute(document_lines.delete().where(document_lines.c.document_id == doc_id))
     update_row(conn, documents, doc_id, values)
     if lines:
@@ -186,7 +249,7 @@ def delete_draft(conn: Connection, doc_id: int, user: str) -> None:
     record(conn, user, "delete", "document", doc_id, dict(doc), None)
 
 
-def _journal_rows(doc: RowMapping, book: BookSettings) -> list[dict[str, Any]]:
+def _journal_rows(doc: Mapping[str, Any], book: BookSettings) -> list[dict[str, Any]]:
     cur, base_cur = doc["currency"], book.base_currency
     totals = Totals(from_minor(doc["net_minor"], cur), from_minor(doc["tax_minor"], cur))
     base = base_totals(totals, doc["fx_rate"], base_cur)
@@ -201,22 +264,42 @@ def _journal_rows(doc: RowMapping, book: BookSettings) -> list[dict[str, Any]]:
 
 def post(conn: Connection, doc_id: int, user: str) -> str:
     """Post a draft: number it, write its open item and journal; it is immutable from now on."""
-    doc = load(conn, doc_id, lock=True)
-    if doc["status"] != DocStatus.DRAFT.value:
-        raise Immutable(f"{label(doc)} is already {doc['status']}")
+    return post_many(conn, [load(conn, doc_id, lock=True)], user)[0]
+
+
+def post_many(conn: Connection, docs: Sequence[Mapping[str, Any]], user: str) -> list[str]:
+    """Post drafts (document rows) in one batch; returns their numbers, in order.
+    Numbers follow the order given within each kind's series for the year."""
     book = read_settings(conn)
-    ensure_open(doc["doc_on"], book.closed_period, label(doc))
-    number = next_number(conn, DocKind(doc["kind"]), doc["doc_on"])
-    sign = sign_of(DocKind(doc["kind"]))
-    insert_row(conn, open_items, {
-        "document_id": doc_id, "customer_id": doc["customer_id"], "installment_no": 1, "currency": doc["currency"],
-        "amount_minor": sign * doc["amount_minor"], "base_amount_minor": sign * doc["base_amount_minor"],
-        "doc_on": doc["doc_on"], "due_on": doc["due_on"]})
-    conn.execute(journal_lines.insert(), _journal_rows(doc, book))
-    posted = {"status": DocStatus.POSTED.value, "number": number, "posted_by": user, "posted_at": _now()}
-    update_row(conn, documents, doc_id, posted)
-    record(conn, user, "post", "document", doc_id, {"status": doc["status"]}, posted)
-    return number
+    for doc in docs:
+        if doc["status"] != DocStatus.DRAFT.value:
+            raise Immutable(f"{label(doc)} is already {doc['status']}")
+        ensure_open(doc["doc_on"], book.closed_period, label(doc))
+    series: dict[tuple[DocKind, int], list[int]] = defaultdict(list)
+    for i, doc in enumerate(docs):
+        series[(DocKind(doc["kind"]), doc["doc_on"].year)].append(i)
+    numbers = [""] * len(docs)
+    for (kind, year), members in series.items():
+        for i, number in zip(members, reserve_numbers(conn, kind, year, len(members)), strict=True):
+            numbers[i] = number
+    items, journal, posted = [], [], []
+    now = _now()
+    for doc, number in zip(docs, numbers, strict=True):
+        sign = sign_of(DocKind(doc["kind"]))
+        items.append({"document_id": doc["id"], "customer_id": doc["customer_id"], "installment_no": 1,
+                      "currency": doc["currency"], "amount_minor": sign * doc["amount_minor"],
+                      "base_amount_minor": sign * doc["base_amount_minor"], "doc_on": doc["doc_on"],
+                      "due_on": doc["due_on"]})
+        journal += _journal_rows(doc, book)
+        posted.append((doc["id"], {"status": DocStatus.POSTED.value, "number": number, "posted_by": user,
+                                   "posted_at": now}))
+    if items:
+        conn.execute(open_items.insert(), items)
+        conn.execute(journal_lines.insert(), journal)
+    update_rows(conn, documents, posted)
+    record_many(conn, user, "post", "document", [(doc_id, {"status": DocStatus.DRAFT.value}, values)
+                                                 for doc_id, values in posted])
+    return numbers
 
 
 def void(conn: Connection, doc_id: int, on: date, user: str, reason: str) -> int:

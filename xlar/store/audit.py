@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -36,10 +36,19 @@ def record(
     after: Mapping[str, Any] | None,
 ) -> None:
     """Append one audit record inside the caller's transaction."""
-    conn.execute(audit_log.insert(), {
-        "at": datetime.now(UTC), "user_name": user, "action": action, "entity": entity,
-        "entity_id": str(entity_id), "before": as_json(before), "after": as_json(after),
-    })
+    record_many(conn, user, action, entity, [(entity_id, before, after)])
+
+
+Entry = tuple[object, Mapping[str, Any] | None, Mapping[str, Any] | None]   # entity id, before, after
+
+
+def record_many(conn: Connection, user: str, action: str, entity: str, entries: Iterable[Entry]) -> None:
+    """Append one audit record per (entity id, before, after), in one batch."""
+    at = datetime.now(UTC)
+    rows = [{"at": at, "user_name": user, "action": action, "entity": entity, "entity_id": str(entity_id),
+             "before": as_json(before), "after": as_json(after)} for entity_id, before, after in entries]
+    if rows:
+        conn.execute(audit_log.insert(), rows)
 
 
 def store_version(conn: Connection) -> str:

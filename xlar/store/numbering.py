@@ -13,7 +13,12 @@ from xlar.store.tables import number_series
 
 
 def next_number(conn: Connection, kind: DocKind, on: date) -> str:
-    """The next number of KIND's series for ON's year, e.g. INV-2026-00042.
+    """The next number of KIND's series for ON's year, e.g. INV-2026-00042."""
+    return reserve_numbers(conn, kind, on.year, 1)[0]
+
+
+def reserve_numbers(conn: Connection, kind: DocKind, year: int, count: int) -> list[str]:
+    """The next COUNT numbers of KIND's series for YEAR, in order.
 
     The row update holds the series' lock until the transaction ends, so colleagues
     posting at the same moment never get the same number.
@@ -21,13 +26,13 @@ def next_number(conn: Connection, kind: DocKind, on: date) -> str:
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     conn.execute(
         insert(number_series)
-        .values(kind=kind.value, year=on.year, prefix=NUMBER_PREFIXES[kind], last_no=0)
+        .values(kind=kind.value, year=year, prefix=NUMBER_PREFIXES[kind], last_no=0)
         .on_conflict_do_nothing()
     )
     prefix, last_no = conn.execute(
         sa.update(number_series)
-        .where(number_series.c.kind == kind.value, number_series.c.year == on.year)
-        .values(last_no=number_series.c.last_no + 1)
+        .where(number_series.c.kind == kind.value, number_series.c.year == year)
+        .values(last_no=number_series.c.last_no + count)
         .returning(number_series.c.prefix, number_series.c.last_no)
     ).one()
-    return f"{prefix}-{on.year}-{last_no:05d}"
+    return [f"{prefix}-{year}-{n:05d}" for n in range(last_no - count + 1, last_no + 1)]

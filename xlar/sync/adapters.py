@@ -7,7 +7,7 @@ edits). Every write is audited with the syncing user.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -16,16 +16,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from xlar.domain.customers import Customer
-from xlar.domain.errors import InvalidDocument, NotFound
+from xlar.domain.errors import InvalidDocument, NotFound, XlarError
 from xlar.domain.money import from_minor, to_minor
 from xlar.domain.terms import PaymentTerms, TermsBasis
 from xlar.schema.columns import Kind, SheetSchema
 from xlar.schema.sheets import SETTINGS
 from xlar.store import tables as t
-from xlar.store.audit import record
+from xlar.store.audit import record, record_many
 from xlar.store.mapping import SheetMapping
 from xlar.store.settings import DEFAULTS, read_settings, write_settings
-from xlar.store.writes import insert_row, update_row
+from xlar.store.writes import insert_rows, update_row
 from xlar.sync.rows import StoreRow
 
 
@@ -64,16 +64,31 @@ class Context:
         return self.id_of[str(code)]
 
 
+Item = tuple[dict[str, object], Sequence[dict[str, object]]]   # a new row's values, its lines (invoices)
+
+
 class Adapter:
-    """One sheet's rows in the store. Subclasses override what differs."""
+    """One sheet's rows in the store. Subclasses override what differs.
+
+    A `batched` adapter takes all of a sync's new rows in one call (`insert_many`): each row
+    is checked first, the good ones are stored in batches, and each comes back as its new id
+    or as the error that held it back."""
 
     sheet: SheetSchema
+    batched = False
 
     def load(self, conn: Connection, ctx: Context) -> list[StoreRow]:
         raise NotImplementedError
 
-    def insert(self, conn: Connection, ctx: Context, values: dict[str, object]) -> int:
+    def insert_many(self, conn: Connection, ctx: Context, items: Sequence[Item]) -> list[int | XlarError]:
         raise NotImplementedError
+
+    def insert(self, conn: Connection, ctx: Context, values: dict[str, object],
+               lines: Sequence[dict[str, object]] = ()) -> int:
+        result = self.insert_many(conn, ctx, [(values, lines)])[0]
+        if isinstance(result, XlarError):
+            raise result
+        return result
 
     def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object]) -> None:
         raise NotImplementedError
@@ -85,6 +100,8 @@ class Adapter:
 
 class TableAdapter(Adapter):
     """A reference sheet stored in one table, column by column (MAPPINGS)."""
+
+    batched = True
 
     def __init__(self, mapping: SheetMapping) -> None:
         self.sheet = mapping.sheet
@@ -125,12 +142,41 @@ class TableAdapter(Adapter):
         rows = conn.execute(sa.select(self.table).order_by(self.table.c.id)).mappings()
         return [StoreRow(r["id"], r["rev"], self.to_sheet(ctx, r)) for r in rows]
 
-    def insert(self, conn: Connection, ctx: Context, values: dict[str, object]) -> int:
-        self.validate(ctx, values)
-        stored = self.to_store(ctx, values)
-        new_id = insert_row(conn, self.table, stored)
-        record(conn, ctx.user, "create", self.table.name, new_id, None, stored)
-        return new_id
+    def _keys(self, conn: Connection) -> set[tuple[object, ...]]:
+        """The natural keys already in the store, as stored."""
+        if not self.sheet.key:
+            return set()
+        cols = [self.table.c[self.m.columns[k]] for k in self.sheet.key]
+        return {tuple(r) for r in conn.execute(sa.select(*cols))}
+
+    def insert_many(self, conn: Connection, ctx: Context, items: Sequence[Item]) -> list[int | XlarError]:
+        results: list[int | XlarError] = []
+        rows: list[dict[str, object]] = []
+        taken = self._keys(conn)
+        for values, _lines in items:
+            try:
+                self.validate(ctx, values)
+                stored = self.to_store(ctx, values)
+                key = tuple(stored[self.m.columns[k]] for k in self.sheet.key)
+                if key and key in taken:
+                    raise InvalidDocument(f"{'/'.join(str(values.get(k)) for k in self.sheet.key)} is already "
+                                          f"in the store (added by a colleague?)")
+            except XlarError as exc:
+                results.append(exc)
+                continue
+            taken.add(key)
+            results.append(len(rows))  # replaced by the id below
+            rows.append(stored)
+        ids = insert_rows(conn, self.table, rows)
+        record_many(conn, ctx.user, "create", self.table.name, [(i, None, r) for i, r in zip(ids, rows, strict=True)])
+        results = [r if isinstance(r, XlarError) else ids[r] for r in results]
+        for (values, _lines), result in zip(items, results, strict=True):
+            if not isinstance(result, XlarError):
+                self.inserted(ctx, result, values)
+        return results
+
+    def inserted(self, ctx: Context, row_id: int, values: dict[str, object]) -> None:
+        """Called for each new row once it is stored."""
 
     def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object]) -> None:
         self.validate(ctx, values)
@@ -161,10 +207,8 @@ class CustomersAdapter(TableAdapter):
     def to_store(self, ctx: Context, values: dict[str, object]) -> dict[str, object]:
         return super().to_store(ctx, {**values, "status": values.get("status") or "active"})
 
-    def insert(self, conn: Connection, ctx: Context, values: dict[str, object]) -> int:
-        new_id = super().insert(conn, ctx, values)
-        ctx.know(new_id, str(values["code"]), str(values["currency"]))
-        return new_id
+    def inserted(self, ctx: Context, row_id: int, values: dict[str, object]) -> None:
+        ctx.know(row_id, str(values["code"]), str(values["currency"]))
 
     def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object]) -> None:
         super().update(conn, ctx, row_id, values)
@@ -219,7 +263,8 @@ class SettingsAdapter(Adapter):
         self._write(conn, ctx, values)
         return True
 
-    def insert(self, conn: Connection, ctx: Context, values: dict[str, object]) -> int:
+    def insert(self, conn: Connection, ctx: Context, values: dict[str, object],
+               lines: Sequence[dict[str, object]] = ()) -> int:
         return self._write(conn, ctx, values)
 
     def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object]) -> None:

@@ -16,14 +16,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from xlar.domain.documents import LINE_KINDS, DocKind, LineInput
-from xlar.domain.errors import Immutable, InvalidAllocation, InvalidDocument, NotFound
+from xlar.domain.errors import Immutable, InvalidAllocation, InvalidDocument, NotFound, XlarError
 from xlar.domain.money import from_minor
 from xlar.schema.sheets import ALLOCATIONS, INVOICES, RECEIPTS
 from xlar.services import documents as docs
 from xlar.services import matching
 from xlar.store import tables as t
 from xlar.store.audit import record
-from xlar.sync.adapters import Adapter, Context
+from xlar.sync.adapters import Adapter, Context, Item
 from xlar.sync.rows import StoreRow
 
 DRAFT_PREFIX = "DRAFT-"
@@ -43,22 +43,39 @@ class DocumentAdapter(Adapter):
         return list(conn.execute(sa.select(t.documents).where(d.kind.in_(self.kinds)).order_by(d.id)).mappings())
 
 
+    batched = True
+
     def draft(self, ctx: Context, values: dict[str, object], lines: Sequence[dict[str, object]]) -> docs.DraftDocument:
         raise NotImplementedError
 
-    def _extra(self, conn: Connection, doc_id: int, values: dict[str, object]) -> None:
-        """Columns the draft services do not take (source, fapiao number)."""
-
-    def insert(self, conn: Connection, ctx: Context, values: dict[str, object],
-               lines: Sequence[dict[str, object]] = ()) -> int:
-        status = values.get("status") or "draft"
-        if status not in ("draft", "posted"):
-            raise InvalidDocument(f"a new document can be draft or posted, not {status}")
-        doc_id = docs.create_draft(conn, self.draft(ctx, values, lines), ctx.user)
-        self._extra(conn, doc_id, values)
-        if status == "posted":
-            docs.post(conn, doc_id, ctx.user)
-        return doc_id
+    def insert_many(self, conn: Connection, ctx: Context, items: Sequence[Item]) -> list[int | XlarError]:
+        """New rows: drafts are stored, rows with Status posted are posted too, all in batches."""
+        results: list[int | XlarError | None] = [None] * len(items)
+        drafts, at = [], []
+        for k, (values, lines) in enumerate(items):
+            status = values.get("status") or "draft"
+            try:
+                if status not in ("draft", "posted"):
+                    raise InvalidDocument(f"a new document can be draft or posted, not {status}")
+                drafts.append(self.draft(ctx, values, lines))
+            except XlarError as exc:
+                results[k] = exc
+                continue
+            at.append(k)
+        good = []
+        for k, prepared in zip(at, docs.prepare(conn, drafts), strict=True):
+            if isinstance(prepared, XlarError):
+                results[k] = prepared
+            else:
+                good.append((k, prepared))
+        ids = docs.insert_drafts(conn, [p for _, p in good], ctx.user)
+        posting = []
+        for (k, prepared), doc_id in zip(good, ids, strict=True):
+            results[k] = doc_id
+            if items[k][0].get("status") == "posted":
+                posting.append({**prepared.values, "id": doc_id, "status": "draft", "number": None})
+        docs.post_many(conn, posting, ctx.user)
+        return [r for r in results if r is not None]
 
     def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object],
                lines: Sequence[dict[str, object]] = (), *, on: date | None = None,
@@ -68,7 +85,6 @@ class DocumentAdapter(Adapter):
         if doc["status"] == "draft":
             if content_changed:
                 docs.update_draft(conn, row_id, self.draft(ctx, values, lines), ctx.user)
-                self._extra(conn, row_id, values)
             if wanted == "posted":
                 docs.post(conn, row_id, ctx.user)
             elif wanted != "draft":
@@ -124,11 +140,8 @@ class InvoicesAdapter(DocumentAdapter):
             tuple(LineInput(str(ln["item"]), Decimal(str(ln["qty"])), Decimal(str(ln["unit_price"])),
                             Decimal(str(ln.get("tax_rate") or 0))) for ln in ordered),
             currency=values.get("currency"), fx_rate=values.get("fx_rate"),  # type: ignore[arg-type]
-            due_on=values.get("due_date"), memo=values.get("memo"))  # type: ignore[arg-type]
-
-    def _extra(self, conn: Connection, doc_id: int, values: dict[str, object]) -> None:
-        conn.execute(t.documents.update().where(t.documents.c.id == doc_id)
-                     .values(source=values.get("source"), fapiao_no=values.get("fapiao_no")))
+            due_on=values.get("due_date"), memo=values.get("memo"),  # type: ignore[arg-type]
+            source=values.get("source"), fapiao_no=values.get("fapiao_no"))  # type: ignore[arg-type]
 
     def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object],
                lines: Sequence[dict[str, object]] = (), *, on: date | None = None,
@@ -208,7 +221,8 @@ class AllocationsAdapter(Adapter):
             raise NotFound(f"no posted document {number!r}" + (f" installment {installment}" if installment > 1 else ""))
         return int(found)
 
-    def insert(self, conn: Connection, ctx: Context, values: dict[str, object]) -> int:
+    def insert(self, conn: Connection, ctx: Context, values: dict[str, object],
+               lines: Sequence[dict[str, object]] = ()) -> int:
         debit = self._item(conn, values["invoice"], int(values.get("installment_no") or 1))  # type: ignore[call-overload]
         credit = self._item(conn, values["credit_doc"], 1)
         batch = matching.allocate(conn, [matching.Match(debit, credit, Decimal(str(values["amount"])))],

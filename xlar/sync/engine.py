@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from xlar.domain.errors import Issue, XlarError
@@ -123,6 +124,10 @@ class _Push:
         except XlarError as exc:
             self.report.issues.append(Issue(sheet.name, excel_row, None, exc.code, exc.message))
             return False
+        except sa.exc.IntegrityError as exc:
+            self.report.issues.append(Issue(sheet.name, excel_row, None, "XLAR-E126",
+                                            f"the store refused the row: {exc.orig}"))
+            return False
         if done is not False:
             self.report.counts[what] += 1
         return True
@@ -143,6 +148,7 @@ class _Push:
             self._hold_orphan_lines(schema, data, lines)
             self.held_ids[INVOICE_LINES.name] |= _held_ids(lines)
         children = self._children(data, lines)
+        fresh: list[tuple[Row, list[dict[str, object]]]] = []
         for row in data.rows:
             number = str(row.values.get("number"))
             if number in held_parents:
@@ -150,10 +156,34 @@ class _Push:
                                                 f"{number} is held back until its lines on rows "
                                                 f"{held_parents[number]} are fixed"))
                 self._hold(data, lines, row)
+            elif row.row_id is None and adapter.batched:
+                fresh.append((row, children.get(number, ([], False))[0]))
             else:
                 self._row(adapter, data, lines, row, current.get(int(row.row_id)) if row.row_id else None,
                           children.get(number, ([], False)))
+        self._add(adapter, data, lines, fresh)
         self._deletions(adapter, current, seen)
+
+    def _add(self, adapter: Adapter, data: SheetData, lines: SheetData | None,
+             fresh: list[tuple[Row, list[dict[str, object]]]]) -> None:
+        """New rows in batches; if the store refuses a batch, row by row to find which row it refuses."""
+        if not fresh:
+            return
+        schema = adapter.sheet
+        try:
+            with self.conn.begin_nested():
+                results = adapter.insert_many(self.conn, self.ctx, [(row.values, kids) for row, kids in fresh])
+        except (XlarError, sa.exc.IntegrityError):
+            for row, kids in fresh:
+                self._row(adapter, data, lines, row, None, (kids, True))
+            return
+        for (row, _kids), result in zip(fresh, results, strict=True):
+            if isinstance(result, XlarError):
+                self.report.issues.append(Issue(schema.name, row.excel_row, None, result.code, result.message))
+                self._hold(data, lines, row)
+            else:
+                self.report.counts[f"{schema.name} added"] += 1
+                self.new_extras[schema.name][str(result)] = row.extras
 
     def _hold(self, data: SheetData, lines: SheetData | None, row: Row) -> None:
         """Keep ROW (and an invoice's lines) as typed; the store's version is not written over it."""
@@ -247,10 +277,7 @@ class _Push:
     def _insert(self, adapter: Adapter, row: Row, lines: list[dict[str, object]]) -> bool:
         if isinstance(adapter, SettingsAdapter):
             return adapter.offer(self.conn, self.ctx, row.values)
-        if isinstance(adapter, DocumentAdapter):
-            new_id = adapter.insert(self.conn, self.ctx, row.values, lines)
-        else:
-            new_id = adapter.insert(self.conn, self.ctx, row.values)
+        new_id = adapter.insert(self.conn, self.ctx, row.values, lines)
         self.new_extras[adapter.sheet.name][str(new_id)] = row.extras
         return True
 
