@@ -65,6 +65,10 @@ def decimal_from_number(value: object) -> Decimal:
     A float goes through its shortest repr (0.1 -> Decimal('0.1'), never the binary
     expansion); more than 15 significant digits, NaN, infinities and bools are refused.
     """
+    if type(value) is float:
+        text = repr(value)
+        if len(text) <= MAX_SIGNIFICANT_DIGITS and value == value and "n" not in text:  # not nan/inf:
+            return Decimal(text)  # and too short to hold more digits than Excel keeps
     if isinstance(value, bool):
         raise InvalidAmount(f"{value!r} is not a number")
     if isinstance(value, Decimal):

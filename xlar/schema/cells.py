@@ -7,6 +7,7 @@ serial without a date format is refused with a message naming the value.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -59,12 +60,16 @@ def proves_locale_mixup(raw: object) -> bool:
     return max(first, second) > 12 and min(first, second) <= 12
 
 
+_BLANK = Parsed(None)
+_REQUIRED = CellError("XLAR-E102", "is required but blank")
+
+
 def parse_cell(col: Column, raw: object, currency: str | None = None) -> Parsed | CellError:
     """The typed value of RAW for COL (None for a blank), or why it cannot be taken."""
-    if isinstance(raw, str) and raw.strip() in EXCEL_ERRORS:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return _REQUIRED if col.required else _BLANK
+    if isinstance(raw, str) and raw.lstrip()[0] == "#" and raw.strip() in EXCEL_ERRORS:
         return CellError("XLAR-E101", f"the cell shows the error {raw.strip()}")
-    if is_blank(raw):
-        return CellError("XLAR-E102", "is required but blank") if col.required else Parsed(None)
     try:
         return _PARSERS[col.kind](col, raw, currency)
     except XlarError as exc:
@@ -72,6 +77,8 @@ def parse_cell(col: Column, raw: object, currency: str | None = None) -> Parsed 
 
 
 def _text(col: Column, raw: object, _cur: str | None) -> Parsed | CellError:
+    if type(raw) is str and len(raw) <= 40 and "\n" not in raw and "\r" not in raw:  # the usual case
+        return Parsed(raw.strip() if col.kind is Kind.CODE else raw)
     if isinstance(raw, bool):
         return CellError("XLAR-E104", f"{_shown(raw)} is TRUE/FALSE, not text")
     if isinstance(raw, float) and raw.is_integer():
@@ -160,11 +167,16 @@ def _period(col: Column, raw: object, _cur: str | None) -> Parsed | CellError:
     return CellError("XLAR-E115", f"{_shown(raw)} is not a period like 2026-03")
 
 
+@functools.cache
+def _choices(col: Column) -> dict[str, Parsed]:
+    """What a cell of COL may say (either language, any case) -> the choice's code."""
+    return {text.casefold(): Parsed(code) for code in col.choices for text in (code, CHOICE_ZH.get(code, code))}
+
+
 def _choice(col: Column, raw: object, _cur: str | None) -> Parsed | CellError:
-    text = str(raw).strip()
-    for code in col.choices:
-        if text.casefold() in (code.casefold(), CHOICE_ZH.get(code, code).casefold()):
-            return Parsed(code)
+    found = _choices(col).get(str(raw).strip().casefold())
+    if found is not None:
+        return found
     return CellError("XLAR-E116", f"{_shown(raw)} is not one of {', '.join(col.choices)}")
 
 

@@ -96,7 +96,8 @@ class _Refs:
                 self.customers[row["code"]] = row
 
     def customer(self, code: str) -> RowMapping:
-        self.load({code})
+        if code not in self.customers:
+            self.load({code})
         row = self.customers[code]
         if row is None:
             raise NotFound(f"unknown customer {code!r}")

@@ -27,12 +27,25 @@ def insert_row(conn: Connection, table: sa.Table, values: Mapping[str, Any]) -> 
     return int(conn.execute(table.insert(), dict(values)).inserted_primary_key[0])
 
 
-def insert_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> list[int]:
-    """Insert ROWS (all with the same columns) in batches; returns their ids, in order."""
-    if not rows:
+def reserve_ids(conn: Connection, table: sa.Table, count: int) -> list[int]:
+    """COUNT new ids for TABLE, for rows this transaction inserts: from the table's sequence
+    on PostgreSQL; on SQLite after the highest id (the write transaction holds the lock)."""
+    if count <= 0:
         return []
-    stmt = table.insert().returning(table.c.id, sort_by_parameter_order=True)
-    return [int(r[0]) for r in conn.execute(stmt, [dict(r) for r in rows])]
+    if conn.dialect.name == "postgresql":
+        return [int(i) for i in conn.execute(
+            sa.text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+            {"t": table.name, "n": count}).scalars()]
+    start = int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one())
+    return list(range(start + 1, start + 1 + count))
+
+
+def insert_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Insert ROWS (all with the same columns) in one batch; returns their ids, in order."""
+    ids = reserve_ids(conn, table, len(rows))
+    if rows:
+        conn.execute(table.insert(), [{**r, "id": i} for i, r in zip(ids, rows, strict=True)])
+    return ids
 
 
 def update_rows(conn: Connection, table: sa.Table, changes: Sequence[tuple[int, Mapping[str, Any]]]) -> None:

@@ -157,11 +157,12 @@ def read_sheet(book: CalamineWorkbook, path: Path, part: str | None, title: str,
     if any(i.code == "XLAR-E122" for i in issues):
         return data  # without a required column no row can be read
     parsed = []
+    plan = _Plan.of(schema, title, layout)
     for r in range(at + 1, len(grid)):
         raw = grid[r] + [""] * (len(layout) - len(grid[r]))
         if all(is_blank(c) for c in raw):
             continue
-        parsed.append(_parse_row(schema, title, r, raw, layout, special))
+        parsed.append(_parse_row(plan, title, r, raw, special))
     _check_ambiguous_dates(schema, title, grid, at, layout, parsed)
     _check_duplicates(schema, title, layout, parsed)
     for excel_row, raw, row, row_issues in parsed:
@@ -200,45 +201,61 @@ def _label(schema: SheetSchema, title: str, col: Column) -> str:
     return col.label("zh-CN" if title == schema.zh else "en")
 
 
-def _parse_row(schema: SheetSchema, title: str, r: int, raw: list[object], layout: list[str],
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How one sheet's rows are read: per schema column, where it is and how it is named."""
+
+    columns: tuple[tuple[Column, int | None, str], ...]   # column, its index in the row, its label
+    currency_at: int | None
+    id_at: int | None
+    rev_at: int | None
+    extras: tuple[int, ...]
+
+    @classmethod
+    def of(cls, schema: SheetSchema, title: str, layout: list[str]) -> _Plan:
+        by_key = {key: i for i, key in enumerate(layout)}
+        return cls(tuple((col, by_key.get(col.key), _label(schema, title, col)) for col in schema.columns),
+                     by_key.get("currency"), by_key.get(ID_COLUMN), by_key.get(REV_COLUMN),
+                     tuple(i for i, key in enumerate(layout) if key.startswith("+")))
+
+
+def _parse_row(plan: _Plan, title: str, r: int, raw: list[object],
                special: Mapping[tuple[int, int], SpecialCell]) -> tuple[int, list[object], Row, list[Issue]]:
     excel_row = r + 1
     issues: list[Issue] = []
     values: dict[str, object] = {}
-    by_key = {key: i for i, key in enumerate(layout)}
     currency = None
-    if "currency" in by_key and isinstance(raw[by_key["currency"]], str):
-        currency = raw[by_key["currency"]].strip().upper() or None
-    for col in schema.columns:
-        if col.key not in by_key:
+    if plan.currency_at is not None and isinstance(raw[plan.currency_at], str):
+        currency = raw[plan.currency_at].strip().upper() or None  # type: ignore[union-attr]
+        if currency and len(currency) != 3:
+            currency = None
+    for col, i, label in plan.columns:
+        if i is None:
             values[col.key] = None
             continue
-        i = by_key[col.key]
-        cell = special.get((r, i))
+        cell = special.get((r, i)) if special else None
         if cell is not None:
             shown = f"={cell.text}" if cell.kind == "formula" else cell.text
             message = (f"the cell shows the error {cell.text}" if cell.kind == "error" else
                        f"formula {shown!r}: input cells take values (a sync would replace the formula); "
                        "paste it as a value")
-            issues.append(Issue(title, excel_row, _label(schema, title, col),
+            issues.append(Issue(title, excel_row, label,
                                 "XLAR-E101" if cell.kind == "error" else "XLAR-E119", message))
             raw[i] = FormulaText(shown) if cell.kind == "formula" else shown
             continue
-        result = parse_cell(col, raw[i], currency if currency and len(currency) == 3 else None)
-        label = _label(schema, title, col)
+        result = parse_cell(col, raw[i], currency)
         if col.computed:  # xlar rewrites it; what is typed there is not input
             values[col.key] = result.value if isinstance(result, Parsed) else None
-        elif isinstance(result, CellError):
-            issues.append(Issue(title, excel_row, label, result.code, result.message))
         elif isinstance(result, Parsed):
             values[col.key] = result.value
             if result.warning:
                 issues.append(Issue(title, excel_row, label, result.warning.code, result.warning.message))
-    row_id = raw[by_key[ID_COLUMN]] if ID_COLUMN in by_key else None
-    rev, synced_hash = parse_rev(raw[by_key[REV_COLUMN]] if REV_COLUMN in by_key else None)
-    extras = tuple(raw[i] for i, key in enumerate(layout) if key.startswith("+"))
+        else:
+            issues.append(Issue(title, excel_row, label, result.code, result.message))
+    row_id = raw[plan.id_at] if plan.id_at is not None else None
+    rev, synced_hash = parse_rev(raw[plan.rev_at] if plan.rev_at is not None else None)
     row = Row(excel_row, values, None if is_blank(row_id) else str(row_id).removesuffix(".0"),
-              rev, synced_hash, extras, tuple(raw))
+              rev, synced_hash, tuple(raw[i] for i in plan.extras), tuple(raw))
     return excel_row, raw, row, issues
 
 
