@@ -20,7 +20,7 @@ from xlar.services import documents as docs
 from xlar.services import matching
 from xlar.services.matching import Match
 from xlar.store.settings import read_settings, write_settings
-from xlar.store.tables import allocations, audit_log, documents, journal_lines, open_items
+from xlar.store.tables import allocations, audit_log, document_lines, documents, journal_lines, open_items
 
 D = Decimal
 
@@ -104,6 +104,10 @@ def test_a_posted_document_cannot_be_edited_or_deleted(store):
         documents.update().where(documents.c.id == doc_id).values(amount_minor=1),
         documents.update().where(documents.c.id == doc_id).values(status="draft"),
         documents.delete().where(documents.c.id == doc_id),
+        document_lines.insert().values(document_id=doc_id, line_no=2, item="X", qty=1, unit_price=1,
+                                       tax_rate=0, net_minor=100, tax_minor=0),
+        document_lines.update().where(document_lines.c.document_id == doc_id).values(qty=2),
+        document_lines.delete().where(document_lines.c.document_id == doc_id),
         open_items.update().values(amount_minor=1),
         open_items.delete(),
         journal_lines.delete(),

@@ -39,9 +39,10 @@ from xlar.store.audit import record, record_many
 from xlar.store.numbering import next_number, reserve_numbers
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import customers, document_lines, documents, journal_lines, open_items
-from xlar.store.writes import insert_rows, update_row, update_rows
+from xlar.store.writes import execute_many, insert_rows, update_row, update_rows
 
 RECEIPT_METHODS = ("bank", "cash", "note", "offset")
+_INSERT_LINES, _INSERT_ITEMS, _INSERT_JOURNAL = document_lines.insert(), open_items.insert(), journal_lines.insert()
 LIVE = (DocStatus.POSTED.value, DocStatus.APPROVED.value)
 
 
@@ -186,16 +187,25 @@ def prepare(conn: Connection, drafts: Sequence[DraftDocument]) -> list[Prepared 
     return results
 
 
-def insert_drafts(conn: Connection, prepared: Sequence[Prepared], user: str) -> list[int]:
-    """Store prepared drafts in one batch; they have no number until posted ("draft #id")."""
-    now = _now()
-    ids = insert_rows(conn, documents, [{"status": DocStatus.DRAFT.value, "created_by": user, "created_at": now,
-                                         **p.values} for p in prepared])
-    lines = [{"document_id": doc_id, **ln} for doc_id, p in zip(ids, prepared, strict=True) for ln in p.lines]
-    if lines:
-        conn.execute(document_lines.insert(), lines)
-    record_many(conn, user, "create", "document",
-                [(doc_id, None, {**p.values, "lines": len(p.lines)}) for doc_id, p in zip(ids, prepared, strict=True)])
+def store_new(conn: Connection, prepared: Sequence[Prepared], user: str, posted: Sequence[bool]) -> list[int]:
+    """Store new documents in one batch and return their ids, in order. A draft has no
+    number until posted ("draft #id"); a document flagged POSTED is stored posted: numbered,
+    with its open item and journal, as `post` would have done a moment later."""
+    book, now = read_settings(conn), _now()
+    rows = [{"status": DocStatus.DRAFT.value, "created_by": user, "created_at": now, "number": None,
+             "posted_by": None, "posted_at": None, **p.values} for p in prepared]
+    posting = [row for row, flag in zip(rows, posted, strict=True) if flag]
+    for row, number in zip(posting, _numbers(conn, posting), strict=True):
+        row.update(status=DocStatus.POSTED.value, number=number, posted_by=user, posted_at=now)
+    ids = insert_rows(conn, documents, rows)
+    for row, doc_id in zip(rows, ids, strict=True):
+        row["id"] = doc_id
+    execute_many(conn, _INSERT_LINES, [{"document_id": doc_id, **ln}
+                                       for doc_id, p in zip(ids, prepared, strict=True) for ln in p.lines])
+    _write_ledger(conn, posting, book)
+    record_many(conn, user, "create", "document", [
+        (row["id"], None, {**p.values, "lines": len(p.lines), "status": row["status"], "number": row["number"]})
+        for row, p in zip(rows, prepared, strict=True)])
     return ids
 
 
@@ -204,7 +214,7 @@ def create_draft(conn: Connection, draft: DraftDocument, user: str) -> int:
     result = prepare(conn, [draft])[0]
     if isinstance(result, XlarError):
         raise result
-    return insert_drafts(conn, [result], user)[0]
+    return store_new(conn, [result], user, [False])[0]
 
 
 def load(conn: Connection, doc_id: int, *, lock: bool = False) -> RowMapping:
@@ -269,13 +279,24 @@ def post(conn: Connection, doc_id: int, user: str) -> str:
 
 
 def post_many(conn: Connection, docs: Sequence[Mapping[str, Any]], user: str) -> list[str]:
-    """Post drafts (document rows) in one batch; returns their numbers, in order.
-    Numbers follow the order given within each kind's series for the year."""
+    """Post drafts (document rows) in one batch; returns their numbers, in order."""
     book = read_settings(conn)
     for doc in docs:
         if doc["status"] != DocStatus.DRAFT.value:
             raise Immutable(f"{label(doc)} is already {doc['status']}")
         ensure_open(doc["doc_on"], book.closed_period, label(doc))
+    numbers, now = _numbers(conn, docs), _now()
+    _write_ledger(conn, docs, book)
+    posted = [(doc["id"], {"status": DocStatus.POSTED.value, "number": number, "posted_by": user, "posted_at": now})
+              for doc, number in zip(docs, numbers, strict=True)]
+    update_rows(conn, documents, posted)
+    record_many(conn, user, "post", "document", [(doc_id, {"status": DocStatus.DRAFT.value}, values)
+                                                 for doc_id, values in posted])
+    return numbers
+
+
+def _numbers(conn: Connection, docs: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Numbers for DOCS, in the order given within each kind's series for the year."""
     series: dict[tuple[DocKind, int], list[int]] = defaultdict(list)
     for i, doc in enumerate(docs):
         series[(DocKind(doc["kind"]), doc["doc_on"].year)].append(i)
@@ -283,24 +304,21 @@ def post_many(conn: Connection, docs: Sequence[Mapping[str, Any]], user: str) ->
     for (kind, year), members in series.items():
         for i, number in zip(members, reserve_numbers(conn, kind, year, len(members)), strict=True):
             numbers[i] = number
-    items, journal, posted = [], [], []
-    now = _now()
-    for doc, number in zip(docs, numbers, strict=True):
+    return numbers
+
+
+def _write_ledger(conn: Connection, docs: Sequence[Mapping[str, Any]], book: BookSettings) -> None:
+    """The open item and balanced journal lines of each document being posted."""
+    items, journal = [], []
+    for doc in docs:
         sign = sign_of(DocKind(doc["kind"]))
         items.append({"document_id": doc["id"], "customer_id": doc["customer_id"], "installment_no": 1,
                       "currency": doc["currency"], "amount_minor": sign * doc["amount_minor"],
                       "base_amount_minor": sign * doc["base_amount_minor"], "doc_on": doc["doc_on"],
                       "due_on": doc["due_on"]})
         journal += _journal_rows(doc, book)
-        posted.append((doc["id"], {"status": DocStatus.POSTED.value, "number": number, "posted_by": user,
-                                   "posted_at": now}))
-    if items:
-        conn.execute(open_items.insert(), items)
-        conn.execute(journal_lines.insert(), journal)
-    update_rows(conn, documents, posted)
-    record_many(conn, user, "post", "document", [(doc_id, {"status": DocStatus.DRAFT.value}, values)
-                                                 for doc_id, values in posted])
-    return numbers
+    execute_many(conn, _INSERT_ITEMS, items)
+    execute_many(conn, _INSERT_JOURNAL, journal)
 
 
 def void(conn: Connection, doc_id: int, on: date, user: str, reason: str) -> int:

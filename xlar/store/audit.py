@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from xlar.store.tables import audit_log
+from xlar.store.writes import execute_many
 
 
 def _plain(value: Any) -> Any:
@@ -47,8 +48,10 @@ def record_many(conn: Connection, user: str, action: str, entity: str, entries: 
     at = datetime.now(UTC)
     rows = [{"at": at, "user_name": user, "action": action, "entity": entity, "entity_id": str(entity_id),
              "before": as_json(before), "after": as_json(after)} for entity_id, before, after in entries]
-    if rows:
-        conn.execute(audit_log.insert(), rows)
+    execute_many(conn, _INSERT, rows)
+
+
+_INSERT = audit_log.insert()
 
 
 def store_version(conn: Connection) -> str:

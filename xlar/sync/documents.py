@@ -68,13 +68,10 @@ class DocumentAdapter(Adapter):
                 results[k] = prepared
             else:
                 good.append((k, prepared))
-        ids = docs.insert_drafts(conn, [p for _, p in good], ctx.user)
-        posting = []
-        for (k, prepared), doc_id in zip(good, ids, strict=True):
+        ids = docs.store_new(conn, [p for _, p in good], ctx.user,
+                             [items[k][0].get("status") == "posted" for k, _ in good])
+        for (k, _prepared), doc_id in zip(good, ids, strict=True):
             results[k] = doc_id
-            if items[k][0].get("status") == "posted":
-                posting.append({**prepared.values, "id": doc_id, "status": "draft", "number": None})
-        docs.post_many(conn, posting, ctx.user)
         return [r for r in results if r is not None]
 
     def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object],
