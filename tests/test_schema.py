@@ -1,7 +1,12 @@
 """Sheet declarations and store tables agree; labels exist in both languages."""
 
-import sqlalchemy as sa
+from datetime import date
 
+import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from xlar.schema.cells import MISS, Parsed, fast_parser, parse_cell
 from xlar.schema.columns import Kind
 from xlar.schema.sheets import CHOICE_ZH, INPUT_SHEETS
 from xlar.store.mapping import MAPPINGS
@@ -56,3 +61,24 @@ def test_labels_and_choices_in_both_languages():
                 assert choice in CHOICE_ZH, f"{sheet.name}.{col.key}: {choice} has no zh label"
         labels = [c.en.casefold() for c in sheet.columns] + [c.zh for c in sheet.columns]
         assert len(labels) == len(set(labels)), f"{sheet.name}: two columns share a label"
+
+
+RAW_CELLS = st.one_of(
+    st.none(), st.just(""), st.text(max_size=45), st.sampled_from([" C001 ", "#N/A", "#note", "posted", "已审核", "a\nb"]),
+    st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**16, 10**16),
+    st.dates(date(1800, 1, 1), date(2300, 1, 1)), st.booleans(),
+    st.decimals(allow_nan=False, allow_infinity=False, places=3).map(float))
+COLUMNS = [col for sheet in INPUT_SHEETS for col in sheet.columns]
+
+
+@settings(max_examples=400, deadline=None)
+@given(raw=RAW_CELLS, col=st.sampled_from(COLUMNS), currency=st.sampled_from([None, "CNY", "JPY", "KWD"]))
+def test_the_fast_parser_agrees_with_parse_cell(raw, col, currency):
+    """Reading many rows takes a fast path for clean cells: it must never take a value
+    parse_cell would refuse, warn about or read differently."""
+    fast = fast_parser(col)(raw, currency)
+    if fast is MISS:
+        return
+    full = parse_cell(col, raw, currency)
+    assert isinstance(full, Parsed) and full.warning is None, (raw, col.key, full)
+    assert fast == full.value and type(fast) is type(full.value), (raw, col.key, fast, full.value)

@@ -46,11 +46,12 @@ def to_minor(amount: Decimal, currency: str) -> int:
     if not isinstance(amount, Decimal):
         raise TypeError(f"money must be Decimal, not {type(amount).__name__}")
     scaled = amount.scaleb(exponent(currency))
-    if scaled != scaled.to_integral_value():
+    minor = int(scaled)
+    if minor != scaled:
         raise InvalidAmount(
             f"{amount} has more decimals than {currency} allows ({exponent(currency)})"
         )
-    return int(scaled)
+    return minor
 
 
 def from_minor(minor: int, currency: str) -> Decimal:

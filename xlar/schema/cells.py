@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -74,6 +75,65 @@ def parse_cell(col: Column, raw: object, currency: str | None = None) -> Parsed 
         return _PARSERS[col.kind](col, raw, currency)
     except XlarError as exc:
         return CellError("XLAR-E103", f"{_shown(raw)}: {exc.message}")
+
+
+MISS = object()   # a fast parser's answer when the cell needs parse_cell's full judgement
+
+
+def fast_parser(col: Column) -> Callable[[object, str | None], object]:
+    """For reading many rows: COL's usual clean cell (a blank, a short one-line text, a real
+    date, a plain number, a known choice) parsed without parse_cell's general path. Returns
+    the value, or MISS for anything else, which parse_cell then judges."""
+    required, kind = col.required, col.kind
+
+    def blank_or(parse: Callable[[object, str | None], object]) -> Callable[[object, str | None], object]:
+        def parser(raw: object, currency: str | None) -> object:
+            if raw is None or raw == "":
+                return MISS if required else None
+            return parse(raw, currency)
+        return parser
+
+    if kind in (Kind.TEXT, Kind.CODE):
+        strip = kind is Kind.CODE
+
+        def text(raw: object, _cur: str | None) -> object:
+            if type(raw) is str and len(raw) <= 40 and "\n" not in raw and "\r" not in raw:
+                value = raw.strip() if strip else raw
+                if value.strip() and value.strip()[0] != "#":
+                    return value
+            return MISS
+        return blank_or(text)
+    if kind is Kind.DATE:
+        def day(raw: object, _cur: str | None) -> object:
+            return raw if type(raw) is date and EARLIEST <= raw <= LATEST else MISS
+        return blank_or(day)
+    if kind in (Kind.MONEY, Kind.DECIMAL):
+        money = kind is Kind.MONEY
+
+        def number(raw: object, currency: str | None) -> object:
+            if type(raw) is not float:
+                return MISS
+            shown = repr(raw)
+            if len(shown) > 15 or "n" in shown:
+                return MISS
+            value = Decimal(shown)
+            if money and currency is not None:
+                try:
+                    to_minor(value, currency)
+                except XlarError:
+                    return MISS
+            return value
+        return blank_or(number)
+    if kind is Kind.CHOICE:
+        def choice(raw: object, _cur: str | None) -> object:
+            found = _choices(col).get(raw.strip().casefold()) if type(raw) is str else None
+            return MISS if found is None else found.value
+        return blank_or(choice)
+    if kind is Kind.INT:
+        def whole(raw: object, _cur: str | None) -> object:
+            return int(raw) if type(raw) is float and raw.is_integer() and abs(raw) < 1e15 else MISS
+        return blank_or(whole)
+    return blank_or(lambda _raw, _cur: MISS)
 
 
 def _text(col: Column, raw: object, _cur: str | None) -> Parsed | CellError:

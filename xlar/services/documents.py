@@ -261,15 +261,22 @@ def delete_draft(conn: Connection, doc_id: int, user: str) -> None:
 
 
 def _journal_rows(doc: Mapping[str, Any], book: BookSettings) -> list[dict[str, Any]]:
+    """The document's journal lines, in minor units. journal_for only adds, negates and
+    compares, so it is given the amounts in minor units (exact integers) directly."""
     cur, base_cur = doc["currency"], book.base_currency
-    totals = Totals(from_minor(doc["net_minor"], cur), from_minor(doc["tax_minor"], cur))
-    base = base_totals(totals, doc["fx_rate"], base_cur)
+    totals = Totals(Decimal(doc["net_minor"]), Decimal(doc["tax_minor"]))
+    if cur == base_cur:  # rate 1: the base amounts are the amounts themselves
+        base = totals
+    else:
+        real = base_totals(Totals(from_minor(doc["net_minor"], cur), from_minor(doc["tax_minor"], cur)),
+                           doc["fx_rate"], base_cur)
+        base = Totals(Decimal(to_minor(real.net, base_cur)), Decimal(to_minor(real.tax, base_cur)))
     lines = journal_for(DocKind(doc["kind"]), totals, base, book.accounts, doc["method"])
     return [{"document_id": doc["id"], "line_no": no, "account": ln.account,
              "customer_id": doc["customer_id"], "currency": cur,
-             "debit_minor": to_minor(ln.debit, cur), "credit_minor": to_minor(ln.credit, cur),
-             "base_debit_minor": to_minor(ln.base_debit, base_cur),
-             "base_credit_minor": to_minor(ln.base_credit, base_cur), "posted_on": doc["doc_on"]}
+             "debit_minor": int(ln.debit), "credit_minor": int(ln.credit),
+             "base_debit_minor": int(ln.base_debit), "base_credit_minor": int(ln.base_credit),
+             "posted_on": doc["doc_on"]}
             for no, ln in enumerate(lines, start=1)]
 
 

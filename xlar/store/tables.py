@@ -177,7 +177,7 @@ allocations = sa.Table(
 journal_lines = sa.Table(
     "journal_lines", metadata,
     _pk(),
-    sa.Column("document_id", Id, sa.ForeignKey("documents.id"), nullable=False, index=True),
+    sa.Column("document_id", Id, sa.ForeignKey("documents.id"), nullable=False),  # uq below indexes it
     sa.Column("line_no", sa.Integer, nullable=False),
     sa.Column("account", sa.String(32), nullable=False),
     sa.Column("customer_id", Id, sa.ForeignKey("customers.id"), nullable=False),

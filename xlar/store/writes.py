@@ -9,9 +9,10 @@ saves SQLAlchemy's per-row parameter handling (most of the time of a 100,000-row
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,11 +25,39 @@ ROW_ID = "xlar_row_id"
 class _Batch:
     sql: str
     positional: bool
-    names: tuple[str, ...]                        # parameters in the order the driver takes them
-    steps: tuple[tuple[str, Any, Any], ...]       # per parameter: row key (or ''), processor, constant
+    names: tuple[str, ...]                    # parameters in the order the driver takes them
+    getter: Callable[[Mapping[str, Any]], Any]  # a row's values of the parameters taken from it
+    single: bool                              # ... when there is only one (itemgetter gives it bare)
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...]   # position -> bind processor
+    constants: tuple[tuple[int, Any], ...]    # position -> value fixed in the statement (rev + 1)
+
+    def values(self, row: Mapping[str, Any]) -> tuple[Any, ...] | list[Any]:
+        got = self.getter(row)
+        if self.single:
+            got = (got,)
+        if not self.processors and not self.constants:
+            return got
+        out = list(got)
+        for i, processor in self.processors:
+            if out[i] is not None:
+                out[i] = processor(out[i])  # type: ignore[operator]
+        for i, constant in self.constants:
+            out.insert(i, constant)
+        return out
 
 
 _BATCHES: dict[tuple[object, ...], _Batch] = {}
+
+
+def _memo(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """PROCESSOR remembering its last answer: a batch's timestamps are one value, converted once."""
+    last: list[Any] = [object(), None]
+
+    def process(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, processor(value)
+        return last[1]
+    return process
 
 
 def _batch(conn: Connection, stmt: sa.Insert | sa.Update, keys: tuple[str, ...]) -> _Batch:
@@ -36,12 +65,18 @@ def _batch(conn: Connection, stmt: sa.Insert | sa.Update, keys: tuple[str, ...])
     if cache_key not in _BATCHES:
         compiled = stmt.compile(dialect=conn.dialect, column_keys=list(keys))
         names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
-        steps = []
-        for name in names:
+        taken = [n for n in names if n in keys]
+        processors, constants = [], []
+        for position, name in enumerate(names):
             bind = compiled.binds[name]
+            if name not in keys:
+                constants.append((position, bind.effective_value))
+                continue
             processor = bind.type._cached_bind_processor(conn.dialect)
-            steps.append((name if name in keys else "", processor, bind.effective_value))
-        _BATCHES[cache_key] = _Batch(compiled.string, compiled.positional, names, tuple(steps))
+            if processor is not None:
+                processors.append((taken.index(name), _memo(processor)))
+        _BATCHES[cache_key] = _Batch(compiled.string, compiled.positional, names, itemgetter(*taken),
+                                     len(taken) == 1, tuple(processors), tuple(constants))
     return _BATCHES[cache_key]
 
 
@@ -50,18 +85,10 @@ def execute_many(conn: Connection, stmt: sa.Insert | sa.Update, rows: Sequence[M
     if not rows:
         return
     batch = _batch(conn, stmt, tuple(rows[0]))
-    steps = batch.steps
-
-    def values(row: Mapping[str, Any]) -> list[Any]:
-        out = []
-        for key, processor, constant in steps:
-            value = row[key] if key else constant
-            out.append(value if processor is None or value is None else processor(value))
-        return out
     if batch.positional:
-        conn.exec_driver_sql(batch.sql, [tuple(values(r)) for r in rows])
+        conn.exec_driver_sql(batch.sql, [tuple(batch.values(r)) for r in rows])
     else:
-        conn.exec_driver_sql(batch.sql, [dict(zip(batch.names, values(r), strict=True)) for r in rows])
+        conn.exec_driver_sql(batch.sql, [dict(zip(batch.names, batch.values(r), strict=True)) for r in rows])
 
 
 @cache

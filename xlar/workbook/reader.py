@@ -9,7 +9,7 @@ goes through.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -17,7 +17,7 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook
 
 from xlar.domain.errors import Issue
-from xlar.schema.cells import CellError, Parsed, is_blank, parse_cell, proves_locale_mixup
+from xlar.schema.cells import MISS, CellError, Parsed, fast_parser, is_blank, parse_cell, proves_locale_mixup
 from xlar.schema.columns import ID_COLUMN, REV_COLUMN, Column, Kind, SheetSchema, normalize_header
 from xlar.schema.sheets import find_sheet
 from xlar.workbook.package import FormulaText, SpecialCell, column_letters, sheet_parts, special_cells
@@ -205,7 +205,8 @@ def _label(schema: SheetSchema, title: str, col: Column) -> str:
 class _Plan:
     """How one sheet's rows are read: per schema column, where it is and how it is named."""
 
-    columns: tuple[tuple[Column, int | None, str], ...]   # column, its index in the row, its label
+    columns: tuple[tuple[Column, int | None, str, Callable[[object, str | None], object]], ...]
+    # per column: the column, its index in the row, its label, its fast parser
     currency_at: int | None
     id_at: int | None
     rev_at: int | None
@@ -214,7 +215,8 @@ class _Plan:
     @classmethod
     def of(cls, schema: SheetSchema, title: str, layout: list[str]) -> _Plan:
         by_key = {key: i for i, key in enumerate(layout)}
-        return cls(tuple((col, by_key.get(col.key), _label(schema, title, col)) for col in schema.columns),
+        return cls(tuple((col, by_key.get(col.key), _label(schema, title, col), fast_parser(col))
+                         for col in schema.columns),
                      by_key.get("currency"), by_key.get(ID_COLUMN), by_key.get(REV_COLUMN),
                      tuple(i for i, key in enumerate(layout) if key.startswith("+")))
 
@@ -229,10 +231,15 @@ def _parse_row(plan: _Plan, title: str, r: int, raw: list[object],
         currency = raw[plan.currency_at].strip().upper() or None  # type: ignore[union-attr]
         if currency and len(currency) != 3:
             currency = None
-    for col, i, label in plan.columns:
+    for col, i, label, fast in plan.columns:
         if i is None:
             values[col.key] = None
             continue
+        if not special or (r, i) not in special:
+            value = fast(raw[i], currency)
+            if value is not MISS:
+                values[col.key] = value
+                continue
         cell = special.get((r, i)) if special else None
         if cell is not None:
             shown = f"={cell.text}" if cell.kind == "formula" else cell.text

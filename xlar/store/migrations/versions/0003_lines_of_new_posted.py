@@ -1,4 +1,4 @@
-"""lines may be stored with a document posted as it is stored
+"""lines may be stored with a document posted as it is stored; no redundant journal index
 
 Revision ID: 0003
 Revises: 0002
@@ -8,6 +8,8 @@ A sync stores a new row with Status posted in one step: the document (already nu
 posted), its lines, then its open item and journal. The guard on document lines now refuses
 a line once its document's posting is complete (it has an open item), instead of as soon as
 its status is no longer draft; lines of posted documents still cannot be changed or deleted.
+The journal's index on document_id goes: its unique (document_id, line_no) serves the same
+lookups, and every posted journal line paid for both.
 """
 from alembic import op
 
@@ -45,6 +47,7 @@ def _sqlite_add_guard(when: str) -> None:
 
 
 def upgrade() -> None:
+    op.drop_index("ix_journal_lines_document_id", table_name="journal_lines")
     if op.get_bind().dialect.name == "postgresql":
         op.execute(_pg_lines_guard("parent_status <> 'draft' AND EXISTS (SELECT 1 FROM open_items "
                                    "WHERE open_items.document_id = NEW.document_id)"))
@@ -53,6 +56,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.create_index("ix_journal_lines_document_id", "journal_lines", ["document_id"])
     if op.get_bind().dialect.name == "postgresql":
         op.execute(_pg_lines_guard("parent_status <> 'draft'"))
     else:
