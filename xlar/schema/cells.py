@@ -125,8 +125,10 @@ def fast_parser(col: Column) -> Callable[[object, str | None], object]:
             return value
         return blank_or(number)
     if kind is Kind.CHOICE:
+        known = _choices(col)
+
         def choice(raw: object, _cur: str | None) -> object:
-            found = _choices(col).get(raw.strip().casefold()) if type(raw) is str else None
+            found = known.get(raw.strip().casefold()) if type(raw) is str else None
             return MISS if found is None else found.value
         return blank_or(choice)
     if kind is Kind.INT:

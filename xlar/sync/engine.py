@@ -57,7 +57,7 @@ from xlar.store.audit import store_version
 from xlar.workbook.package import sheet_parts
 from xlar.workbook.reader import Row, SheetData, WorkbookData, issue_cells, issues_shown, read_workbook
 from xlar.workbook.state import STATE_SHEET, SyncState, read_state, unchanged_since_sync
-from xlar.workbook.writer import SheetRows, cell_value, replace_with_backup, write_workbook
+from xlar.workbook.writer import SheetRows, cell_value, replace_with_backup, translated, write_workbook
 
 
 def adapters() -> list[Adapter]:
@@ -317,21 +317,27 @@ def _sheet_rows(stored: list[StoreRow], data: SheetData | None, held_ids: set[in
     schema = data.schema
     extras_by_id = {r.row_id: r.extras for r in data.rows if r.row_id} | new_extras
     n_extra = len(data.extra_headers)
+    blank_extras = ("",) * n_extra
+    keys = [key if key in schema.by_key else None for key in data.layout]
+    at_id = data.layout.index(ID_COLUMN) if ID_COLUMN in data.layout else None
+    at_rev = data.layout.index(REV_COLUMN) if REV_COLUMN in data.layout else None
+    at_extras = [i for i, key in enumerate(data.layout) if key.startswith("+")]
+    shown = [i for i, key in enumerate(keys) if key is not None and translated(schema.by_key[key], locale)]
     out: list[list[object]] = []
     for row in stored:
         if row.id in held_ids:
             continue
-        extras = iter(extras_by_id.get(str(row.id), ("",) * n_extra) or ("",) * n_extra)
-        cells: list[object] = []
-        for key in data.layout:
-            if key == ID_COLUMN:
-                cells.append(row.id)
-            elif key == REV_COLUMN:
-                cells.append(rev_cell(row.rev, schema, row.values))
-            elif key.startswith("+"):
-                cells.append(next(extras, None))
-            else:
-                cells.append(cell_value(schema, key, row.values.get(key), locale))
+        get = row.values.get
+        cells = [None if key is None else get(key) for key in keys]
+        for i in shown:
+            cells[i] = cell_value(schema, data.layout[i], cells[i], locale)
+        if at_id is not None:
+            cells[at_id] = row.id
+        if at_rev is not None:
+            cells[at_rev] = rev_cell(row.rev, schema, row.values)
+        if at_extras:
+            for i, value in zip(at_extras, extras_by_id.get(str(row.id)) or blank_extras, strict=False):
+                cells[i] = value
         out.append(cells)
     for excel_row, raw in sorted(data.held.items()):
         moved[(schema.name, excel_row)] = data.header_row + 1 + len(out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import date
@@ -21,6 +22,8 @@ class StoreRow:
 def _canonical(value: object) -> str:
     if value is None:
         return ""
+    if type(value) is str:
+        return value
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
     if isinstance(value, date):
@@ -28,9 +31,15 @@ def _canonical(value: object) -> str:
     return str(value)
 
 
+@functools.cache
+def _inputs(schema: SheetSchema) -> tuple[str, ...]:
+    return tuple(c.key for c in schema.columns if not c.computed)
+
+
 def content_hash(schema: SheetSchema, values: dict[str, object]) -> str:
     """A short hash of the input columns' values: what the user may have edited."""
-    text = "\x1f".join(_canonical(values.get(c.key)) for c in schema.columns if not c.computed)
+    get = values.get
+    text = "\x1f".join([_canonical(get(key)) for key in _inputs(schema)])
     return hashlib.blake2s(text.encode("utf-8"), digest_size=4).hexdigest()
 
 

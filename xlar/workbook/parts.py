@@ -59,11 +59,12 @@ def _rels_of(part: str) -> str:
     return str(p.parent / "_rels" / f"{p.name}.rels")
 
 
-def text_cell(ref: str, style: str, text: str) -> str:
+def text_cell(head: str, style: str, text: str) -> str:
+    """A text cell; HEAD is its opening up to the end of its reference ('<c r="B7"')."""
     if isinstance(text, FormulaText):
-        return f'<c r="{ref}"{style}><f>{text[1:].translate(_TEXT_ESCAPES)}</f></c>'
+        return f"{head}{style}><f>{text[1:].translate(_TEXT_ESCAPES)}</f></c>"
     space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""
-    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text.translate(_TEXT_ESCAPES)}</t></is></c>'
+    return f'{head}{style} t="inlineStr"><is><t{space}>{text.translate(_TEXT_ESCAPES)}</t></is></c>'
 
 
 class StyleSheet:
@@ -173,34 +174,37 @@ class ColumnStyles:
 def rows_xml(rows: Iterable[Sequence[object]], first_row: int, styles: ColumnStyles) -> Iterator[str]:
     """<row> elements for ROWS starting at Excel row FIRST_ROW (blank cells are left out)."""
     width = len(styles.plain)
-    letters = [column_letters(i) for i in range(width)]
+    heads = [f'<c r="{column_letters(i)}' for i in range(width)]
     attr, date_attr = styles.attr, styles.date_attr
     for n, values in enumerate(rows, start=first_row):
+        at = f'{n}"'
         cells = []
-        for i, value in enumerate(values[:width]):
-            if value is None:
+        for i, value in enumerate(values):
+            if value is None or i >= width:
                 continue
             kind = type(value)
-            ref = f"{letters[i]}{n}"
             if kind is str:
                 if value:
-                    cells.append(text_cell(ref, attr[i], value))
-            elif kind is int or kind is float:
-                if value == value and abs(value) != float("inf"):
-                    cells.append(f'<c r="{ref}"{attr[i]}><v>{value!r}</v></c>')
+                    cells.append(text_cell(heads[i] + at, attr[i], value))
             elif kind is Decimal:
-                cells.append(f'<c r="{ref}"{attr[i]}><v>{value:f}</v></c>')
+                cells.append(f"{heads[i]}{at}{attr[i]}><v>{value:f}</v></c>")
+            elif kind is int:
+                cells.append(f"{heads[i]}{at}{attr[i]}><v>{value}</v></c>")
             elif kind is date:
-                cells.append(f'<c r="{ref}"{date_attr(i)}><v>{(value - EPOCH).days}</v></c>')
+                cells.append(f"{heads[i]}{at}{date_attr(i)}><v>{(value - EPOCH).days}</v></c>")
+            elif kind is float:
+                if value == value and abs(value) != float("inf"):
+                    cells.append(f"{heads[i]}{at}{attr[i]}><v>{value!r}</v></c>")
             elif kind is datetime:
                 serial = (value - datetime(1899, 12, 30)).total_seconds() / 86400
-                cells.append(f'<c r="{ref}"{date_attr(i)}><v>{serial!r}</v></c>')
+                cells.append(f"{heads[i]}{at}{date_attr(i)}><v>{serial!r}</v></c>")
             elif kind is bool:
-                cells.append(f'<c r="{ref}"{attr[i]} t="b"><v>{int(value)}</v></c>')
-            elif isinstance(value, str) and value:
-                cells.append(text_cell(ref, attr[i], value))
+                cells.append(f'{heads[i]}{at}{attr[i]} t="b"><v>{int(value)}</v></c>')
+            elif isinstance(value, str):
+                if value:
+                    cells.append(text_cell(heads[i] + at, attr[i], value))
             elif value != "":
-                cells.append(text_cell(ref, attr[i], str(value)))
+                cells.append(text_cell(heads[i] + at, attr[i], str(value)))
         yield f'<row r="{n}">{"".join(cells)}</row>'
 
 

@@ -18,7 +18,7 @@ from decimal import Decimal
 from itertools import chain
 from pathlib import Path
 
-from xlar.schema.columns import Kind, SheetSchema
+from xlar.schema.columns import Column, Kind, SheetSchema
 from xlar.schema.sheets import CHOICE_ZH, OUTPUT_SHEETS
 from xlar.workbook.package import column_letters
 from xlar.workbook.parts import ColumnStyles, Package, SheetPart, rows_xml
@@ -42,9 +42,14 @@ class Output:
     formats: dict[int, str]           # column index -> number format
 
 
+def translated(col: Column, locale: str) -> bool:
+    """Whether COL's values are shown in LOCALE's words (choices, in a zh-CN workbook)."""
+    return col.kind is Kind.CHOICE and locale == "zh-CN"
+
+
 def cell_value(schema: SheetSchema, key: str, value: object, locale: str) -> object:
     col = schema.by_key.get(key)
-    if col is not None and col.kind is Kind.CHOICE and isinstance(value, str) and locale == "zh-CN":
+    if col is not None and translated(col, locale) and isinstance(value, str):
         return CHOICE_ZH.get(value, value)
     return value
 
