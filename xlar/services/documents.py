@@ -149,7 +149,7 @@ def _prepare(refs: _Refs, draft: DraftDocument, book: BookSettings) -> Prepared:
         rate = parse_rate(draft.fx_rate)
     ensure_open(draft.doc_on, book.closed_period, f"{draft.kind} for {draft.customer}")
     totals, lines = _totals(draft, currency)
-    base = base_totals(totals, rate, book.base_currency)
+    base = totals if currency == book.base_currency else base_totals(totals, rate, book.base_currency)
     method = None
     if draft.kind is DocKind.RECEIPT:
         method = draft.method or "bank"

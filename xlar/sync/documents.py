@@ -38,9 +38,12 @@ class DocumentAdapter(Adapter):
 
     kinds: tuple[str, ...]
 
+    shown: tuple[str, ...]   # the document columns the sheet shows (timestamps are not read)
+
     def _rows(self, conn: Connection) -> list[Any]:
         d = t.documents.c
-        return list(conn.execute(sa.select(t.documents).where(d.kind.in_(self.kinds)).order_by(d.id)).mappings())
+        return list(conn.execute(sa.select(*(d[name] for name in self.shown))
+                                 .where(d.kind.in_(self.kinds)).order_by(d.id)).mappings())
 
 
     batched = True
@@ -102,6 +105,8 @@ class DocumentAdapter(Adapter):
 class InvoicesAdapter(DocumentAdapter):
     sheet = INVOICES
     kinds = tuple(k.value for k in LINE_KINDS)
+    shown = ("id", "rev", "number", "kind", "doc_on", "customer_id", "currency", "fx_rate", "net_minor",
+             "tax_minor", "amount_minor", "due_on", "source", "fapiao_no", "status", "memo")
 
     def load(self, conn: Connection, ctx: Context) -> list[StoreRow]:
         return [StoreRow(r["id"], r["rev"], {
@@ -116,7 +121,8 @@ class InvoicesAdapter(DocumentAdapter):
     def load_lines(self, conn: Connection, ctx: Context) -> list[StoreRow]:
         d, ln = t.documents.c, t.document_lines.c
         rows = conn.execute(
-            sa.select(t.document_lines, d.number, d.currency, d.rev)
+            sa.select(ln.id, ln.document_id, ln.line_no, ln.delivery, ln.delivery_line, ln.item, ln.qty,
+                      ln.unit_price, ln.tax_rate, ln.net_minor, ln.tax_minor, d.number, d.currency, d.rev)
             .join(t.documents, d.id == ln.document_id)
             .where(d.kind.in_(self.kinds)).order_by(ln.document_id, ln.line_no)).mappings()
         result = []
@@ -134,8 +140,8 @@ class InvoicesAdapter(DocumentAdapter):
         ordered = sorted(lines, key=lambda ln: int(ln["line"]))  # type: ignore[call-overload]
         return docs.DraftDocument(
             DocKind(str(values.get("kind") or "invoice")), str(values["customer"]), values["date"],  # type: ignore[arg-type]
-            tuple(LineInput(str(ln["item"]), Decimal(str(ln["qty"])), Decimal(str(ln["unit_price"])),
-                            Decimal(str(ln.get("tax_rate") or 0))) for ln in ordered),
+            tuple(LineInput(str(ln["item"]), _exact(ln["qty"]), _exact(ln["unit_price"]),
+                            _exact(ln.get("tax_rate") or 0)) for ln in ordered),
             currency=values.get("currency"), fx_rate=values.get("fx_rate"),  # type: ignore[arg-type]
             due_on=values.get("due_date"), memo=values.get("memo"),  # type: ignore[arg-type]
             source=values.get("source"), fapiao_no=values.get("fapiao_no"))  # type: ignore[arg-type]
@@ -154,6 +160,11 @@ class InvoicesAdapter(DocumentAdapter):
         super().update(conn, ctx, row_id, values, lines, on=on, content_changed=content_changed)
 
 
+def _exact(value: object) -> Decimal:
+    """A sheet number as Decimal (the reader already gives Decimal; ints pass through str)."""
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
 def _only_fapiao_changed(ctx: Context, doc: Any, values: dict[str, object]) -> bool:
     """True when a posted invoice's row differs from the store in its fapiao number alone."""
     keys = ("kind", "date", "customer", "currency", "due_date", "source", "memo")
@@ -165,6 +176,8 @@ def _only_fapiao_changed(ctx: Context, doc: Any, values: dict[str, object]) -> b
 class ReceiptsAdapter(DocumentAdapter):
     sheet = RECEIPTS
     kinds = (DocKind.RECEIPT.value,)
+    shown = ("id", "rev", "number", "doc_on", "customer_id", "method", "currency", "fx_rate", "amount_minor",
+             "reference", "status", "created_by", "approved_by", "memo")
 
     def load(self, conn: Connection, ctx: Context) -> list[StoreRow]:
         return [StoreRow(r["id"], r["rev"], {
@@ -181,7 +194,7 @@ class ReceiptsAdapter(DocumentAdapter):
             raise InvalidDocument("receipt approval is not available yet: post the receipt")
         return docs.DraftDocument(
             DocKind.RECEIPT, str(values["customer"]), values["date"],  # type: ignore[arg-type]
-            amount=Decimal(str(values["amount"])), currency=values.get("currency"),  # type: ignore[arg-type]
+            amount=_exact(values["amount"]), currency=values.get("currency"),  # type: ignore[arg-type]
             fx_rate=values.get("fx_rate"), method=values.get("method"),  # type: ignore[arg-type]
             reference=values.get("reference"), memo=values.get("memo"))  # type: ignore[arg-type]
 

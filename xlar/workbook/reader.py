@@ -269,6 +269,8 @@ def _parse_row(plan: _Plan, title: str, r: int, raw: list[object],
 def parse_rev(raw: object) -> tuple[int | None, str | None]:
     """'3:9f2c1a7b' -> (3, '9f2c1a7b'): the revision and content hash of the last sync."""
     text = str(raw).strip() if raw is not None else ""
+    if not text:
+        return None, None
     rev, _, digest = text.partition(":")
     try:
         return int(float(rev)), digest or None
