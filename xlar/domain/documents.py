@@ -161,7 +161,6 @@ def journal_for(
     kind: DocKind, totals: Totals, base: Totals, accounts: Accounts, method: str | None = None
 ) -> list[JournalLine]:
     """Balanced journal lines for posting a document (zero lines left out)."""
-    zero = Decimal(0)
     if kind in LINE_KINDS:
         lines = [
             _dr(accounts.receivable, totals.total, base.total),
@@ -179,12 +178,12 @@ def journal_for(
                  _dr(accounts.opening, totals.total, base.total).swapped()]
     else:
         raise InvalidDocument(f"{kind} documents are not posted by this service")
-    return [_positive(ln) for ln in lines if ln != JournalLine(ln.account, zero, zero, zero, zero)]
+    return [_positive(ln) for ln in lines if ln.debit or ln.credit or ln.base_debit or ln.base_credit]
 
 
 def _positive(line: JournalLine) -> JournalLine:
     """A negative debit is a credit (an opening credit balance, say)."""
-    if line.debit < 0 or line.credit < 0 or line.base_debit < 0 or line.base_credit < 0:
+    if min(line.debit, line.credit, line.base_debit, line.base_credit) < 0:
         flipped = line.swapped()
         return JournalLine(line.account, -flipped.debit, -flipped.credit,
                            -flipped.base_debit, -flipped.base_credit)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -427,9 +428,16 @@ class Package:
         if isinstance(content, bytes):
             out.writestr(info, content)
             return
-        with out.open(info, "w", force_zip64=True) as stream:
+        # zlib and the file write release the GIL: one chunk is compressed and written
+        # while the next one's XML is generated
+        with out.open(info, "w", force_zip64=True) as stream, ThreadPoolExecutor(1) as writer:
+            pending: Future[int] | None = None
             for chunk in content:  # type: ignore[attr-defined]
-                stream.write(chunk)
+                if pending is not None:
+                    pending.result()
+                pending = writer.submit(stream.write, chunk)
+            if pending is not None:
+                pending.result()
 
 
 def part_crcs(path: Path) -> dict[str, int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -66,6 +67,15 @@ def read_workbook(path: Path) -> WorkbookData:
     """Every input sheet found in the workbook at PATH (by either language's title)."""
     book = CalamineWorkbook.from_path(str(path))
     parts = sheet_parts(path)
+    # formulas and error cells are found in the sheets' XML on a second thread (unzipping
+    # releases the GIL) while calamine reads the values
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        found = {title: pool.submit(special_cells, path, part) for title, part in parts.items()
+                 if find_sheet(title) is not None}
+        return _read_book(book, path, found)
+
+
+def _read_book(book: CalamineWorkbook, path: Path, found: Mapping[str, Future[dict[tuple[int, int], SpecialCell]]]) -> WorkbookData:
     sheets: dict[str, SheetData] = {}
     issues: list[Issue] = []
     state = SyncState()
@@ -92,7 +102,7 @@ def read_workbook(path: Path) -> WorkbookData:
             issues.append(Issue(title, 1, None, "XLAR-E120", f"a second {schema.name} sheet; only "
                                 f"'{sheets[schema.name].title}' is read"))
             continue
-        data = read_sheet(book, path, parts.get(title), title, schema)
+        data = read_sheet(book, path, None, title, schema, special=found[title].result())
         sheets[schema.name] = data
         issues += data.issues
     return WorkbookData(sheets, issues, state, "zh-CN" if zh_titles * 2 > len(sheets) else "en", errors_shown,
@@ -141,10 +151,13 @@ def _find_header(grid: list[list[object]], index: Mapping[str, str], schema: She
 
 
 def read_sheet(book: CalamineWorkbook, path: Path, part: str | None, title: str, schema: SheetSchema,
-               aliases: Mapping[str, str] | None = None) -> SheetData:
-    """One sheet as SCHEMA's rows. ALIASES maps other header texts to column keys (imports)."""
+               aliases: Mapping[str, str] | None = None,
+               special: Mapping[tuple[int, int], SpecialCell] | None = None) -> SheetData:
+    """One sheet as SCHEMA's rows. ALIASES maps other header texts to column keys (imports).
+    SPECIAL: its formula and error cells, when already found (else read from PART)."""
     grid = book.get_sheet_by_name(title).to_python(skip_empty_area=False)
-    special = special_cells(path, part) if part else {}
+    if special is None:
+        special = special_cells(path, part) if part else {}
     index = schema.header_index() | {normalize_header(ID_COLUMN): ID_COLUMN, normalize_header(REV_COLUMN): REV_COLUMN}
     index |= {normalize_header(k): v for k, v in (aliases or {}).items()}
     at = _find_header(grid, index, schema)
