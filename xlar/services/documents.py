@@ -209,12 +209,16 @@ def store_new(conn: Connection, prepared: Sequence[Prepared], user: str, posted:
     return ids
 
 
-def create_draft(conn: Connection, draft: DraftDocument, user: str) -> int:
-    """Store a draft; it has no number until posted ("draft #id")."""
+def _prepare_one(conn: Connection, draft: DraftDocument) -> Prepared:
     result = prepare(conn, [draft])[0]
     if isinstance(result, XlarError):
         raise result
-    return store_new(conn, [result], user, [False])[0]
+    return result
+
+
+def create_draft(conn: Connection, draft: DraftDocument, user: str) -> int:
+    """Store a draft; it has no number until posted ("draft #id")."""
+    return store_new(conn, [_prepare_one(conn, draft)], user, [False])[0]
 
 
 def load(conn: Connection, doc_id: int, *, lock: bool = False) -> RowMapping:
@@ -240,10 +244,8 @@ def update_draft(conn: Connection, doc_id: int, draft: DraftDocument, user: str)
     _draft_only(doc, "changed")
     book = read_settings(conn)
     ensure_open(doc["doc_on"], book.closed_period, label(doc))
-    result = prepare(conn, [draft])[0]
-    if isinstance(result, XlarError):
-        raise result
-    values, lines = result.values, result.lines
+    prepared = _prepare_one(conn, draft)
+    values, lines = prepared.values, prepared.lines
     conn.execute(document_lines.delete().where(document_lines.c.document_id == doc_id))
     update_row(conn, documents, doc_id, values)
     if lines:

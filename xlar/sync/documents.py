@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from xlar.domain.documents import LINE_KINDS, DocKind, LineInput
 from xlar.domain.errors import Immutable, InvalidAllocation, InvalidDocument, NotFound, XlarError
-from xlar.domain.money import from_minor
+from xlar.domain.money import decimal_from_number, from_minor
 from xlar.schema.sheets import ALLOCATIONS, INVOICES, RECEIPTS
 from xlar.services import documents as docs
 from xlar.services import matching
@@ -37,16 +36,13 @@ class DocumentAdapter(Adapter):
     """Shared by invoices and receipts: loading, status changes, refusing edits of posted rows."""
 
     kinds: tuple[str, ...]
-
     shown: tuple[str, ...]   # the document columns the sheet shows (timestamps are not read)
+    batched = True
 
     def _rows(self, conn: Connection) -> list[Any]:
         d = t.documents.c
         return list(conn.execute(sa.select(*(d[name] for name in self.shown))
                                  .where(d.kind.in_(self.kinds)).order_by(d.id)).mappings())
-
-
-    batched = True
 
     def draft(self, ctx: Context, values: dict[str, object], lines: Sequence[dict[str, object]]) -> docs.DraftDocument:
         raise NotImplementedError
@@ -140,8 +136,8 @@ class InvoicesAdapter(DocumentAdapter):
         ordered = sorted(lines, key=lambda ln: int(ln["line"]))  # type: ignore[call-overload]
         return docs.DraftDocument(
             DocKind(str(values.get("kind") or "invoice")), str(values["customer"]), values["date"],  # type: ignore[arg-type]
-            tuple(LineInput(str(ln["item"]), _exact(ln["qty"]), _exact(ln["unit_price"]),
-                            _exact(ln.get("tax_rate") or 0)) for ln in ordered),
+            tuple(LineInput(str(ln["item"]), decimal_from_number(ln["qty"]), decimal_from_number(ln["unit_price"]),
+                            decimal_from_number(ln.get("tax_rate") or 0)) for ln in ordered),
             currency=values.get("currency"), fx_rate=values.get("fx_rate"),  # type: ignore[arg-type]
             due_on=values.get("due_date"), memo=values.get("memo"),  # type: ignore[arg-type]
             source=values.get("source"), fapiao_no=values.get("fapiao_no"))  # type: ignore[arg-type]
@@ -158,11 +154,6 @@ class InvoicesAdapter(DocumentAdapter):
                    {"fapiao_no": values.get("fapiao_no")})
             return
         super().update(conn, ctx, row_id, values, lines, on=on, content_changed=content_changed)
-
-
-def _exact(value: object) -> Decimal:
-    """A sheet number as Decimal (the reader already gives Decimal; ints pass through str)."""
-    return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
 def _only_fapiao_changed(ctx: Context, doc: Any, values: dict[str, object]) -> bool:
@@ -194,7 +185,7 @@ class ReceiptsAdapter(DocumentAdapter):
             raise InvalidDocument("receipt approval is not available yet: post the receipt")
         return docs.DraftDocument(
             DocKind.RECEIPT, str(values["customer"]), values["date"],  # type: ignore[arg-type]
-            amount=_exact(values["amount"]), currency=values.get("currency"),  # type: ignore[arg-type]
+            amount=decimal_from_number(values["amount"]), currency=values.get("currency"),  # type: ignore[arg-type]
             fx_rate=values.get("fx_rate"), method=values.get("method"),  # type: ignore[arg-type]
             reference=values.get("reference"), memo=values.get("memo"))  # type: ignore[arg-type]
 
@@ -235,7 +226,7 @@ class AllocationsAdapter(Adapter):
                lines: Sequence[dict[str, object]] = ()) -> int:
         debit = self._item(conn, values["invoice"], int(values.get("installment_no") or 1))  # type: ignore[call-overload]
         credit = self._item(conn, values["credit_doc"], 1)
-        batch = matching.allocate(conn, [matching.Match(debit, credit, Decimal(str(values["amount"])))],
+        batch = matching.allocate(conn, [matching.Match(debit, credit, decimal_from_number(values["amount"]))],
                                   method="manual", user=ctx.user)
         return int(conn.execute(sa.select(t.allocations.c.id).where(t.allocations.c.batch_id == batch)).scalar_one())
 

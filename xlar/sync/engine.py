@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
+from python_calamine import CalamineWorkbook
 from sqlalchemy.engine import Connection
 
 from xlar.domain.errors import Issue, XlarError
@@ -57,9 +58,8 @@ from xlar.sync.documents import (
 from xlar.sync.outputs import outputs_for
 from xlar.sync.rows import StoreRow, content_hash, rev_cell
 from xlar.store.audit import store_version
-from xlar.workbook.package import sheet_parts
 from xlar.workbook.reader import Row, SheetData, WorkbookData, issue_cells, issues_shown, read_workbook
-from xlar.workbook.state import STATE_SHEET, SyncState, read_state, unchanged_since_sync
+from xlar.workbook.state import SyncState, read_state, unchanged_since_sync
 from xlar.workbook.writer import SheetRows, cell_value, replace_with_backup, translated, write_workbook
 
 
@@ -351,15 +351,16 @@ def _sheet_rows(stored: list[StoreRow], data: SheetData | None, held_ids: set[in
 def _untouched(path: Path, store: Store, as_of: date) -> SyncReport | None:
     """The report of a sync with nothing to do, when the file is byte for byte what the last
     sync wrote, for the same date, and the store has not changed since: no cell is read."""
-    state = read_state(path)
+    book = CalamineWorkbook.from_path(str(path))
+    state = read_state(book)
     if state.as_of != as_of or not state.parts:
         return None
     with store.read() as conn:
         if store_version(conn) != state.store_version:
             return None
-    if not unchanged_since_sync(path, state, sheet_parts(path).get(STATE_SHEET)):
+    if not unchanged_since_sync(path, state):
         return None
-    return SyncReport(issues=issues_shown(path))
+    return SyncReport(issues=issues_shown(book))
 
 
 @contextmanager

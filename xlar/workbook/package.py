@@ -48,14 +48,32 @@ def column_letters(index: int) -> str:
 def sheet_parts(path: Path) -> dict[str, str]:
     """Sheet title -> the path of its XML part inside the package."""
     with zipfile.ZipFile(path) as z:
-        workbook = ET.fromstring(z.read("xl/workbook.xml"))
-        rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+        return sheet_parts_in(z.read("xl/workbook.xml"), z.read("xl/_rels/workbook.xml.rels"))
+
+
+def sheet_parts_in(workbook_xml: bytes, rels_xml: bytes) -> dict[str, str]:
+    """Sheet title -> part, from the workbook part and its relationships."""
+    workbook, rels = ET.fromstring(workbook_xml), ET.fromstring(rels_xml)
     targets = {r.get("Id"): r.get("Target", "") for r in rels.findall("rel:Relationship", NS)}
     parts = {}
     for sheet in workbook.findall("m:sheets/m:sheet", NS):
-        target = targets[sheet.get(f"{{{NS['r']}}}id")]
-        parts[sheet.get("name", "")] = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+        rid = sheet.get(f"{{{NS['r']}}}id")
+        if rid in targets:
+            parts[sheet.get("name", "")] = resolve_target("xl/workbook.xml", targets[rid])
     return parts
+
+
+def resolve_target(source: str, target: str) -> str:
+    """A relationship's target as a package path (relative targets start at SOURCE's folder)."""
+    if target.startswith("/"):
+        return target.lstrip("/")
+    parts: list[str] = []
+    for piece in (*PurePosixPath(source).parent.parts, *PurePosixPath(target).parts):
+        if piece == "..":
+            parts.pop()
+        elif piece != ".":
+            parts.append(piece)
+    return "/".join(parts)
 
 
 def special_cells(path: Path, part: str) -> dict[tuple[int, int], SpecialCell]:

@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from xml.sax.saxutils import quoteattr
 
-from xlar.workbook.package import FormulaText, column_index, column_letters
+from xlar.workbook.package import FormulaText, column_index, column_letters, resolve_target, sheet_parts_in
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -40,19 +40,6 @@ _BUILTIN_DATE_FORMATS = {*range(14, 23), *range(45, 48)}
 
 def _attrs(tag: str) -> dict[str, str]:
     return dict(_ATTR.findall(tag))
-
-
-def _resolve(base: str, target: str) -> str:
-    """A relationship target as a package path (targets are relative to the source's folder)."""
-    if target.startswith("/"):
-        return target.lstrip("/")
-    parts: list[str] = []
-    for piece in (*PurePosixPath(base).parent.parts, *PurePosixPath(target).parts):
-        if piece == "..":
-            parts.pop()
-        elif piece != ".":
-            parts.append(piece)
-    return "/".join(parts)
 
 
 def _rels_of(part: str) -> str:
@@ -319,14 +306,7 @@ class Package:
         self.content_types = self.zip.read("[Content_Types].xml").decode("utf-8")
         self.styles = StyleSheet(self.zip.read("xl/styles.xml").decode("utf-8")) if "xl/styles.xml" in self.names \
             else StyleSheet(f'<styleSheet xmlns="{MAIN_NS}"/>')
-        targets = {a.get("Id"): a.get("Target", "") for a in
-                   (_attrs(t) for t in re.findall(r"<Relationship\b[^>]*>", self.workbook_rels))}
-        self.sheets: dict[str, str] = {}
-        for tag in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", self.workbook):
-            a = _attrs(tag)
-            rid = next((v for k, v in a.items() if k.endswith(":id")), None)
-            if rid in targets:
-                self.sheets[_unescape(a["name"])] = _resolve("xl/workbook.xml", targets[rid])
+        self.sheets = sheet_parts_in(self.workbook.encode("utf-8"), self.workbook_rels.encode("utf-8"))
         self.replaced: dict[str, Iterable[bytes] | bytes] = {}
         self.dropped: set[str] = set()
 
@@ -341,7 +321,7 @@ class Package:
         if rels not in self.names:
             return []
         xml = self.zip.read(rels).decode("utf-8")
-        return [_resolve(sheet_part, a["Target"]) for a in (_attrs(t) for t in re.findall(r"<Relationship\b[^>]*>", xml))
+        return [resolve_target(sheet_part, a["Target"]) for a in (_attrs(t) for t in re.findall(r"<Relationship\b[^>]*>", xml))
                 if a.get("Type", "").endswith("/table")]
 
     def set_table_ref(self, sheet_part: str, table_name: str, ref: str) -> None:
@@ -444,10 +424,3 @@ def part_crcs(path: Path) -> dict[str, int]:
     """The CRC-32 of every part, from the package's directory (no part is read)."""
     with zipfile.ZipFile(path) as z:
         return {i.filename: i.CRC for i in z.infolist()}
-
-
-def _unescape(text: str) -> str:
-    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
-            .replace("&amp;", "&"))
-
-

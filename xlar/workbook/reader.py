@@ -18,7 +18,7 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook
 
 from xlar.domain.errors import Issue
-from xlar.schema.cells import MISS, CellError, Parsed, fast_parser, is_blank, parse_cell, proves_locale_mixup
+from xlar.schema.cells import MISS, Parsed, fast_parser, is_blank, parse_cell, proves_locale_mixup
 from xlar.schema.columns import ID_COLUMN, REV_COLUMN, Column, Kind, SheetSchema, normalize_header
 from xlar.schema.sheets import find_sheet
 from xlar.workbook.package import FormulaText, SpecialCell, column_letters, sheet_parts, special_cells
@@ -120,9 +120,8 @@ def _plain(cell: object) -> str:
     return "" if cell is None else str(cell)
 
 
-def issues_shown(path: Path) -> list[Issue]:
+def issues_shown(book: CalamineWorkbook) -> list[Issue]:
     """The issues the Errors sheet lists (those of the last sync), read back."""
-    book = CalamineWorkbook.from_path(str(path))
     title = next((t for t in ERRORS_TITLES if t in book.sheet_names), None)
     if title is None:
         return []

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
+from xlar.workbook.package import sheet_parts
 from xlar.workbook.parts import part_crcs
 
 STATE_SHEET = "_xlar"
@@ -59,19 +60,19 @@ class SyncState:
         return state
 
 
-def read_state(path: Path) -> SyncState:
+def read_state(book: CalamineWorkbook) -> SyncState:
     """The state sheet alone (no other sheet is read)."""
-    book = CalamineWorkbook.from_path(str(path))
     if STATE_SHEET not in book.sheet_names:
         return SyncState()
     return SyncState.from_rows(book.get_sheet_by_name(STATE_SHEET).to_python(skip_empty_area=False))
 
 
-def unchanged_since_sync(path: Path, state: SyncState, state_part: str | None) -> bool:
+def unchanged_since_sync(path: Path, state: SyncState) -> bool:
     """True when every part of the file but the state sheet is byte for byte what the last
     sync wrote (their CRC-32s, from the zip directory, match the recorded ones)."""
     if not state.parts:
         return False
+    state_part = sheet_parts(path).get(STATE_SHEET)
     now = {name: crc for name, crc in part_crcs(path).items() if name != state_part}
     return now == state.parts
 
