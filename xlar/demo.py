@@ -166,7 +166,9 @@ def build_demo(directory: Path, through: date, *, user: str, replace: bool = Fal
     rng = random.Random(20260331)
     with store.write() as conn:
         write_settings(conn, {"company": "示例贸易有限公司 Demo Trading Co.", "base_currency": "CNY",
-                              "current_period": period_of(through)}, user)
+                              "current_period": period_of(through),
+                              # the demo's classes warn when a customer goes over its limit, not refuse
+                              "credit_warning_classes": "A,B,C"}, user)
         people = _customers(conn, rng, user)
         counts = _history(conn, rng, people, through, user)
         _void_and_undo(conn, people, through, user)

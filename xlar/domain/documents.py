@@ -29,6 +29,8 @@ class DocKind(StrEnum):
     FX_ADJUSTMENT = "fx_adjustment"
     WRITE_OFF = "write_off"
     REVERSAL = "reversal"
+    DEPOSIT_OFFSET = "deposit_offset"    # a paid deposit applied to the final invoice
+    DELIVERY = "delivery"                # revenue booked at delivery (no open item)
 
 
 class DocStatus(StrEnum):
@@ -38,7 +40,9 @@ class DocStatus(StrEnum):
     VOID = "void"
 
 
-CREDIT_KINDS = frozenset({DocKind.CREDIT_NOTE, DocKind.RECEIPT, DocKind.WRITE_OFF})
+CREDIT_KINDS = frozenset({DocKind.CREDIT_NOTE, DocKind.RECEIPT, DocKind.WRITE_OFF, DocKind.DEPOSIT_OFFSET})
+# Kinds that raise what the customer owes when posted (checked against the credit limit).
+CHARGE_KINDS = frozenset({DocKind.INVOICE, DocKind.DEBIT_NOTE, DocKind.DEPOSIT_INVOICE})
 LINE_KINDS = frozenset(
     {DocKind.INVOICE, DocKind.CREDIT_NOTE, DocKind.DEBIT_NOTE, DocKind.DEPOSIT_INVOICE}
 )
@@ -58,6 +62,8 @@ NUMBER_PREFIXES: dict[DocKind, str] = {
     DocKind.FX_ADJUSTMENT: "FX",
     DocKind.WRITE_OFF: "WO",
     DocKind.REVERSAL: "RV",
+    DocKind.DEPOSIT_OFFSET: "DO",
+    DocKind.DELIVERY: "DL",
 }
 
 
@@ -73,6 +79,9 @@ class LineInput:
     unit_price: Decimal
     tax_rate: Decimal
     description: str = ""
+    delivery: str | None = None          # the delivery note line this line bills
+    delivery_line: int | None = None
+    returned: bool = False               # it bills a return: a negative quantity on an invoice
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +114,10 @@ def price_lines(lines: Sequence[LineInput], currency: str) -> list[PricedLine]:
             raise InvalidDocument(
                 f"line {no}: tax rate {line.tax_rate} must be a fraction from 0 to below 1"
             )
-        if line.qty <= 0:
-            raise InvalidDocument(f"line {no}: quantity {line.qty} must be positive")
+        if line.qty == 0 or (line.qty < 0) != line.returned:
+            raise InvalidDocument(
+                f"line {no}: quantity {line.qty} must be "
+                + ("negative: it bills a return" if line.returned else "positive"))
         if line.unit_price < 0:
             raise InvalidDocument(f"line {no}: unit price {line.unit_price} must not be negative")
         net = round_money(line.qty * line.unit_price, currency)
@@ -132,6 +143,9 @@ class Accounts:
     bank: str = "1002"
     cash: str = "1001"
     opening: str = "9999"
+    unbilled: str = "112299"        # AR not yet invoiced (revenue booked at delivery)
+    vat_unbilled: str = "222102"    # output VAT not yet invoiced (待转销项税额)
+    advances: str = "2203"          # deposits invoiced ahead of delivery (预收账款)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,18 +171,68 @@ def _dr(account: str, amount: Decimal, base: Decimal) -> JournalLine:
     return JournalLine(account, amount, Decimal(0), base, Decimal(0))
 
 
+@dataclass(frozen=True, slots=True)
+class Release:
+    """What an invoice settles of revenue booked at delivery: the delivery's net and tax of
+    the quantities it bills (base amounts at the delivery's rate), and how (`reverse`:
+    单到回冲, the delivery entry reversed and the invoice booked in full; `difference`: 单到补差,
+    only the difference goes to revenue)."""
+
+    amounts: Totals
+    base: Totals
+    mode: str
+
+
+def accrual_journal(totals: Totals, base: Totals, accounts: Accounts) -> list[JournalLine]:
+    """Revenue booked at delivery: Dr AR-unbilled / Cr revenue / Cr VAT not yet invoiced."""
+    lines = [_dr(accounts.unbilled, totals.total, base.total),
+             _dr(accounts.revenue, totals.net, base.net).swapped(),
+             _dr(accounts.vat_unbilled, totals.tax, base.tax).swapped()]
+    return [_positive(ln) for ln in lines if ln.debit or ln.credit or ln.base_debit or ln.base_credit]
+
+
+def _released(totals: Totals, base: Totals, accounts: Accounts, release: Release) -> list[JournalLine]:
+    """An invoice's lines when part of it was booked at delivery."""
+    done, done_base = release.amounts, release.base
+    ar = _dr(accounts.receivable, totals.total, base.total)
+    vat = _dr(accounts.output_vat, totals.tax, base.tax).swapped()
+    if release.mode == "reverse":
+        return [ar, _dr(accounts.revenue, totals.net, base.net).swapped(), vat,
+                _dr(accounts.revenue, done.net, done_base.net),
+                _dr(accounts.vat_unbilled, done.tax, done_base.tax),
+                _dr(accounts.unbilled, done.total, done_base.total).swapped()]
+    if release.mode != "difference":
+        raise InvalidDocument(f"delivery_difference must be reverse or difference, not {release.mode!r}")
+    # revenue takes what balances, in the document's and the base currency alike
+    revenue = _dr(accounts.revenue, totals.net - done.net,
+                  base.total + done_base.tax - done_base.total - base.tax).swapped()
+    return [ar, _dr(accounts.unbilled, done.total, done_base.total).swapped(),
+            _dr(accounts.vat_unbilled, done.tax, done_base.tax), vat, revenue]
+
+
 def journal_for(
-    kind: DocKind, totals: Totals, base: Totals, accounts: Accounts, method: str | None = None
+    kind: DocKind, totals: Totals, base: Totals, accounts: Accounts, method: str | None = None,
+    release: Release | None = None,
 ) -> list[JournalLine]:
     """Balanced journal lines for posting a document (zero lines left out)."""
-    if kind in LINE_KINDS:
-        lines = [
-            _dr(accounts.receivable, totals.total, base.total),
-            _dr(accounts.revenue, totals.net, base.net).swapped(),
-            _dr(accounts.output_vat, totals.tax, base.tax).swapped(),
-        ]
+    if kind is DocKind.DEPOSIT_INVOICE:
+        lines = [_dr(accounts.receivable, totals.total, base.total),
+                 _dr(accounts.advances, totals.net, base.net).swapped(),
+                 _dr(accounts.output_vat, totals.tax, base.tax).swapped()]
+    elif kind in LINE_KINDS:
+        if release is not None and (release.amounts.total or release.amounts.tax or release.base.total):
+            lines = _released(totals, base, accounts, release)
+        else:
+            lines = [
+                _dr(accounts.receivable, totals.total, base.total),
+                _dr(accounts.revenue, totals.net, base.net).swapped(),
+                _dr(accounts.output_vat, totals.tax, base.tax).swapped(),
+            ]
         if kind is DocKind.CREDIT_NOTE:
             lines = [line.swapped() for line in lines]
+    elif kind is DocKind.DEPOSIT_OFFSET:
+        lines = [_dr(accounts.advances, totals.total, base.total),
+                 _dr(accounts.receivable, totals.total, base.total).swapped()]
     elif kind is DocKind.RECEIPT:
         cash_account = accounts.cash if method == "cash" else accounts.bank
         lines = [_dr(cash_account, totals.total, base.total),

@@ -81,8 +81,8 @@ INSTALLMENT_TERMS = SheetSchema(
         Column("code", K.CODE, "Code", "代码", required=True, width=10),
         Column("period_no", K.INT, "Period", "期数", required=True, width=8),
         Column("percent", K.PERCENT, "Percent", "比例", required=True, width=10),
-        Column("offset_months", K.INT, "Months after", "间隔月数", width=10),
-        Column("offset_days", K.INT, "Days after", "间隔天数", width=10),
+        Column("offset_months", K.INT, "Months after", "间隔月数", width=10, note="after the invoice date"),
+        Column("offset_days", K.INT, "Days after", "间隔天数", width=10, note="added to the months"),
     ), key=("code", "period_no"), store_table="installment_terms",
 )
 
@@ -126,6 +126,10 @@ DELIVERIES = SheetSchema(
         Column("tax_rate", K.PERCENT, "Tax rate", "税率", width=8),
         CURRENCY,
         Column("salesperson", K.TEXT, "Salesperson", "业务员"),
+        Column("status", K.CHOICE, "Status", "状态", choices=("draft", "posted"), width=8,
+               note="blank = posted; draft lines are neither billed nor booked"),
+        Column("billed_qty", K.DECIMAL, "Billed qty", "已开票数量", width=10, computed=True,
+               note="what invoices bill of the line"),
     ), key=("number", "line"), store_table="deliveries",
 )
 
@@ -142,6 +146,9 @@ INVOICES = SheetSchema(
         _money("tax", "Tax", "税额", note="computed from the lines", computed=True),
         _money("total", "Total", "含税金额", note="computed from the lines", computed=True),
         Column("due_date", K.DATE, "Due date", "到期日", width=12, note="blank = from payment terms"),
+        Column("expected_date", K.DATE, "Expected receipt", "预计收款日", width=12, note="blank = the due date"),
+        Column("order", K.CODE, "Order", "订单编号", note="deposits and installments follow the order"),
+        Column("original", K.CODE, "Original invoice", "原发票号", note="credit notes: the invoice credited"),
         Column("source", K.TEXT, "Source", "来源单据"),
         Column("fapiao_no", K.CODE, "Fapiao no.", "发票号码"),
         Column("status", K.CHOICE, "Status", "状态", choices=DOC_STATUSES, width=8,

@@ -42,7 +42,7 @@ class SheetMapping:
 _BOOKKEEPING = frozenset({"id", "rev"})
 _DOC_INTERNAL = _BOOKKEEPING | {
     "base_amount_minor", "payment_terms", "reverses_id", "created_at", "posted_by", "posted_at",
-    "voided_by", "voided_at", "approved_at",
+    "voided_by", "voided_at", "approved_at", "related_id", "installment_terms",
 }
 
 
@@ -67,23 +67,26 @@ MAPPINGS: dict[str, SheetMapping] = {m.sheet.name: m for m in (
                  | {"customer": "customer_id", "date": "order_on", "amount": "amount_minor"},
                  internal=_BOOKKEEPING),
     SheetMapping(DELIVERIES, t.deliveries, _same(
-        "number", "kind", "item", "qty", "unit_price", "tax_rate", "currency", "salesperson")
+        "number", "kind", "item", "qty", "unit_price", "tax_rate", "currency", "salesperson", "status", "billed_qty")
         | {"line": "line_no", "date": "delivered_on", "customer": "customer_id", "order": "order_number"},
-        internal=_BOOKKEEPING | {"billed_qty"}),
+        internal=_BOOKKEEPING | {"net_minor", "tax_minor", "accrual_id"}),
     SheetMapping(INVOICES, t.documents, _same("number", "kind", "currency", "fx_rate", "source", "fapiao_no",
                                               "status", "memo")
                  | {"date": "doc_on", "customer": "customer_id", "net": "net_minor", "tax": "tax_minor",
-                    "total": "amount_minor", "due_date": "due_on"},
+                    "total": "amount_minor", "due_date": "due_on", "expected_date": "expected_on",
+                    "order": "order_number"},
+                 derived=frozenset({"original"}),
                  internal=_DOC_INTERNAL | {"method", "reference", "created_by", "approved_by"}),
     SheetMapping(INVOICE_LINES, t.document_lines, _same(
         "delivery", "delivery_line", "item", "qty", "unit_price", "tax_rate")
         | {"invoice": "document_id", "line": "line_no", "net": "net_minor", "tax": "tax_minor"},
-        internal=frozenset({"id", "description"})),
+        internal=frozenset({"id", "description", "delivered_net_minor", "delivered_tax_minor"})),
     SheetMapping(RECEIPTS, t.documents, _same("number", "method", "currency", "fx_rate", "reference", "status",
                                               "approved_by", "memo")
                  | {"date": "doc_on", "customer": "customer_id", "amount": "amount_minor",
                     "entered_by": "created_by"},
-                 internal=_DOC_INTERNAL | {"kind", "net_minor", "tax_minor", "due_on", "source", "fapiao_no"}),
+                 internal=_DOC_INTERNAL | {"kind", "net_minor", "tax_minor", "due_on", "source", "fapiao_no",
+                                           "order_number", "expected_on"}),
     SheetMapping(ALLOCATIONS, t.allocations,
                  {"credit_doc": "credit_item_id", "invoice": "debit_item_id", "amount": "amount_minor",
                   "date": "effective_on"},

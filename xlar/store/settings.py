@@ -34,7 +34,22 @@ DEFAULTS: dict[str, str] = {
     "account_bank": "1002",
     "account_cash": "1001",
     "account_opening": "9999",
+    "account_unbilled": "112299",
+    "account_vat_unbilled": "222102",
+    "account_advances": "2203",
+    "credit_warning_classes": "",
+    "approvers": "",
 }
+CHOICES: dict[str, tuple[str, ...]] = {
+    "match_mode": ("document", "product"),
+    "revenue_recognition": ("invoice", "delivery"),
+    "delivery_difference": ("reverse", "difference"),
+    "locale": ("zh-CN", "en"),
+}
+
+
+def _names(text: str) -> frozenset[str]:
+    return frozenset(part.strip() for part in text.replace("，", ",").split(",") if part.strip())
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +60,10 @@ class BookSettings:
     closed_period: str | None
     aging: AgingPolicy
     accounts: Accounts
+    revenue_recognition: str = "invoice"
+    delivery_difference: str = "reverse"
+    credit_warning_classes: frozenset[str] = frozenset()
+    approvers: frozenset[str] = frozenset()
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, str]) -> BookSettings:
@@ -62,7 +81,14 @@ class BookSettings:
                 bank=merged["account_bank"],
                 cash=merged["account_cash"],
                 opening=merged["account_opening"],
+                unbilled=merged["account_unbilled"],
+                vat_unbilled=merged["account_vat_unbilled"],
+                advances=merged["account_advances"],
             ),
+            revenue_recognition=merged["revenue_recognition"],
+            delivery_difference=merged["delivery_difference"],
+            credit_warning_classes=_names(merged["credit_warning_classes"]),
+            approvers=_names(merged["approvers"]),
         )
 
 
@@ -74,6 +100,8 @@ def validate(key: str, value: str) -> None:
         exponent(value)
     elif key in ("current_period", "closed_period") and value:
         parse_period(value)
+    elif key in CHOICES and value not in CHOICES[key]:
+        raise InvalidSetting(f"setting {key} must be one of {', '.join(CHOICES[key])}, not {value!r}")
     BookSettings.from_mapping({key: value})
 
 

@@ -117,6 +117,10 @@ documents = sa.Table(
     sa.Column("voided_at", sa.DateTime(timezone=True)),
     sa.Column("approved_by", sa.String(64)),
     sa.Column("approved_at", sa.DateTime(timezone=True)),
+    sa.Column("related_id", Id, sa.ForeignKey("documents.id")),  # credit note: its invoice; offset: its invoice
+    sa.Column("order_number", sa.String(40)),
+    sa.Column("installment_terms", sa.String(32)),
+    sa.Column("expected_on", sa.Date),
     _rev(),
 )
 
@@ -134,6 +138,8 @@ document_lines = sa.Table(
     sa.Column("tax_minor", Minor, nullable=False),
     sa.Column("delivery", sa.String(40)),
     sa.Column("delivery_line", sa.Integer),
+    sa.Column("delivered_net_minor", Minor),  # the delivery's value of the quantity this line bills
+    sa.Column("delivered_tax_minor", Minor),
     sa.UniqueConstraint("document_id", "line_no"),
 )
 
@@ -266,6 +272,10 @@ deliveries = sa.Table(
     sa.Column("currency", sa.String(3)),
     sa.Column("salesperson", sa.String(64)),
     sa.Column("billed_qty", ExactDecimal, nullable=False, server_default="0"),
+    sa.Column("status", sa.String(16), nullable=False, server_default="posted"),
+    sa.Column("net_minor", Minor),   # qty x unit price, rounded once; tax on it
+    sa.Column("tax_minor", Minor),
+    sa.Column("accrual_id", Id, sa.ForeignKey("documents.id")),  # revenue booked at delivery
     _rev(),
     sa.UniqueConstraint("number", "line_no"),
 )

@@ -17,10 +17,13 @@ from sqlalchemy.engine import Connection
 
 from xlar.domain.customers import Customer
 from xlar.domain.errors import InvalidDocument, NotFound, XlarError
-from xlar.domain.money import from_minor, to_minor
+from xlar.domain.money import decimal_from_number, from_minor, to_minor
 from xlar.domain.terms import PaymentTerms, TermsBasis
 from xlar.schema.columns import Kind, SheetSchema
 from xlar.schema.sheets import SETTINGS
+from xlar.services.credit import check_credit
+from xlar.services.deliveries import DeliveryLine, add_deliveries, delete_delivery, update_delivery
+from xlar.services.documents import installment_plan
 from xlar.store import tables as t
 from xlar.store.audit import record, record_many
 from xlar.store.mapping import SheetMapping
@@ -38,6 +41,7 @@ class Context:
     code_of: dict[int, str] = field(default_factory=dict)
     id_of: dict[str, int] = field(default_factory=dict)
     currency_of: dict[str, str] = field(default_factory=dict)
+    warnings: dict[int, str] = field(default_factory=dict)   # row id -> a warning the row's write gave
 
     @classmethod
     def load(cls, conn: Connection, user: str) -> Context:
@@ -273,3 +277,76 @@ class SettingsAdapter(Adapter):
     def delete(self, conn: Connection, ctx: Context, row_id: int) -> None:
         raise InvalidDocument("settings cannot be deleted; set the value instead")
 
+
+
+class DeliveriesAdapter(TableAdapter):
+    """Delivery and return lines go through the deliveries service (billing and booking rules)."""
+
+    @staticmethod
+    def line(values: Mapping[str, object]) -> DeliveryLine:
+        def dec(key: str) -> Decimal | None:
+            value = values.get(key)
+            return None if value is None else decimal_from_number(value)
+
+        return DeliveryLine(
+            str(values["number"]), int(values["line"]), str(values["customer"]),  # type: ignore[call-overload]
+            values["date"], str(values["item"]), decimal_from_number(values["qty"]),  # type: ignore[arg-type]
+            str(values.get("kind") or "delivery"), dec("unit_price"), dec("tax_rate"),
+            None if values.get("currency") is None else str(values["currency"]),
+            None if values.get("order") is None else str(values["order"]),
+            None if values.get("salesperson") is None else str(values["salesperson"]),
+            str(values.get("status") or "posted"))
+
+    def insert_many(self, conn: Connection, ctx: Context, items: Sequence[Item]) -> list[int | XlarError]:
+        results: list[int | XlarError | None] = [None] * len(items)
+        lines, at = [], []
+        for k, (values, _lines) in enumerate(items):
+            try:
+                lines.append(self.line(values))
+            except (XlarError, ValueError) as exc:
+                results[k] = exc if isinstance(exc, XlarError) else InvalidDocument(str(exc))
+                continue
+            at.append(k)
+        for k, result in zip(at, add_deliveries(conn, lines, ctx.user), strict=True):
+            results[k] = result
+        return [r for r in results if r is not None]
+
+    def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object]) -> None:
+        update_delivery(conn, row_id, self.line(values), ctx.user)
+
+    def delete(self, conn: Connection, ctx: Context, row_id: int) -> None:
+        delete_delivery(conn, row_id, ctx.user)
+
+
+class OrdersAdapter(TableAdapter):
+    """An order names known installment terms and contract, and may not break the credit limit."""
+
+    def validate(self, ctx: Context, values: dict[str, object]) -> None:
+        pct = values.get("deposit_pct")
+        if pct and values.get("amount") is None:
+            raise InvalidDocument(f"order {values['number']}: a deposit percentage needs the order amount")
+
+    def _checked(self, conn: Connection, ctx: Context, row_id: int, values: Mapping[str, object]) -> None:
+        plan = values.get("installment_terms")
+        if plan:
+            installment_plan(conn, str(plan))
+        contract = values.get("contract")
+        if contract and conn.execute(sa.select(t.contracts.c.id).where(t.contracts.c.number == str(contract))
+                                     ).first() is None:
+            raise NotFound(f"order {values['number']}: unknown contract {contract!r}")
+        book = read_settings(conn)
+        warning = check_credit(conn, str(values["customer"]), values["date"], book,  # type: ignore[arg-type]
+                               f"order {values['number']}", ctx.user)
+        if warning:
+            ctx.warnings[row_id] = warning
+
+    def insert_many(self, conn: Connection, ctx: Context, items: Sequence[Item]) -> list[int | XlarError]:
+        results = super().insert_many(conn, ctx, items)
+        for (values, _lines), result in zip(items, results, strict=True):
+            if not isinstance(result, XlarError):
+                self._checked(conn, ctx, result, values)
+        return results
+
+    def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object]) -> None:
+        super().update(conn, ctx, row_id, values)
+        self._checked(conn, ctx, row_id, values)

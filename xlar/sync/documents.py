@@ -67,8 +67,10 @@ class DocumentAdapter(Adapter):
                 results[k] = prepared
             else:
                 good.append((k, prepared))
+        posting = docs.Posting()
         ids = docs.store_new(conn, [p for _, p in good], ctx.user,
-                             [items[k][0].get("status") == "posted" for k, _ in good])
+                             [items[k][0].get("status") == "posted" for k, _ in good], posting)
+        ctx.warnings.update(posting.warnings)
         for (k, _prepared), doc_id in zip(good, ids, strict=True):
             results[k] = doc_id
         return [r for r in results if r is not None]
@@ -82,7 +84,9 @@ class DocumentAdapter(Adapter):
             if content_changed:
                 docs.update_draft(conn, row_id, self.draft(ctx, values, lines), ctx.user)
             if wanted == "posted":
-                docs.post(conn, row_id, ctx.user)
+                posting = docs.Posting()
+                docs.post_many(conn, [docs.load(conn, row_id, lock=True)], ctx.user, posting)
+                ctx.warnings.update(posting.warnings)
             elif wanted != "draft":
                 raise InvalidDocument(f"{docs.label(doc)} is a draft: set Status to posted, or delete the row")
             return
@@ -102,15 +106,21 @@ class InvoicesAdapter(DocumentAdapter):
     sheet = INVOICES
     kinds = tuple(k.value for k in LINE_KINDS)
     shown = ("id", "rev", "number", "kind", "doc_on", "customer_id", "currency", "fx_rate", "net_minor",
-             "tax_minor", "amount_minor", "due_on", "source", "fapiao_no", "status", "memo")
+             "tax_minor", "amount_minor", "due_on", "expected_on", "order_number", "related_id", "source",
+             "fapiao_no", "status", "memo")
 
     def load(self, conn: Connection, ctx: Context) -> list[StoreRow]:
+        d = t.documents.c
+        related = dict(conn.execute(sa.select(d.id, d.number).where(
+            d.id.in_(sa.select(d.related_id).where(d.related_id.is_not(None), d.kind.in_(self.kinds))))).all())
         return [StoreRow(r["id"], r["rev"], {
             "number": shown_number(r["number"], r["id"]), "kind": r["kind"], "date": r["doc_on"],
             "customer": ctx.code_of.get(r["customer_id"]), "currency": r["currency"],
             "fx_rate": None if r["currency"] == ctx.base_currency else r["fx_rate"],
             "net": from_minor(r["net_minor"], r["currency"]), "tax": from_minor(r["tax_minor"], r["currency"]),
             "total": from_minor(r["amount_minor"], r["currency"]), "due_date": r["due_on"],
+            "expected_date": r["expected_on"], "order": r["order_number"],
+            "original": related.get(r["related_id"]) if r["related_id"] else None,
             "source": r["source"], "fapiao_no": r["fapiao_no"], "status": r["status"], "memo": r["memo"],
         }) for r in self._rows(conn)]
 
@@ -136,32 +146,47 @@ class InvoicesAdapter(DocumentAdapter):
         ordered = sorted(lines, key=lambda ln: int(ln["line"]))  # type: ignore[call-overload]
         return docs.DraftDocument(
             DocKind(str(values.get("kind") or "invoice")), str(values["customer"]), values["date"],  # type: ignore[arg-type]
-            tuple(LineInput(str(ln["item"]), decimal_from_number(ln["qty"]), decimal_from_number(ln["unit_price"]),
-                            decimal_from_number(ln.get("tax_rate") or 0)) for ln in ordered),
+            tuple(_line(ln) for ln in ordered),
             currency=values.get("currency"), fx_rate=values.get("fx_rate"),  # type: ignore[arg-type]
             due_on=values.get("due_date"), memo=values.get("memo"),  # type: ignore[arg-type]
-            source=values.get("source"), fapiao_no=values.get("fapiao_no"))  # type: ignore[arg-type]
+            source=values.get("source"), fapiao_no=values.get("fapiao_no"),  # type: ignore[arg-type]
+            expected_on=values.get("expected_date"), order=values.get("order"),  # type: ignore[arg-type]
+            original=values.get("original"))  # type: ignore[arg-type]
 
     def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object],
                lines: Sequence[dict[str, object]] = (), *, on: date | None = None,
                content_changed: bool = True) -> None:
         doc = docs.load(conn, row_id)
         if (doc["status"] != "draft" and values.get("status") == doc["status"] and content_changed
-                and _only_fapiao_changed(ctx, doc, values)):
+                and _only_open_fields_changed(ctx, doc, values)):
+            after = {"fapiao_no": values.get("fapiao_no"), "expected_on": values.get("expected_date") or doc["due_on"]}
             conn.execute(t.documents.update().where(t.documents.c.id == row_id)
-                         .values(fapiao_no=values.get("fapiao_no"), rev=t.documents.c.rev + 1))
-            record(conn, ctx.user, "update", "document", row_id, {"fapiao_no": doc["fapiao_no"]},
-                   {"fapiao_no": values.get("fapiao_no")})
+                         .values(**after, rev=t.documents.c.rev + 1))
+            record(conn, ctx.user, "update", "document", row_id,
+                   {"fapiao_no": doc["fapiao_no"], "expected_on": doc["expected_on"]}, after)
             return
         super().update(conn, ctx, row_id, values, lines, on=on, content_changed=content_changed)
 
 
-def _only_fapiao_changed(ctx: Context, doc: Any, values: dict[str, object]) -> bool:
-    """True when a posted invoice's row differs from the store in its fapiao number alone."""
-    keys = ("kind", "date", "customer", "currency", "due_date", "source", "memo")
+def _line(ln: dict[str, object]) -> LineInput:
+    """An InvoiceLines row; a negative quantity bills a return."""
+    qty = decimal_from_number(ln["qty"])
+    delivery_line = ln.get("delivery_line")
+    return LineInput(str(ln["item"]), qty, decimal_from_number(ln["unit_price"]),
+                     decimal_from_number(ln.get("tax_rate") or 0), "",
+                     None if ln.get("delivery") is None else str(ln["delivery"]),
+                     None if delivery_line is None else int(delivery_line), qty < 0)  # type: ignore[call-overload]
+
+
+def _only_open_fields_changed(ctx: Context, doc: Any, values: dict[str, object]) -> bool:
+    """True when a posted invoice's row differs from the store only in what stays open after
+    posting: the fapiao number (often known later) and the expected receipt date."""
+    keys = ("kind", "date", "customer", "currency", "due_date", "source", "memo", "order")
     stored = {"kind": doc["kind"], "date": doc["doc_on"], "customer": ctx.code_of.get(doc["customer_id"]),
-              "currency": doc["currency"], "due_date": doc["due_on"], "source": doc["source"], "memo": doc["memo"]}
-    return all(values.get(k) == stored[k] for k in keys) and values.get("fapiao_no") != doc["fapiao_no"]
+              "currency": doc["currency"], "due_date": doc["due_on"], "source": doc["source"], "memo": doc["memo"],
+              "order": doc["order_number"]}
+    return all(values.get(k) == stored[k] for k in keys) and (
+        values.get("fapiao_no") != doc["fapiao_no"] or (values.get("expected_date") or doc["due_on"]) != doc["expected_on"])
 
 
 class ReceiptsAdapter(DocumentAdapter):

@@ -45,6 +45,8 @@ from xlar.sync.adapters import (
     Adapter,
     Context,
     CustomersAdapter,
+    DeliveriesAdapter,
+    OrdersAdapter,
     SettingsAdapter,
     TableAdapter,
     TermsAdapter,
@@ -69,7 +71,7 @@ def adapters() -> list[Adapter]:
         SettingsAdapter(), TermsAdapter(MAPPINGS[PAYMENT_TERMS.name]),
         TableAdapter(MAPPINGS[INSTALLMENT_TERMS.name]), CustomersAdapter(MAPPINGS[CUSTOMERS.name]),
         TableAdapter(MAPPINGS[FX_RATES.name]), TableAdapter(MAPPINGS[CONTRACTS.name]),
-        TableAdapter(MAPPINGS[ORDERS.name]), TableAdapter(MAPPINGS[DELIVERIES.name]),
+        OrdersAdapter(MAPPINGS[ORDERS.name]), DeliveriesAdapter(MAPPINGS[DELIVERIES.name]),
         InvoicesAdapter(), ReceiptsAdapter(), AllocationsAdapter(), TableAdapter(MAPPINGS[CONTACTS.name]),
     ]
 
@@ -143,6 +145,7 @@ class _Push:
     def sheet(self, adapter: Adapter, data: SheetData, lines: SheetData | None = None) -> None:
         """Push one sheet (an invoice sheet with its lines): adds, edits, then deletions."""
         schema = adapter.sheet
+        self.ctx.warnings.clear()
         current = {r.id: r for r in adapter.load(self.conn, self.ctx)}
         seen = {int(r.row_id) for r in data.rows if r.row_id} | _held_ids(data)
         self.held_ids[schema.name] = _held_ids(data)
@@ -187,6 +190,13 @@ class _Push:
             else:
                 self.report.counts[f"{schema.name} added"] += 1
                 self.new_extras[schema.name][str(result)] = row.extras
+                self._warned(schema, row, result)
+
+    def _warned(self, schema: SheetSchema, row: Row, row_id: int) -> None:
+        """A warning the row's write gave (a credit limit that only warns) goes to the Errors sheet."""
+        message = self.ctx.warnings.pop(row_id, None)
+        if message:
+            self.report.issues.append(Issue(schema.name, row.excel_row, None, "XLAR-W060", message))
 
     def _hold(self, data: SheetData, lines: SheetData | None, row: Row) -> None:
         """Keep ROW (and an invoice's lines) as typed; the store's version is not written over it."""
@@ -282,6 +292,7 @@ class _Push:
             return adapter.offer(self.conn, self.ctx, row.values)
         new_id = adapter.insert(self.conn, self.ctx, row.values, lines)
         self.new_extras[adapter.sheet.name][str(new_id)] = row.extras
+        self._warned(adapter.sheet, row, new_id)
         return True
 
     def _update(self, adapter: Adapter, row: Row, store_row: StoreRow,
@@ -294,6 +305,7 @@ class _Push:
                            content_changed=changed)
         else:
             adapter.update(self.conn, self.ctx, store_row.id, row.values)
+        self._warned(adapter.sheet, row, store_row.id)
 
 
 def _differs(mine: object, theirs: object) -> bool:

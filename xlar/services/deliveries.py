@@ -1,0 +1,223 @@
+"""Delivery and return notes (销货单 / 销退单), line by line.
+
+A line is a draft (neither billed nor booked) or posted. Posted lines are billed by invoices
+(a return line by a credit note, or as a negative line on an invoice of the same cycle).
+When revenue is recognised at delivery (setting revenue_recognition = delivery), posting
+lines books them: one accrual document per note and batch, Dr AR-unbilled / Cr revenue /
+Cr VAT not yet invoiced (a return the other way round). A line that is billed or booked can
+no longer be changed or deleted: a return line corrects it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, RowMapping
+
+from xlar.domain.billing import billed_party
+from xlar.domain.documents import DocKind, DocStatus, Totals, accrual_journal
+from xlar.domain.errors import Immutable, InvalidDocument, NotFound, XlarError
+from xlar.domain.money import round_money, to_minor
+from xlar.domain.periods import ensure_open
+from xlar.services.billed import RETURN, key_text, parents
+from xlar.services.credit import latest_rate
+from xlar.services.documents import base_of, journal_rows
+from xlar.store.audit import record, record_many
+from xlar.store.numbering import reserve_numbers
+from xlar.store.settings import BookSettings, read_settings
+from xlar.store.tables import customers, deliveries, documents, journal_lines, orders
+from xlar.store.writes import execute_many, insert_rows, update_row
+
+KINDS = ("delivery", RETURN)
+STATUSES = ("draft", "posted")
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryLine:
+    number: str
+    line_no: int
+    customer: str
+    delivered_on: date
+    item: str
+    qty: Decimal                     # positive; a return line's kind says it comes back
+    kind: str = "delivery"
+    unit_price: Decimal | None = None
+    tax_rate: Decimal | None = None
+    currency: str | None = None      # default: the customer's
+    order: str | None = None
+    salesperson: str | None = None
+    status: str = "posted"
+
+
+def _customers(conn: Connection, codes: set[str]) -> dict[str, RowMapping]:
+    rows = conn.execute(sa.select(customers).where(customers.c.code.in_(sorted(codes)))).mappings()
+    return {r["code"]: r for r in rows}
+
+
+def _values(line: DeliveryLine, cust: RowMapping | None, book: BookSettings, conn: Connection,
+            parent_of: Mapping[str, str | None]) -> dict[str, Any]:
+    """Check one line and compute its stored values (net and tax rounded once, when priced)."""
+    what = key_text((line.number, line.line_no))
+    if cust is None:
+        raise NotFound(f"{what}: unknown customer {line.customer!r}")
+    if cust["status"] == "inactive":
+        raise InvalidDocument(f"{what}: customer {line.customer!r} is inactive")
+    if line.kind not in KINDS:
+        raise InvalidDocument(f"{what}: kind must be delivery or return, not {line.kind!r}")
+    if line.status not in STATUSES:
+        raise InvalidDocument(f"{what}: status must be draft or posted, not {line.status!r}")
+    if line.qty <= 0:
+        raise InvalidDocument(f"{what}: quantity {line.qty} must be positive (a return's kind says it comes back)")
+    if line.unit_price is not None and line.unit_price < 0:
+        raise InvalidDocument(f"{what}: unit price {line.unit_price} must not be negative")
+    rate = line.tax_rate or Decimal(0)
+    if not Decimal(0) <= rate < Decimal(1):
+        raise InvalidDocument(f"{what}: tax rate {rate} must be a fraction from 0 to below 1")
+    ensure_open(line.delivered_on, book.closed_period, what)
+    currency = line.currency or cust["currency"]
+    net = tax = None
+    if line.unit_price is not None:
+        net_amount = round_money(line.qty * line.unit_price, currency)
+        net, tax = to_minor(net_amount, currency), to_minor(round_money(net_amount * rate, currency), currency)
+    if line.status == "posted" and book.revenue_recognition == "delivery":
+        if net is None:
+            raise InvalidDocument(f"{what}: revenue is recognised at delivery, so a posted line needs its unit price")
+        latest_rate(conn, currency, line.delivered_on, book)
+    if line.order:
+        order = conn.execute(sa.select(orders.c.customer_id, customers.c.code).join(
+            customers, customers.c.id == orders.c.customer_id).where(orders.c.number == line.order)).first()
+        if order is None:
+            raise NotFound(f"{what}: unknown order {line.order!r}")
+        if billed_party(order.code, parent_of) != billed_party(line.customer, parent_of):
+            raise InvalidDocument(f"{what}: order {line.order} is {order.code}'s, not {line.customer}'s")
+    return {"number": line.number, "line_no": line.line_no, "kind": line.kind, "delivered_on": line.delivered_on,
+            "customer_id": cust["id"], "order_number": line.order, "item": line.item, "qty": line.qty,
+            "unit_price": line.unit_price, "tax_rate": line.tax_rate, "currency": currency,
+            "salesperson": line.salesperson, "status": line.status, "net_minor": net, "tax_minor": tax}
+
+
+def _same_note(conn: Connection, rows: Sequence[Mapping[str, Any]], skip: int | None = None) -> None:
+    """The lines of one note share its customer, date and currency (with lines stored before)."""
+    heads: dict[str, tuple[Any, ...]] = {}
+    stored = conn.execute(sa.select(deliveries.c.id, deliveries.c.number, deliveries.c.customer_id,
+                                    deliveries.c.delivered_on, deliveries.c.currency)
+                          .where(deliveries.c.number.in_({r["number"] for r in rows}))).all()
+    for row_id, number, cust, on, cur in stored:
+        if row_id != skip:
+            heads.setdefault(number, (cust, on, cur))
+    for row in rows:
+        head = (row["customer_id"], row["delivered_on"], row["currency"])
+        if heads.setdefault(row["number"], head) != head:
+            raise InvalidDocument(f"{key_text((row['number'], row['line_no']))}: the lines of note {row['number']} "
+                                  "must share one customer, date and currency")
+
+
+def add_deliveries(conn: Connection, lines: Sequence[DeliveryLine], user: str) -> list[int | XlarError]:
+    """Store new lines; each comes back as its id or as the error that held it back."""
+    book = read_settings(conn)
+    custs, parent_of = _customers(conn, {ln.customer for ln in lines}), parents(conn)
+    results: list[int | XlarError] = []
+    good: list[dict[str, Any]] = []
+    for line in lines:
+        try:
+            values = _values(line, custs.get(line.customer), book, conn, parent_of)
+            _same_note(conn, [*good, values])
+        except XlarError as exc:
+            results.append(exc)
+            continue
+        results.append(len(good))
+        good.append(values)
+    ids = insert_rows(conn, deliveries, good)
+    for values, row_id in zip(good, ids, strict=True):
+        values["id"] = row_id
+    record_many(conn, user, "create", "delivery", [(v["id"], None, v) for v in good])
+    _book(conn, [v for v in good if v["status"] == "posted"], book, user)
+    return [r if isinstance(r, XlarError) else ids[r] for r in results]
+
+
+def _stored(conn: Connection, row_id: int) -> RowMapping:
+    row = conn.execute(sa.select(deliveries).where(deliveries.c.id == row_id).with_for_update()).mappings().first()
+    if row is None:
+        raise NotFound(f"no delivery line with id {row_id}")
+    return row
+
+
+def _refuse_if_booked(row: Mapping[str, Any], action: str) -> None:
+    if row["billed_qty"] or row["accrual_id"] is not None:
+        why = f"{row['billed_qty']} of it is billed" if row["billed_qty"] else "its revenue is booked"
+        raise Immutable(f"{key_text((row['number'], row['line_no']))} cannot be {action}: {why}; "
+                        "enter a return line instead")
+
+
+def update_delivery(conn: Connection, row_id: int, line: DeliveryLine, user: str) -> None:
+    before = _stored(conn, row_id)
+    _refuse_if_booked(before, "changed")
+    book = read_settings(conn)
+    ensure_open(before["delivered_on"], book.closed_period, key_text((before["number"], before["line_no"])))
+    values = _values(line, _customers(conn, {line.customer}).get(line.customer), book, conn, parents(conn))
+    _same_note(conn, [values], skip=row_id)
+    update_row(conn, deliveries, row_id, values)
+    record(conn, user, "update", "delivery", row_id, {k: before[k] for k in values}, values)
+    if values["status"] == "posted":
+        _book(conn, [{**values, "id": row_id}], book, user)
+
+
+def delete_delivery(conn: Connection, row_id: int, user: str) -> None:
+    before = _stored(conn, row_id)
+    _refuse_if_booked(before, "deleted")
+    ensure_open(before["delivered_on"], read_settings(conn).closed_period,
+                key_text((before["number"], before["line_no"])))
+    conn.execute(deliveries.delete().where(deliveries.c.id == row_id))
+    record(conn, user, "delete", "delivery", row_id, dict(before), None)
+
+
+def _book(conn: Connection, rows: Sequence[Mapping[str, Any]], book: BookSettings, user: str) -> None:
+    """Revenue at delivery: one posted accrual document per note for ROWS, with its journal."""
+    if book.revenue_recognition != "delivery" or not rows:
+        return
+    notes: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for row in rows:
+        notes[row["number"]].append(row)
+    now, docs = datetime.now(UTC), []
+    for number, members in sorted(notes.items()):
+        first = members[0]
+        sign = {row["id"]: -1 if row["kind"] == RETURN else 1 for row in members}
+        net = sum(sign[r["id"]] * r["net_minor"] for r in members)
+        tax = sum(sign[r["id"]] * r["tax_minor"] for r in members)
+        cur = first["currency"]
+        rate = latest_rate(conn, cur, first["delivered_on"], book)
+        docs.append({"kind": DocKind.DELIVERY.value, "status": DocStatus.POSTED.value,
+                     "customer_id": first["customer_id"], "doc_on": first["delivered_on"],
+                     "due_on": first["delivered_on"], "currency": cur, "fx_rate": rate, "net_minor": net,
+                     "tax_minor": tax, "amount_minor": net + tax, "source": number,
+                     "memo": f"revenue at delivery of note {number}", "created_by": user, "created_at": now,
+                     "posted_by": user, "posted_at": now, "members": [r["id"] for r in members]})
+    by_year: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for doc in docs:
+        by_year[doc["doc_on"].year].append(doc)
+    journal = []
+    for year, group in by_year.items():
+        for doc, doc_no in zip(group, reserve_numbers(conn, DocKind.DELIVERY, year, len(group)), strict=True):
+            doc["number"] = doc_no
+    for doc in docs:
+        totals = Totals(Decimal(doc["net_minor"]), Decimal(doc["tax_minor"]))
+        base = base_of(doc, book)
+        doc["base_amount_minor"] = int(base.total)
+        doc["lines"] = accrual_journal(totals, base, book.accounts)
+    ids = insert_rows(conn, documents, [{k: v for k, v in d.items() if k not in ("members", "lines")} for d in docs])
+    for doc, doc_id in zip(docs, ids, strict=True):
+        doc["id"] = doc_id
+        journal += journal_rows(doc, doc["lines"])
+        conn.execute(deliveries.update().where(deliveries.c.id.in_(doc["members"]))
+                     .values(accrual_id=doc_id, rev=deliveries.c.rev + 1))
+    execute_many(conn, journal_lines.insert(), journal)
+    record_many(conn, user, "book", "document", [
+        (d["id"], None, {"number": d["number"], "source": d["source"], "net_minor": d["net_minor"],
+                         "tax_minor": d["tax_minor"]}) for d in docs])
+
