@@ -203,5 +203,170 @@ def aging(obj: Obj, as_of: date | None, basis: str | None, buckets: str | None, 
             click.echo(aging_text(result))
 
 
+FORMATS = click.Choice(["table", "csv", "json"])
+
+
+def _show(title: str, frame: Any, fmt: str) -> None:
+    from xlar.reports.render import frame_csv, frame_json, frame_text
+
+    if fmt == "json":
+        click.echo(json.dumps(frame_json(frame), ensure_ascii=False, indent=2))
+    elif fmt == "csv":
+        click.echo(frame_csv(frame), nl=False)
+    else:
+        click.echo(frame_text(title, frame))
+
+
+def _period_options(fn: F) -> F:
+    fn = click.option("--customer", default=None, help="one customer only")(fn)
+    fn = click.option("--to", "date_to", type=ISO_DATE, default=None, help="[default: today]")(fn)
+    fn = click.option("--from", "date_from", type=ISO_DATE, default=None, help="[default: 1 Jan of --to's year]")(fn)
+    return click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)(fn)
+
+
+def _span(date_from: date | None, date_to: date | None) -> tuple[date, date]:
+    to = date_to or date.today()
+    return date_from or date(to.year, 1, 1), to
+
+
+@report.command("delivery-difference")
+@_period_options
+@click.pass_obj
+def delivery_difference(obj: Obj, date_from: date | None, date_to: date | None, customer: str | None,
+                        fmt: str) -> None:
+    """Deliveries against what invoices billed of them (出货与发票差异)."""
+    from xlar.reports.billing import delivery_difference as report_of
+
+    start, end = _span(date_from, date_to)
+    with _friendly_errors(), obj.store() as store, store.read() as conn:
+        frame = report_of(conn, start, end, customer)
+    _show(f"Delivery vs invoice, deliveries {start} to {end}", frame, fmt)
+
+
+@report.command("price-difference")
+@_period_options
+@click.pass_obj
+def price_difference(obj: Obj, date_from: date | None, date_to: date | None, customer: str | None,
+                     fmt: str) -> None:
+    """Delivered against invoiced unit prices (销售价格差异)."""
+    from xlar.reports.billing import price_difference as report_of
+
+    start, end = _span(date_from, date_to)
+    with _friendly_errors(), obj.store() as store, store.read() as conn:
+        frame = report_of(conn, start, end, customer)
+    _show(f"Sales price difference, invoices {start} to {end}", frame, fmt)
+
+
+@report.command("installments")
+@click.option("--as-of", type=ISO_DATE, default=None, help="[default: today]")
+@click.option("--contract", default=None, help="one contract (or order) only")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.pass_obj
+def installments(obj: Obj, as_of: date | None, contract: str | None, fmt: str) -> None:
+    """Installment execution per contract: scheduled, invoiced, received, outstanding."""
+    from xlar.reports.billing import installment_execution
+
+    as_of = as_of or date.today()
+    with _friendly_errors(), obj.store() as store, store.read() as conn:
+        frame = installment_execution(conn, as_of, contract)
+    _show(f"Installment execution as of {as_of}", frame, fmt)
+
+
+@main.group()
+def invoice() -> None:
+    """Invoices: generate them from deliveries, post, void, reissue."""
+
+
+@invoice.command("generate")
+@click.option("--through", type=ISO_DATE, required=True, help="bill the billing cycles ended by this date")
+@click.option("--customer", default=None, help="one billed customer (or a subsidiary of it) only")
+@click.option("--dry-run", is_flag=True, help="show what would be created; create nothing")
+@click.pass_obj
+def generate(obj: Obj, through: date, customer: str | None, dry_run: bool) -> None:
+    """Draft invoices from deliveries per customer billing cycle (结帐), with deposit pre-invoices."""
+    from xlar.services.billing import generate as run
+
+    with _friendly_errors(), obj.store() as store, store.write() as conn:
+        result = run(conn, through, obj.user, customer=customer, dry_run=dry_run)
+    for doc_id, planned in result.created:
+        click.echo(f"draft #{doc_id}: {planned.describe()}")
+    if dry_run:
+        for planned in result.planned:
+            click.echo(f"would create {planned.describe()}")
+    for problem in result.problems:
+        click.echo(f"problem: {problem}", err=True)
+    click.echo(result.summary())
+    sys.exit(1 if result.problems else 0)
+
+
+@invoice.command("post")
+@click.argument("numbers", nargs=-1, required=True)
+@click.option("--override-credit", is_flag=True, help="post over the credit limit (approvers only; audited)")
+@click.pass_obj
+def post(obj: Obj, numbers: tuple[str, ...], override_credit: bool) -> None:
+    """Post drafts (DRAFT-12 or 12), all or none."""
+    from xlar.services import documents as docs
+
+    with _friendly_errors(), obj.store() as store, store.write() as conn:
+        drafts = [docs.find(conn, n, lock=True) for n in numbers]
+        posting = docs.Posting(override_credit)
+        done = docs.post_many(conn, drafts, obj.user, posting)
+    for name, number in zip(numbers, done, strict=True):
+        click.echo(f"{name} posted as {number}")
+    for _doc_id, warning in posting.warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+@invoice.command("void")
+@click.argument("number")
+@click.option("--reason", required=True)
+@click.option("--on", "on", type=ISO_DATE, default=None, help="date of the reversal [default: today]")
+@click.pass_obj
+def void_cmd(obj: Obj, number: str, reason: str, on: date | None) -> None:
+    """Void a posted document by a reversal (never by deletion)."""
+    from xlar.services import documents as docs
+
+    with _friendly_errors(), obj.store() as store, store.write() as conn:
+        doc = docs.find(conn, number, lock=True)
+        rev = docs.void(conn, doc["id"], on or date.today(), obj.user, reason)
+        rev_number = docs.load(conn, rev)["number"]
+    click.echo(f"{number} voided by {rev_number}")
+
+
+@invoice.command("reissue")
+@click.argument("number")
+@click.option("--reason", required=True)
+@click.option("--on", "on", type=ISO_DATE, default=None, help="date of the reversal [default: today]")
+@click.pass_obj
+def reissue(obj: Obj, number: str, reason: str, on: date | None) -> None:
+    """Void a posted invoice and create its corrected copy as a draft (作废重开)."""
+    from xlar.services.billing import reissue as run
+
+    with _friendly_errors(), obj.store() as store, store.write() as conn:
+        new_id = run(conn, number, on or date.today(), obj.user, reason)
+    click.echo(f"{number} voided; its copy is draft #{new_id} (DRAFT-{new_id}): correct it, then post it")
+
+
+@main.command()
+@click.argument("customer")
+@click.option("--as-of", type=ISO_DATE, default=None, help="[default: today]")
+@click.pass_obj
+def credit(obj: Obj, customer: str, as_of: date | None) -> None:
+    """A customer's exposure against its credit limit (its subsidiaries count with it)."""
+    from xlar.services.credit import exposure
+
+    with _friendly_errors(), obj.store() as store, store.read() as conn:
+        exp = exposure(conn, customer, as_of or date.today(), read_settings(conn))
+    cur = exp.currency
+    for label, value in (("open AR", exp.open_ar), ("billed, not posted", exp.billed_not_posted),
+                         ("delivered, not billed", exp.delivered_not_billed), ("open orders", exp.open_orders),
+                         ("exposure", exp.total)):
+        click.echo(f"{label:>22}: {amount_text(value)} {cur}")
+    limit = "none" if exp.limit is None else f"{amount_text(exp.limit)} {cur}"
+    click.echo(f"{'credit limit':>22}: {limit}" + (f" (class {exp.credit_class})" if exp.credit_class else ""))
+    if exp.available is not None:
+        click.echo(f"{'available':>22}: {amount_text(exp.available)} {cur}")
+
+
 if __name__ == "__main__":
     main()

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+import pandas as pd
+
 from xlar.reports.ledger import AgingReport
 from xlar.workbook.writer import display_width
 
@@ -71,3 +73,45 @@ def aging_text(report: AgingReport) -> str:
                  *(amount_text(buckets[label]) for label in labels), amount_text(balance)])
     title = f"Aging as of {report.as_of.isoformat()} by {report.policy.basis.value} date"
     return title + "\n" + text_table(["customer", "name", "cur", *labels, "balance"], rows, 3)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (not isinstance(value, (str, Decimal)) and bool(pd.isna(value)))
+
+
+def _plain(value: Any) -> Any:
+    """Exact and portable: Decimals as written, dates ISO."""
+    if isinstance(value, Decimal):
+        return str(value)
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _cell(value: Any) -> str:
+    if _blank(value):
+        return ""
+    if isinstance(value, Decimal):
+        return amount_text(value)
+    return str(value.isoformat() if hasattr(value, "isoformat") else value)
+
+
+def frame_text(title: str, frame: pd.DataFrame) -> str:
+    """A report frame as an aligned table (amounts with thousands separators)."""
+    rows = [[_cell(v) for v in row] for row in frame.itertuples(index=False)]
+    numeric_from = next((i for i, name in enumerate(frame.columns) if name in ("qty", "installment")),
+                        len(frame.columns))
+    return title + "\n" + text_table([str(c) for c in frame.columns], rows, numeric_from)
+
+
+def frame_csv(frame: pd.DataFrame) -> str:
+    """Exact values: Decimals as written, dates ISO."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(frame.columns)
+    for row in frame.itertuples(index=False):
+        writer.writerow(["" if _blank(v) else _plain(v) for v in row])
+    return out.getvalue()
+
+
+def frame_json(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: None if _blank(v) else _plain(v) for k, v in zip(frame.columns, row)}
+            for row in frame.itertuples(index=False)]

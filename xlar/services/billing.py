@@ -87,7 +87,8 @@ def _original(conn: Connection, party_id: int, currency: str, item: str) -> str 
     d, ln = documents.c, document_lines.c
     return conn.execute(sa.select(d.number).join(document_lines, ln.document_id == d.id)
                         .where(d.customer_id == party_id, d.currency == currency, d.kind == DocKind.INVOICE.value,
-                               d.status == "posted", ln.item == item, ln.qty > 0)
+                               d.status == "posted", ln.item == item,
+                               sa.func.substr(sa.cast(ln.qty, sa.String), 1, 1) != "-")  # a delivery, not a return
                         .order_by(d.doc_on.desc(), d.id.desc()).limit(1)).scalar()
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from xlar.domain.billing import billed_party, share_units
 from xlar.domain.documents import CREDIT_KINDS, LINE_KINDS, DocKind
-from xlar.domain.errors import InvalidDocument, XlarError
+from xlar.domain.errors import InvalidDocument, NotFound, XlarError
 from xlar.domain.money import convert, from_minor, to_minor
 from xlar.domain.periods import period_of
 from xlar.store.audit import record
@@ -82,7 +82,9 @@ def exposure(conn: Connection, code: str, on: date, book: BookSettings) -> Expos
                                   customers.c.currency, customers.c.credit_limit_minor,
                                   customers.c.credit_class)).mappings().all()
     parent_of = {r["code"]: r["parent_code"] for r in rows}
-    party = next(r for r in rows if r["code"] == code)
+    party = next((r for r in rows if r["code"] == code), None)
+    if party is None:
+        raise NotFound(f"unknown customer {code!r}")
     group = [r["id"] for r in rows if billed_party(r["code"], parent_of) == code or r["code"] == code]
     base = book.base_currency
     d, oi = documents.c, open_items.c

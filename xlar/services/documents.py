@@ -418,7 +418,7 @@ def _journal_rows(doc: Mapping[str, Any], book: BookSettings, release: Release |
     """The document's journal lines, in minor units. journal_for only adds, negates and
     compares, so it is given the amounts in minor units (exact integers) directly."""
     totals = Totals(Decimal(doc["net_minor"]), Decimal(doc["tax_minor"]))
-    lines = journal_for(DocKind(doc["kind"]), totals, base_of(doc, book), book.accounts, doc["method"], release)
+    lines = journal_for(DocKind(doc["kind"]), totals, base_of(doc, book), book.accounts, doc.get("method"), release)
     return journal_rows(doc, lines)
 
 
