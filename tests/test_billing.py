@@ -292,3 +292,50 @@ def test_credit_limit_refuses_warns_or_lets_an_approver_override(store):
         more = generated(conn, date(2026, 6, 30))[0]
         docs.post_many(conn, [docs.load(conn, more["id"])], USER, warned)
         assert "warns only" in warned.warnings[0][1]
+
+
+def test_the_same_flow_from_the_workbook(store, tmp_path):
+    """Fill Deliveries, sync, generate, sync: the invoice is on the Invoices sheet; bad rows are on Errors."""
+    from tests.sheets import add_rows, edit, read
+    from xlar.sync.engine import sync_workbook
+    from xlar.workbook.template import build_template
+
+    path = build_template(tmp_path / "AR.xlsx", "en")
+    add_rows(path, "Customers", [{"code": "C1", "name": "Acme", "currency": "CNY", "closing_day": 25},
+                                 {"code": "S1", "name": "Acme branch", "currency": "CNY", "parent_code": "C1"}])
+    add_rows(path, "Deliveries", [
+        {"number": "SH1", "line": 1, "date": date(2026, 6, 1), "customer": "C1", "item": "A", "qty": 2,
+         "unit_price": 100, "tax_rate": 0.13},
+        {"number": "SH2", "line": 1, "date": date(2026, 6, 20), "customer": "S1", "item": "B", "qty": 1,
+         "unit_price": 50, "tax_rate": 0.13},
+        {"number": "SH3", "line": 1, "date": date(2026, 6, 28), "customer": "C1", "item": "A", "qty": 1,
+         "unit_price": 100, "tax_rate": 0.13},
+        {"number": "SH4", "line": 1, "date": date(2026, 6, 2), "customer": "C404", "item": "A", "qty": 1,
+         "unit_price": 100},
+        {"number": "SH5", "line": 1, "date": date(2026, 6, 3), "customer": "C1", "item": "A", "qty": -3,
+         "unit_price": 100},
+    ])
+    first = sync_workbook(path, store, "alice", as_of=date(2026, 6, 30))
+    problems = {(e["Sheet"], e["Row"]): e["Message"] for e in read(path, "Errors")}
+    assert first.counts["Deliveries added"] == 3
+    assert any("unknown customer 'C404'" in m for m in problems.values())
+    assert any("SH5 line 1: quantity -3 must be positive" in m for m in problems.values()), problems
+    assert {r["Delivery no."] for r in read(path, "Deliveries")} == {"SH1", "SH2", "SH3", "SH4", "SH5"}  # kept
+    with store.write() as conn:
+        result = billing.generate(conn, date(2026, 6, 30), "alice")
+    assert len(result.created) == 1
+    sync_workbook(path, store, "alice", as_of=date(2026, 6, 30))
+    invoices = read(path, "Invoices")
+    assert [(r["Customer"], r["Total"], r["Status"], r["Source"]) for r in invoices] == [
+        ("C1", 282.5, "draft", "billing cycle to 2026-06-25")]
+    lines = read(path, "InvoiceLines")
+    assert [(r["Delivery no."], r["Delivery line"], r["Quantity"]) for r in lines] == [("SH1", 1, 2), ("SH2", 1, 1)]
+    billed = {r["Delivery no."]: r["Billed qty"] for r in read(path, "Deliveries")}
+    assert billed["SH1"] == 2 and billed["SH2"] == 1 and billed["SH3"] in (0, "", None)
+    # posting from the sheet numbers it; the billed delivery line can no longer be changed
+    edit(path, "Invoices", {"number": invoices[0]["Invoice no."]}, {"status": "posted"})
+    edit(path, "Deliveries", {"number": "SH1"}, {"qty": 5})
+    after = sync_workbook(path, store, "alice", as_of=date(2026, 6, 30))
+    assert after.counts["Invoices changed"] == 1
+    assert [r["Invoice no."] for r in read(path, "Invoices")] == ["INV-2026-00001"]
+    assert any("SH1 line 1 cannot be changed: 2 of it is billed" in c.reason for c in after.conflicts), (after.conflicts, after.issues)

@@ -104,6 +104,12 @@ def parse_decimal(text: str) -> Decimal:
         raise InvalidAmount(f"{text!r} is not a plain decimal number") from None
 
 
+def tidy(value: Decimal) -> Decimal:
+    """The same number without trailing zeros (2.0 -> 2, 1.50 -> 1.5, 100 stays 100)."""
+    plain = value.normalize()
+    return plain.quantize(Decimal(1)) if plain.as_tuple().exponent > 0 else plain  # type: ignore[operator]
+
+
 def parse_rate(value: object) -> Decimal:
     """An exchange rate: positive, exact, at most RATE_MAX_PLACES decimals."""
     rate = decimal_from_number(value)

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from xlar.domain.billing import billed_party, share_units
 from xlar.domain.documents import DocKind, LineInput
 from xlar.domain.errors import InvalidDocument, NotFound, XlarError
+from xlar.domain.money import tidy
 from xlar.store.tables import customers, deliveries, document_lines, documents
 
 Key = tuple[str, int]          # (delivery note number, line)
@@ -128,7 +129,7 @@ def rebill(conn: Connection, keys: Iterable[Key]) -> None:
                              f"{'returned' if row['kind'] == RETURN else 'delivered'}")
         if now != row["billed_qty"]:
             conn.execute(deliveries.update().where(deliveries.c.id == row["id"])
-                         .values(billed_qty=now if now else Decimal(0), rev=deliveries.c.rev + 1))
+                         .values(billed_qty=tidy(now) if now else Decimal(0), rev=deliveries.c.rev + 1))
 
 
 def delivered_values(conn: Connection, lines: list[dict[str, Any]]) -> None:

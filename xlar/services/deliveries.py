@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from xlar.domain.billing import billed_party
 from xlar.domain.documents import DocKind, DocStatus, Totals, accrual_journal
 from xlar.domain.errors import Immutable, InvalidDocument, NotFound, XlarError
-from xlar.domain.money import round_money, to_minor
+from xlar.domain.money import round_money, tidy, to_minor
 from xlar.domain.periods import ensure_open
 from xlar.services.billed import RETURN, key_text, parents
 from xlar.services.credit import latest_rate
@@ -97,8 +97,9 @@ def _values(line: DeliveryLine, cust: RowMapping | None, book: BookSettings, con
         if billed_party(order.code, parent_of) != billed_party(line.customer, parent_of):
             raise InvalidDocument(f"{what}: order {line.order} is {order.code}'s, not {line.customer}'s")
     return {"number": line.number, "line_no": line.line_no, "kind": line.kind, "delivered_on": line.delivered_on,
-            "customer_id": cust["id"], "order_number": line.order, "item": line.item, "qty": line.qty,
-            "unit_price": line.unit_price, "tax_rate": line.tax_rate, "currency": currency,
+            "customer_id": cust["id"], "order_number": line.order, "item": line.item, "qty": tidy(line.qty),
+            "unit_price": None if line.unit_price is None else tidy(line.unit_price),
+            "tax_rate": None if line.tax_rate is None else tidy(line.tax_rate), "currency": currency,
             "salesperson": line.salesperson, "status": line.status, "net_minor": net, "tax_minor": tax}
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from xlar.domain.customers import Customer
 from xlar.domain.errors import InvalidDocument, NotFound, XlarError
-from xlar.domain.money import decimal_from_number, from_minor, to_minor
+from xlar.domain.money import decimal_from_number, from_minor, tidy, to_minor
 from xlar.domain.terms import PaymentTerms, TermsBasis
 from xlar.schema.columns import Kind, SheetSchema
 from xlar.schema.sheets import SETTINGS
@@ -290,7 +290,7 @@ class DeliveriesAdapter(TableAdapter):
 
         return DeliveryLine(
             str(values["number"]), int(values["line"]), str(values["customer"]),  # type: ignore[call-overload]
-            values["date"], str(values["item"]), decimal_from_number(values["qty"]),  # type: ignore[arg-type]
+            values["date"], str(values["item"]), tidy(decimal_from_number(values["qty"])),  # type: ignore[arg-type]
             str(values.get("kind") or "delivery"), dec("unit_price"), dec("tax_rate"),
             None if values.get("currency") is None else str(values["currency"]),
             None if values.get("order") is None else str(values["order"]),

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from xlar.domain.documents import LINE_KINDS, DocKind, LineInput
 from xlar.domain.errors import Immutable, InvalidAllocation, InvalidDocument, NotFound, XlarError
-from xlar.domain.money import decimal_from_number, from_minor
+from xlar.domain.money import decimal_from_number, from_minor, tidy
 from xlar.schema.sheets import ALLOCATIONS, INVOICES, RECEIPTS
 from xlar.services import documents as docs
 from xlar.services import matching
@@ -170,10 +170,10 @@ class InvoicesAdapter(DocumentAdapter):
 
 def _line(ln: dict[str, object]) -> LineInput:
     """An InvoiceLines row; a negative quantity bills a return."""
-    qty = decimal_from_number(ln["qty"])
+    qty = tidy(decimal_from_number(ln["qty"]))
     delivery_line = ln.get("delivery_line")
-    return LineInput(str(ln["item"]), qty, decimal_from_number(ln["unit_price"]),
-                     decimal_from_number(ln.get("tax_rate") or 0), "",
+    return LineInput(str(ln["item"]), qty, tidy(decimal_from_number(ln["unit_price"])),
+                     tidy(decimal_from_number(ln.get("tax_rate") or 0)), "",
                      None if ln.get("delivery") is None else str(ln["delivery"]),
                      None if delivery_line is None else int(delivery_line), qty < 0)  # type: ignore[call-overload]
 
