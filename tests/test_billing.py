@@ -339,3 +339,30 @@ def test_the_same_flow_from_the_workbook(store, tmp_path):
     assert after.counts["Invoices changed"] == 1
     assert [r["Invoice no."] for r in read(path, "Invoices")] == ["INV-2026-00001"]
     assert any("SH1 line 1 cannot be changed: 2 of it is billed" in c.reason for c in after.conflicts), (after.conflicts, after.issues)
+
+
+def test_void_and_reissue_by_reversal_with_the_deposit_offset(store):
+    with store.write() as conn:
+        customer(conn, "C9")
+        conn.execute(orders.insert().values(number="O9", customer_id=sa.select(sa.text(
+            "id FROM customers WHERE code = 'C9'")).scalar_subquery(), order_on=date(2026, 6, 1), amount_minor=20000,
+            currency="CNY", deposit_pct=D("0.5")))
+        deposit = generated(conn, date(2026, 6, 1))[0]
+        docs.post(conn, deposit["id"], USER)
+        deliver(conn, "Q1", date(2026, 6, 5), "C9", qty="2", price="100", tax="0", order="O9")
+        final = generated(conn, date(2026, 6, 30))[0]
+        number = docs.post(conn, final["id"], USER)
+        assert balance(conn, "C9", date(2026, 6, 30)) == D("200.00")      # 100 deposit + 200 - 100 offset
+        new_id = billing.reissue(conn, number, date(2026, 6, 30), USER, "wrong price")
+        assert docs.load(conn, final["id"])["status"] == "void"
+        assert conn.execute(sa.select(documents.c.status).where(documents.c.kind == "deposit_offset")).scalars().all() \
+            == ["void"]
+        copy = docs.load(conn, new_id)
+        assert (copy["status"], copy["related_id"], copy["amount_minor"]) == ("draft", final["id"], 20000)
+        assert [r[0] for r in lines_of(conn, new_id)] == ["Q1"]
+        assert balance(conn, "C9", date(2026, 6, 30)) == D("100.00")      # only the deposit is owed now
+        docs.post(conn, new_id, USER)
+        assert balance(conn, "C9", date(2026, 6, 30)) == D("200.00")      # the deposit is offset again
+        statuses = sorted(conn.execute(sa.select(documents.c.status).where(
+            documents.c.kind == "deposit_offset")).scalars())
+        assert statuses == ["posted", "void"]

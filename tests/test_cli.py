@@ -102,3 +102,36 @@ def test_a_missing_store_or_dead_server_is_one_line(runner, tmp_path):
     dead = run(runner, "--store", "postgresql://nobody@127.0.0.1:1/none", "balance", "C1")
     assert dead.exit_code == 1 and dead.output.startswith("error: XLAR-E050")
     assert len(dead.output.splitlines()) == 1
+
+
+def test_invoice_generate_post_and_reports_from_the_command_line(runner, tmp_path):
+    from datetime import date
+    from decimal import Decimal
+
+    from xlar.domain.customers import Customer
+    from xlar.services.customers import save_customer
+    from xlar.services.deliveries import DeliveryLine, add_deliveries
+    from xlar.store.engine import Store
+
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    assert run(runner, "--store", url, "init", "--period", "2026-06").exit_code == 0
+    store = Store.open(url)
+    with store.write() as conn:
+        save_customer(conn, Customer("C1", "Acme", "CNY", closing_day=25, credit_limit=Decimal("100000")), "t")
+        add_deliveries(conn, [DeliveryLine("SH1", 1, "C1", date(2026, 6, 10), "A", Decimal(3), unit_price=Decimal(10),
+                                           tax_rate=Decimal("0.13"))], "t")
+    store.dispose()
+    dry = run(runner, "--store", url, "invoice", "generate", "--through", "2026-06-30", "--dry-run")
+    assert dry.exit_code == 0 and "would create invoice for C1 dated 2026-06-25 in CNY: 33.90" in dry.output
+    made = run(runner, "--store", url, "invoice", "generate", "--through", "2026-06-30")
+    assert made.exit_code == 0 and "created 1 draft documents" in made.output
+    posted = run(runner, "--store", url, "invoice", "post", "DRAFT-1")
+    assert posted.exit_code == 0 and "DRAFT-1 posted as INV-2026-00001" in posted.output
+    report = run(runner, "--store", url, "report", "delivery-difference", "--from", "2026-06-01", "--to", "2026-06-30",
+                 "--format", "csv")
+    assert report.exit_code == 0
+    assert report.output.splitlines()[1].startswith("SH1,1,delivery,2026-06-10,C1,A,CNY,3,30.00,3,30.00,30.00,0.00,0")
+    exposure = run(runner, "--store", url, "credit", "C1")
+    assert "open AR: 33.90 CNY" in exposure.output and "available: 99,966.10 CNY" in exposure.output
+    again = run(runner, "--store", url, "invoice", "post", "INV-2026-00001")
+    assert again.exit_code == 1 and "is already posted" in again.output
