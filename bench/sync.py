@@ -44,23 +44,22 @@ def build_input(path: Path, invoices: int, receipts: int, customers: int) -> Non
     build_template(path, "en")
     wb = openpyxl.load_workbook(path)
     rng = random.Random(3)
-    sheets = {
-        CUSTOMERS: [[f"C{i:05d}", f"Customer {i}", None, None, None, "CNY"] for i in range(customers)],
-        INVOICES: [[f"T{i}", "invoice", date(2026, 1, 1) + timedelta(days=rng.randint(0, 150)),
-                    f"C{rng.randrange(customers):05d}", None, None, None, None, None, None, None, None, "posted"]
-                   for i in range(invoices)],
-        INVOICE_LINES: [[f"T{i}", 1, None, None, "ITEM", rng.randint(1, 50), rng.randint(100, 99999) / 100, 0.13]
-                        for i in range(invoices)],
-        RECEIPTS: [[f"R{i}", date(2026, 1, 1) + timedelta(days=rng.randint(0, 170)),
-                    f"C{rng.randrange(customers):05d}", "bank", None, None, rng.randint(100, 999999) / 100, None,
-                    "posted"] for i in range(receipts)],
+    sheets = {  # rows by column key: they follow the sheets' declarations
+        CUSTOMERS: [{"code": f"C{i:05d}", "name": f"Customer {i}", "currency": "CNY"} for i in range(customers)],
+        INVOICES: [{"number": f"T{i}", "kind": "invoice", "date": date(2026, 1, 1) + timedelta(days=rng.randint(0, 150)),
+                    "customer": f"C{rng.randrange(customers):05d}", "status": "posted"} for i in range(invoices)],
+        INVOICE_LINES: [{"invoice": f"T{i}", "line": 1, "item": "ITEM", "qty": rng.randint(1, 50),
+                         "unit_price": rng.randint(100, 99999) / 100, "tax_rate": 0.13} for i in range(invoices)],
+        RECEIPTS: [{"number": f"R{i}", "date": date(2026, 1, 1) + timedelta(days=rng.randint(0, 170)),
+                    "customer": f"C{rng.randrange(customers):05d}", "method": "bank",
+                    "amount": rng.randint(100, 999999) / 100, "status": "posted"} for i in range(receipts)],
     }
     for schema, rows in sheets.items():
         ws = wb[schema.name]
+        at = {col.key: c for c, col in enumerate(schema.columns, start=1)}
         for r, row in enumerate(rows, start=2):
-            for c, value in enumerate(row, start=1):
-                if value is not None:
-                    ws.cell(r, c, value)
+            for key, value in row.items():
+                ws.cell(r, at[key], value)
     wb.save(path)
 
 

@@ -9,7 +9,7 @@ delivered: a line cannot be billed twice, by generation or by hand.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -22,6 +22,7 @@ from xlar.domain.documents import DocKind, LineInput
 from xlar.domain.errors import InvalidDocument, NotFound, XlarError
 from xlar.domain.money import tidy
 from xlar.store.tables import customers, deliveries, document_lines, documents
+from xlar.store.writes import in_chunks, update_rows
 
 Key = tuple[str, int]          # (delivery note number, line)
 LIVE_BILLING = ("draft", "posted", "approved")
@@ -38,10 +39,8 @@ def key_text(key: Key) -> str:
 
 def delivery_rows(conn: Connection, keys: Iterable[Key], *, lock: bool = False) -> dict[Key, RowMapping]:
     """The delivery lines named by KEYS (those that exist), locked for update if asked."""
-    wanted = sorted(set(keys))
     found: dict[Key, RowMapping] = {}
-    for i in range(0, len(wanted), 400):
-        chunk = wanted[i:i + 400]
+    for chunk in in_chunks(keys):
         stmt = sa.select(deliveries).where(sa.tuple_(deliveries.c.number, deliveries.c.line_no).in_(chunk))
         for row in conn.execute(stmt.with_for_update() if lock else stmt).mappings():
             found[(row["number"], row["line_no"])] = row
@@ -67,8 +66,9 @@ def line_check(conn: Connection, lines: Iterable[LineInput]) -> LineCheck | None
     if not keys:
         return None
     rows = delivery_rows(conn, keys)  # type: ignore[arg-type]
-    ids = {r["customer_id"] for r in rows.values()}
-    code_of = dict(conn.execute(sa.select(customers.c.id, customers.c.code).where(customers.c.id.in_(ids))).all())
+    code_of = {i: code for chunk in in_chunks(r["customer_id"] for r in rows.values())
+               for i, code in conn.execute(sa.select(customers.c.id, customers.c.code)
+                                           .where(customers.c.id.in_(chunk)))}
     return LineCheck(rows, code_of, parents(conn))
 
 
@@ -114,22 +114,29 @@ def rebill(conn: Connection, keys: Iterable[Key]) -> None:
     missing = wanted - rows.keys()
     if missing:
         raise NotFound(f"no {key_text(sorted(missing)[0])}")
-    ln, d = document_lines.c, documents.c
     billed: dict[Key, Decimal] = defaultdict(Decimal)
-    found = conn.execute(
-        sa.select(ln.delivery, ln.delivery_line, ln.qty)
-        .join(documents, d.id == ln.document_id)
-        .where(sa.tuple_(ln.delivery, ln.delivery_line).in_(sorted(wanted)), d.status.in_(LIVE_BILLING)))
-    for number, line_no, qty in found:
+    for number, line_no, qty, *_values in _billing_lines(conn, wanted, LIVE_BILLING):
         billed[(number, line_no)] += abs(qty)
+    changes = []
     for key in sorted(wanted):
         row, now = rows[key], billed[key] or Decimal(0)
         if now > row["qty"]:
             raise OverBilled(f"{key_text(key)}: {now} would be billed of {row['qty']} "
                              f"{'returned' if row['kind'] == RETURN else 'delivered'}")
         if now != row["billed_qty"]:
-            conn.execute(deliveries.update().where(deliveries.c.id == row["id"])
-                         .values(billed_qty=tidy(now) if now else Decimal(0), rev=deliveries.c.rev + 1))
+            changes.append((row["id"], {"billed_qty": tidy(now) if now else Decimal(0)}))
+    update_rows(conn, deliveries, changes)
+
+
+def _billing_lines(conn: Connection, keys: Iterable[Key], statuses: tuple[str, ...]) -> Iterator[Any]:
+    """(delivery, line, qty, delivered net, delivered tax) of the document lines that bill the
+    delivery lines KEYS, in documents of STATUSES."""
+    ln, d = document_lines.c, documents.c
+    for chunk in in_chunks(keys):
+        yield from conn.execute(
+            sa.select(ln.delivery, ln.delivery_line, ln.qty, ln.delivered_net_minor, ln.delivered_tax_minor)
+            .join(documents, d.id == ln.document_id)
+            .where(sa.tuple_(ln.delivery, ln.delivery_line).in_(chunk), d.status.in_(statuses)))
 
 
 def delivered_values(conn: Connection, lines: list[dict[str, Any]]) -> None:
@@ -140,13 +147,8 @@ def delivered_values(conn: Connection, lines: list[dict[str, Any]]) -> None:
     if not keys:
         return
     rows = delivery_rows(conn, keys)
-    l2, d = document_lines.c, documents.c
     before: dict[Key, list[Decimal | int]] = defaultdict(lambda: [Decimal(0), 0, 0])
-    posted = conn.execute(
-        sa.select(l2.delivery, l2.delivery_line, l2.qty, l2.delivered_net_minor, l2.delivered_tax_minor)
-        .join(documents, d.id == l2.document_id)
-        .where(sa.tuple_(l2.delivery, l2.delivery_line).in_(sorted(keys)), d.status.in_(("posted", "approved"))))
-    for number, line_no, qty, net, tax in posted:
+    for number, line_no, qty, net, tax in _billing_lines(conn, keys, ("posted", "approved")):
         acc = before[(number, line_no)]
         acc[0] += abs(qty)
         acc[1] += net or 0

@@ -42,7 +42,8 @@ class Planned:
 
     @property
     def amount(self) -> Decimal:
-        return totals_of(price_lines(self.draft.lines, self.draft.currency or "CNY")).total
+        assert self.draft.currency is not None  # generation always names the currency
+        return totals_of(price_lines(self.draft.lines, self.draft.currency)).total
 
     def describe(self) -> str:
         d = self.draft

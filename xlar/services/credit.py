@@ -10,12 +10,13 @@ latest FX rate on or before the date.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RowMapping
 
 from xlar.domain.billing import billed_party, share_units
 from xlar.domain.documents import CREDIT_KINDS, LINE_KINDS, DocKind
@@ -76,17 +77,33 @@ def _to_base(conn: Connection, minor: int, currency: str, on: date, book: BookSe
                             book.base_currency), book.base_currency)
 
 
-def exposure(conn: Connection, code: str, on: date, book: BookSettings) -> Exposure:
-    """CODE's exposure (CODE being the billed party: its subsidiaries count with it)."""
-    rows = conn.execute(sa.select(customers.c.id, customers.c.code, customers.c.parent_code,
-                                  customers.c.currency, customers.c.credit_limit_minor,
-                                  customers.c.credit_class)).mappings().all()
+def _customers(conn: Connection) -> list[RowMapping]:
+    return list(conn.execute(sa.select(customers.c.id, customers.c.code, customers.c.parent_code,
+                                       customers.c.currency, customers.c.credit_limit_minor,
+                                       customers.c.credit_class)).mappings())
+
+
+def _groups(rows: Sequence[RowMapping]) -> dict[str, list[int]]:
+    """Billed party code -> the ids of it and of every customer billed on it."""
     parent_of = {r["code"]: r["parent_code"] for r in rows}
+    groups: dict[str, list[int]] = defaultdict(list)
+    for r in rows:
+        groups[billed_party(r["code"], parent_of)].append(r["id"])
+    return groups
+
+
+def exposure(conn: Connection, code: str, on: date, book: BookSettings) -> Exposure:
+    """CODE's exposure (its subsidiaries count with it, when it is their head office)."""
+    rows = _customers(conn)
     party = next((r for r in rows if r["code"] == code), None)
     if party is None:
         raise NotFound(f"unknown customer {code!r}")
-    group = [r["id"] for r in rows if billed_party(r["code"], parent_of) == code or r["code"] == code]
-    base = book.base_currency
+    group = _groups(rows).get(code) or [party["id"]]
+    return _exposure(conn, party, group, on, book)
+
+
+def _exposure(conn: Connection, party: RowMapping, group: Sequence[int], on: date, book: BookSettings) -> Exposure:
+    code, base = party["code"], book.base_currency
     d, oi = documents.c, open_items.c
     open_ar = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(oi.base_amount_minor), 0))
                            .where(oi.customer_id.in_(group))).scalar_one()
@@ -118,25 +135,50 @@ def exposure(conn: Connection, code: str, on: date, book: BookSettings) -> Expos
                     party["credit_class"])
 
 
-def check_credit(conn: Connection, customer: str, on: date, book: BookSettings, what: str, user: str, *,
-                 override: bool = False) -> str | None:
-    """Refuse WHAT when it leaves CUSTOMER's billed party over its credit limit; return a
-    warning instead for a credit class that only warns, or when an approver overrides
-    (audited). None when within the limit or without one."""
-    parent_of = dict(conn.execute(sa.select(customers.c.code, customers.c.parent_code)).all())
-    party = billed_party(customer, parent_of)  # type: ignore[arg-type]
-    exp = exposure(conn, party, on, book)
-    if exp.limit is None or exp.total <= exp.limit:
-        return None
-    message = (f"{what}: customer {party}'s exposure {exp.total:,} {exp.currency} exceeds its credit limit "
-               f"{exp.limit:,} {exp.currency}")
-    if exp.credit_class and exp.credit_class in book.credit_warning_classes:
-        return f"{message} (credit class {exp.credit_class} warns only)"
-    if override:
-        if user not in book.approvers:
-            raise CreditLimitExceeded(f"{message}; {user} is not an approver (setting approvers) and "
-                                      "cannot override it")
-        record(conn, user, "credit_override", "customer", party, None,
-               {"what": what, "exposure": str(exp.total), "limit": str(exp.limit)})
-        return f"{message}; overridden by approver {user}"
-    raise CreditLimitExceeded(f"{message}; an approver can override it")
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """Something that raises what a customer owes: a posted invoice, a stored order."""
+
+    customer_id: int
+    on: date
+    what: str
+
+
+def check_credit(conn: Connection, charges: Sequence[Charge], book: BookSettings, user: str, *,
+                 override: bool = False) -> list[str | None]:
+    """Refuse CHARGES that leave their billed party over its credit limit; a warning instead
+    for a credit class that only warns, or when an approver overrides (audited); None when
+    within the limit or without one. Each party is checked once, after all its charges."""
+    results: list[str | None] = [None] * len(charges)
+    if not charges:
+        return results
+    rows = _customers(conn)
+    by_code = {r["code"]: r for r in rows}
+    groups = _groups(rows)
+    party_of = {customer_id: party for party, ids in groups.items() for customer_id in ids}
+    members: dict[str, list[int]] = defaultdict(list)
+    for i, charge in enumerate(charges):
+        members[party_of[charge.customer_id]].append(i)
+    for party, at in members.items():
+        if by_code[party]["credit_limit_minor"] is None:
+            continue
+        exp = _exposure(conn, by_code[party], groups[party], max(charges[i].on for i in at), book)
+        if exp.total <= exp.limit:  # type: ignore[operator]
+            continue
+        what = charges[at[0]].what + (f" (and {len(at) - 1} more)" if len(at) > 1 else "")
+        message = (f"{what}: customer {party}'s exposure {exp.total:,} {exp.currency} exceeds its credit limit "
+                   f"{exp.limit:,} {exp.currency}")
+        if exp.credit_class and exp.credit_class in book.credit_warning_classes:
+            warning = f"{message} (credit class {exp.credit_class} warns only)"
+        elif override:
+            if user not in book.approvers:
+                raise CreditLimitExceeded(f"{message}; {user} is not an approver (setting approvers) and "
+                                          "cannot override it")
+            record(conn, user, "credit_override", "customer", party, None,
+                   {"what": what, "exposure": str(exp.total), "limit": str(exp.limit)})
+            warning = f"{message}; overridden by approver {user}"
+        else:
+            raise CreditLimitExceeded(f"{message}; an approver can override it")
+        for i in at:
+            results[i] = warning
+    return results

@@ -24,7 +24,7 @@ from xlar.domain.billing import billed_party
 from xlar.domain.documents import DocKind, DocStatus, Totals, accrual_journal
 from xlar.domain.errors import Immutable, InvalidDocument, NotFound, XlarError
 from xlar.domain.money import round_money, tidy, to_minor
-from xlar.domain.periods import ensure_open
+from xlar.domain.periods import ensure_open, period_of
 from xlar.services.billed import RETURN, key_text, parents
 from xlar.services.credit import latest_rate
 from xlar.services.documents import base_of, journal_rows
@@ -32,7 +32,7 @@ from xlar.store.audit import record, record_many
 from xlar.store.numbering import reserve_numbers
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import customers, deliveries, documents, journal_lines, orders
-from xlar.store.writes import execute_many, insert_rows, update_row
+from xlar.store.writes import execute_many, in_chunks, insert_rows, update_row
 
 KINDS = ("delivery", RETURN)
 STATUSES = ("draft", "posted")
@@ -55,80 +55,85 @@ class DeliveryLine:
     status: str = "posted"
 
 
-def _customers(conn: Connection, codes: set[str]) -> dict[str, RowMapping]:
-    rows = conn.execute(sa.select(customers).where(customers.c.code.in_(sorted(codes)))).mappings()
-    return {r["code"]: r for r in rows}
+class _Checker:
+    """Checks lines and computes what is stored for them; what it reads (customers, head
+    offices, orders, the notes' shared customer/date/currency, FX rates) is read once per batch."""
 
+    def __init__(self, conn: Connection, lines: Sequence[DeliveryLine], skip: int | None = None) -> None:
+        self.conn, self.book = conn, read_settings(conn)
+        self.customers = {r["code"]: r for chunk in in_chunks(ln.customer for ln in lines)
+                          for r in conn.execute(sa.select(customers).where(customers.c.code.in_(chunk))).mappings()}
+        self.parent_of = parents(conn)
+        self.orders = {number: code for chunk in in_chunks(ln.order for ln in lines if ln.order)
+                       for number, code in conn.execute(
+                           sa.select(orders.c.number, customers.c.code)
+                           .join(customers, customers.c.id == orders.c.customer_id).where(orders.c.number.in_(chunk)))}
+        # each note's customer, date and currency: its lines stored before (but the one being replaced) or added now
+        self.heads: dict[str, tuple[Any, ...]] = {}
+        for chunk in in_chunks(ln.number for ln in lines):
+            for row_id, number, *head in conn.execute(
+                    sa.select(deliveries.c.id, deliveries.c.number, deliveries.c.customer_id,
+                              deliveries.c.delivered_on, deliveries.c.currency).where(deliveries.c.number.in_(chunk))):
+                if row_id != skip:
+                    self.heads.setdefault(number, tuple(head))
+        self.rated: set[tuple[str, str]] = set()
 
-def _values(line: DeliveryLine, cust: RowMapping | None, book: BookSettings, conn: Connection,
-            parent_of: Mapping[str, str | None]) -> dict[str, Any]:
-    """Check one line and compute its stored values (net and tax rounded once, when priced)."""
-    what = key_text((line.number, line.line_no))
-    if cust is None:
-        raise NotFound(f"{what}: unknown customer {line.customer!r}")
-    if cust["status"] == "inactive":
-        raise InvalidDocument(f"{what}: customer {line.customer!r} is inactive")
-    if line.kind not in KINDS:
-        raise InvalidDocument(f"{what}: kind must be delivery or return, not {line.kind!r}")
-    if line.status not in STATUSES:
-        raise InvalidDocument(f"{what}: status must be draft or posted, not {line.status!r}")
-    if line.qty <= 0:
-        raise InvalidDocument(f"{what}: quantity {line.qty} must be positive (a return's kind says it comes back)")
-    if line.unit_price is not None and line.unit_price < 0:
-        raise InvalidDocument(f"{what}: unit price {line.unit_price} must not be negative")
-    rate = line.tax_rate or Decimal(0)
-    if not Decimal(0) <= rate < Decimal(1):
-        raise InvalidDocument(f"{what}: tax rate {rate} must be a fraction from 0 to below 1")
-    ensure_open(line.delivered_on, book.closed_period, what)
-    currency = line.currency or cust["currency"]
-    net = tax = None
-    if line.unit_price is not None:
-        net_amount = round_money(line.qty * line.unit_price, currency)
-        net, tax = to_minor(net_amount, currency), to_minor(round_money(net_amount * rate, currency), currency)
-    if line.status == "posted" and book.revenue_recognition == "delivery":
-        if net is None:
-            raise InvalidDocument(f"{what}: revenue is recognised at delivery, so a posted line needs its unit price")
-        latest_rate(conn, currency, line.delivered_on, book)
-    if line.order:
-        order = conn.execute(sa.select(orders.c.customer_id, customers.c.code).join(
-            customers, customers.c.id == orders.c.customer_id).where(orders.c.number == line.order)).first()
-        if order is None:
-            raise NotFound(f"{what}: unknown order {line.order!r}")
-        if billed_party(order.code, parent_of) != billed_party(line.customer, parent_of):
-            raise InvalidDocument(f"{what}: order {line.order} is {order.code}'s, not {line.customer}'s")
-    return {"number": line.number, "line_no": line.line_no, "kind": line.kind, "delivered_on": line.delivered_on,
-            "customer_id": cust["id"], "order_number": line.order, "item": line.item, "qty": tidy(line.qty),
-            "unit_price": None if line.unit_price is None else tidy(line.unit_price),
-            "tax_rate": None if line.tax_rate is None else tidy(line.tax_rate), "currency": currency,
-            "salesperson": line.salesperson, "status": line.status, "net_minor": net, "tax_minor": tax}
-
-
-def _same_note(conn: Connection, rows: Sequence[Mapping[str, Any]], skip: int | None = None) -> None:
-    """The lines of one note share its customer, date and currency (with lines stored before)."""
-    heads: dict[str, tuple[Any, ...]] = {}
-    stored = conn.execute(sa.select(deliveries.c.id, deliveries.c.number, deliveries.c.customer_id,
-                                    deliveries.c.delivered_on, deliveries.c.currency)
-                          .where(deliveries.c.number.in_({r["number"] for r in rows}))).all()
-    for row_id, number, cust, on, cur in stored:
-        if row_id != skip:
-            heads.setdefault(number, (cust, on, cur))
-    for row in rows:
-        head = (row["customer_id"], row["delivered_on"], row["currency"])
-        if heads.setdefault(row["number"], head) != head:
-            raise InvalidDocument(f"{key_text((row['number'], row['line_no']))}: the lines of note {row['number']} "
-                                  "must share one customer, date and currency")
+    def values(self, line: DeliveryLine) -> dict[str, Any]:
+        """Check one line and compute its stored values (net and tax rounded once, when priced)."""
+        what = key_text((line.number, line.line_no))
+        cust, book = self.customers.get(line.customer), self.book
+        if cust is None:
+            raise NotFound(f"{what}: unknown customer {line.customer!r}")
+        if cust["status"] == "inactive":
+            raise InvalidDocument(f"{what}: customer {line.customer!r} is inactive")
+        if line.kind not in KINDS:
+            raise InvalidDocument(f"{what}: kind must be delivery or return, not {line.kind!r}")
+        if line.status not in STATUSES:
+            raise InvalidDocument(f"{what}: status must be draft or posted, not {line.status!r}")
+        if line.qty <= 0:
+            raise InvalidDocument(f"{what}: quantity {line.qty} must be positive (a return's kind says it comes back)")
+        if line.unit_price is not None and line.unit_price < 0:
+            raise InvalidDocument(f"{what}: unit price {line.unit_price} must not be negative")
+        rate = line.tax_rate or Decimal(0)
+        if not Decimal(0) <= rate < Decimal(1):
+            raise InvalidDocument(f"{what}: tax rate {rate} must be a fraction from 0 to below 1")
+        ensure_open(line.delivered_on, book.closed_period, what)
+        currency = line.currency or cust["currency"]
+        net = tax = None
+        if line.unit_price is not None:
+            net_amount = round_money(line.qty * line.unit_price, currency)
+            net, tax = to_minor(net_amount, currency), to_minor(round_money(net_amount * rate, currency), currency)
+        if line.status == "posted" and book.revenue_recognition == "delivery":
+            if net is None:
+                raise InvalidDocument(f"{what}: revenue is recognised at delivery, so a posted line needs its unit price")
+            if (currency, period_of(line.delivered_on)) not in self.rated:
+                latest_rate(self.conn, currency, line.delivered_on, book)
+                self.rated.add((currency, period_of(line.delivered_on)))
+        if line.order:
+            owner = self.orders.get(line.order)
+            if owner is None:
+                raise NotFound(f"{what}: unknown order {line.order!r}")
+            if billed_party(owner, self.parent_of) != billed_party(line.customer, self.parent_of):
+                raise InvalidDocument(f"{what}: order {line.order} is {owner}'s, not {line.customer}'s")
+        head = (cust["id"], line.delivered_on, currency)
+        if self.heads.get(line.number, head) != head:
+            raise InvalidDocument(f"{what}: the lines of note {line.number} must share one customer, date and currency")
+        self.heads[line.number] = head
+        return {"number": line.number, "line_no": line.line_no, "kind": line.kind, "delivered_on": line.delivered_on,
+                "customer_id": cust["id"], "order_number": line.order, "item": line.item, "qty": tidy(line.qty),
+                "unit_price": None if line.unit_price is None else tidy(line.unit_price),
+                "tax_rate": None if line.tax_rate is None else tidy(line.tax_rate), "currency": currency,
+                "salesperson": line.salesperson, "status": line.status, "net_minor": net, "tax_minor": tax}
 
 
 def add_deliveries(conn: Connection, lines: Sequence[DeliveryLine], user: str) -> list[int | XlarError]:
     """Store new lines; each comes back as its id or as the error that held it back."""
-    book = read_settings(conn)
-    custs, parent_of = _customers(conn, {ln.customer for ln in lines}), parents(conn)
+    checker = _Checker(conn, lines)
     results: list[int | XlarError] = []
     good: list[dict[str, Any]] = []
     for line in lines:
         try:
-            values = _values(line, custs.get(line.customer), book, conn, parent_of)
-            _same_note(conn, [*good, values])
+            values = checker.values(line)
         except XlarError as exc:
             results.append(exc)
             continue
@@ -138,7 +143,7 @@ def add_deliveries(conn: Connection, lines: Sequence[DeliveryLine], user: str) -
     for values, row_id in zip(good, ids, strict=True):
         values["id"] = row_id
     record_many(conn, user, "create", "delivery", [(v["id"], None, v) for v in good])
-    _book(conn, [v for v in good if v["status"] == "posted"], book, user)
+    _book(conn, [v for v in good if v["status"] == "posted"], checker.book, user)
     return [r if isinstance(r, XlarError) else ids[r] for r in results]
 
 
@@ -159,10 +164,10 @@ def _refuse_if_booked(row: Mapping[str, Any], action: str) -> None:
 def update_delivery(conn: Connection, row_id: int, line: DeliveryLine, user: str) -> None:
     before = _stored(conn, row_id)
     _refuse_if_booked(before, "changed")
-    book = read_settings(conn)
+    checker = _Checker(conn, [line], skip=row_id)
+    book = checker.book
     ensure_open(before["delivered_on"], book.closed_period, key_text((before["number"], before["line_no"])))
-    values = _values(line, _customers(conn, {line.customer}).get(line.customer), book, conn, parents(conn))
-    _same_note(conn, [values], skip=row_id)
+    values = checker.values(line)
     update_row(conn, deliveries, row_id, values)
     record(conn, user, "update", "delivery", row_id, {k: before[k] for k in values}, values)
     if values["status"] == "posted":

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
-from xlar.domain.billing import InstallmentPeriod, check_plan, schedule
+from xlar.domain.billing import InstallmentPeriod, billed_party, check_plan, schedule
 from xlar.domain.documents import (
     CHARGE_KINDS,
     LINE_KINDS,
@@ -37,7 +37,7 @@ from xlar.domain.money import from_minor, parse_rate, to_minor
 from xlar.domain.periods import ensure_open
 from xlar.domain.terms import PaymentTerms, due_date
 from xlar.services import billed, matching
-from xlar.services.credit import check_credit
+from xlar.services.credit import Charge, check_credit
 from xlar.services.customers import find_terms
 from xlar.store.audit import record, record_many
 from xlar.store.numbering import next_number, reserve_numbers
@@ -55,7 +55,7 @@ from xlar.store.tables import (
     open_items,
     orders,
 )
-from xlar.store.writes import execute_many, insert_rows, update_row, update_rows
+from xlar.store.writes import execute_many, in_chunks, insert_rows, update_row, update_rows
 
 RECEIPT_METHODS = ("bank", "cash", "note", "offset")
 _INSERT_LINES, _INSERT_ITEMS, _INSERT_JOURNAL = document_lines.insert(), open_items.insert(), journal_lines.insert()
@@ -101,8 +101,6 @@ def _now() -> datetime:
 class _Refs:
     """The customers and payment terms a batch of drafts names, each read once."""
 
-    CHUNK = 500
-
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.customers: dict[str, RowMapping | None] = {}
@@ -116,9 +114,7 @@ class _Refs:
         return self._parents
 
     def load(self, codes: set[str]) -> None:
-        missing = sorted(codes - self.customers.keys())
-        for i in range(0, len(missing), self.CHUNK):
-            chunk = missing[i:i + self.CHUNK]
+        for chunk in in_chunks(codes - self.customers.keys()):
             self.customers.update(dict.fromkeys(chunk))
             for row in self.conn.execute(sa.select(customers).where(customers.c.code.in_(chunk))).mappings():
                 self.customers[row["code"]] = row
@@ -263,7 +259,7 @@ def _links(refs: _Refs, draft: DraftDocument, cust: RowMapping, currency: str) -
         links["related_id"] = original["id"]
     if draft.order:
         order = refs.order(draft.order)
-        if order["customer"] != draft.customer and billed.billed_party(order["customer"], refs.parents()) != draft.customer:
+        if order["customer"] != draft.customer and billed_party(order["customer"], refs.parents()) != draft.customer:
             raise InvalidDocument(f"order {draft.order} is {order['customer']}'s, not {draft.customer}'s")
         links["order_number"] = order["number"]
         contract = refs.contract(order["contract"]) if order["contract"] else None
@@ -372,9 +368,9 @@ def _draft_only(doc: RowMapping, action: str) -> None:
 
 
 def _lines_of(conn: Connection, doc_ids: Sequence[int]) -> list[dict[str, Any]]:
-    return [dict(r) for r in conn.execute(sa.select(document_lines).where(document_lines.c.document_id.in_(doc_ids))
-                                          .order_by(document_lines.c.document_id, document_lines.c.line_no))
-            .mappings()]
+    return [dict(r) for chunk in in_chunks(doc_ids)
+            for r in conn.execute(sa.select(document_lines).where(document_lines.c.document_id.in_(chunk))
+                                  .order_by(document_lines.c.document_id, document_lines.c.line_no)).mappings()]
 
 
 def update_draft(conn: Connection, doc_id: int, draft: DraftDocument, user: str) -> None:
@@ -481,12 +477,12 @@ def _releases(conn: Connection, docs: Sequence[Mapping[str, Any]], book: BookSet
         return {}
     ln, dl = document_lines.c, deliveries.c
     accrual = documents.alias("accrual")
-    rows = conn.execute(
+    rows = [row for chunk in in_chunks(ids) for row in conn.execute(
         sa.select(ln.document_id, ln.delivered_net_minor, ln.delivered_tax_minor, accrual.c.currency,
                   accrual.c.fx_rate)
         .join(deliveries, sa.and_(dl.number == ln.delivery, dl.line_no == ln.delivery_line))
         .join(accrual, accrual.c.id == dl.accrual_id)
-        .where(ln.document_id.in_(ids), ln.delivered_net_minor.is_not(None))).all()
+        .where(ln.document_id.in_(chunk), ln.delivered_net_minor.is_not(None)))]
     sums: dict[int, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 4)
     for doc_id, net, tax, cur, rate in rows:
         acc = sums[doc_id]
@@ -541,14 +537,10 @@ def _after_posting(conn: Connection, docs: Sequence[Mapping[str, Any]], book: Bo
         if doc["kind"] == DocKind.CREDIT_NOTE.value and doc.get("related_id"):
             _apply_to(conn, doc["id"], doc["related_id"], user, f"credit note {doc['number']}")
     _offset_deposits(conn, [d for d in docs if d["kind"] == DocKind.INVOICE.value], book, user)
-    codes = dict(conn.execute(sa.select(customers.c.id, customers.c.code).where(
-        customers.c.id.in_({d["customer_id"] for d in docs}))).all())
-    for doc in docs:
-        if DocKind(doc["kind"]) in CHARGE_KINDS:
-            warning = check_credit(conn, codes[doc["customer_id"]], doc["doc_on"], book,
-                                   f"posting {label(doc)}", user, override=posting.override_credit)
-            if warning:
-                posting.warnings.append((doc["id"], warning))
+    charges = [doc for doc in docs if DocKind(doc["kind"]) in CHARGE_KINDS]
+    warnings = check_credit(conn, [Charge(doc["customer_id"], doc["doc_on"], f"posting {label(doc)}")
+                                   for doc in charges], book, user, override=posting.override_credit)
+    posting.warnings += [(doc["id"], warning) for doc, warning in zip(charges, warnings, strict=True) if warning]
 
 
 def _open_of(conn: Connection, doc_id: int) -> list[tuple[int, int]]:
@@ -586,9 +578,10 @@ def _offset_deposits(conn: Connection, invoices: Sequence[Mapping[str, Any]], bo
         return
     d, ln, dl = documents.c, document_lines.c, deliveries.c
     per_order: dict[tuple[int, str], int] = defaultdict(int)   # (invoice id, order) -> gross billed
-    rows = conn.execute(sa.select(ln.document_id, dl.order_number, ln.net_minor, ln.tax_minor)
-                        .join(deliveries, sa.and_(dl.number == ln.delivery, dl.line_no == ln.delivery_line))
-                        .where(ln.document_id.in_([i["id"] for i in invoices]), dl.order_number.is_not(None))).all()
+    rows = [row for chunk in in_chunks(i["id"] for i in invoices) for row in conn.execute(
+        sa.select(ln.document_id, dl.order_number, ln.net_minor, ln.tax_minor)
+        .join(deliveries, sa.and_(dl.number == ln.delivery, dl.line_no == ln.delivery_line))
+        .where(ln.document_id.in_(chunk), dl.order_number.is_not(None)))]
     for doc_id, order, net, tax in rows:
         per_order[(doc_id, order)] += net + tax
     for inv in invoices:

@@ -9,7 +9,7 @@ saves SQLAlchemy's per-row parameter handling (most of the time of a 100,000-row
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from operator import itemgetter
@@ -130,3 +130,13 @@ def update_rows(conn: Connection, table: sa.Table, changes: Sequence[tuple[int, 
 def update_row(conn: Connection, table: sa.Table, row_id: int, values: Mapping[str, Any]) -> None:
     """Set VALUES on row ROW_ID (and bump its revision, where the table has one)."""
     conn.execute(_update(table), {ROW_ID: row_id, **values})
+
+
+IN_CHUNK = 500   # values per IN (...) list: far below SQLite's and PostgreSQL's parameter limits
+
+
+def in_chunks(values: Iterable[Any], size: int = IN_CHUNK) -> Iterator[list[Any]]:
+    """VALUES sorted and cut into lists short enough for one IN (...) each."""
+    ordered = sorted(set(values))
+    for i in range(0, len(ordered), size):
+        yield ordered[i:i + size]

@@ -21,7 +21,7 @@ from xlar.domain.money import decimal_from_number, from_minor, tidy, to_minor
 from xlar.domain.terms import PaymentTerms, TermsBasis
 from xlar.schema.columns import Kind, SheetSchema
 from xlar.schema.sheets import SETTINGS
-from xlar.services.credit import check_credit
+from xlar.services.credit import Charge, check_credit
 from xlar.services.deliveries import DeliveryLine, add_deliveries, delete_delivery, update_delivery
 from xlar.services.documents import installment_plan
 from xlar.store import tables as t
@@ -334,9 +334,8 @@ class OrdersAdapter(TableAdapter):
         if contract and conn.execute(sa.select(t.contracts.c.id).where(t.contracts.c.number == str(contract))
                                      ).first() is None:
             raise NotFound(f"order {values['number']}: unknown contract {contract!r}")
-        book = read_settings(conn)
-        warning = check_credit(conn, str(values["customer"]), values["date"], book,  # type: ignore[arg-type]
-                               f"order {values['number']}", ctx.user)
+        charge = Charge(ctx.customer_id(values["customer"]), values["date"], f"order {values['number']}")  # type: ignore[arg-type]
+        warning = check_credit(conn, [charge], read_settings(conn), ctx.user)[0]
         if warning:
             ctx.warnings[row_id] = warning
 
