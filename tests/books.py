@@ -12,11 +12,14 @@ from xlar.domain.customers import Customer
 from xlar.domain.documents import DocKind, LineInput
 from xlar.domain.terms import PaymentTerms, TermsBasis
 from xlar.services import documents as docs
+from xlar.services import receipts
 from xlar.services.customers import save_customer, save_terms
+from xlar.store.settings import read_settings, write_settings
 from xlar.store.tables import open_items
 
 D = Decimal
 USER = "alice"
+APPROVER = "carol"   # approves receipts alice enters (segregation of duties)
 
 
 def customer(conn: Connection, code: str, currency: str = "CNY", terms: str | None = None,
@@ -41,12 +44,25 @@ def invoice(conn: Connection, cust: str, on: date, *lines: LineInput, rate: str 
 
 
 def receipt(conn: Connection, cust: str, on: date, amount: str, rate: str | None = None,
-            post: bool = True) -> int:
+            post: bool = True, approve: bool = True, reference: str | None = None, method: str | None = None,
+            maturity: date | None = None) -> int:
+    """A receipt alice enters and confirms, and carol approves (so that it clears invoices)."""
     doc_id = docs.create_draft(conn, docs.DraftDocument(
-        DocKind.RECEIPT, cust, on, amount=D(amount), fx_rate=None if rate is None else D(rate)), USER)
+        DocKind.RECEIPT, cust, on, amount=D(amount), fx_rate=None if rate is None else D(rate),
+        reference=reference, method=method, maturity_on=maturity), USER)
     if post:
         docs.post(conn, doc_id, USER)
+        if approve:
+            approver(conn)
+            receipts.approve(conn, [doc_id], APPROVER)
     return doc_id
+
+
+def approver(conn: Connection, name: str = APPROVER) -> None:
+    """Make NAME an approver (setting approvers)."""
+    book = read_settings(conn)
+    if name not in book.approvers:
+        write_settings(conn, {"approvers": ",".join(sorted(book.approvers | {name}))}, "setup")
 
 
 def item_of(conn: Connection, doc_id: int) -> int:

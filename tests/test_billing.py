@@ -23,7 +23,15 @@ from xlar.services.credit import CreditLimitExceeded, exposure
 from xlar.services.customers import save_customer
 from xlar.services.deliveries import DeliveryLine, add_deliveries
 from xlar.store.settings import read_settings, write_settings
-from xlar.store.tables import deliveries, document_lines, documents, installment_terms, journal_lines, open_items, orders
+from xlar.store.tables import (
+    deliveries,
+    document_lines,
+    documents,
+    installment_terms,
+    journal_lines,
+    open_items,
+    orders,
+)
 
 D = Decimal
 JUNE = date(2026, 6, 1)

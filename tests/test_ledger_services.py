@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from tests.books import USER, customer, invoice, item_of, line, receipt
+from tests.books import APPROVER, USER, customer, invoice, item_of, line, receipt
 from xlar.domain.documents import DocKind
 from xlar.domain.errors import (
     Immutable,
@@ -17,10 +17,17 @@ from xlar.domain.errors import (
 )
 from xlar.reports import ledger as reports
 from xlar.services import documents as docs
-from xlar.services import matching
+from xlar.services import matching, receipts
 from xlar.services.matching import Match
 from xlar.store.settings import read_settings, write_settings
-from xlar.store.tables import allocations, audit_log, document_lines, documents, journal_lines, open_items
+from xlar.store.tables import (
+    allocations,
+    audit_log,
+    document_lines,
+    documents,
+    journal_lines,
+    open_items,
+)
 
 D = Decimal
 
@@ -203,6 +210,9 @@ def test_over_allocation_is_impossible(store):
             DocKind.RECEIPT, "C1", date(2026, 3, 2), amount=D("80"), currency="USD", fx_rate=D("7")), USER)
         docs.post(conn, usd_doc, USER)
         usd = item_of(conn, usd_doc)
+        with pytest.raises(InvalidAllocation, match="RC-2026-00003 is not approved yet"):
+            matching.allocate(conn, [Match(inv, usd, D("1"))], method="manual", user=USER)
+        receipts.approve(conn, [usd_doc], APPROVER)
         with pytest.raises(OverAllocation, match="RC-2026-00001 has 80.00 CNY open"):
             matching.allocate(conn, [Match(inv, rec, D("80.01"))], method="manual", user=USER)
         with pytest.raises(OverAllocation):  # two matches that are each fine but not together

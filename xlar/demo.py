@@ -20,7 +20,7 @@ from xlar.domain.terms import PaymentTerms, TermsBasis, add_months
 from xlar.reports import ledger as reports
 from xlar.reports.render import aging_text
 from xlar.services import documents as docs
-from xlar.services import matching
+from xlar.services import matching, receipts
 from xlar.services.customers import save_customer, save_terms
 from xlar.store.engine import Store
 from xlar.store.settings import DEFAULTS, write_settings
@@ -92,6 +92,9 @@ def _invoice_lines(rng: random.Random, currency: str) -> tuple[LineInput, ...]:
     return tuple(lines)
 
 
+APPROVER = "wang.fang"
+
+
 def _post(conn: Connection, draft: docs.DraftDocument, user: str) -> int:
     doc_id = docs.create_draft(conn, draft, user)
     docs.post(conn, doc_id, user)
@@ -142,11 +145,13 @@ def _receipts(conn: Connection, rng: random.Random, cust: Customer, through: dat
             DocKind.RECEIPT, cust.code, max(on, row.doc_on), amount=amount, fx_rate=_rate(cust.currency, rng),
             method=rng.choice(["bank", "bank", "bank", "cash"]), reference=f"{row.number} BANK-{rng.randint(10000, 99999)}"), user)
         counts["receipt"] += 1
-        matching.match_fifo(conn, receipt, user=user)
+        receipts.approve(conn, [receipt], APPROVER)  # matched to the invoice its reference names
     if rng.random() < 0.1:  # an advance receipt (预收款), unapplied until invoiced
         amount = round_money(Decimal(rng.randint(1_000, 20_000)) * (21 if cust.currency == "JPY" else 1), cust.currency)
-        _post(conn, docs.DraftDocument(DocKind.RECEIPT, cust.code, through - timedelta(days=rng.randint(0, 20)),
-                                       amount=amount, fx_rate=_rate(cust.currency, rng), reference="ADVANCE 预收"), user)
+        advance = _post(conn, docs.DraftDocument(
+            DocKind.RECEIPT, cust.code, through - timedelta(days=rng.randint(0, 20)), amount=amount,
+            fx_rate=_rate(cust.currency, rng), reference="ADVANCE 预收"), user)
+        receipts.approve(conn, [advance], APPROVER)
         counts["receipt"] += 1
 
 
@@ -168,7 +173,9 @@ def build_demo(directory: Path, through: date, *, user: str, replace: bool = Fal
         write_settings(conn, {"company": "示例贸易有限公司 Demo Trading Co.", "base_currency": "CNY",
                               "current_period": period_of(through),
                               # the demo's classes warn when a customer goes over its limit, not refuse
-                              "credit_warning_classes": "A,B,C"}, user)
+                              "credit_warning_classes": "A,B,C",
+                              # receipts the demo user enters are approved by another person
+                              "approvers": APPROVER}, user)
         people = _customers(conn, rng, user)
         counts = _history(conn, rng, people, through, user)
         _void_and_undo(conn, people, through, user)
@@ -194,6 +201,7 @@ def _void_and_undo(conn: Connection, people: list[Customer], through: date, user
     docs.void(conn, wrong, through, user, "duplicate of an earlier invoice")
     paid = _post(conn, docs.DraftDocument(DocKind.RECEIPT, cust, through - timedelta(days=1),
                                           amount=Decimal("100.00"), reference="BANK-MISPOSTED"), user)
+    receipts.approve(conn, [paid], APPROVER)
     batch = matching.match_fifo(conn, paid, user=user)
     if batch is not None:
         matching.undo(conn, batch, on=through, user=user)

@@ -24,13 +24,15 @@ class DocKind(StrEnum):
     RECEIPT = "receipt"
     REFUND = "refund"
     OPENING_BALANCE = "opening_balance"
-    TRANSFER = "transfer"
+    TRANSFER_DEBIT = "transfer_debit"    # 应收款转销: the side that takes the balance over
+    TRANSFER_CREDIT = "transfer_credit"  # ... and the side that gives it up (the pair is linked)
     NETTING = "netting"
     FX_ADJUSTMENT = "fx_adjustment"
     WRITE_OFF = "write_off"
     REVERSAL = "reversal"
     DEPOSIT_OFFSET = "deposit_offset"    # a paid deposit applied to the final invoice
     DELIVERY = "delivery"                # revenue booked at delivery (no open item)
+    FX_REALIZED = "fx_realized"          # realized exchange gain or loss of a match (no open item)
 
 
 class DocStatus(StrEnum):
@@ -40,7 +42,8 @@ class DocStatus(StrEnum):
     VOID = "void"
 
 
-CREDIT_KINDS = frozenset({DocKind.CREDIT_NOTE, DocKind.RECEIPT, DocKind.WRITE_OFF, DocKind.DEPOSIT_OFFSET})
+CREDIT_KINDS = frozenset({DocKind.CREDIT_NOTE, DocKind.RECEIPT, DocKind.WRITE_OFF, DocKind.DEPOSIT_OFFSET,
+                          DocKind.NETTING, DocKind.TRANSFER_CREDIT})
 # Kinds that raise what the customer owes when posted (checked against the credit limit).
 CHARGE_KINDS = frozenset({DocKind.INVOICE, DocKind.DEBIT_NOTE, DocKind.DEPOSIT_INVOICE})
 LINE_KINDS = frozenset(
@@ -57,13 +60,15 @@ NUMBER_PREFIXES: dict[DocKind, str] = {
     DocKind.RECEIPT: "RC",
     DocKind.REFUND: "RF",
     DocKind.OPENING_BALANCE: "OB",
-    DocKind.TRANSFER: "TR",
+    DocKind.TRANSFER_DEBIT: "TD",
+    DocKind.TRANSFER_CREDIT: "TC",
     DocKind.NETTING: "NT",
     DocKind.FX_ADJUSTMENT: "FX",
     DocKind.WRITE_OFF: "WO",
     DocKind.REVERSAL: "RV",
     DocKind.DEPOSIT_OFFSET: "DO",
     DocKind.DELIVERY: "DL",
+    DocKind.FX_REALIZED: "FR",
 }
 
 
@@ -146,6 +151,15 @@ class Accounts:
     unbilled: str = "112299"        # AR not yet invoiced (revenue booked at delivery)
     vat_unbilled: str = "222102"    # output VAT not yet invoiced (待转销项税额)
     advances: str = "2203"          # deposits invoiced ahead of delivery (预收账款)
+    notes: str = "1121"             # bank acceptance notes received (应收票据)
+    payable: str = "2202"           # what the company owes a customer who is also a vendor (应付账款)
+    fx_gain: str = "6603"           # realized and unrealized exchange differences (财务费用-汇兑损益)
+    fx_loss: str = "6603"
+    write_off: str = "6711"         # small differences written off
+
+    def settlement(self, method: str | None) -> str:
+        """The account money comes in (receipts) or goes out (refunds) by METHOD."""
+        return {"cash": self.cash, "note": self.notes, "offset": self.payable}.get(method or "bank", self.bank)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +224,27 @@ def _released(totals: Totals, base: Totals, accounts: Accounts, release: Release
             _dr(accounts.vat_unbilled, done.tax, done_base.tax), vat, revenue]
 
 
+# Documents that move AR against one other account: Dr that account / Cr AR (a refund the reverse).
+_SETTLED_AGAINST = {
+    DocKind.RECEIPT: lambda accounts, method: accounts.settlement(method),
+    DocKind.REFUND: lambda accounts, method: accounts.settlement(method),
+    DocKind.NETTING: lambda accounts, method: accounts.payable,
+    DocKind.WRITE_OFF: lambda accounts, method: accounts.write_off,
+}
+
+
+def fx_realized_journal(difference: Decimal, accounts: Accounts) -> list[JournalLine]:
+    """The realized exchange difference of a match, in base currency only: DIFFERENCE > 0 is
+    what the invoices cleared in base beyond what the receipts brought (a loss: Dr loss / Cr
+    AR), < 0 a gain (Dr AR / Cr gain)."""
+    zero = Decimal(0)
+    if difference > 0:
+        return [JournalLine(accounts.fx_loss, zero, zero, difference, zero),
+                JournalLine(accounts.receivable, zero, zero, zero, difference)]
+    return [JournalLine(accounts.receivable, zero, zero, -difference, zero),
+            JournalLine(accounts.fx_gain, zero, zero, zero, -difference)]
+
+
 def journal_for(
     kind: DocKind, totals: Totals, base: Totals, accounts: Accounts, method: str | None = None,
     release: Release | None = None,
@@ -233,10 +268,12 @@ def journal_for(
     elif kind is DocKind.DEPOSIT_OFFSET:
         lines = [_dr(accounts.advances, totals.total, base.total),
                  _dr(accounts.receivable, totals.total, base.total).swapped()]
-    elif kind is DocKind.RECEIPT:
-        cash_account = accounts.cash if method == "cash" else accounts.bank
-        lines = [_dr(cash_account, totals.total, base.total),
+    elif kind in _SETTLED_AGAINST:
+        other = _SETTLED_AGAINST[kind](accounts, method)
+        lines = [_dr(other, totals.total, base.total),
                  _dr(accounts.receivable, totals.total, base.total).swapped()]
+        if kind is DocKind.REFUND:   # money paid back: Dr AR / Cr bank
+            lines = [line.swapped() for line in lines]
     elif kind is DocKind.OPENING_BALANCE:
         lines = [_dr(accounts.receivable, totals.total, base.total),
                  _dr(accounts.opening, totals.total, base.total).swapped()]

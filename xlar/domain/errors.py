@@ -69,6 +69,12 @@ class StoreError(XlarError):
     code = "XLAR-E050"
 
 
+class NotAllowed(XlarError):
+    """The user may not do this: a role is missing, or duties must be separated."""
+
+    code = "XLAR-E070"
+
+
 @dataclass(frozen=True, slots=True)
 class Issue:
     """One bad cell or row, reported instead of raised."""

@@ -19,6 +19,9 @@ CHOICE_ZH: dict[str, str] = {
     "inactive": "停用", "invoice_date": "按发票日", "month_end": "月结", "closing_date": "结账日",
     "open": "执行中", "closed": "已结案", "cancelled": "已取消", "phone": "电话", "email": "邮件",
     "visit": "拜访", "letter": "函件", "wechat": "微信",
+    "manual": "手工", "auto": "自动", "fifo": "先进先出", "due_date": "按到期日", "exact": "金额相符",
+    "reference": "按参考号", "product": "按品号", "installment": "按分期", "write_off": "核销差额",
+    "transfer": "转销",
 }
 
 
@@ -59,6 +62,8 @@ CUSTOMERS = SheetSchema(
         Column("email", K.TEXT, "Email", "邮箱", width=24),
         Column("address", K.TEXT, "Address", "地址", width=30),
         Column("vendor_code", K.CODE, "Vendor code", "供应商编号", note="for AR/AP netting"),
+        Column("bank_account", K.CODE, "Bank account", "付款账号", width=24,
+               note="the account it pays from: bank statement lines are matched by it"),
         Column("status", K.CHOICE, "Status", "状态", choices=("active", "blocked", "inactive"), width=8),
     ), key=("code",), store_table="customers",
 )
@@ -181,23 +186,54 @@ RECEIPTS = SheetSchema(
         CURRENCY,
         FX_RATE,
         _money("amount", "Amount", "收款金额", required=True),
-        Column("reference", K.TEXT, "Reference", "参考号", width=20, note="invoice numbers here are matched"),
-        Column("status", K.CHOICE, "Status", "状态", choices=RECEIPT_STATUSES, width=8),
+        Column("maturity_date", K.DATE, "Note matures", "票据到期日", width=12,
+               note="bank acceptance notes: the note's maturity date"),
+        Column("reference", K.TEXT, "Reference", "参考号", width=20,
+               note="invoice numbers here are matched when the receipt is approved"),
+        Column("status", K.CHOICE, "Status", "状态", choices=RECEIPT_STATUSES, width=8,
+               note="posted = confirmed; approved by an approver who did not enter it"),
         Column("entered_by", K.TEXT, "Entered by", "录入人", width=10, computed=True),
         Column("approved_by", K.TEXT, "Approved by", "核准人", width=10, computed=True),
         Column("memo", K.TEXT, "Memo", "备注", width=24),
     ), key=("number",), store_table="documents",
 )
 
+MATCH_METHODS = ("manual", "auto", "fifo", "due_date", "exact", "reference", "product", "installment",
+                 "write_off", "transfer")
+
 ALLOCATIONS = SheetSchema(
     "Allocations", "核销", "tblAllocations", (
-        Column("credit_doc", K.CODE, "Receipt / credit", "收款或红字单号", required=True),
+        Column("credit_doc", K.CODE, "Receipt / credit", "收款或红字单号",
+               note="blank on a write-off row"),
         Column("invoice", K.CODE, "Invoice no.", "发票单号", required=True),
+        Column("installment_no", K.INT, "Installment", "期数", width=8),
+        Column("item", K.CODE, "Item", "品号", note="matching by product: the invoice lines' item"),
         Column("amount", K.MONEY, "Amount", "核销金额", required=True),
+        Column("method", K.CHOICE, "Method", "核销方式", choices=MATCH_METHODS, width=10,
+               note="blank = manual; write_off needs a reason; transfer moves a receipt to the invoice's customer"),
+        Column("reason_code", K.CODE, "Write-off reason", "核销原因", width=12,
+               note="write-off rows: one of the setting write_off_reasons"),
+        Column("memo", K.TEXT, "Memo", "备注", width=40, note="suggestions say why here"),
         Column("date", K.DATE, "Effective", "核销日期", width=12, note="the later of the two documents' dates",
                computed=True),
-        Column("installment_no", K.INT, "Installment", "期数", width=8),
+        Column("batch", K.INT, "Batch", "核销批次", width=8, computed=True,
+               note="delete a row to undo its match; change its amount to rematch"),
     ), key=(), store_table="allocations",
+)
+
+PAYABLES = SheetSchema(
+    "Payables", "应付", "tblPayables", (
+        Column("customer", K.CODE, "Customer", "客户编号", required=True, lookup="customers",
+               note="a customer with a vendor code"),
+        Column("number", K.CODE, "Vendor invoice", "供应商发票号", required=True),
+        Column("date", K.DATE, "Date", "日期", required=True, width=12),
+        Column("due_date", K.DATE, "Due date", "到期日", width=12),
+        CURRENCY,
+        _money("amount", "Amount", "应付金额", required=True),
+        Column("reference", K.TEXT, "Reference", "参考号", width=20),
+        _money("netted", "Netted", "已对冲", computed=True, note="cleared by netting documents"),
+        Column("memo", K.TEXT, "Memo", "备注", width=24),
+    ), key=("customer", "number"), store_table="payables",
 )
 
 FX_RATES = SheetSchema(
@@ -224,14 +260,14 @@ CONTACTS = SheetSchema(
 
 INPUT_SHEETS: tuple[SheetSchema, ...] = (
     SETTINGS, CUSTOMERS, PAYMENT_TERMS, INSTALLMENT_TERMS, CONTRACTS, ORDERS, DELIVERIES,
-    INVOICES, INVOICE_LINES, RECEIPTS, ALLOCATIONS, FX_RATES, CONTACTS,
+    INVOICES, INVOICE_LINES, RECEIPTS, ALLOCATIONS, PAYABLES, FX_RATES, CONTACTS,
 )
 
 # Output sheets: rewritten by xlar on every sync, never read back.
 OUTPUT_SHEETS: dict[str, str] = {
     "Balances": "余额", "Aging": "账龄", "Overdue": "超期", "Statement": "对账单",
     "Forecast": "回款预测", "Dashboard": "仪表板", "Journal": "凭证", "MonthlyStats": "月结统计",
-    "Errors": "错误", "Conflicts": "冲突",
+    "BankLines": "银行流水", "BankExceptions": "待处理流水", "Errors": "错误", "Conflicts": "冲突",
 }
 
 

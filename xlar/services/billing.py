@@ -28,7 +28,15 @@ from xlar.domain.periods import first_open_day, period_of
 from xlar.services import documents as docs
 from xlar.services.billed import RETURN
 from xlar.store.settings import read_settings
-from xlar.store.tables import contracts, customers, deliveries, document_lines, documents, fx_rates, orders
+from xlar.store.tables import (
+    contracts,
+    customers,
+    deliveries,
+    document_lines,
+    documents,
+    fx_rates,
+    orders,
+)
 
 DEPOSIT_ITEM = "DEPOSIT"
 

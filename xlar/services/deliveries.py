@@ -27,8 +27,9 @@ from xlar.domain.money import round_money, tidy, to_minor
 from xlar.domain.periods import ensure_open, period_of
 from xlar.services.billed import RETURN, key_text, parents
 from xlar.services.credit import latest_rate
-from xlar.services.documents import base_of, journal_rows
+from xlar.services.documents import base_of
 from xlar.store.audit import record, record_many
+from xlar.store.ledger import journal_rows
 from xlar.store.numbering import reserve_numbers
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import customers, deliveries, documents, journal_lines, orders

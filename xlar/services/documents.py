@@ -40,6 +40,7 @@ from xlar.services import billed, matching
 from xlar.services.credit import Charge, check_credit
 from xlar.services.customers import find_terms
 from xlar.store.audit import record, record_many
+from xlar.store.ledger import journal_rows
 from xlar.store.numbering import next_number, reserve_numbers
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import (
@@ -84,6 +85,7 @@ class DraftDocument:
     order: str | None = None             # the order billed (deposits, installments)
     installment_terms: str | None = None  # default: the order's, else its contract's
     expected_on: date | None = None      # expected receipt date; default: the due date
+    maturity_on: date | None = None      # receipts by bank acceptance note: when the note matures
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +218,14 @@ def _prepare(refs: _Refs, draft: DraftDocument, book: BookSettings) -> Prepared:
         method = draft.method or "bank"
         if method not in RECEIPT_METHODS:
             raise InvalidDocument(f"receipt method {method!r} is not one of {', '.join(RECEIPT_METHODS)}")
+        if method == "note" and draft.maturity_on is None:
+            raise InvalidDocument(f"receipt for {draft.customer} by bank acceptance note needs the note's "
+                                  "maturity date")
+        if draft.maturity_on is not None and draft.maturity_on < draft.doc_on:
+            raise InvalidDocument(f"receipt for {draft.customer}: the note matures {draft.maturity_on}, before "
+                                  f"it was received {draft.doc_on}")
+    if draft.maturity_on is not None and method != "note":
+        raise InvalidDocument(f"{draft.kind} for {draft.customer}: only bank acceptance notes have a maturity date")
     terms_code = draft.payment_terms or links.pop("contract_terms", None) or cust["payment_terms"]
     due_on = draft.due_on
     if due_on is None and draft.kind in LINE_KINDS and terms_code:
@@ -236,7 +246,7 @@ def _prepare(refs: _Refs, draft: DraftDocument, book: BookSettings) -> Prepared:
         "base_amount_minor": to_minor(base.total, book.base_currency),
         "payment_terms": terms_code, "method": method, "reference": draft.reference, "memo": draft.memo,
         "source": draft.source, "fapiao_no": draft.fapiao_no, **links,
-        "expected_on": draft.expected_on or due_on,
+        "expected_on": draft.expected_on or due_on, "maturity_on": draft.maturity_on,
     }
     return Prepared(values, lines)
 
@@ -418,16 +428,6 @@ def _journal_rows(doc: Mapping[str, Any], book: BookSettings, release: Release |
     return journal_rows(doc, lines)
 
 
-def journal_rows(doc: Mapping[str, Any], lines: Sequence[Any]) -> list[dict[str, Any]]:
-    """Journal lines (domain, minor units) as rows of DOC's journal."""
-    return [{"document_id": doc["id"], "line_no": no, "account": ln.account,
-             "customer_id": doc["customer_id"], "currency": doc["currency"],
-             "debit_minor": int(ln.debit), "credit_minor": int(ln.credit),
-             "base_debit_minor": int(ln.base_debit), "base_credit_minor": int(ln.base_credit),
-             "posted_on": doc["doc_on"]}
-            for no, ln in enumerate(lines, start=1)]
-
-
 def post(conn: Connection, doc_id: int, user: str, *, override_credit: bool = False) -> str:
     """Post a draft: number it, write its open items and journal; it is immutable from now on."""
     return post_many(conn, [load(conn, doc_id, lock=True)], user, Posting(override_credit))[0]
@@ -537,6 +537,10 @@ def _after_posting(conn: Connection, docs: Sequence[Mapping[str, Any]], book: Bo
         if doc["kind"] == DocKind.CREDIT_NOTE.value and doc.get("related_id"):
             _apply_to(conn, doc["id"], doc["related_id"], user, f"credit note {doc['number']}")
     _offset_deposits(conn, [d for d in docs if d["kind"] == DocKind.INVOICE.value], book, user)
+    if book.receipt_clearing == "confirmed":
+        # receipts clear once confirmed: matched at entry now (receipts builds on this module)
+        from xlar.services import receipts
+        receipts.match_at_entry(conn, [d["id"] for d in docs if d["kind"] == DocKind.RECEIPT.value], user, book)
     charges = [doc for doc in docs if DocKind(doc["kind"]) in CHARGE_KINDS]
     warnings = check_credit(conn, [Charge(doc["customer_id"], doc["doc_on"], f"posting {label(doc)}")
                                    for doc in charges], book, user, override=posting.override_credit)
@@ -607,20 +611,50 @@ def _offset_deposits(conn: Connection, invoices: Sequence[Mapping[str, Any]], bo
 
 def _post_offset(conn: Connection, inv: Mapping[str, Any], order: str, amount: int, book: BookSettings,
                  user: str) -> None:
-    cur, rate = inv["currency"], inv["fx_rate"]
-    base = amount if cur == book.base_currency else to_minor(
-        base_totals(Totals(from_minor(amount, cur), Decimal(0)), rate, book.base_currency).total, book.base_currency)
-    now = _now()
-    row = {"kind": DocKind.DEPOSIT_OFFSET.value, "status": DocStatus.POSTED.value,
-           "number": next_number(conn, DocKind.DEPOSIT_OFFSET, inv["doc_on"]), "customer_id": inv["customer_id"],
-           "doc_on": inv["doc_on"], "due_on": inv["doc_on"], "currency": cur, "fx_rate": rate, "net_minor": amount,
-           "tax_minor": 0, "amount_minor": amount, "base_amount_minor": base, "order_number": order,
-           "related_id": inv["id"], "source": inv["number"], "memo": f"deposit of order {order} offset",
+    row = post_generated(conn, {
+        "kind": DocKind.DEPOSIT_OFFSET.value, "customer_id": inv["customer_id"], "doc_on": inv["doc_on"],
+        "currency": inv["currency"], "fx_rate": inv["fx_rate"], "amount_minor": amount, "order_number": order,
+        "related_id": inv["id"], "source": inv["number"], "memo": f"deposit of order {order} offset"}, book, user)
+    _apply_to(conn, row["id"], inv["id"], user, f"deposit of order {order} on {inv['number']}")
+
+
+def post_generated(conn: Connection, values: Mapping[str, Any], book: BookSettings, user: str, *,
+                   status: str = DocStatus.POSTED.value, journal: Sequence[dict[str, Any]] | None = None,
+                   installment_no: int = 1) -> dict[str, Any]:
+    """Store and post a document a service makes (a deposit offset, write-off, transfer, refund,
+    netting): numbered, with its open item and journal (JOURNAL rows, when given, instead of the
+    kind's own). VALUES holds at least kind, customer_id, doc_on, currency, fx_rate and
+    amount_minor; the base amount is converted at the rate unless given. STATUS draft stores it
+    numbered but not yet booked (one side of a linked pair; `book_generated` completes it)."""
+    cur, kind, now = values["currency"], DocKind(values["kind"]), _now()
+    amount = values["amount_minor"]
+    base = values.get("base_amount_minor")
+    if base is None:
+        base = amount if cur == book.base_currency else to_minor(
+            base_totals(Totals(from_minor(amount, cur), Decimal(0)), values["fx_rate"], book.base_currency).total,
+            book.base_currency)
+    row = {"due_on": values["doc_on"], "net_minor": amount, "tax_minor": 0, **values, "base_amount_minor": base,
+           "status": status, "number": next_number(conn, kind, values["doc_on"]),
            "created_by": user, "created_at": now, "posted_by": user, "posted_at": now}
     row["id"] = insert_rows(conn, documents, [row])[0]
-    _write_ledger(conn, [row], book)
     record(conn, user, "create", "document", row["id"], None, {k: v for k, v in row.items() if k != "id"})
-    _apply_to(conn, row["id"], inv["id"], user, f"deposit of order {order} on {inv['number']}")
+    if status == DocStatus.POSTED.value:
+        book_generated(conn, row, book, journal, installment_no)
+    return row
+
+
+def book_generated(conn: Connection, row: dict[str, Any], book: BookSettings,
+                   journal: Sequence[dict[str, Any]] | None = None, installment_no: int = 1) -> None:
+    """The open item and journal of a generated document (see post_generated)."""
+    if journal is None:
+        _write_ledger(conn, [row], book)
+    else:
+        sign = sign_of(DocKind(row["kind"]))
+        execute_many(conn, _INSERT_ITEMS, [{
+            "document_id": row["id"], "customer_id": row["customer_id"], "currency": row["currency"],
+            "doc_on": row["doc_on"], "installment_no": installment_no, "due_on": row["due_on"],
+            "amount_minor": sign * row["amount_minor"], "base_amount_minor": sign * row["base_amount_minor"]}])
+        execute_many(conn, _INSERT_JOURNAL, list(journal))
 
 
 def _undo_linked(conn: Connection, doc: Mapping[str, Any], on: date, user: str) -> None:

@@ -8,7 +8,7 @@ reversing allocations. No item is ever applied beyond its amount, on any date.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -17,17 +17,28 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
+from xlar.domain.documents import DocKind, fx_realized_journal
 from xlar.domain.errors import InvalidAllocation, NotFound, OverAllocation
 from xlar.domain.ledger import OpenItem, base_share, check_never_overdrawn, fifo_plan
 from xlar.domain.money import from_minor, to_minor
 from xlar.domain.periods import ensure_open, first_open_day
 from xlar.store.audit import record
-from xlar.store.ledger import OPEN, open_items_stmt
-from xlar.store.settings import read_settings
-from xlar.store.tables import allocation_batches, allocations, customers, documents, open_items
+from xlar.store.ledger import OPEN, journal_rows, open_items_stmt
+from xlar.store.numbering import next_number
+from xlar.store.settings import BookSettings, read_settings
+from xlar.store.tables import (
+    allocation_batches,
+    allocations,
+    customers,
+    document_lines,
+    documents,
+    journal_lines,
+    open_items,
+)
 from xlar.store.writes import insert_row
 
-METHODS = ("manual", "fifo", "void", "auto", "due_date", "exact", "reference", "product", "installment")
+METHODS = ("manual", "fifo", "void", "auto", "due_date", "exact", "reference", "product", "installment",
+           "write_off", "transfer", "netting", "refund", "undo")
 LIVE = ("posted", "approved")
 
 
@@ -36,12 +47,21 @@ class Match:
     debit_item_id: int
     credit_item_id: int
     amount: Decimal
+    item: str | None = None   # by product: the debit's invoice lines of this item are paid
+
+
+def clears(kind: str, status: str, book: BookSettings) -> bool:
+    """Whether a document in STATUS can take part in matches: a receipt once approved (or
+    once confirmed, when the setting receipt_clearing says so), any other once posted."""
+    if kind == DocKind.RECEIPT.value:
+        return status == "approved" or (status == "posted" and book.receipt_clearing == "confirmed")
+    return status in LIVE
 
 
 def _items(conn: Connection, ids: set[int]) -> dict[int, RowMapping]:
     stmt = (
         sa.select(open_items, documents.c.number, documents.c.kind, documents.c.status,
-                  customers.c.code.label("customer"))
+                  documents.c.fx_rate, customers.c.code.label("customer"))
         .join_from(open_items, documents, documents.c.id == open_items.c.document_id)
         .join(customers, customers.c.id == open_items.c.customer_id)
         .where(open_items.c.id.in_(ids))
@@ -73,7 +93,7 @@ def _name(item: RowMapping) -> str:
     return f"{item['kind']} {item['number']}" + (f" #{item['installment_no']}" if item["installment_no"] > 1 else "")
 
 
-def _check(debit: RowMapping, credit: RowMapping) -> None:
+def _check(debit: RowMapping, credit: RowMapping, book: BookSettings, method: str) -> None:
     if debit["amount_minor"] <= 0:
         raise InvalidAllocation(f"{_name(debit)} is a credit, not something to be paid")
     if credit["amount_minor"] >= 0:
@@ -81,6 +101,9 @@ def _check(debit: RowMapping, credit: RowMapping) -> None:
     for item in (debit, credit):
         if item["status"] not in LIVE:
             raise InvalidAllocation(f"{_name(item)} is {item['status']}: only posted documents can be matched")
+        if method != "void" and not clears(item["kind"], item["status"], book):
+            raise InvalidAllocation(f"{_name(item)} is not approved yet: only approved receipts clear invoices "
+                                    "(setting receipt_clearing)")
     if debit["customer"] != credit["customer"]:
         raise InvalidAllocation(
             f"{_name(credit)} of {credit['customer']} cannot pay {_name(debit)} of {debit['customer']}")
@@ -89,17 +112,45 @@ def _check(debit: RowMapping, credit: RowMapping) -> None:
             f"{_name(credit)} in {credit['currency']} cannot pay {_name(debit)} in {debit['currency']}")
 
 
-def _insert_batch(conn: Connection, method: str, user: str, memo: str | None,
-                  rows: list[dict[str, Any]], reverses: int | None = None) -> int:
+def _insert_batch(conn: Connection, method: str, user: str, memo: str | None, rows: list[dict[str, Any]],
+                  items: Mapping[int, RowMapping], book: BookSettings, reverses: int | None = None) -> int:
     batch_id = insert_row(conn, allocation_batches, {
         "method": method, "user_name": user, "created_at": datetime.now(UTC), "memo": memo,
         "reverses_batch_id": reverses})
-    conn.execute(allocations.insert(), [{"batch_id": batch_id, **r} for r in rows])
-    record(conn, user, "undo" if reverses else "allocate", "allocation_batch", batch_id, None,
+    conn.execute(allocations.insert(), [{"item": None, "reverses_id": None, "batch_id": batch_id, **r} for r in rows])
+    record(conn, user, "undo" if method == "undo" else "allocate", "allocation_batch", batch_id, None,
            {"method": method, "memo": memo, "reverses": reverses, "allocations": [
-               {k: r[k] for k in ("debit_item_id", "credit_item_id", "amount_minor", "effective_on")}
-               for r in rows]})
+               {k: r.get(k) for k in ("debit_item_id", "credit_item_id", "amount_minor", "effective_on", "item",
+                                      "reverses_id")} for r in rows]})
+    _book_realized_fx(conn, batch_id, rows, items, book, user)
     return batch_id
+
+
+def _book_realized_fx(conn: Connection, batch_id: int, rows: Sequence[Mapping[str, Any]],
+                      items: Mapping[int, RowMapping], book: BookSettings, user: str) -> None:
+    """A match of foreign-currency items clears the invoice at its own rate and the receipt at
+    its own: the difference in base currency is a realized exchange gain or loss, booked as a
+    journal-only document per customer, currency and date (an undo books the reverse)."""
+    differences: dict[tuple[int, str, date], int] = defaultdict(int)
+    for r in rows:
+        debit = items[r["debit_item_id"]]
+        if debit["currency"] != book.base_currency:
+            differences[(debit["customer_id"], debit["currency"], r["effective_on"])] += (
+                r["debit_base_minor"] - r["credit_base_minor"])
+    now = datetime.now(UTC)
+    for (customer_id, currency, on), difference in sorted(differences.items()):
+        if not difference:
+            continue
+        doc = {"kind": DocKind.FX_REALIZED.value, "status": "posted",
+               "number": next_number(conn, DocKind.FX_REALIZED, on), "customer_id": customer_id, "doc_on": on,
+               "due_on": on, "currency": currency, "fx_rate": Decimal(1), "net_minor": 0, "tax_minor": 0,
+               "amount_minor": 0, "base_amount_minor": abs(difference), "batch_id": batch_id,
+               "memo": f"realized exchange {'loss' if difference > 0 else 'gain'} of match batch {batch_id}",
+               "created_by": user, "created_at": now, "posted_by": user, "posted_at": now}
+        doc["id"] = insert_row(conn, documents, doc)
+        conn.execute(journal_lines.insert(), journal_rows(doc, fx_realized_journal(Decimal(difference),
+                                                                                  book.accounts)))
+        record(conn, user, "create", "document", doc["id"], None, {k: v for k, v in doc.items() if k != "id"})
 
 
 def _never_overdrawn(items: dict[int, RowMapping], moves: dict[int, list[tuple[date, int, int]]]) -> None:
@@ -125,7 +176,7 @@ def allocate(conn: Connection, matches: Sequence[Match], *, method: str, user: s
     rows = []
     for m in matches:
         debit, credit = items[m.debit_item_id], items[m.credit_item_id]
-        _check(debit, credit)
+        _check(debit, credit, book, method)
         cur = debit["currency"]
         amount = to_minor(m.amount, cur)
         if amount <= 0:
@@ -145,25 +196,90 @@ def allocate(conn: Connection, matches: Sequence[Match], *, method: str, user: s
             shares.append(to_minor(share, book.base_currency))
             moves[item["id"]].append((on, amount, shares[-1]))
         rows.append({"debit_item_id": debit["id"], "credit_item_id": credit["id"], "amount_minor": amount,
-                     "debit_base_minor": shares[0], "credit_base_minor": shares[1], "effective_on": on})
+                     "debit_base_minor": shares[0], "credit_base_minor": shares[1], "effective_on": on,
+                     "item": m.item})
     _never_overdrawn(items, moves)
-    return _insert_batch(conn, method, user, memo, rows)
+    _check_products(conn, rows, items)
+    return _insert_batch(conn, method, user, memo, rows, items, book)
+
+
+def _check_products(conn: Connection, rows: Sequence[Mapping[str, Any]], items: Mapping[int, RowMapping]) -> None:
+    """A match by product never pays more of an item than the invoice's lines of it hold."""
+    wanted: dict[tuple[int, str], int] = defaultdict(int)
+    for r in rows:
+        if r["item"]:
+            wanted[(items[r["debit_item_id"]]["document_id"], r["item"])] += r["amount_minor"]
+    if not wanted:
+        return
+    doc_ids = {doc_id for doc_id, _ in wanted}
+    ln, a, oi = document_lines.c, allocations.c, open_items.c
+    gross = dict(((doc_id, item), total) for doc_id, item, total in conn.execute(
+        sa.select(ln.document_id, ln.item, sa.func.sum(ln.net_minor + ln.tax_minor))
+        .where(ln.document_id.in_(doc_ids)).group_by(ln.document_id, ln.item)))
+    paid = dict(((doc_id, item), total) for doc_id, item, total in conn.execute(
+        sa.select(oi.document_id, a.item, sa.func.sum(a.amount_minor))
+        .join(open_items, oi.id == a.debit_item_id)
+        .where(oi.document_id.in_(doc_ids), a.item.is_not(None)).group_by(oi.document_id, a.item)))
+    for (doc_id, item), amount in wanted.items():
+        room = gross.get((doc_id, item), 0) - (paid.get((doc_id, item)) or 0)
+        if amount > room:
+            debit = next(i for i in items.values() if i["document_id"] == doc_id)
+            raise OverAllocation(f"{_name(debit)} has {from_minor(max(room, 0), debit['currency'])} "
+                                 f"{debit['currency']} of item {item} open; cannot apply "
+                                 f"{from_minor(amount, debit['currency'])}")
 
 
 def undo(conn: Connection, batch_id: int, *, on: date, user: str) -> int:
-    """Reverse a match batch from ON (or its own date, if later); returns the undo batch."""
+    """Reverse what is still live of a match batch from ON (or its own date, if later);
+    returns the undo batch."""
     batch = conn.execute(sa.select(allocation_batches).where(allocation_batches.c.id == batch_id)
                          .with_for_update()).mappings().first()
     if batch is None:
         raise NotFound(f"no match batch {batch_id}")
-    if batch["reverses_batch_id"] is not None or batch["method"] == "void":
+    if batch["method"] in ("void", "undo"):
         raise InvalidAllocation(f"match batch {batch_id} ({batch['method']}) cannot be undone")
-    done = conn.execute(sa.select(allocation_batches.c.id)
-                        .where(allocation_batches.c.reverses_batch_id == batch_id)).scalar()
-    if done is not None:
-        raise InvalidAllocation(f"match batch {batch_id} was already undone by batch {done}")
-    ensure_open(on, read_settings(conn).closed_period, f"undo of match batch {batch_id}")
-    originals = conn.execute(sa.select(allocations).where(allocations.c.batch_id == batch_id)).mappings().all()
+    live = _live_of(conn, allocations.c.batch_id == batch_id)
+    if not live:
+        a = allocations.c
+        by = conn.execute(sa.select(a.batch_id).distinct().where(a.reverses_id.in_(
+            sa.select(a.id).where(a.batch_id == batch_id)))).scalars().all()
+        raise InvalidAllocation(f"match batch {batch_id} was already undone by batch "
+                                f"{', '.join(map(str, sorted(by)))}")
+    return _reverse(conn, live, on, user, f"undo of batch {batch_id}", batch_id)
+
+
+def undo_allocations(conn: Connection, allocation_ids: Sequence[int], *, on: date, user: str,
+                     memo: str | None = None) -> int:
+    """Reverse single matches (rows of the Allocations sheet) in one undo batch."""
+    live = _live_of(conn, allocations.c.id.in_(allocation_ids))
+    gone = set(allocation_ids) - {r["id"] for r in live}
+    if gone:
+        raise InvalidAllocation(f"match {', '.join(map(str, sorted(gone)))} is not a live match "
+                                "(already undone, or a void)")
+    return _reverse(conn, live, on, user, memo or f"undo of match {', '.join(map(str, allocation_ids))}", None)
+
+
+def undo_items(conn: Connection, item_ids: Sequence[int], *, on: date, user: str, memo: str) -> int | None:
+    """Reverse every live match of the open items ITEM_IDS (before their document is voided)."""
+    a = allocations.c
+    live = _live_of(conn, sa.or_(a.debit_item_id.in_(item_ids), a.credit_item_id.in_(item_ids)))
+    return _reverse(conn, live, on, user, memo, None) if live else None
+
+
+def _live_of(conn: Connection, where: sa.ColumnElement[bool]) -> list[RowMapping]:
+    """The matches WHERE selects that are neither reversals, reversed, nor part of a void."""
+    a = allocations.c
+    reversed_ids = sa.select(a.reverses_id).where(a.reverses_id.is_not(None))
+    voids = sa.select(allocation_batches.c.id).where(allocation_batches.c.method.in_(("void", "undo")))
+    return list(conn.execute(sa.select(allocations).where(
+        where, a.reverses_id.is_(None), a.id.not_in(reversed_ids), a.batch_id.not_in(voids))
+        .order_by(a.id).with_for_update()).mappings())
+
+
+def _reverse(conn: Connection, originals: Sequence[RowMapping], on: date, user: str, memo: str,
+             batch_id: int | None) -> int:
+    book = read_settings(conn)
+    ensure_open(on, book.closed_period, memo)
     ids = {r["debit_item_id"] for r in originals} | {r["credit_item_id"] for r in originals}
     items = _items(conn, ids)
     moves = _moves(conn, ids)
@@ -173,11 +289,11 @@ def undo(conn: Connection, batch_id: int, *, on: date, user: str) -> int:
         rows.append({"debit_item_id": r["debit_item_id"], "credit_item_id": r["credit_item_id"],
                      "amount_minor": -r["amount_minor"], "debit_base_minor": -r["debit_base_minor"],
                      "credit_base_minor": -r["credit_base_minor"], "effective_on": when,
-                     "reverses_id": r["id"]})
+                     "reverses_id": r["id"], "item": r["item"]})
         moves[r["debit_item_id"]].append((when, -r["amount_minor"], -r["debit_base_minor"]))
         moves[r["credit_item_id"]].append((when, -r["amount_minor"], -r["credit_base_minor"]))
     _never_overdrawn(items, moves)
-    return _insert_batch(conn, "undo", user, f"undo of batch {batch_id}", rows, reverses=batch_id)
+    return _insert_batch(conn, "undo", user, memo, rows, items, book, reverses=batch_id)
 
 
 def refuse_if_matched(conn: Connection, item_ids: Sequence[int], what: str) -> None:

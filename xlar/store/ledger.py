@@ -8,13 +8,28 @@ reference these must agree with.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql import ColumnElement, Select, Subquery
 
 from xlar.domain.aging import AgingPolicy, Basis
 from xlar.store.tables import allocations, customers, open_items
+
+
+def journal_rows(doc: Mapping[str, Any], lines: Sequence[Any], customers: Sequence[int] | None = None
+                 ) -> list[dict[str, Any]]:
+    """Journal lines (domain JournalLines in minor units) as rows of DOC's journal; CUSTOMERS
+    names each line's customer where they differ from the document's (a transfer)."""
+    return [{"document_id": doc["id"], "line_no": no, "account": ln.account,
+             "customer_id": customers[no - 1] if customers else doc["customer_id"], "currency": doc["currency"],
+             "debit_minor": int(ln.debit), "credit_minor": int(ln.credit),
+             "base_debit_minor": int(ln.base_debit), "base_credit_minor": int(ln.base_credit),
+             "posted_on": doc["doc_on"]}
+            for no, ln in enumerate(lines, start=1)]
+
 
 OPEN = "open_minor"
 OPEN_BASE = "open_base_minor"

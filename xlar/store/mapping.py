@@ -23,6 +23,7 @@ from xlar.schema.sheets import (
     INVOICE_LINES,
     INVOICES,
     ORDERS,
+    PAYABLES,
     PAYMENT_TERMS,
     RECEIPTS,
     SETTINGS,
@@ -42,7 +43,7 @@ class SheetMapping:
 _BOOKKEEPING = frozenset({"id", "rev"})
 _DOC_INTERNAL = _BOOKKEEPING | {
     "base_amount_minor", "payment_terms", "reverses_id", "created_at", "posted_by", "posted_at",
-    "voided_by", "voided_at", "approved_at", "related_id", "installment_terms",
+    "voided_by", "voided_at", "approved_at", "related_id", "installment_terms", "batch_id",
 }
 
 
@@ -54,7 +55,8 @@ MAPPINGS: dict[str, SheetMapping] = {m.sheet.name: m for m in (
     SheetMapping(SETTINGS, t.settings, _same("key", "value")),
     SheetMapping(CUSTOMERS, t.customers, _same(
         "code", "name", "category", "parent_code", "salesperson", "currency", "payment_terms", "closing_day",
-        "credit_class", "tax_id", "contact", "phone", "email", "address", "vendor_code", "status")
+        "credit_class", "tax_id", "contact", "phone", "email", "address", "vendor_code", "status",
+        "bank_account")
         | {"credit_limit": "credit_limit_minor"}, internal=_BOOKKEEPING),
     SheetMapping(PAYMENT_TERMS, t.payment_terms, _same(
         "code", "name", "basis", "days", "discount_days", "discount_pct"), internal=_BOOKKEEPING),
@@ -76,7 +78,7 @@ MAPPINGS: dict[str, SheetMapping] = {m.sheet.name: m for m in (
                     "total": "amount_minor", "due_date": "due_on", "expected_date": "expected_on",
                     "order": "order_number"},
                  derived=frozenset({"original"}),
-                 internal=_DOC_INTERNAL | {"method", "reference", "created_by", "approved_by"}),
+                 internal=_DOC_INTERNAL | {"method", "reference", "created_by", "approved_by", "maturity_on"}),
     SheetMapping(INVOICE_LINES, t.document_lines, _same(
         "delivery", "delivery_line", "item", "qty", "unit_price", "tax_rate")
         | {"invoice": "document_id", "line": "line_no", "net": "net_minor", "tax": "tax_minor"},
@@ -84,14 +86,17 @@ MAPPINGS: dict[str, SheetMapping] = {m.sheet.name: m for m in (
     SheetMapping(RECEIPTS, t.documents, _same("number", "method", "currency", "fx_rate", "reference", "status",
                                               "approved_by", "memo")
                  | {"date": "doc_on", "customer": "customer_id", "amount": "amount_minor",
-                    "entered_by": "created_by"},
+                    "entered_by": "created_by", "maturity_date": "maturity_on"},
                  internal=_DOC_INTERNAL | {"kind", "net_minor", "tax_minor", "due_on", "source", "fapiao_no",
                                            "order_number", "expected_on"}),
     SheetMapping(ALLOCATIONS, t.allocations,
                  {"credit_doc": "credit_item_id", "invoice": "debit_item_id", "amount": "amount_minor",
-                  "date": "effective_on"},
-                 derived=frozenset({"installment_no"}),
+                  "date": "effective_on", "item": "item"},
+                 derived=frozenset({"installment_no", "method", "reason_code", "memo", "batch"}),
                  internal=frozenset({"id", "batch_id", "debit_base_minor", "credit_base_minor", "reverses_id"})),
+    SheetMapping(PAYABLES, t.payables, _same("number", "currency", "reference", "memo")
+                 | {"customer": "customer_id", "date": "payable_on", "due_date": "due_on", "amount": "amount_minor"},
+                 derived=frozenset({"netted"}), internal=_BOOKKEEPING | {"created_by"}),
     SheetMapping(FX_RATES, t.fx_rates, _same("currency", "period", "rate"), internal=_BOOKKEEPING),
     SheetMapping(CONTACTS, t.contacts, _same("method", "person", "result", "next_action")
                  | {"customer": "customer_id", "date": "contacted_on", "promise_date": "promise_on",

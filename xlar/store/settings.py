@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -37,19 +38,47 @@ DEFAULTS: dict[str, str] = {
     "account_unbilled": "112299",
     "account_vat_unbilled": "222102",
     "account_advances": "2203",
+    "account_notes": "1121",
+    "account_payable": "2202",
+    "account_fx_gain": "6603",
+    "account_fx_loss": "6603",
+    "account_write_off": "6711",
     "credit_warning_classes": "",
     "approvers": "",
+    "receipt_clearing": "approved",
+    "match_at_approval": "reference",
+    "write_off_tolerance": "0",
+    "write_off_reasons": "ROUNDING,BANK_FEE,DISCOUNT,SHORT_PAYMENT",
+    "bank_auto_confidence": "80",
 }
 CHOICES: dict[str, tuple[str, ...]] = {
     "match_mode": ("document", "product"),
     "revenue_recognition": ("invoice", "delivery"),
     "delivery_difference": ("reverse", "difference"),
     "locale": ("zh-CN", "en"),
+    "receipt_clearing": ("approved", "confirmed"),
+    "match_at_approval": ("reference", "fifo", "none"),
 }
 
 
 def _names(text: str) -> frozenset[str]:
     return frozenset(part.strip() for part in text.replace("，", ",").split(",") if part.strip())
+
+
+def _amount(key: str, text: str) -> Decimal:
+    try:
+        value = Decimal(text.strip() or "0")
+    except InvalidOperation:
+        raise InvalidSetting(f"setting {key} must be an amount, not {text!r}") from None
+    if not value.is_finite() or value < 0:
+        raise InvalidSetting(f"setting {key} must be an amount of 0 or more, not {text!r}")
+    return value
+
+
+def _number(key: str, text: str, low: int, high: int) -> int:
+    if not text.strip().isdigit() or not low <= int(text) <= high:
+        raise InvalidSetting(f"setting {key} must be a whole number from {low} to {high}, not {text!r}")
+    return int(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +93,12 @@ class BookSettings:
     delivery_difference: str = "reverse"
     credit_warning_classes: frozenset[str] = frozenset()
     approvers: frozenset[str] = frozenset()
+    match_mode: str = "document"            # product: matches pay invoice lines item by item
+    receipt_clearing: str = "approved"      # which receipts clear invoices: approved, or confirmed too
+    match_at_approval: str = "reference"    # what a receipt is matched to when it starts clearing
+    write_off_tolerance: Decimal = Decimal(0)  # in the document's currency
+    write_off_reasons: tuple[str, ...] = ()
+    bank_auto_confidence: int = 80          # bank lines this sure become draft receipts
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, str]) -> BookSettings:
@@ -84,12 +119,26 @@ class BookSettings:
                 unbilled=merged["account_unbilled"],
                 vat_unbilled=merged["account_vat_unbilled"],
                 advances=merged["account_advances"],
+                notes=merged["account_notes"],
+                payable=merged["account_payable"],
+                fx_gain=merged["account_fx_gain"],
+                fx_loss=merged["account_fx_loss"],
+                write_off=merged["account_write_off"],
             ),
             revenue_recognition=merged["revenue_recognition"],
             delivery_difference=merged["delivery_difference"],
             credit_warning_classes=_names(merged["credit_warning_classes"]),
             approvers=_names(merged["approvers"]),
+            match_mode=merged["match_mode"],
+            receipt_clearing=merged["receipt_clearing"],
+            match_at_approval=merged["match_at_approval"],
+            write_off_tolerance=_amount("write_off_tolerance", merged["write_off_tolerance"]),
+            write_off_reasons=tuple(sorted(_names(merged["write_off_reasons"]))),
+            bank_auto_confidence=_number("bank_auto_confidence", merged["bank_auto_confidence"], 0, 100),
         )
+
+    def may_approve(self, user: str) -> bool:
+        return user in self.approvers
 
 
 def validate(key: str, value: str) -> None:

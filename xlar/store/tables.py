@@ -84,6 +84,7 @@ customers = sa.Table(
     sa.Column("address", sa.Text),
     sa.Column("vendor_code", sa.String(32)),
     sa.Column("status", sa.String(16), nullable=False, server_default="active"),
+    sa.Column("bank_account", sa.String(64)),  # the account it pays from (bank statement matching)
     _rev(),
 )
 
@@ -121,6 +122,8 @@ documents = sa.Table(
     sa.Column("order_number", sa.String(40)),
     sa.Column("installment_terms", sa.String(32)),
     sa.Column("expected_on", sa.Date),
+    sa.Column("maturity_on", sa.Date),  # bank acceptance notes: when the note falls due
+    sa.Column("batch_id", Id, sa.ForeignKey("allocation_batches.id")),  # realized FX: the match batch
     _rev(),
 )
 
@@ -178,6 +181,7 @@ allocations = sa.Table(
     sa.Column("credit_base_minor", Minor, nullable=False),
     sa.Column("effective_on", sa.Date, nullable=False),
     sa.Column("reverses_id", Id, sa.ForeignKey("allocations.id"), unique=True),
+    sa.Column("item", sa.String(64)),  # matched by product: the invoice lines' item it pays
 )
 
 journal_lines = sa.Table(
@@ -302,4 +306,56 @@ contacts = sa.Table(
     sa.Column("promise_amount_minor", Minor),
     sa.Column("next_action", sa.Text),
     _rev(),
+)
+
+payables = sa.Table(
+    "payables", metadata,
+    _pk(),
+    sa.Column("customer_id", Id, sa.ForeignKey("customers.id"), nullable=False, index=True),
+    sa.Column("number", sa.String(40), nullable=False),   # the vendor's invoice number
+    sa.Column("payable_on", sa.Date, nullable=False),
+    sa.Column("due_on", sa.Date),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("amount_minor", Minor, nullable=False),
+    sa.Column("reference", sa.String(200)),
+    sa.Column("memo", sa.Text),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    _rev(),
+    sa.UniqueConstraint("customer_id", "number"),
+)
+
+payable_allocations = sa.Table(
+    "payable_allocations", metadata,
+    _pk(),
+    sa.Column("payable_id", Id, sa.ForeignKey("payables.id"), nullable=False, index=True),
+    sa.Column("document_id", Id, sa.ForeignKey("documents.id"), nullable=False, index=True),  # the netting
+    sa.Column("amount_minor", Minor, nullable=False),   # negative when a netting is voided
+)
+
+bank_lines = sa.Table(
+    "bank_lines", metadata,
+    _pk(),
+    sa.Column("line_key", sa.String(64), nullable=False, unique=True),  # importing twice adds nothing
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("account", sa.String(64), nullable=False),
+    sa.Column("statement", sa.String(64), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("booked_on", sa.Date, nullable=False),
+    sa.Column("value_on", sa.Date),
+    sa.Column("amount_minor", Minor, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("counterparty", sa.String(200)),
+    sa.Column("counterparty_account", sa.String(64)),
+    sa.Column("reference", sa.Text),
+    sa.Column("end_to_end", sa.String(100)),
+    sa.Column("bank_ref", sa.String(100)),
+    sa.Column("reversal", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("customer_id", Id, sa.ForeignKey("customers.id")),
+    sa.Column("invoices", sa.Text),       # "INV-1=100.00; INV-2=5.00"
+    sa.Column("confidence", sa.Integer, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("exception", sa.Text),      # why it waits in the exception queue; NULL = applied
+    sa.Column("receipt_id", Id, sa.ForeignKey("documents.id")),
+    sa.Column("imported_by", sa.String(64), nullable=False),
+    sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -42,6 +43,8 @@ class Context:
     id_of: dict[str, int] = field(default_factory=dict)
     currency_of: dict[str, str] = field(default_factory=dict)
     warnings: dict[int, str] = field(default_factory=dict)   # row id -> a warning the row's write gave
+    named_credits: set[str] = field(default_factory=set)    # receipts new Allocations rows name
+    as_of: date | None = None                               # the sync's date (matches undone on it)
 
     @classmethod
     def load(cls, conn: Connection, user: str) -> Context:

@@ -15,13 +15,21 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from xlar.domain.documents import LINE_KINDS, DocKind, LineInput
-from xlar.domain.errors import Immutable, InvalidAllocation, InvalidDocument, NotFound, XlarError
-from xlar.domain.money import decimal_from_number, from_minor, tidy
-from xlar.schema.sheets import ALLOCATIONS, INVOICES, RECEIPTS
+from xlar.domain.errors import (
+    Immutable,
+    InvalidAllocation,
+    InvalidDocument,
+    NotAllowed,
+    NotFound,
+    XlarError,
+)
+from xlar.domain.money import decimal_from_number, from_minor, tidy, to_minor
+from xlar.schema.sheets import ALLOCATIONS, INVOICES, MATCH_METHODS, PAYABLES, RECEIPTS
 from xlar.services import documents as docs
-from xlar.services import matching
+from xlar.services import matching, receipts, settle
 from xlar.store import tables as t
 from xlar.store.audit import record
+from xlar.store.writes import insert_rows, update_row
 from xlar.sync.adapters import Adapter, Context, Item
 from xlar.sync.rows import StoreRow
 
@@ -190,75 +198,228 @@ def _only_open_fields_changed(ctx: Context, doc: Any, values: dict[str, object])
 
 
 class ReceiptsAdapter(DocumentAdapter):
+    """Receipts: draft -> posted (confirmed) -> approved by another approver; see services.receipts."""
+
     sheet = RECEIPTS
     kinds = (DocKind.RECEIPT.value,)
     shown = ("id", "rev", "number", "doc_on", "customer_id", "method", "currency", "fx_rate", "amount_minor",
-             "reference", "status", "created_by", "approved_by", "memo")
+             "maturity_on", "reference", "status", "created_by", "approved_by", "memo")
 
     def load(self, conn: Connection, ctx: Context) -> list[StoreRow]:
         return [StoreRow(r["id"], r["rev"], {
             "number": shown_number(r["number"], r["id"]), "date": r["doc_on"],
             "customer": ctx.code_of.get(r["customer_id"]), "method": r["method"], "currency": r["currency"],
             "fx_rate": None if r["currency"] == ctx.base_currency else r["fx_rate"],
-            "amount": from_minor(r["amount_minor"], r["currency"]), "reference": r["reference"],
-            "status": r["status"], "entered_by": r["created_by"], "approved_by": r["approved_by"],
-            "memo": r["memo"],
+            "amount": from_minor(r["amount_minor"], r["currency"]), "maturity_date": r["maturity_on"],
+            "reference": r["reference"], "status": r["status"], "entered_by": r["created_by"],
+            "approved_by": r["approved_by"], "memo": r["memo"],
         }) for r in self._rows(conn)]
 
     def draft(self, ctx: Context, values: dict[str, object], lines: Sequence[dict[str, object]]) -> docs.DraftDocument:
-        if values.get("status") == "approved":
-            raise InvalidDocument("receipt approval is not available yet: post the receipt")
         return docs.DraftDocument(
             DocKind.RECEIPT, str(values["customer"]), values["date"],  # type: ignore[arg-type]
             amount=decimal_from_number(values["amount"]), currency=values.get("currency"),  # type: ignore[arg-type]
             fx_rate=values.get("fx_rate"), method=values.get("method"),  # type: ignore[arg-type]
+            maturity_on=values.get("maturity_date"),  # type: ignore[arg-type]
             reference=values.get("reference"), memo=values.get("memo"))  # type: ignore[arg-type]
+
+    def insert_many(self, conn: Connection, ctx: Context, items: Sequence[Item]) -> list[int | XlarError]:
+        approved = [k for k, (values, _) in enumerate(items) if values.get("status") == "approved"]
+        rest = [item for k, item in enumerate(items) if k not in set(approved)]
+        stored = iter(super().insert_many(conn, ctx, rest))
+        refusal = NotAllowed(f"{ctx.user} cannot enter a receipt as approved: it is entered draft or posted, "
+                             "and another approver approves it (segregation of duties)")
+        return [refusal if k in set(approved) else next(stored) for k in range(len(items))]
+
+    def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object],
+               lines: Sequence[dict[str, object]] = (), *, on: date | None = None,
+               content_changed: bool = True) -> None:
+        doc = docs.load(conn, row_id, lock=True)
+        if values.get("status") != "approved" or doc["status"] not in ("draft", "posted"):
+            super().update(conn, ctx, row_id, values, lines, on=on, content_changed=content_changed)
+            return
+        if doc["status"] == "draft":
+            super().update(conn, ctx, row_id, {**values, "status": "posted"}, lines, on=on,
+                           content_changed=content_changed)
+        elif content_changed:
+            raise Immutable(f"{docs.label(doc)} is posted: it can be approved, not changed")
+        named = {shown_number(doc["number"], row_id), docs.load(conn, row_id)["number"]} & ctx.named_credits
+        receipts.approve(conn, [row_id], ctx.user, without_matching=[row_id] if named else [])
 
 
 class AllocationsAdapter(Adapter):
-    """Live matches; a new row is a manual match. Changing a match is undoing it (xlar match)."""
+    """Live matches (核销). A new row is a match (a write-off row writes the difference off, a
+    transfer row moves the receipt to the invoice's customer first); deleting a row undoes
+    its match; changing its amount undoes it and matches the new amount. Every row is checked:
+    no over-allocation, same customer, consistent currencies, an open period."""
 
     sheet = ALLOCATIONS
 
     def load(self, conn: Connection, ctx: Context) -> list[StoreRow]:
-        a, oi = t.allocations.c, t.open_items
+        a, oi, b = t.allocations.c, t.open_items, t.allocation_batches
         debit, credit = oi.alias("debit"), oi.alias("credit")
         ddoc, cdoc = t.documents.alias("ddoc"), t.documents.alias("cdoc")
         reversed_ids = sa.select(a.reverses_id).where(a.reverses_id.is_not(None))
-        void_batches = sa.select(t.allocation_batches.c.id).where(t.allocation_batches.c.method == "void")
         rows = conn.execute(
-            sa.select(a.id, a.amount_minor, a.effective_on, debit.c.currency, debit.c.installment_no,
-                      ddoc.c.number.label("invoice"), cdoc.c.number.label("credit_doc"))
+            sa.select(a.id, a.amount_minor, a.effective_on, a.item, a.batch_id, b.c.method, b.c.memo,
+                      debit.c.currency, debit.c.installment_no, ddoc.c.number.label("invoice"),
+                      cdoc.c.number.label("credit_doc"), cdoc.c.kind.label("credit_kind"),
+                      cdoc.c.reference.label("credit_reference"))
+            .join(b, b.c.id == a.batch_id)
             .join(debit, debit.c.id == a.debit_item_id).join(credit, credit.c.id == a.credit_item_id)
             .join(ddoc, ddoc.c.id == debit.c.document_id).join(cdoc, cdoc.c.id == credit.c.document_id)
-            .where(a.reverses_id.is_(None), a.id.not_in(reversed_ids), a.batch_id.not_in(void_batches))
+            .where(a.reverses_id.is_(None), a.id.not_in(reversed_ids), b.c.method.not_in(("void", "undo")))
             .order_by(a.id)).mappings()
         return [StoreRow(r["id"], 1, {
-            "credit_doc": r["credit_doc"], "invoice": r["invoice"],
-            "amount": from_minor(r["amount_minor"], r["currency"]), "date": r["effective_on"],
-            "installment_no": r["installment_no"],
+            "credit_doc": r["credit_doc"], "invoice": r["invoice"], "installment_no": r["installment_no"],
+            "item": r["item"], "amount": from_minor(r["amount_minor"], r["currency"]),
+            "method": r["method"] if r["method"] in MATCH_METHODS else None,
+            "reason_code": r["credit_reference"] if r["credit_kind"] == DocKind.WRITE_OFF.value else None,
+            "memo": r["memo"], "date": r["effective_on"], "batch": r["batch_id"],
         }) for r in rows]
-
-    def _item(self, conn: Connection, number: object, installment: int) -> int:
-        found = conn.execute(
-            sa.select(t.open_items.c.id).join(t.documents, t.documents.c.id == t.open_items.c.document_id)
-            .where(t.documents.c.number == str(number), t.open_items.c.installment_no == installment)).scalar()
-        if found is None:
-            raise NotFound(f"no posted document {number!r}" + (f" installment {installment}" if installment > 1 else ""))
-        return int(found)
 
     def insert(self, conn: Connection, ctx: Context, values: dict[str, object],
                lines: Sequence[dict[str, object]] = ()) -> int:
-        debit = self._item(conn, values["invoice"], int(values.get("installment_no") or 1))  # type: ignore[call-overload]
-        credit = self._item(conn, values["credit_doc"], 1)
-        batch = matching.allocate(conn, [matching.Match(debit, credit, decimal_from_number(values["amount"]))],
-                                  method="manual", user=ctx.user)
-        return int(conn.execute(sa.select(t.allocations.c.id).where(t.allocations.c.batch_id == batch)).scalar_one())
+        method = str(values.get("method") or "manual")
+        invoice, amount = str(values["invoice"]), decimal_from_number(values["amount"])
+        installment = int(values.get("installment_no") or 1)  # type: ignore[call-overload]
+        memo = None if values.get("memo") is None else str(values["memo"])
+        a = t.allocations.c
+        if method == "write_off":
+            if values.get("credit_doc"):
+                raise InvalidAllocation("a write-off row leaves Receipt / credit blank: the write-off is its credit")
+            if not values.get("reason_code"):
+                raise InvalidAllocation(f"writing off {amount} of {invoice} needs a reason code (column Write-off reason)")
+            wo = settle.write_off(conn, invoice, amount, str(values["reason_code"]), self._today(ctx), ctx.user,
+                                  installment=installment, memo=memo)
+            credit_item = conn.execute(sa.select(t.open_items.c.id).where(t.open_items.c.document_id == wo)).scalar_one()
+            return self._last(conn, a.credit_item_id == credit_item)
+        if not values.get("credit_doc"):
+            raise InvalidAllocation(f"matching {invoice}: name the receipt or credit note that pays it")
+        credit_number = self._number(conn, values["credit_doc"])
+        if method == "transfer":
+            debit = settle.open_item(conn, invoice, installment)
+            credit = settle.open_item(conn, credit_number)
+            if credit.customer != debit.customer:
+                _old, new = settle.transfer(conn, credit_number, debit.customer, self._today(ctx), ctx.user,
+                                            amount=amount, reason=f"to pay {invoice}")
+                credit_number = str(docs.load(conn, new)["number"])
+        debit_id = settle.open_item(conn, invoice, installment).id
+        credit_id = settle.open_item(conn, credit_number).id
+        item = None if values.get("item") is None else str(values["item"])
+        if method not in matching.METHODS or method in ("void", "undo", "write_off"):
+            raise InvalidAllocation(f"unknown matching method {method!r}")
+        batch = matching.allocate(conn, [matching.Match(debit_id, credit_id, amount, item)],
+                                  method=method, user=ctx.user, memo=memo)
+        return self._last(conn, a.batch_id == batch)
+
+    @staticmethod
+    def _today(ctx: Context) -> date:
+        return ctx.as_of or date.today()
+
+    @staticmethod
+    def _number(conn: Connection, shown: object) -> str:
+        """The posted number of a document the sheet names (a draft's DRAFT-<id> included)."""
+        doc = docs.find(conn, str(shown))
+        if doc["number"] is None or doc["status"] == "draft":
+            raise InvalidAllocation(f"{shown} is a draft: post it (and approve a receipt) before matching it")
+        return str(doc["number"])
+
+    @staticmethod
+    def _last(conn: Connection, where: sa.ColumnElement[bool]) -> int:
+        return int(conn.execute(sa.select(sa.func.max(t.allocations.c.id)).where(where)).scalar_one())
 
     def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object]) -> None:
-        raise InvalidAllocation("a match is not edited: undo it (xlar match undo) and add the right one")
+        """A changed amount: the match is undone and the new amount matched (both audited)."""
+        old = next((r for r in self.load_one(conn, ctx, row_id)), None)
+        if old is None:
+            raise InvalidAllocation(f"match {row_id} is no longer live")
+        same = all(values.get(k) == old.values.get(k) for k in ("credit_doc", "invoice", "installment_no", "item"))
+        if not same:
+            raise InvalidAllocation("a match's documents are not edited: delete the row (undoing the match) "
+                                    "and add the right one")
+        self.delete(conn, ctx, row_id)
+        if decimal_from_number(values["amount"]) != 0:
+            self.insert(conn, ctx, {**values, "method": values.get("method") or "manual"})
+
+    def load_one(self, conn: Connection, ctx: Context, row_id: int) -> list[StoreRow]:
+        return [r for r in self.load(conn, ctx) if r.id == row_id]
 
     def delete(self, conn: Connection, ctx: Context, row_id: int) -> None:
-        raise InvalidAllocation("a match is not deleted: undo it (xlar match undo); the row is restored")
+        """Undo the match; a write-off's document is voided with it."""
+        a, oi = t.allocations.c, t.open_items.c
+        credit_doc = conn.execute(sa.select(t.documents).join(t.open_items, oi.document_id == t.documents.c.id)
+                                  .join(t.allocations, a.credit_item_id == oi.id)
+                                  .where(a.id == row_id)).mappings().first()
+        if credit_doc is not None and credit_doc["kind"] == DocKind.WRITE_OFF.value:
+            settle.void(conn, credit_doc["number"], self._today(ctx), ctx.user, "write-off row deleted in the workbook")
+            return
+        matching.undo_allocations(conn, [row_id], on=self._today(ctx), user=ctx.user,
+                                  memo="match row deleted in the workbook")
 
 
+class PayablesAdapter(Adapter):
+    """What the company owes customers that are also vendors, to be netted; netted ones are frozen."""
+
+    sheet = PAYABLES
+    batched = True
+
+    def load(self, conn: Connection, ctx: Context) -> list[StoreRow]:
+        p = t.payables.c
+        rows = conn.execute(sa.select(t.payables).order_by(p.id)).mappings().all()
+        netted = settle.netted_of(conn, [r["id"] for r in rows]) if rows else {}
+        return [StoreRow(r["id"], r["rev"], {
+            "customer": ctx.code_of.get(r["customer_id"]), "number": r["number"], "date": r["payable_on"],
+            "due_date": r["due_on"], "currency": r["currency"], "amount": from_minor(r["amount_minor"], r["currency"]),
+            "reference": r["reference"], "netted": from_minor(netted.get(r["id"], 0), r["currency"]),
+            "memo": r["memo"]}) for r in rows]
+
+    def _values(self, conn: Connection, ctx: Context, values: dict[str, object]) -> dict[str, object]:
+        code = str(values["customer"])
+        cust = conn.execute(sa.select(t.customers).where(t.customers.c.code == code)).mappings().first()
+        if cust is None:
+            raise NotFound(f"unknown customer {code!r}")
+        if not cust["vendor_code"]:
+            raise InvalidDocument(f"customer {code} has no vendor code: payables are kept for customers that "
+                                  "are also vendors")
+        cur = str(values.get("currency") or cust["currency"])
+        amount = to_minor(decimal_from_number(values["amount"]), cur)
+        if amount <= 0:
+            raise InvalidDocument(f"payable {values['number']}: amount {values['amount']} must be positive")
+        return {"customer_id": cust["id"], "number": str(values["number"]), "payable_on": values["date"],
+                "due_on": values.get("due_date"), "currency": cur, "amount_minor": amount,
+                "reference": values.get("reference"), "memo": values.get("memo")}
+
+    def insert_many(self, conn: Connection, ctx: Context, items: Sequence[Item]) -> list[int | XlarError]:
+        results: list[int | XlarError] = []
+        for values, _ in items:
+            try:
+                row = {**self._values(conn, ctx, values), "created_by": ctx.user}
+                with conn.begin_nested():
+                    new_id = insert_rows(conn, t.payables, [row])[0]
+            except XlarError as exc:
+                results.append(exc)
+                continue
+            except sa.exc.IntegrityError:
+                results.append(InvalidDocument(f"payable {values['number']} of {values['customer']} is already entered"))
+                continue
+            record(conn, ctx.user, "create", "payable", new_id, None, row)
+            results.append(new_id)
+        return results
+
+    def _frozen(self, conn: Connection, row_id: int) -> None:
+        if settle.netted_of(conn, [row_id]).get(row_id):
+            raise Immutable(f"payable {row_id} is netted: void the netting before changing it")
+
+    def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object]) -> None:
+        self._frozen(conn, row_id)
+        row = self._values(conn, ctx, values)
+        before = conn.execute(sa.select(t.payables).where(t.payables.c.id == row_id)).mappings().one()
+        update_row(conn, t.payables, row_id, row)
+        record(conn, ctx.user, "update", "payable", row_id, {k: before[k] for k in row}, row)
+
+    def delete(self, conn: Connection, ctx: Context, row_id: int) -> None:
+        self._frozen(conn, row_id)
+        before = conn.execute(sa.select(t.payables).where(t.payables.c.id == row_id)).mappings().one()
+        conn.execute(t.payables.delete().where(t.payables.c.id == row_id))
+        record(conn, ctx.user, "delete", "payable", row_id, dict(before), None)

@@ -28,6 +28,7 @@ from xlar.domain.errors import Issue, XlarError
 from xlar.schema.cells import is_blank
 from xlar.schema.columns import ID_COLUMN, REV_COLUMN, Column, Kind, SheetSchema
 from xlar.schema.sheets import (
+    ALLOCATIONS,
     CONTACTS,
     CONTRACTS,
     CUSTOMERS,
@@ -39,6 +40,8 @@ from xlar.schema.sheets import (
     ORDERS,
     PAYMENT_TERMS,
 )
+from xlar.services import suggest as suggest_service
+from xlar.store.audit import store_version
 from xlar.store.engine import Store
 from xlar.store.mapping import MAPPINGS
 from xlar.sync.adapters import (
@@ -55,14 +58,27 @@ from xlar.sync.documents import (
     AllocationsAdapter,
     DocumentAdapter,
     InvoicesAdapter,
+    PayablesAdapter,
     ReceiptsAdapter,
 )
 from xlar.sync.outputs import outputs_for
 from xlar.sync.rows import StoreRow, content_hash, rev_cell
-from xlar.store.audit import store_version
-from xlar.workbook.reader import Row, SheetData, WorkbookData, issue_cells, issues_shown, read_workbook
+from xlar.workbook.reader import (
+    Row,
+    SheetData,
+    WorkbookData,
+    issue_cells,
+    issues_shown,
+    read_workbook,
+)
 from xlar.workbook.state import SyncState, read_state, unchanged_since_sync
-from xlar.workbook.writer import SheetRows, cell_value, replace_with_backup, translated, write_workbook
+from xlar.workbook.writer import (
+    SheetRows,
+    cell_value,
+    replace_with_backup,
+    translated,
+    write_workbook,
+)
 
 
 def adapters() -> list[Adapter]:
@@ -72,7 +88,8 @@ def adapters() -> list[Adapter]:
         TableAdapter(MAPPINGS[INSTALLMENT_TERMS.name]), CustomersAdapter(MAPPINGS[CUSTOMERS.name]),
         TableAdapter(MAPPINGS[FX_RATES.name]), TableAdapter(MAPPINGS[CONTRACTS.name]),
         OrdersAdapter(MAPPINGS[ORDERS.name]), DeliveriesAdapter(MAPPINGS[DELIVERIES.name]),
-        InvoicesAdapter(), ReceiptsAdapter(), AllocationsAdapter(), TableAdapter(MAPPINGS[CONTACTS.name]),
+        InvoicesAdapter(), ReceiptsAdapter(), AllocationsAdapter(), PayablesAdapter(),
+        TableAdapter(MAPPINGS[CONTACTS.name]),
     ]
 
 
@@ -390,15 +407,46 @@ def _without_gc_pauses() -> Iterator[None]:
             gc.collect()
 
 
+@dataclass(frozen=True, slots=True)
+class Suggest:
+    """Ask a sync to add matching suggestions to the Allocations sheet (xlar match --suggest)."""
+
+    strategy: str = "auto"
+    customer: str | None = None
+
+
 def sync_workbook(path: Path, store: Store, user: str, *, dry_run: bool = False,
-                  as_of: date | None = None) -> SyncReport:
-    """Sync the workbook at PATH with STORE as USER (one transaction); see the module doc."""
+                  as_of: date | None = None, suggest: Suggest | None = None) -> SyncReport:
+    """Sync the workbook at PATH with STORE as USER (one transaction); see the module doc.
+    With SUGGEST, the Allocations sheet gains the matches a strategy proposes, as new rows the
+    accountant edits, deletes or keeps: the next sync commits what is left of them."""
     with _without_gc_pauses():
-        return _sync(path, store, user, dry_run=dry_run, as_of=as_of or date.today())
+        return _sync(path, store, user, dry_run=dry_run, as_of=as_of or date.today(), suggest=suggest)
 
 
-def _sync(path: Path, store: Store, user: str, *, dry_run: bool, as_of: date) -> SyncReport:
-    untouched = _untouched(path, store, as_of)
+def _named_credits(book: WorkbookData) -> set[str]:
+    data = book.sheets.get(ALLOCATIONS.name)
+    if data is None:
+        return set()
+    return {str(r.values["credit_doc"]) for r in data.rows if r.row_id is None and r.values.get("credit_doc")}
+
+
+def _suggestion_rows(conn: Connection, suggest: Suggest, sheet: SheetRows, locale: str) -> int:
+    """Append the proposals as new Allocations rows (no id: the next sync commits them)."""
+    proposals = suggest_service.propose(conn, suggest.strategy, customer=suggest.customer)
+    for p in proposals:
+        values = {"credit_doc": p.credit.number if p.credit else None, "invoice": p.debit.number,
+                  "installment_no": p.debit.installment_no if p.debit.installment_no > 1 else None,
+                  "item": p.item, "amount": p.amount, "method": p.method, "reason_code": p.reason_code,
+                  "memo": p.reason}
+        sheet.rows.append([cell_value(ALLOCATIONS, key, values[key], locale) if key in values else None
+                           for key in sheet.layout])
+    return len(proposals)
+
+
+def _sync(path: Path, store: Store, user: str, *, dry_run: bool, as_of: date,
+          suggest: Suggest | None = None) -> SyncReport:
+    untouched = None if suggest else _untouched(path, store, as_of)
     if untouched is not None:
         untouched.dry_run = dry_run
         return untouched
@@ -406,6 +454,7 @@ def _sync(path: Path, store: Store, user: str, *, dry_run: bool, as_of: date) ->
     report = SyncReport(issues=list(book.issues), dry_run=dry_run)
     with store.write() as conn:
         ctx = Context.load(conn, user)
+        ctx.named_credits, ctx.as_of = _named_credits(book), as_of
         push = _Push(conn, ctx, book, report, as_of)
         savepoint = conn.begin_nested()
         for adapter in adapters():
@@ -431,7 +480,12 @@ def _sync(path: Path, store: Store, user: str, *, dry_run: bool, as_of: date) ->
         # held rows now stand after the store's rows: the Errors sheet points at where they are
         report.issues = [dataclasses.replace(i, excel_row=moved.get((i.sheet, i.excel_row), i.excel_row))
                          for i in report.issues]
-        if not report.changed and book.state.as_of == as_of and _current(book, stored, report):
+        if suggest is not None:
+            grid = next((sheet for sheet in sheets if sheet.schema is ALLOCATIONS), None)
+            if grid is None:
+                raise XlarError(f"{path.name} has no Allocations sheet to write suggestions into")
+            report.counts["Allocations suggested"] += _suggestion_rows(conn, suggest, grid, book.locale)
+        elif not report.changed and book.state.as_of == as_of and _current(book, stored, report):
             return report
         ids = {name: {r.id for r in rows} for name, rows in stored.items()}
         for name, held in push.held_ids.items():

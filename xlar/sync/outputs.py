@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Connection
 
+from xlar.domain.money import from_minor
 from xlar.reports import ledger as reports
+from xlar.services import bank
 from xlar.workbook.writer import Output
 
 if TYPE_CHECKING:
@@ -51,4 +53,30 @@ def outputs_for(conn: Connection, as_of: date, report: SyncReport, locale: str,
                                  c.reason]
                                 for c in report.conflicts for column, value in c.yours.items()
                                 if c.theirs is None or value != c.theirs.get(column))], {})
-    return [balances, aging_out, errors, conflicts]
+    return [balances, aging_out, *_bank(conn, zh), errors, conflicts]
+
+
+def _bank(conn: Connection, zh: bool) -> list[Output]:
+    """BankLines: every imported statement line and what became of it; BankExceptions: the
+    queue of lines no receipt was made for, with the reason."""
+    rows = bank.statement_rows(conn)
+    formats = {3: MONEY, 1: "yyyy-mm-dd"}
+    lines = Output(
+        "BankLines",
+        ["流水号", "记账日", "币种", "金额", "对方户名", "对方账号", "附言", "客户", "发票", "可信度", "依据", "收款单",
+         "状态"] if zh else
+        ["Line", "Booked", "Currency", "Amount", "Counterparty", "Account", "Remittance", "Customer", "Invoices",
+         "Confidence", "Reason", "Receipt", "Status"],
+        [[r["id"], r["booked_on"], r["currency"], from_minor(r["amount_minor"], r["currency"]), r["counterparty"],
+          r["counterparty_account"], r["reference"], r["customer"], r["invoices"], r["confidence"], r["reason"],
+          r["receipt"] or (f"DRAFT-{r['receipt_doc']}" if r["receipt_doc"] else None),
+          r["exception"] or r["receipt_status"]] for r in rows], formats)
+    queue = Output(
+        "BankExceptions",
+        ["流水号", "记账日", "币种", "金额", "对方户名", "对方账号", "附言", "建议客户", "原因"] if zh else
+        ["Line", "Booked", "Currency", "Amount", "Counterparty", "Account", "Remittance", "Suggested customer",
+         "Why it waits"],
+        [[r["id"], r["booked_on"], r["currency"], from_minor(r["amount_minor"], r["currency"]), r["counterparty"],
+          r["counterparty_account"], r["reference"], r["customer"], r["exception"]]
+         for r in rows if r["receipt_id"] is None and r["exception"]], formats)
+    return [lines, queue]

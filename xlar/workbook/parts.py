@@ -12,14 +12,20 @@ from __future__ import annotations
 
 import re
 import zipfile
-from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from xml.sax.saxutils import quoteattr
 
-from xlar.workbook.package import FormulaText, column_index, column_letters, resolve_target, sheet_parts_in
+from xlar.workbook.package import (
+    FormulaText,
+    column_index,
+    column_letters,
+    resolve_target,
+    sheet_parts_in,
+)
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

@@ -21,7 +21,13 @@ from xlar.domain.errors import Issue
 from xlar.schema.cells import MISS, Parsed, fast_parser, is_blank, parse_cell, proves_locale_mixup
 from xlar.schema.columns import ID_COLUMN, REV_COLUMN, Column, Kind, SheetSchema, normalize_header
 from xlar.schema.sheets import find_sheet
-from xlar.workbook.package import FormulaText, SpecialCell, column_letters, sheet_parts, special_cells
+from xlar.workbook.package import (
+    FormulaText,
+    SpecialCell,
+    column_letters,
+    sheet_parts,
+    special_cells,
+)
 from xlar.workbook.state import STATE_SHEET, SyncState
 
 HEADER_SEARCH_ROWS = 20

@@ -1,0 +1,927 @@
+"""Bank statements in (MT940, camt.053, CSV) and cash-application suggestions out.
+
+The parsers turn a file's bytes into BankLine records: one line per booked entry (one
+per transaction of a camt batch), amounts signed and exact at the currency's minor unit.
+A file that cannot be read is refused whole with InvalidImport, whose one-line message
+names the position and the value; no library exception escapes. `suggest` scores one
+receipt against the customers and their open invoices, without any store.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from difflib import SequenceMatcher
+from xml.etree.ElementTree import Element, ParseError
+
+import mt940
+from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
+from defusedxml import ElementTree as SafeET
+
+from xlar.domain.errors import InvalidAmount, XlarError
+from xlar.domain.money import CURRENCY_EXPONENTS, from_minor, to_minor
+
+FORMATS = ("csv", "mt940", "camt053")
+
+
+class InvalidImport(XlarError):
+    """A bank file that cannot be read as it stands."""
+
+    code = "XLAR-E080"
+
+
+@dataclass(frozen=True, slots=True)
+class BankLine:
+    """One booked bank entry: + credit (money in), - debit."""
+
+    account: str
+    statement: str
+    seq: int
+    booked_on: date
+    value_on: date | None
+    amount: Decimal
+    currency: str
+    counterparty: str
+    counterparty_account: str
+    reference: str
+    end_to_end: str
+    bank_ref: str
+    reversal: bool = False
+
+    @property
+    def key(self) -> str:
+        """A stable digest: importing the same file twice gives the same keys."""
+        parts = (self.account, self.statement, str(self.seq), self.booked_on.isoformat(),
+                 format(self.amount, "f"), self.currency, self.reference, self.bank_ref)
+        return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def parse_statement(
+    data: bytes, fmt: str | None = None, mapping: CsvMapping | None = None
+) -> list[BankLine]:
+    """The lines of a statement file; FMT None detects it (MAPPING is for CSV only)."""
+    if not data.strip():
+        raise InvalidImport("the bank file is empty")
+    kind = fmt or detect_format(data)
+    if kind == "mt940":
+        return _parse_mt940(_decode_text(data))
+    if kind == "camt053":
+        return _parse_camt(data)
+    if kind == "csv":
+        return _parse_csv(data, mapping or DEFAULT_CSV_MAPPING)
+    raise InvalidImport(f"unknown statement format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def detect_format(data: bytes) -> str:
+    """'camt053' for XML, 'mt940' for SWIFT :tag: lines, else 'csv'.
+
+    Any XML goes to the camt.053 reader, which refuses other documents by name.
+    """
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        return "camt053"
+    if re.search(rb"^:(20|25|28C?|60[FM]|61):", data, re.MULTILINE):
+        return "mt940"
+    return "csv"
+
+
+# ---------------------------------------------------------------- shared helpers
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _shown(value: str) -> str:
+    """VALUE quoted for a one-line message, cut at 60 characters."""
+    return repr(value if len(value) <= 60 else value[:60] + "...")
+
+
+def _join(parts: Sequence[str]) -> str:
+    """The non-empty parts, squashed and de-duplicated in order, joined by spaces."""
+    seen: list[str] = []
+    for part in map(_squash, parts):
+        if part and part not in seen:
+            seen.append(part)
+    return " ".join(seen)
+
+
+def _exact(amount: Decimal, currency: str, where: str) -> Decimal:
+    """AMOUNT at its currency's minor unit; more decimals than it has are refused."""
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise InvalidImport(f"{where}: currency {_shown(currency)} is not an ISO 4217 code")
+    if currency not in CURRENCY_EXPONENTS:
+        return amount  # a currency we do not trade in still travels exactly as written
+    try:
+        return from_minor(to_minor(amount, currency), currency)
+    except InvalidAmount:
+        raise InvalidImport(f"{where}: {amount} has more decimals than {currency} allows") from None
+
+
+def _decode_text(data: bytes) -> str:
+    """UTF-8 (BOM dropped), else Latin-1, which SWIFT texts fall back to; LF lines."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# ---------------------------------------------------------------- MT940
+
+_MT940_OPTIONS = mt940.Options.all()  # RC signed as a debit, long :86: kept whole
+
+
+def _parse_mt940(text: str) -> list[BankLine]:
+    starts = [m.start() for m in re.finditer(r"^:20:", text, re.MULTILINE)]
+    if not starts:
+        raise InvalidImport("MT940: no statement header ':20:' found")
+    stray = re.search(r"^:\d\d[A-Z]?:", text[: starts[0]], re.MULTILINE)
+    if stray:
+        line_no = text.count("\n", 0, stray.start()) + 1
+        raise InvalidImport(f"MT940 line {line_no}: a tag before the first ':20:' header")
+    lines: list[BankLine] = []
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(text)
+        first_line = text.count("\n", 0, start) + 1
+        lines.extend(_mt940_statement(text[start:end], first_line, len(lines) + 1))
+    return lines
+
+
+def _mt940_statement(block: str, first_line: int, first_seq: int) -> list[BankLine]:
+    """The lines of one :20: block; a block without its closing balance is truncated."""
+    statement = mt940.models.Transactions(
+        processors={"post_transaction_details": []}, options=_MT940_OPTIONS
+    )
+    try:
+        statement.parse(block)
+    except Exception as exc:  # noqa: BLE001 (the library raises RuntimeError, ValueError, InvalidOperation...)
+        raise _mt940_error(exc, block, first_line) from None
+    entry_lines = [first_line + block.count("\n", 0, m.start())
+                   for m in re.finditer(r"^:61:", block, re.MULTILINE)]
+    if len(statement.transactions) != len(entry_lines):
+        raise InvalidImport(f"MT940 statement at line {first_line}: {len(entry_lines)} ':61:' "
+                            f"entries but {len(statement.transactions)} could be read")
+    if not re.search(r"^:62[FM]:", block, re.MULTILINE):
+        raise InvalidImport(f"MT940 statement at line {first_line}: no closing balance "
+                            "':62F:'/':62M:'; the file looks truncated")
+    data = statement.data
+    number, part = data.get("statement_number") or "", data.get("sequence_number") or ""
+    context = _Mt940Context(
+        account=str(data.get("account_identification") or "").strip(),
+        statement=f"{number}/{part}" if part else str(number),
+        currency=statement.currency or "",
+    )
+    return [_mt940_line(tx.data, context, first_seq + i, entry_lines[i])
+            for i, tx in enumerate(statement.transactions)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Mt940Context:
+    account: str
+    statement: str
+    currency: str
+
+
+def _mt940_error(exc: Exception, block: str, first_line: int) -> InvalidImport:
+    """Name the line and value the library choked on (its RuntimeError carries both)."""
+    args = exc.args
+    if len(args) == 3 and isinstance(args[2], str):
+        tag_id, value = getattr(args[1], "id", "?"), args[2]
+        line_no = first_line + _tag_offset(block, str(tag_id), value)
+        return InvalidImport(f"MT940 line {line_no}: cannot read ':{tag_id}:' {_shown(value)}")
+    return InvalidImport(f"MT940 statement at line {first_line}: cannot be read "
+                         f"({_squash(str(exc))[:120]})")
+
+
+def _tag_offset(block: str, tag_id: str, value: str) -> int:
+    """Lines from the block's start to the :TAG_ID: whose content is VALUE (else the first)."""
+    starts = [m.start() for m in re.finditer(rf"^:{re.escape(tag_id)}:", block, re.MULTILINE)]
+    tags = [m.start() for m in re.finditer(r"^:\d\d[A-Z]?:", block, re.MULTILINE)]
+    for start in starts:
+        end = next((t for t in tags if t > start), len(block))
+        body = block[start + len(tag_id) + 2: end].split("\n")
+        if "\n".join(x.rstrip() for x in body if x.strip() not in ("", "-")) == value.strip():
+            return block.count("\n", 0, start)
+    return block.count("\n", 0, starts[0]) if starts else 0
+
+
+def _mt940_line(data: dict[str, object], ctx: _Mt940Context, seq: int, line_no: int) -> BankLine:
+    where = f"MT940 line {line_no} (:61:)"
+    amount = data.get("amount")
+    value_on, entry_on = data.get("date"), data.get("entry_date")
+    if not isinstance(amount, mt940.models.Amount) or not isinstance(value_on, date):
+        raise InvalidImport(f"{where}: no amount or date")
+    currency = amount.currency or ctx.currency
+    if not currency:
+        raise InvalidImport(f"{where}: no currency; the statement has no ':60F:' balance")
+    booked_on = entry_on if isinstance(entry_on, date) else value_on
+    details = _details_86(str(data.get("transaction_details") or ""))
+    return BankLine(
+        account=ctx.account, statement=ctx.statement, seq=seq,
+        booked_on=date(booked_on.year, booked_on.month, booked_on.day),
+        value_on=date(value_on.year, value_on.month, value_on.day),
+        amount=_exact(amount.amount, currency, where), currency=currency,
+        counterparty=details.counterparty, counterparty_account=details.counterparty_account,
+        reference=details.reference, end_to_end=details.end_to_end,
+        bank_ref=str(data.get("bank_reference") or "").strip(),
+        reversal=str(data.get("status") or "").upper().startswith("R"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Details:
+    counterparty: str = ""
+    counterparty_account: str = ""
+    end_to_end: str = ""
+    reference: str = ""
+
+
+_SUBFIELD = re.compile(r"\?(\d\d)")
+_SEPA_KEY = re.compile(r"(EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE|COAM|OAMT|PURP)\+")
+_PURPOSE = tuple(f"{n:02d}" for n in (*range(20, 30), *range(60, 64)))
+
+
+def _details_86(raw: str) -> _Details:
+    """Counterparty and remittance from :86:; German ?xx sub-fields when present.
+
+    Structured: ?20-?29/?60-?63 purpose (SEPA EREF+ / SVWZ+ keywords), ?31 account,
+    ?32-?33 name. Line breaks there only wrap the 65-character lines, so they vanish.
+    """
+    flat = raw.replace("\n", "")
+    if not re.match(r"\d{3}\?\d\d", flat):
+        return _Details(reference=_squash(raw))
+    fields: dict[str, str] = {}
+    parts = _SUBFIELD.split(flat)
+    for code, value in zip(parts[1::2], parts[2::2], strict=True):
+        fields[code] = fields.get(code, "") + value
+    end_to_end, reference = _sepa_purpose([fields[c] for c in _PURPOSE if c in fields])
+    return _Details(
+        counterparty=_squash(fields.get("32", "") + fields.get("33", "")),
+        counterparty_account=_squash(fields.get("31", "")),
+        end_to_end=end_to_end,
+        reference=reference,
+    )
+
+
+def _sepa_purpose(pieces: list[str]) -> tuple[str, str]:
+    """(EREF, SVWZ and free text) of the purpose lines.
+
+    A keyword's value runs on across lines; a line opening with a bank note such as
+    'MTLG:' ends it and is kept as free text.
+    """
+    chunks: list[str] = []
+    for piece in pieces:
+        if not chunks or re.match(r"[A-Z]{4}:", piece):
+            chunks.append(piece)
+        else:
+            chunks[-1] += piece
+    values: dict[str, str] = {}
+    free: list[str] = []
+    for chunk in chunks:
+        split = _SEPA_KEY.split(chunk)
+        free.append(split[0])
+        for key, value in zip(split[1::2], split[2::2], strict=True):
+            values[key] = values.get(key, "") + value
+    end_to_end = _squash(values.get("EREF", ""))
+    if end_to_end.upper() == "NOTPROVIDED":
+        end_to_end = ""
+    return end_to_end, _join([values.get("SVWZ", ""), *free])
+
+
+# ---------------------------------------------------------------- camt.053
+
+def _local(element: Element) -> str:
+    return str(element.tag).rpartition("}")[2]
+
+
+def _kids(element: Element | None, name: str) -> list[Element]:
+    return [] if element is None else [c for c in element if _local(c) == name]
+
+
+def _find(element: Element | None, *path: str) -> Element | None:
+    for name in path:
+        found = _kids(element, name)
+        element = found[0] if found else None
+    return element
+
+
+def _text(element: Element | None, *path: str) -> str:
+    node = _find(element, *path)
+    return "" if node is None else _squash(node.text or "")
+
+
+def _texts(elements: Sequence[Element], *path: str) -> list[str]:
+    """The texts of every element at PATH (each step over all matching children)."""
+    level = list(elements)
+    for name in path:
+        level = [kid for element in level for kid in _kids(element, name)]
+    return [_squash(e.text or "") for e in level]
+
+
+def _parse_camt(data: bytes) -> list[BankLine]:
+    """Namespace-agnostic (camt.053.001.02 to .08): elements match on local names."""
+    try:
+        root = SafeET.fromstring(data, forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise InvalidImport(f"camt.053: XML with a DTD or entity declarations is refused "
+                            f"({type(exc).__name__})") from None
+    except ParseError as exc:
+        line_no, column = exc.position
+        raise InvalidImport(f"camt.053: not well-formed XML at line {line_no}, column {column}") from None
+    except (LookupError, ValueError) as exc:  # e.g. an unknown encoding in the declaration
+        raise InvalidImport(f"camt.053: cannot be read ({_squash(str(exc))[:120]})") from None
+    report = _find(root, "BkToCstmrStmt")
+    if _local(root) != "Document" or report is None:
+        raise InvalidImport(f"camt.053: <{_local(root)}> in {str(root.tag)[:80]!r} "
+                            "is not a bank-to-customer statement (Document/BkToCstmrStmt)")
+    lines: list[BankLine] = []
+    entry_no = 0
+    for stmt in _kids(report, "Stmt"):
+        account = _text(stmt, "Acct", "Id", "IBAN") or _text(stmt, "Acct", "Id", "Othr", "Id")
+        statement = _text(stmt, "Id")
+        for ntry in _kids(stmt, "Ntry"):
+            entry_no += 1
+            for draft in _camt_entry(ntry, f"camt.053 entry {entry_no}"):
+                lines.append(draft.line(account, statement, len(lines) + 1))
+    return lines
+
+
+@dataclass(frozen=True, slots=True)
+class _Draft:
+    """A line before it has its statement and place in the file."""
+
+    booked_on: date
+    value_on: date | None
+    amount: Decimal
+    currency: str
+    details: _Details
+    bank_ref: str
+    reversal: bool
+
+    def line(self, account: str, statement: str, seq: int) -> BankLine:
+        d = self.details
+        return BankLine(account, statement, seq, self.booked_on, self.value_on, self.amount,
+                        self.currency, d.counterparty, d.counterparty_account, d.reference,
+                        d.end_to_end, self.bank_ref, self.reversal)
+
+
+def _camt_entry(ntry: Element, where: str) -> list[_Draft]:
+    """One draft per TxDtls of a batch whose amounts add up to the entry, else one.
+
+    Pending and information-only entries (Sts PDNG/INFO) are not booked: skipped.
+    """
+    if (_text(ntry, "Sts", "Cd") or _text(ntry, "Sts")).upper() in ("PDNG", "INFO"):
+        return []
+    magnitude, currency = _camt_amount(_find(ntry, "Amt"), f"{where} <Amt>")
+    sign = _camt_sign(_text(ntry, "CdtDbtInd"), where)
+    booked_on = _camt_date(ntry, "BookgDt", where) or _camt_date(ntry, "ValDt", where)
+    if booked_on is None:
+        raise InvalidImport(f"{where}: no <BookgDt> or <ValDt>")
+    base = _Draft(booked_on, _camt_date(ntry, "ValDt", where), sign * magnitude, currency,
+                  _Details(), _text(ntry, "AcctSvcrRef") or _text(ntry, "NtryRef"),
+                  _text(ntry, "RvslInd").lower() in ("true", "1"))
+    note = _text(ntry, "AddtlNtryInf")
+    txs = [tx for dtls in _kids(ntry, "NtryDtls") for tx in _kids(dtls, "TxDtls")]
+    parts = _batch_amounts(txs, sign, base.amount, currency, where) if len(txs) > 1 else None
+    if parts is not None:
+        return [replace(base, amount=amount, details=_camt_details(tx, amount > 0, note),
+                        bank_ref=_text(tx, "Refs", "AcctSvcrRef") or base.bank_ref)
+                for tx, amount in zip(txs, parts, strict=True)]
+    if len(txs) == 1:
+        return [replace(base, details=_camt_details(txs[0], sign > 0, note),
+                        bank_ref=_text(txs[0], "Refs", "AcctSvcrRef") or base.bank_ref)]
+    texts = [_camt_details(tx, sign > 0, "").reference for tx in txs]
+    return [replace(base, details=_Details(reference=_join([*texts, note])))]
+
+
+def _batch_amounts(txs: list[Element], sign: int, total: Decimal, currency: str,
+                   where: str) -> list[Decimal] | None:
+    """Signed TxDtls amounts, or None unless all are there, in CURRENCY, adding up to TOTAL."""
+    amounts: list[Decimal] = []
+    for i, tx in enumerate(txs, start=1):
+        node = _find(tx, "AmtDtls", "TxAmt", "Amt")
+        node = _find(tx, "Amt") if node is None else node
+        if node is None:
+            return None
+        amount, tx_currency = _camt_amount(node, f"{where} TxDtls {i} <Amt>")
+        mark = _text(tx, "CdtDbtInd")
+        tx_sign = _camt_sign(mark, f"{where} TxDtls {i}") if mark else sign
+        if tx_currency != currency:
+            return None
+        amounts.append(tx_sign * amount)
+    return amounts if sum(amounts) == total else None
+
+
+def _camt_amount(node: Element | None, where: str) -> tuple[Decimal, str]:
+    if node is None:
+        raise InvalidImport(f"{where}: missing")
+    text, currency = (node.text or "").strip(), node.get("Ccy", "").strip()
+    if not re.fullmatch(r"\d{1,18}(\.\d{1,5})?", text):
+        raise InvalidImport(f"{where}: {_shown(text)} is not an amount")
+    return _exact(Decimal(text), currency, where), currency
+
+
+def _camt_sign(mark: str, where: str) -> int:
+    if mark not in ("CRDT", "DBIT"):
+        raise InvalidImport(f"{where} <CdtDbtInd>: {_shown(mark)} is neither CRDT nor DBIT")
+    return 1 if mark == "CRDT" else -1
+
+
+def _camt_date(ntry: Element, name: str, where: str) -> date | None:
+    node = _find(ntry, name)
+    if node is None:
+        return None
+    text = _text(node, "Dt") or _text(node, "DtTm")[:10]
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidImport(f"{where} <{name}>: {_shown(text)} is not a date") from None
+
+
+def _camt_details(tx: Element, credit: bool, note: str) -> _Details:
+    """Counterparty: the debtor of a credit, the creditor of a debit."""
+    role, account = ("Dbtr", "DbtrAcct") if credit else ("Cdtr", "CdtrAcct")
+    parties = _find(tx, "RltdPties")
+    rmt = _kids(tx, "RmtInf")
+    strd = [s for r in rmt for s in _kids(r, "Strd")]
+    reference = _join([*_texts(rmt, "Ustrd"), *_texts(strd, "CdtrRefInf", "Ref"),
+                       *_texts(strd, "RfrdDocInf", "Nb"), *_texts([tx], "AddtlTxInf"), note])
+    end_to_end = _text(tx, "Refs", "EndToEndId")
+    return _Details(
+        counterparty=_text(parties, role, "Nm") or _text(parties, role, "Pty", "Nm"),
+        counterparty_account=(_text(parties, account, "Id", "IBAN")
+                              or _text(parties, account, "Id", "Othr", "Id")),
+        end_to_end="" if end_to_end.upper() == "NOTPROVIDED" else end_to_end,
+        reference=reference,
+    )
+
+
+# ---------------------------------------------------------------- CSV
+
+Columns = str | tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CsvMapping:
+    """Which CSV columns hold what. Each column is one header or several to try.
+
+    Headers match case-insensitively and the first one present is used, except for
+    `reference`, where every present column is joined; a column left empty falls back
+    to the headers of DEFAULT_CSV_MAPPING. Amounts come from `amount`
+    (signed) or from `credit` and `debit` (magnitudes). `decimal` "" means ',' when the
+    file is ';'-separated, else '.'; `date_format` "" accepts 2026-03-05, 2026/03/05,
+    20260305 and 2026年03月05日. `delimiter` "" is the most frequent of , ; and tab
+    in the first lines.
+    """
+
+    date: Columns = ()
+    amount: Columns = ()
+    credit: Columns = ()
+    debit: Columns = ()
+    currency: Columns = ()
+    fixed_currency: str = ""
+    counterparty: Columns = ()
+    counterparty_account: Columns = ()
+    reference: Columns = ()
+    end_to_end: Columns = ()
+    bank_ref: Columns = ()
+    value_date: Columns = ()
+    account: str = ""
+    statement: str = ""
+    date_format: str = ""
+    decimal: str = ""
+    delimiter: str = ""
+
+
+DEFAULT_CSV_MAPPING = CsvMapping(
+    date=("date", "booking date", "transaction date", "交易日期", "记账日期", "日期"),
+    amount=("amount", "金额", "交易金额", "发生额"),
+    credit=("credit", "credit amount", "贷方金额", "贷方发生额", "收入金额", "收入"),
+    debit=("debit", "debit amount", "借方金额", "借方发生额", "支出金额", "支出"),
+    currency=("currency", "ccy", "币种", "货币"),
+    counterparty=("payer", "counterparty", "payer name", "name", "付款人", "付款人名称",
+                  "对方户名", "对方名称", "对方单位"),
+    counterparty_account=("payer account", "account", "iban", "counterparty account",
+                          "对方账号", "付款人账号", "对方账户"),
+    reference=("reference", "memo", "description", "remittance", "details",
+               "摘要", "附言", "用途", "备注"),
+    end_to_end=("end to end id", "end-to-end id", "endtoendid", "end_to_end"),
+    bank_ref=("bank reference", "bank ref", "transaction id", "交易流水号", "流水号"),
+    value_date=("value date", "起息日"),
+)
+
+_CURRENCY_WORDS = {"人民币": "CNY", "RMB": "CNY", "美元": "USD", "欧元": "EUR", "港币": "HKD",
+                   "港元": "HKD", "日元": "JPY", "英镑": "GBP"}
+_ISO_DATES = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日")
+_HEADER_SEARCH = 20  # bank exports put a few title lines above the header
+
+
+def _names(columns: Columns) -> tuple[str, ...]:
+    return (columns,) if isinstance(columns, str) else columns
+
+
+def _parse_csv(data: bytes, mapping: CsvMapping) -> list[BankLine]:
+    text = _decode_csv(data)
+    head = "\n".join([line for line in text.splitlines() if line.strip()][:_HEADER_SEARCH])
+    delimiter = mapping.delimiter or max(",;\t", key=head.count)
+    decimal = mapping.decimal or ("," if delimiter == ";" else ".")
+    try:
+        rows = [(line_no, row) for line_no, row in _csv_rows(text, delimiter)]
+    except csv.Error as exc:
+        raise InvalidImport(f"CSV: cannot be read ({exc})") from None
+    header_at, columns = _find_header(rows, mapping)
+    lines: list[BankLine] = []
+    for line_no, row in rows[header_at + 1:]:
+        if any(cell.strip() for cell in row):
+            cells = _Row(line_no, row, columns)
+            lines.append(_csv_line(cells, mapping, decimal, len(lines) + 1))
+    return lines
+
+
+def _decode_csv(data: bytes) -> str:
+    """UTF-8 (BOM dropped), else GB18030, the superset of GBK that Chinese banks use."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InvalidImport("CSV: the file is neither UTF-8 nor GBK text")
+
+
+def _csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    for row in reader:
+        yield reader.line_num, row
+
+
+def _find_header(rows: list[tuple[int, list[str]]],
+                 mapping: CsvMapping) -> tuple[int, dict[str, list[int]]]:
+    """The first row (of the first few) naming a date and an amount column."""
+    for at, (_, row) in enumerate(rows[:_HEADER_SEARCH]):
+        found = _resolve(row, mapping)
+        if "date" in found and ("amount" in found or "credit" in found or "debit" in found):
+            return at, found
+    wanted = ", ".join(_names(mapping.date)[:3] + _names(mapping.amount)[:3])
+    raise InvalidImport(f"CSV: no header row with a date and an amount column (such as {wanted}) "
+                        f"in the first {_HEADER_SEARCH} rows")
+
+
+def _resolve(header: list[str], mapping: CsvMapping) -> dict[str, list[int]]:
+    """Field -> column indexes present in HEADER (all of them for reference)."""
+    index: dict[str, int] = {}
+    for i, cell in enumerate(header):
+        index.setdefault(cell.strip().lstrip("\ufeff").casefold(), i)
+    found: dict[str, list[int]] = {}
+    for field in ("date", "amount", "credit", "debit", "currency", "counterparty",
+                  "counterparty_account", "reference", "end_to_end", "bank_ref", "value_date"):
+        names = _names(getattr(mapping, field)) or _names(getattr(DEFAULT_CSV_MAPPING, field))
+        hits = [index[n.casefold()] for n in names if n.casefold() in index]
+        if hits:
+            found[field] = hits if field == "reference" else hits[:1]
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    line_no: int
+    cells: list[str]
+    columns: dict[str, list[int]]
+
+    def get(self, field: str) -> str:
+        return " ".join(self.cells[i].strip() for i in self.columns.get(field, [])
+                        if i < len(self.cells) and self.cells[i].strip())
+
+    def where(self, field: str) -> str:
+        return f"CSV row {self.line_no} [{field}]"
+
+
+def _csv_line(row: _Row, mapping: CsvMapping, decimal: str, seq: int) -> BankLine:
+    currency = _csv_currency(row, mapping)
+    value_text = row.get("value_date")
+    return BankLine(
+        account=mapping.account, statement=mapping.statement, seq=seq,
+        booked_on=_csv_date(row.get("date"), mapping.date_format, row.where("date")),
+        value_on=_csv_date(value_text, mapping.date_format, row.where("value_date"))
+        if value_text else None,
+        amount=_exact(_csv_amount(row, decimal), currency, f"CSV row {row.line_no}"),
+        currency=currency,
+        counterparty=_squash(row.get("counterparty")),
+        counterparty_account=_squash(row.get("counterparty_account")),
+        reference=_squash(row.get("reference")),
+        end_to_end=_squash(row.get("end_to_end")),
+        bank_ref=_squash(row.get("bank_ref")),
+    )
+
+
+def _csv_currency(row: _Row, mapping: CsvMapping) -> str:
+    text = row.get("currency")
+    if not text:
+        if mapping.fixed_currency:
+            return mapping.fixed_currency
+        raise InvalidImport(f"{row.where('currency')}: no currency, and the mapping fixes none")
+    code = _CURRENCY_WORDS.get(text.upper(), text.upper())
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise InvalidImport(f"{row.where('currency')}: {_shown(text)} is not a currency code")
+    return code
+
+
+def _csv_date(text: str, date_format: str, where: str) -> date:
+    candidates = (text, text.replace("T", " ").split(" ")[0])
+    for fmt in (date_format,) if date_format else _ISO_DATES:
+        for candidate in candidates:
+            try:
+                return datetime.strptime(candidate, fmt).date()
+            except ValueError:
+                continue
+    expected = date_format or "YYYY-MM-DD"
+    raise InvalidImport(f"{where}: {_shown(text)} is not a date ({expected})")
+
+
+def _csv_amount(row: _Row, decimal: str) -> Decimal:
+    """The signed amount; with credit/debit columns a debit is taken as money out."""
+    if "amount" in row.columns:
+        amount = _decimal(row.get("amount"), decimal, row.where("amount"))
+        if amount is None:
+            raise InvalidImport(f"{row.where('amount')}: empty")
+        return amount
+    credit = _decimal(row.get("credit"), decimal, row.where("credit"))
+    debit = _decimal(row.get("debit"), decimal, row.where("debit"))
+    if credit and debit:
+        raise InvalidImport(f"CSV row {row.line_no}: both credit {credit} and debit {debit} set")
+    if credit:
+        return credit
+    if debit:
+        return -abs(debit)
+    if credit is None and debit is None:
+        raise InvalidImport(f"CSV row {row.line_no}: neither a credit nor a debit amount")
+    return Decimal(0)
+
+
+_GROUPED = {
+    ".": re.compile(r"\d+(\.\d+)?|\d{1,3}(,\d{3})+(\.\d+)?"),
+    ",": re.compile(r"\d+(,\d+)?|\d{1,3}(\.\d{3})+(,\d+)?|\d{1,3}( \d{3})+(,\d+)?"),
+}
+
+
+def _decimal(text: str, decimal: str, where: str) -> Decimal | None:
+    """A typed amount: sign or (parentheses), thousands grouping checked, never guessed."""
+    body = text.strip().replace("\u00a0", " ")
+    if not body:
+        return None
+    negative = body.startswith("(") and body.endswith(")") or body.endswith("-")
+    body = body.strip("()").rstrip("-")
+    if body[:1] in "+-":
+        negative, body = negative or body[0] == "-", body[1:]
+    pattern = _GROUPED.get(decimal)
+    if pattern is None:
+        raise InvalidImport(f"CSV: decimal separator must be '.' or ',', not {decimal!r}")
+    if not pattern.fullmatch(body):
+        raise InvalidImport(f"{where}: {_shown(text)} is not an amount (decimal separator {decimal!r})")
+    plain = body.replace(" ", "")
+    plain = plain.replace(",", "") if decimal == "." else plain.replace(".", "").replace(",", ".")
+    try:
+        value = Decimal(plain)
+    except InvalidOperation:
+        raise InvalidImport(f"{where}: {_shown(text)} is not an amount") from None
+    return -value if negative else value
+
+
+# ---------------------------------------------------------------- cash application
+
+@dataclass(frozen=True, slots=True)
+class CustomerRef:
+    code: str
+    name: str
+    bank_account: str  # "" when unknown
+
+
+@dataclass(frozen=True, slots=True)
+class OpenInvoice:
+    number: str
+    customer: str
+    currency: str
+    open: Decimal
+    due_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """Who paid and which invoices the receipt clears; `exception` sends it to a person."""
+
+    customer: str | None
+    invoices: tuple[tuple[str, Decimal], ...]
+    confidence: int
+    reason: str
+    exception: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Payer:
+    code: str
+    confidence: int
+    reasons: tuple[str, ...]
+
+
+_LEGAL_WORDS = frozenset({
+    "bv", "nv", "vof", "bvba", "gmbh", "ag", "kg", "ug", "ohg", "co", "ltd", "limited", "llc",
+    "llp", "inc", "corp", "corporation", "plc", "pty", "sa", "sas", "sarl", "srl", "spa", "oy",
+    "ab", "as", "aps", "kk", "company",
+})
+_CJK_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "公司")
+_SEGMENT = re.compile(r"[0-9A-Za-z\-/._]+")
+_PIECE = re.compile(r"[0-9A-Za-z]+")
+_MAX_PIECES = 8  # an invoice number has at most this many dash-separated parts
+_MIN_CODE = 3  # shorter customer codes turn up in any text by chance
+
+
+def suggest(line: BankLine, customers: Sequence[CustomerRef], invoices: Sequence[OpenInvoice],
+            tolerance: Decimal = Decimal(0)) -> Suggestion:
+    """Who paid LINE and which open invoices it clears, deterministically.
+
+    Reversals and debits are exceptions. The payer comes from the strongest tier that
+    finds anyone: (1) the payer's account equals a customer's, or invoice numbers are
+    named in the remittance (90 each, 100 both); (2) a customer code as a whole token
+    (75); (3) a similar payer name (60-70). Two customers in that tier: ambiguous.
+    Invoices: see `_invoices`. Confidence +10 when the amount equals what is applied.
+    """
+    if line.reversal:
+        return Suggestion(None, (), 0, "reversed entry", "reversal")
+    if line.amount <= 0:
+        return Suggestion(None, (), 0, f"money out {line.amount:,} {line.currency}",
+                          "not a receipt (debit)" if line.amount else "not a receipt (zero)")
+    text = f"{line.reference} {line.end_to_end}"
+    named = _named_invoices(text, invoices)
+    payer = _payer(line, text, customers, named)
+    if isinstance(payer, Suggestion):
+        return payer
+    applied, exact, note, exception = _invoices(line, payer.code, named, invoices, tolerance)
+    reason = "; ".join([*payer.reasons, note])
+    if not applied:
+        return Suggestion(payer.code, (), min(payer.confidence, 60), reason, None)
+    confidence = min(100, payer.confidence + (10 if exact else 0))
+    return Suggestion(payer.code, applied, confidence, reason, exception)
+
+
+def _payer(line: BankLine, text: str, customers: Sequence[CustomerRef],
+           named: list[OpenInvoice]) -> _Payer | Suggestion:
+    account = _account(line.counterparty_account)
+    by_account = {c.code for c in customers if account and _account(c.bank_account) == account}
+    by_invoice = {inv.customer for inv in named}
+    strong = sorted(by_account | by_invoice)
+    if len(strong) == 1:
+        reasons = (f"account {account} is {strong[0]}'s",) if by_account else ()
+        return _Payer(strong[0], 100 if by_account and by_invoice else 90, reasons)
+    if strong:
+        return _ambiguous(strong, "the account and the invoices named point to")
+    by_code = sorted({c.code for c in customers if len(c.code) >= _MIN_CODE
+                      and _has_token(text, c.code)})
+    if len(by_code) == 1:
+        return _Payer(by_code[0], 75, (f"customer code {by_code[0]} in the remittance",))
+    if by_code:
+        return _ambiguous(by_code, "the remittance names the codes of")
+    return _by_name(line.counterparty, customers)
+
+
+def _by_name(payer: str, customers: Sequence[CustomerRef]) -> _Payer | Suggestion:
+    """A unique similar name; among several, a unique equal one (after normalising)."""
+    scored = sorted({(c.code, s) for c in customers
+                     if (s := _name_score(payer, c.name)) is not None})
+    equal = [code for code, s in scored if s == 1.0]
+    if len(scored) > 1 and len(equal) != 1:
+        return _ambiguous([code for code, _ in scored], f"the payer name {payer!r} resembles")
+    if not scored:
+        return Suggestion(None, (), 0, "no account, invoice number, customer code or similar "
+                          f"name matched (payer {payer!r})", "no customer found")
+    code, score = (equal[0], 1.0) if equal else scored[0]
+    confidence = 60 + round((score - 0.85) / 0.15 * 10)
+    return _Payer(code, confidence, (f"payer name {payer!r} resembles {code}'s",))
+
+
+def _ambiguous(codes: list[str], why: str) -> Suggestion:
+    listed = ", ".join(codes[:-1]) + " or " + codes[-1]
+    return Suggestion(None, (), 0, f"{why} {', '.join(codes)}", f"ambiguous: {listed}")
+
+
+def _invoices(line: BankLine, code: str, named: list[OpenInvoice], invoices: Sequence[OpenInvoice],
+              tolerance: Decimal) -> tuple[tuple[tuple[str, Decimal], ...], bool, str, str | None]:
+    """(applications, exact, reason, exception) for the payer's invoices in the line's currency.
+
+    Named invoices are applied in the order named, up to the amount; off by more than
+    TOLERANCE is a short/over payment. Else the one invoice whose open equals the amount
+    (the oldest due if several); else all of them, oldest due first, if they add up to
+    it exactly; else nothing: an unapplied receipt, not an exception.
+    """
+    amount, currency = line.amount, line.currency
+    mine = [inv for inv in named if inv.customer == code]
+    usable = [inv for inv in mine if inv.currency == currency]
+    if usable:
+        return _apply_named(amount, usable, tolerance)
+    others = [f"{inv.number} named but in {inv.currency}" for inv in mine]
+    open_items = sorted((inv for inv in invoices if inv.customer == code
+                         and inv.currency == currency and inv.open > 0),
+                        key=lambda inv: (inv.due_on, inv.number))
+    equal = [inv for inv in open_items if inv.open == amount]
+    if equal:
+        note = (f"{equal[0].number} is the only invoice open for exactly {amount:,}"
+                if len(equal) == 1 else
+                f"{len(equal)} invoices open for exactly {amount:,}; the oldest due, {equal[0].number}")
+        return ((equal[0].number, amount),), len(equal) == 1, _join([*others, note]), None
+    if len(open_items) > 1 and sum(inv.open for inv in open_items) == amount:
+        applied = tuple((inv.number, inv.open) for inv in open_items)
+        return applied, True, _join([*others, f"amount equal to all {len(applied)} open invoices"]), None
+    note = f"no invoice identified: unapplied {amount:,} {currency}"
+    return (), False, "; ".join([*others, note]), None
+
+
+def _apply_named(amount: Decimal, named: list[OpenInvoice],
+                 tolerance: Decimal) -> tuple[tuple[tuple[str, Decimal], ...], bool, str, str | None]:
+    applied: list[tuple[str, Decimal]] = []
+    left = amount
+    for inv in named:
+        take = min(inv.open, left)
+        if take <= 0:
+            break
+        applied.append((inv.number, take))
+        left -= take
+    total = sum((inv.open for inv in named), Decimal(0))
+    numbers = ", ".join(inv.number for inv in named)
+    its = "its" if len(named) == 1 else "their"
+    said = f"{numbers} named in the remittance"
+    if amount == total:
+        return tuple(applied), True, f"{said}, amount equal to {its} open {total:,}", None
+    gap = amount - total
+    if abs(gap) <= tolerance:
+        side = "over" if gap > 0 else "short"
+        return tuple(applied), False, f"{said}, {abs(gap):,} {side} of {its} open {total:,}, within tolerance", None
+    if gap < 0:
+        return tuple(applied), False, said, f"short payment: {amount:,} of {total:,} named"
+    return tuple(applied), False, said, f"over payment: {amount:,} for {total:,} named"
+
+
+def _named_invoices(text: str, invoices: Sequence[OpenInvoice]) -> list[OpenInvoice]:
+    """Open invoices whose number is a whole token of TEXT (dashes optional), in text order."""
+    first_at = _token_keys(text)
+    hits = [(first_at[key], inv.number, inv) for inv in invoices
+            if inv.open > 0 and (key := _compact(inv.number)) and key in first_at]
+    return [inv for _, _, inv in sorted(hits, key=lambda hit: hit[:2])]
+
+
+def _token_keys(text: str) -> dict[str, int]:
+    """Compact forms of every run of alphanumeric pieces joined by - / . _ -> first position.
+
+    'ref//INV-2026-00012/' yields INV, INV2026, INV202600012, 2026, ... so a number is
+    found with or without its dashes, yet never inside a longer run of letters and digits.
+    """
+    keys: dict[str, int] = {}
+    for segment in _SEGMENT.finditer(text):
+        pieces = list(_PIECE.finditer(segment.group()))
+        for i, start in enumerate(pieces):
+            key = ""
+            for piece in pieces[i: i + _MAX_PIECES]:
+                key += piece.group().upper()
+                keys.setdefault(key, segment.start() + start.start())
+    return keys
+
+
+def _compact(number: str) -> str:
+    return re.sub(r"[^0-9A-Za-z]", "", number).upper()
+
+
+def _has_token(text: str, token: str) -> bool:
+    return re.search(rf"(?<![0-9A-Za-z]){re.escape(token)}(?![0-9A-Za-z])", text, re.IGNORECASE) is not None
+
+
+def _account(account: str) -> str:
+    return "".join(account.split()).upper()
+
+
+def _norm_name(name: str) -> str:
+    """Case, punctuation and legal forms (BV, GmbH, Ltd, 有限公司 ...) removed."""
+    words = [w for w in re.split(r"[\W_]+", name.casefold().replace(".", "")) if w]
+    joined = " ".join([w for w in words if w not in _LEGAL_WORDS] or words)
+    for suffix in _CJK_SUFFIXES:
+        if joined.endswith(suffix) and len(joined) > len(suffix):
+            return joined[: -len(suffix)].strip()
+    return joined
+
+
+def _name_score(payer: str, customer: str) -> float | None:
+    """1.0 equal; difflib ratio if >= 0.85; 0.85 if one name contains the other; else None."""
+    a, b = _norm_name(payer), _norm_name(customer)
+    if not a or not b:
+        return None
+    if a == b:
+        return 1.0
+    ratio = SequenceMatcher(None, a, b).ratio()
+    if ratio >= 0.85:
+        return ratio
+    short, long = sorted((a, b), key=len)
+    if re.search(r"[\u4e00-\u9fff]", short):
+        return 0.85 if len(short) >= 2 and short in long else None
+    contained = re.search(rf"(?<!\w){re.escape(short)}(?!\w)", long)
+    return 0.85 if len(short) >= 4 and contained else None

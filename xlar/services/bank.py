@@ -1,0 +1,197 @@
+"""Bank statements (`xlar bank import`): lines in, receipt suggestions and an exception queue out.
+
+Every statement line is kept once (its key: importing the same file twice adds nothing)
+with what the scorer (xlar.domain.bank.suggest) made of it: a customer, the invoices the
+money pays, a confidence and a reason. A sure enough credit (setting bank_auto_confidence)
+becomes a draft receipt whose reference names those invoices, so approving it matches them;
+the rest wait in the exception queue with the reason: no customer, ambiguous, short or over
+payment, not a receipt. `resolve` turns a queued line into a receipt once someone knows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, RowMapping
+
+from xlar.domain.bank import (
+    BankLine,
+    CsvMapping,
+    CustomerRef,
+    OpenInvoice,
+    Suggestion,
+    parse_statement,
+    suggest,
+)
+from xlar.domain.documents import DocKind
+from xlar.domain.errors import InvalidDocument, NotFound, XlarError
+from xlar.domain.money import from_minor, to_minor
+from xlar.services import documents as docs
+from xlar.services.credit import latest_rate
+from xlar.services.matching import LIVE
+from xlar.store.audit import record
+from xlar.store.ledger import OPEN, open_items_stmt
+from xlar.store.settings import BookSettings, read_settings
+from xlar.store.tables import bank_lines, customers, documents
+from xlar.store.writes import in_chunks, insert_rows, update_row
+
+
+@dataclass(slots=True)
+class Imported:
+    """What an import did: lines read, new, already there; receipts drafted; queued by reason."""
+
+    read: int = 0
+    new: int = 0
+    duplicates: int = 0
+    receipts: int = 0
+    queued: Counter[str] = field(default_factory=Counter)
+
+    def summary(self) -> str:
+        queued = ", ".join(f"{n} {why}" for why, n in sorted(self.queued.items())) or "none"
+        return (f"{self.read} lines read: {self.new} new, {self.duplicates} already imported; "
+                f"{self.receipts} draft receipts; exception queue: {queued}")
+
+
+def _customer_refs(conn: Connection) -> list[CustomerRef]:
+    c = customers.c
+    return [CustomerRef(code, name, account or "") for code, name, account in conn.execute(
+        sa.select(c.code, c.name, c.bank_account).where(c.status != "inactive").order_by(c.code))]
+
+
+def _open_invoices(conn: Connection) -> list[OpenInvoice]:
+    listing = open_items_stmt(None).subquery("listing")
+    d = documents.c
+    rows = conn.execute(
+        sa.select(d.number, customers.c.code, listing.c.currency, listing.c[OPEN], listing.c.due_on)
+        .join(documents, d.id == listing.c.document_id).join(customers, customers.c.id == listing.c.customer_id)
+        .where(listing.c[OPEN] > 0, d.status.in_(LIVE)).order_by(listing.c.due_on, d.number)).all()
+    totals: dict[tuple[str, str, str], list[object]] = {}
+    for number, code, cur, open_, due in rows:   # installments: one invoice, its earliest due date
+        entry = totals.setdefault((number, code, cur), [0, due])
+        entry[0] = int(entry[0]) + open_  # type: ignore[call-overload]
+    return [OpenInvoice(number, code, cur, from_minor(int(v[0]), cur), v[1])  # type: ignore[call-overload,arg-type]
+            for (number, code, cur), v in totals.items()]
+
+
+def _exception_kind(text: str) -> str:
+    return text.split(":")[0].strip()
+
+
+def import_statement(conn: Connection, data: bytes, source: str, user: str, *, fmt: str | None = None,
+                     mapping: CsvMapping | None = None) -> Imported:
+    """Import a statement file's lines (see the module doc)."""
+    book = read_settings(conn)
+    lines = parse_statement(data, fmt, mapping)
+    result = Imported(read=len(lines))
+    known: set[str] = set()
+    for chunk in in_chunks({ln.key for ln in lines}):
+        known |= set(conn.execute(sa.select(bank_lines.c.line_key).where(bank_lines.c.line_key.in_(chunk))).scalars())
+    fresh = [ln for ln in lines if ln.key not in known]
+    result.duplicates = len(lines) - len(fresh)
+    fresh = list({ln.key: ln for ln in fresh}.values())
+    result.new = len(fresh)
+    refs = _customer_refs(conn)
+    invoices = _open_invoices(conn)
+    ids = {code: i for i, code in conn.execute(sa.select(customers.c.id, customers.c.code))}
+    now = datetime.now(UTC)
+    for line in fresh:
+        found = suggest(line, refs, invoices, book.write_off_tolerance)
+        invoices = _consume(invoices, found)
+        receipt_id, exception = None, found.exception
+        if exception is None and found.customer and found.confidence >= book.bank_auto_confidence:
+            try:
+                with conn.begin_nested():
+                    receipt_id = _draft_receipt(conn, line, found, source, user, book)
+            except XlarError as exc:
+                exception = f"no receipt: {exc.message}"
+        elif exception is None:
+            exception = f"low confidence: {found.confidence} < {book.bank_auto_confidence}"
+        if receipt_id is not None:
+            result.receipts += 1
+        else:
+            result.queued[_exception_kind(exception or "")] += 1
+        row = {"line_key": line.key, "source": source[:200], "account": line.account[:64],
+               "statement": line.statement[:64], "seq": line.seq, "booked_on": line.booked_on,
+               "value_on": line.value_on, "amount_minor": to_minor(line.amount, line.currency),
+               "currency": line.currency, "counterparty": line.counterparty[:200] or None,
+               "counterparty_account": line.counterparty_account[:64] or None, "reference": line.reference or None,
+               "end_to_end": line.end_to_end[:100] or None, "bank_ref": line.bank_ref[:100] or None,
+               "reversal": line.reversal, "customer_id": ids.get(found.customer) if found.customer else None,
+               "invoices": _invoices_text(found) or None, "confidence": found.confidence, "reason": found.reason,
+               "exception": exception, "receipt_id": receipt_id, "imported_by": user, "imported_at": now}
+        new_id = insert_rows(conn, bank_lines, [row])[0]
+        record(conn, user, "import", "bank_line", new_id, None,
+               {k: v for k, v in row.items() if k in ("line_key", "source", "amount_minor", "exception", "receipt_id")})
+    return result
+
+
+def _consume(invoices: list[OpenInvoice], found: Suggestion) -> list[OpenInvoice]:
+    """The invoices still open once FOUND's line paid what it names (two lines never pay the same)."""
+    paid = dict(found.invoices)
+    if not paid:
+        return invoices
+    return [inv if inv.number not in paid else OpenInvoice(inv.number, inv.customer, inv.currency,
+                                                           inv.open - paid[inv.number], inv.due_on)
+            for inv in invoices if inv.number not in paid or inv.open > paid[inv.number]]
+
+
+def _invoices_text(found: Suggestion) -> str:
+    return "; ".join(f"{number}={amount}" for number, amount in found.invoices)
+
+
+def _draft_receipt(conn: Connection, line: BankLine, found: Suggestion, source: str, user: str,
+                   book: BookSettings) -> int:
+    """A draft receipt for a bank line; its reference names the invoices it pays."""
+    assert found.customer is not None
+    reference = " ".join([number for number, _ in found.invoices] + ([line.end_to_end] if line.end_to_end else []))
+    draft = docs.DraftDocument(
+        DocKind.RECEIPT, found.customer, line.booked_on, amount=line.amount, currency=line.currency,
+        fx_rate=None if line.currency == book.base_currency else latest_rate(conn, line.currency, line.booked_on, book),
+        method="bank", reference=(reference or line.reference)[:200] or None,
+        memo=f"bank {source} #{line.seq}: {line.counterparty} {line.reference}".strip()[:500],
+        source=f"bank {line.bank_ref or line.seq}"[:100])
+    return docs.create_draft(conn, draft, user)
+
+
+def resolve(conn: Connection, line_id: int, customer: str, user: str, *, invoices: Sequence[str] = ()) -> int:
+    """Turn a queued line into a draft receipt of CUSTOMER naming INVOICES; returns its id."""
+    book = read_settings(conn)
+    row = conn.execute(sa.select(bank_lines).where(bank_lines.c.id == line_id).with_for_update()).mappings().first()
+    if row is None:
+        raise NotFound(f"no bank line {line_id}")
+    if row["receipt_id"] is not None:
+        raise InvalidDocument(f"bank line {line_id} already has a receipt")
+    if row["amount_minor"] <= 0 or row["reversal"]:
+        raise InvalidDocument(f"bank line {line_id} is not money received: nothing to resolve into a receipt")
+    line = _line_of(row)
+    found = Suggestion(customer, tuple((number, Decimal(0)) for number in invoices), 100,
+                       f"resolved by {user}", None)
+    receipt_id = _draft_receipt(conn, line, found, row["source"], user, book)
+    cust_id = conn.execute(sa.select(customers.c.id).where(customers.c.code == customer)).scalar_one()
+    after = {"receipt_id": receipt_id, "exception": None, "customer_id": cust_id,
+             "invoices": " ".join(invoices) or None, "reason": f"{row['reason']}; resolved by {user}"}
+    update_row(conn, bank_lines, line_id, after)
+    record(conn, user, "resolve", "bank_line", line_id, {"exception": row["exception"]}, after)
+    return receipt_id
+
+
+def _line_of(row: RowMapping) -> BankLine:
+    return BankLine(row["account"], row["statement"], row["seq"], row["booked_on"], row["value_on"],
+                    from_minor(row["amount_minor"], row["currency"]), row["currency"], row["counterparty"] or "",
+                    row["counterparty_account"] or "", row["reference"] or "", row["end_to_end"] or "",
+                    row["bank_ref"] or "", row["reversal"])
+
+
+def statement_rows(conn: Connection) -> list[RowMapping]:
+    """Every imported line with its customer and receipt, newest first (the BankLines sheet)."""
+    b, c, d = bank_lines.c, customers.c, documents.c
+    return list(conn.execute(
+        sa.select(bank_lines, c.code.label("customer"), d.number.label("receipt"), d.status.label("receipt_status"),
+                  d.id.label("receipt_doc"))
+        .outerjoin(customers, c.id == b.customer_id).outerjoin(documents, d.id == b.receipt_id)
+        .order_by(b.booked_on.desc(), b.id.desc())).mappings())

@@ -1,0 +1,72 @@
+"""Receipts (收款单) through their workflow: draft -> confirmed (posted) -> approved.
+
+Confirming a receipt books the money (Dr bank, cash, notes receivable or the offset account
+/ Cr AR) and numbers it. Approval needs an approver (setting `approvers`) who did not enter
+the receipt: segregation of duties. Only approved receipts clear invoices unless the setting
+`receipt_clearing` is `confirmed`; when a receipt starts clearing it is matched at entry
+(setting `match_at_approval`): to the invoices its reference names, or oldest due first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, RowMapping
+
+from xlar.domain.documents import DocKind, DocStatus
+from xlar.domain.errors import InvalidDocument, NotAllowed
+from xlar.services import suggest
+from xlar.store.audit import record_many
+from xlar.store.settings import BookSettings, read_settings
+from xlar.store.tables import documents
+from xlar.store.writes import in_chunks, update_rows
+
+
+def check_approver(book: BookSettings, user: str, doc: RowMapping) -> None:
+    """Refuse unless USER may approve DOC: an approver, and not the one who entered it."""
+    what = f"receipt {doc['number'] or 'draft #' + str(doc['id'])}"
+    if not book.may_approve(user):
+        raise NotAllowed(f"{user} cannot approve {what}: approving receipts needs the approver role "
+                         "(setting approvers)")
+    if user == doc["created_by"]:
+        raise NotAllowed(f"{user} entered {what} and cannot also approve it: another approver must "
+                         "(segregation of duties)")
+
+
+def approve(conn: Connection, doc_ids: Sequence[int], user: str, *,
+            without_matching: Collection[int] = ()) -> list[str]:
+    """Approve confirmed receipts; returns their numbers. Receipts not in WITHOUT_MATCHING are
+    then matched at entry (those whose matches the workbook's Allocations rows give are not)."""
+    book = read_settings(conn)
+    rows = [row for chunk in in_chunks(doc_ids) for row in conn.execute(
+        sa.select(documents).where(documents.c.id.in_(chunk)).with_for_update()).mappings()]
+    by_id = {row["id"]: row for row in rows}
+    for doc_id in doc_ids:
+        doc = by_id.get(doc_id)
+        if doc is None or doc["kind"] != DocKind.RECEIPT.value:
+            raise InvalidDocument(f"document {doc_id} is not a receipt: only receipts are approved")
+        if doc["status"] != DocStatus.POSTED.value:
+            raise InvalidDocument(f"receipt {doc['number'] or 'draft #' + str(doc_id)} is {doc['status']}: "
+                                  "only a confirmed (posted) receipt can be approved")
+        check_approver(book, user, doc)
+    now = datetime.now(UTC)
+    changes = [(doc_id, {"status": DocStatus.APPROVED.value, "approved_by": user, "approved_at": now})
+               for doc_id in doc_ids]
+    update_rows(conn, documents, changes)
+    record_many(conn, user, "approve", "document",
+                [(doc_id, {"status": DocStatus.POSTED.value}, values) for doc_id, values in changes])
+    if book.receipt_clearing == "approved":
+        match_at_entry(conn, [d for d in doc_ids if d not in set(without_matching)], user, book)
+    return [by_id[d]["number"] for d in doc_ids]
+
+
+def match_at_entry(conn: Connection, doc_ids: Sequence[int], user: str, book: BookSettings | None = None) -> None:
+    """Match receipts that have just started clearing, as the setting match_at_approval says."""
+    book = book or read_settings(conn)
+    if not doc_ids or book.match_at_approval == "none":
+        return
+    strategy = "reference" if book.match_at_approval == "reference" else "fifo"
+    suggest.apply(conn, suggest.propose(conn, strategy, credit_docs=doc_ids, write_offs=False), user,
+                  method="auto")

@@ -1,0 +1,126 @@
+"""Later matching (到款核销): proposals from the store's open items, and applying them.
+
+`propose` loads what is open (credits that clear: approved receipts, credit notes, ...;
+debits: invoices and the like) and asks a strategy of xlar.domain.matching for proposals;
+`apply` records them, one match batch per method, write-offs through their own documents.
+The Allocations sheet shows proposals as editable rows (xlar match --suggest): what the
+accountant keeps is committed, checked, at the next sync.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from xlar.domain.errors import NotFound
+from xlar.domain.matching import Open, Proposal, plan
+from xlar.domain.money import from_minor
+from xlar.services import matching, settle
+from xlar.store.ledger import OPEN, open_items_stmt
+from xlar.store.settings import BookSettings, read_settings
+from xlar.store.tables import allocations, customers, document_lines, documents, open_items
+from xlar.store.writes import in_chunks
+
+
+def _opens(conn: Connection, book: BookSettings, customer_ids: set[int] | None,
+           by_product: bool) -> tuple[list[Open], list[Open]]:
+    """Credits and debits still open, of CUSTOMER_IDS (None: every customer)."""
+    listing = open_items_stmt(None).subquery("listing")
+    d = documents.c
+    stmt = (sa.select(listing, d.number, d.kind, d.status, d.reference, d.memo, d.fapiao_no, d.installment_terms,
+                      customers.c.code)
+            .join(documents, d.id == listing.c.document_id).join(customers, customers.c.id == listing.c.customer_id)
+            .where(listing.c[OPEN] != 0, d.status.in_(matching.LIVE)))
+    rows = []
+    if customer_ids is None:
+        rows = list(conn.execute(stmt).mappings())
+    else:
+        for chunk in in_chunks(customer_ids):
+            rows += conn.execute(stmt.where(listing.c.customer_id.in_(chunk))).mappings().all()
+    rows = [r for r in rows if matching.clears(r["kind"], r["status"], book)]
+    items = _items_open(conn, [r["document_id"] for r in rows]) if by_product else {}
+    credits, debits = [], []
+    for r in rows:
+        cur = r["currency"]
+        common = {"id": r["id"], "customer": r["code"], "currency": cur, "number": r["number"],
+                  "installment_no": r["installment_no"], "open": from_minor(abs(r[OPEN]), cur),
+                  "doc_on": r["doc_on"], "due_on": r["due_on"],
+                  "items": {k: from_minor(v, cur) for k, v in items.get(r["document_id"], {}).items()}}
+        if r[OPEN] < 0:
+            credits.append(Open(**common, text=" ".join(filter(None, (r["reference"], r["memo"])))))
+        else:
+            debits.append(Open(**common, text=r["fapiao_no"] or "", installments=bool(r["installment_terms"])))
+    return credits, debits
+
+
+def _items_open(conn: Connection, doc_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Per document and item: its lines' gross less what matches by product paid of it."""
+    ln, a, oi = document_lines.c, allocations.c, open_items.c
+    result: dict[int, dict[str, int]] = defaultdict(dict)
+    for chunk in in_chunks(set(doc_ids)):
+        for doc_id, item, gross in conn.execute(
+                sa.select(ln.document_id, ln.item, sa.func.sum(ln.net_minor + ln.tax_minor))
+                .where(ln.document_id.in_(chunk)).group_by(ln.document_id, ln.item)):
+            result[doc_id][item] = gross
+        for doc_id, item, paid in conn.execute(
+                sa.select(oi.document_id, a.item, sa.func.sum(a.amount_minor))
+                .join(open_items, sa.or_(oi.id == a.debit_item_id, oi.id == a.credit_item_id))
+                .where(oi.document_id.in_(chunk), a.item.is_not(None)).group_by(oi.document_id, a.item)):
+            if item in result[doc_id]:
+                result[doc_id][item] -= paid
+    return result
+
+
+def propose(conn: Connection, strategy: str, *, customer: str | None = None,
+            credit_docs: Sequence[int] | None = None, write_offs: bool = True) -> list[Proposal]:
+    """What STRATEGY would match now: for one CUSTOMER, for the credits of CREDIT_DOCS, or for all."""
+    book = read_settings(conn)
+    scope: set[int] | None = None
+    if customer is not None:
+        found = conn.execute(sa.select(customers.c.id).where(customers.c.code == customer)).scalar()
+        if found is None:
+            raise NotFound(f"unknown customer {customer!r}")
+        scope = {found}
+    if credit_docs is not None:
+        if not credit_docs:
+            return []
+        scope = set(conn.execute(sa.select(documents.c.customer_id).where(documents.c.id.in_(credit_docs))).scalars())
+    if strategy == "auto" and book.match_mode == "product":
+        strategy = "product"
+    credits, debits = _opens(conn, book, scope, strategy == "product")
+    if credit_docs is not None:
+        wanted = set(conn.execute(sa.select(open_items.c.id).where(open_items.c.document_id.in_(credit_docs)))
+                     .scalars())
+        credits = [c for c in credits if c.id in wanted]
+    reason = _default_reason(book) if write_offs else None
+    return plan(credits, debits, strategy, book.write_off_tolerance if write_offs else 0, reason)
+
+
+def _default_reason(book: BookSettings) -> str | None:
+    reasons = book.write_off_reasons
+    return "SHORT_PAYMENT" if "SHORT_PAYMENT" in reasons else (reasons[0] if reasons else None)
+
+
+def apply(conn: Connection, proposals: Sequence[Proposal], user: str, *, method: str | None = None,
+          on: date | None = None) -> list[int]:
+    """Record PROPOSALS: one match batch per method (METHOD for all, when given), then the
+    write-offs. Returns the match batches' ids."""
+    per_method: dict[str, list[matching.Match]] = defaultdict(list)
+    memos: dict[str, list[str]] = defaultdict(list)
+    for p in proposals:
+        if p.credit is None:
+            continue
+        how = method or p.method
+        per_method[how].append(matching.Match(p.debit.id, p.credit.id, p.amount, p.item))
+        memos[how].append(p.reason)
+    batches = [matching.allocate(conn, matches, method=how, user=user, memo="; ".join(dict.fromkeys(memos[how]))[:500])
+               for how, matches in per_method.items()]
+    for p in proposals:
+        if p.credit is None and p.reason_code:
+            settle.write_off(conn, p.debit.number, p.amount, p.reason_code, on or p.debit.doc_on, user,
+                             installment=p.debit.installment_no, memo=p.reason)
+    return batches
