@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from xlar.domain.aging import AgingPolicy
 from xlar.domain.errors import XlarError
+from xlar.domain.money import from_minor
 from xlar.domain.periods import period_of
 from xlar.reports import ledger as reports
 from xlar.reports.render import aging_csv, aging_json, aging_text, amount_text
@@ -366,6 +367,209 @@ def credit(obj: Obj, customer: str, as_of: date | None) -> None:
     click.echo(f"{'credit limit':>22}: {limit}" + (f" (class {exp.credit_class})" if exp.credit_class else ""))
     if exp.available is not None:
         click.echo(f"{'available':>22}: {amount_text(exp.available)} {cur}")
+
+
+@main.group()
+def receipt() -> None:
+    """Receipts (收款单): confirm, approve."""
+
+
+@receipt.command("approve")
+@click.argument("numbers", nargs=-1, required=True)
+@click.pass_obj
+def approve(obj: Obj, numbers: tuple[str, ...]) -> None:
+    """Approve confirmed receipts (an approver who did not enter them); they are then matched
+    to the invoices their reference names (setting match_at_approval)."""
+    from xlar.services import documents as docs
+    from xlar.services import receipts
+
+    with _friendly_errors(), obj.store() as store, store.write() as conn:
+        done = receipts.approve(conn, [docs.find(conn, n, lock=True)["id"] for n in numbers], obj.user)
+    for number in done:
+        click.echo(f"{number} approved by {obj.user}")
+
+
+STRATEGY = click.Choice(["auto", "reference", "exact", "fifo", "installment", "product"])
+
+
+@main.command()
+@click.option("--suggest", "workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="sync WORKBOOK and add the suggested matches to its Allocations sheet, to edit and commit "
+                   "at the next sync")
+@click.option("--apply", "apply_now", is_flag=True, help="record the suggested matches now")
+@click.option("--strategy", type=STRATEGY, default="auto", show_default=True)
+@click.option("--customer", default=None, help="one customer only")
+@click.option("--undo", "undo_batch", type=int, default=None, metavar="BATCH", help="undo a match batch")
+@click.option("--on", "on", type=ISO_DATE, default=None, help="date of an undo or write-off [default: today]")
+@click.pass_obj
+def match(obj: Obj, workbook: Path | None, apply_now: bool, strategy: str, customer: str | None,
+          undo_batch: int | None, on: date | None) -> None:
+    """Match receipts and credits to invoices (到款核销); without --suggest or --apply, list
+    what the strategy would match."""
+    from xlar.services import matching, suggest
+
+    with _friendly_errors(), obj.store() as store:
+        if undo_batch is not None:
+            with store.write() as conn:
+                undone = matching.undo(conn, undo_batch, on=on or date.today(), user=obj.user)
+            click.echo(f"match batch {undo_batch} undone by batch {undone}")
+            return
+        if workbook is not None:
+            from xlar.sync.engine import Suggest, sync_workbook
+
+            result = sync_workbook(workbook, store, obj.user, suggest=Suggest(strategy, customer))
+            click.echo(result.summary())
+            return
+        with store.write() if apply_now else store.read() as conn:
+            proposals = suggest.propose(conn, strategy, customer=customer)
+            for p in proposals:
+                what = p.credit.number if p.credit else f"write-off ({p.reason_code})"
+                click.echo(f"{what:>16} -> {p.debit.number:<16} {amount_text(p.amount):>14} {p.debit.currency}"
+                           f"  [{p.method}] {p.reason}")
+            if apply_now and proposals:
+                batches = suggest.apply(conn, proposals, obj.user, on=on)
+                click.echo(f"recorded as match batches {', '.join(map(str, batches))}")
+        if not proposals:
+            click.echo("nothing to match")
+
+
+@main.command("write-off")
+@click.argument("invoice_number")
+@click.option("--amount", required=True, help="what is written off")
+@click.option("--reason", "reason_code", required=True, help="a code from the setting write_off_reasons")
+@click.option("--installment", type=int, default=1, show_default=True)
+@click.option("--on", "on", type=ISO_DATE, default=None, help="[default: today]")
+@click.pass_obj
+def write_off_cmd(obj: Obj, invoice_number: str, amount: str, reason_code: str, installment: int,
+                  on: date | None) -> None:
+    """Write off a small open difference of an invoice (within write_off_tolerance, or by an approver)."""
+    from xlar.domain.money import parse_decimal
+    from xlar.services import documents as docs
+    from xlar.services import settle
+
+    with _friendly_errors(), obj.store() as store, store.write() as conn:
+        wo = settle.write_off(conn, invoice_number, parse_decimal(amount), reason_code, on or date.today(),
+                              obj.user, installment=installment)
+        number = docs.load(conn, wo)["number"]
+    click.echo(f"{amount} of {invoice_number} written off by {number}")
+
+
+@main.command()
+@click.argument("number")
+@click.option("--to", "to", required=True, help="the customer that takes the balance over")
+@click.option("--amount", default=None, help="[default: all that is open]")
+@click.option("--installment", type=int, default=1, show_default=True)
+@click.option("--reason", default="")
+@click.option("--on", "on", type=ISO_DATE, default=None, help="[default: today]")
+@click.pass_obj
+def transfer(obj: Obj, number: str, to: str, amount: str | None, installment: int, reason: str,
+             on: date | None) -> None:
+    """Move an open invoice (or an unapplied receipt) to another customer (应收款转销)."""
+    from xlar.domain.money import parse_decimal
+    from xlar.services import documents as docs
+    from xlar.services import settle
+
+    with _friendly_errors(), obj.store() as store, store.write() as conn:
+        old, new = settle.transfer(conn, number, to, on or date.today(), obj.user, installment=installment,
+                                   amount=None if amount is None else parse_decimal(amount), reason=reason)
+        names = [docs.load(conn, i)["number"] for i in (old, new)]
+    click.echo(f"{number} moved to {to}: {names[0]} on the old side, {names[1]} on {to}")
+
+
+@main.command()
+@click.argument("number")
+@click.option("--amount", default=None, help="[default: all that is unapplied]")
+@click.option("--method", type=click.Choice(["bank", "cash"]), default="bank", show_default=True)
+@click.option("--reason", default="")
+@click.option("--on", "on", type=ISO_DATE, default=None, help="[default: today]")
+@click.pass_obj
+def refund(obj: Obj, number: str, amount: str | None, method: str, reason: str, on: date | None) -> None:
+    """Pay back the unapplied part of a receipt or credit note."""
+    from xlar.domain.money import parse_decimal
+    from xlar.services import documents as docs
+    from xlar.services import settle
+
+    with _friendly_errors(), obj.store() as store, store.write() as conn:
+        refund_id = settle.refund(conn, number, on or date.today(), obj.user, method=method, reason=reason,
+                                  amount=None if amount is None else parse_decimal(amount))
+        made = docs.load(conn, refund_id)["number"]
+    click.echo(f"{number} refunded by {made}")
+
+
+@main.command()
+@click.argument("customer")
+@click.option("--amount", default=None, help="[default: as much as both sides hold]")
+@click.option("--currency", default=None, help="[default: the customer's]")
+@click.option("--on", "on", type=ISO_DATE, default=None, help="[default: today]")
+@click.pass_obj
+def net(obj: Obj, customer: str, amount: str | None, currency: str | None, on: date | None) -> None:
+    """Net a customer-vendor's payables (Payables sheet) against its receivables (应收应付对冲)."""
+    from xlar.domain.money import parse_decimal
+    from xlar.services import documents as docs
+    from xlar.services import settle
+
+    with _friendly_errors(), obj.store() as store, store.write() as conn:
+        doc_id = settle.net(conn, customer, on or date.today(), obj.user, currency=currency,
+                            amount=None if amount is None else parse_decimal(amount))
+        doc = docs.load(conn, doc_id)
+        netted = from_minor(doc["amount_minor"], doc["currency"])
+    click.echo(f"{customer}: {amount_text(netted)} {doc['currency']} of payables and receivables netted by "
+               f"{doc['number']}")
+
+
+@main.command("void")
+@click.argument("number")
+@click.option("--reason", required=True)
+@click.option("--on", "on", type=ISO_DATE, default=None, help="[default: today]")
+@click.pass_obj
+def void_settlement(obj: Obj, number: str, reason: str, on: date | None) -> None:
+    """Void a write-off, refund, netting or transfer (its matches undone first)."""
+    from xlar.services import settle
+
+    with _friendly_errors(), obj.store() as store, store.write() as conn:
+        reversals = settle.void(conn, number, on or date.today(), obj.user, reason)
+    click.echo(f"{number} voided by {', '.join(reversals)}")
+
+
+@main.group()
+def bank() -> None:
+    """Bank statements: import, resolve the exception queue."""
+
+
+@bank.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["csv", "mt940", "camt053"]), default=None,
+              help="[default: detected]")
+@click.option("--workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="sync this workbook afterwards (BankLines, BankExceptions, the draft receipts)")
+@click.pass_obj
+def bank_import(obj: Obj, file: Path, fmt: str | None, workbook: Path | None) -> None:
+    """Import a statement (CSV, MT940, CAMT.053): sure lines become draft receipts, the rest
+    wait in the exception queue with the reason; a file imported twice adds nothing."""
+    from xlar.services import bank as service
+
+    with _friendly_errors(), obj.store() as store:
+        with store.write() as conn:
+            result = service.import_statement(conn, file.read_bytes(), file.name, obj.user, fmt=fmt)
+        click.echo(result.summary())
+        if workbook is not None:
+            from xlar.sync.engine import sync_workbook
+
+            click.echo(sync_workbook(workbook, store, obj.user).summary())
+
+
+@bank.command("resolve")
+@click.argument("line", type=int)
+@click.option("--customer", required=True)
+@click.option("--invoice", "invoices", multiple=True, help="an invoice the money pays (repeatable)")
+@click.pass_obj
+def bank_resolve(obj: Obj, line: int, customer: str, invoices: tuple[str, ...]) -> None:
+    """Make a draft receipt of a queued bank line, for CUSTOMER."""
+    from xlar.services import bank as service
+
+    with _friendly_errors(), obj.store() as store, store.write() as conn:
+        receipt_id = service.resolve(conn, line, customer, obj.user, invoices=invoices)
+    click.echo(f"bank line {line}: draft receipt DRAFT-{receipt_id} for {customer}")
 
 
 if __name__ == "__main__":

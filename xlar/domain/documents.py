@@ -273,7 +273,7 @@ def journal_for(
         lines = [_dr(other, totals.total, base.total),
                  _dr(accounts.receivable, totals.total, base.total).swapped()]
         if kind is DocKind.REFUND:   # money paid back: Dr AR / Cr bank
-            lines = [line.swapped() for line in lines]
+            lines = [line.swapped() for line in reversed(lines)]
     elif kind is DocKind.OPENING_BALANCE:
         lines = [_dr(accounts.receivable, totals.total, base.total),
                  _dr(accounts.opening, totals.total, base.total).swapped()]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -67,15 +67,17 @@ def _open_invoices(conn: Connection) -> list[OpenInvoice]:
     listing = open_items_stmt(None).subquery("listing")
     d = documents.c
     rows = conn.execute(
-        sa.select(d.number, customers.c.code, listing.c.currency, listing.c[OPEN], listing.c.due_on)
+        sa.select(d.number, d.fapiao_no, customers.c.code, listing.c.currency, listing.c[OPEN], listing.c.due_on)
         .join(documents, d.id == listing.c.document_id).join(customers, customers.c.id == listing.c.customer_id)
         .where(listing.c[OPEN] > 0, d.status.in_(LIVE)).order_by(listing.c.due_on, d.number)).all()
-    totals: dict[tuple[str, str, str], list[object]] = {}
-    for number, code, cur, open_, due in rows:   # installments: one invoice, its earliest due date
-        entry = totals.setdefault((number, code, cur), [0, due])
-        entry[0] = int(entry[0]) + open_  # type: ignore[call-overload]
-    return [OpenInvoice(number, code, cur, from_minor(int(v[0]), cur), v[1])  # type: ignore[call-overload,arg-type]
-            for (number, code, cur), v in totals.items()]
+    totals: dict[tuple[str, str, str], tuple[int, date]] = {}
+    for number, fapiao, code, cur, open_, due in rows:
+        # installments: one invoice, its earliest due date; a customer quotes the fapiao number
+        # (发票号码) as often as ours, and a receipt naming it is matched to the invoice by it
+        name = fapiao or number
+        before, first_due = totals.get((name, code, cur), (0, due))
+        totals[(name, code, cur)] = (before + open_, min(first_due, due))
+    return [OpenInvoice(name, code, cur, from_minor(total, cur), due) for (name, code, cur), (total, due) in totals.items()]
 
 
 def _exception_kind(text: str) -> str:

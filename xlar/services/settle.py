@@ -46,6 +46,7 @@ class OpenItem:
     currency: str
     fx_rate: Decimal
     installment_no: int
+    amount: int        # signed, minor units: > 0 a debit, < 0 a credit
     open: int          # signed, minor units: > 0 owed by the customer, < 0 owed to it
     open_base: int
     doc_on: date
@@ -71,7 +72,7 @@ def open_item(conn: Connection, number: str, installment: int = 1) -> OpenItem:
 
 def _item(row: RowMapping) -> OpenItem:
     return OpenItem(row["id"], row["document_id"], row["number"], row["kind"], row["status"], row["customer_id"],
-                    row["code"], row["currency"], row["fx_rate"], row["installment_no"], row[OPEN], row[OPEN_BASE],
+                    row["code"], row["currency"], row["fx_rate"], row["installment_no"], row["amount_minor"], row[OPEN], row[OPEN_BASE],
                     row["doc_on"], row["due_on"])
 
 
@@ -111,7 +112,7 @@ def write_off(conn: Connection, number: str, amount: Decimal, reason_code: str, 
     write_off_tolerance only an approver may write off. Returns the write-off's id."""
     book = read_settings(conn)
     item = open_item(conn, number, installment)
-    if item.open <= 0:
+    if item.amount <= 0:
         raise InvalidAllocation(f"{item.label} is a credit: only what a customer owes is written off")
     minor = _amount(item, amount, "written off")
     code = reason_code.strip().upper()
@@ -152,7 +153,7 @@ def transfer(conn: Connection, number: str, to: str, on: date, user: str, *, amo
     on = max(on, item.doc_on)
     ensure_open(on, book.closed_period, f"transfer of {item.label}")
     base = _share(item, minor, book)
-    debit_side = item.open < 0      # an unapplied credit moves: its old customer is debited
+    debit_side = item.amount < 0    # an unapplied credit moves: its old customer is debited
     common = {"doc_on": on, "currency": item.currency, "fx_rate": item.fx_rate, "amount_minor": minor,
               "base_amount_minor": base, "source": number,
               "memo": f"{item.label} transferred from {item.customer} to {to}" + (f": {reason}" if reason else "")}
@@ -184,7 +185,7 @@ def refund(conn: Connection, number: str, on: date, user: str, *, amount: Decima
     or cash) matched to it. Returns the refund's id."""
     book = read_settings(conn)
     item = open_item(conn, number)
-    if item.open >= 0:
+    if item.amount >= 0:
         raise InvalidAllocation(f"{item.label} is owed by the customer: only unapplied receipts and credits "
                                 "are refunded")
     if method not in RECEIPT_METHODS:
