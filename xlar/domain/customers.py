@@ -28,6 +28,7 @@ class Customer:
     address: str | None = None
     vendor_code: str | None = None
     status: str = "active"
+    bank_account: str | None = None      # the account it pays from (bank statement matching)
 
     def __post_init__(self) -> None:
         if not self.code.strip():

@@ -162,8 +162,10 @@ def _never_overdrawn(items: dict[int, RowMapping], moves: dict[int, list[tuple[d
 
 
 def allocate(conn: Connection, matches: Sequence[Match], *, method: str, user: str,
-             memo: str | None = None) -> int:
-    """Record MATCHES as one batch; refuse the whole batch if any match is not allowed."""
+             memo: str | None = None, not_before: date | None = None) -> int:
+    """Record MATCHES as one batch; refuse the whole batch if any match is not allowed. A match
+    takes effect on the later of its documents' dates (and NOT_BEFORE: a rematch takes effect
+    when the match it replaces was undone)."""
     if not matches:
         raise InvalidAllocation("nothing to allocate")
     if method not in METHODS:
@@ -181,7 +183,7 @@ def allocate(conn: Connection, matches: Sequence[Match], *, method: str, user: s
         amount = to_minor(m.amount, cur)
         if amount <= 0:
             raise InvalidAllocation(f"matching {_name(credit)} to {_name(debit)}: amount {m.amount} must be positive")
-        on = max(debit["doc_on"], credit["doc_on"], opens or date.min)
+        on = max(debit["doc_on"], credit["doc_on"], opens or date.min, not_before or date.min)
         shares = []
         for item in (debit, credit):
             applied = sum(mv[1] for mv in moves[item["id"]])

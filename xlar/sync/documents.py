@@ -280,6 +280,9 @@ class AllocationsAdapter(Adapter):
 
     def insert(self, conn: Connection, ctx: Context, values: dict[str, object],
                lines: Sequence[dict[str, object]] = ()) -> int:
+        return self._match(conn, ctx, values)
+
+    def _match(self, conn: Connection, ctx: Context, values: dict[str, object], not_before: date | None = None) -> int:
         method = str(values.get("method") or "manual")
         invoice, amount = str(values["invoice"]), decimal_from_number(values["amount"])
         installment = int(values.get("installment_no") or 1)  # type: ignore[call-overload]
@@ -310,7 +313,7 @@ class AllocationsAdapter(Adapter):
         if method not in matching.METHODS or method in ("void", "undo", "write_off"):
             raise InvalidAllocation(f"unknown matching method {method!r}")
         batch = matching.allocate(conn, [matching.Match(debit_id, credit_id, amount, item)],
-                                  method=method, user=ctx.user, memo=memo)
+                                  method=method, user=ctx.user, memo=memo, not_before=not_before)
         return self._last(conn, a.batch_id == batch)
 
     @staticmethod
@@ -334,13 +337,16 @@ class AllocationsAdapter(Adapter):
         old = next((r for r in self.load_one(conn, ctx, row_id)), None)
         if old is None:
             raise InvalidAllocation(f"match {row_id} is no longer live")
-        same = all(values.get(k) == old.values.get(k) for k in ("credit_doc", "invoice", "installment_no", "item"))
+        def pair(row: dict[str, object]) -> tuple[object, ...]:
+            return (str(row.get("credit_doc")), str(row.get("invoice")), int(row.get("installment_no") or 1),  # type: ignore[call-overload]
+                    row.get("item"))
+        same = pair(values) == pair(old.values)
         if not same:
             raise InvalidAllocation("a match's documents are not edited: delete the row (undoing the match) "
                                     "and add the right one")
         self.delete(conn, ctx, row_id)
         if decimal_from_number(values["amount"]) != 0:
-            self.insert(conn, ctx, {**values, "method": values.get("method") or "manual"})
+            self._match(conn, ctx, {**values, "method": values.get("method") or "manual"}, self._today(ctx))
 
     def load_one(self, conn: Connection, ctx: Context, row_id: int) -> list[StoreRow]:
         return [r for r in self.load(conn, ctx) if r.id == row_id]
