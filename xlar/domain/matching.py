@@ -11,7 +11,7 @@ Strategies:
 - fifo: oldest due first (by due date, then document date and number);
 - installment: invoices paid in installments, installment by installment, those named first;
 - product: invoice lines of the same item (credit notes by their own items);
-- auto: reference when the credit names invoices, else exact, else fifo.
+- auto: the invoices the credit names, then for what is left an exact match, else fifo.
 Where a proposal leaves an invoice open by no more than the write-off tolerance, a write-off
 of that remainder is proposed with it.
 """
@@ -139,9 +139,11 @@ def plan(credits: Sequence[Open], debits: Sequence[Open], strategy: str,
 
 
 def _for_credit(credit: Open, debits: list[Open], strategy: str, ledger: _Ledger) -> list[Proposal]:
-    if strategy == "auto":
-        return (_by_reference(credit, debits, ledger, "auto") or _exact(credit, debits, ledger, "auto")
-                or _fifo(credit, debits, ledger, "auto"))
+    if strategy == "auto":   # what the credit names first; what is left of it: an exact match, else FIFO
+        found = _by_reference(credit, debits, ledger, "auto")
+        if ledger.left[credit.id] > 0:
+            found += _exact(credit, debits, ledger, "auto") or _fifo(credit, debits, ledger, "auto")
+        return found
     if strategy == "reference":
         return _by_reference(credit, debits, ledger, strategy)
     if strategy == "exact":
