@@ -255,7 +255,7 @@ class AllocationsAdapter(Adapter):
 
     sheet = ALLOCATIONS
 
-    def load(self, conn: Connection, ctx: Context) -> list[StoreRow]:
+    def load(self, conn: Connection, ctx: Context, only: int | None = None) -> list[StoreRow]:
         a, oi, b = t.allocations.c, t.open_items, t.allocation_batches
         debit, credit = oi.alias("debit"), oi.alias("credit")
         ddoc, cdoc = t.documents.alias("ddoc"), t.documents.alias("cdoc")
@@ -268,7 +268,8 @@ class AllocationsAdapter(Adapter):
             .join(b, b.c.id == a.batch_id)
             .join(debit, debit.c.id == a.debit_item_id).join(credit, credit.c.id == a.credit_item_id)
             .join(ddoc, ddoc.c.id == debit.c.document_id).join(cdoc, cdoc.c.id == credit.c.document_id)
-            .where(a.reverses_id.is_(None), a.id.not_in(reversed_ids), b.c.method.not_in(("void", "undo")))
+            .where(a.reverses_id.is_(None), a.id.not_in(reversed_ids), b.c.method.not_in(("void", "undo")),
+                   *([a.id == only] if only is not None else []))
             .order_by(a.id)).mappings()
         return [StoreRow(r["id"], 1, {
             "credit_doc": r["credit_doc"], "invoice": r["invoice"], "installment_no": r["installment_no"],
@@ -334,7 +335,7 @@ class AllocationsAdapter(Adapter):
 
     def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object]) -> None:
         """A changed amount: the match is undone and the new amount matched (both audited)."""
-        old = next((r for r in self.load_one(conn, ctx, row_id)), None)
+        old = next(iter(self.load(conn, ctx, only=row_id)), None)
         if old is None:
             raise InvalidAllocation(f"match {row_id} is no longer live")
         def pair(row: dict[str, object]) -> tuple[object, ...]:
@@ -347,9 +348,6 @@ class AllocationsAdapter(Adapter):
         self.delete(conn, ctx, row_id)
         if decimal_from_number(values["amount"]) != 0:
             self._match(conn, ctx, {**values, "method": values.get("method") or "manual"}, self._today(ctx))
-
-    def load_one(self, conn: Connection, ctx: Context, row_id: int) -> list[StoreRow]:
-        return [r for r in self.load(conn, ctx) if r.id == row_id]
 
     def delete(self, conn: Connection, ctx: Context, row_id: int) -> None:
         """Undo the match; a write-off's document is voided with it."""
