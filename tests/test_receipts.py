@@ -320,3 +320,19 @@ def test_matching_by_product_pays_the_lines_of_the_same_item(store):
         credit = conn.execute(sa.select(open_items.c.id).where(open_items.c.document_id == 4)).scalar_one()
         with pytest.raises(XlarError, match="has 0.00 CNY of item A open"):
             matching.allocate(conn, [matching.Match(inv1, credit, D("10"), "A")], method="product", user=USER)
+
+
+def test_nothing_is_settled_in_a_closed_period(store):
+    with store.write() as conn:
+        three_invoices(conn)
+        customer(conn, "C2")
+        receipt(conn, "C1", date(2026, 3, 10), "100")
+        write_settings(conn, {"closed_period": "2026-03", "write_off_tolerance": "5"}, "setup")
+        for attempt in (lambda: settle.write_off(conn, "INV-2026-00001", D("1"), "ROUNDING", date(2026, 3, 20), USER),
+                        lambda: settle.refund(conn, "RC-2026-00001", date(2026, 3, 20), USER),
+                        lambda: settle.transfer(conn, "INV-2026-00001", "C2", date(2026, 3, 20), USER)):
+            with pytest.raises(XlarError, match="in period 2026-03 which is closed"):
+                attempt()
+        batch = suggest.apply(conn, suggest.propose(conn, "fifo", customer="C1"), USER)[0]
+        effective = conn.execute(sa.text(f"select distinct effective_on from allocations where batch_id = {batch}"))
+        assert [str(d) for d, in effective] == ["2026-04-01"]   # a match moves to the first open day

@@ -123,6 +123,7 @@ def write_off(conn: Connection, number: str, amount: Decimal, reason_code: str, 
         raise NotAllowed(f"writing off {from_minor(minor, item.currency)} {item.currency} of {item.label} is over "
                          f"the tolerance {book.write_off_tolerance} (setting write_off_tolerance): an approver must")
     on = max(on, item.doc_on)
+    ensure_open(on, book.closed_period, f"write-off of {item.label}")
     row = docs.post_generated(conn, {
         "kind": DocKind.WRITE_OFF.value, "customer_id": item.customer_id, "doc_on": on,
         "currency": item.currency, "fx_rate": item.fx_rate, "amount_minor": minor,
@@ -194,6 +195,7 @@ def refund(conn: Connection, number: str, on: date, user: str, *, amount: Decima
         raise InvalidAllocation(f"{item.label} is not approved yet: only approved receipts can be refunded")
     minor = _amount(item, amount, "refunded")
     on = max(on, item.doc_on)
+    ensure_open(on, book.closed_period, f"refund of {item.label}")
     row = docs.post_generated(conn, {
         "kind": DocKind.REFUND.value, "customer_id": item.customer_id, "doc_on": on, "currency": item.currency,
         "fx_rate": item.fx_rate, "amount_minor": minor, "base_amount_minor": _share(item, minor, book),
