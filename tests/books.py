@@ -62,7 +62,8 @@ def approver(conn: Connection, name: str = APPROVER) -> None:
     """Make NAME an approver (setting approvers)."""
     book = read_settings(conn)
     if name not in book.approvers:
-        write_settings(conn, {"approvers": ",".join(sorted(book.approvers | {name}))}, "setup")
+        by = min(book.approvers) if book.approvers else "setup"   # once there are approvers, one of them
+        write_settings(conn, {"approvers": ",".join(sorted(book.approvers | {name}))}, by)
 
 
 def item_of(conn: Connection, doc_id: int) -> int:

@@ -294,7 +294,7 @@ def test_credit_limit_refuses_warns_or_lets_an_approver_override(store):
         docs.post(conn, inv["id"], "boss", override_credit=True)
         audited = conn.execute(sa.text("SELECT user_name FROM audit_log WHERE action = 'credit_override'")).all()
         assert audited == [("boss",)]
-        write_settings(conn, {"credit_warning_classes": "B"}, USER)
+        write_settings(conn, {"credit_warning_classes": "B"}, "boss")
         deliver(conn, "CL2", date(2026, 6, 4), "L1", qty="1", price="100")
         warned = docs.Posting()
         more = generated(conn, date(2026, 6, 30))[0]

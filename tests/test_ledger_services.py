@@ -274,7 +274,7 @@ def test_nothing_is_posted_or_matched_in_a_closed_period(store):
         inv = invoice(conn, "C1", date(2026, 2, 20), line("1", "100"))
         rec = receipt(conn, "C1", date(2026, 2, 25), "100")
         draft = invoice(conn, "C1", date(2026, 2, 26), line("1", "1"), post=False)
-        write_settings(conn, {"closed_period": "2026-02"}, "boss")
+        write_settings(conn, {"closed_period": "2026-02"}, APPROVER)
         with pytest.raises(PeriodClosed, match=r"invoice draft #\d+ is dated 2026-02-26, in period 2026-02 which is closed"):
             docs.post(conn, draft, USER)
         with pytest.raises(PeriodClosed):

@@ -140,7 +140,10 @@ def test_the_enterer_cannot_approve_their_own_receipt(store):
                             .where(documents.c.id == rec)).one() == ("approved", APPROVER)
         with pytest.raises(InvalidDocument, match="is approved: only a confirmed"):
             receipts.approve(conn, [rec], APPROVER)
-        write_settings(conn, {"receipt_clearing": "confirmed", "match_at_approval": "fifo"}, "setup")
+        with pytest.raises(NotAllowed, match="bob cannot change receipt_clearing, write_off_tolerance: these "
+                                             "settings are changed by an approver"):
+            write_settings(conn, {"receipt_clearing": "confirmed", "write_off_tolerance": "9999"}, "bob")
+        write_settings(conn, {"receipt_clearing": "confirmed", "match_at_approval": "fifo"}, APPROVER)
         receipt(conn, "C1", date(2026, 3, 11), "300", approve=False)   # clears on confirmation
         assert open_of(conn, "C1")["INV-2026-00001"] == D("100.00")
 
@@ -327,7 +330,7 @@ def test_nothing_is_settled_in_a_closed_period(store):
         three_invoices(conn)
         customer(conn, "C2")
         receipt(conn, "C1", date(2026, 3, 10), "100")
-        write_settings(conn, {"closed_period": "2026-03", "write_off_tolerance": "5"}, "setup")
+        write_settings(conn, {"closed_period": "2026-03", "write_off_tolerance": "5"}, APPROVER)
         for attempt in (lambda: settle.write_off(conn, "INV-2026-00001", D("1"), "ROUNDING", date(2026, 3, 20), USER),
                         lambda: settle.refund(conn, "RC-2026-00001", date(2026, 3, 20), USER),
                         lambda: settle.transfer(conn, "INV-2026-00001", "C2", date(2026, 3, 20), USER)):

@@ -417,7 +417,12 @@ def base_of(doc: Mapping[str, Any], book: BookSettings) -> Totals:
         return Totals(Decimal(doc["net_minor"]), Decimal(doc["tax_minor"]))
     real = base_totals(Totals(from_minor(doc["net_minor"], cur), from_minor(doc["tax_minor"], cur)),
                        doc["fx_rate"], base_cur)
-    return Totals(Decimal(to_minor(real.net, base_cur)), Decimal(to_minor(real.tax, base_cur)))
+    tax = to_minor(real.tax, base_cur)
+    # the base total is the one stored with the document (a settlement carries the share of the
+    # open base it settles, which may round apart from amount x rate): the journal agrees with it
+    total = doc.get("base_amount_minor")
+    total = to_minor(real.total, base_cur) if total is None else total
+    return Totals(Decimal(total - tax), Decimal(tax))
 
 
 def _journal_rows(doc: Mapping[str, Any], book: BookSettings, release: Release | None = None) -> list[dict[str, Any]]:
@@ -685,11 +690,21 @@ def _undo_matches_between(conn: Connection, one: int, other: int, on: date, user
         matching.undo(conn, batch, on=on, user=user)
 
 
-def void(conn: Connection, doc_id: int, on: date, user: str, reason: str) -> int:
+# Documents voided only through what made them: settle.void (the matches undone, a netting's
+# payables given back, a transfer with its counterpart), a realized FX by undoing its match.
+SETTLEMENT_KINDS = frozenset({DocKind.WRITE_OFF.value, DocKind.REFUND.value, DocKind.NETTING.value,
+                              DocKind.TRANSFER_DEBIT.value, DocKind.TRANSFER_CREDIT.value})
+
+
+def void(conn: Connection, doc_id: int, on: date, user: str, reason: str, *, settlement: bool = False) -> int:
     """Void a posted document by posting a reversal dated ON; returns the reversal's id."""
     doc = load(conn, doc_id, lock=True)
     if doc["status"] not in LIVE or doc["kind"] == DocKind.REVERSAL.value:
         raise Immutable(f"{label(doc)} is {doc['status']}{' (a reversal)' if doc['status'] in LIVE else ''}: it cannot be voided")
+    if doc["kind"] == DocKind.FX_REALIZED.value:
+        raise Immutable(f"{label(doc)} is the exchange difference of match batch {doc['batch_id']}: undo the match")
+    if doc["kind"] in SETTLEMENT_KINDS and not settlement:
+        raise Immutable(f"{label(doc)} is voided with what it settles: xlar void {doc['number']}")
     if not reason.strip():
         raise InvalidDocument(f"voiding {label(doc)} needs a reason")
     if on < doc["doc_on"]:
@@ -717,7 +732,7 @@ def void(conn: Connection, doc_id: int, on: date, user: str, reason: str) -> int
         pairs.append(matching.Match(debit, credit, from_minor(abs(it["amount_minor"]), it["currency"])))
     original = conn.execute(sa.select(journal_lines).where(journal_lines.c.document_id == doc_id)
                             .order_by(journal_lines.c.line_no)).mappings().all()
-    conn.execute(journal_lines.insert(), [
+    execute_many(conn, _INSERT_JOURNAL, [
         {**{k: j[k] for k in ("line_no", "account", "customer_id", "currency")}, "document_id": rev_id,
          "debit_minor": j["credit_minor"], "credit_minor": j["debit_minor"],
          "base_debit_minor": j["base_credit_minor"], "base_credit_minor": j["base_debit_minor"],

@@ -40,6 +40,7 @@ from xlar.store.writes import insert_row
 METHODS = ("manual", "fifo", "void", "auto", "due_date", "exact", "reference", "product", "installment",
            "write_off", "transfer", "netting", "refund", "undo")
 LIVE = ("posted", "approved")
+SETTLING = ("write_off", "netting", "transfer", "refund")   # matches made with a settlement document
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +241,9 @@ def undo(conn: Connection, batch_id: int, *, on: date, user: str) -> int:
         raise NotFound(f"no match batch {batch_id}")
     if batch["method"] in ("void", "undo"):
         raise InvalidAllocation(f"match batch {batch_id} ({batch['method']}) cannot be undone")
+    if batch["method"] in SETTLING:
+        raise InvalidAllocation(f"match batch {batch_id} belongs to a {batch['method'].replace('_', '-')}: void "
+                                "that document instead (xlar void)")
     live = _live_of(conn, allocations.c.batch_id == batch_id)
     if not live:
         a = allocations.c

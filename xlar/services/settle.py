@@ -186,6 +186,9 @@ def refund(conn: Connection, number: str, on: date, user: str, *, amount: Decima
     or cash) matched to it. Returns the refund's id."""
     book = read_settings(conn)
     item = open_item(conn, number)
+    if item.kind not in (DocKind.RECEIPT.value, DocKind.CREDIT_NOTE.value, DocKind.TRANSFER_CREDIT.value):
+        raise InvalidAllocation(f"{item.label} is not money received or credited: only receipts and credit notes "
+                                "are refunded")
     if item.amount >= 0:
         raise InvalidAllocation(f"{item.label} is owed by the customer: only unapplied receipts and credits "
                                 "are refunded")
@@ -290,15 +293,11 @@ def netted_of(conn: Connection, payable_ids: Sequence[int]) -> dict[int, int]:
                              .where(pa.payable_id.in_(payable_ids)).group_by(pa.payable_id)).all())
 
 
-SETTLEMENT_KINDS = (DocKind.WRITE_OFF.value, DocKind.REFUND.value, DocKind.NETTING.value,
-                    DocKind.TRANSFER_DEBIT.value, DocKind.TRANSFER_CREDIT.value)
-
-
 def void(conn: Connection, number: str, on: date, user: str, reason: str) -> list[str]:
     """Void a write-off, refund, netting or transfer: its matches are undone, a netting gives its
     payables back, a transfer is voided with its counterpart. Returns the reversals' numbers."""
     doc = docs.find(conn, number, lock=True)
-    if doc["kind"] not in SETTLEMENT_KINDS:
+    if doc["kind"] not in docs.SETTLEMENT_KINDS:
         raise InvalidDocument(f"{docs.label(doc)} is not a settlement: void it as a document")
     ids = [doc["id"]]
     if doc["kind"] in (DocKind.TRANSFER_DEBIT.value, DocKind.TRANSFER_CREDIT.value) and doc["related_id"]:
@@ -307,5 +306,5 @@ def void(conn: Connection, number: str, on: date, user: str, reason: str) -> lis
     matching.undo_items(conn, items, on=on, user=user, memo=f"void of {doc['number']}: {reason}")
     if doc["kind"] == DocKind.NETTING.value:
         unnet(conn, doc["id"])
-    reversals = [docs.void(conn, doc_id, on, user, reason) for doc_id in ids]
+    reversals = [docs.void(conn, doc_id, on, user, reason, settlement=True) for doc_id in ids]
     return [conn.execute(sa.select(documents.c.number).where(documents.c.id == r)).scalar_one() for r in reversals]

@@ -121,6 +121,6 @@ def apply(conn: Connection, proposals: Sequence[Proposal], user: str, *, method:
                for how, matches in per_method.items()]
     for p in proposals:
         if p.credit is None and p.reason_code:
-            settle.write_off(conn, p.debit.number, p.amount, p.reason_code, on or p.debit.doc_on, user,
+            settle.write_off(conn, p.debit.number, p.amount, p.reason_code, on or date.today(), user,
                              installment=p.debit.installment_no, memo=p.reason)
     return batches

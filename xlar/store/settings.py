@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from xlar.domain.aging import AgingPolicy
 from xlar.domain.documents import Accounts
-from xlar.domain.errors import InvalidSetting
+from xlar.domain.errors import InvalidSetting, NotAllowed
 from xlar.domain.money import exponent
 from xlar.domain.periods import parse_period
 from xlar.store.audit import record
@@ -159,11 +159,21 @@ def read_settings(conn: Connection) -> BookSettings:
     return BookSettings.from_mapping({key: value for key, value in rows})
 
 
+# Settings that loosen a control: once the book has approvers, only they change these.
+CONTROLS = frozenset({"approvers", "receipt_clearing", "write_off_tolerance", "write_off_reasons",
+                      "closed_period", "credit_warning_classes"})
+
+
 def write_settings(conn: Connection, values: Mapping[str, str], user: str) -> None:
     """Set several settings at once (validated first, audited one by one)."""
     for key, value in values.items():
         validate(key, value)
     current = dict(conn.execute(sa.select(settings_table.c.key, settings_table.c.value)).all())
+    approvers = _names(current.get("approvers", ""))
+    guarded = sorted(k for k, v in values.items() if k in CONTROLS and current.get(k, DEFAULTS[k]) != v)
+    if guarded and approvers and user not in approvers:
+        raise NotAllowed(f"{user} cannot change {', '.join(guarded)}: these settings are changed by an approver "
+                         f"({', '.join(sorted(approvers))})")
     base = values.get("base_currency")
     if base is not None and base != current.get("base_currency", DEFAULTS["base_currency"]) and \
             conn.execute(sa.select(documents.c.id).limit(1)).first() is not None:
