@@ -339,3 +339,37 @@ def test_nothing_is_settled_in_a_closed_period(store):
         batch = suggest.apply(conn, suggest.propose(conn, "fifo", customer="C1"), USER)[0]
         effective = conn.execute(sa.text(f"select distinct effective_on from allocations where batch_id = {batch}"))
         assert [str(d) for d, in effective] == ["2026-04-01"]   # a match moves to the first open day
+
+
+def test_an_approver_who_changed_a_receipt_cannot_approve_it(store):
+    with store.write() as conn:
+        customer(conn, "C1")
+        approver(conn)
+        rec = receipt(conn, "C1", MAR, "150", post=False)
+        docs.update_draft(conn, rec, docs.DraftDocument(DocKind.RECEIPT, "C1", MAR, amount=D("400")), APPROVER)
+        docs.post(conn, rec, USER)
+        with pytest.raises(NotAllowed, match="carol changed receipt RC-2026-00001 and cannot also approve it"):
+            receipts.approve(conn, [rec], APPROVER)
+
+
+def test_a_transfer_is_voided_with_its_counterpart_and_settlements_only_so(store):
+    from xlar.domain.errors import Immutable
+
+    with store.write() as conn:
+        customer(conn, "C1")
+        customer(conn, "C2")
+        invoice(conn, "C1", MAR, line("1", "500"))
+        old, new = settle.transfer(conn, "INV-2026-00001", "C2", date(2026, 3, 10), USER)
+        with pytest.raises(Immutable, match="xlar void TC-2026-00001"):
+            docs.void(conn, old, date(2026, 3, 11), USER, "no")
+        assert settle.void(conn, "TC-2026-00001", date(2026, 3, 11), USER, "wrong customer") == [
+            "RV-2026-00001", "RV-2026-00002"]
+        assert [(b.customer, b.balance) for b in reports.balances(conn, date(2026, 3, 31))] == [
+            ("C1", D("500.00")), ("C2", D("0.00"))]
+        ar_agrees_with_open_items(conn)
+        customer(conn, "U1", "USD")
+        invoice(conn, "U1", MAR, line("1", "100"), rate="7.2")
+        matching.match_fifo(conn, receipt(conn, "U1", date(2026, 3, 5), "100", rate="7.1"), user=USER)
+        fx = conn.execute(sa.select(documents.c.id).where(documents.c.kind == "fx_realized")).scalar_one()
+        with pytest.raises(Immutable, match="exchange difference of match batch .*: undo the match"):
+            docs.void(conn, fx, date(2026, 3, 6), USER, "no")

@@ -207,3 +207,26 @@ def test_the_four_real_statements_import_once_and_every_line_is_matched_or_queue
     assert len(shown) == 26
     waiting = read(path, "BankExceptions")
     assert len(waiting) == 24 and all(r["Why it waits"] for r in waiting)
+
+
+def test_overlapping_exports_add_only_the_new_lines_and_twin_payments_both_count(store):
+    with store.write() as conn:
+        customer(conn, "C1")
+        first = ("Date,Amount,Currency,Payer,Reference\n2026-03-02,200.00,CNY,Acme,C1\n"
+                 "2026-03-02,200.00,CNY,Acme,C1\n2026-03-03,50.00,CNY,Beta,x\n")
+        overlap = ("Date,Amount,Currency,Payer,Reference\n2026-03-03,50.00,CNY,Beta,x\n"
+                   "2026-03-04,75.00,CNY,Gamma,y\n")
+        assert bank.import_statement(conn, first.encode(), "march-1.csv", "alice").new == 3   # the twins are two
+        again = bank.import_statement(conn, overlap.encode(), "march-2.csv", "alice")
+        assert (again.new, again.duplicates) == (1, 1)
+        assert conn.execute(sa.select(sa.func.count()).select_from(bank_lines)).scalar() == 4
+
+
+def test_an_absurd_amount_refuses_the_whole_file_with_its_line(store):
+    from xlar.domain.bank import InvalidImport
+
+    with store.write() as conn:
+        bad = b"Date,Amount,Currency\n2026-03-02,10.00,CNY\n2026-03-02,99999999999999999999999,CNY\n"
+        with pytest.raises(InvalidImport, match="bad.csv line 2: amount 99999999999999999999999.00 CNY"):
+            bank.import_statement(conn, bad, "bad.csv", "alice")
+        assert conn.execute(sa.select(sa.func.count()).select_from(bank_lines)).scalar() == 0

@@ -56,9 +56,11 @@ class BankLine:
 
     @property
     def key(self) -> str:
-        """A stable digest: importing the same file twice gives the same keys."""
-        parts = (self.account, self.statement, str(self.seq), self.booked_on.isoformat(),
-                 format(self.amount, "f"), self.currency, self.reference, self.bank_ref)
+        """A digest of what the entry says (not where it stands in the file): the same entry in a
+        second import, or in an export that overlaps an earlier one, has the same key. Entries
+        identical in every field are told apart by the importer (their occurrence count)."""
+        parts = (self.account, self.booked_on.isoformat(), format(self.amount, "f"), self.currency,
+                 self.counterparty, self.counterparty_account, self.reference, self.end_to_end, self.bank_ref)
         return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 

@@ -10,6 +10,7 @@ payment, not a receipt. `resolve` turns a queued line into a receipt once someon
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from xlar.domain.bank import (
     BankLine,
     CsvMapping,
     CustomerRef,
+    InvalidImport,
     OpenInvoice,
     Suggestion,
     parse_statement,
@@ -39,6 +41,8 @@ from xlar.store.ledger import OPEN, open_items_stmt
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import bank_lines, customers, documents
 from xlar.store.writes import in_chunks, insert_rows, update_row
+
+_LARGEST = Decimal(10) ** 13   # a trillion and more on one line: a broken file, not a payment
 
 
 @dataclass(slots=True)
@@ -90,18 +94,22 @@ def import_statement(conn: Connection, data: bytes, source: str, user: str, *, f
     book = read_settings(conn)
     lines = parse_statement(data, fmt, mapping)
     result = Imported(read=len(lines))
+    for line in lines:
+        if abs(line.amount) >= _LARGEST:
+            raise InvalidImport(f"{source} line {line.seq}: amount {line.amount} {line.currency} is beyond any "
+                                "bank statement; nothing was imported")
+    keyed = _keys(lines)
     known: set[str] = set()
-    for chunk in in_chunks({ln.key for ln in lines}):
+    for chunk in in_chunks(keyed):
         known |= set(conn.execute(sa.select(bank_lines.c.line_key).where(bank_lines.c.line_key.in_(chunk))).scalars())
-    fresh = [ln for ln in lines if ln.key not in known]
+    fresh = [(key, ln) for key, ln in keyed.items() if key not in known]
     result.duplicates = len(lines) - len(fresh)
-    fresh = list({ln.key: ln for ln in fresh}.values())
     result.new = len(fresh)
     refs = _customer_refs(conn)
     invoices = _open_invoices(conn)
     ids = {code: i for i, code in conn.execute(sa.select(customers.c.id, customers.c.code))}
     now = datetime.now(UTC)
-    for line in fresh:
+    for key, line in fresh:
         found = suggest(line, refs, invoices, book.write_off_tolerance)
         invoices = _consume(invoices, found)
         receipt_id, exception = None, found.exception
@@ -117,7 +125,7 @@ def import_statement(conn: Connection, data: bytes, source: str, user: str, *, f
             result.receipts += 1
         else:
             result.queued[_exception_kind(exception or "")] += 1
-        row = {"line_key": line.key, "source": source[:200], "account": line.account[:64],
+        row = {"line_key": key, "source": source[:200], "account": line.account[:64],
                "statement": line.statement[:64], "seq": line.seq, "booked_on": line.booked_on,
                "value_on": line.value_on, "amount_minor": to_minor(line.amount, line.currency),
                "currency": line.currency, "counterparty": line.counterparty[:200] or None,
@@ -130,6 +138,17 @@ def import_statement(conn: Connection, data: bytes, source: str, user: str, *, f
         record(conn, user, "import", "bank_line", new_id, None,
                {k: v for k, v in row.items() if k in ("line_key", "source", "amount_minor", "exception", "receipt_id")})
     return result
+
+
+def _keys(lines: Sequence[BankLine]) -> dict[str, BankLine]:
+    """Each line's key: its content's digest, and how many identical lines came before it in
+    the file (two equal payments on one day are two lines; the same file again adds none)."""
+    seen: Counter[str] = Counter()
+    keyed = {}
+    for line in lines:
+        seen[line.key] += 1
+        keyed[hashlib.sha256(f"{line.key}:{seen[line.key]}".encode()).hexdigest()] = line
+    return keyed
 
 
 def _consume(invoices: list[OpenInvoice], found: Suggestion) -> list[OpenInvoice]:

@@ -46,6 +46,7 @@ from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import (
     allocation_batches,
     allocations,
+    bank_lines,
     contracts,
     customers,
     deliveries,
@@ -405,6 +406,9 @@ def delete_draft(conn: Connection, doc_id: int, user: str) -> None:
     ensure_open(doc["doc_on"], read_settings(conn).closed_period, label(doc))
     old = _line_keys(_lines_of(conn, [doc_id]))
     conn.execute(document_lines.delete().where(document_lines.c.document_id == doc_id))
+    # a receipt drafted from a bank line: the line goes back to the exception queue
+    conn.execute(bank_lines.update().where(bank_lines.c.receipt_id == doc_id)
+                 .values(receipt_id=None, exception=f"its draft receipt was deleted by {user}"))
     conn.execute(documents.delete().where(documents.c.id == doc_id))
     billed.rebill(conn, old)
     record(conn, user, "delete", "document", doc_id, dict(doc), None)

@@ -35,7 +35,7 @@ from xlar.store.tables import (
     journal_lines,
     open_items,
 )
-from xlar.store.writes import insert_row
+from xlar.store.writes import in_chunks, insert_row
 
 METHODS = ("manual", "fifo", "void", "auto", "due_date", "exact", "reference", "product", "installment",
            "write_off", "transfer", "netting", "refund", "undo")
@@ -65,10 +65,10 @@ def _items(conn: Connection, ids: set[int]) -> dict[int, RowMapping]:
                   documents.c.fx_rate, customers.c.code.label("customer"))
         .join_from(open_items, documents, documents.c.id == open_items.c.document_id)
         .join(customers, customers.c.id == open_items.c.customer_id)
-        .where(open_items.c.id.in_(ids))
         .with_for_update(of=open_items)
     )
-    found = {row["id"]: row for row in conn.execute(stmt).mappings()}
+    found = {row["id"]: row for chunk in in_chunks(ids)
+             for row in conn.execute(stmt.where(open_items.c.id.in_(chunk))).mappings()}
     missing = ids - found.keys()
     if missing:
         raise NotFound(f"no open item with id {', '.join(map(str, sorted(missing)))}")
@@ -78,13 +78,12 @@ def _items(conn: Connection, ids: set[int]) -> dict[int, RowMapping]:
 def _moves(conn: Connection, ids: set[int]) -> dict[int, list[tuple[date, int, int]]]:
     """(effective date, amount, base) applied to each item so far, both sides."""
     a = allocations.c
-    rows = conn.execute(
-        sa.select(a.debit_item_id, a.credit_item_id, a.amount_minor, a.debit_base_minor,
-                  a.credit_base_minor, a.effective_on)
-        .where(sa.or_(a.debit_item_id.in_(ids), a.credit_item_id.in_(ids)))
-    )
+    stmt = sa.select(a.id, a.debit_item_id, a.credit_item_id, a.amount_minor, a.debit_base_minor,
+                     a.credit_base_minor, a.effective_on)
+    rows = {row[0]: row[1:] for chunk in in_chunks(ids) for row in conn.execute(
+        stmt.where(sa.or_(a.debit_item_id.in_(chunk), a.credit_item_id.in_(chunk))))}
     moves: dict[int, list[tuple[date, int, int]]] = defaultdict(list)
-    for debit, credit, amount, debit_base, credit_base, on in rows:
+    for debit, credit, amount, debit_base, credit_base, on in rows.values():
         moves[debit].append((on, amount, debit_base))
         moves[credit].append((on, amount, credit_base))
     return moves
@@ -257,7 +256,7 @@ def undo(conn: Connection, batch_id: int, *, on: date, user: str) -> int:
 def undo_allocations(conn: Connection, allocation_ids: Sequence[int], *, on: date, user: str,
                      memo: str | None = None) -> int:
     """Reverse single matches (rows of the Allocations sheet) in one undo batch."""
-    live = _live_of(conn, allocations.c.id.in_(allocation_ids))
+    live = [row for chunk in in_chunks(allocation_ids) for row in _live_of(conn, allocations.c.id.in_(chunk))]
     gone = set(allocation_ids) - {r["id"] for r in live}
     if gone:
         raise InvalidAllocation(f"match {', '.join(map(str, sorted(gone)))} is not a live match "
@@ -268,7 +267,9 @@ def undo_allocations(conn: Connection, allocation_ids: Sequence[int], *, on: dat
 def undo_items(conn: Connection, item_ids: Sequence[int], *, on: date, user: str, memo: str) -> int | None:
     """Reverse every live match of the open items ITEM_IDS (before their document is voided)."""
     a = allocations.c
-    live = _live_of(conn, sa.or_(a.debit_item_id.in_(item_ids), a.credit_item_id.in_(item_ids)))
+    live = [row for chunk in in_chunks(item_ids)
+            for row in _live_of(conn, sa.or_(a.debit_item_id.in_(chunk), a.credit_item_id.in_(chunk)))]
+    live = list({row["id"]: row for row in live}.values())
     return _reverse(conn, live, on, user, memo, None) if live else None
 
 

@@ -1,8 +1,8 @@
 """Receipts (收款单) through their workflow: draft -> confirmed (posted) -> approved.
 
 Confirming a receipt books the money (Dr bank, cash, notes receivable or the offset account
-/ Cr AR) and numbers it. Approval needs an approver (setting `approvers`) who did not enter
-the receipt: segregation of duties. Only approved receipts clear invoices unless the setting
+/ Cr AR) and numbers it. Approval needs an approver (setting `approvers`) who neither entered
+nor changed the receipt: segregation of duties. Only approved receipts clear invoices unless the setting
 `receipt_clearing` is `confirmed`; when a receipt starts clearing it is matched at entry
 (setting `match_at_approval`): to the invoices its reference names, or oldest due first.
 """
@@ -20,18 +20,22 @@ from xlar.domain.errors import InvalidDocument, NotAllowed
 from xlar.services import suggest
 from xlar.store.audit import record_many
 from xlar.store.settings import BookSettings, read_settings
-from xlar.store.tables import documents
+from xlar.store.tables import audit_log, documents
 from xlar.store.writes import in_chunks, update_rows
 
 
-def check_approver(book: BookSettings, user: str, doc: RowMapping) -> None:
-    """Refuse unless USER may approve DOC: an approver, and not the one who entered it."""
+def check_approver(conn: Connection, book: BookSettings, user: str, doc: RowMapping) -> None:
+    """Refuse unless USER may approve DOC: an approver, who neither entered nor changed it."""
     what = f"receipt {doc['number'] or 'draft #' + str(doc['id'])}"
     if not book.may_approve(user):
         raise NotAllowed(f"{user} cannot approve {what}: approving receipts needs the approver role "
                          "(setting approvers)")
-    if user == doc["created_by"]:
-        raise NotAllowed(f"{user} entered {what} and cannot also approve it: another approver must "
+    a = audit_log.c
+    editors = set(conn.execute(sa.select(a.user_name).where(
+        a.entity == "document", a.entity_id == str(doc["id"]), a.action.in_(("create", "update")))).scalars())
+    if user == doc["created_by"] or user in editors:
+        did = "entered" if user == doc["created_by"] else "changed"
+        raise NotAllowed(f"{user} {did} {what} and cannot also approve it: another approver must "
                          "(segregation of duties)")
 
 
@@ -50,7 +54,7 @@ def approve(conn: Connection, doc_ids: Sequence[int], user: str, *,
         if doc["status"] != DocStatus.POSTED.value:
             raise InvalidDocument(f"receipt {doc['number'] or 'draft #' + str(doc_id)} is {doc['status']}: "
                                   "only a confirmed (posted) receipt can be approved")
-        check_approver(book, user, doc)
+        check_approver(conn, book, user, doc)
     now = datetime.now(UTC)
     changes = [(doc_id, {"status": DocStatus.APPROVED.value, "approved_by": user, "approved_at": now})
                for doc_id in doc_ids]

@@ -88,13 +88,14 @@ def propose(conn: Connection, strategy: str, *, customer: str | None = None,
     if credit_docs is not None:
         if not credit_docs:
             return []
-        scope = set(conn.execute(sa.select(documents.c.customer_id).where(documents.c.id.in_(credit_docs))).scalars())
+        scope = {c for chunk in in_chunks(credit_docs) for c in conn.execute(
+            sa.select(documents.c.customer_id).where(documents.c.id.in_(chunk))).scalars()}
     if strategy == "auto" and book.match_mode == "product":
         strategy = "product"
     credits, debits = _opens(conn, book, scope, strategy == "product")
     if credit_docs is not None:
-        wanted = set(conn.execute(sa.select(open_items.c.id).where(open_items.c.document_id.in_(credit_docs)))
-                     .scalars())
+        wanted = {i for chunk in in_chunks(credit_docs) for i in conn.execute(
+            sa.select(open_items.c.id).where(open_items.c.document_id.in_(chunk))).scalars()}
         credits = [c for c in credits if c.id in wanted]
     reason = _default_reason(book) if write_offs else None
     return plan(credits, debits, strategy, book.write_off_tolerance if write_offs else 0, reason)

@@ -347,7 +347,9 @@ class AllocationsAdapter(Adapter):
                                     "and add the right one")
         self.delete(conn, ctx, row_id)
         if decimal_from_number(values["amount"]) != 0:
-            self._match(conn, ctx, {**values, "method": values.get("method") or "manual"}, self._today(ctx))
+            method = values.get("method") or "manual"
+            again = {**values, "method": method} | ({"credit_doc": None} if method == "write_off" else {})
+            self._match(conn, ctx, again, self._today(ctx))
 
     def delete(self, conn: Connection, ctx: Context, row_id: int) -> None:
         """Undo the match; a write-off's document is voided with it."""

@@ -485,7 +485,8 @@ def _sync(path: Path, store: Store, user: str, *, dry_run: bool, as_of: date,
             if grid is None:
                 raise XlarError(f"{path.name} has no Allocations sheet to write suggestions into")
             report.counts["Allocations suggested"] += _suggestion_rows(conn, suggest, grid, book.locale)
-        elif not report.changed and book.state.as_of == as_of and _current(book, stored, report):
+        elif not report.changed and book.state.as_of == as_of and _current(book, stored, report,
+                                                                           store_version(conn)):
             return report
         ids = {name: {r.id for r in rows} for name, rows in stored.items()}
         for name, held in push.held_ids.items():
@@ -498,9 +499,12 @@ def _sync(path: Path, store: Store, user: str, *, dry_run: bool, as_of: date,
     return report
 
 
-def _current(book: WorkbookData, stored: dict[str, list[StoreRow]], report: SyncReport) -> bool:
+def _current(book: WorkbookData, stored: dict[str, list[StoreRow]], report: SyncReport, version: str) -> bool:
     """True when every sheet already shows what the store holds and the Errors sheet shows
-    these very issues: writing would change no cell, so nothing is written."""
+    these very issues: writing would change no cell, so nothing is written. A store changed
+    since the last sync (a bank import, say) may change output sheets alone: they are written."""
+    if book.state.store_version != version:
+        return False
     if [tuple(row) for row in book.errors_shown] != [issue_cells(i) for i in report.issues]:
         return False
     for name, rows in stored.items():
