@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from difflib import SequenceMatcher
+from functools import lru_cache
 from xml.etree.ElementTree import Element, ParseError
 
 import mt940
@@ -780,8 +781,9 @@ def _payer(line: BankLine, text: str, customers: Sequence[CustomerRef],
         return _Payer(strong[0], 100 if by_account and by_invoice else 90, reasons)
     if strong:
         return _ambiguous(strong, "the account and the invoices named point to")
+    upper = text.upper()   # a plain substring test first: the token regex only where it can match
     by_code = sorted({c.code for c in customers if len(c.code) >= _MIN_CODE
-                      and _has_token(text, c.code)})
+                      and c.code.upper() in upper and _has_token(text, c.code)})
     if len(by_code) == 1:
         return _Payer(by_code[0], 75, (f"customer code {by_code[0]} in the remittance",))
     if by_code:
@@ -890,7 +892,10 @@ def _token_keys(text: str) -> dict[str, int]:
     return keys
 
 
+@lru_cache(maxsize=1 << 16)
 def _compact(number: str) -> str:
+    """NUMBER without its dashes and spaces, upper case (cached: the same invoice numbers are
+    looked up for every line of a statement)."""
     return re.sub(r"[^0-9A-Za-z]", "", number).upper()
 
 
