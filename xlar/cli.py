@@ -371,7 +371,7 @@ def credit(obj: Obj, customer: str, as_of: date | None) -> None:
 
 @main.group()
 def receipt() -> None:
-    """Receipts (收款单): confirm, approve."""
+    """Receipts (收款单): approve (they are confirmed by posting, on the sheet or with invoice post)."""
 
 
 @receipt.command("approve")
