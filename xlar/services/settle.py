@@ -57,16 +57,38 @@ class OpenItem:
         return f"{self.kind} {self.number}" + (f" #{self.installment_no}" if self.installment_no > 1 else "")
 
 
+def _missing(number: str, installment: int) -> NotFound:
+    return NotFound(f"no posted document {number!r}" + (f" installment {installment}" if installment > 1 else ""))
+
+
+def item_id(conn: Connection, number: str, installment: int = 1) -> int:
+    """The id of document NUMBER's open item (installment INSTALLMENT): one indexed lookup."""
+    found = conn.execute(sa.select(open_items.c.id).join(documents, documents.c.id == open_items.c.document_id)
+                         .where(documents.c.number == number, open_items.c.installment_no == installment)).scalar()
+    if found is None:
+        raise _missing(number, installment)
+    return int(found)
+
+
+def item_of(conn: Connection, doc_id: int) -> int:
+    """The id of the single open item of a document a service just posted."""
+    return int(conn.execute(sa.select(open_items.c.id).where(open_items.c.document_id == doc_id)).scalar_one())
+
+
 def open_item(conn: Connection, number: str, installment: int = 1) -> OpenItem:
-    """The open item of document NUMBER (installment INSTALLMENT) with what is open of it now."""
-    listing = open_items_stmt(None).subquery("listing")
+    """The open item of document NUMBER (installment INSTALLMENT) with what is open of it now
+    (what is open is summed over its customer's matches only, not the whole book's)."""
     d, c = documents.c, customers.c
+    owner = conn.execute(sa.select(d.customer_id).where(d.number == number)).scalar()
+    if owner is None:
+        raise _missing(number, installment)
+    listing = open_items_stmt(None, owner).subquery("listing")
     row = conn.execute(
         sa.select(listing, d.number, d.kind, d.status, d.fx_rate, c.code)
         .join(documents, d.id == listing.c.document_id).join(customers, c.id == listing.c.customer_id)
         .where(d.number == number, listing.c.installment_no == installment)).mappings().first()
     if row is None:
-        raise NotFound(f"no posted document {number!r}" + (f" installment {installment}" if installment > 1 else ""))
+        raise _missing(number, installment)
     return _item(row)
 
 
@@ -92,9 +114,12 @@ def _share(item: OpenItem, amount: int, book: BookSettings) -> int:
                     book.base_currency)
 
 
-def _amount(item: OpenItem, amount: Decimal | None, what: str) -> int:
+def _amount(item: OpenItem, amount: Decimal | None, what: str, book: BookSettings) -> int:
+    """What of ITEM is settled (minor units): AMOUNT, or all that is open; never beyond it."""
     if item.status not in matching.LIVE:
         raise InvalidDocument(f"{item.label} is {item.status}: only posted documents can be {what}")
+    if not matching.clears(item.kind, item.status, book):
+        raise InvalidAllocation(f"{item.label} is not approved yet: only approved receipts can be {what}")
     open_ = abs(item.open)
     wanted = open_ if amount is None else to_minor(amount, item.currency)
     if wanted <= 0:
@@ -103,6 +128,13 @@ def _amount(item: OpenItem, amount: Decimal | None, what: str) -> int:
         raise InvalidAllocation(f"{item.label} has {from_minor(open_, item.currency)} {item.currency} open; "
                                 f"cannot {what.rstrip('d').rstrip('e')} {from_minor(wanted, item.currency)}")
     return wanted
+
+
+def _dated(item: OpenItem, on: date, book: BookSettings, what: str) -> date:
+    """A settlement's date: ON, but not before ITEM's own date, and in an open period."""
+    on = max(on, item.doc_on)
+    ensure_open(on, book.closed_period, f"{what} of {item.label}")
+    return on
 
 
 def write_off(conn: Connection, number: str, amount: Decimal, reason_code: str, on: date, user: str, *,
@@ -114,7 +146,7 @@ def write_off(conn: Connection, number: str, amount: Decimal, reason_code: str, 
     item = open_item(conn, number, installment)
     if item.amount <= 0:
         raise InvalidAllocation(f"{item.label} is a credit: only what a customer owes is written off")
-    minor = _amount(item, amount, "written off")
+    minor = _amount(item, amount, "written off", book)
     code = reason_code.strip().upper()
     if code not in book.write_off_reasons:
         raise InvalidAllocation(f"write-off reason {reason_code!r} is not one of the setting write_off_reasons "
@@ -122,14 +154,13 @@ def write_off(conn: Connection, number: str, amount: Decimal, reason_code: str, 
     if from_minor(minor, item.currency) > book.write_off_tolerance and not book.may_approve(user):
         raise NotAllowed(f"writing off {from_minor(minor, item.currency)} {item.currency} of {item.label} is over "
                          f"the tolerance {book.write_off_tolerance} (setting write_off_tolerance): an approver must")
-    on = max(on, item.doc_on)
-    ensure_open(on, book.closed_period, f"write-off of {item.label}")
+    on = _dated(item, on, book, "write-off")
     row = docs.post_generated(conn, {
         "kind": DocKind.WRITE_OFF.value, "customer_id": item.customer_id, "doc_on": on,
         "currency": item.currency, "fx_rate": item.fx_rate, "amount_minor": minor,
         "base_amount_minor": _share(item, minor, book), "related_id": item.document_id, "source": number,
         "reference": code, "memo": memo or f"write-off of {item.label} ({code})"}, book, user)
-    credit = conn.execute(sa.select(open_items.c.id).where(open_items.c.document_id == row["id"])).scalar_one()
+    credit = item_of(conn, row["id"])
     matching.allocate(conn, [matching.Match(item.id, credit, from_minor(minor, item.currency))],
                       method="write_off", user=user, memo=f"{code}: {row['memo']}")
     return int(row["id"])
@@ -148,11 +179,8 @@ def transfer(conn: Connection, number: str, to: str, on: date, user: str, *, amo
         raise InvalidDocument(f"{item.label} already belongs to {to}")
     if target["status"] == "inactive":
         raise InvalidDocument(f"customer {to!r} is inactive")
-    if not matching.clears(item.kind, item.status, book):
-        raise InvalidAllocation(f"{item.label} is not approved yet: only approved receipts can be transferred")
-    minor = _amount(item, amount, "transferred")
-    on = max(on, item.doc_on)
-    ensure_open(on, book.closed_period, f"transfer of {item.label}")
+    minor = _amount(item, amount, "transferred", book)
+    on = _dated(item, on, book, "transfer")
     base = _share(item, minor, book)
     debit_side = item.amount < 0    # an unapplied credit moves: its old customer is debited
     common = {"doc_on": on, "currency": item.currency, "fx_rate": item.fx_rate, "amount_minor": minor,
@@ -171,7 +199,7 @@ def transfer(conn: Connection, number: str, to: str, on: date, user: str, *, amo
     lines = [JournalLine(book.accounts.receivable, Decimal(minor), zero, Decimal(base), zero),
              JournalLine(book.accounts.receivable, zero, Decimal(minor), zero, Decimal(base))]
     docs.book_generated(conn, old, book, journal_rows(old, lines, [debtor, creditor]))
-    counterpart = conn.execute(sa.select(open_items.c.id).where(open_items.c.document_id == old["id"])).scalar_one()
+    counterpart = item_of(conn, old["id"])
     pair = matching.Match(counterpart, item.id, from_minor(minor, item.currency)) if debit_side else \
         matching.Match(item.id, counterpart, from_minor(minor, item.currency))
     matching.allocate(conn, [pair], method="transfer", user=user, memo=common["memo"])
@@ -194,17 +222,14 @@ def refund(conn: Connection, number: str, on: date, user: str, *, amount: Decima
                                 "are refunded")
     if method not in RECEIPT_METHODS:
         raise InvalidDocument(f"refund method {method!r} is not one of {', '.join(RECEIPT_METHODS)}")
-    if not matching.clears(item.kind, item.status, book):
-        raise InvalidAllocation(f"{item.label} is not approved yet: only approved receipts can be refunded")
-    minor = _amount(item, amount, "refunded")
-    on = max(on, item.doc_on)
-    ensure_open(on, book.closed_period, f"refund of {item.label}")
+    minor = _amount(item, amount, "refunded", book)
+    on = _dated(item, on, book, "refund")
     row = docs.post_generated(conn, {
         "kind": DocKind.REFUND.value, "customer_id": item.customer_id, "doc_on": on, "currency": item.currency,
         "fx_rate": item.fx_rate, "amount_minor": minor, "base_amount_minor": _share(item, minor, book),
         "method": method, "related_id": item.document_id, "source": number,
         "memo": f"refund of {item.label}" + (f": {reason}" if reason else "")}, book, user)
-    debit = conn.execute(sa.select(open_items.c.id).where(open_items.c.document_id == row["id"])).scalar_one()
+    debit = item_of(conn, row["id"])
     matching.allocate(conn, [matching.Match(debit, item.id, from_minor(minor, item.currency))],
                       method="refund", user=user, memo=row["memo"])
     return int(row["id"])
@@ -256,7 +281,7 @@ def net(conn: Connection, customer: str, on: date, user: str, *, currency: str |
         "kind": DocKind.NETTING.value, "customer_id": cust["id"], "doc_on": on, "currency": cur, "fx_rate": rate,
         "amount_minor": minor, "reference": cust["vendor_code"],
         "memo": f"AR/AP netting with vendor {cust['vendor_code']}"}, book, user)
-    credit = conn.execute(sa.select(open_items.c.id).where(open_items.c.document_id == row["id"])).scalar_one()
+    credit = item_of(conn, row["id"])
     matches, left = [], minor
     for inv in invoices:
         take = min(left, inv[OPEN])

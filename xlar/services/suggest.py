@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -28,19 +29,19 @@ from xlar.store.writes import in_chunks
 
 def _opens(conn: Connection, book: BookSettings, customer_ids: set[int] | None,
            by_product: bool) -> tuple[list[Open], list[Open]]:
-    """Credits and debits still open, of CUSTOMER_IDS (None: every customer)."""
-    listing = open_items_stmt(None).subquery("listing")
+    """Credits and debits still open, of CUSTOMER_IDS (None: every customer): one statement for
+    the whole book, else one per customer, each summing only that customer's matches."""
     d = documents.c
-    stmt = (sa.select(listing, d.number, d.kind, d.status, d.reference, d.memo, d.fapiao_no, d.installment_terms,
-                      customers.c.code)
-            .join(documents, d.id == listing.c.document_id).join(customers, customers.c.id == listing.c.customer_id)
-            .where(listing.c[OPEN] != 0, d.status.in_(matching.LIVE)))
-    rows = []
-    if customer_ids is None:
-        rows = list(conn.execute(stmt).mappings())
-    else:
-        for chunk in in_chunks(customer_ids):
-            rows += conn.execute(stmt.where(listing.c.customer_id.in_(chunk))).mappings().all()
+
+    def stmt(customer_id: int | None) -> sa.Select[Any]:
+        listing = open_items_stmt(None, customer_id).subquery("listing")
+        return (sa.select(listing, d.number, d.kind, d.status, d.reference, d.memo, d.fapiao_no,
+                          d.installment_terms, customers.c.code)
+                .join(documents, d.id == listing.c.document_id)
+                .join(customers, customers.c.id == listing.c.customer_id)
+                .where(listing.c[OPEN] != 0, d.status.in_(matching.LIVE)))
+    rows = [row for customer_id in (sorted(customer_ids) if customer_ids is not None else [None])
+            for row in conn.execute(stmt(customer_id)).mappings()]
     rows = [r for r in rows if matching.clears(r["kind"], r["status"], book)]
     items = _items_open(conn, [r["document_id"] for r in rows]) if by_product else {}
     credits, debits = [], []

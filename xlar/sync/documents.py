@@ -224,12 +224,11 @@ class ReceiptsAdapter(DocumentAdapter):
             reference=values.get("reference"), memo=values.get("memo"))  # type: ignore[arg-type]
 
     def insert_many(self, conn: Connection, ctx: Context, items: Sequence[Item]) -> list[int | XlarError]:
-        approved = [k for k, (values, _) in enumerate(items) if values.get("status") == "approved"]
-        rest = [item for k, item in enumerate(items) if k not in set(approved)]
-        stored = iter(super().insert_many(conn, ctx, rest))
+        approved = {k for k, (values, _) in enumerate(items) if values.get("status") == "approved"}
+        stored = iter(super().insert_many(conn, ctx, [item for k, item in enumerate(items) if k not in approved]))
         refusal = NotAllowed(f"{ctx.user} cannot enter a receipt as approved: it is entered draft or posted, "
                              "and another approver approves it (segregation of duties)")
-        return [refusal if k in set(approved) else next(stored) for k in range(len(items))]
+        return [refusal if k in approved else next(stored) for k in range(len(items))]
 
     def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object],
                lines: Sequence[dict[str, object]] = (), *, on: date | None = None,
@@ -296,8 +295,7 @@ class AllocationsAdapter(Adapter):
                 raise InvalidAllocation(f"writing off {amount} of {invoice} needs a reason code (column Write-off reason)")
             wo = settle.write_off(conn, invoice, amount, str(values["reason_code"]), self._today(ctx), ctx.user,
                                   installment=installment, memo=memo)
-            credit_item = conn.execute(sa.select(t.open_items.c.id).where(t.open_items.c.document_id == wo)).scalar_one()
-            return self._last(conn, a.credit_item_id == credit_item)
+            return self._last(conn, a.credit_item_id == settle.item_of(conn, wo))
         if not values.get("credit_doc"):
             raise InvalidAllocation(f"matching {invoice}: name the receipt or credit note that pays it")
         credit_number = self._number(conn, values["credit_doc"])
@@ -308,8 +306,8 @@ class AllocationsAdapter(Adapter):
                 _old, new = settle.transfer(conn, credit_number, debit.customer, self._today(ctx), ctx.user,
                                             amount=amount, reason=f"to pay {invoice}")
                 credit_number = str(docs.load(conn, new)["number"])
-        debit_id = settle.open_item(conn, invoice, installment).id
-        credit_id = settle.open_item(conn, credit_number).id
+        debit_id = settle.item_id(conn, invoice, installment)
+        credit_id = settle.item_id(conn, credit_number)
         item = None if values.get("item") is None else str(values["item"])
         if method not in matching.METHODS or method in ("void", "undo", "write_off"):
             raise InvalidAllocation(f"unknown matching method {method!r}")
