@@ -32,6 +32,13 @@ def ledgers(draw):
             doc_on=START + timedelta(days=draw(st.integers(0, 150))),
             due_on=START + timedelta(days=draw(st.integers(-30, 270))),
         ))
+    # exchange differences booked on some items (amount 0, base only), aging with their item
+    for target in draw(st.lists(st.sampled_from(items), max_size=3)):
+        items.append(ref.OpenItem(
+            id=len(items) + 1, customer=target.customer, currency=target.currency, amount=Decimal(0),
+            base_amount=Decimal(draw(st.integers(-10**5, 10**5))),
+            doc_on=target.doc_on + timedelta(days=draw(st.integers(0, 60))),
+            due_on=START + timedelta(days=draw(st.integers(-30, 270))), revalues=target.id))
     # amounts are held in minor units here; converted when compared
     allocs = []
     applied = {it.id: 0 for it in items}
@@ -75,7 +82,7 @@ def _insert(conn, items, allocs):
     conn.execute(open_items.insert(), [
         {"id": it.id, "document_id": it.id, "customer_id": ids[it.customer], "installment_no": 1,
          "currency": it.currency, "amount_minor": int(it.amount), "base_amount_minor": int(it.base_amount),
-         "doc_on": it.doc_on, "due_on": it.due_on} for it in items])
+         "doc_on": it.doc_on, "due_on": it.due_on, "revalues_id": it.revalues} for it in items])
     if allocs:
         conn.execute(allocation_batches.insert().values(id=1, method="manual", user_name="t", created_at=now))
         conn.execute(allocations.insert(), [
@@ -88,7 +95,8 @@ def _in_units(items, allocs):
     """The same ledger with amounts as Decimal in each currency (the reference's view)."""
     cur = {it.id: it.currency for it in items}
     items_d = [ref.OpenItem(it.id, it.customer, it.currency, from_minor(int(it.amount), it.currency),
-                            from_minor(int(it.base_amount), BASE), it.doc_on, it.due_on) for it in items]
+                            from_minor(int(it.base_amount), BASE), it.doc_on, it.due_on,
+                            revalues=it.revalues) for it in items]
     allocs_d = [ref.AllocationEntry(a.debit_item, a.credit_item, from_minor(int(a.amount), cur[a.debit_item]),
                                     from_minor(int(a.debit_base), BASE), from_minor(int(a.credit_base), BASE),
                                     a.effective_on) for a in allocs]

@@ -29,6 +29,7 @@ class Customer:
     vendor_code: str | None = None
     status: str = "active"
     bank_account: str | None = None      # the account it pays from (bank statement matching)
+    ar_account: str | None = None        # its receivable account (default: the book's)
 
     def __post_init__(self) -> None:
         if not self.code.strip():

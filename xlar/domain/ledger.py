@@ -33,6 +33,7 @@ class OpenItem:
     due_on: date
     number: str = ""
     installment_no: int = 1
+    revalues: int | None = None   # an exchange difference booked on item REVALUES: it ages with it
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +93,11 @@ def aging(
 ) -> dict[Key, AgingRow]:
     """Per customer and currency: open amounts by age bucket, and the balance."""
     rows: dict[Key, AgingRow] = {}
+    items = list(items)
+    by_id = {i.id: i for i in items}
     for oa in open_amounts(items, allocations, as_of):
         item = oa.item
+        aged = by_id[item.revalues] if item.revalues is not None else item
         key = (item.customer, item.currency)
         row = rows.get(key)
         if row is None:
@@ -101,10 +105,10 @@ def aging(
                 item.customer, item.currency,
                 dict.fromkeys(policy.labels, ZERO), dict.fromkeys(policy.labels, ZERO),
             )
-        if item.amount < 0:
+        if aged.amount < 0:
             label = UNAPPLIED
         else:
-            basis_on = item.due_on if policy.basis is Basis.DUE else item.doc_on
+            basis_on = aged.due_on if policy.basis is Basis.DUE else aged.doc_on
             label = policy.bucket_of(basis_on, as_of)
         row.buckets[label] += oa.open
         row.base_buckets[label] += oa.open_base

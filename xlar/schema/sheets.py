@@ -64,6 +64,8 @@ CUSTOMERS = SheetSchema(
         Column("vendor_code", K.CODE, "Vendor code", "供应商编号", note="for AR/AP netting"),
         Column("bank_account", K.CODE, "Bank account", "付款账号", width=24,
                note="the account it pays from: bank statement lines are matched by it"),
+        Column("ar_account", K.CODE, "AR account", "应收科目", width=10,
+               note="its receivable account in the general ledger; blank = the book's (Settings)"),
         Column("status", K.CHOICE, "Status", "状态", choices=("active", "blocked", "inactive"), width=8),
     ), key=("code",), store_table="customers",
 )

@@ -40,7 +40,7 @@ from xlar.services import billed, matching
 from xlar.services.credit import Charge, check_credit
 from xlar.services.customers import find_terms
 from xlar.store.audit import record, record_many
-from xlar.store.ledger import journal_rows
+from xlar.store.ledger import journal_rows, write_journal
 from xlar.store.numbering import next_number, reserve_numbers
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import (
@@ -533,7 +533,7 @@ def _write_ledger(conn: Connection, docs: Sequence[Mapping[str, Any]], book: Boo
                           "base_amount_minor": sign * doc["base_amount_minor"], "due_on": doc["due_on"]})
         journal += _journal_rows(doc, book, releases.get(doc["id"]))
     execute_many(conn, _INSERT_ITEMS, items)
-    execute_many(conn, _INSERT_JOURNAL, journal)
+    write_journal(conn, journal, book.accounts.receivable)
 
 
 def _after_posting(conn: Connection, docs: Sequence[Mapping[str, Any]], book: BookSettings, user: str,
@@ -663,7 +663,7 @@ def book_generated(conn: Connection, row: dict[str, Any], book: BookSettings,
             "document_id": row["id"], "customer_id": row["customer_id"], "currency": row["currency"],
             "doc_on": row["doc_on"], "installment_no": installment_no, "due_on": row["due_on"],
             "amount_minor": sign * row["amount_minor"], "base_amount_minor": sign * row["base_amount_minor"]}])
-        execute_many(conn, _INSERT_JOURNAL, list(journal))
+        write_journal(conn, list(journal), book.accounts.receivable)
 
 
 def _undo_linked(conn: Connection, doc: Mapping[str, Any], on: date, user: str) -> None:
@@ -707,6 +707,8 @@ def void(conn: Connection, doc_id: int, on: date, user: str, reason: str, *, set
         raise Immutable(f"{label(doc)} is {doc['status']}{' (a reversal)' if doc['status'] in LIVE else ''}: it cannot be voided")
     if doc["kind"] == DocKind.FX_REALIZED.value:
         raise Immutable(f"{label(doc)} is the exchange difference of match batch {doc['batch_id']}: undo the match")
+    if doc["kind"] == DocKind.FX_ADJUSTMENT.value:
+        raise Immutable(f"{label(doc)} is a month-end revaluation: it is reversed on the 1st of the next month")
     if doc["kind"] in SETTLEMENT_KINDS and not settlement:
         raise Immutable(f"{label(doc)} is voided with what it settles: xlar void {doc['number']}")
     if not reason.strip():
@@ -714,6 +716,7 @@ def void(conn: Connection, doc_id: int, on: date, user: str, reason: str, *, set
     if on < doc["doc_on"]:
         raise InvalidDocument(f"{label(doc)} dated {doc['doc_on']} cannot be voided on an earlier date {on}")
     book = read_settings(conn)
+    ensure_open(doc["doc_on"], book.closed_period, f"{label(doc)} cannot be voided: it")
     ensure_open(on, book.closed_period, f"void of {label(doc)}")
     _undo_linked(conn, doc, on, user)
     items = conn.execute(sa.select(open_items).where(open_items.c.document_id == doc_id)).mappings().all()

@@ -23,7 +23,7 @@ from xlar.domain.ledger import OpenItem, base_share, check_never_overdrawn, fifo
 from xlar.domain.money import from_minor, to_minor
 from xlar.domain.periods import ensure_open, first_open_day
 from xlar.store.audit import record
-from xlar.store.ledger import OPEN, journal_rows, open_items_stmt
+from xlar.store.ledger import OPEN, journal_rows, open_items_stmt, write_journal
 from xlar.store.numbering import next_number
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import (
@@ -32,7 +32,6 @@ from xlar.store.tables import (
     customers,
     document_lines,
     documents,
-    journal_lines,
     open_items,
 )
 from xlar.store.writes import in_chunks, insert_row
@@ -148,8 +147,8 @@ def _book_realized_fx(conn: Connection, batch_id: int, rows: Sequence[Mapping[st
                "memo": f"realized exchange {'loss' if difference > 0 else 'gain'} of match batch {batch_id}",
                "created_by": user, "created_at": now, "posted_by": user, "posted_at": now}
         doc["id"] = insert_row(conn, documents, doc)
-        conn.execute(journal_lines.insert(), journal_rows(doc, fx_realized_journal(Decimal(difference),
-                                                                                  book.accounts)))
+        write_journal(conn, journal_rows(doc, fx_realized_journal(Decimal(difference), book.accounts)),
+                      book.accounts.receivable)
         record(conn, user, "create", "document", doc["id"], None, {k: v for k, v in doc.items() if k != "id"})
 
 

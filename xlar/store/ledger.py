@@ -13,10 +13,12 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement, Select, Subquery
 
 from xlar.domain.aging import AgingPolicy, Basis
-from xlar.store.tables import allocations, customers, open_items
+from xlar.store.tables import allocations, customers, journal_lines, open_items
+from xlar.store.writes import execute_many, in_chunks
 
 
 def journal_rows(doc: Mapping[str, Any], lines: Sequence[Any], customers: Sequence[int] | None = None
@@ -31,6 +33,27 @@ def journal_rows(doc: Mapping[str, Any], lines: Sequence[Any], customers: Sequen
             for no, ln in enumerate(lines, start=1)]
 
 
+def write_journal(conn: Connection, rows: Sequence[dict[str, Any]], receivable: str) -> None:
+    """Insert journal ROWS; a line on the book's RECEIVABLE account goes to the customer's own
+    receivable account when it has one (Customers: AR account)."""
+    ids = {r["customer_id"] for r in rows if r["account"] == receivable}
+    own = {cid: account for chunk in in_chunks(ids) for cid, account in conn.execute(
+        sa.select(customers.c.id, customers.c.ar_account)
+        .where(customers.c.id.in_(chunk), customers.c.ar_account.is_not(None)))}
+    if own:
+        rows = [{**r, "account": own[r["customer_id"]]}
+                if r["account"] == receivable and r["customer_id"] in own else r for r in rows]
+    execute_many(conn, _INSERT_JOURNAL, rows)
+
+
+def receivable_accounts(conn: Connection, receivable: str) -> list[str]:
+    """Every account that holds receivables: the book's and the customers' own."""
+    own = conn.execute(sa.select(customers.c.ar_account).distinct()
+                       .where(customers.c.ar_account.is_not(None))).scalars()
+    return sorted({receivable, *own})
+
+
+_INSERT_JOURNAL = journal_lines.insert()
 OPEN = "open_minor"
 OPEN_BASE = "open_base_minor"
 
@@ -77,11 +100,15 @@ def open_items_stmt(as_of: date | None, customer_id: int | None = None) -> Selec
     return stmt
 
 
-def _bucket_index(policy: AgingPolicy, as_of: date, item: Subquery) -> ColumnElement[int]:
-    """0..n-1 for the age buckets youngest first, n for unapplied credit."""
-    basis_on = item.c.due_on if policy.basis is Basis.DUE else item.c.doc_on
+def _bucket_index(policy: AgingPolicy, as_of: date, item: Subquery, aged: Any) -> ColumnElement[int]:
+    """0..n-1 for the age buckets youngest first, n for unapplied credit. An exchange difference
+    booked on an item (revalues_id; AGED is that item, outer-joined) ages with the item, so a
+    revaluation and its reversal fall in the item's bucket."""
+    def own(column: str) -> ColumnElement[Any]:
+        return sa.func.coalesce(aged.c[column], item.c[column])
+    basis_on = own("due_on" if policy.basis is Basis.DUE else "doc_on")
     bounds = policy.lower_bounds(as_of)
-    whens: list[tuple[ColumnElement[bool], int]] = [(item.c.amount_minor < 0, len(bounds) + 1)]
+    whens: list[tuple[ColumnElement[bool], int]] = [(own("amount_minor") < 0, len(bounds) + 1)]
     whens += [(basis_on >= earliest, i) for i, (_label, earliest) in enumerate(bounds)]
     return sa.case(*whens, else_=len(bounds))
 
@@ -92,10 +119,11 @@ def aging_stmt(
     """One row per customer and currency: code, name, currency, balance, base balance,
     then each bucket's open amount (policy.labels order), then the same in base currency."""
     item = open_items_stmt(as_of, customer_id).subquery("item")
+    aged = open_items.alias("aged")
     bucketed = sa.select(
         item.c.customer_id, item.c.currency, item.c[OPEN], item.c[OPEN_BASE],
-        _bucket_index(policy, as_of, item).label("bucket"),
-    ).subquery("bucketed")
+        _bucket_index(policy, as_of, item, aged).label("bucket"),
+    ).select_from(item.outerjoin(aged, aged.c.id == item.c.revalues_id)).subquery("bucketed")
     labels = policy.labels
 
     def per_bucket(column: str, prefix: str) -> list[ColumnElement[object]]:

@@ -56,7 +56,7 @@ MAPPINGS: dict[str, SheetMapping] = {m.sheet.name: m for m in (
     SheetMapping(CUSTOMERS, t.customers, _same(
         "code", "name", "category", "parent_code", "salesperson", "currency", "payment_terms", "closing_day",
         "credit_class", "tax_id", "contact", "phone", "email", "address", "vendor_code", "status",
-        "bank_account")
+        "bank_account", "ar_account")
         | {"credit_limit": "credit_limit_minor"}, internal=_BOOKKEEPING),
     SheetMapping(PAYMENT_TERMS, t.payment_terms, _same(
         "code", "name", "basis", "days", "discount_days", "discount_pct"), internal=_BOOKKEEPING),

@@ -45,6 +45,7 @@ DEFAULTS: dict[str, str] = {
     "account_write_off": "6711",
     "credit_warning_classes": "",
     "approvers": "",
+    "admins": "",
     "receipt_clearing": "approved",
     "match_at_approval": "reference",
     "write_off_tolerance": "0",
@@ -93,6 +94,7 @@ class BookSettings:
     delivery_difference: str = "reverse"
     credit_warning_classes: frozenset[str] = frozenset()
     approvers: frozenset[str] = frozenset()
+    admins: frozenset[str] = frozenset()    # reopen closed months
     match_mode: str = "document"            # product: matches pay invoice lines item by item
     receipt_clearing: str = "approved"      # which receipts clear invoices: approved, or confirmed too
     match_at_approval: str = "reference"    # what a receipt is matched to when it starts clearing
@@ -129,6 +131,7 @@ class BookSettings:
             delivery_difference=merged["delivery_difference"],
             credit_warning_classes=_names(merged["credit_warning_classes"]),
             approvers=_names(merged["approvers"]),
+            admins=_names(merged["admins"]),
             match_mode=merged["match_mode"],
             receipt_clearing=merged["receipt_clearing"],
             match_at_approval=merged["match_at_approval"],
@@ -139,6 +142,9 @@ class BookSettings:
 
     def may_approve(self, user: str) -> bool:
         return user in self.approvers
+
+    def may_administer(self, user: str) -> bool:
+        return user in self.admins
 
 
 def validate(key: str, value: str) -> None:
@@ -161,7 +167,17 @@ def read_settings(conn: Connection) -> BookSettings:
 
 # Settings that loosen a control: once the book has approvers, only they change these.
 CONTROLS = frozenset({"approvers", "receipt_clearing", "write_off_tolerance", "write_off_reasons",
-                      "closed_period", "credit_warning_classes"})
+                      "credit_warning_classes"})
+# The admins are changed by an admin once there is one; the periods move only by closing and
+# reopening a month (services/close.py), the current period is set freely until the first close.
+PERIOD_KEYS = ("closed_period", "current_period")
+
+
+def set_periods(conn: Connection, *, closed: str, current_period: str, user: str) -> None:
+    """Move the closed and current periods (the close service's: see PERIOD_KEYS)."""
+    current = dict(conn.execute(sa.select(settings_table.c.key, settings_table.c.value)
+                                .where(settings_table.c.key.in_(PERIOD_KEYS))).all())
+    _put(conn, current, {"closed_period": closed, "current_period": current_period}, user)
 
 
 def write_settings(conn: Connection, values: Mapping[str, str], user: str) -> None:
@@ -170,14 +186,26 @@ def write_settings(conn: Connection, values: Mapping[str, str], user: str) -> No
         validate(key, value)
     current = dict(conn.execute(sa.select(settings_table.c.key, settings_table.c.value)).all())
     approvers = _names(current.get("approvers", ""))
-    guarded = sorted(k for k, v in values.items() if k in CONTROLS and current.get(k, DEFAULTS[k]) != v)
+    changed = {k for k, v in values.items() if current.get(k, DEFAULTS[k]) != v}
+    guarded = sorted(changed & CONTROLS)
     if guarded and approvers and user not in approvers:
         raise NotAllowed(f"{user} cannot change {', '.join(guarded)}: these settings are changed by an approver "
                          f"({', '.join(sorted(approvers))})")
+    admins = _names(current.get("admins", ""))
+    if "admins" in changed and admins and user not in admins:
+        raise NotAllowed(f"{user} cannot change admins: an admin does ({', '.join(sorted(admins))})")
+    if "closed_period" in changed or "current_period" in changed and current.get("closed_period"):
+        raise NotAllowed("the closed and current periods move only by closing a month (xlar close) or "
+                         "reopening it (xlar close --reopen)")
     base = values.get("base_currency")
     if base is not None and base != current.get("base_currency", DEFAULTS["base_currency"]) and \
             conn.execute(sa.select(documents.c.id).limit(1)).first() is not None:
         raise InvalidSetting(f"the base currency cannot change to {base} once documents exist")
+    _put(conn, current, values, user)
+
+
+def _put(conn: Connection, current: Mapping[str, str], values: Mapping[str, str], user: str) -> None:
+    """Store VALUES over CURRENT (the stored ones), auditing each change."""
     for key, value in values.items():
         if current.get(key) == value:
             continue

@@ -86,6 +86,7 @@ customers = sa.Table(
     sa.Column("status", sa.String(16), nullable=False, server_default="active"),
     sa.Column("bank_account", sa.String(64)),  # the account it pays from (bank statement matching)
     _rev(),
+    sa.Column("ar_account", sa.String(32)),    # its own receivable account (default: the book's)
 )
 
 documents = sa.Table(
@@ -157,6 +158,8 @@ open_items = sa.Table(
     sa.Column("base_amount_minor", Minor, nullable=False),
     sa.Column("doc_on", sa.Date, nullable=False),
     sa.Column("due_on", sa.Date, nullable=False),
+    # an exchange difference booked at a month end (or its reversal): the item it revalues
+    sa.Column("revalues_id", Id, sa.ForeignKey("open_items.id"), index=True),
     sa.UniqueConstraint("document_id", "installment_no"),
 )
 
@@ -358,4 +361,30 @@ bank_lines = sa.Table(
     sa.Column("receipt_id", Id, sa.ForeignKey("documents.id")),
     sa.Column("imported_by", sa.String(64), nullable=False),
     sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+STAT_NAMES = ("opening", "invoiced", "credited", "received", "adjusted", "fx", "closing")
+
+monthly_stats = sa.Table(
+    "monthly_stats", metadata,
+    _pk(),
+    sa.Column("period", sa.String(7), nullable=False),
+    sa.Column("customer_id", Id, sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    *[sa.Column(f"{prefix}{name}_minor", Minor, nullable=False) for prefix in ("", "base_") for name in STAT_NAMES],
+    sa.Column("computed_by", sa.String(64), nullable=False),
+    sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("period", "customer_id", "currency"),
+)
+
+period_closes = sa.Table(
+    "period_closes", metadata,
+    sa.Column("period", sa.String(7), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),     # closed | reopened
+    sa.Column("closed_by", sa.String(64), nullable=False),
+    sa.Column("closed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("reopened_by", sa.String(64)),
+    sa.Column("reopened_at", sa.DateTime(timezone=True)),
+    sa.Column("reason", sa.Text),
 )

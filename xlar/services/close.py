@@ -1,0 +1,261 @@
+"""Month-end close (应收月结): check the month is complete, snapshot it, and lock it.
+
+`close` refuses while anything dated in or before the month is unfinished (drafts, draft
+deliveries, receipts not yet approved, foreign-currency items not revalued) and names each;
+otherwise it writes MonthlyStats per customer and currency (one set-based query), records
+the close and moves the book's closed and current periods. From then on nothing dated in
+the month can be added, changed, voided or matched (the services refuse with the document's
+name; the store's guards refuse whatever slips past). An admin reopens the latest closed
+month with a reason; `recompute` rebuilds a month's statistics from the ledger and shows
+how they differ from the stored snapshot before replacing it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql import ColumnElement, Select
+
+from xlar.domain.close import (
+    CATEGORY,
+    COLUMNS,
+    MOVEMENTS,
+    Difference,
+    Stat,
+    differences,
+    first_day,
+    last_day,
+    next_period,
+)
+from xlar.domain.errors import InvalidSetting, NotAllowed, PeriodClosed
+from xlar.domain.periods import parse_period, period_of
+from xlar.services import fx
+from xlar.store.audit import record
+from xlar.store.settings import BookSettings, read_settings, set_periods
+from xlar.store.tables import (
+    STAT_NAMES,
+    allocations,
+    customers,
+    deliveries,
+    documents,
+    monthly_stats,
+    open_items,
+    period_closes,
+)
+from xlar.store.writes import execute_many
+
+assert STAT_NAMES == COLUMNS  # the table's columns are the statistics' columns
+
+
+@dataclass(frozen=True, slots=True)
+class Blocker:
+    """Something that keeps a month from closing: what it is and why."""
+
+    what: str        # "invoice draft #7", "receipt RC-2026-00004", "USD rate"
+    on: date | None
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.what}{f' ({self.on.isoformat()})' if self.on else ''}: {self.reason}"
+
+
+@dataclass(slots=True)
+class Closed:
+    period: str
+    customers: int = 0
+    blockers: list[Blocker] = field(default_factory=list)
+
+
+def _category() -> ColumnElement[str]:
+    """The statistic a document's open item moves: by its kind, a reversal by what it reverses."""
+    d, r = documents.alias("d"), documents.alias("r")
+    kind = sa.func.coalesce(r.c.kind, d.c.kind)
+    by_kind = sa.case(*[(kind == k.value, category) for k, category in CATEGORY.items()], else_="adjusted")
+    return (sa.select(by_kind).select_from(d.outerjoin(r, r.c.id == d.c.reverses_id))
+            .where(d.c.id == open_items.c.document_id).scalar_subquery())
+
+
+def stats_stmt(period: str) -> Select[tuple[object, ...]]:
+    """Per customer and currency: code, currency, then COLUMNS in document and in base currency.
+
+    The balance moves by open items (dated) and, in base currency only, by matches whose two
+    sides were booked at different rates (the realized exchange difference)."""
+    start, end = first_day(period), last_day(period)
+    oi, a = open_items.c, allocations.c
+    debit = open_items.alias("debit")
+    items = sa.select(oi.customer_id, oi.currency, _category().label("cat"), oi.doc_on.label("on"),
+                      oi.amount_minor.label("amount"), oi.base_amount_minor.label("base")).where(oi.doc_on <= end)
+    realized = (sa.select(debit.c.customer_id, debit.c.currency, sa.literal("fx").label("cat"),
+                          a.effective_on.label("on"), sa.literal(0).label("amount"),
+                          (a.credit_base_minor - a.debit_base_minor).label("base"))
+                .join_from(allocations, debit, debit.c.id == a.debit_item_id)
+                .where(a.effective_on <= end, a.credit_base_minor != a.debit_base_minor))
+    moves = sa.union_all(items, realized).subquery("moves")
+    m = moves.c
+    inside = m.on >= start
+
+    def total(column: str, when: ColumnElement[bool] | None) -> ColumnElement[int]:
+        value = m[column] if when is None else sa.case((when, m[column]), else_=0)
+        return sa.func.coalesce(sa.func.sum(value), 0)
+
+    def figures(column: str, prefix: str) -> list[ColumnElement[int]]:
+        return [total(column, ~inside).label(f"{prefix}opening"),
+                *[total(column, inside & (m.cat == cat)).label(f"{prefix}{cat}") for cat in MOVEMENTS],
+                total(column, None).label(f"{prefix}closing")]
+
+    grouped = (sa.select(m.customer_id, m.currency, *figures("amount", ""), *figures("base", "base_"),
+                         sa.func.sum(sa.case((inside, 1), else_=0)).label("moved"))
+               .group_by(m.customer_id, m.currency).subquery("grouped"))
+    g = grouped.c
+    return (sa.select(customers.c.code, customers.c.id.label("customer_id"), g.currency,
+                      *[g[c] for c in COLUMNS], *[g[f"base_{c}"] for c in COLUMNS])
+            .join_from(grouped, customers, customers.c.id == g.customer_id)
+            .where(sa.or_(g.moved > 0, g.opening != 0, g.base_opening != 0))
+            .order_by(customers.c.code, g.currency))
+
+
+def _stat(row: sa.RowMapping) -> Stat:
+    return Stat(row["code"], row["currency"], {c: int(row[c]) for c in COLUMNS},
+                {c: int(row[f"base_{c}"]) for c in COLUMNS})
+
+
+def compute(conn: Connection, period: str) -> dict[tuple[str, str], Stat]:
+    """PERIOD's statistics as the ledger gives them now."""
+    return {(s.customer, s.currency): s for s in map(_stat, conn.execute(stats_stmt(period)).mappings())}
+
+
+def stored(conn: Connection, period: str) -> dict[tuple[str, str], Stat]:
+    """PERIOD's statistics as the last close (or recompute) stored them."""
+    ms = monthly_stats.c
+    rows = conn.execute(sa.select(customers.c.code, *[c for c in monthly_stats.c if c.name.endswith("_minor")],
+                                  ms.currency)
+                        .join_from(monthly_stats, customers, customers.c.id == ms.customer_id)
+                        .where(ms.period == period).order_by(customers.c.code, ms.currency)).mappings()
+    return {(r["code"], r["currency"]): Stat(r["code"], r["currency"], {c: r[f"{c}_minor"] for c in COLUMNS},
+                                             {c: r[f"base_{c}_minor"] for c in COLUMNS}) for r in rows}
+
+
+def _snapshot(conn: Connection, period: str, user: str) -> int:
+    """Replace PERIOD's stored statistics with what the ledger gives (one query, one insert)."""
+    now = datetime.now(UTC)
+    rows = [{"period": period, "customer_id": r["customer_id"], "currency": r["currency"],
+             **{f"{c}_minor": int(r[c]) for c in COLUMNS}, **{f"base_{c}_minor": int(r[f"base_{c}"]) for c in COLUMNS},
+             "computed_by": user, "computed_at": now}
+            for r in conn.execute(stats_stmt(period)).mappings()]
+    conn.execute(monthly_stats.delete().where(monthly_stats.c.period == period))
+    execute_many(conn, monthly_stats.insert(), rows)
+    return len(rows)
+
+
+def blockers(conn: Connection, period: str, book: BookSettings | None = None) -> list[Blocker]:
+    """Everything dated on or before PERIOD's end that must be finished before it closes."""
+    book = book or read_settings(conn)
+    end = last_day(period)
+    d, c, dl = documents.c, customers.c, deliveries.c
+    found = [Blocker(f"{kind} draft #{doc_id}", on, f"a draft of {code}: post it or delete it")
+             for doc_id, kind, on, code in conn.execute(
+                 sa.select(d.id, d.kind, d.doc_on, c.code).join(customers, c.id == d.customer_id)
+                 .where(d.status == "draft", d.doc_on <= end).order_by(d.doc_on, d.id))]
+    found += [Blocker(f"{kind} {number} line {line}", on, f"a draft delivery of {code}: post it or delete it")
+              for number, line, kind, on, code in conn.execute(
+                  sa.select(dl.number, dl.line_no, dl.kind, dl.delivered_on, c.code)
+                  .join(customers, c.id == dl.customer_id)
+                  .where(dl.status == "draft", dl.delivered_on <= end).order_by(dl.delivered_on, dl.number))]
+    found += [Blocker(f"receipt {number}", on, f"{code}'s receipt is confirmed but not approved")
+              for number, on, code in conn.execute(
+                  sa.select(d.number, d.doc_on, c.code).join(customers, c.id == d.customer_id)
+                  .where(d.kind == "receipt", d.status == "posted", d.doc_on <= end).order_by(d.doc_on, d.number))]
+    preview = fx.preview(conn, period, book)
+    found += [Blocker(f"{cur} rate", None, f"FxRates has no {cur} rate for {period}: foreign items cannot be revalued")
+              for cur in preview.missing_rates]
+    found += [Blocker(f"{ln.kind} {ln.document} of {ln.customer}", ln.doc_on,
+                      f"{ln.open} {ln.currency} open is booked at {ln.book_base + ln.booked} "
+                      f"{book.base_currency}, worth {ln.revalued} at {ln.rate}: not revalued "
+                      f"(xlar revalue --period {period})")
+              for ln in preview.to_post]
+    return found
+
+
+def _expected(book: BookSettings) -> str | None:
+    """The month the next close must be: the one after the last closed month."""
+    return next_period(book.closed_period) if book.closed_period else None
+
+
+def close(conn: Connection, period: str, user: str, *, today: date) -> Closed:
+    """Close PERIOD, or give back why not (nothing is changed then)."""
+    parse_period(period)
+    book = read_settings(conn)
+    expected = _expected(book)
+    if book.closed_period and period <= book.closed_period:
+        raise PeriodClosed(f"period {period} is already closed (closed through {book.closed_period})")
+    if expected and period != expected:
+        raise InvalidSetting(f"close {expected} first: months close in order (closed through {book.closed_period})")
+    if last_day(period) >= today:
+        raise InvalidSetting(f"period {period} ends {last_day(period).isoformat()}: it cannot close before then")
+    result = Closed(period, blockers=blockers(conn, period, book))
+    if result.blockers:
+        return result
+    result.customers = _snapshot(conn, period, user)
+    now = datetime.now(UTC)
+    before = conn.execute(sa.select(period_closes).where(period_closes.c.period == period)).mappings().first()
+    values = {"status": "closed", "closed_by": user, "closed_at": now}
+    if before is None:
+        conn.execute(period_closes.insert().values(period=period, **values))
+    else:
+        conn.execute(period_closes.update().where(period_closes.c.period == period).values(**values))
+    current = book.current_period if book.current_period and book.current_period > period else next_period(period)
+    set_periods(conn, closed=period, current_period=current, user=user)
+    record(conn, user, "close", "period", period, None if before is None else dict(before),
+           {"customers": result.customers, "current_period": current})
+    return result
+
+
+def reopen(conn: Connection, period: str, user: str, reason: str) -> str | None:
+    """Reopen the latest closed PERIOD (an admin, with a reason); returns the month that stays closed."""
+    book = read_settings(conn)
+    if not book.may_administer(user):
+        raise NotAllowed(f"{user} cannot reopen {period}: reopening a closed month needs the admin role"
+                         + (f" ({', '.join(sorted(book.admins))})" if book.admins else "; no admin is set (Settings: admins)"))
+    if not reason.strip():
+        raise InvalidSetting(f"reopening {period} needs a reason")
+    if book.closed_period != period:
+        raise InvalidSetting(f"only the latest closed month can be reopened: {book.closed_period or 'none is closed'}"
+                             + (f", not {period}" if book.closed_period else ""))
+    pc = period_closes.c
+    earlier = conn.execute(sa.select(sa.func.max(pc.period)).where(pc.period < period, pc.status == "closed")).scalar()
+    conn.execute(period_closes.update().where(pc.period == period).values(
+        status="reopened", reopened_by=user, reopened_at=datetime.now(UTC), reason=reason))
+    set_periods(conn, closed=earlier or "", current_period=period, user=user)
+    record(conn, user, "reopen", "period", period, {"closed_period": period},
+           {"closed_period": earlier or "", "reason": reason})
+    return earlier
+
+
+def recompute(conn: Connection, period: str, user: str, *, apply: bool = True) -> list[Difference]:
+    """PERIOD's statistics rebuilt from the ledger: how they differ from the stored snapshot;
+    with APPLY the snapshot is replaced (audited with the differences)."""
+    parse_period(period)
+    found = differences(stored(conn, period), compute(conn, period))
+    if apply:
+        count = _snapshot(conn, period, user)
+        record(conn, user, "recompute", "period", period, None,
+               {"customers": count, "differences": [(f.customer, f.currency, f.column, f.stored, f.computed)
+                                                    for f in found]})
+    return found
+
+
+def periods_closed(conn: Connection) -> Sequence[sa.RowMapping]:
+    return conn.execute(sa.select(period_closes).order_by(period_closes.c.period)).mappings().all()
+
+
+def month_ends(first: date, last: date) -> list[date]:
+    """Every month end from FIRST's month through LAST's (the last one may be LAST itself)."""
+    ends, period = [], period_of(first)
+    while first_day(period) <= last:
+        ends.append(min(last_day(period), last))
+        period = next_period(period)
+    return ends
