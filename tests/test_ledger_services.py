@@ -19,7 +19,7 @@ from xlar.reports import ledger as reports
 from xlar.services import documents as docs
 from xlar.services import matching, receipts
 from xlar.services.matching import Match
-from xlar.store.settings import read_settings, set_periods, write_settings
+from xlar.store.settings import read_settings, set_periods
 from xlar.store.tables import (
     allocations,
     audit_log,

@@ -572,5 +572,177 @@ def bank_resolve(obj: Obj, line: int, customer: str, invoices: tuple[str, ...]) 
     click.echo(f"bank line {line}: draft receipt DRAFT-{receipt_id} for {customer}")
 
 
+@main.command("close")
+@click.option("--period", required=True, metavar="YYYY-MM")
+@click.option("--reopen", is_flag=True, help="reopen the latest closed month (admins, with --reason)")
+@click.option("--reason", default="", help="why the month is reopened (audited)")
+@click.option("--recompute", is_flag=True, help="rebuild the month's statistics from the ledger, show the "
+              "differences against the stored snapshot, then replace it")
+@click.option("--dry-run", is_flag=True, help="with --recompute: only show the differences")
+@click.option("--today", type=ISO_DATE, default=None, hidden=True)
+@click.pass_obj
+def close_month(obj: Obj, period: str, reopen: bool, reason: str, recompute: bool, dry_run: bool,
+                today: date | None) -> None:
+    """Month-end close (应收月结): refuse while anything is unfinished (and list it), snapshot
+    MonthlyStats per customer, lock the month."""
+    from xlar.services import close
+
+    with _friendly_errors(), obj.store() as store, store.write() as conn:
+        if reopen:
+            still = close.reopen(conn, period, obj.user, reason)
+            click.echo(f"{period} reopened by {obj.user}; closed through {still or 'nothing'}")
+            return
+        if recompute:
+            found = close.recompute(conn, period, obj.user, apply=not dry_run)
+            base = read_settings(conn).base_currency
+            for d in found:
+                cur = base if d.column.startswith("base_") else d.currency
+                click.echo(f"{d.customer} {d.currency} {d.column}: stored {_minor(d.stored, cur)} "
+                           f"-> ledger {_minor(d.computed, cur)}")
+            click.echo(f"{period}: {len(found)} difference(s)"
+                       + ("" if dry_run else "; the snapshot now holds the ledger's figures"))
+            return
+        result = close.close(conn, period, obj.user, today=today or date.today())
+        if result.blockers:
+            for blocker in result.blockers:
+                click.echo(f"  {blocker}", err=True)
+            click.echo(f"error: XLAR-E030 {period} cannot close: {len(result.blockers)} thing(s) to finish "
+                       "first (above)", err=True)
+            sys.exit(1)
+    click.echo(f"{period} closed: MonthlyStats for {result.customers} customer-currencies; "
+               f"current period {close.next_period(period)}")
+
+
+def _minor(value: int | None, currency: str) -> str:
+    return "-" if value is None else amount_text(from_minor(value, currency))
+
+
+@main.command()
+@click.option("--period", required=True, metavar="YYYY-MM")
+@click.option("--preview", is_flag=True, help="only show what would be booked")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.pass_obj
+def revalue(obj: Obj, period: str, preview: bool, fmt: str) -> None:
+    """FX revaluation (期末调汇): bring open foreign-currency items to the period's rate
+    (FxRates); the differences reverse on the 1st of the next month."""
+    from xlar.reports.fx import revaluation
+    from xlar.services import fx
+
+    with _friendly_errors(), obj.store() as store:
+        with store.read() as conn:
+            frame = revaluation(conn, period)
+        _show(f"Revaluation {period}{' (preview)' if preview else ''}", frame, fmt)
+        if preview:
+            return
+        with store.write() as conn:
+            numbers = fx.revalue(conn, period, obj.user)
+    click.echo(f"{period}: {', '.join(numbers) if numbers else 'nothing to book: every item is revalued'}",
+               err=fmt != "table")
+
+
+@main.group("journal")
+def journal_group() -> None:
+    """The general-ledger journal of posted documents."""
+
+
+@journal_group.command("export")
+@click.option("--period", default=None, metavar="YYYY-MM", help="one month [default: --from/--to]")
+@click.option("--from", "date_from", type=ISO_DATE, default=None)
+@click.option("--to", "date_to", type=ISO_DATE, default=None)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.pass_obj
+def journal_export(obj: Obj, period: str | None, date_from: date | None, date_to: date | None, fmt: str,
+                   output: Path) -> None:
+    """Write the journal lines (account, debit, credit, currency, base amounts, document,
+    customer) for import into a general ledger."""
+    from xlar.domain.close import first_day, last_day
+    from xlar.reports.journal import journal
+    from xlar.reports.render import write_frame
+
+    if period:
+        date_from, date_to = first_day(period), last_day(period)
+    with _friendly_errors(), obj.store() as store, store.read() as conn:
+        frame = journal(conn, date_from, date_to or date.today())
+    write_frame(frame, output, fmt, "Journal")
+    click.echo(f"wrote {len(frame)} journal lines to {output}")
+
+
+@main.command()
+@click.option("--as-of", type=ISO_DATE, default=None, help="[default: today]")
+@click.option("--month-ends", is_flag=True, help="prove every month end from the first document on, too")
+@click.pass_obj
+def check(obj: Obj, as_of: date | None, month_ends: bool) -> None:
+    """Prove the book: debits = credits; AR control = open items = aging buckets (exit 1 if not)."""
+    from xlar.reports.journal import proof
+    from xlar.services.close import month_ends as ends_of
+    from xlar.store.tables import documents
+
+    as_of = as_of or date.today()
+    with _friendly_errors(), obj.store() as store, store.read() as conn:
+        dates = [as_of]
+        first = conn.execute(sa.select(sa.func.min(documents.c.doc_on))).scalar()
+        if month_ends and first is not None:
+            dates = sorted({*ends_of(first, as_of), as_of})
+        proofs = [proof(conn, on) for on in dates]
+    for found in proofs:
+        click.echo(found.text())
+    bad = [p.as_of.isoformat() for p in proofs if not p.holds]
+    if bad:
+        click.echo(f"error: XLAR-E090 the book does not hold together as of {', '.join(bad)}", err=True)
+        sys.exit(1)
+
+
+@main.group("import")
+def import_group() -> None:
+    """Import data from the system the book replaces."""
+
+
+@import_group.command("opening")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def import_opening(obj: Obj, file: Path) -> None:
+    """Opening balances (期初余额) from a CSV or xlsx: customer, original number, date, due date,
+    currency, FX rate, amount, open amount, memo. Bad rows are listed; the rest is imported."""
+    from xlar.services.opening import import_opening as service
+
+    with _friendly_errors(), obj.store() as store, store.write() as conn:
+        result = service(conn, file, obj.user)
+    for issue in result.issues:
+        click.echo(str(issue), err=True)
+    click.echo(f"{len(result.documents)} opening balance(s) imported"
+               + (f", {len(result.skipped)} imported before" if result.skipped else "")
+               + (f", {len(result.issues)} row(s) refused" if result.issues else ""))
+    sys.exit(1 if result.issues else 0)
+
+
+@report.command("revaluation")
+@click.option("--period", required=True, metavar="YYYY-MM")
+@click.option("--customer", default=None, help="one customer only")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.pass_obj
+def revaluation_report(obj: Obj, period: str, customer: str | None, fmt: str) -> None:
+    """Month-end revaluation (月末调汇表): per open foreign item, book vs period rate."""
+    from xlar.reports.fx import revaluation
+
+    with _friendly_errors(), obj.store() as store, store.read() as conn:
+        frame = revaluation(conn, period, customer)
+    _show(f"Revaluation {period}", frame, fmt)
+
+
+@report.command("fx-adjustments")
+@_period_options
+@click.pass_obj
+def fx_adjustments_report(obj: Obj, date_from: date | None, date_to: date | None, customer: str | None,
+                          fmt: str) -> None:
+    """FX adjustment detail (汇兑损益明细): unrealized, reversed and realized differences."""
+    from xlar.reports.fx import fx_adjustments
+
+    start, end = _span(date_from, date_to)
+    with _friendly_errors(), obj.store() as store, store.read() as conn:
+        frame = fx_adjustments(conn, start, end, customer)
+    _show(f"FX adjustments {start} to {end}", frame, fmt)
+
+
 if __name__ == "__main__":
     main()

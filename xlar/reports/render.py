@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -115,3 +117,40 @@ def frame_csv(frame: pd.DataFrame) -> str:
 def frame_json(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: None if _blank(v) else _plain(v) for k, v in zip(frame.columns, row)}
             for row in frame.itertuples(index=False)]
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutral(value: Any) -> Any:
+    """A text cell an outsider's spreadsheet would run as a formula is written as text ('=…)."""
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+
+
+def write_frame(frame: pd.DataFrame, path: Path, fmt: str, title: str) -> None:
+    """A report frame as a file for other programs: CSV (UTF-8 with BOM, exact values) or an
+    xlsx sheet TITLE (amounts as numbers with two decimals, dates as dates); text that would
+    start a formula is neutralised in both."""
+    safe = frame.map(neutral) if len(frame) else frame
+    if fmt == "csv":
+        path.write_text(frame_csv(safe), encoding="utf-8-sig")
+        return
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title)
+    sheet.append([str(c) for c in frame.columns])
+    for row in safe.itertuples(index=False):
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(sheet, value=None if _blank(value) else value)
+            if isinstance(value, Decimal):
+                cell.number_format = "#,##0.00;-#,##0.00"
+            elif isinstance(value, date):
+                cell.number_format = "yyyy-mm-dd"
+            elif isinstance(value, str):
+                cell.data_type = "s"
+            cells.append(cell)
+        sheet.append(cells)
+    book.save(path)

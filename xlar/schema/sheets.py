@@ -246,6 +246,23 @@ FX_RATES = SheetSchema(
     ), key=("currency", "period"), store_table="fx_rates",
 )
 
+# The layout `xlar import opening` reads: the open items of the system the book replaces.
+OPENING_BALANCES = SheetSchema(
+    "OpeningBalances", "期初余额", "tblOpeningBalances", (
+        CUSTOMER,
+        Column("number", K.CODE, "Original number", "原单号", required=True, width=16,
+               note="the document's number in the old system"),
+        Column("date", K.DATE, "Date", "单据日期", required=True, width=11),
+        Column("due_date", K.DATE, "Due date", "到期日", width=11, note="blank = the date"),
+        CURRENCY,
+        FX_RATE,
+        _money("amount", "Amount", "原单金额", required=True, note="the original amount; negative = a credit"),
+        _money("open_amount", "Open amount", "未结金额", required=True, note="what is still open of it"),
+        Column("memo", K.TEXT, "Memo", "备注", width=24),
+    ), key=("customer", "number"), store_table=None,
+    purpose_en="Open items taken over from the previous system", purpose_zh="从原系统转入的未结单据",
+)
+
 CONTACTS = SheetSchema(
     "Contacts", "催收记录", "tblContacts", (
         CUSTOMER,
@@ -269,7 +286,8 @@ INPUT_SHEETS: tuple[SheetSchema, ...] = (
 OUTPUT_SHEETS: dict[str, str] = {
     "Balances": "余额", "Aging": "账龄", "Overdue": "超期", "Statement": "对账单",
     "Forecast": "回款预测", "Dashboard": "仪表板", "Journal": "凭证", "MonthlyStats": "月结统计",
-    "BankLines": "银行流水", "BankExceptions": "待处理流水", "Errors": "错误", "Conflicts": "冲突",
+    "BankLines": "银行流水", "BankExceptions": "待处理流水", "Revaluation": "期末调汇", "Errors": "错误",
+    "Conflicts": "冲突",
 }
 
 

@@ -1,4 +1,5 @@
-"""Output sheets regenerated on every sync: Balances, Aging, Errors, Conflicts."""
+"""Output sheets regenerated on every sync: Balances, Aging, bank lines, the month-end sheets
+(Journal, MonthlyStats, Revaluation), Errors, Conflicts."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Connection
 
+from xlar.domain.close import COLUMNS as STAT_COLUMNS
 from xlar.domain.money import from_minor
+from xlar.domain.periods import first_open_day, period_of
 from xlar.reports import ledger as reports
-from xlar.services import bank
+from xlar.reports.journal import journal
+from xlar.services import bank, close, fx
+from xlar.store.settings import read_settings
 from xlar.workbook.writer import Output
 
 if TYPE_CHECKING:
@@ -53,7 +58,46 @@ def outputs_for(conn: Connection, as_of: date, report: SyncReport, locale: str,
                                  c.reason]
                                 for c in report.conflicts for column, value in c.yours.items()
                                 if c.theirs is None or value != c.theirs.get(column))], {})
-    return [balances, aging_out, *_bank(conn, zh), errors, conflicts]
+    return [balances, aging_out, *_bank(conn, zh), *_month_end(conn, as_of, zh), errors, conflicts]
+
+
+STAT_ZH = {"opening": "期初", "invoiced": "本期开票", "credited": "本期红字", "received": "本期收款",
+           "adjusted": "本期调整", "fx": "汇兑", "closing": "期末"}
+
+
+def _month_end(conn: Connection, as_of: date, zh: bool) -> list[Output]:
+    """Journal: the lines of the months not yet closed; MonthlyStats: every closed month's
+    snapshot; Revaluation: what revaluing the current month would book, item by item."""
+    book = read_settings(conn)
+    lines = journal(conn, first_open_day(book.closed_period), date.max)
+    journal_out = Output(
+        "Journal", ["日期", "单据", "类型", "行", "科目", "客户", "币种", "借方", "贷方", "本币借方", "本币贷方", "摘要"]
+        if zh else ["Date", "Document", "Kind", "Line", "Account", "Customer", "Currency", "Debit", "Credit",
+                    f"Base debit ({book.base_currency})", f"Base credit ({book.base_currency})", "Memo"],
+        lines.values.tolist(), {0: "yyyy-mm-dd", 7: MONEY, 8: MONEY, 9: MONEY, 10: MONEY})
+    stat_rows = []
+    for period in (p["period"] for p in close.periods_closed(conn)):
+        for stat in close.stored(conn, period).values():
+            cur = stat.currency
+            stat_rows.append([period, stat.customer, cur, *(from_minor(stat.amounts[c], cur) for c in STAT_COLUMNS),
+                              *(from_minor(stat.base[c], book.base_currency) for c in STAT_COLUMNS)])
+    names = [STAT_ZH[c] for c in STAT_COLUMNS] if zh else [c.capitalize() for c in STAT_COLUMNS]
+    base_names = [f"{n} ({book.base_currency})" for n in names]
+    stats_out = Output("MonthlyStats", (["期间", "客户编号", "币种"] if zh else ["Period", "Customer", "Currency"])
+                       + names + base_names, stat_rows, {i: MONEY for i in range(3, 3 + 2 * len(names))})
+    period = book.current_period or period_of(as_of)
+    preview = fx.preview(conn, period, book)
+    reval_out = Output(
+        "Revaluation",
+        ["期间", "客户编号", "单据", "分期", "币种", "到期日", "未结原币", "账面本币", "本月已调", "期末汇率", "重估本币",
+         "待调汇差"] if zh else
+        ["Period", "Customer", "Document", "Installment", "Currency", "Due", "Open", f"Book ({book.base_currency})",
+         "Booked this month", "Period rate", f"Revalued ({book.base_currency})", "Difference to post"],
+        [[period, ln.customer, ln.document, ln.installment_no, ln.currency, ln.due_on, ln.open, ln.book_base,
+          ln.booked, ln.rate, ln.revalued if ln.rate is not None else None,
+          ln.difference if ln.rate is not None else ("无汇率" if zh else "no rate")] for ln in preview.lines],
+        {5: "yyyy-mm-dd", 6: MONEY, 7: MONEY, 8: MONEY, 9: "0.000000", 10: MONEY, 11: MONEY})
+    return [journal_out, stats_out, reval_out]
 
 
 def _bank(conn: Connection, zh: bool) -> list[Output]:

@@ -170,7 +170,7 @@ def read_sheet(book: CalamineWorkbook, path: Path, part: str | None, title: str,
         data = SheetData(schema, title, 1, [])
         data.issues.append(Issue(title, 1, None, "XLAR-E121", "no header row with this sheet's column names"))
         return data
-    layout, issues = _layout(grid[at], index, title, at + 1, schema)
+    layout, issues = header_layout(grid[at], index, title, at + 1, schema)
     data = SheetData(schema, title, at + 1, layout, issues=issues)
     if any(i.code == "XLAR-E122" for i in issues):
         return data  # without a required column no row can be read
@@ -192,7 +192,7 @@ def read_sheet(book: CalamineWorkbook, path: Path, part: str | None, title: str,
     return data
 
 
-def _layout(header: list[object], index: Mapping[str, str], title: str, excel_row: int,
+def header_layout(header: list[object], index: Mapping[str, str], title: str, excel_row: int,
             schema: SheetSchema) -> tuple[list[str], list[Issue]]:
     layout, issues, seen = [], [], {}
     for i, cell in enumerate(header):
