@@ -20,7 +20,7 @@ from xlar.domain.terms import PaymentTerms, TermsBasis, add_months
 from xlar.reports import ledger as reports
 from xlar.reports.render import aging_text
 from xlar.services import documents as docs
-from xlar.services import matching, receipts
+from xlar.services import close, fx, matching, receipts
 from xlar.services.customers import save_customer, save_terms
 from xlar.store.engine import Store
 from xlar.store.settings import DEFAULTS, write_settings
@@ -93,6 +93,7 @@ def _invoice_lines(rng: random.Random, currency: str) -> tuple[LineInput, ...]:
 
 
 APPROVER = "wang.fang"
+ADMIN = "zhao.min"
 
 
 def _post(conn: Connection, draft: docs.DraftDocument, user: str) -> int:
@@ -168,18 +169,8 @@ def build_demo(directory: Path, through: date, *, user: str, replace: bool = Fal
     directory.mkdir(parents=True, exist_ok=True)
     store = Store.connect(f"sqlite:///{db.resolve()}")
     store.upgrade()
-    rng = random.Random(20260331)
     with store.write() as conn:
-        write_settings(conn, {"company": "示例贸易有限公司 Demo Trading Co.", "base_currency": "CNY",
-                              "current_period": period_of(through),
-                              # the demo's classes warn when a customer goes over its limit, not refuse
-                              "credit_warning_classes": "A,B,C",
-                              # receipts the demo user enters are approved by another person
-                              "approvers": APPROVER}, user)
-        people = _customers(conn, rng, user)
-        counts = _history(conn, rng, people, through, user)
-        _void_and_undo(conn, people, through, user)
-        counts["reversal"] += 1
+        people, counts = populate(conn, through, user)
     with store.read() as conn:
         report = reports.aging(conn, through)
     workbook = directory / "AR.xlsx"
@@ -190,6 +181,36 @@ def build_demo(directory: Path, through: date, *, user: str, replace: bool = Fal
     return (f"demo company in {db} ({len(people)} customers; {made})\n"
             f"store: sqlite:///{db.resolve()}\n"
             f"workbook: {workbook.resolve()} ({synced.summary()})\n\n{aging_text(report)}")
+
+
+def populate(conn: Connection, through: date, user: str) -> tuple[list[Customer], Counter[str]]:
+    """The demo company's three months to THROUGH, in any store: customers, invoices, receipts,
+    corrections, the months' FX rates; the two earlier months revalued and closed."""
+    rng = random.Random(20260331)
+    start = add_months(through.replace(day=1), -2)
+    write_settings(conn, {"company": "示例贸易有限公司 Demo Trading Co.", "base_currency": "CNY",
+                          "current_period": period_of(start),
+                          # the demo's classes warn when a customer goes over its limit, not refuse
+                          "credit_warning_classes": "A,B,C",
+                          # receipts the demo user enters are approved by another person; the
+                          # controller may reopen a closed month
+                          "approvers": APPROVER, "admins": ADMIN}, user)
+    people = _customers(conn, rng, user)
+    counts = _history(conn, rng, people, through, user)
+    _void_and_undo(conn, people, through, user)
+    counts["reversal"] += 1
+    for month in range(3):
+        period = period_of(add_months(start, month))
+        for currency, rate in RATES.items():
+            if currency != "CNY":
+                fx.set_rate(conn, currency, period, _rate(currency, rng) or rate, user)
+        if month < 2:
+            fx.revalue(conn, period, user)
+            result = close.close(conn, period, user, today=through)
+            if result.blockers:
+                raise XlarError(f"the demo's {period} does not close: {result.blockers[0]}")
+            counts["closed month"] += 1
+    return people, counts
 
 
 def _void_and_undo(conn: Connection, people: list[Customer], through: date, user: str) -> None:

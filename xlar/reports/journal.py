@@ -90,7 +90,7 @@ def proof(conn: Connection, as_of: date) -> Proof:
         .where(j.posted_on <= as_of).group_by(j.currency)).all()
     dr = sum(int(s[3]) for s in sums)
     cr = sum(int(s[4]) for s in sums)
-    found.lines.append(Line(f"debits = credits ({base})", (("debits", from_minor(dr, base)),
+    found.lines.append(Line(f"debits = credits (base {base})", (("debits", from_minor(dr, base)),
                                                            ("credits", from_minor(cr, base)))))
     control_doc = {s[0]: int(s[5]) for s in sums}
     control_base = sum(int(s[6]) for s in sums)
@@ -108,7 +108,7 @@ def proof(conn: Connection, as_of: date) -> Proof:
         aging_doc[row.currency] += sum(row.buckets.values(), Decimal(0))
     _, base_buckets = aging.total_base
     accounts = "+".join(ar)
-    found.lines.append(Line(f"AR control {accounts} = open items = aging buckets ({base})", (
+    found.lines.append(Line(f"AR control {accounts} = open items = aging buckets (base {base})", (
         ("control", from_minor(control_base, base)), ("open items", open_base),
         ("aging", sum(base_buckets.values(), Decimal(0))))))
     for cur in sorted(control_doc.keys() | open_doc.keys()):

@@ -23,9 +23,9 @@ from sqlalchemy.engine import Connection
 from xlar.domain.close import first_day, last_day, next_period, revalued_base
 from xlar.domain.documents import DocKind, DocStatus, fx_realized_journal
 from xlar.domain.errors import InvalidDocument
-from xlar.domain.money import from_minor, to_minor
+from xlar.domain.money import from_minor, parse_rate, to_minor
 from xlar.domain.periods import ensure_open
-from xlar.store.audit import record_many
+from xlar.store.audit import record, record_many
 from xlar.store.ledger import OPEN, OPEN_BASE, journal_rows, open_items_stmt, write_journal
 from xlar.store.numbering import reserve_numbers
 from xlar.store.settings import BookSettings, read_settings
@@ -71,6 +71,24 @@ class Preview:
     @property
     def total(self) -> Decimal:
         return sum((ln.difference for ln in self.to_post), ZERO)
+
+
+def set_rate(conn: Connection, currency: str, period: str, rate: Decimal, user: str) -> None:
+    """Store the period-end RATE of CURRENCY for PERIOD (FxRates); a closed month's rates are frozen."""
+    book = read_settings(conn)
+    ensure_open(first_day(period), book.closed_period, f"the {currency} rate of {period}")
+    if currency == book.base_currency:
+        raise InvalidDocument(f"{currency} is the base currency: it has no rate")
+    rate = parse_rate(rate)
+    r = fx_rates.c
+    before = conn.execute(sa.select(r.id, r.rate).where(r.currency == currency, r.period == period)).first()
+    if before is None:
+        row_id = insert_rows(conn, fx_rates, [{"currency": currency, "period": period, "rate": rate}])[0]
+    else:
+        row_id = before.id
+        conn.execute(fx_rates.update().where(r.id == row_id).values(rate=rate, rev=r.rev + 1))
+    record(conn, user, "create" if before is None else "update", "fx_rates", row_id,
+           None if before is None else {"rate": before.rate}, {"currency": currency, "period": period, "rate": rate})
 
 
 def rates_of(conn: Connection, period: str) -> dict[str, Decimal]:

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from xlar.domain.customers import Customer
 from xlar.domain.errors import InvalidDocument, NotFound, XlarError
 from xlar.domain.money import decimal_from_number, from_minor, tidy, to_minor
+from xlar.domain.periods import ensure_open, parse_period
 from xlar.domain.terms import PaymentTerms, TermsBasis
 from xlar.schema.columns import Kind, SheetSchema
 from xlar.schema.sheets import SETTINGS
@@ -45,10 +46,12 @@ class Context:
     warnings: dict[int, str] = field(default_factory=dict)   # row id -> a warning the row's write gave
     named_credits: set[str] = field(default_factory=set)    # receipts new Allocations rows name
     as_of: date | None = None                               # the sync's date (matches undone on it)
+    closed_period: str | None = None
 
     @classmethod
     def load(cls, conn: Connection, user: str) -> Context:
-        ctx = cls(user, read_settings(conn).base_currency)
+        book = read_settings(conn)
+        ctx = cls(user, book.base_currency, closed_period=book.closed_period)
         ctx.refresh(conn)
         return ctx
 
@@ -201,6 +204,29 @@ class TableAdapter(Adapter):
             raise InvalidDocument(f"{self.sheet.name} row {row_id} is still used by other rows") from None
         record(conn, ctx.user, "delete", self.table.name, row_id, dict(before), None)
 
+
+
+class FxRatesAdapter(TableAdapter):
+    """A closed month's rates are frozen: its revaluation was booked with them."""
+
+    def _open(self, ctx: Context, currency: object, period: object) -> None:
+        ensure_open(parse_period(str(period)), ctx.closed_period, f"the {currency} rate of {period}")
+
+    def validate(self, ctx: Context, values: dict[str, object]) -> None:
+        self._open(ctx, values.get("currency"), values.get("period"))
+
+    def _stored(self, conn: Connection, ctx: Context, row_id: int) -> None:
+        currency, period = conn.execute(sa.select(t.fx_rates.c.currency, t.fx_rates.c.period)
+                                        .where(t.fx_rates.c.id == row_id)).one()
+        self._open(ctx, currency, period)
+
+    def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object]) -> None:
+        self._stored(conn, ctx, row_id)
+        super().update(conn, ctx, row_id, values)
+
+    def delete(self, conn: Connection, ctx: Context, row_id: int) -> None:
+        self._stored(conn, ctx, row_id)
+        super().delete(conn, ctx, row_id)
 
 
 class CustomersAdapter(TableAdapter):

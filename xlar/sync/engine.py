@@ -49,6 +49,7 @@ from xlar.sync.adapters import (
     Context,
     CustomersAdapter,
     DeliveriesAdapter,
+    FxRatesAdapter,
     OrdersAdapter,
     SettingsAdapter,
     TableAdapter,
@@ -86,7 +87,7 @@ def adapters() -> list[Adapter]:
     return [
         SettingsAdapter(), TermsAdapter(MAPPINGS[PAYMENT_TERMS.name]),
         TableAdapter(MAPPINGS[INSTALLMENT_TERMS.name]), CustomersAdapter(MAPPINGS[CUSTOMERS.name]),
-        TableAdapter(MAPPINGS[FX_RATES.name]), TableAdapter(MAPPINGS[CONTRACTS.name]),
+        FxRatesAdapter(MAPPINGS[FX_RATES.name]), TableAdapter(MAPPINGS[CONTRACTS.name]),
         OrdersAdapter(MAPPINGS[ORDERS.name]), DeliveriesAdapter(MAPPINGS[DELIVERIES.name]),
         InvoicesAdapter(), ReceiptsAdapter(), AllocationsAdapter(), PayablesAdapter(),
         TableAdapter(MAPPINGS[CONTACTS.name]),
