@@ -12,6 +12,7 @@ number) is skipped, so importing a file twice adds nothing.
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +24,7 @@ from sqlalchemy.engine import Connection
 from xlar.domain.documents import DocKind
 from xlar.domain.errors import InvalidDocument, Issue, NotFound, XlarError
 from xlar.schema.cells import CellError, is_blank, parse_cell
+from xlar.schema.columns import Kind
 from xlar.schema.sheets import OPENING_BALANCES
 from xlar.services import documents as docs
 from xlar.store.tables import customers, documents
@@ -71,6 +73,8 @@ def import_opening(conn: Connection, path: Path, user: str) -> Imported:
         cells = {key: raw[i] if i < len(raw) else None for key, i in layout.items()}
         if all(is_blank(v) for v in cells.values()):
             continue
+        if path.suffix.lower() == ".csv":
+            cells = {key: _csv_number(key, value) for key, value in cells.items()}
         values, bad = _parse(name, excel_row, cells, currencies)
         if bad:
             result.issues += bad
@@ -100,6 +104,17 @@ def import_opening(conn: Connection, path: Path, user: str) -> Imported:
     if ids:
         result.documents = list(conn.execute(sa.select(d.number).where(d.id.in_(ids)).order_by(d.id)).scalars())
     return result
+
+
+_NUMERIC = {col.key for col in COLUMNS if col.kind in (Kind.MONEY, Kind.RATE)}
+_CSV_NUMBER = re.compile(r"^-?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+
+
+def _csv_number(key: str, value: object) -> object:
+    """A CSV has only text: a number column's plain number text (1234.50, -80, 1,234.50) is a number."""
+    if key in _NUMERIC and isinstance(value, str) and _CSV_NUMBER.match(value.strip()):
+        return Decimal(value.strip().replace(",", ""))
+    return value
 
 
 def _parse(name: str, excel_row: int, cells: dict[str, object], currencies: dict[str, str]
