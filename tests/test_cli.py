@@ -135,3 +135,61 @@ def test_invoice_generate_post_and_reports_from_the_command_line(runner, tmp_pat
     assert "open AR: 33.90 CNY" in exposure.output and "available: 99,966.10 CNY" in exposure.output
     again = run(runner, "--store", url, "invoice", "post", "INV-2026-00001")
     assert again.exit_code == 1 and "is already posted" in again.output
+
+
+def test_the_demo_proves_at_every_month_end_and_exports_its_journal(runner, tmp_path):
+    """The demo closes its first two months: `xlar check` proves every month end, the journal
+    exports to CSV and xlsx, and the third month closes only once revalued and over."""
+    import csv
+
+    import openpyxl
+
+    assert run(runner, "--user", "demo", "demo", tmp_path / "d", "--through", "2026-11-20").exit_code == 0
+    url = f"sqlite:///{tmp_path / 'd' / 'xlar.db'}"
+    checked = run(runner, "--store", url, "check", "--as-of", "2026-11-20", "--month-ends")
+    assert checked.exit_code == 0, checked.output
+    assert [line.split(":")[0] for line in checked.output.splitlines() if line.startswith("Proof")] == [
+        "Proof as of 2026-08-31", "Proof as of 2026-09-30", "Proof as of 2026-10-31", "Proof as of 2026-11-20"]
+    assert "BAD" not in checked.output
+    out = run(runner, "--store", url, "journal", "export", "--period", "2026-10", "-o", tmp_path / "j.csv")
+    assert out.exit_code == 0, out.output
+    with (tmp_path / "j.csv").open(encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows and all("2026-10-01" <= r["date"] <= "2026-10-31" for r in rows)
+    assert sum(Decimal(r["base_debit"]) for r in rows) == sum(Decimal(r["base_credit"]) for r in rows)
+    assert {r["kind"] for r in rows} >= {"invoice", "receipt", "fx_adjustment", "reversal"}
+    assert run(runner, "--store", url, "journal", "export", "--period", "2026-10", "--format", "xlsx",
+               "-o", tmp_path / "j.xlsx").exit_code == 0
+    sheet = openpyxl.load_workbook(tmp_path / "j.xlsx").active
+    assert sheet.max_row == len(rows) + 1 and sheet.cell(1, 5).value == "account"
+    shut = run(runner, "--store", url, "--user", "demo", "close", "--period", "2026-11", "--today", "2026-12-02")
+    assert shut.exit_code == 1 and "not revalued (xlar revalue --period 2026-11)" in shut.output
+    preview = run(runner, "--store", url, "revalue", "--period", "2026-11", "--preview")
+    assert preview.exit_code == 0 and "to_post" in preview.output
+    assert run(runner, "--store", url, "--user", "demo", "revalue", "--period", "2026-11").exit_code == 0
+    shut = run(runner, "--store", url, "--user", "demo", "close", "--period", "2026-11", "--today", "2026-12-02")
+    assert shut.exit_code == 0 and "2026-11 closed" in shut.output, shut.output
+    reopen = run(runner, "--store", url, "--user", "demo", "close", "--period", "2026-11", "--reopen",
+                 "--reason", "late invoice")
+    assert reopen.exit_code == 1 and "needs the admin role (zhao.min)" in reopen.output
+    reopen = run(runner, "--store", url, "--user", "zhao.min", "close", "--period", "2026-11", "--reopen",
+                 "--reason", "late invoice")
+    assert reopen.exit_code == 0 and "closed through 2026-10" in reopen.output
+    recomputed = run(runner, "--store", url, "close", "--period", "2026-10", "--recompute")
+    assert recomputed.exit_code == 0 and "2026-10: 0 difference(s)" in recomputed.output
+
+
+def test_demo_data_proves_at_every_month_end_on_each_backend(store):
+    from datetime import date
+
+    from xlar.demo import populate
+    from xlar.reports.journal import proof
+    from xlar.services.close import month_ends
+
+    through = date(2026, 11, 20)
+    with store.write() as conn:
+        populate(conn, through, "demo")
+    with store.read() as conn:
+        for on in month_ends(date(2026, 8, 31), through):
+            found = proof(conn, on)
+            assert found.holds, found.text()

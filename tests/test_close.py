@@ -259,3 +259,47 @@ def test_revaluing_needs_every_rate(store):
             "EUR rate: FxRates has no EUR rate for 2026-01: foreign items cannot be revalued"]
         with pytest.raises(InvalidDocument, match="base currency"):
             fx.set_rate(conn, "CNY", JAN, D("1"), USER)
+
+
+def test_a_sync_that_edits_a_closed_month_applies_everything_else(store, tmp_path):
+    from tests.sheets import add_rows, edit, read
+    from xlar.sync.engine import sync_workbook
+    from xlar.workbook.template import build_template
+
+    path = build_template(tmp_path / "AR.xlsx", "en")
+    with store.write() as conn:
+        customer(conn, "C1")
+        customer(conn, "U1", "USD")
+        invoice(conn, "C1", date(2026, 1, 5), line("10", "100"))
+        invoice(conn, "U1", date(2026, 1, 8), line("1", "500"), rate="7.10")
+        fx.set_rate(conn, "USD", JAN, D("7.00"), USER)
+        fx.revalue(conn, JAN, USER)
+        assert close.close(conn, JAN, USER, today=TODAY).blockers == []
+    sync_workbook(path, store, USER, as_of=date(2026, 3, 31))
+    edit(path, "Invoices", {"number": "INV-2026-00001"}, {"status": "void", "memo": "wrong price"})
+    edit(path, "FxRates", {"currency": "USD", "period": JAN}, {"rate": 7.5})
+    edit(path, "Settings", {"key": "closed_period"}, {"value": ""})
+    add_rows(path, "Invoices", [{"number": "N1", "kind": "invoice", "date": date(2026, 2, 3), "customer": "C1",
+                                 "status": "posted"}])
+    add_rows(path, "InvoiceLines", [{"invoice": "N1", "line": 1, "item": "X", "qty": 2, "unit_price": 30}])
+    add_rows(path, "Invoices", [{"number": "N2", "kind": "invoice", "date": date(2026, 1, 30), "customer": "C1",
+                                 "status": "posted"}])
+    add_rows(path, "InvoiceLines", [{"invoice": "N2", "line": 1, "item": "X", "qty": 1, "unit_price": 5}])
+    result = sync_workbook(path, store, USER, as_of=date(2026, 3, 31))
+    messages = sorted(f"{i.sheet}: {i.message}" for i in result.issues)
+    assert messages == [
+        "FxRates: the USD rate of 2026-01 is dated 2026-01-01, in period 2026-01 which is closed (closed through 2026-01)",
+        "Invoices: invoice INV-2026-00001 cannot be voided: it is dated 2026-01-05, in period 2026-01 which is "
+        "closed (closed through 2026-01)",
+        "Invoices: invoice for C1 is dated 2026-01-30, in period 2026-01 which is closed (closed through 2026-01)",
+        "Settings: the closed and current periods move only by closing a month (xlar close) or reopening it "
+        "(xlar close --reopen)"]
+    with store.read() as conn:
+        assert reports.balances(conn, date(2026, 2, 28), "C1")[0].balance == D("1060.00")   # N1 went through
+        assert close.recompute(conn, JAN, USER, apply=False) == []
+        assert read_settings(conn).closed_period == JAN
+    assert {r["Document"] for r in read(path, "Journal")} >= {"INV-2026-00003", "RV-2026-00001"}
+    stats = read(path, "MonthlyStats")
+    assert [(r["Period"], r["Customer"], r["Closing"], r["Closing (CNY)"]) for r in stats] == [
+        (JAN, "C1", 1000, 1000), (JAN, "U1", 500, 3500)]
+    assert read(path, "Revaluation")[0]["Difference to post"] == "no rate"   # March has no USD rate yet
