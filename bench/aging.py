@@ -99,6 +99,10 @@ def load(store: Store, data) -> None:
                 marks = ", ".join("?" for _ in cols.split(","))
                 cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})",
                                 [tuple(v.isoformat() if isinstance(v, date) else v for v in r) for r in rows])
+        if store.dialect == "postgresql":   # COPY gave explicit ids: the sequences go on after them
+            for table in COLUMNS:
+                conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                     f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)")
     with store.write() as conn:
         conn.exec_driver_sql("ANALYZE")
 

@@ -46,7 +46,6 @@ from xlar.store.tables import (
     open_items,
     period_closes,
 )
-from xlar.store.writes import execute_many
 
 assert STAT_NAMES == COLUMNS  # the table's columns are the statistics' columns
 
@@ -70,13 +69,10 @@ class Closed:
     blockers: list[Blocker] = field(default_factory=list)
 
 
-def _category() -> ColumnElement[str]:
-    """The statistic a document's open item moves: by its kind, a reversal by what it reverses."""
-    d, r = documents.alias("d"), documents.alias("r")
+def _category(d: sa.FromClause, r: sa.FromClause) -> ColumnElement[str]:
+    """The statistic a document D moves: by its kind, a reversal by what it reverses (R)."""
     kind = sa.func.coalesce(r.c.kind, d.c.kind)
-    by_kind = sa.case(*[(kind == k.value, category) for k, category in CATEGORY.items()], else_="adjusted")
-    return (sa.select(by_kind).select_from(d.outerjoin(r, r.c.id == d.c.reverses_id))
-            .where(d.c.id == open_items.c.document_id).scalar_subquery())
+    return sa.case(*[(kind == k.value, category) for k, category in CATEGORY.items()], else_="adjusted")
 
 
 def stats_stmt(period: str) -> Select[tuple[object, ...]]:
@@ -86,9 +82,11 @@ def stats_stmt(period: str) -> Select[tuple[object, ...]]:
     sides were booked at different rates (the realized exchange difference)."""
     start, end = first_day(period), last_day(period)
     oi, a = open_items.c, allocations.c
-    debit = open_items.alias("debit")
-    items = sa.select(oi.customer_id, oi.currency, _category().label("cat"), oi.doc_on.label("on"),
-                      oi.amount_minor.label("amount"), oi.base_amount_minor.label("base")).where(oi.doc_on <= end)
+    debit, d, r = open_items.alias("debit"), documents.alias("d"), documents.alias("r")
+    items = (sa.select(oi.customer_id, oi.currency, _category(d, r).label("cat"), oi.doc_on.label("on"),
+                       oi.amount_minor.label("amount"), oi.base_amount_minor.label("base"))
+             .select_from(open_items.join(d, d.c.id == oi.document_id).outerjoin(r, r.c.id == d.c.reverses_id))
+             .where(oi.doc_on <= end))
     realized = (sa.select(debit.c.customer_id, debit.c.currency, sa.literal("fx").label("cat"),
                           a.effective_on.label("on"), sa.literal(0).label("amount"),
                           (a.credit_base_minor - a.debit_base_minor).label("base"))
@@ -140,15 +138,16 @@ def stored(conn: Connection, period: str) -> dict[tuple[str, str], Stat]:
 
 
 def _snapshot(conn: Connection, period: str, user: str) -> int:
-    """Replace PERIOD's stored statistics with what the ledger gives (one query, one insert)."""
-    now = datetime.now(UTC)
-    rows = [{"period": period, "customer_id": r["customer_id"], "currency": r["currency"],
-             **{f"{c}_minor": int(r[c]) for c in COLUMNS}, **{f"base_{c}_minor": int(r[f"base_{c}"]) for c in COLUMNS},
-             "computed_by": user, "computed_at": now}
-            for r in conn.execute(stats_stmt(period)).mappings()]
+    """Replace PERIOD's stored statistics with what the ledger gives (one INSERT … SELECT)."""
     conn.execute(monthly_stats.delete().where(monthly_stats.c.period == period))
-    execute_many(conn, monthly_stats.insert(), rows)
-    return len(rows)
+    stats = stats_stmt(period).subquery("stats")
+    figures = [*COLUMNS, *(f"base_{c}" for c in COLUMNS)]
+    select = sa.select(sa.literal(period), stats.c.customer_id, stats.c.currency, *(stats.c[f] for f in figures),
+                       sa.literal(user), sa.literal(datetime.now(UTC), sa.DateTime(timezone=True)))
+    conn.execute(monthly_stats.insert().from_select(
+        ["period", "customer_id", "currency", *(f"{f}_minor" for f in figures), "computed_by", "computed_at"], select))
+    return int(conn.execute(sa.select(sa.func.count()).select_from(monthly_stats)
+                            .where(monthly_stats.c.period == period)).scalar_one())
 
 
 def blockers(conn: Connection, period: str, book: BookSettings | None = None) -> list[Blocker]:

@@ -103,7 +103,7 @@ def preview(conn: Connection, period: str, book: BookSettings | None = None) -> 
     oi = open_items.c
     booked = (sa.select(oi.revalues_id.label("item_id"), sa.func.sum(oi.base_amount_minor).label("booked"))
               .where(oi.revalues_id.is_not(None), oi.doc_on <= end).group_by(oi.revalues_id).subquery("booked"))
-    item = open_items_stmt(end).where(oi.currency != base, oi.revalues_id.is_(None)).subquery("item")
+    item = open_items_stmt(end, foreign_to=base).where(oi.revalues_id.is_(None)).subquery("item")
     d, c = documents.c, customers.c
     rows = conn.execute(
         sa.select(item.c.id, item.c.customer_id, item.c.currency, item.c.doc_on, item.c.due_on,

@@ -58,8 +58,9 @@ OPEN = "open_minor"
 OPEN_BASE = "open_base_minor"
 
 
-def moved(as_of: date | None, customer_id: int | None = None) -> Subquery:
-    """Per open item, what allocations effective on or before AS_OF moved (signed)."""
+def moved(as_of: date | None, customer_id: int | None = None, foreign_to: str | None = None) -> Subquery:
+    """Per open item, what allocations effective on or before AS_OF moved (signed); only a
+    customer's items, or only items in another currency than FOREIGN_TO, when given."""
     a = allocations.c
     debit = sa.select(a.debit_item_id.label("item_id"), (-a.amount_minor).label("amount"),
                       (-a.debit_base_minor).label("base"))
@@ -72,6 +73,10 @@ def moved(as_of: date | None, customer_id: int | None = None) -> Subquery:
         own = sa.select(open_items.c.id).where(open_items.c.customer_id == customer_id)
         debit = debit.where(a.debit_item_id.in_(own))
         credit = credit.where(a.credit_item_id.in_(own))
+    if foreign_to is not None:   # a match's two items share one currency: the debit item's tells
+        item = open_items.alias("matched")
+        debit = debit.join_from(allocations, item, item.c.id == a.debit_item_id).where(item.c.currency != foreign_to)
+        credit = credit.join_from(allocations, item, item.c.id == a.debit_item_id).where(item.c.currency != foreign_to)
     moves = sa.union_all(debit, credit).subquery("moves")
     return (
         sa.select(moves.c.item_id, sa.func.sum(moves.c.amount).label("amount"),
@@ -81,10 +86,12 @@ def moved(as_of: date | None, customer_id: int | None = None) -> Subquery:
     )
 
 
-def open_items_stmt(as_of: date | None, customer_id: int | None = None) -> Select[tuple[object, ...]]:
-    """Every item dated on or before AS_OF with its open amount then (None: all time)."""
+def open_items_stmt(as_of: date | None, customer_id: int | None = None, foreign_to: str | None = None
+                    ) -> Select[tuple[object, ...]]:
+    """Every item dated on or before AS_OF with its open amount then (None: all time); only a
+    customer's, or only those in another currency than FOREIGN_TO, when given."""
     oi = open_items.c
-    mv = moved(as_of, customer_id)
+    mv = moved(as_of, customer_id, foreign_to)
     stmt = (
         sa.select(
             *open_items.c,
@@ -97,6 +104,8 @@ def open_items_stmt(as_of: date | None, customer_id: int | None = None) -> Selec
         stmt = stmt.where(oi.doc_on <= as_of)
     if customer_id is not None:
         stmt = stmt.where(oi.customer_id == customer_id)
+    if foreign_to is not None:
+        stmt = stmt.where(oi.currency != foreign_to)
     return stmt
 
 
