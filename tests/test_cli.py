@@ -162,21 +162,38 @@ def test_the_demo_proves_at_every_month_end_and_exports_its_journal(runner, tmp_
                "-o", tmp_path / "j.xlsx").exit_code == 0
     sheet = openpyxl.load_workbook(tmp_path / "j.xlsx").active
     assert sheet.max_row == len(rows) + 1 and sheet.cell(1, 5).value == "account"
-    shut = run(runner, "--store", url, "--user", "demo", "close", "--period", "2026-11", "--today", "2026-12-02")
-    assert shut.exit_code == 1 and "not revalued (xlar revalue --period 2026-11)" in shut.output
-    preview = run(runner, "--store", url, "revalue", "--period", "2026-11", "--preview")
-    assert preview.exit_code == 0 and "to_post" in preview.output
-    assert run(runner, "--store", url, "--user", "demo", "revalue", "--period", "2026-11").exit_code == 0
-    shut = run(runner, "--store", url, "--user", "demo", "close", "--period", "2026-11", "--today", "2026-12-02")
-    assert shut.exit_code == 0 and "2026-11 closed" in shut.output, shut.output
-    reopen = run(runner, "--store", url, "--user", "demo", "close", "--period", "2026-11", "--reopen",
+    early = run(runner, "--store", url, "--user", "demo", "close", "--period", "2099-12")
+    assert early.exit_code == 1 and "close 2026-11 first" in early.output
+    reopen = run(runner, "--store", url, "--user", "demo", "close", "--period", "2026-10", "--reopen",
                  "--reason", "late invoice")
     assert reopen.exit_code == 1 and "needs the admin role (zhao.min)" in reopen.output
-    reopen = run(runner, "--store", url, "--user", "zhao.min", "close", "--period", "2026-11", "--reopen",
-                 "--reason", "late invoice")
-    assert reopen.exit_code == 0 and "closed through 2026-10" in reopen.output
-    recomputed = run(runner, "--store", url, "close", "--period", "2026-10", "--recompute")
-    assert recomputed.exit_code == 0 and "2026-10: 0 difference(s)" in recomputed.output
+    reopen = run(runner, "--store", url, "--user", "zhao.min", "close", "--period", "2026-10", "--reopen",
+                 "--reason", "a late USD invoice")
+    assert reopen.exit_code == 0 and "closed through 2026-09" in reopen.output
+    from datetime import date
+
+    from tests.books import line
+    from xlar.services import documents as docs
+    from xlar.store.engine import Store
+
+    store = Store.open(url)
+    with store.write() as conn:   # the late invoice, in USD: October must be revalued again
+        doc = docs.create_draft(conn, docs.DraftDocument(docs.DocKind.INVOICE, "C041", date(2026, 10, 30),
+                                                         (line("3", "100"),), fx_rate=Decimal("7.3")), "demo")
+        docs.post(conn, doc, "demo")
+    store.dispose()
+    shut = run(runner, "--store", url, "--user", "demo", "close", "--period", "2026-10")
+    assert shut.exit_code == 1 and "not revalued (xlar revalue --period 2026-10)" in shut.output
+    assert "INV-2026-00" in shut.output and "cannot close: 1 thing(s) to finish" in shut.output
+    preview = run(runner, "--store", url, "revalue", "--period", "2026-10", "--preview")
+    assert preview.exit_code == 0 and "to_post" in preview.output
+    assert run(runner, "--store", url, "--user", "demo", "revalue", "--period", "2026-10").exit_code == 0
+    recomputed = run(runner, "--store", url, "close", "--period", "2026-10", "--recompute", "--dry-run")
+    assert recomputed.exit_code == 0 and "C041 USD invoiced: stored " in recomputed.output
+    shut = run(runner, "--store", url, "--user", "demo", "close", "--period", "2026-10")
+    assert shut.exit_code == 0 and "2026-10 closed" in shut.output, shut.output
+    bad = run(runner, "--store", url, "journal", "export", "--period", "2026-13", "-o", tmp_path / "x.csv")
+    assert bad.exit_code == 1 and "period must look like 2026-03" in bad.output
 
 
 def test_demo_data_proves_at_every_month_end_on_each_backend(store):

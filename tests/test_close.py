@@ -95,7 +95,7 @@ def test_close_lists_what_is_unfinished_and_nothing_moves_after(store):
         customer(conn, "C1")
         customer(conn, "C2")
         approver(conn)
-        write_settings(conn, {"admins": ADMIN}, USER)
+        write_settings(conn, {"admins": ADMIN}, APPROVER)
         invoice(conn, "C1", date(2026, 1, 5), line("10", "100"))
         invoice(conn, "C2", date(2026, 1, 12), line("3", "50"))
         draft = invoice(conn, "C1", date(2026, 1, 20), line("1", "40"), post=False)
@@ -303,3 +303,94 @@ def test_a_sync_that_edits_a_closed_month_applies_everything_else(store, tmp_pat
     assert [(r["Period"], r["Customer"], r["Closing"], r["Closing (CNY)"]) for r in stats] == [
         (JAN, "C1", 1000, 1000), (JAN, "U1", 500, 3500)]
     assert read(path, "Revaluation")[0]["Difference to post"] == "no rate"   # March has no USD rate yet
+
+
+def test_a_posting_during_a_close_waits_and_is_refused(store):
+    """A colleague posting into the month while it closes: the posting waits for the close and is
+    then refused (by the service on SQLite, by the store's guard on PostgreSQL); the snapshot
+    stays equal to the ledger."""
+    import threading
+    import time
+
+    with store.write() as conn:
+        customer(conn, "C1")
+        invoice(conn, "C1", date(2026, 1, 5), line("1", "100"))
+    started, outcome = threading.Event(), []
+
+    def closer():
+        with store.write() as conn:
+            assert close.close(conn, JAN, USER, today=TODAY).blockers == []
+            started.set()
+            time.sleep(0.8)   # still open: the colleague's posting must wait
+
+    def poster():
+        started.wait()
+        try:
+            with store.write() as conn:
+                invoice(conn, "C1", date(2026, 1, 20), line("1", "55"))
+            outcome.append("posted")
+        except (XlarError, sa.exc.DatabaseError) as exc:
+            outcome.append(str(exc).splitlines()[0])
+
+    threads = [threading.Thread(target=closer), threading.Thread(target=poster)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(outcome) == 1 and "XLAR-E030" in outcome[0], outcome
+    with store.read() as conn:
+        assert close.recompute(conn, JAN, USER, apply=False) == []
+        assert base_balance(conn, "C1", date(2026, 1, 31)) == D("100.00")
+
+
+def test_reopening_the_first_closed_month_keeps_the_months_before_it_closed(store):
+    with store.write() as conn:
+        customer(conn, "C1")
+        approver(conn)
+        with pytest.raises(NotAllowed, match="cannot change admins: an approver does"):
+            write_settings(conn, {"admins": "mallory"}, "mallory")
+        write_settings(conn, {"admins": ADMIN}, APPROVER)
+        invoice(conn, "C1", date(2026, 2, 5), line("1", "100"))
+        assert close.close(conn, FEB, USER, today=TODAY).blockers == []
+        assert close.reopen(conn, FEB, ADMIN, "a late invoice") == JAN
+        assert read_settings(conn).closed_period == JAN
+        assert close.periods_closed(conn) == []   # February's snapshot is no longer shown as closed
+        with pytest.raises(PeriodClosed, match="in period 2025-11 which is closed"):
+            invoice(conn, "C1", date(2025, 11, 20), line("1", "1"))
+        invoice(conn, "C1", date(2026, 2, 20), line("1", "1"))
+
+
+def test_a_receivable_account_stays_once_documents_are_posted_on_it(store):
+    from xlar.domain.customers import Customer
+    from xlar.services.customers import save_customer
+
+    with store.write() as conn:
+        save_customer(conn, Customer("K1", "K1 Ltd.", "CNY", ar_account="112201"), USER)
+        save_customer(conn, Customer("K1", "K1 Ltd.", "CNY", ar_account="112202"), USER)   # nothing posted yet
+        invoice(conn, "K1", date(2026, 3, 2), line("1", "100"))
+        with pytest.raises(InvalidSetting, match="posted on receivable account 112202"):
+            save_customer(conn, Customer("K1", "K1 Ltd.", "CNY"), USER)
+        with pytest.raises(InvalidSetting, match="account_receivable cannot change"):
+            customer(conn, "K2")
+            invoice(conn, "K2", date(2026, 3, 2), line("1", "100"))
+            write_settings(conn, {"account_receivable": "1131"}, USER)
+
+
+def test_opening_import_reads_gbk_and_takes_a_corrected_row_after_a_void(store, tmp_path):
+    from xlar.services.opening import import_opening
+
+    path = tmp_path / "old.csv"
+    path.write_bytes("客户编号,原单号,单据日期,到期日,原单金额,未结金额\nC1,OLD-1,2025-12-01,2025-12-31,100,100\n"
+                     .encode("gbk"))
+    junk = tmp_path / "old.xlsx"
+    junk.write_bytes(b"not a workbook")
+    with store.write() as conn:
+        customer(conn, "C1")
+        assert import_opening(conn, path, USER).documents == ["OB-2025-00001"]
+        docs.void(conn, docs.find(conn, "OB-2025-00001")["id"], date(2026, 1, 2), USER, "wrong open amount")
+        path.write_bytes("客户编号,原单号,单据日期,到期日,原单金额,未结金额\nC1,OLD-1,2025-12-01,2025-12-31,100,60\n"
+                         .encode("gbk"))
+        assert import_opening(conn, path, USER).documents == ["OB-2025-00002"]
+        assert base_balance(conn, "C1", date(2026, 1, 31)) == D("60.00")
+        with pytest.raises(InvalidDocument, match="old.xlsx is not a CSV or a workbook"):
+            import_opening(conn, junk, USER)

@@ -579,10 +579,8 @@ def bank_resolve(obj: Obj, line: int, customer: str, invoices: tuple[str, ...]) 
 @click.option("--recompute", is_flag=True, help="rebuild the month's statistics from the ledger, show the "
               "differences against the stored snapshot, then replace it")
 @click.option("--dry-run", is_flag=True, help="with --recompute: only show the differences")
-@click.option("--today", type=ISO_DATE, default=None, hidden=True)
 @click.pass_obj
-def close_month(obj: Obj, period: str, reopen: bool, reason: str, recompute: bool, dry_run: bool,
-                today: date | None) -> None:
+def close_month(obj: Obj, period: str, reopen: bool, reason: str, recompute: bool, dry_run: bool) -> None:
     """Month-end close (应收月结): refuse while anything is unfinished (and list it), snapshot
     MonthlyStats per customer, lock the month."""
     from xlar.services import close
@@ -590,7 +588,7 @@ def close_month(obj: Obj, period: str, reopen: bool, reason: str, recompute: boo
     with _friendly_errors(), obj.store() as store, store.write() as conn:
         if reopen:
             still = close.reopen(conn, period, obj.user, reason)
-            click.echo(f"{period} reopened by {obj.user}; closed through {still or 'nothing'}")
+            click.echo(f"{period} reopened by {obj.user}; closed through {still}")
             return
         if recompute:
             found = close.recompute(conn, period, obj.user, apply=not dry_run)
@@ -602,7 +600,7 @@ def close_month(obj: Obj, period: str, reopen: bool, reason: str, recompute: boo
             click.echo(f"{period}: {len(found)} difference(s)"
                        + ("" if dry_run else "; the snapshot now holds the ledger's figures"))
             return
-        result = close.close(conn, period, obj.user, today=today or date.today())
+        result = close.close(conn, period, obj.user, today=date.today())
         if result.blockers:
             for blocker in result.blockers:
                 click.echo(f"  {blocker}", err=True)
@@ -660,9 +658,9 @@ def journal_export(obj: Obj, period: str | None, date_from: date | None, date_to
     from xlar.reports.journal import journal
     from xlar.reports.render import write_frame
 
-    if period:
-        date_from, date_to = first_day(period), last_day(period)
     with _friendly_errors(), obj.store() as store, store.read() as conn:
+        if period:
+            date_from, date_to = first_day(period), last_day(period)
         frame = journal(conn, date_from, date_to or date.today())
     write_frame(frame, output, fmt, "Journal")
     click.echo(f"wrote {len(frame)} journal lines to {output}")

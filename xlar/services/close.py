@@ -30,11 +30,13 @@ from xlar.domain.close import (
     first_day,
     last_day,
     next_period,
+    previous_period,
 )
 from xlar.domain.errors import InvalidSetting, NotAllowed, PeriodClosed
 from xlar.domain.periods import parse_period, period_of
 from xlar.services import fx
 from xlar.store.audit import record
+from xlar.store.ledger import lock_ledger
 from xlar.store.settings import BookSettings, read_settings, set_periods
 from xlar.store.tables import (
     STAT_NAMES,
@@ -187,6 +189,7 @@ def _expected(book: BookSettings) -> str | None:
 def close(conn: Connection, period: str, user: str, *, today: date) -> Closed:
     """Close PERIOD, or give back why not (nothing is changed then)."""
     parse_period(period)
+    lock_ledger(conn)   # a colleague's posting waits, and is then refused by the store's guard
     book = read_settings(conn)
     expected = _expected(book)
     if book.closed_period and period <= book.closed_period:
@@ -213,8 +216,9 @@ def close(conn: Connection, period: str, user: str, *, today: date) -> Closed:
     return result
 
 
-def reopen(conn: Connection, period: str, user: str, reason: str) -> str | None:
-    """Reopen the latest closed PERIOD (an admin, with a reason); returns the month that stays closed."""
+def reopen(conn: Connection, period: str, user: str, reason: str) -> str:
+    """Reopen the latest closed PERIOD (an admin, with a reason); the months before it stay
+    closed (a first close locked everything before it). Returns the month closed through now."""
     book = read_settings(conn)
     if not book.may_administer(user):
         raise NotAllowed(f"{user} cannot reopen {period}: reopening a closed month needs the admin role"
@@ -224,13 +228,11 @@ def reopen(conn: Connection, period: str, user: str, reason: str) -> str | None:
     if book.closed_period != period:
         raise InvalidSetting(f"only the latest closed month can be reopened: {book.closed_period or 'none is closed'}"
                              + (f", not {period}" if book.closed_period else ""))
-    pc = period_closes.c
-    earlier = conn.execute(sa.select(sa.func.max(pc.period)).where(pc.period < period, pc.status == "closed")).scalar()
-    conn.execute(period_closes.update().where(pc.period == period).values(
+    earlier = previous_period(period)
+    conn.execute(period_closes.update().where(period_closes.c.period == period).values(
         status="reopened", reopened_by=user, reopened_at=datetime.now(UTC), reason=reason))
-    set_periods(conn, closed=earlier or "", current_period=period, user=user)
-    record(conn, user, "reopen", "period", period, {"closed_period": period},
-           {"closed_period": earlier or "", "reason": reason})
+    set_periods(conn, closed=earlier, current_period=period, user=user)
+    record(conn, user, "reopen", "period", period, {"closed_period": period}, {"closed_period": earlier, "reason": reason})
     return earlier
 
 
@@ -248,7 +250,9 @@ def recompute(conn: Connection, period: str, user: str, *, apply: bool = True) -
 
 
 def periods_closed(conn: Connection) -> Sequence[sa.RowMapping]:
-    return conn.execute(sa.select(period_closes).order_by(period_closes.c.period)).mappings().all()
+    """The months closed now (not those reopened since), oldest first."""
+    return conn.execute(sa.select(period_closes).where(period_closes.c.status == "closed")
+                        .order_by(period_closes.c.period)).mappings().all()
 
 
 def month_ends(first: date, last: date) -> list[date]:

@@ -13,6 +13,7 @@ from xlar.domain.errors import NotFound
 from xlar.domain.money import to_minor
 from xlar.domain.terms import PaymentTerms, TermsBasis
 from xlar.store.audit import record
+from xlar.store.ledger import keep_receivable_account
 from xlar.store.tables import customers, payment_terms
 
 
@@ -44,6 +45,9 @@ def save_customer(conn: Connection, customer: Customer, user: str) -> int:
     values["credit_limit_minor"] = None if limit is None else to_minor(limit, customer.currency)
     if customer.payment_terms is not None:
         find_terms(conn, customer.payment_terms)
+    known = conn.execute(sa.select(customers.c.id).where(customers.c.code == customer.code)).scalar()
+    if known is not None:
+        keep_receivable_account(conn, known, customer.ar_account)
     return _upsert(conn, customers, customer.code, values, user, "customer")
 
 

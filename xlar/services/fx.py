@@ -26,7 +26,7 @@ from xlar.domain.errors import InvalidDocument
 from xlar.domain.money import from_minor, parse_rate, to_minor
 from xlar.domain.periods import ensure_open
 from xlar.store.audit import record, record_many
-from xlar.store.ledger import OPEN, OPEN_BASE, journal_rows, open_items_stmt, write_journal
+from xlar.store.ledger import OPEN, OPEN_BASE, journal_rows, lock_ledger, open_items_stmt, write_journal
 from xlar.store.numbering import reserve_numbers
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import customers, documents, fx_rates, open_items
@@ -139,6 +139,7 @@ def revalue(conn: Connection, period: str, user: str, *, book: BookSettings | No
     book = book or read_settings(conn)
     end = last_day(period)
     ensure_open(end, book.closed_period, f"revaluation of {period}")
+    lock_ledger(conn)   # two runs at once: the second sees what the first booked
     found = preview(conn, period, book)
     if found.missing_rates:
         raise InvalidDocument(f"revaluation of {period} needs the period's rate of "

@@ -12,6 +12,7 @@ number) is skipped, so importing a file twice adds nothing.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -21,7 +22,7 @@ import sqlalchemy as sa
 from python_calamine import CalamineWorkbook
 from sqlalchemy.engine import Connection
 
-from xlar.domain.documents import DocKind
+from xlar.domain.documents import DocKind, DocStatus
 from xlar.domain.errors import InvalidDocument, Issue, NotFound, XlarError
 from xlar.schema.cells import CellError, is_blank, parse_cell
 from xlar.schema.columns import Kind
@@ -45,10 +46,21 @@ def read_rows(path: Path) -> list[list[object]]:
     """The file's rows (the header first): a CSV (UTF-8, with or without BOM) or the first sheet
     of an xlsx."""
     if path.suffix.lower() == ".csv":
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            return [list(row) for row in csv.reader(handle)]
-    sheet = CalamineWorkbook.from_path(str(path))
-    return [list(row) for row in sheet.get_sheet_by_index(0).to_python(skip_empty_area=False)]
+        data = path.read_bytes()
+        for encoding in ("utf-8-sig", "gb18030"):   # Excel in China saves CSV as GBK
+            try:
+                text = data.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise InvalidDocument(f"{path.name}: not UTF-8 or GBK text")
+        return [list(row) for row in csv.reader(io.StringIO(text, newline=""))]
+    try:
+        sheet = CalamineWorkbook.from_path(str(path))
+        return [list(row) for row in sheet.get_sheet_by_index(0).to_python(skip_empty_area=False)]
+    except Exception as exc:  # calamine raises its own errors for what is not a workbook
+        raise InvalidDocument(f"{path.name} is not a CSV or a workbook xlar can read: {exc}") from None
 
 
 def import_opening(conn: Connection, path: Path, user: str) -> Imported:
@@ -66,7 +78,8 @@ def import_opening(conn: Connection, path: Path, user: str) -> Imported:
     currencies = dict(conn.execute(sa.select(customers.c.code, customers.c.currency)).all())
     d = documents.c
     done = set(conn.execute(sa.select(customers.c.code, d.reference).join(customers, customers.c.id == d.customer_id)
-                            .where(d.kind == DocKind.OPENING_BALANCE.value, d.source == SOURCE)).all())
+                            .where(d.kind == DocKind.OPENING_BALANCE.value, d.source == SOURCE,
+                                   d.status != DocStatus.VOID.value)).all())
     drafts, at = [], []
     seen: dict[tuple[str, str], int] = {}
     for excel_row, raw in enumerate(rows[1:], start=2):

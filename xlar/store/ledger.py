@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement, Select, Subquery
 
 from xlar.domain.aging import AgingPolicy, Basis
+from xlar.domain.errors import InvalidSetting
 from xlar.store.tables import allocations, customers, journal_lines, open_items
 from xlar.store.writes import execute_many, in_chunks
 
@@ -33,6 +34,14 @@ def journal_rows(doc: Mapping[str, Any], lines: Sequence[Any], customers: Sequen
             for no, ln in enumerate(lines, start=1)]
 
 
+def lock_ledger(conn: Connection) -> None:
+    """Hold the ledger still for a month-end job: no open item, match or journal line is added by
+    anyone else until this transaction ends, and those added before it are committed and seen.
+    (PostgreSQL; a SQLite write transaction already holds the database's one write lock.)"""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("LOCK TABLE open_items, allocations, journal_lines IN SHARE ROW EXCLUSIVE MODE")
+
+
 def write_journal(conn: Connection, rows: Sequence[dict[str, Any]], receivable: str) -> None:
     """Insert journal ROWS; a line on the book's RECEIVABLE account goes to the customer's own
     receivable account when it has one (Customers: AR account)."""
@@ -44,6 +53,23 @@ def write_journal(conn: Connection, rows: Sequence[dict[str, Any]], receivable: 
         rows = [{**r, "account": own[r["customer_id"]]}
                 if r["account"] == receivable and r["customer_id"] in own else r for r in rows]
     execute_many(conn, _INSERT_JOURNAL, rows)
+
+
+def keep_receivable_account(conn: Connection, customer_id: int, account: str | None) -> None:
+    """Refuse to move a customer to another receivable account once its documents are posted on
+    the one it has: the general ledger would split its balance (move the balance first)."""
+    current = conn.execute(sa.select(customers.c.code, customers.c.ar_account)
+                           .where(customers.c.id == customer_id)).first()
+    if current is None or (current.ar_account or None) == (account or None):
+        return
+    from xlar.store.settings import read_settings   # settings build on the ledger's tables only
+
+    held = current.ar_account or read_settings(conn).accounts.receivable
+    used = conn.execute(sa.select(journal_lines.c.id).where(
+        journal_lines.c.customer_id == customer_id, journal_lines.c.account == held).limit(1)).first()
+    if used is not None:
+        raise InvalidSetting(f"customer {current.code}'s documents are posted on receivable account {held}: "
+                             f"it cannot move to {account or 'the book default'} (move the balance first)")
 
 
 def receivable_accounts(conn: Connection, receivable: str) -> list[str]:

@@ -15,7 +15,7 @@ from xlar.domain.errors import InvalidSetting, NotAllowed
 from xlar.domain.money import exponent
 from xlar.domain.periods import parse_period
 from xlar.store.audit import record
-from xlar.store.tables import documents
+from xlar.store.tables import documents, journal_lines
 from xlar.store.tables import settings as settings_table
 
 DEFAULTS: dict[str, str] = {
@@ -192,8 +192,15 @@ def write_settings(conn: Connection, values: Mapping[str, str], user: str) -> No
         raise NotAllowed(f"{user} cannot change {', '.join(guarded)}: these settings are changed by an approver "
                          f"({', '.join(sorted(approvers))})")
     admins = _names(current.get("admins", ""))
-    if "admins" in changed and admins and user not in admins:
-        raise NotAllowed(f"{user} cannot change admins: an admin does ({', '.join(sorted(admins))})")
+    keepers = admins or approvers   # the first admins are named by an approver, once there are any
+    if "admins" in changed and keepers and user not in keepers:
+        raise NotAllowed(f"{user} cannot change admins: {'an admin' if admins else 'an approver'} does "
+                         f"({', '.join(sorted(keepers))})")
+    if "account_receivable" in changed and conn.execute(sa.select(journal_lines.c.id).where(
+            journal_lines.c.account == current.get("account_receivable", DEFAULTS["account_receivable"]))
+            .limit(1)).first() is not None:
+        raise InvalidSetting("account_receivable cannot change once documents are posted on it: the general "
+                             "ledger would split the receivables")
     if "closed_period" in changed or "current_period" in changed and current.get("closed_period"):
         raise NotAllowed("the closed and current periods move only by closing a month (xlar close) or "
                          "reopening it (xlar close --reopen)")

@@ -28,6 +28,7 @@ from xlar.services.deliveries import DeliveryLine, add_deliveries, delete_delive
 from xlar.services.documents import installment_plan
 from xlar.store import tables as t
 from xlar.store.audit import record, record_many
+from xlar.store.ledger import keep_receivable_account
 from xlar.store.mapping import SheetMapping
 from xlar.store.settings import DEFAULTS, read_settings, write_settings
 from xlar.store.writes import insert_rows, update_row
@@ -244,6 +245,7 @@ class CustomersAdapter(TableAdapter):
         ctx.know(row_id, str(values["code"]), str(values["currency"]))
 
     def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object]) -> None:
+        keep_receivable_account(conn, row_id, values.get("ar_account"))  # type: ignore[arg-type]
         super().update(conn, ctx, row_id, values)
         ctx.know(row_id, str(values["code"]), str(values["currency"]))
 
