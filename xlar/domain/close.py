@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from xlar.domain.documents import DocKind
-from xlar.domain.money import convert
+from xlar.domain.money import exponent
 from xlar.domain.periods import parse_period, period_of
 from xlar.domain.terms import add_months
 
@@ -87,6 +87,8 @@ def differences(stored: Mapping[tuple[str, str], Stat], computed: Mapping[tuple[
     return found
 
 
-def revalued_base(open_amount: Decimal, rate: Decimal, base_currency: str) -> Decimal:
-    """What an open amount is worth in base currency at RATE, rounded once (ROUND_HALF_UP)."""
-    return convert(open_amount, rate, base_currency)
+def revalued_minor(open_minor: int, currency: str, rate: Decimal, base_currency: str) -> int:
+    """What an open amount (minor units of CURRENCY) is worth at RATE, in minor units of the base
+    currency, rounded once (ROUND_HALF_UP): the same as converting the amount itself."""
+    shift = exponent(base_currency) - exponent(currency)
+    return int((Decimal(open_minor) * rate).scaleb(shift).quantize(Decimal(1), ROUND_HALF_UP))

@@ -157,20 +157,20 @@ def blockers(conn: Connection, period: str, book: BookSettings | None = None) ->
     book = book or read_settings(conn)
     end = last_day(period)
     d, c, dl = documents.c, customers.c, deliveries.c
+    unfinished = conn.execute(
+        sa.select(d.id, d.number, d.kind, d.status, d.doc_on, c.code).join(customers, c.id == d.customer_id)
+        .where(sa.or_(d.status == "draft", sa.and_(d.status == "posted", d.kind == "receipt")), d.doc_on <= end)
+        .order_by(d.doc_on, d.id)).all()
     found = [Blocker(f"{kind} draft #{doc_id}", on, f"a draft of {code}: post it or delete it")
-             for doc_id, kind, on, code in conn.execute(
-                 sa.select(d.id, d.kind, d.doc_on, c.code).join(customers, c.id == d.customer_id)
-                 .where(d.status == "draft", d.doc_on <= end).order_by(d.doc_on, d.id))]
+             for doc_id, _number, kind, status, on, code in unfinished if status == "draft"]
     found += [Blocker(f"{kind} {number} line {line}", on, f"a draft delivery of {code}: post it or delete it")
               for number, line, kind, on, code in conn.execute(
                   sa.select(dl.number, dl.line_no, dl.kind, dl.delivered_on, c.code)
                   .join(customers, c.id == dl.customer_id)
                   .where(dl.status == "draft", dl.delivered_on <= end).order_by(dl.delivered_on, dl.number))]
     found += [Blocker(f"receipt {number}", on, f"{code}'s receipt is confirmed but not approved")
-              for number, on, code in conn.execute(
-                  sa.select(d.number, d.doc_on, c.code).join(customers, c.id == d.customer_id)
-                  .where(d.kind == "receipt", d.status == "posted", d.doc_on <= end).order_by(d.doc_on, d.number))]
-    preview = fx.preview(conn, period, book)
+              for _id, number, _kind, status, on, code in unfinished if status == "posted"]
+    preview = fx.preview(conn, period, book, to_post_only=True)
     found += [Blocker(f"{cur} rate", None, f"FxRates has no {cur} rate for {period}: foreign items cannot be revalued")
               for cur in preview.missing_rates]
     found += [Blocker(f"{ln.kind} {ln.document} of {ln.customer}", ln.doc_on,

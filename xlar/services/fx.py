@@ -20,7 +20,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from xlar.domain.close import first_day, last_day, next_period, revalued_base
+from xlar.domain.close import first_day, last_day, next_period, revalued_minor
 from xlar.domain.documents import DocKind, DocStatus, fx_realized_journal
 from xlar.domain.errors import InvalidDocument
 from xlar.domain.money import from_minor, parse_rate, to_minor
@@ -95,8 +95,10 @@ def rates_of(conn: Connection, period: str) -> dict[str, Decimal]:
     return dict(conn.execute(sa.select(fx_rates.c.currency, fx_rates.c.rate).where(fx_rates.c.period == period)).all())
 
 
-def preview(conn: Connection, period: str, book: BookSettings | None = None) -> Preview:
-    """What revaluing PERIOD would book, item by item (one query)."""
+def preview(conn: Connection, period: str, book: BookSettings | None = None, *, to_post_only: bool = False
+            ) -> Preview:
+    """What revaluing PERIOD would book, item by item (one query); TO_POST_ONLY leaves out the
+    items already revalued (what a close checks)."""
     book = book or read_settings(conn)
     end = last_day(period)
     base = book.base_currency
@@ -118,18 +120,20 @@ def preview(conn: Connection, period: str, book: BookSettings | None = None) -> 
     lines, missing = [], set()
     for r in rows:
         cur = r["currency"]
-        open_ = from_minor(r[OPEN], cur)
-        book_base, done = from_minor(r[OPEN_BASE], base), from_minor(r["booked"], base)
         rate = rates.get(cur)
         if rate is None:
             missing.add(cur)
-            revalued = difference = ZERO
+            revalued = difference = 0
         else:
-            revalued = revalued_base(open_, rate, base)
-            difference = revalued - book_base - done
+            revalued = revalued_minor(r[OPEN], cur, rate, base)
+            difference = revalued - r[OPEN_BASE] - r["booked"]
+            if to_post_only and not difference:
+                continue
         lines.append(RevaluationLine(r["id"], r["number"] or f"draft #{r['id']}", r["kind"], r["customer_id"],
-                                     r["code"], cur, r["doc_on"], r["due_on"], r["installment_no"], open_,
-                                     book_base, done, rate, revalued, difference))
+                                     r["code"], cur, r["doc_on"], r["due_on"], r["installment_no"],
+                                     from_minor(r[OPEN], cur), from_minor(r[OPEN_BASE], base),
+                                     from_minor(r["booked"], base), rate, from_minor(revalued, base),
+                                     from_minor(difference, base)))
     return Preview(period, lines, sorted(missing))
 
 

@@ -126,6 +126,7 @@ documents = sa.Table(
     sa.Column("maturity_on", sa.Date),  # bank acceptance notes: when the note falls due
     sa.Column("batch_id", Id, sa.ForeignKey("allocation_batches.id")),  # realized FX: the match batch
     _rev(),
+    sa.Index("ix_documents_status_kind", "status", "kind"),   # drafts and unapproved receipts block a close
 )
 
 document_lines = sa.Table(

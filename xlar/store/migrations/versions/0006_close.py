@@ -63,6 +63,7 @@ def upgrade() -> None:
                    "CONSTRAINT fk_open_items_revalues_id_open_items REFERENCES open_items (id)")
     op.create_index('ix_open_items_revalues_id', 'open_items', ['revalues_id'])
     op.add_column('customers', sa.Column('ar_account', sa.String(length=32), nullable=True))
+    op.create_index('ix_documents_status_kind', 'documents', ['status', 'kind'])   # what blocks a close
     op.create_table(
         'monthly_stats',
         sa.Column('id', _ID, autoincrement=True, nullable=False),
@@ -98,6 +99,7 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION IF EXISTS xlar_closed_period_guard()")
     op.drop_table('period_closes')
     op.drop_table('monthly_stats')
+    op.drop_index('ix_documents_status_kind', table_name='documents')
     with op.batch_alter_table('customers') as batch:
         batch.drop_column('ar_account')
     op.drop_index('ix_open_items_revalues_id', table_name='open_items')
