@@ -608,7 +608,7 @@ def close_month(obj: Obj, period: str, reopen: bool, reason: str, recompute: boo
                        "first (above)", err=True)
             sys.exit(1)
     click.echo(f"{period} closed: MonthlyStats for {result.customers} customer-currencies; "
-               f"current period {close.next_period(period)}")
+               f"current period {result.current_period}")
 
 
 def _minor(value: int | None, currency: str) -> str:
@@ -654,7 +654,7 @@ def journal_export(obj: Obj, period: str | None, date_from: date | None, date_to
                    output: Path) -> None:
     """Write the journal lines (account, debit, credit, currency, base amounts, document,
     customer) for import into a general ledger."""
-    from xlar.domain.close import first_day, last_day
+    from xlar.domain.periods import first_day, last_day
     from xlar.reports.journal import journal
     from xlar.reports.render import write_frame
 

@@ -12,13 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from xlar.domain.documents import DocKind
 from xlar.domain.money import exponent
-from xlar.domain.periods import parse_period, period_of
-from xlar.domain.terms import add_months
 
 # What moved a balance, by the kind of document (a reversal counts with what it reverses).
 CATEGORY: Mapping[DocKind, str] = {
@@ -31,22 +28,6 @@ CATEGORY: Mapping[DocKind, str] = {
 }
 MOVEMENTS = ("invoiced", "credited", "received", "adjusted", "fx")
 COLUMNS = ("opening", *MOVEMENTS, "closing")
-
-
-def first_day(period: str) -> date:
-    return parse_period(period)
-
-
-def last_day(period: str) -> date:
-    return add_months(parse_period(period), 1) - timedelta(days=1)
-
-
-def next_period(period: str) -> str:
-    return period_of(add_months(parse_period(period), 1))
-
-
-def previous_period(period: str) -> str:
-    return period_of(add_months(parse_period(period), -1))
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ import re
 from datetime import date
 
 from xlar.domain.errors import InvalidSetting, PeriodClosed
-from xlar.domain.terms import add_months
+from xlar.domain.terms import add_months, month_end
 
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -23,11 +23,25 @@ def parse_period(text: str) -> date:
     return date(int(match[1]), int(match[2]), 1)
 
 
+def first_day(period: str) -> date:
+    return parse_period(period)
+
+
+def last_day(period: str) -> date:
+    return month_end(parse_period(period))
+
+
+def next_period(period: str) -> str:
+    return period_of(add_months(parse_period(period), 1))
+
+
+def previous_period(period: str) -> str:
+    return period_of(add_months(parse_period(period), -1))
+
+
 def first_open_day(closed_period: str | None) -> date | None:
     """The first day after the last closed period (None when nothing is closed)."""
-    if not closed_period:
-        return None
-    return add_months(parse_period(closed_period), 1)
+    return first_day(next_period(closed_period)) if closed_period else None
 
 
 def ensure_open(on: date, closed_period: str | None, what: str) -> None:

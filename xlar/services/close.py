@@ -27,13 +27,9 @@ from xlar.domain.close import (
     Difference,
     Stat,
     differences,
-    first_day,
-    last_day,
-    next_period,
-    previous_period,
 )
 from xlar.domain.errors import InvalidSetting, NotAllowed, PeriodClosed
-from xlar.domain.periods import parse_period, period_of
+from xlar.domain.periods import first_day, last_day, next_period, parse_period, period_of, previous_period
 from xlar.services import fx
 from xlar.store.audit import record
 from xlar.store.ledger import lock_ledger
@@ -69,6 +65,7 @@ class Closed:
     period: str
     customers: int = 0
     blockers: list[Blocker] = field(default_factory=list)
+    current_period: str | None = None    # the book's current period after the close
 
 
 def _category(d: sa.FromClause, r: sa.FromClause) -> ColumnElement[str]:
@@ -128,15 +125,24 @@ def compute(conn: Connection, period: str) -> dict[tuple[str, str], Stat]:
     return {(s.customer, s.currency): s for s in map(_stat, conn.execute(stats_stmt(period)).mappings())}
 
 
+def snapshots(conn: Connection, periods: Sequence[str]) -> dict[str, dict[tuple[str, str], Stat]]:
+    """The statistics of PERIODS as the last close (or recompute) stored them, in one query."""
+    ms = monthly_stats.c
+    figures = [*COLUMNS, *(f"base_{c}" for c in COLUMNS)]
+    found: dict[str, dict[tuple[str, str], Stat]] = {p: {} for p in periods}
+    for r in conn.execute(sa.select(ms.period, customers.c.code, ms.currency,
+                                    *(ms[f"{f}_minor"].label(f) for f in figures))
+                          .join_from(monthly_stats, customers, customers.c.id == ms.customer_id)
+                          .where(ms.period.in_(list(periods))).order_by(ms.period, customers.c.code, ms.currency)
+                          ).mappings():
+        stat = _stat(r)
+        found[r["period"]][(stat.customer, stat.currency)] = stat
+    return found
+
+
 def stored(conn: Connection, period: str) -> dict[tuple[str, str], Stat]:
     """PERIOD's statistics as the last close (or recompute) stored them."""
-    ms = monthly_stats.c
-    rows = conn.execute(sa.select(customers.c.code, *[c for c in monthly_stats.c if c.name.endswith("_minor")],
-                                  ms.currency)
-                        .join_from(monthly_stats, customers, customers.c.id == ms.customer_id)
-                        .where(ms.period == period).order_by(customers.c.code, ms.currency)).mappings()
-    return {(r["code"], r["currency"]): Stat(r["code"], r["currency"], {c: r[f"{c}_minor"] for c in COLUMNS},
-                                             {c: r[f"base_{c}_minor"] for c in COLUMNS}) for r in rows}
+    return snapshots(conn, [period])[period]
 
 
 def _snapshot(conn: Connection, period: str, user: str) -> int:
@@ -211,6 +217,7 @@ def close(conn: Connection, period: str, user: str, *, today: date) -> Closed:
         conn.execute(period_closes.update().where(period_closes.c.period == period).values(**values))
     current = book.current_period if book.current_period and book.current_period > period else next_period(period)
     set_periods(conn, closed=period, current_period=current, user=user)
+    result.current_period = current
     record(conn, user, "close", "period", period, None if before is None else dict(before),
            {"customers": result.customers, "current_period": current})
     return result

@@ -20,11 +20,11 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from xlar.domain.close import first_day, last_day, next_period, revalued_minor
+from xlar.domain.close import revalued_minor
 from xlar.domain.documents import DocKind, DocStatus, fx_realized_journal
 from xlar.domain.errors import InvalidDocument
 from xlar.domain.money import from_minor, parse_rate, to_minor
-from xlar.domain.periods import ensure_open
+from xlar.domain.periods import ensure_open, first_day, last_day, next_period, parse_period
 from xlar.store.audit import record, record_many
 from xlar.store.ledger import OPEN, OPEN_BASE, journal_rows, lock_ledger, open_items_stmt, write_journal
 from xlar.store.numbering import reserve_numbers
@@ -73,10 +73,15 @@ class Preview:
         return sum((ln.difference for ln in self.to_post), ZERO)
 
 
+def ensure_rate_open(currency: object, period: object, closed_period: str | None) -> None:
+    """A closed month's rates are frozen: its revaluation was booked with them."""
+    ensure_open(parse_period(str(period)), closed_period, f"the {currency} rate of {period}")
+
+
 def set_rate(conn: Connection, currency: str, period: str, rate: Decimal, user: str) -> None:
     """Store the period-end RATE of CURRENCY for PERIOD (FxRates); a closed month's rates are frozen."""
     book = read_settings(conn)
-    ensure_open(first_day(period), book.closed_period, f"the {currency} rate of {period}")
+    ensure_rate_open(currency, period, book.closed_period)
     if currency == book.base_currency:
         raise InvalidDocument(f"{currency} is the base currency: it has no rate")
     rate = parse_rate(rate)
@@ -160,10 +165,11 @@ def revalue(conn: Connection, period: str, user: str, *, book: BookSettings | No
     now = datetime.now(UTC)
     stamp = {"status": DocStatus.POSTED.value, "created_by": user, "created_at": now,
              "posted_by": user, "posted_at": now, "net_minor": 0, "tax_minor": 0, "amount_minor": 0}
+    diffs = {key: [to_minor(ln.difference, book.base_currency) for ln in groups[key]] for key in keys}
     docs = []
     for key, number in zip(keys, numbers, strict=True):
         customer_id, cur = key
-        net = to_minor(sum((ln.difference for ln in groups[key]), ZERO), book.base_currency)
+        net = sum(diffs[key])
         rate = groups[key][0].rate
         docs.append({**stamp, "kind": DocKind.FX_ADJUSTMENT.value, "number": number, "customer_id": customer_id,
                      "doc_on": end, "due_on": end, "currency": cur, "fx_rate": rate, "base_amount_minor": abs(net),
@@ -181,13 +187,12 @@ def revalue(conn: Connection, period: str, user: str, *, book: BookSettings | No
         rev["id"] = rev_id
     items, journal = [], []
     for key, doc, rev in zip(keys, docs, reversals, strict=True):
-        for no, line in enumerate(groups[key], start=1):
-            diff = to_minor(line.difference, book.base_currency)
+        for no, (line, diff) in enumerate(zip(groups[key], diffs[key], strict=True), start=1):
             one = {"customer_id": line.customer_id, "currency": line.currency, "installment_no": no,
                    "amount_minor": 0, "due_on": line.due_on, "revalues_id": line.item_id}
             items += [{**one, "document_id": doc["id"], "doc_on": end, "base_amount_minor": diff},
                       {**one, "document_id": rev["id"], "doc_on": reverse_on, "base_amount_minor": -diff}]
-        net = sum(to_minor(ln.difference, book.base_currency) for ln in groups[key])
+        net = sum(diffs[key])
         if net:  # a rise of the receivable is a gain (Dr AR / Cr gain), a fall a loss (Dr loss / Cr AR)
             lines = fx_realized_journal(Decimal(-net), book.accounts)
             journal += journal_rows(doc, lines) + journal_rows(rev, [ln.swapped() for ln in lines])

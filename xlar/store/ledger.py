@@ -18,6 +18,7 @@ from sqlalchemy.sql import ColumnElement, Select, Subquery
 
 from xlar.domain.aging import AgingPolicy, Basis
 from xlar.domain.errors import InvalidSetting
+from xlar.store.settings import read_settings
 from xlar.store.tables import allocations, customers, journal_lines, open_items
 from xlar.store.writes import execute_many, in_chunks
 
@@ -62,8 +63,6 @@ def keep_receivable_account(conn: Connection, customer_id: int, account: str | N
                            .where(customers.c.id == customer_id)).first()
     if current is None or (current.ar_account or None) == (account or None):
         return
-    from xlar.store.settings import read_settings   # settings build on the ledger's tables only
-
     held = current.ar_account or read_settings(conn).accounts.receivable
     used = conn.execute(sa.select(journal_lines.c.id).where(
         journal_lines.c.customer_id == customer_id, journal_lines.c.account == held).limit(1)).first()

@@ -19,13 +19,13 @@ from sqlalchemy.engine import Connection
 from xlar.domain.customers import Customer
 from xlar.domain.errors import InvalidDocument, NotFound, XlarError
 from xlar.domain.money import decimal_from_number, from_minor, tidy, to_minor
-from xlar.domain.periods import ensure_open, parse_period
 from xlar.domain.terms import PaymentTerms, TermsBasis
 from xlar.schema.columns import Kind, SheetSchema
 from xlar.schema.sheets import SETTINGS
 from xlar.services.credit import Charge, check_credit
 from xlar.services.deliveries import DeliveryLine, add_deliveries, delete_delivery, update_delivery
 from xlar.services.documents import installment_plan
+from xlar.services.fx import ensure_rate_open
 from xlar.store import tables as t
 from xlar.store.audit import record, record_many
 from xlar.store.ledger import keep_receivable_account
@@ -210,16 +210,13 @@ class TableAdapter(Adapter):
 class FxRatesAdapter(TableAdapter):
     """A closed month's rates are frozen: its revaluation was booked with them."""
 
-    def _open(self, ctx: Context, currency: object, period: object) -> None:
-        ensure_open(parse_period(str(period)), ctx.closed_period, f"the {currency} rate of {period}")
-
     def validate(self, ctx: Context, values: dict[str, object]) -> None:
-        self._open(ctx, values.get("currency"), values.get("period"))
+        ensure_rate_open(values.get("currency"), values.get("period"), ctx.closed_period)
 
     def _stored(self, conn: Connection, ctx: Context, row_id: int) -> None:
         currency, period = conn.execute(sa.select(t.fx_rates.c.currency, t.fx_rates.c.period)
                                         .where(t.fx_rates.c.id == row_id)).one()
-        self._open(ctx, currency, period)
+        ensure_rate_open(currency, period, ctx.closed_period)
 
     def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object]) -> None:
         self._stored(conn, ctx, row_id)

@@ -83,8 +83,9 @@ def _month_end(conn: Connection, as_of: date, zh: bool) -> list[Output]:
                     f"Base debit ({book.base_currency})", f"Base credit ({book.base_currency})", "Memo"],
         lines.values.tolist(), {0: "yyyy-mm-dd", 7: MONEY, 8: MONEY, 9: MONEY, 10: MONEY})
     stat_rows = []
-    for period in (p["period"] for p in close.periods_closed(conn)):
-        for stat in close.stored(conn, period).values():
+    closed = close.snapshots(conn, [p["period"] for p in close.periods_closed(conn)])
+    for period, stats in closed.items():
+        for stat in stats.values():
             cur = stat.currency
             stat_rows.append([period, stat.customer, cur, *(from_minor(stat.amounts[c], cur) for c in STAT_COLUMNS),
                               *(from_minor(stat.base[c], book.base_currency) for c in STAT_COLUMNS)])
