@@ -21,7 +21,7 @@ CHOICE_ZH: dict[str, str] = {
     "visit": "拜访", "letter": "函件", "wechat": "微信",
     "manual": "手工", "auto": "自动", "fifo": "先进先出", "due_date": "按到期日", "exact": "金额相符",
     "reference": "按参考号", "product": "按品号", "installment": "按分期", "write_off": "核销差额",
-    "transfer": "转销",
+    "transfer": "转销", "yes": "是", "no": "否",
 }
 
 
@@ -160,6 +160,8 @@ INVOICES = SheetSchema(
         Column("fapiao_no", K.CODE, "Fapiao no.", "发票号码"),
         Column("status", K.CHOICE, "Status", "状态", choices=DOC_STATUSES, width=8,
                note="set to posted to post"),
+        Column("disputed", K.CHOICE, "Disputed", "有争议", choices=("yes", "no"), width=8,
+               note="yes: the customer disputes it; it is held out of dunning"),
         Column("memo", K.TEXT, "Memo", "备注", width=24),
     ), key=("number",), store_table="documents",
 )
@@ -277,16 +279,32 @@ CONTACTS = SheetSchema(
     ), key=(), store_table="contacts",
 )
 
+REMINDER_LEVELS = SheetSchema(
+    "ReminderLevels", "催收级别", "tblReminderLevels", (
+        Column("credit_class", K.CODE, "Credit class", "信用等级", required=True, width=8,
+               note="* = every class without levels of its own"),
+        Column("level", K.INT, "Level", "级别", required=True, width=6),
+        Column("days", K.INT, "Days after due", "逾期天数", required=True, width=10,
+               note="negative = days before the due date (a friendly reminder)"),
+        Column("channel", K.CHOICE, "Channel", "方式", required=True,
+               choices=("email", "letter", "phone", "wechat", "visit"), width=9),
+        Column("letter_zh", K.TEXT, "Letter (zh-CN)", "催收函（中文）", width=40,
+               note="placeholders: {name} {customer} {amount} {currency} {as_of} {company} {days} {level}"),
+        Column("letter_en", K.TEXT, "Letter (en)", "催收函（英文）", width=40),
+    ), key=("credit_class", "level"), store_table="reminder_levels",
+    purpose_en="When and how overdue customers are reminded", purpose_zh="按信用等级的催收级别与催收函",
+)
+
 INPUT_SHEETS: tuple[SheetSchema, ...] = (
     SETTINGS, CUSTOMERS, PAYMENT_TERMS, INSTALLMENT_TERMS, CONTRACTS, ORDERS, DELIVERIES,
-    INVOICES, INVOICE_LINES, RECEIPTS, ALLOCATIONS, PAYABLES, FX_RATES, CONTACTS,
+    INVOICES, INVOICE_LINES, RECEIPTS, ALLOCATIONS, PAYABLES, FX_RATES, CONTACTS, REMINDER_LEVELS,
 )
 
 # Output sheets: rewritten by xlar on every sync, never read back.
 OUTPUT_SHEETS: dict[str, str] = {
     "Balances": "余额", "Aging": "账龄", "Overdue": "超期", "Statement": "对账单",
     "Forecast": "回款预测", "Dashboard": "仪表板", "Journal": "凭证", "MonthlyStats": "月结统计",
-    "BankLines": "银行流水", "BankExceptions": "待处理流水", "Revaluation": "期末调汇", "Errors": "错误",
+    "BankLines": "银行流水", "BankExceptions": "待处理流水", "Revaluation": "期末调汇", "Worklist": "催收清单", "Errors": "错误",
     "Conflicts": "冲突",
 }
 

@@ -87,6 +87,7 @@ class DraftDocument:
     installment_terms: str | None = None  # default: the order's, else its contract's
     expected_on: date | None = None      # expected receipt date; default: the due date
     maturity_on: date | None = None      # receipts by bank acceptance note: when the note matures
+    disputed: bool = False               # the customer disputes it: held out of dunning
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +249,7 @@ def _prepare(refs: _Refs, draft: DraftDocument, book: BookSettings) -> Prepared:
         "payment_terms": terms_code, "method": method, "reference": draft.reference, "memo": draft.memo,
         "source": draft.source, "fapiao_no": draft.fapiao_no, **links,
         "expected_on": draft.expected_on or due_on, "maturity_on": draft.maturity_on,
+        "disputed": "yes" if draft.disputed else None,
     }
     return Prepared(values, lines)
 

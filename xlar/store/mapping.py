@@ -26,6 +26,7 @@ from xlar.schema.sheets import (
     PAYABLES,
     PAYMENT_TERMS,
     RECEIPTS,
+    REMINDER_LEVELS,
     SETTINGS,
 )
 from xlar.store import tables as t
@@ -73,7 +74,7 @@ MAPPINGS: dict[str, SheetMapping] = {m.sheet.name: m for m in (
         | {"line": "line_no", "date": "delivered_on", "customer": "customer_id", "order": "order_number"},
         internal=_BOOKKEEPING | {"net_minor", "tax_minor", "accrual_id"}),
     SheetMapping(INVOICES, t.documents, _same("number", "kind", "currency", "fx_rate", "source", "fapiao_no",
-                                              "status", "memo")
+                                              "status", "memo", "disputed")
                  | {"date": "doc_on", "customer": "customer_id", "net": "net_minor", "tax": "tax_minor",
                     "total": "amount_minor", "due_date": "due_on", "expected_date": "expected_on",
                     "order": "order_number"},
@@ -88,7 +89,7 @@ MAPPINGS: dict[str, SheetMapping] = {m.sheet.name: m for m in (
                  | {"date": "doc_on", "customer": "customer_id", "amount": "amount_minor",
                     "entered_by": "created_by", "maturity_date": "maturity_on"},
                  internal=_DOC_INTERNAL | {"kind", "net_minor", "tax_minor", "due_on", "source", "fapiao_no",
-                                           "order_number", "expected_on"}),
+                                           "order_number", "expected_on", "disputed"}),
     SheetMapping(ALLOCATIONS, t.allocations,
                  {"credit_doc": "credit_item_id", "invoice": "debit_item_id", "amount": "amount_minor",
                   "date": "effective_on", "item": "item"},
@@ -101,4 +102,6 @@ MAPPINGS: dict[str, SheetMapping] = {m.sheet.name: m for m in (
     SheetMapping(CONTACTS, t.contacts, _same("method", "person", "result", "next_action")
                  | {"customer": "customer_id", "date": "contacted_on", "promise_date": "promise_on",
                     "promise_amount": "promise_amount_minor"}, internal=_BOOKKEEPING),
+    SheetMapping(REMINDER_LEVELS, t.reminder_levels, _same(
+        "credit_class", "level", "days", "channel", "letter_zh", "letter_en"), internal=_BOOKKEEPING),
 )}

@@ -126,6 +126,7 @@ documents = sa.Table(
     sa.Column("maturity_on", sa.Date),  # bank acceptance notes: when the note falls due
     sa.Column("batch_id", Id, sa.ForeignKey("allocation_batches.id")),  # realized FX: the match batch
     _rev(),
+    sa.Column("disputed", sa.String(8)),  # 'yes': the customer disputes it; held out of dunning
     sa.Index("ix_documents_status_kind", "status", "kind"),   # drafts and unapproved receipts block a close
 )
 
@@ -310,6 +311,19 @@ contacts = sa.Table(
     sa.Column("promise_amount_minor", Minor),
     sa.Column("next_action", sa.Text),
     _rev(),
+)
+
+reminder_levels = sa.Table(
+    "reminder_levels", metadata,
+    _pk(),
+    sa.Column("credit_class", sa.String(16), nullable=False),   # '*' = every class without its own
+    sa.Column("level", sa.Integer, nullable=False),
+    sa.Column("days", sa.Integer, nullable=False),              # after the due date; negative = before
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("letter_zh", sa.Text),
+    sa.Column("letter_en", sa.Text),
+    _rev(),
+    sa.UniqueConstraint("credit_class", "level"),
 )
 
 payables = sa.Table(

@@ -1,8 +1,8 @@
 """Invoices (with their lines), receipts and allocations as sheet rows.
 
 A draft is shown as DRAFT-<id> until it is posted; setting Status to posted posts it,
-to void voids it. Posted documents refuse every other edit (the fapiao number excepted:
-it is often known only after posting).
+to void voids it. Posted documents refuse every other edit (except the fapiao number,
+often known only after posting, the expected receipt date and the disputed mark).
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ class InvoicesAdapter(DocumentAdapter):
     kinds = tuple(k.value for k in LINE_KINDS)
     shown = ("id", "rev", "number", "kind", "doc_on", "customer_id", "currency", "fx_rate", "net_minor",
              "tax_minor", "amount_minor", "due_on", "expected_on", "order_number", "related_id", "source",
-             "fapiao_no", "status", "memo")
+             "fapiao_no", "status", "memo", "disputed")
 
     def load(self, conn: Connection, ctx: Context) -> list[StoreRow]:
         d = t.documents.c
@@ -130,6 +130,7 @@ class InvoicesAdapter(DocumentAdapter):
             "expected_date": r["expected_on"], "order": r["order_number"],
             "original": related.get(r["related_id"]) if r["related_id"] else None,
             "source": r["source"], "fapiao_no": r["fapiao_no"], "status": r["status"], "memo": r["memo"],
+            "disputed": r["disputed"],
         }) for r in self._rows(conn)]
 
     def load_lines(self, conn: Connection, ctx: Context) -> list[StoreRow]:
@@ -159,7 +160,7 @@ class InvoicesAdapter(DocumentAdapter):
             due_on=values.get("due_date"), memo=values.get("memo"),  # type: ignore[arg-type]
             source=values.get("source"), fapiao_no=values.get("fapiao_no"),  # type: ignore[arg-type]
             expected_on=values.get("expected_date"), order=values.get("order"),  # type: ignore[arg-type]
-            original=values.get("original"))  # type: ignore[arg-type]
+            original=values.get("original"), disputed=values.get("disputed") == "yes")  # type: ignore[arg-type]
 
     def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object],
                lines: Sequence[dict[str, object]] = (), *, on: date | None = None,
@@ -167,11 +168,11 @@ class InvoicesAdapter(DocumentAdapter):
         doc = docs.load(conn, row_id)
         if (doc["status"] != "draft" and values.get("status") == doc["status"] and content_changed
                 and _only_open_fields_changed(ctx, doc, values)):
-            after = {"fapiao_no": values.get("fapiao_no"), "expected_on": values.get("expected_date") or doc["due_on"]}
+            after = {"fapiao_no": values.get("fapiao_no"), "expected_on": values.get("expected_date") or doc["due_on"],
+                     "disputed": _disputed(values)}
             conn.execute(t.documents.update().where(t.documents.c.id == row_id)
                          .values(**after, rev=t.documents.c.rev + 1))
-            record(conn, ctx.user, "update", "document", row_id,
-                   {"fapiao_no": doc["fapiao_no"], "expected_on": doc["expected_on"]}, after)
+            record(conn, ctx.user, "update", "document", row_id, {k: doc[k] for k in after}, after)
             return
         super().update(conn, ctx, row_id, values, lines, on=on, content_changed=content_changed)
 
@@ -186,15 +187,21 @@ def _line(ln: dict[str, object]) -> LineInput:
                      None if delivery_line is None else int(delivery_line), qty < 0)  # type: ignore[call-overload]
 
 
+def _disputed(values: dict[str, object]) -> str | None:
+    return "yes" if values.get("disputed") == "yes" else None
+
+
 def _only_open_fields_changed(ctx: Context, doc: Any, values: dict[str, object]) -> bool:
     """True when a posted invoice's row differs from the store only in what stays open after
-    posting: the fapiao number (often known later) and the expected receipt date."""
+    posting: the fapiao number (often known later), the expected receipt date and whether the
+    customer disputes it."""
     keys = ("kind", "date", "customer", "currency", "due_date", "source", "memo", "order")
     stored = {"kind": doc["kind"], "date": doc["doc_on"], "customer": ctx.code_of.get(doc["customer_id"]),
               "currency": doc["currency"], "due_date": doc["due_on"], "source": doc["source"], "memo": doc["memo"],
               "order": doc["order_number"]}
     return all(values.get(k) == stored[k] for k in keys) and (
-        values.get("fapiao_no") != doc["fapiao_no"] or (values.get("expected_date") or doc["due_on"]) != doc["expected_on"])
+        values.get("fapiao_no") != doc["fapiao_no"] or (values.get("expected_date") or doc["due_on"]) != doc["expected_on"]
+        or _disputed(values) != doc["disputed"])
 
 
 class ReceiptsAdapter(DocumentAdapter):

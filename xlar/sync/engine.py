@@ -30,6 +30,7 @@ from xlar.schema.columns import ID_COLUMN, REV_COLUMN, Column, Kind, SheetSchema
 from xlar.schema.sheets import (
     ALLOCATIONS,
     CONTACTS,
+    REMINDER_LEVELS,
     CONTRACTS,
     CUSTOMERS,
     DELIVERIES,
@@ -90,7 +91,7 @@ def adapters() -> list[Adapter]:
         FxRatesAdapter(MAPPINGS[FX_RATES.name]), TableAdapter(MAPPINGS[CONTRACTS.name]),
         OrdersAdapter(MAPPINGS[ORDERS.name]), DeliveriesAdapter(MAPPINGS[DELIVERIES.name]),
         InvoicesAdapter(), ReceiptsAdapter(), AllocationsAdapter(), PayablesAdapter(),
-        TableAdapter(MAPPINGS[CONTACTS.name]),
+        TableAdapter(MAPPINGS[CONTACTS.name]), TableAdapter(MAPPINGS[REMINDER_LEVELS.name]),
     ]
 
 
