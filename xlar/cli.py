@@ -20,7 +20,7 @@ from xlar.domain.errors import XlarError
 from xlar.domain.money import from_minor
 from xlar.domain.periods import period_of
 from xlar.reports import ledger as reports
-from xlar.reports.render import aging_csv, aging_json, aging_text, amount_text
+from xlar.reports.render import aging_csv, aging_json, amount_text
 from xlar.store.engine import Store
 from xlar.store.settings import read_settings, write_settings
 
@@ -178,33 +178,9 @@ def report() -> None:
     """Reports (aging, …)."""
 
 
-@report.command("aging")
-@click.option("--as-of", type=ISO_DATE, default=None, help="[default: today]")
-@click.option("--basis", type=click.Choice(["due", "document"]), default=None, help="[default: the setting]")
-@click.option("--buckets", default=None, metavar="30,60,90", help="bucket edges in days [default: the setting]")
-@click.option("--customer", default=None, help="one customer only")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
-@click.pass_obj
-def aging(obj: Obj, as_of: date | None, basis: str | None, buckets: str | None, customer: str | None,
-          fmt: str) -> None:
-    """Customer aging as of any date; buckets add up to each balance."""
-    with _friendly_errors():
-        with obj.store() as store, store.read() as conn:
-            policy = None
-            if basis or buckets:
-                book = read_settings(conn).aging
-                policy = AgingPolicy.parse(basis or book.basis.value,
-                                           buckets or ",".join(map(str, book.edges)))
-            result = reports.aging(conn, as_of or date.today(), policy, customer)
-        if fmt == "json":
-            click.echo(json.dumps(aging_json(result), ensure_ascii=False, indent=2))
-        elif fmt == "csv":
-            click.echo(aging_csv(result), nl=False)
-        else:
-            click.echo(aging_text(result))
-
-
 FORMATS = click.Choice(["table", "csv", "json"])
+REPORT_FORMATS = click.Choice(["table", "csv", "json", "xlsx"])
+LOCALES = click.Choice(["zh-CN", "en"])
 
 
 def _show(title: str, frame: Any, fmt: str) -> None:
@@ -218,59 +194,91 @@ def _show(title: str, frame: Any, fmt: str) -> None:
         click.echo(frame_text(title, frame))
 
 
-def _period_options(fn: F) -> F:
-    fn = click.option("--customer", default=None, help="one customer only")(fn)
-    fn = click.option("--to", "date_to", type=ISO_DATE, default=None, help="[default: today]")(fn)
-    fn = click.option("--from", "date_from", type=ISO_DATE, default=None, help="[default: 1 Jan of --to's year]")(fn)
-    return click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)(fn)
-
-
 def _span(date_from: date | None, date_to: date | None) -> tuple[date, date]:
     to = date_to or date.today()
     return date_from or date(to.year, 1, 1), to
 
 
-@report.command("delivery-difference")
-@_period_options
-@click.pass_obj
-def delivery_difference(obj: Obj, date_from: date | None, date_to: date | None, customer: str | None,
-                        fmt: str) -> None:
-    """Deliveries against what invoices billed of them (出货与发票差异)."""
-    from xlar.reports.billing import delivery_difference as report_of
+def _report_command(name: str) -> click.Command:
+    """`xlar report NAME`: the same options for every report of the catalog."""
+    from xlar.reports.catalog import REPORTS
 
-    start, end = _span(date_from, date_to)
-    with _friendly_errors(), obj.store() as store, store.read() as conn:
-        frame = report_of(conn, start, end, customer)
-    _show(f"Delivery vs invoice, deliveries {start} to {end}", frame, fmt)
+    spec = REPORTS[name]
+
+    @click.pass_obj
+    def command(obj: Obj, as_of: date | None, date_from: date | None, date_to: date | None, customer: str | None,
+                salesperson: str | None, fmt: str, output: Path | None, locale: str | None, **extra: Any) -> None:
+        from xlar.reports.catalog import Params, run
+        from xlar.reports.render import report_json, report_text, write_report
+
+        if fmt == "xlsx" and output is None:
+            raise click.UsageError("--format xlsx needs -o FILE.xlsx")
+        start, end = _span(date_from, date_to)
+        with _friendly_errors(), obj.store() as store, store.read() as conn:
+            book = read_settings(conn)
+            policy = None
+            if extra.get("basis") or extra.get("buckets"):
+                policy = AgingPolicy.parse(extra.get("basis") or book.aging.basis.value,
+                                           extra.get("buckets") or ",".join(map(str, book.aging.edges)))
+            params = Params(as_of or date_to or date.today(), start, end, customer, salesperson,
+                            locale or book.locale, policy, {k: v for k, v in extra.items() if isinstance(v, str)})
+            if customer:
+                reports.customer_id(conn, customer)
+            result = run(conn, name, params)
+            if name == "aging" and fmt in ("json", "csv"):   # the aging's structured formats of issue 3
+                aging_report = reports.aging(conn, params.as_of, policy, customer)
+        if name == "aging" and fmt == "json":
+            click.echo(json.dumps(aging_json(aging_report, result.frame), ensure_ascii=False, indent=2))
+        elif name == "aging" and fmt == "csv":
+            click.echo(aging_csv(aging_report), nl=False)
+        elif fmt == "json":
+            click.echo(json.dumps(report_json(result), ensure_ascii=False, indent=2))
+        elif fmt == "csv":
+            from xlar.reports.render import frame_csv
+
+            click.echo(frame_csv(result.shown()), nl=False)
+        elif fmt == "xlsx":
+            assert output is not None
+            write_report(result, output)
+            click.echo(f"{result.title}: {len(result.frame)} rows -> {output}")
+        else:
+            click.echo(report_text(result))
+
+    options = [
+        click.Option(["--as-of"], type=ISO_DATE, default=None, help="[default: --to, else today]"),
+        click.Option(["--from", "date_from"], type=ISO_DATE, default=None, help="[default: 1 Jan of --to's year]"),
+        click.Option(["--to", "date_to"], type=ISO_DATE, default=None, help="[default: today]"),
+        click.Option(["--customer"], default=None, help="one customer only"),
+        click.Option(["--salesperson"], default=None, help="one salesperson's customers only"),
+        click.Option(["--format", "fmt"], type=REPORT_FORMATS, default="table", show_default=True),
+        click.Option(["-o", "--output"], type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="the xlsx file (--format xlsx)"),
+        click.Option(["--locale"], type=LOCALES, default=None, help="[default: the book's setting]"),
+    ]
+    if name in ("aging", "salesperson-aging"):
+        options += [click.Option(["--basis"], type=click.Choice(["due", "document"]), default=None,
+                                 help="[default: the setting]"),
+                    click.Option(["--buckets"], default=None, metavar="30,60,90",
+                                 help="bucket edges in days [default: the setting]")]
+    if name == "revaluation":
+        options.append(click.Option(["--period"], default=None, help="YYYY-MM [default: the month of --as-of]"))
+    if name == "installments":
+        options.append(click.Option(["--contract"], default=None, help="one contract (or order) only"))
+    if name == "forecast":
+        options.append(click.Option(["--by"], type=click.Choice(["week", "month"]), default="week",
+                                    show_default=True))
+    return click.Command(name, callback=command, params=options,
+                         help=f"{spec.en} ({spec.zh}): {spec.help}.")
 
 
-@report.command("price-difference")
-@_period_options
-@click.pass_obj
-def price_difference(obj: Obj, date_from: date | None, date_to: date | None, customer: str | None,
-                     fmt: str) -> None:
-    """Delivered against invoiced unit prices (销售价格差异)."""
-    from xlar.reports.billing import price_difference as report_of
+def _add_reports() -> None:
+    from xlar.reports.catalog import SPECS
 
-    start, end = _span(date_from, date_to)
-    with _friendly_errors(), obj.store() as store, store.read() as conn:
-        frame = report_of(conn, start, end, customer)
-    _show(f"Sales price difference, invoices {start} to {end}", frame, fmt)
+    for spec in SPECS:
+        report.add_command(_report_command(spec.name))
 
 
-@report.command("installments")
-@click.option("--as-of", type=ISO_DATE, default=None, help="[default: today]")
-@click.option("--contract", default=None, help="one contract (or order) only")
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
-@click.pass_obj
-def installments(obj: Obj, as_of: date | None, contract: str | None, fmt: str) -> None:
-    """Installment execution per contract: scheduled, invoiced, received, outstanding."""
-    from xlar.reports.billing import installment_execution
-
-    as_of = as_of or date.today()
-    with _friendly_errors(), obj.store() as store, store.read() as conn:
-        frame = installment_execution(conn, as_of, contract)
-    _show(f"Installment execution as of {as_of}", frame, fmt)
+_add_reports()
 
 
 @main.group()
@@ -712,34 +720,6 @@ def import_opening(obj: Obj, file: Path) -> None:
                + (f", {len(result.skipped)} imported before" if result.skipped else "")
                + (f", {len(result.issues)} row(s) refused" if result.issues else ""))
     sys.exit(1 if result.issues else 0)
-
-
-@report.command("revaluation")
-@click.option("--period", required=True, metavar="YYYY-MM")
-@click.option("--customer", default=None, help="one customer only")
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
-@click.pass_obj
-def revaluation_report(obj: Obj, period: str, customer: str | None, fmt: str) -> None:
-    """Month-end revaluation (月末调汇表): per open foreign item, book vs period rate."""
-    from xlar.reports.fx import revaluation
-
-    with _friendly_errors(), obj.store() as store, store.read() as conn:
-        frame = revaluation(conn, period, customer)
-    _show(f"Revaluation {period}", frame, fmt)
-
-
-@report.command("fx-adjustments")
-@_period_options
-@click.pass_obj
-def fx_adjustments_report(obj: Obj, date_from: date | None, date_to: date | None, customer: str | None,
-                          fmt: str) -> None:
-    """FX adjustment detail (汇兑损益明细): unrealized, reversed and realized differences."""
-    from xlar.reports.fx import fx_adjustments
-
-    start, end = _span(date_from, date_to)
-    with _friendly_errors(), obj.store() as store, store.read() as conn:
-        frame = fx_adjustments(conn, start, end, customer)
-    _show(f"FX adjustments {start} to {end}", frame, fmt)
 
 
 if __name__ == "__main__":

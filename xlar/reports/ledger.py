@@ -26,6 +26,8 @@ class AgingRow:
     buckets: dict[str, Decimal]
     base_balance: Decimal
     base_buckets: dict[str, Decimal]
+    salesperson: str | None = None
+    credit_class: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,12 +54,14 @@ def aging(conn: Connection, as_of: date, policy: AgingPolicy | None = None,
     n = len(policy.labels)
     base = book.base_currency
     rows = []
-    for code, name, cur, balance, base_balance, *amounts in conn.execute(aging_stmt(as_of, policy, cust_id)):
+    found = conn.execute(aging_stmt(as_of, policy, cust_id))
+    for code, name, salesperson, credit_class, cur, balance, base_balance, *amounts in found:
         rows.append(AgingRow(
             code, name, cur, from_minor(balance, cur),
             {label: from_minor(v, cur) for label, v in zip(policy.labels, amounts[:n])},
             from_minor(base_balance, base),
             {label: from_minor(v, base) for label, v in zip(policy.labels, amounts[n:])},
+            salesperson, credit_class,
         ))
     return AgingReport(as_of, policy, base, rows)
 

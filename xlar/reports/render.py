@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from xlar.reports.catalog import Result
 from xlar.reports.ledger import AgingReport
 from xlar.workbook.writer import display_width
 
@@ -35,9 +36,17 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric_fr
     return "\n".join([line(headers), rule, *(line(r) for r in rows)])
 
 
-def aging_json(report: AgingReport) -> dict[str, Any]:
+def aging_json(report: AgingReport, frame: pd.DataFrame | None = None) -> dict[str, Any]:
+    """The aging for programs; with the report frame, the bad-debt allowance per bucket too."""
     balance, buckets = report.total_base
-    return {
+    extra: dict[str, Any] = {}
+    if frame is not None:
+        pct = frame[frame["customer"] == "ALLOWANCE %"].iloc[0]
+        amount = frame[frame["customer"] == "ALLOWANCE"].iloc[0]
+        extra["allowance"] = {"percent": {k: str(pct[k]) for k in report.policy.age_labels},
+                              "amount": {k: str(amount[k]) for k in report.policy.age_labels},
+                              "total": str(amount["allowance"])}
+    return extra | {
         "as_of": report.as_of.isoformat(),
         "basis": report.policy.basis.value,
         "buckets": list(report.policy.labels),
@@ -153,4 +162,84 @@ def write_frame(frame: pd.DataFrame, path: Path, fmt: str, title: str) -> None:
                 cell.data_type = "s"
             cells.append(cell)
         sheet.append(cells)
+    book.save(path)
+
+
+def report_text(result: Result) -> str:
+    """A catalog report as an aligned table in its locale."""
+    shown = result.shown()
+    rows = [[_cell(v) for v in row] for row in shown.itertuples(index=False)]
+    numeric = [i for i, key in enumerate(result.frame.columns)
+               if any(isinstance(v, (Decimal, int)) and not isinstance(v, bool) for v in result.frame[key])]
+    return result.title + "\n" + _aligned([str(c) for c in shown.columns], rows, set(numeric))
+
+
+def _aligned(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> str:
+    widths = [max(display_width(x) for x in col) for col in zip(headers, *rows)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join((" " * (w - display_width(c)) + c) if i in right else (c + " " * (w - display_width(c)))
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+    return "\n".join([line(headers), "  ".join("-" * w for w in widths), *(line(r) for r in rows)])
+
+
+def report_json(result: Result) -> dict[str, Any]:
+    """For programs: stable column keys and exact values; title and headers in the locale."""
+    p = result.params
+    shown = result.shown()
+    return {"report": result.spec.name, "title": result.title, "locale": p.locale,
+            "as_of": p.as_of.isoformat(), "from": p.date_from.isoformat(), "to": p.date_to.isoformat(),
+            "customer": p.customer, "salesperson": p.salesperson, "base_currency": result.base_currency,
+            "columns": dict(zip((str(c) for c in result.frame.columns), (str(c) for c in shown.columns))),
+            "rows": frame_json(result.frame)}
+
+
+MONEY_FORMAT = "#,##0.00;[Red]-#,##0.00"
+
+
+def write_report(result: Result, path: Path) -> None:
+    """A catalog report as a sheet (named in its locale) of a new xlsx: a title row, the headers,
+    the rows with amounts as numbers and dates as dates, frozen under the headers, filterable;
+    text that would start a formula is written as text."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    shown = result.shown()
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = result.spec.title(result.params.locale)[:31]
+    sheet.append([result.company, result.title])
+    sheet["A1"].font = sheet["B1"].font = Font(bold=True, size=13)
+    sheet.append([])
+    sheet.append([str(c) for c in shown.columns])
+    fill = PatternFill("solid", fgColor="DDE7F0")
+    for cell in sheet[3]:
+        cell.font, cell.fill = Font(bold=True), fill
+    for row in shown.itertuples(index=False):
+        sheet.append([None if _blank(v) else neutral(v) for v in row])
+    widths = [display_width(str(c)) for c in shown.columns]
+    for r, row in enumerate(sheet.iter_rows(min_row=4), start=4):
+        for c, cell in enumerate(row):
+            value = cell.value
+            if isinstance(value, Decimal):
+                cell.number_format = MONEY_FORMAT if value == value.quantize(Decimal("0.01")) else "#,##0.00####"
+            elif isinstance(value, date):
+                cell.number_format = "yyyy-mm-dd"
+            elif isinstance(value, str):
+                cell.data_type = "s"
+            if r < 2000:
+                widths[c] = max(widths[c], len(f"{value:,.2f}") if isinstance(value, Decimal) else
+                                10 if isinstance(value, date) else display_width(str(value or "")))
+    for c, w in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(c)].width = min(max(w + 2, 8), 50)
+    sheet.freeze_panes = "A4"
+    if len(shown.columns):
+        sheet.auto_filter.ref = f"A3:{get_column_letter(len(shown.columns))}{max(3, sheet.max_row)}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToHeight = 0
+    sheet.print_title_rows = "3:3"
     book.save(path)

@@ -150,8 +150,9 @@ def _bucket_index(policy: AgingPolicy, as_of: date, item: Subquery, aged: Any) -
 def aging_stmt(
     as_of: date, policy: AgingPolicy, customer_id: int | None = None
 ) -> Select[tuple[object, ...]]:
-    """One row per customer and currency: code, name, currency, balance, base balance,
-    then each bucket's open amount (policy.labels order), then the same in base currency."""
+    """One row per customer and currency: code, name, salesperson, credit class, currency,
+    balance, base balance, then each bucket's open amount (policy.labels order), then the same
+    in base currency."""
     item = open_items_stmt(as_of, customer_id).subquery("item")
     aged = open_items.alias("aged")
     bucketed = sa.select(
@@ -177,7 +178,8 @@ def aging_stmt(
         .subquery("grouped")
     )
     return (
-        sa.select(customers.c.code, customers.c.name, *[c for c in grouped.c if c.name != "customer_id"])
+        sa.select(customers.c.code, customers.c.name, customers.c.salesperson, customers.c.credit_class,
+                  *[c for c in grouped.c if c.name != "customer_id"])
         .join_from(grouped, customers, customers.c.id == grouped.c.customer_id)
         .order_by(customers.c.code, grouped.c.currency)
     )

@@ -51,6 +51,11 @@ DEFAULTS: dict[str, str] = {
     "write_off_tolerance": "0",
     "write_off_reasons": "ROUNDING,BANK_FEE,DISCOUNT,SHORT_PAYMENT",
     "bank_auto_confidence": "80",
+    "bad_debt_allowance": "0,1,5,10,30,50,100",
+    "company_address": "",
+    "company_phone": "",
+    "company_email": "",
+    "company_tax_id": "",
 }
 CHOICES: dict[str, tuple[str, ...]] = {
     "match_mode": ("document", "product"),
@@ -74,6 +79,13 @@ def _amount(key: str, text: str) -> Decimal:
     if not value.is_finite() or value < 0:
         raise InvalidSetting(f"setting {key} must be an amount of 0 or more, not {text!r}")
     return value
+
+
+def _percentages(key: str, text: str) -> tuple[Decimal, ...]:
+    values = tuple(_amount(key, part) for part in text.replace("，", ",").replace("%", "").split(",") if part.strip())
+    if any(v > 100 for v in values):
+        raise InvalidSetting(f"setting {key} holds percentages from 0 to 100, not {text!r}")
+    return values
 
 
 def _number(key: str, text: str, low: int, high: int) -> int:
@@ -101,6 +113,12 @@ class BookSettings:
     write_off_tolerance: Decimal = Decimal(0)  # in the document's currency
     write_off_reasons: tuple[str, ...] = ()
     bank_auto_confidence: int = 80          # bank lines this sure become draft receipts
+    bad_debt_allowance: tuple[Decimal, ...] = ()  # percent per age bucket, youngest first
+    company_address: str = ""
+    company_phone: str = ""
+    company_email: str = ""
+    company_tax_id: str = ""
+    locale: str = "zh-CN"
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, str]) -> BookSettings:
@@ -138,7 +156,21 @@ class BookSettings:
             write_off_tolerance=_amount("write_off_tolerance", merged["write_off_tolerance"]),
             write_off_reasons=tuple(sorted(_names(merged["write_off_reasons"]))),
             bank_auto_confidence=_number("bank_auto_confidence", merged["bank_auto_confidence"], 0, 100),
+            bad_debt_allowance=_percentages("bad_debt_allowance", merged["bad_debt_allowance"]),
+            company_address=merged["company_address"], company_phone=merged["company_phone"],
+            company_email=merged["company_email"], company_tax_id=merged["company_tax_id"],
+            locale=merged["locale"],
         )
+
+    def allowance_rates(self) -> dict[str, Decimal]:
+        """Bad-debt allowance percent per age bucket (the last percentage goes on for older
+        buckets when fewer are given than there are buckets)."""
+        labels = self.aging.age_labels
+        given = self.bad_debt_allowance or (Decimal(0),)
+        if len(given) > len(labels):
+            raise InvalidSetting(f"setting bad_debt_allowance has {len(given)} percentages for {len(labels)} "
+                                 f"age buckets ({', '.join(labels)})")
+        return {label: given[min(i, len(given) - 1)] for i, label in enumerate(labels)}
 
     def may_approve(self, user: str) -> bool:
         return user in self.approvers

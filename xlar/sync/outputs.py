@@ -13,7 +13,7 @@ from xlar.domain.money import from_minor
 from xlar.domain.periods import first_open_day, period_of
 from xlar.reports import ledger as reports
 from xlar.reports.journal import journal
-from xlar.schema.sheets import CHOICE_ZH
+from xlar.reports.labels import BUCKET_ZH, KIND_ZH
 from xlar.services import bank, close, fx
 from xlar.store.settings import read_settings
 from xlar.workbook.writer import Output
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from xlar.sync.engine import SyncReport
 
 MONEY = "#,##0.00;[Red]-#,##0.00"
-BUCKET_ZH = {"not_due": "未到期", "unapplied": "未核销收款"}
 
 
 def outputs_for(conn: Connection, as_of: date, report: SyncReport, locale: str,
@@ -62,10 +61,6 @@ def outputs_for(conn: Connection, as_of: date, report: SyncReport, locale: str,
     return [balances, aging_out, *_bank(conn, zh), *_month_end(conn, as_of, zh), errors, conflicts]
 
 
-KIND_ZH = {**CHOICE_ZH, "receipt": "收款单", "refund": "退款单", "opening_balance": "期初余额",
-           "transfer_debit": "应收款转入", "transfer_credit": "应收款转出", "netting": "应收应付冲账",
-           "fx_adjustment": "期末调汇", "fx_realized": "汇兑损益", "write_off": "核销差额", "reversal": "冲销",
-           "deposit_offset": "预收冲抵", "delivery": "销货收入"}
 STAT_ZH = {"opening": "期初", "invoiced": "本期开票", "credited": "本期红字", "received": "本期收款",
            "adjusted": "本期调整", "fx": "汇兑", "closing": "期末"}
 

@@ -1,0 +1,170 @@
+"""Customer accounts over a span of dates: the statement of account (对账单), the customer
+account detail (客户往来明细), the AR subsidiary ledger (应收明细账) and the salesperson detail
+(业务员明细). Each is one set-based query shaped with pandas."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql import Select
+
+from xlar.domain.money import from_minor
+from xlar.store.ledger import receivable_accounts
+from xlar.store.settings import read_settings
+from xlar.store.tables import customers, documents, journal_lines, open_items
+
+ZERO = Decimal(0)
+OPENING = "opening"
+
+
+def only(stmt: Select[tuple[object, ...]], customer: str | None, salesperson: str | None
+         ) -> Select[tuple[object, ...]]:
+    """STMT (which joins customers) narrowed to one customer and/or one salesperson."""
+    if customer:
+        stmt = stmt.where(customers.c.code == customer)
+    if salesperson:
+        stmt = stmt.where(customers.c.salesperson == salesperson)
+    return stmt
+
+
+MOVEMENT_COLUMNS = ["customer", "name", "salesperson", "currency", "document_id", "date", "document", "kind",
+                    "reference", "due", "amount_minor", "base_minor"]
+
+
+def movements(conn: Connection, date_from: date, date_to: date, customer: str | None = None,
+              salesperson: str | None = None) -> pd.DataFrame:
+    """Per customer and currency: one row for everything before FROM (document_id None: the
+    opening balance), then one row per document dated FROM..TO with what it moved, in document
+    and base currency. Allocations move money between a customer's own items, so the balance
+    is the sum of the items' amounts."""
+    oi, d, c = open_items.c, documents.c, customers.c
+    keyed = (sa.select(oi.customer_id, oi.currency, oi.amount_minor, oi.base_amount_minor,
+                       sa.case((oi.doc_on >= date_from, oi.document_id), else_=None).label("doc_key"))
+             .where(oi.doc_on <= date_to).subquery("keyed"))
+    grouped = (sa.select(keyed.c.customer_id, keyed.c.currency, keyed.c.doc_key,
+                         sa.func.sum(keyed.c.amount_minor).label("amount_minor"),
+                         sa.func.sum(keyed.c.base_amount_minor).label("base_minor"))
+               .group_by(keyed.c.customer_id, keyed.c.currency, keyed.c.doc_key).subquery("grouped"))
+    stmt = (sa.select(c.code, c.name, c.salesperson, grouped.c.currency, grouped.c.doc_key, d.doc_on, d.number,
+                      d.kind, sa.func.coalesce(d.fapiao_no, d.reference, d.memo, d.source), d.due_on,
+                      grouped.c.amount_minor, grouped.c.base_minor)
+            .join_from(grouped, customers, c.id == grouped.c.customer_id)
+            .outerjoin(documents, d.id == grouped.c.doc_key)
+            .order_by(c.code, grouped.c.currency, d.doc_on.is_not(None), d.doc_on, d.id))
+    frame = pd.DataFrame(conn.execute(only(stmt, customer, salesperson)).all(), columns=MOVEMENT_COLUMNS)
+    return frame
+
+
+def _money(frame: pd.DataFrame, column: str, currency_column: str = "currency") -> list[Decimal]:
+    return [from_minor(int(v), cur) for v, cur in zip(frame[column], frame[currency_column])]
+
+
+def account_detail(conn: Connection, date_from: date, date_to: date, customer: str | None = None,
+                   salesperson: str | None = None, *, statement: bool = False) -> pd.DataFrame:
+    """Every document of FROM..TO per customer and currency with a running balance, between an
+    opening and a closing row, in document and base currency. STATEMENT: what the customer sees
+    (document currency only; exchange differences, which move nothing in it, left out)."""
+    base = read_settings(conn).base_currency
+    found = movements(conn, date_from, date_to, customer, salesperson)
+    rows: list[dict[str, object]] = []
+    for (code, cur), group in found.groupby(["customer", "currency"], sort=False):
+        first = group.iloc[0]
+        opening_rows = group[group["document_id"].isna()]
+        opening = from_minor(int(opening_rows["amount_minor"].sum()), cur)
+        base_opening = from_minor(int(opening_rows["base_minor"].sum()), base)
+        docs = group[group["document_id"].notna()]
+        if statement:
+            docs = docs[docs["amount_minor"] != 0]
+            if not len(docs) and opening == 0:
+                continue
+        head = {"customer": code, "name": first["name"], "currency": cur, "date": date_from, "document": "",
+                "kind": OPENING, "reference": "", "due": None}
+        rows.append({**head, "debit": None, "credit": None, "balance": opening,
+                     "base_debit": None, "base_credit": None, "base_balance": base_opening})
+        balance, base_balance = opening, base_opening
+        for r in docs.itertuples(index=False):
+            amount, base_amount = from_minor(int(r.amount_minor), cur), from_minor(int(r.base_minor), base)
+            balance += amount
+            base_balance += base_amount
+            rows.append({"customer": code, "name": first["name"], "currency": cur, "date": r.date,
+                         "document": r.document, "kind": r.kind, "reference": r.reference or "", "due": r.due,
+                         "debit": amount if amount > 0 else None, "credit": -amount if amount < 0 else None,
+                         "balance": balance,
+                         "base_debit": base_amount if base_amount > 0 else None,
+                         "base_credit": -base_amount if base_amount < 0 else None, "base_balance": base_balance})
+        rows.append({**head, "date": date_to, "kind": "closing", "debit": None, "credit": None, "balance": balance,
+                     "base_debit": None, "base_credit": None, "base_balance": base_balance})
+    columns = ["customer", "name", "currency", "date", "document", "kind", "reference", "due", "debit", "credit",
+               "balance", "base_debit", "base_credit", "base_balance"]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.drop(columns=["base_debit", "base_credit", "base_balance"]) if statement else frame
+
+
+def salesperson_detail(conn: Connection, date_from: date, date_to: date, customer: str | None = None,
+                       salesperson: str | None = None) -> pd.DataFrame:
+    """Per salesperson (the customer's), every document of FROM..TO: what was billed and what
+    came in, with the base-currency amount for the salesperson's totals."""
+    found = movements(conn, date_from, date_to, customer, salesperson)
+    base = read_settings(conn).base_currency
+    found = found[found["document_id"].notna() & (found["amount_minor"] != 0)]
+    rows = [{"salesperson": r.salesperson or "", "customer": r.customer, "name": r.name, "date": r.date,
+             "document": r.document, "kind": r.kind, "currency": r.currency,
+             "debit": from_minor(int(r.amount_minor), r.currency) if r.amount_minor > 0 else None,
+             "credit": from_minor(-int(r.amount_minor), r.currency) if r.amount_minor < 0 else None,
+             "base_amount": from_minor(int(r.base_minor), base)}
+            for r in found.itertuples(index=False)]
+    frame = pd.DataFrame(rows, columns=["salesperson", "customer", "name", "date", "document", "kind", "currency",
+                                        "debit", "credit", "base_amount"])
+    return frame.sort_values(["salesperson", "customer", "date", "document"], kind="stable").reset_index(drop=True)
+
+
+def subsidiary_ledger(conn: Connection, date_from: date, date_to: date, customer: str | None = None,
+                      salesperson: str | None = None) -> pd.DataFrame:
+    """The receivable accounts per customer, account and currency, month by month: opening,
+    debit, credit, closing, in document and base currency (from the journal, so it ties to
+    the general ledger)."""
+    book = read_settings(conn)
+    j, c = journal_lines.c, customers.c
+    month_key = sa.case((j.posted_on < date_from, sa.literal("")), else_=sa.func.substr(sa.cast(j.posted_on, sa.String), 1, 7))
+    keyed = (sa.select(j.customer_id, j.account, j.currency, month_key.label("month"), j.debit_minor, j.credit_minor,
+                       j.base_debit_minor, j.base_credit_minor)
+             .where(j.account.in_(receivable_accounts(conn, book.accounts.receivable)), j.posted_on <= date_to)
+             .subquery("keyed"))
+    sums = [sa.func.sum(keyed.c[name]).label(name)
+            for name in ("debit_minor", "credit_minor", "base_debit_minor", "base_credit_minor")]
+    stmt = (sa.select(c.code, c.name, keyed.c.account, keyed.c.currency, keyed.c.month, *sums)
+            .join_from(keyed, customers, c.id == keyed.c.customer_id)
+            .group_by(c.code, c.name, keyed.c.account, keyed.c.currency, keyed.c.month)
+            .order_by(c.code, keyed.c.account, keyed.c.currency, keyed.c.month))
+    found = conn.execute(only(stmt, customer, salesperson)).all()
+    base = book.base_currency
+    rows: list[dict[str, object]] = []
+    state: dict[tuple[str, str, str], tuple[Decimal, Decimal]] = {}
+    for code, name, account, cur, month, dr, cr, bdr, bcr in found:
+        key = (code, account, cur)
+        opening, base_opening = state.get(key, (from_minor(0, cur), from_minor(0, base)))
+        debit, credit = from_minor(int(dr), cur), from_minor(int(cr), cur)
+        base_debit, base_credit = from_minor(int(bdr), base), from_minor(int(bcr), base)
+        closing, base_closing = opening + debit - credit, base_opening + base_debit - base_credit
+        state[key] = (closing, base_closing)
+        if month:
+            rows.append({"customer": code, "name": name, "account": account, "currency": cur, "period": month,
+                         "opening": opening, "debit": debit, "credit": credit, "closing": closing,
+                         "base_opening": base_opening, "base_debit": base_debit, "base_credit": base_credit,
+                         "base_closing": base_closing})
+    shown = {(r["customer"], r["account"], r["currency"]) for r in rows}
+    names = {code: name for code, name, *_ in found}
+    for (code, account, cur), (closing, base_closing) in state.items():
+        if (code, account, cur) not in shown and (closing or base_closing):   # a balance that did not move
+            rows.append({"customer": code, "name": names[code], "account": account, "currency": cur,
+                         "period": date_from.isoformat()[:7], "opening": closing, "debit": ZERO, "credit": ZERO,
+                         "closing": closing, "base_opening": base_closing, "base_debit": ZERO, "base_credit": ZERO,
+                         "base_closing": base_closing})
+    rows.sort(key=lambda r: (r["customer"], r["account"], r["currency"], r["period"]))
+    return pd.DataFrame(rows, columns=["customer", "name", "account", "currency", "period", "opening", "debit",
+                                       "credit", "closing", "base_opening", "base_debit", "base_credit",
+                                       "base_closing"])
