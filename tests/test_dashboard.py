@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +23,8 @@ TITLES = {
               "top": "逾期金额前十客户", "amount": "金额", "days": "天数", "week": "周",
               "customer": "客户", "bucket": "账龄段", "period": "期间", "as_of": "截至"},
     "en": {"sheet": "Dashboard", "data_sheet": "Dashboard data", "title": "Receivables dashboard",
-           "aging": "Aging", "dso": "Days sales outstanding", "forecast": "Expected receipts, 13 weeks",
+           "aging": "Aging", "dso": "Days sales outstanding",
+           "forecast": "Expected receipts, 13 weeks",
            "top": "Top 10 overdue customers", "amount": "Amount", "days": "Days", "week": "Week",
            "customer": "Customer", "bucket": "Bucket", "period": "Period", "as_of": "As of"},
 }
@@ -38,9 +40,9 @@ KPI_LABELS = {
 AGING = (D("120000.00"), D("45000.00"), D("20000.00"), D("8000.00"), D("3000.00"), D("-5000.00"))
 DSO = (D("38.5"), D("40.2"), D("41.0"), D("43.7"), D("45.1"), D("44.0"), D("46.8"), D("48.3"),
        D("47.5"), D("49.9"), D("51.2"), D("52.0"))
-FORECAST = (D("42000.00"), D("18500.00"), D("60000.00"), D("35250.50"), D("12000.00"), D("27800.00"),
-            D("51000.00"), D("10000.00"), D("22400.00"), D("39990.00"), D("15000.00"), D("31000.00"),
-            D("44500.00"))
+FORECAST = tuple(D(x) for x in ("42000.00", "18500.00", "60000.00", "35250.50", "12000.00",
+                                 "27800.00", "51000.00", "10000.00", "22400.00", "39990.00",
+                                 "15000.00", "31000.00", "44500.00"))
 CUSTOMERS = {
     "zh-CN": ("C001 上海华东贸易有限公司", "C007 北京恒信科技", "C003 深圳前海供应链",
               "C012 杭州西湖电子", "C005 广州南方建材", "C009 成都天府食品", "C002 南京金陵物流",
@@ -64,7 +66,8 @@ def kpis(locale: str) -> tuple[Kpi, ...]:
 def dashboard(locale: str) -> DashboardData:
     monday = date(2024, 7, 1)
     return DashboardData(
-        locale=locale, company="上海示例贸易有限公司" if locale == "zh-CN" else "Example Trading Ltd",
+        locale=locale,
+        company="上海示例贸易有限公司" if locale == "zh-CN" else "Example Trading Ltd",
         as_of=AS_OF, base_currency="CNY", kpis=kpis(locale),
         aging=tuple(zip(BUCKETS[locale], AGING)),
         dso_trend=tuple((f"2023-{m:02d}" if m > 6 else f"2024-{m:02d}", d)
@@ -105,9 +108,10 @@ def test_sheets_kpis_and_page_setup(tmp_path: Path, locale: str) -> None:
     board = wb[TITLES[locale]["sheet"]]
     assert wb.active.title == board.title
     assert board["A1"].value == f"{data.company}  {TITLES[locale]['title']}"
-    assert board["K1"].value == TITLES[locale]["as_of"] and board["L1"].value == datetime(2024, 6, 30)
-    labels = [board.cell(row=3, column=c).value for c in range(1, 13, 2)]
-    values = [board.cell(row=4, column=c) for c in range(1, 13, 2)]
+    assert board["L1"].value == TITLES[locale]["as_of"]
+    assert board["M1"].value == datetime(2024, 6, 30)
+    labels = [board[f"{col}3"].value for col in "ACEHJL"]  # G is the spacer between the halves
+    values = [board[f"{col}4"] for col in "ACEHJL"]
     total, overdue, pct, dso, allowance, next30 = KPI_LABELS[locale]
     assert labels == [f"{total} (CNY)", f"{overdue} (CNY)", pct, dso, f"{allowance} (CNY)",
                       f"{next30} (CNY)"]
@@ -115,13 +119,16 @@ def test_sheets_kpis_and_page_setup(tmp_path: Path, locale: str) -> None:
     assert [c.number_format for c in values] == [k.number_format for k in data.kpis]
     assert all(c.font.b for c in values)
     assert board.page_setup.orientation == "landscape"
-    assert board.page_setup.fitToWidth == 1 and board.sheet_properties.pageSetUpPr.fitToPage
+    assert board.page_setup.fitToWidth == 1 and board.page_setup.fitToHeight == 1
+    assert board.sheet_properties.pageSetUpPr.fitToPage
+    assert board.print_area == f"'{board.title}'!$A$1:$M$34"
 
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])
 def test_data_sheet_tables_equal_the_input(tmp_path: Path, locale: str) -> None:
     data = dashboard(locale)
-    sheet = load_workbook(build_dashboard(data, tmp_path / "dash.xlsx"))[TITLES[locale]["data_sheet"]]
+    wb = load_workbook(build_dashboard(data, tmp_path / "dash.xlsx"))
+    sheet = wb[TITLES[locale]["data_sheet"]]
     t = TITLES[locale]
     assert [c.value for c in sheet[1]] == [t["bucket"], f"{t['amount']} (CNY)", None,
                                            t["period"], t["days"], None,
@@ -145,21 +152,27 @@ def test_four_native_charts_reference_the_data_sheet(tmp_path: Path, locale: str
     joined = "".join(charts.values())
     refs = set(re.findall(r"<f>('[^']+'![$A-Z0-9:]+)</f>", joined))
     assert refs == {quoted + r for r in ("$A$2:$A$7", "$B$2:$B$7", "$D$2:$D$13", "$E$2:$E$13",
-                                         "$G$2:$G$14", "$H$2:$H$14", "$J$2:$J$11", "$K$2:$K$11")}
+                                         "$G$2:$G$14", "$H$2:$H$14", "$J$2:$J$11", "$K$2:$K$11",
+                                         "B1", "E1", "H1", "K1")}  # series named by headers
     assert re.search(r"<strRef><f>[^<]+\$A\$2:\$A\$7</f>", joined)  # bucket names are text
     assert "<barChart>" in joined and "<lineChart>" in joined
     assert '<barDir val="bar" />' in joined and '<orientation val="maxMin" />' in joined
     assert 'formatCode="mm-dd"' in joined
 
 
-def test_charts_sit_two_by_two_without_overlap(tmp_path: Path) -> None:
+def test_charts_fill_the_grid_two_by_two_without_overlap(tmp_path: Path) -> None:
+    """Each chart spans six columns by 14 rows (~16.3 x 7.4 cm in Excel); G and row 20 part them."""
     path = build_dashboard(dashboard("en"), tmp_path / "dash.xlsx")
     with ZipFile(path) as z:
         drawing = z.read("xl/drawings/drawing1.xml").decode("utf-8")
-    anchors = re.findall(r"<from><col>(\d+)</col>.*?<row>(\d+)</row>", drawing)
-    assert [(int(c), int(r)) for c, r in anchors] == [(0, 5), (6, 5), (0, 21), (6, 21)]
-    sizes = re.findall(r'<ext cx="(\d+)" cy="(\d+)" />', drawing)
-    assert {(int(cx), int(cy)) for cx, cy in sizes} == {(5760000, 2700000)}  # 16 cm x 7.5 cm
+    corner = r"<col>(\d+)</col><colOff>0</colOff><row>(\d+)</row><rowOff>0</rowOff>"
+    anchors = re.findall(
+        rf"<twoCellAnchor editAs=\"oneCell\"><from>{corner}</from><to>{corner}</to>", drawing)
+    assert [tuple(int(n) for n in a) for a in anchors] == [
+        (0, 5, 6, 19), (7, 5, 13, 19), (0, 20, 6, 34), (7, 20, 13, 34)]
+    board = load_workbook(path)["Dashboard"]
+    assert [board.column_dimensions[c].width for c in "ABFGHM"] == [14, 14, 14, 2, 14, 14]
+    assert {board.row_dimensions[r].height for r in range(6, 35)} == {15}
 
 
 def test_same_input_gives_the_same_bytes(tmp_path: Path) -> None:
@@ -178,24 +191,21 @@ def test_empty_data_gives_notes_instead_of_charts(tmp_path: Path, locale: str) -
     board, sheet = wb[TITLES[locale]["sheet"]], wb[TITLES[locale]["data_sheet"]]
     nothing = "无数据" if locale == "zh-CN" else "nothing to show"
     t = TITLES[locale]
-    assert [board["A3"].value, board["G3"].value, board["A19"].value, board["G19"].value] == [
+    assert [board["A3"].value, board["H3"].value, board["A18"].value, board["H18"].value] == [
         f"{t['aging']}: {nothing}", f"{t['dso']}: {nothing}",
         f"{t['forecast']}: {nothing}", f"{t['top']}: {nothing}"]
     assert sheet.max_row == 1 and sheet["A1"].value == t["bucket"]
 
 
 def test_one_empty_table_drops_only_its_chart(tmp_path: Path) -> None:
-    data = dashboard("en")
-    partial = DashboardData(**{**{f: getattr(data, f) for f in DashboardData.__slots__},
-                               "forecast": ()})
-    path = build_dashboard(partial, tmp_path / "partial.xlsx")
+    path = build_dashboard(replace(dashboard("en"), forecast=()), tmp_path / "partial.xlsx")
     assert len(chart_parts(path)) == 3
-    assert load_workbook(path)["Dashboard"]["A22"].value == "Expected receipts, 13 weeks: nothing to show"
+    note = load_workbook(path)["Dashboard"]["A21"].value
+    assert note == "Expected receipts, 13 weeks: nothing to show"
 
 
 def test_missing_titles_are_refused(tmp_path: Path) -> None:
     data = dashboard("en")
     titles = {k: v for k, v in data.titles.items() if k != "week"}
-    bad = DashboardData(**{**{f: getattr(data, f) for f in DashboardData.__slots__}, "titles": titles})
     with pytest.raises(ValueError, match="week"):
-        build_dashboard(bad, tmp_path / "bad.xlsx")
+        build_dashboard(replace(data, titles=titles), tmp_path / "bad.xlsx")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 import subprocess
 from datetime import date, timedelta
@@ -103,7 +104,14 @@ def text_of(path: Path) -> str | None:
                           text=True).stdout
 
 
-needs_cjk_font = pytest.mark.skipif(find_cjk_font() is None, reason=f"no CJK font; set {FONT_ENV}")
+def cjk_font_here() -> bool:
+    try:
+        return find_cjk_font() is not None
+    except InvalidSetting:   # a bad XLAR_PDF_FONT fails the tests that render, not the collection
+        return True
+
+
+needs_cjk_font = pytest.mark.skipif(not cjk_font_here(), reason=f"no CJK font; set {FONT_ENV}")
 
 
 @needs_cjk_font
@@ -182,6 +190,8 @@ def test_font_setting_names_file_and_face(tmp_path, monkeypatch):
         find_cjk_font()
 
 
+# fontTools leaves the file open when it refuses it; the ResourceWarning comes at garbage collection
+@pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
 def test_a_font_that_cannot_draw_chinese_is_refused(tmp_path, monkeypatch):
     not_a_font = tmp_path / "notes.ttf"
     not_a_font.write_text("not a font")
@@ -193,6 +203,7 @@ def test_a_font_that_cannot_draw_chinese_is_refused(tmp_path, monkeypatch):
         monkeypatch.setenv(FONT_ENV, str(latin_only))
         with pytest.raises(InvalidSetting, match="has no Chinese glyphs"):
             letter_pdf(letter("zh-CN"), tmp_path / "letter.pdf")
+    gc.collect()   # here, under this test's filter, not in whichever test runs next
 
 
 @pytest.mark.parametrize(("value", "currency", "shown"), [

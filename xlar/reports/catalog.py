@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from xlar.domain.aging import AgingPolicy
-from xlar.reports import accounts, billing, collection, fx, receivables
+from xlar.reports import accounts, billing, collection, dunning, fx, receivables
 from xlar.reports.labels import COLUMNS, bucket_text, header, kind_text
 from xlar.store.settings import read_settings
 
@@ -105,6 +105,9 @@ SPECS: tuple[Spec, ...] = (
     Spec("forecast", "Cash forecast", "回款预测", False,
          lambda c, p: collection.forecast(c, p.as_of, p.customer, p.salesperson, p.extra.get("by", "week")),
          "expected receipts per week (or --by month)"),
+    Spec("worklist", "Collection worklist", "催收清单", False,
+         lambda c, p: dunning.worklist_frame(c, p.as_of, p.customer, p.salesperson, p.locale),
+         "who to contact today, at which reminder level and why"),
     Spec("forecast-detail", "Cash forecast detail", "回款预测明细", False,
          lambda c, p: collection.forecast_detail(c, p.as_of, p.customer, p.salesperson),
          "per open invoice: the expected receipt date"),

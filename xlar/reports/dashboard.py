@@ -27,7 +27,12 @@ from openpyxl.chart.text import RichText
 from openpyxl.chart.title import Title, title_maker
 from openpyxl.drawing.line import LineProperties
 from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, TwoCellAnchor
-from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RichTextProperties
+from openpyxl.drawing.text import (
+    CharacterProperties,
+    Paragraph,
+    ParagraphProperties,
+    RichTextProperties,
+)
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -69,7 +74,6 @@ LAST_COL = 2 * HALF + 1
 COLUMN_WIDTH = 14                # 6 x 103 px ~ 16.3 cm in Excel (Calibri 11)
 SPACER_WIDTH = 2
 CHART_ROWS = 14                  # 14 rows of 15 pt ~ 7.4 cm; one blank row between chart rows
-CHART_WIDTH_CM, CHART_HEIGHT_CM = 16.0, 7.5
 ACCENT, NEGATIVE, GRID, LABEL_FILL = "2F5597", "C00000", "D9D9D9", "F2F2F2"
 
 
@@ -95,14 +99,13 @@ def build_dashboard(data: DashboardData, path: Path) -> Path:
     if missing:
         raise ValueError(f"dashboard titles missing: {', '.join(missing)}")
     wb = Workbook()
-    board = wb.active
-    assert board is not None
+    board = wb.worksheets[0]
     board.title = data.titles["sheet"]
     sheet = wb.create_sheet(data.titles["data_sheet"])
     tables = _write_tables(sheet, data)
     _write_heading(board, data)
     last_row = _place_charts(board, sheet, data, tables, _write_kpis(board, data))
-    _page_setup(board, last_row)
+    _print_layout(board, sheet, last_row)
     wb.active = 0
     _save(wb, path, datetime.combine(data.as_of, time()))
     return path
@@ -137,8 +140,9 @@ def _write_tables(ws: Worksheet, data: DashboardData) -> dict[str, _Table]:
     return tables
 
 
-def _font(**style: object) -> Font:
-    return Font(name=FONT, **style)  # type: ignore[arg-type]
+def _font(size: float = 11, bold: bool = False, italic: bool = False,
+          color: str | None = None) -> Font:
+    return Font(name=FONT, size=size, bold=bold, italic=italic, color=color)
 
 
 def _half_start(half: int) -> int:
@@ -252,7 +256,6 @@ def _titled(text: str, size: int) -> Title:
 def _frame(chart: ChartBase, title: str, x_title: str, y_title: str, y_format: str) -> None:
     """What every dashboard chart shares: titles, visible axes, light gridlines, no legend."""
     chart.title = _titled(title, 12)
-    chart.width, chart.height = CHART_WIDTH_CM, CHART_HEIGHT_CM
     chart.legend = None
     chart.x_axis.title, chart.y_axis.title = _titled(x_title, 9), _titled(y_title, 9)
     chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 hides axes unless told
@@ -263,7 +266,8 @@ def _frame(chart: ChartBase, title: str, x_title: str, y_title: str, y_format: s
 
 
 def _fill(series: Series, colour: str) -> None:
-    series.graphicalProperties = GraphicalProperties(solidFill=colour, ln=LineProperties(noFill=True))
+    series.graphicalProperties = GraphicalProperties(
+        solidFill=colour, ln=LineProperties(noFill=True))
 
 
 def _bars(sheet: Worksheet, table: _Table, bar_type: str, text: bool = True) -> BarChart:
@@ -323,21 +327,29 @@ def _top_chart(sheet: Worksheet, data: DashboardData, table: _Table) -> ChartBas
     chart.x_axis.scaling.orientation = "maxMin"
     chart.y_axis.crosses = "max"
     chart.x_axis.tickLblSkip = 1  # every customer named, not every other one
+    chart.x_axis.txPr = _text(7)  # ten names in 7.4 cm: at 8 pt LibreOffice drops every other
     return chart
 
 
-def _page_setup(ws: Worksheet, last_row: int) -> None:
-    """Landscape A4, one page wide and tall, so print and PDF show the whole dashboard."""
-    ws.print_area = f"A1:{get_column_letter(LAST_COL)}{last_row}"
+def _print_layout(board: Worksheet, sheet: Worksheet, last_row: int) -> None:
+    """The dashboard prints on one landscape page; the data sheet one page wide, header repeated."""
+    board.print_area = f"A1:{get_column_letter(LAST_COL)}{last_row}"
+    board.print_options.horizontalCentered = True
+    board.sheet_view.showGridLines = False
+    _page_setup(board, pages_tall=1)
+    _page_setup(sheet, pages_tall=0)
+    sheet.print_title_rows = "1:1"
+
+
+def _page_setup(ws: Worksheet, pages_tall: int) -> None:
+    """Landscape A4, one page wide and PAGES_TALL high (0: as many as the rows need)."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 1
+    ws.page_setup.fitToHeight = pages_tall
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.5
-    ws.print_options.horizontalCentered = True
-    ws.sheet_view.showGridLines = False
 
 
 def _save(wb: Workbook, path: Path, stamp: datetime) -> None:

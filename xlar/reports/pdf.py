@@ -8,8 +8,9 @@ English paper looks the same on every machine and needs no font file at all.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import fields, is_dataclass
 from datetime import UTC, date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -56,6 +57,7 @@ _HEADINGS = FontFace(emphasis="BOLD", fill_color=GREY_FILL)
 _SUM_ROW = FontFace(emphasis="BOLD", fill_color=245)
 _STATEMENT_COLUMNS = (("date", 18, "L"), ("document", 27, "L"), ("kind", 18, "L"), ("reference", 27, "L"),
                       ("due", 18, "L"), ("debit", 24, "R"), ("credit", 24, "R"), ("balance", 24, "R"))
+_STATEMENT_WIDTH = sum(w for _, w, _ in _STATEMENT_COLUMNS)
 _LETTER_COLUMNS = (("document", 40, "L"), ("date", 24, "L"), ("due", 24, "L"), ("days", 24, "R"),
                    ("currency", 20, "C"), ("open", 48, "R"))
 
@@ -91,7 +93,7 @@ def _bold_beside(regular: Path) -> Path | None:
 def statement_pdf(statement: Statement, path: Path) -> Path:
     """Write STATEMENT to PATH as an A4 statement of account with a sign-back block; return PATH."""
     labels = _labels(STATEMENT_LABELS, statement.locale, statement.labels)
-    pdf = _Paper.open(statement.locale, _statement_texts(statement, labels), statement.company, labels,
+    pdf = _Paper.open(statement.locale, [*_strings(statement), *labels.values()], statement.company, labels,
                       statement.issued_on)
     _company_header(pdf, statement.company, labels)
     _title(pdf, labels["title"])
@@ -106,7 +108,7 @@ def statement_pdf(statement: Statement, path: Path) -> Path:
 def letter_pdf(letter: Letter, path: Path) -> Path:
     """Write LETTER to PATH as an A4 payment reminder listing the overdue items; return PATH."""
     labels = _labels(LETTER_LABELS, letter.locale, letter.labels)
-    pdf = _Paper.open(letter.locale, _letter_texts(letter, labels), letter.company, labels, letter.issued_on)
+    pdf = _Paper.open(letter.locale, [*_strings(letter), *labels.values()], letter.company, labels, letter.issued_on)
     _company_header(pdf, letter.company, labels)
     _write(pdf, _day(letter.issued_on), 9.5, align="R")
     _letter_address(pdf, letter.customer, labels)
@@ -127,9 +129,11 @@ def letter_pdf(letter: Letter, path: Path) -> Path:
 class _Paper(FPDF):
     """An A4 page whose footer carries the company name and 'page n of m' on every page."""
 
-    def __init__(self, family: str, colon: str, wrap: WrapMode, footer_left: str, page_label: str) -> None:
+    def __init__(self, family: str, chinese: bool, footer_left: str, page_label: str) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
-        self.xlar_family, self.colon, self.wrap = family, colon, wrap
+        self.xlar_family, self.chinese = family, chinese
+        self.colon = "：" if chinese else ": "
+        self.wrap = WrapMode.CHAR if chinese else WrapMode.WORD   # Chinese has no spaces to break at
         self.footer_left, self.page_label = footer_left, page_label
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(True, margin=20)
@@ -141,8 +145,7 @@ class _Paper(FPDF):
         """A blank paper with the font its text needs and a creation date fixed by ISSUED_ON."""
         chinese = locale.lower().startswith("zh")
         family = _CJK_FAMILY if chinese or not all(map(_core_can_draw, texts)) else "helvetica"
-        pdf = cls(family, "：" if chinese else ": ", WrapMode.CHAR if chinese else WrapMode.WORD,
-                  company.name, labels["page"])
+        pdf = cls(family, chinese, company.name, labels["page"])
         if family == _CJK_FAMILY:
             pdf.add_cjk_font()
         else:
@@ -198,23 +201,16 @@ def _core_can_draw(text: str) -> bool:
     return True
 
 
-def _party_texts(party: Party) -> list[str]:
-    return [t for t in (party.code, party.name, party.address, party.contact, party.phone, party.email,
-                        party.tax_id) if t]
-
-
-def _statement_texts(statement: Statement, labels: dict[str, str]) -> list[str]:
-    """Every string the statement prints, to decide whether the core font can draw them all."""
-    texts = [*labels.values(), *_party_texts(statement.company), *_party_texts(statement.customer)]
-    for section in statement.sections:
-        texts += [section.currency, section.closing_in_words or "", *(label for label, _ in section.aging)]
-        texts += [t for line in section.lines for t in (line.document, line.kind, line.reference)]
-    return texts
-
-
-def _letter_texts(letter: Letter, labels: dict[str, str]) -> list[str]:
-    return [*labels.values(), *_party_texts(letter.company), *_party_texts(letter.customer), letter.subject,
-            letter.body, *letter.totals_in_words, *(t for item in letter.items for t in (item.document, item.currency))]
+def _strings(value: object) -> Iterator[str]:
+    """Every string in a paper (fields, lines, labels), to see whether the core font can draw them all."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, tuple | list | dict):
+        for item in value.values() if isinstance(value, dict) else value:
+            yield from _strings(item)
+    elif is_dataclass(value):
+        for each in fields(value):
+            yield from _strings(getattr(value, each.name))
 
 
 def _amount(value: Decimal, currency: str) -> str:
@@ -258,10 +254,9 @@ def _keep_room(pdf: _Paper, height: float) -> None:
 def _company_header(pdf: _Paper, company: Party, labels: dict[str, str]) -> None:
     """Company name large and bold, its address and numbers small underneath, then a rule."""
     _write(pdf, company.name, 15, "B", h=7)
-    numbers = [f"{labels['phone']}{pdf.colon}{company.phone}" if company.phone else "",
-               f"{labels['tax_id']}{pdf.colon}{company.tax_id}" if company.tax_id else "", company.email or ""]
+    numbers = _captioned(pdf, labels, [("phone", company.phone), ("tax_id", company.tax_id)])
     pdf.set_text_color(70)
-    for line in (company.address or "", "    ".join(n for n in numbers if n)):
+    for line in (company.address or "", "    ".join([*numbers, company.email or ""]).strip()):
         if line:
             _write(pdf, line, 8.5, h=4.2)
     pdf.set_text_color(0)
@@ -325,7 +320,7 @@ def _section(pdf: _Paper, statement: Statement, section: StatementSection, label
 
 
 def _lines_table(pdf: _Paper, statement: Statement, section: StatementSection, labels: dict[str, str]) -> None:
-    cur, ref_width = section.currency, _STATEMENT_COLUMNS[3][1] - 2.4
+    cur, ref_width = section.currency, pdf.epw * _STATEMENT_COLUMNS[3][1] / _STATEMENT_WIDTH - 2.6
     with _table(pdf, _columns(_STATEMENT_COLUMNS, labels), pdf.epw) as table:
         opening = table.row()
         opening.cell(_day(statement.date_from))
@@ -427,7 +422,7 @@ def _letter_closing(pdf: _Paper, letter: Letter, labels: dict[str, str]) -> None
     pdf.ln(6)
     _write(pdf, labels["regards"], 10, h=5.5)
     pdf.ln(8)
-    align = "R" if pdf.colon == "：" else "L"
+    align = "R" if pdf.chinese else "L"
     _write(pdf, letter.company.name, 10.5, "B", align=align, h=5.5)
     if align == "R":
         _write(pdf, _day(letter.issued_on), 10, align="R", h=5.5)

@@ -1,9 +1,11 @@
-"""Output sheets regenerated on every sync: Balances, Aging, bank lines, the month-end sheets
-(Journal, MonthlyStats, Revaluation), Errors, Conflicts."""
+"""Output sheets regenerated on every sync: Balances, Aging, the collector's sheets (Overdue,
+Worklist, Forecast), bank lines, the month-end sheets (Journal, MonthlyStats, Revaluation),
+Errors, Conflicts."""
 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Connection
@@ -12,6 +14,7 @@ from xlar.domain.close import COLUMNS as STAT_COLUMNS
 from xlar.domain.money import from_minor
 from xlar.domain.periods import first_open_day, period_of
 from xlar.reports import ledger as reports
+from xlar.reports.catalog import Params, Result, run
 from xlar.reports.journal import journal
 from xlar.reports.labels import BUCKET_ZH, KIND_ZH
 from xlar.services import bank, close, fx
@@ -58,7 +61,45 @@ def outputs_for(conn: Connection, as_of: date, report: SyncReport, locale: str,
                                  c.reason]
                                 for c in report.conflicts for column, value in c.yours.items()
                                 if c.theirs is None or value != c.theirs.get(column))], {})
-    return [balances, aging_out, *_bank(conn, zh), *_month_end(conn, as_of, zh), errors, conflicts]
+    return [balances, aging_out, *_collections(conn, as_of, locale), *_bank(conn, zh), *_month_end(conn, as_of, zh),
+            errors, conflicts]
+
+
+def report_output(name: str, result: Result) -> Output:
+    """A catalog report as an output sheet: headers in the locale, amounts and dates formatted."""
+    shown = result.shown()
+    formats: dict[int, str] = {}
+    for i, key in enumerate(result.frame.columns):
+        values = [v for v in result.frame[key] if v is not None]
+        if any(isinstance(v, Decimal) for v in values) and key not in ("avg_days_late", "dso", "trend"):
+            formats[i] = MONEY
+        elif any(isinstance(v, date) for v in values):
+            formats[i] = "yyyy-mm-dd"
+    rows = [[None if v is None or (isinstance(v, float) and v != v) else v for v in row]
+            for row in shown.itertuples(index=False)]
+    return Output(name, [str(c) for c in shown.columns], rows, formats)
+
+
+def _collections(conn: Connection, as_of: date, locale: str) -> list[Output]:
+    """Overdue (every item past due), Worklist (who to contact today and why) and Forecast
+    (expected receipts per week, then per month, in base currency)."""
+    params = Params(as_of, as_of, as_of, locale=locale)
+    overdue = report_output("Overdue", run(conn, "overdue", params))
+    worklist = report_output("Worklist", run(conn, "worklist", params))
+    detail = run(conn, "forecast-detail", params).frame
+    zh = locale == "zh-CN"
+    dated = detail[detail["expected"].notna()]
+    rows: list[list[object]] = []
+    for by, word in (("week", "周" if zh else "week"), ("month", "月" if zh else "month")):
+        for key, group in dated.groupby(by, sort=True):
+            rows.append([word, key, len(group), sum(group["base_open"], Decimal(0))])
+    held = detail[detail["expected"].isna()]
+    if len(held):
+        rows.append(["争议暂缓" if zh else "disputed (held)", None, len(held), sum(held["base_open"], Decimal(0))])
+    base = read_settings(conn).base_currency
+    forecast = Output("Forecast", ["区间", "起始", "笔数", f"预计收款 ({base})"] if zh else
+                      ["Bucket", "Starting", "Items", f"Expected receipts ({base})"], rows, {3: MONEY})
+    return [overdue, worklist, forecast]
 
 
 STAT_ZH = {"opening": "期初", "invoiced": "本期开票", "credited": "本期红字", "received": "本期收款",
