@@ -722,5 +722,130 @@ def import_opening(obj: Obj, file: Path) -> None:
     sys.exit(1 if result.issues else 0)
 
 
+@main.command()
+@click.argument("customers", nargs=-1)
+@click.option("--all", "everyone", is_flag=True, help="every customer with a balance at the end")
+@click.option("--from", "date_from", type=ISO_DATE, default=None, help="[default: the 1st of --to's month]")
+@click.option("--to", "date_to", type=ISO_DATE, default=None, help="[default: today]")
+@click.option("--cycle", default=None, metavar="YYYY-MM",
+              help="each customer's billing cycle closing in that month (by its closing day), instead of --from/--to")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "xlsx"]), default="pdf", show_default=True)
+@click.option("--locale", type=LOCALES, default=None, help="[default: the book's setting]")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="folder the statements are written to")
+@click.pass_obj
+def statement(obj: Obj, customers: tuple[str, ...], everyone: bool, date_from: date | None, date_to: date | None,
+              cycle: str | None, fmt: str, locale: str | None, output: Path) -> None:
+    """Statements of account (对账单) as PDF or xlsx: one customer, several, or --all with a balance."""
+    from xlar.domain.periods import parse_period
+    from xlar.reports.statements import Span, cycle_spans, file_name, statement_xlsx, statements
+
+    if not customers and not everyone:
+        raise click.UsageError("name the customers, or --all")
+    with _friendly_errors():
+        with obj.store() as store, store.read() as conn:
+            for code in customers:
+                reports.customer_id(conn, code)
+            book = read_settings(conn)
+            if cycle:
+                parse_period(cycle)
+                spans: Any = cycle_spans(conn, cycle, list(customers) or None)
+            else:
+                end = date_to or date.today()
+                spans = Span(date_from or end.replace(day=1), end)
+            papers = statements(conn, spans, locale or book.locale, date.today(), list(customers) or None,
+                                with_balance_only=everyone and not customers)
+        output.mkdir(parents=True, exist_ok=True)
+        with _batch_fonts(papers if fmt == "pdf" else []) as fonts, \
+                click.progressbar(papers, label="statements", file=sys.stderr, show_pos=True,
+                                  item_show_func=lambda p: p.customer.code if p else None) as bar:
+            for paper in bar:
+                if fmt == "pdf":
+                    _pdf_renderer("statement")(paper, output / file_name(paper, ".pdf"), fonts)
+                else:
+                    statement_xlsx(paper, output / file_name(paper, ".xlsx"))
+    click.echo(f"{len(papers)} statement(s) written to {output}")
+
+
+@contextmanager
+def _batch_fonts(papers: Any) -> Iterator[Any]:
+    """The CJK font cut once for the whole batch (in a temporary folder)."""
+    import tempfile
+
+    from xlar.reports.pdf import BatchFonts
+
+    with tempfile.TemporaryDirectory(prefix="xlar-fonts-") as folder:
+        yield BatchFonts(list(papers), Path(folder))
+
+
+def _pdf_renderer(kind: str) -> Any:
+    from xlar.reports import pdf
+
+    return pdf.statement_pdf if kind == "statement" else pdf.letter_pdf
+
+
+@main.group()
+def collections() -> None:
+    """Collections (催收): the worklist is `xlar report worklist`; letters to send here."""
+
+
+@collections.command("letters")
+@click.option("--as-of", type=ISO_DATE, default=None, help="[default: today]")
+@click.option("--customer", default=None, help="one customer only")
+@click.option("--salesperson", default=None, help="one salesperson's customers only")
+@click.option("--locale", type=LOCALES, default=None, help="[default: the book's setting]")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--record", is_flag=True, help="record each reminder as a Contacts row (who, when, which level)")
+@click.option("--sender", default=None, help="From: address of the .eml files [default: the company email]")
+@click.pass_obj
+def letters_cmd(obj: Obj, as_of: date | None, customer: str | None, salesperson: str | None, locale: str | None,
+                output: Path, record: bool, sender: str | None) -> None:
+    """Dunning letters (催收函) at each customer's reminder level: a PDF and an .eml ready to send."""
+    from xlar.reports.dunning import eml, letters
+    from xlar.services.collections import record_reminders, worklist
+
+    as_of = as_of or date.today()
+    with _friendly_errors():
+        with obj.store() as store, store.read() as conn:
+            if customer:
+                reports.customer_id(conn, customer)
+            book = read_settings(conn)
+            language = locale or book.locale
+            work = worklist(conn, as_of, customer, salesperson, language)
+            papers = letters(conn, work, as_of, language)
+        output.mkdir(parents=True, exist_ok=True)
+        render = _pdf_renderer("letter")
+        word = "催收函" if language == "zh-CN" else "reminder"
+        with _batch_fonts(papers) as fonts, \
+                click.progressbar(papers, label="letters", file=sys.stderr, show_pos=True) as bar:
+            for paper in bar:
+                stem = f"{word}_{paper.customer.code}_L{paper.level}_{as_of}"
+                pdf = render(paper, output / f"{stem}.pdf", fonts)
+                (output / f"{stem}.eml").write_bytes(eml(paper, pdf, sender or book.company_email or "ar@localhost"))
+        sent = [w for w in work if w.level is not None and w.items]
+        if record and sent:
+            with obj.store() as store, store.write() as conn:
+                record_reminders(conn, sent, as_of, obj.user)
+    held = sum(1 for w in work if w.level is None)
+    click.echo(f"{len(papers)} letter(s) written to {output}" + (f", {held} customer(s) held or not due" if held else "")
+               + (", recorded on Contacts" if record and sent else ""))
+
+
+@main.command()
+@click.option("--as-of", type=ISO_DATE, default=None, help="[default: today]")
+@click.option("--locale", type=LOCALES, default=None, help="[default: the book's setting]")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.pass_obj
+def dashboard(obj: Obj, as_of: date | None, locale: str | None, output: Path) -> None:
+    """The Dashboard workbook (仪表板): KPIs and native Excel charts, no add-in needed."""
+    from xlar.reports.dashboard import build_dashboard
+    from xlar.reports.kpis import dashboard_data
+
+    with _friendly_errors(), obj.store() as store, store.read() as conn:
+        data = dashboard_data(conn, as_of or date.today(), locale or read_settings(conn).locale)
+    build_dashboard(data, output)
+    click.echo(f"dashboard as of {data.as_of} -> {output}")
+
+
 if __name__ == "__main__":
     main()

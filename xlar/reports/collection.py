@@ -24,7 +24,7 @@ ZERO = Decimal(0)
 OWED_KINDS = ("invoice", "debit_note", "deposit_invoice", "opening_balance", "transfer_debit")
 HISTORY_COLUMNS = ["customer", "name", "salesperson", "credit_class", "credit_limit_minor", "terms_days",
                    "document", "kind", "status", "installment", "date", "due", "expected", "disputed", "currency",
-                   "amount_minor", "open_minor", "base_open_minor", "settled_on"]
+                   "amount_minor", "open_minor", "base_open_minor", "settled_on", "base_amount_minor"]
 
 
 def history(conn: Connection, as_of: date, customer: str | None = None, salesperson: str | None = None
@@ -40,7 +40,7 @@ def history(conn: Connection, as_of: date, customer: str | None = None, salesper
     stmt = (sa.select(c.code, c.name, c.salesperson, c.credit_class, c.credit_limit_minor, t.days, d.number, d.kind,
                       d.status, listing.c.installment_no, listing.c.doc_on, listing.c.due_on, d.expected_on,
                       d.disputed, listing.c.currency, listing.c.amount_minor, listing.c[OPEN], listing.c[OPEN_BASE],
-                      sa.case((listing.c[OPEN] == 0, settled.c.settled_on), else_=None))
+                      sa.case((listing.c[OPEN] == 0, settled.c.settled_on), else_=None), listing.c.base_amount_minor)
             .join_from(listing, documents, d.id == listing.c.document_id)
             .join(customers, c.id == listing.c.customer_id)
             .outerjoin(payment_terms, t.code == c.payment_terms)

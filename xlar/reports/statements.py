@@ -103,7 +103,7 @@ def _section(rows: pd.DataFrame, buckets: dict[str, Decimal], currency: str, loc
     opening = rows[rows["kind"] == "opening"]["balance"].iloc[0]
     closing = rows[rows["kind"] == "closing"]["balance"].iloc[0]
     lines = tuple(
-        StatementLine(r.date, r.document, kind_text(r.kind, locale), r.reference or "",
+        StatementLine(r.date, r.document, kind_text(r.kind, locale), r.reference if isinstance(r.reference, str) else "",
                       None if pd.isna(r.due) else r.due,
                       Decimal(0) if r.debit is None or pd.isna(r.debit) else r.debit,
                       Decimal(0) if r.credit is None or pd.isna(r.credit) else r.credit, r.balance)
