@@ -23,7 +23,7 @@ ZERO = Decimal(0)
 # Documents that leave the customer owing: their items are what a customer pays, late or not.
 OWED_KINDS = ("invoice", "debit_note", "deposit_invoice", "opening_balance", "transfer_debit")
 HISTORY_COLUMNS = ["customer", "name", "salesperson", "credit_class", "credit_limit_minor", "terms_days",
-                   "document", "kind", "status", "installment", "date", "due", "expected", "disputed", "currency",
+                   "document", "reference", "kind", "status", "installment", "date", "due", "expected", "disputed", "currency",
                    "amount_minor", "open_minor", "base_open_minor", "settled_on", "base_amount_minor"]
 
 
@@ -37,7 +37,8 @@ def history(conn: Connection, as_of: date, customer: str | None = None, salesper
                .where(a.effective_on <= as_of).group_by(a.debit_item_id).subquery("settled"))
     listing = open_items_stmt(as_of).subquery("listing")
     d, c, t = documents.c, customers.c, payment_terms.c
-    stmt = (sa.select(c.code, c.name, c.salesperson, c.credit_class, c.credit_limit_minor, t.days, d.number, d.kind,
+    stmt = (sa.select(c.code, c.name, c.salesperson, c.credit_class, c.credit_limit_minor, t.days, d.number,
+                      sa.func.coalesce(d.fapiao_no, d.reference), d.kind,
                       d.status, listing.c.installment_no, listing.c.doc_on, listing.c.due_on, d.expected_on,
                       d.disputed, listing.c.currency, listing.c.amount_minor, listing.c[OPEN], listing.c[OPEN_BASE],
                       sa.case((listing.c[OPEN] == 0, settled.c.settled_on), else_=None), listing.c.base_amount_minor)
@@ -47,7 +48,11 @@ def history(conn: Connection, as_of: date, customer: str | None = None, salesper
             .outerjoin(settled, settled.c.item_id == listing.c.id)
             .where(listing.c.revalues_id.is_(None))
             .order_by(c.code, listing.c.doc_on, d.number, listing.c.installment_no))
-    return pd.DataFrame(conn.execute(only(stmt, customer, salesperson)).all(), columns=HISTORY_COLUMNS)
+    found = pd.DataFrame(conn.execute(only(stmt, customer, salesperson)).all(), columns=HISTORY_COLUMNS)
+    for column in ("disputed", "reference", "credit_class", "salesperson"):
+        found[column] = [v if isinstance(v, str) else "" for v in found[column]]
+    found["settled_on"] = [v if isinstance(v, date) else None for v in found["settled_on"]]
+    return found
 
 
 def _owed(found: pd.DataFrame) -> pd.DataFrame:
@@ -59,13 +64,15 @@ def payments(conn: Connection, as_of: date, customer: str | None = None, salespe
     """Per invoice (installment) settled by AS_OF: when, days to settle and days late."""
     owed = _owed(history(conn, as_of, customer, salesperson))
     done = owed[owed["settled_on"].notna()]
-    rows = [{"customer": r.customer, "name": r.name, "document": r.document, "installment": r.installment,
+    rows = [{"customer": r.customer, "name": r.name, "document": r.document, "reference": r.reference or "",
+             "installment": r.installment,
              "date": r.date, "due": r.due, "settled_on": r.settled_on, "currency": r.currency,
              "amount": from_minor(int(r.amount_minor), r.currency),
              "days_to_settle": (r.settled_on - r.date).days, "days_late": max(0, (r.settled_on - r.due).days),
              "disputed": r.disputed or ""}
             for r in done.itertuples(index=False)]
-    return pd.DataFrame(rows, columns=["customer", "name", "document", "installment", "date", "due", "settled_on",
+    return pd.DataFrame(rows, columns=["customer", "name", "document", "reference", "installment", "date", "due",
+                                       "settled_on",
                                        "currency", "amount", "days_to_settle", "days_late", "disputed"])
 
 
