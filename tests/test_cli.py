@@ -74,8 +74,11 @@ def test_init_balance_and_report_on_each_backend(runner, backend):
     assert csv[0] == "customer,name,currency,not_due,1-30,31-60,61+,unapplied,balance," \
                      "base_not_due,base_1-30,base_31-60,base_61+,base_unapplied,base_balance"
     assert csv[1].startswith("C1,C1 Ltd.,CNY,0.00,0.00,113.00,0.00,0.00,113.00")
-    table = run(runner, "--store", url, "report", "aging", "--as-of", "2026-05-15", "--basis", "document").output
-    assert "61-90" in table and "TOTAL (CNY)" in table
+    table = run(runner, "--store", url, "report", "aging", "--as-of", "2026-05-15", "--basis", "document",
+                "--locale", "en").output
+    assert "61-90 days" in table and "\nTotal " in table and "Allowance %" in table
+    assert "61-90天" in run(runner, "--store", url, "report", "aging", "--as-of", "2026-05-15", "--basis",
+                            "document").output          # the book's locale: zh-CN
 
 
 @pytest.mark.parametrize("args, message, code", [

@@ -236,7 +236,7 @@ def _report_command(name: str) -> click.Command:
         elif fmt == "csv":
             from xlar.reports.render import frame_csv
 
-            click.echo(frame_csv(result.shown()), nl=False)
+            click.echo(frame_csv(result.frame), nl=False)   # for programs: stable keys, exact values
         elif fmt == "xlsx":
             assert output is not None
             write_report(result, output)

@@ -57,7 +57,7 @@ def delivery_difference(conn: Connection, date_from: date, date_to: date, custom
         value_billed = sum((_money(v, cur) for v in billed_rows["delivered_net"]), ZERO)
         unbilled_qty = first["qty"] - qty_billed
         rows.append({
-            "delivery": number, "line": int(line_no), "kind": first["kind"], "date": first["delivered_on"],
+            "delivery": number, "line": int(line_no), "line_kind": first["kind"], "date": first["delivered_on"],
             "customer": first["customer"], "item": first["item"], "currency": cur, "qty": first["qty"],
             "delivered_net": delivered, "billed_qty": qty_billed, "billed_delivered_net": value_billed,
             "invoiced_net": invoiced, "difference": invoiced - value_billed, "unbilled_qty": unbilled_qty,
@@ -66,7 +66,7 @@ def delivery_difference(conn: Connection, date_from: date, date_to: date, custom
     return pd.DataFrame(rows, columns=list(DIFFERENCE_COLUMNS))
 
 
-DIFFERENCE_COLUMNS = ("delivery", "line", "kind", "date", "customer", "item", "currency", "qty", "delivered_net",
+DIFFERENCE_COLUMNS = ("delivery", "line", "line_kind", "date", "customer", "item", "currency", "qty", "delivered_net",
                       "billed_qty", "billed_delivered_net", "invoiced_net", "difference", "unbilled_qty", "invoices")
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from xlar.domain.aging import AgingPolicy
 from xlar.reports import accounts, billing, collection, dunning, fx, receivables
 from xlar.reports.labels import COLUMNS, bucket_text, header, kind_text
+from xlar.schema.sheets import CHOICE_ZH
 from xlar.store.settings import read_settings
 
 
@@ -136,6 +137,8 @@ class Result:
         frame = self.frame.copy()
         if "kind" in frame.columns:
             frame["kind"] = [_row_word(k, locale) if isinstance(k, str) else k for k in frame["kind"]]
+        if "line_kind" in frame.columns and locale == "zh-CN":
+            frame["line_kind"] = [CHOICE_ZH.get(k, k) for k in frame["line_kind"]]
         if "customer" in frame.columns:
             frame["customer"] = [_row_word(v, locale) if v in ROW_WORDS else v for v in frame["customer"]]
         names = {}

@@ -196,8 +196,9 @@ def _reason(level: ReminderLevel | None, oldest: int | None, overdue: dict[str, 
     elif level is None:
         text = ("尚未到期" if zh else "nothing due yet") if oldest < 0 else (
             f"逾期 {oldest} 天，未到第一级" if zh else f"{oldest} days overdue, below the first level")
-    elif oldest < 0:
-        text = f"{-oldest} 天后到期：到期前提醒" if zh else f"due in {-oldest} days: reminder before the due date"
+    elif oldest <= 0:
+        text = (f"{-oldest} 天后到期：到期前提醒" if zh else f"due in {-oldest} days: reminder before the due date") \
+            if oldest else ("今日到期：提醒" if zh else "due today: reminder")
     else:
         text = (f"逾期 {oldest} 天（{total}）：第 {level.level} 级" if zh else
                 f"{oldest} days overdue ({total}): level {level.level} by {level.channel}")

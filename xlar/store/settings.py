@@ -163,13 +163,13 @@ class BookSettings:
         )
 
     def allowance_rates(self) -> dict[str, Decimal]:
-        """Bad-debt allowance percent per age bucket (the last percentage goes on for older
-        buckets when fewer are given than there are buckets)."""
+        """Bad-debt allowance percent per age bucket, youngest first: with fewer percentages
+        than buckets the last goes on for the older ones; with more, the oldest bucket takes
+        the last (so the oldest debts keep the highest rate whatever the bucket edges)."""
         labels = self.aging.age_labels
         given = self.bad_debt_allowance or (Decimal(0),)
         if len(given) > len(labels):
-            raise InvalidSetting(f"setting bad_debt_allowance has {len(given)} percentages for {len(labels)} "
-                                 f"age buckets ({', '.join(labels)})")
+            given = (*given[:len(labels) - 1], given[-1])
         return {label: given[min(i, len(given) - 1)] for i, label in enumerate(labels)}
 
     def may_approve(self, user: str) -> bool:
