@@ -81,7 +81,7 @@ def test_the_mangled_ibm_workbook_reports_every_damaged_cell_and_accepts_no_wron
     assert counts["XLAR-E113"] == 1522 + 1525      # text dates, as the data's README counts them
     assert counts["XLAR-E107"] == 2434             # amounts stored as text
     assert counts["XLAR-W101"] == 2466             # numbers where text was meant: zeros lost
-    assert data.extra_headers == ["countryCode", "PaperlessDate", "Disputed", "SettledDate",
+    assert data.extra_headers == ["countryCode", "PaperlessDate", "SettledDate",   # Disputed is a column now
                                   "PaperlessBill", "DaysToSettle", "DaysLate"]
 
 

@@ -213,6 +213,8 @@ class _Paper(FPDF):
         except TTLibError as exc:
             raise InvalidSetting(f"{regular}#{index} cannot be read as a font ({exc}); {_FONT_HINT}") from None
         if ord("账") not in self.fonts[_CJK_FAMILY].cmap:   # fpdf2 would only log, and print empty boxes
+            for key in (_CJK_FAMILY, _CJK_FAMILY + "B"):         # fpdf2 keeps the files open
+                self.fonts[key].ttfont.close()
             raise InvalidSetting(f"{regular}#{index} has no Chinese glyphs; {_FONT_HINT}")
 
     def font(self, size: float, style: str = "") -> None:
