@@ -8,7 +8,6 @@ import shutil
 import zipfile
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -42,24 +41,27 @@ def run(*args: object):
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
-SPAN = ("--as-of", "2026-11-20", "--from", "2026-09-01", "--to", "2026-11-20")
+def dates(name: str) -> tuple[str, ...]:
+    spec = REPORTS[name]
+    return (("--as-of", "2026-11-20") if spec.as_of else ()) + (
+        ("--from", "2026-09-01", "--to", "2026-11-20") if spec.span else ())
 
 
 @pytest.mark.parametrize("name", sorted(REPORTS))
 def test_every_report_in_every_format_and_both_locales(demo, name, tmp_path):
-    extra = ("--period", "2026-10") if name == "revaluation" else ()
+    extra = (("--period", "2026-10") if name == "revaluation" else ()) + dates(name)
     for locale in ("zh-CN", "en"):
-        table = run("--store", demo, "report", name, *SPAN, *extra, "--locale", locale)
+        table = run("--store", demo, "report", name, *extra, "--locale", locale)
         assert table.exit_code == 0, table.output
         title = REPORTS[name].zh if locale == "zh-CN" else REPORTS[name].en
         assert table.output.startswith(title)
-        data = json.loads(run("--store", demo, "report", name, *SPAN, *extra, "--locale", locale, "--format",
+        data = json.loads(run("--store", demo, "report", name, *extra, "--locale", locale, "--format",
                               "json").output)
         rows = data["rows"] if isinstance(data, dict) and "rows" in data else data
-        csv = run("--store", demo, "report", name, *SPAN, *extra, "--format", "csv").output.splitlines()
+        csv = run("--store", demo, "report", name, *extra, "--format", "csv").output.splitlines()
         assert len(csv) == len(rows) + 1 or name == "aging"
         out = tmp_path / f"{name}-{locale}.xlsx"
-        made = run("--store", demo, "report", name, *SPAN, *extra, "--locale", locale, "--format", "xlsx", "-o", out)
+        made = run("--store", demo, "report", name, *extra, "--locale", locale, "--format", "xlsx", "-o", out)
         assert made.exit_code == 0, made.output
         sheet = openpyxl.load_workbook(out).active
         assert sheet.title == title[:31] and sheet.cell(1, 2).value.startswith(title)
@@ -110,3 +112,6 @@ def test_statement_needs_customers_or_all(demo, tmp_path):
     unknown = run("--store", demo, "statement", "NOPE", "-o", tmp_path)
     assert unknown.exit_code == 1 and "unknown customer 'NOPE'" in unknown.output
     assert run("--store", demo, "report", "overdue", "--format", "xlsx").exit_code == 2
+    assert run("--store", demo, "report", "overdue", "-o", tmp_path / "x.xlsx").exit_code == 2
+    assert run("--store", demo, "report", "statement", "--as-of", "2026-11-20").exit_code == 2   # a span: --from/--to
+    assert run("--store", demo, "report", "installments", "--salesperson", "王芳").exit_code == 2

@@ -11,7 +11,6 @@ import shutil
 import subprocess
 from datetime import date
 from decimal import Decimal as D
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -245,3 +244,80 @@ def test_every_report_in_both_locales(book):
                 if locale == "zh-CN":
                     assert not [c for c in shown.columns if str(c).isascii() and str(c) not in ("DSO",)], name
                 assert report_json(result)["rows"] == report_json(result)["rows"]
+
+
+def test_base_balances_include_realized_exchange_differences(store):
+    """USD 100 invoiced at 7.0 and paid at 7.2: the 20.00 realized gain is journal-only; the
+    account detail's base balance still ends at 0.00 as the ledger's does."""
+    from tests.books import customer
+    from xlar.reports import ledger
+
+    with store.write() as conn:
+        customer(conn, "U1", "USD")
+        inv = invoice(conn, "U1", date(2026, 3, 2), line("1", "100"), rate="7.0")
+        pay(conn, receipt(conn, "U1", date(2026, 3, 9), "100", rate="7.2"), inv, "100")
+    with store.read() as conn:
+        detail = report(conn, "account-detail", date(2026, 3, 31), date(2026, 3, 1))
+        [balance] = ledger.balances(conn, date(2026, 3, 31), "U1")
+    closing = detail[detail["kind"] == "closing"].iloc[0]
+    assert (closing.balance, closing.base_balance) == (D("0.00"), D("0.00")) == (balance.balance,
+                                                                                balance.base_balance)
+    assert "fx_realized" in set(detail["kind"])
+
+
+def test_voids_net_out_in_the_collection_analysis(store):
+    from tests.books import customer
+    from xlar.services import documents as docs
+
+    with store.write() as conn:
+        customer(conn, "V1")
+        invoice(conn, "V1", date(2026, 1, 5), line("1", "1000"))
+        inv2 = invoice(conn, "V1", date(2026, 1, 10), line("1", "500"))
+        bounced = receipt(conn, "V1", date(2026, 1, 20), "300")
+        docs.void(conn, bounced, date(2026, 2, 3), USER, "bounced")
+        docs.void(conn, inv2, date(2026, 3, 3), USER, "wrong customer")
+    with store.read() as conn:
+        months = report(conn, "collection-analysis", date(2026, 3, 31), date(2026, 1, 1)).set_index("period")
+    assert [(m.opening, m.invoiced, m.received, m.other, m.closing) for m in months.itertuples()] == [
+        (D("0.00"), D("1500.00"), D("300.00"), D("0.00"), D("1200.00")),
+        (D("1200.00"), D("0.00"), D("-300.00"), D("0.00"), D("1500.00")),
+        (D("1500.00"), D("-500.00"), D("0.00"), D("0.00"), D("1000.00"))]
+
+
+def test_installments_are_forecast_on_their_own_dates(store):
+    from tests.books import customer
+    from xlar.domain.documents import DocKind
+    from xlar.services import documents as docs
+    from xlar.store.tables import installment_terms
+
+    with store.write() as conn:
+        customer(conn, "I1")
+        conn.execute(installment_terms.insert(), [
+            {"code": "3P", "period_no": n, "percent": D("0.333333"), "offset_months": n - 1, "offset_days": 0}
+            for n in (1, 2, 3)])
+        doc = docs.create_draft(conn, docs.DraftDocument(DocKind.INVOICE, "I1", date(2026, 3, 10), (line("1", "300"),),
+                                                         installment_terms="3P"), USER)
+        docs.post(conn, doc, USER)
+    with store.read() as conn:
+        detail = report(conn, "forecast-detail", date(2026, 3, 10))
+        due = report(conn, "due", date(2026, 5, 31), date(2026, 3, 1))
+    assert [(r.installment, r.expected, r.open) for r in detail.itertuples()] == [
+        (1, date(2026, 3, 10), D("100.00")), (2, date(2026, 4, 10), D("100.00")), (3, date(2026, 5, 10), D("100.00"))]
+    assert list(due["expected"]) == [date(2026, 3, 10), date(2026, 4, 10), date(2026, 5, 10)]
+
+
+def test_a_customer_who_paid_but_is_not_matched_is_not_dunned(store):
+    from tests.books import customer
+
+    with store.write() as conn:
+        customer(conn, "P1", terms="NET30")
+        invoice(conn, "P1", date(2026, 1, 5), line("1", "1000"))
+        receipt(conn, "P1", date(2026, 3, 1), "1000")             # approved, not matched
+    with store.read() as conn:
+        [work] = collections.worklist(conn, date(2026, 3, 20))
+        forecast = report(conn, "forecast-detail", date(2026, 3, 20))
+        aging = report(conn, "aging", date(2026, 3, 20)).set_index("customer")
+        assert letters(conn, [work], date(2026, 3, 20), "en") == []
+    assert work.level is None and "match them first" in work.reason
+    assert forecast.empty
+    assert aging.loc["P1", "balance"] == D("0.00") and aging.loc["P1", "allowance"] == D("0.00")

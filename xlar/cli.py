@@ -206,13 +206,14 @@ def _report_command(name: str) -> click.Command:
     spec = REPORTS[name]
 
     @click.pass_obj
-    def command(obj: Obj, as_of: date | None, date_from: date | None, date_to: date | None, customer: str | None,
-                salesperson: str | None, fmt: str, output: Path | None, locale: str | None, **extra: Any) -> None:
+    def command(obj: Obj, fmt: str, output: Path | None, locale: str | None, as_of: date | None = None,
+                date_from: date | None = None, date_to: date | None = None, customer: str | None = None,
+                salesperson: str | None = None, **extra: Any) -> None:
         from xlar.reports.catalog import Params, run
         from xlar.reports.render import report_json, report_text, write_report
 
-        if fmt == "xlsx" and output is None:
-            raise click.UsageError("--format xlsx needs -o FILE.xlsx")
+        if (fmt == "xlsx") != (output is not None):
+            raise click.UsageError("-o FILE.xlsx goes with --format xlsx (and only with it)")
         start, end = _span(date_from, date_to)
         with _friendly_errors(), obj.store() as store, store.read() as conn:
             book = read_settings(conn)
@@ -227,6 +228,10 @@ def _report_command(name: str) -> click.Command:
             result = run(conn, name, params)
             if name == "aging" and fmt in ("json", "csv"):   # the aging's structured formats of issue 3
                 aging_report = reports.aging(conn, params.as_of, policy, customer)
+                if salesperson:
+                    aging_report = reports.AgingReport(aging_report.as_of, aging_report.policy,
+                                                       aging_report.base_currency,
+                                                       [r for r in aging_report.rows if r.salesperson == salesperson])
         if name == "aging" and fmt == "json":
             click.echo(json.dumps(aging_json(aging_report, result.frame), ensure_ascii=False, indent=2))
         elif name == "aging" and fmt == "csv":
@@ -244,12 +249,17 @@ def _report_command(name: str) -> click.Command:
         else:
             click.echo(report_text(result))
 
-    options = [
-        click.Option(["--as-of"], type=ISO_DATE, default=None, help="[default: --to, else today]"),
-        click.Option(["--from", "date_from"], type=ISO_DATE, default=None, help="[default: 1 Jan of --to's year]"),
-        click.Option(["--to", "date_to"], type=ISO_DATE, default=None, help="[default: today]"),
-        click.Option(["--customer"], default=None, help="one customer only"),
-        click.Option(["--salesperson"], default=None, help="one salesperson's customers only"),
+    options = [click.Option(["--as-of"], type=ISO_DATE, default=None, help="[default: --to, else today]")] \
+        if spec.as_of else []
+    if spec.span:
+        options += [
+            click.Option(["--from", "date_from"], type=ISO_DATE, default=None, help="[default: 1 Jan of --to's year]"),
+            click.Option(["--to", "date_to"], type=ISO_DATE, default=None, help="[default: today]")]
+    if spec.customer:
+        options.append(click.Option(["--customer"], default=None, help="one customer only"))
+    if spec.salesperson:
+        options.append(click.Option(["--salesperson"], default=None, help="one salesperson's customers only"))
+    options += [
         click.Option(["--format", "fmt"], type=REPORT_FORMATS, default="table", show_default=True),
         click.Option(["-o", "--output"], type=click.Path(dir_okay=False, path_type=Path), default=None,
                      help="the xlsx file (--format xlsx)"),
@@ -802,6 +812,7 @@ def letters_cmd(obj: Obj, as_of: date | None, customer: str | None, salesperson:
                 output: Path, record: bool, sender: str | None) -> None:
     """Dunning letters (催收函) at each customer's reminder level: a PDF and an .eml ready to send."""
     from xlar.reports.dunning import eml, letters
+    from xlar.reports.statements import safe_name
     from xlar.services.collections import record_reminders, worklist
 
     as_of = as_of or date.today()
@@ -819,7 +830,7 @@ def letters_cmd(obj: Obj, as_of: date | None, customer: str | None, salesperson:
         with _batch_fonts(papers) as fonts, \
                 click.progressbar(papers, label="letters", file=sys.stderr, show_pos=True) as bar:
             for paper in bar:
-                stem = f"{word}_{paper.customer.code}_L{paper.level}_{as_of}"
+                stem = f"{word}_{safe_name(paper.customer.code)}_L{paper.level}_{as_of}"
                 pdf = render(paper, output / f"{stem}.pdf", fonts)
                 (output / f"{stem}.eml").write_bytes(eml(paper, pdf, sender or book.company_email or "ar@localhost"))
         sent = [w for w in work if w.level is not None and w.items]

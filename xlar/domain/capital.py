@@ -13,7 +13,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 DIGITS = "零壹贰叁肆伍陆柒捌玖"
 _IN_SECTION = ("", "拾", "佰", "仟")
-_SECTIONS = ("", "万", "亿", "万亿")
 
 
 def _section(n: int) -> str:
@@ -31,27 +30,22 @@ def _section(n: int) -> str:
     return out
 
 
+def _below_yi(n: int) -> str:
+    """A number below 100,000,000: its 万 section, then the rest (零 where a zero falls between)."""
+    high, low = divmod(n, 10_000)
+    if not high:
+        return _section(low)
+    return _section(high) + "万" + ("" if low == 0 else (DIGITS[0] if low < 1000 else "") + _section(low))
+
+
 def _integer(n: int) -> str:
+    """A whole number in capitals; above 亿 the part before it is read the same way (壹万贰仟亿 …)."""
     if n == 0:
         return DIGITS[0]
-    parts: list[str] = []
-    sections = []
-    while n:
-        n, rest = divmod(n, 10_000)
-        sections.append(rest)
-    if len(sections) > len(_SECTIONS):
-        raise ValueError("amount too large for capital numerals")
-    need_zero = False
-    for index in range(len(sections) - 1, -1, -1):
-        value = sections[index]
-        if value == 0:
-            need_zero = bool(parts)
-            continue
-        if parts and (need_zero or value < 1000):
-            parts.append(DIGITS[0])
-        parts.append(_section(value) + _SECTIONS[index])
-        need_zero = False
-    return "".join(parts)
+    if n < 100_000_000:
+        return _below_yi(n)
+    high, low = divmod(n, 100_000_000)
+    return _integer(high) + "亿" + ("" if low == 0 else (DIGITS[0] if low < 10_000_000 else "") + _below_yi(low))
 
 
 def capital_amount(amount: Decimal, currency_word: str = "") -> str:

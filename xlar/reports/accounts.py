@@ -38,16 +38,25 @@ MOVEMENT_COLUMNS = ["customer", "name", "salesperson", "currency", "document_id"
 def movements(conn: Connection, date_from: date, date_to: date, customer: str | None = None,
               salesperson: str | None = None) -> pd.DataFrame:
     """Per customer and currency: one row for everything before FROM (document_id None: the
-    opening balance), then one row per document dated FROM..TO with what it moved, in document
-    and base currency. Allocations move money between a customer's own items, so the balance
-    is the sum of the items' amounts."""
-    oi, d, c = open_items.c, documents.c, customers.c
-    keyed = (sa.select(oi.customer_id, oi.currency, oi.amount_minor, oi.base_amount_minor,
-                       sa.case((oi.doc_on >= date_from, oi.document_id), else_=None).label("doc_key"))
-             .where(oi.doc_on <= date_to).subquery("keyed"))
+    opening balance), then one row per document dated FROM..TO with what it moved: in document
+    currency its open items (matches move money between a customer's own items, so they leave
+    the balance alone), in base currency its lines on the receivable accounts (so a realized
+    exchange difference, booked on the journal only, is in the base balance as in the GL)."""
+    oi, j, d, c = open_items.c, journal_lines.c, documents.c, customers.c
+    receivable = receivable_accounts(conn, read_settings(conn).accounts.receivable)
+
+    def key(on: sa.ColumnElement[date], doc: sa.ColumnElement[int]) -> sa.ColumnElement[int | None]:
+        return sa.case((on >= date_from, doc), else_=None).label("doc_key")
+
+    items = sa.select(oi.customer_id, oi.currency, key(oi.doc_on, oi.document_id), oi.amount_minor,
+                      sa.literal(0).label("base_minor")).where(oi.doc_on <= date_to)
+    lines = sa.select(j.customer_id, j.currency, key(j.posted_on, j.document_id), sa.literal(0).label("amount_minor"),
+                      (j.base_debit_minor - j.base_credit_minor).label("base_minor")
+                      ).where(j.posted_on <= date_to, j.account.in_(receivable))
+    keyed = sa.union_all(items, lines).subquery("keyed")
     grouped = (sa.select(keyed.c.customer_id, keyed.c.currency, keyed.c.doc_key,
                          sa.func.sum(keyed.c.amount_minor).label("amount_minor"),
-                         sa.func.sum(keyed.c.base_amount_minor).label("base_minor"))
+                         sa.func.sum(keyed.c.base_minor).label("base_minor"))
                .group_by(keyed.c.customer_id, keyed.c.currency, keyed.c.doc_key).subquery("grouped"))
     stmt = (sa.select(c.code, c.name, c.salesperson, grouped.c.currency, grouped.c.doc_key, d.doc_on, d.number,
                       d.kind, sa.func.coalesce(d.fapiao_no, d.reference, d.memo, d.source), d.due_on,
@@ -56,6 +65,8 @@ def movements(conn: Connection, date_from: date, date_to: date, customer: str | 
             .outerjoin(documents, d.id == grouped.c.doc_key)
             .order_by(c.code, grouped.c.currency, d.doc_on.is_not(None), d.doc_on, d.id))
     frame = pd.DataFrame(conn.execute(only(stmt, customer, salesperson)).all(), columns=MOVEMENT_COLUMNS)
+    for column in ("reference", "salesperson"):
+        frame[column] = [v if isinstance(v, str) else "" for v in frame[column]]
     return frame
 
 
@@ -77,6 +88,7 @@ def account_detail(conn: Connection, date_from: date, date_to: date, customer: s
         opening = from_minor(int(opening_rows["amount_minor"].sum()), cur)
         base_opening = from_minor(int(opening_rows["base_minor"].sum()), base)
         docs = group[group["document_id"].notna()]
+        docs = docs[(docs["amount_minor"] != 0) | (docs["base_minor"] != 0)]
         if statement:
             docs = docs[docs["amount_minor"] != 0]
             if not len(docs) and opening == 0:
@@ -91,7 +103,7 @@ def account_detail(conn: Connection, date_from: date, date_to: date, customer: s
             balance += amount
             base_balance += base_amount
             rows.append({"customer": code, "name": first["name"], "currency": cur, "date": r.date,
-                         "document": r.document, "kind": r.kind, "reference": r.reference or "", "due": r.due,
+                         "document": r.document, "kind": r.kind, "reference": r.reference, "due": r.due,
                          "debit": amount if amount > 0 else None, "credit": -amount if amount < 0 else None,
                          "balance": balance,
                          "base_debit": base_amount if base_amount > 0 else None,
@@ -111,7 +123,7 @@ def salesperson_detail(conn: Connection, date_from: date, date_to: date, custome
     found = movements(conn, date_from, date_to, customer, salesperson)
     base = read_settings(conn).base_currency
     found = found[found["document_id"].notna() & (found["amount_minor"] != 0)]
-    rows = [{"salesperson": r.salesperson or "", "customer": r.customer, "name": r.name, "date": r.date,
+    rows = [{"salesperson": r.salesperson, "customer": r.customer, "name": r.name, "date": r.date,
              "document": r.document, "kind": r.kind, "currency": r.currency,
              "debit": from_minor(int(r.amount_minor), r.currency) if r.amount_minor > 0 else None,
              "credit": from_minor(-int(r.amount_minor), r.currency) if r.amount_minor < 0 else None,
@@ -129,18 +141,23 @@ def subsidiary_ledger(conn: Connection, date_from: date, date_to: date, customer
     the general ledger)."""
     book = read_settings(conn)
     j, c = journal_lines.c, customers.c
-    month_key = sa.case((j.posted_on < date_from, sa.literal("")), else_=sa.func.substr(sa.cast(j.posted_on, sa.String), 1, 7))
-    keyed = (sa.select(j.customer_id, j.account, j.currency, month_key.label("month"), j.debit_minor, j.credit_minor,
+    on_key = sa.case((j.posted_on < date_from, None), else_=j.posted_on)
+    keyed = (sa.select(j.customer_id, j.account, j.currency, on_key.label("on"), j.debit_minor, j.credit_minor,
                        j.base_debit_minor, j.base_credit_minor)
              .where(j.account.in_(receivable_accounts(conn, book.accounts.receivable)), j.posted_on <= date_to)
              .subquery("keyed"))
     sums = [sa.func.sum(keyed.c[name]).label(name)
             for name in ("debit_minor", "credit_minor", "base_debit_minor", "base_credit_minor")]
-    stmt = (sa.select(c.code, c.name, keyed.c.account, keyed.c.currency, keyed.c.month, *sums)
+    stmt = (sa.select(c.code, c.name, keyed.c.account, keyed.c.currency, keyed.c.on, *sums)
             .join_from(keyed, customers, c.id == keyed.c.customer_id)
-            .group_by(c.code, c.name, keyed.c.account, keyed.c.currency, keyed.c.month)
-            .order_by(c.code, keyed.c.account, keyed.c.currency, keyed.c.month))
-    found = conn.execute(only(stmt, customer, salesperson)).all()
+            .group_by(c.code, c.name, keyed.c.account, keyed.c.currency, keyed.c.on))
+    per_day = conn.execute(only(stmt, customer, salesperson)).all()
+    months: dict[tuple[str, str, str, str, str], list[int]] = {}    # the month computed here, not in SQL
+    for code, name, account, cur, on, *amounts in per_day:
+        sums_of = months.setdefault((code, name, account, cur, on.isoformat()[:7] if on else ""), [0, 0, 0, 0])
+        for i, amount in enumerate(amounts):
+            sums_of[i] += int(amount)
+    found = [(*k, *v) for k, v in sorted(months.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][3], kv[0][4]))]
     base = book.base_currency
     rows: list[dict[str, object]] = []
     state: dict[tuple[str, str, str], tuple[Decimal, Decimal]] = {}

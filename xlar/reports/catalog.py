@@ -39,40 +39,43 @@ class Spec:
     name: str
     en: str
     zh: str
-    span: bool          # reads --from/--to (else --as-of)
+    span: bool          # reads --from/--to
     build: Builder
     help: str = ""
+    as_of: bool = True          # reads --as-of (a span report may too: what is open then)
+    customer: bool = True       # can be narrowed to one customer
+    salesperson: bool = True    # can be narrowed to one salesperson's customers
 
     def title(self, locale: str) -> str:
         return self.zh if locale == "zh-CN" else self.en
 
 
 def _period_of(p: Params) -> str:
-    return p.extra.get("period") or p.date_to.isoformat()[:7]
+    return p.extra.get("period") or p.as_of.isoformat()[:7]
 
 
 SPECS: tuple[Spec, ...] = (
     Spec("statement", "Statement of account", "对账单", True,
          lambda c, p: accounts.account_detail(c, p.date_from, p.date_to, p.customer, p.salesperson, statement=True),
-         "per customer and currency: opening balance, documents, closing balance"),
+         "per customer and currency: opening balance, documents, closing balance", as_of=False),
     Spec("account-detail", "Customer account detail", "客户往来明细", True,
          lambda c, p: accounts.account_detail(c, p.date_from, p.date_to, p.customer, p.salesperson),
-         "every document with a running balance, in document and base currency"),
+         "every document with a running balance, in document and base currency", as_of=False),
     Spec("aging", "Customer aging", "客户账龄分析", False,
          lambda c, p: receivables.customer_aging(c, p.as_of, p.customer, p.salesperson, p.policy),
          "open amounts by age bucket with the bad-debt allowance"),
     Spec("salesperson-detail", "Salesperson detail", "业务员明细表", True,
          lambda c, p: accounts.salesperson_detail(c, p.date_from, p.date_to, p.customer, p.salesperson),
-         "documents per salesperson"),
+         "documents per salesperson", as_of=False),
     Spec("salesperson-aging", "Salesperson aging", "业务员账龄分析", False,
          lambda c, p: receivables.salesperson_aging(c, p.as_of, p.customer, p.salesperson, p.policy),
          "aging per salesperson in base currency"),
     Spec("subsidiary-ledger", "AR subsidiary ledger", "应收账款明细账", True,
          lambda c, p: accounts.subsidiary_ledger(c, p.date_from, p.date_to, p.customer, p.salesperson),
-         "receivable accounts per customer and month, from the journal"),
+         "receivable accounts per customer and month, from the journal", as_of=False),
     Spec("delivery-difference", "Delivery vs invoice difference", "出货与发票差异表", True,
          lambda c, p: billing.delivery_difference(c, p.date_from, p.date_to, p.customer),
-         "deliveries against what invoices billed of them"),
+         "deliveries against what invoices billed of them", as_of=False, salesperson=False),
     Spec("overdue", "Overdue detail", "超期账款明细", False,
          lambda c, p: receivables.overdue(c, p.as_of, p.customer, p.salesperson),
          "every item past due and still open"),
@@ -81,22 +84,24 @@ SPECS: tuple[Spec, ...] = (
          "everything open: invoices with what was collected, unapplied credits"),
     Spec("revaluation", "Month-end revaluation", "月末调汇表", False,
          lambda c, p: fx.revaluation(c, _period_of(p), p.customer),
-         "foreign-currency items at the month's rate (--period, default the month of --as-of)"),
+         "foreign-currency items at the month's rate (--period, default the month of --as-of)",
+         salesperson=False),
     Spec("fx-adjustments", "FX adjustment detail", "汇兑损益明细", True,
          lambda c, p: fx.fx_adjustments(c, p.date_from, p.date_to, p.customer),
-         "unrealized, reversed and realized exchange differences"),
+         "unrealized, reversed and realized exchange differences", as_of=False, salesperson=False),
     Spec("collection-analysis", "Collection analysis", "回款分析", True,
          lambda c, p: collection.collection_analysis(c, p.date_from, p.date_to, p.customer, p.salesperson),
-         "per month: invoiced, received, fell due and collected, days to collect, DSO"),
+         "per month: invoiced, received, fell due and collected, days to collect, DSO", as_of=False),
     Spec("installments", "Installment execution", "分期收款执行表", False,
          lambda c, p: billing.installment_execution(c, p.as_of, p.extra.get("contract")),
-         "per contract and installment: scheduled, invoiced, received, outstanding"),
+         "per contract and installment: scheduled, invoiced, received, outstanding", customer=False,
+         salesperson=False),
     Spec("due", "Customer due detail", "客户到期明细", True,
          lambda c, p: receivables.due_detail(c, p.date_from, p.date_to, p.as_of, p.customer, p.salesperson),
          "what falls due between --from and --to and is open on --as-of"),
     Spec("price-difference", "Sales price difference", "销售价格差异表", True,
          lambda c, p: billing.price_difference(c, p.date_from, p.date_to, p.customer),
-         "delivered against invoiced unit prices"),
+         "delivered against invoiced unit prices", as_of=False, salesperson=False),
     Spec("payments", "Payment history", "付款记录", False,
          lambda c, p: collection.payments(c, p.as_of, p.customer, p.salesperson),
          "every settled invoice: days to settle, days late"),
@@ -137,6 +142,8 @@ class Result:
         frame = self.frame.copy()
         if "kind" in frame.columns:
             frame["kind"] = [_row_word(k, locale) if isinstance(k, str) else k for k in frame["kind"]]
+        if "held" in frame.columns and locale == "zh-CN":
+            frame["held"] = [{"disputed": "有争议"}.get(v, v) for v in frame["held"]]
         if "line_kind" in frame.columns and locale == "zh-CN":
             frame["line_kind"] = [CHOICE_ZH.get(k, k) for k in frame["line_kind"]]
         if "customer" in frame.columns:

@@ -22,9 +22,11 @@ from xlar.store.tables import allocations, customers, documents, payment_terms
 ZERO = Decimal(0)
 # Documents that leave the customer owing: their items are what a customer pays, late or not.
 OWED_KINDS = ("invoice", "debit_note", "deposit_invoice", "opening_balance", "transfer_debit")
+SALES_KINDS = ("invoice", "debit_note", "deposit_invoice")   # what DSO and the monthly sales count
 HISTORY_COLUMNS = ["customer", "name", "salesperson", "credit_class", "credit_limit_minor", "terms_days",
                    "document", "reference", "kind", "status", "installment", "date", "due", "expected", "disputed", "currency",
-                   "amount_minor", "open_minor", "base_open_minor", "settled_on", "base_amount_minor"]
+                   "amount_minor", "open_minor", "base_open_minor", "settled_on", "base_amount_minor", "doc_due",
+                   "reverses_kind"]
 
 
 def history(conn: Connection, as_of: date, customer: str | None = None, salesperson: str | None = None
@@ -37,21 +39,28 @@ def history(conn: Connection, as_of: date, customer: str | None = None, salesper
                .where(a.effective_on <= as_of).group_by(a.debit_item_id).subquery("settled"))
     listing = open_items_stmt(as_of).subquery("listing")
     d, c, t = documents.c, customers.c, payment_terms.c
+    original = documents.alias("original")
     stmt = (sa.select(c.code, c.name, c.salesperson, c.credit_class, c.credit_limit_minor, t.days, d.number,
                       sa.func.coalesce(d.fapiao_no, d.reference), d.kind,
                       d.status, listing.c.installment_no, listing.c.doc_on, listing.c.due_on, d.expected_on,
                       d.disputed, listing.c.currency, listing.c.amount_minor, listing.c[OPEN], listing.c[OPEN_BASE],
-                      sa.case((listing.c[OPEN] == 0, settled.c.settled_on), else_=None), listing.c.base_amount_minor)
+                      sa.case((listing.c[OPEN] == 0, settled.c.settled_on), else_=None), listing.c.base_amount_minor,
+                      d.due_on, original.c.kind)
             .join_from(listing, documents, d.id == listing.c.document_id)
+            .outerjoin(original, original.c.id == d.reverses_id)
             .join(customers, c.id == listing.c.customer_id)
             .outerjoin(payment_terms, t.code == c.payment_terms)
             .outerjoin(settled, settled.c.item_id == listing.c.id)
             .where(listing.c.revalues_id.is_(None))
             .order_by(c.code, listing.c.doc_on, d.number, listing.c.installment_no))
     found = pd.DataFrame(conn.execute(only(stmt, customer, salesperson)).all(), columns=HISTORY_COLUMNS)
-    for column in ("disputed", "reference", "credit_class", "salesperson"):
+    for column in ("disputed", "reference", "credit_class", "salesperson", "reverses_kind"):
         found[column] = [v if isinstance(v, str) else "" for v in found[column]]
     found["settled_on"] = [v if isinstance(v, date) else None for v in found["settled_on"]]
+    # the expected date the user typed; by default it is the document's due date, which is not an
+    # installment's own (the last one's)
+    found["expected"] = [e if isinstance(e, date) and e != doc_due else None
+                         for e, doc_due in zip(found["expected"], found["doc_due"])]
     return found
 
 
@@ -101,9 +110,10 @@ def habits(found: pd.DataFrame, as_of: date, months: int = 12, dso_days: int = 9
         still_open = owed[(owed["open_minor"] > 0)]
         worst_open = max([(as_of - due).days for due in still_open["due"]] or [0])
         balance = from_minor(int(group["open_minor"].sum()), cur)
-        sales_window = _where(owed, "date", as_of - timedelta(days=dso_days - 1), None)
+        sold = owed[owed["kind"].isin(SALES_KINDS)]
+        sales_window = _where(sold, "date", as_of - timedelta(days=dso_days - 1), None)
         sales = from_minor(int(sales_window["amount_minor"].sum()), cur)
-        in_window = _where(owed, "date", since + timedelta(days=1), None)
+        in_window = _where(sold, "date", since + timedelta(days=1), None)
         first = min(in_window["date"], default=as_of)
         covered = min(months, max(1, round((as_of - first).days / (365 / 12))))   # a newer customer: its months
         result[(code, cur)] = PaymentHabits(
@@ -113,8 +123,18 @@ def habits(found: pd.DataFrame, as_of: date, months: int = 12, dso_days: int = 9
             trend=(_mean(new) - _mean(old)) if new and old else Decimal("0.00"),
             dso=dso(balance, sales, dso_days),
             monthly_sales=from_minor(int(in_window["amount_minor"].sum()), cur) / covered,
-            terms_days=int(group["terms_days"].iloc[0]) if pd.notna(group["terms_days"].iloc[0]) else 0)
+            terms_days=_terms_days(in_window, group["terms_days"].iloc[0]))
     return result
+
+
+def _terms_days(sold: pd.DataFrame, stated: object) -> int:
+    """The credit the customer is given, in days: how long its invoices of the window run from
+    their date to their due date on average (month-end and closing-day terms run longer than
+    their stated days); the stated days without invoices."""
+    spans = [(due - on).days for due, on in zip(sold["doc_due"], sold["date"])]
+    if spans:
+        return int((Decimal(sum(spans)) / len(spans)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return int(stated) if stated is not None and not pd.isna(stated) else 0
 
 
 def credit_scores(conn: Connection, as_of: date, customer: str | None = None, salesperson: str | None = None,
@@ -150,32 +170,35 @@ def _months(date_from: date, date_to: date) -> list[str]:
 
 def collection_analysis(conn: Connection, date_from: date, date_to: date, customer: str | None = None,
                         salesperson: str | None = None, dso_days: int = 90) -> pd.DataFrame:
-    """Per customer, currency and month of FROM..TO: opening balance, invoiced, received,
-    closing; what fell due in the month and how much of it was settled by the month's end;
+    """Per customer, currency and month of FROM..TO: opening balance, invoiced and received
+    (a void nets out in the month it is voided), credit notes and everything else, closing; what fell due in the month and how much of it was settled by the month's end;
     invoices settled in the month with their average days to collect and days late; the
     collected share of what was there to collect; DSO at the month's end."""
     found = history(conn, date_to, customer, salesperson)
     rows = []
     for (code, cur), group in found.groupby(["customer", "currency"], sort=True):
         owed = _owed(group)
-        receipts = group[group["kind"] == "receipt"]
+        billed = group[group["kind"].isin(OWED_KINDS) | group["reverses_kind"].isin(OWED_KINDS)]   # voids net out
+        paid = group[(group["kind"] == "receipt") | (group["reverses_kind"] == "receipt")]
         for month in _months(date_from, date_to):
             start, end = first_day(month), last_day(month)
             opening = int(group[group["date"] < start]["amount_minor"].sum())
             closing = int(group[group["date"] <= end]["amount_minor"].sum())
-            invoiced = int(owed[(owed["date"] >= start) & (owed["date"] <= end)]["amount_minor"].sum())
-            received = -int(receipts[(receipts["date"] >= start) & (receipts["date"] <= end)]["amount_minor"].sum())
+            invoiced = int(billed[(billed["date"] >= start) & (billed["date"] <= end)]["amount_minor"].sum())
+            received = -int(paid[(paid["date"] >= start) & (paid["date"] <= end)]["amount_minor"].sum())
             fell_due = owed[(owed["due"] >= start) & (owed["due"] <= end)]
             paid_by_end = _where(fell_due, "settled_on", None, end)
             settled = _where(owed, "settled_on", start, end)
-            window = _where(owed, "date", end - timedelta(days=dso_days - 1), end)
+            sold = owed[owed["kind"].isin(SALES_KINDS)]
+            window = _where(sold, "date", end - timedelta(days=dso_days - 1), end)
             to_collect = opening + invoiced
             if not (opening or closing or invoiced or received or len(fell_due)):
                 continue
             rows.append({
                 "customer": code, "name": group["name"].iloc[0], "currency": cur, "period": month,
                 "opening": from_minor(opening, cur), "invoiced": from_minor(invoiced, cur),
-                "received": from_minor(received, cur), "closing": from_minor(closing, cur),
+                "received": from_minor(received, cur),
+                "other": from_minor(closing - opening - invoiced + received, cur), "closing": from_minor(closing, cur),
                 "due_in_period": from_minor(int(fell_due["amount_minor"].sum()), cur),
                 "collected_of_due": from_minor(int(paid_by_end["amount_minor"].sum()), cur),
                 "collection_rate": (Decimal(received) * 100 / to_collect).quantize(Decimal("0.1"), ROUND_HALF_UP)
@@ -188,7 +211,7 @@ def collection_analysis(conn: Connection, date_from: date, date_to: date, custom
                 "dso": dso(from_minor(closing, cur), from_minor(int(window["amount_minor"].sum()), cur), dso_days),
             })
     return pd.DataFrame(rows, columns=["customer", "name", "currency", "period", "opening", "invoiced", "received",
-                                       "closing", "due_in_period", "collected_of_due", "collection_rate", "settled",
+                                       "other", "closing", "due_in_period", "collected_of_due", "collection_rate", "settled",
                                        "avg_days_to_collect", "avg_days_late", "dso"], dtype=object)
 
 
@@ -196,21 +219,32 @@ def forecast_detail(conn: Connection, as_of: date, customer: str | None = None, 
                     months: int = 12) -> pd.DataFrame:
     """Per open invoice (installment, each on its own schedule): when it is expected to be
     paid, the due date plus the customer's own average lateness (or the date the user typed);
-    disputed items are listed without an expected date."""
+    what the customer paid and is not matched yet is taken off its oldest items; disputed
+    items are listed without an expected date."""
     found = history(conn, as_of, customer, salesperson)
     late = {key: h.avg_days_late for key, h in habits(found, as_of, months).items()}
     owed = _owed(found)
-    owed = owed[owed["open_minor"] > 0]
+    owed = owed[owed["open_minor"] > 0].sort_values(["customer", "currency", "due"], kind="stable")
+    credits = found[found["open_minor"] < 0].groupby(["customer", "currency"])["open_minor"].sum()
+    left = {key: -int(v) for key, v in credits.items()}   # paid, not matched yet: takes off the oldest
     base = read_settings(conn).base_currency
     rows = []
     for r in owed.itertuples(index=False):
+        open_minor, base_minor = int(r.open_minor), int(r.base_open_minor)
+        taken = min(left.get((r.customer, r.currency), 0), open_minor)
+        if taken:
+            left[(r.customer, r.currency)] -= taken
+            base_minor -= int((Decimal(base_minor) * taken / open_minor).quantize(Decimal(1), ROUND_HALF_UP))
+            open_minor -= taken
+        if open_minor == 0:
+            continue
         when = None if r.disputed else expected_on(r.due, r.expected, late.get((r.customer, r.currency), ZERO), as_of)
         rows.append({"expected": when, "week": None if when is None else when - timedelta(days=when.weekday()),
                      "month": None if when is None else period_of(when), "customer": r.customer, "name": r.name,
                      "document": r.document, "installment": r.installment, "due": r.due,
                      "avg_days_late": late.get((r.customer, r.currency), ZERO), "currency": r.currency,
-                     "open": from_minor(int(r.open_minor), r.currency),
-                     "base_open": from_minor(int(r.base_open_minor), base), "disputed": r.disputed or ""})
+                     "open": from_minor(open_minor, r.currency),
+                     "base_open": from_minor(base_minor, base), "disputed": r.disputed})
     frame = pd.DataFrame(rows, columns=["expected", "week", "month", "customer", "name", "document", "installment",
                                         "due", "avg_days_late", "currency", "open", "base_open", "disputed"])
     return frame.sort_values(["expected", "customer", "document"], kind="stable", na_position="last"
@@ -224,8 +258,10 @@ def forecast(conn: Connection, as_of: date, customer: str | None = None, salespe
     dated = detail[detail["expected"].notna()]
     rows = [{by: key, "count": len(group), "base_amount": sum(group["base_open"], ZERO)}
             for key, group in dated.groupby(by, sort=True)]
+    for row in rows:
+        row["held"] = ""
     held = detail[detail["expected"].isna()]
     if len(held):
         rows.append({by: None, "count": len(held), "base_amount": sum(held["base_open"], ZERO),
-                     "held_disputed": True})
-    return pd.DataFrame(rows, columns=[by, "count", "base_amount"], dtype=object)
+                     "held": "disputed"})
+    return pd.DataFrame(rows, columns=[by, "count", "base_amount", "held"], dtype=object)

@@ -60,7 +60,7 @@ def letters(conn: Connection, work: Sequence[WorkItem], as_of: date, locale: str
     result = []
     for w in to_send:
         assert w.level is not None
-        default = next(lv for lv in DEFAULT_LEVELS if lv.level == min(w.level.level, len(DEFAULT_LEVELS)))
+        default = DEFAULT_LEVELS[min(max(w.level.level, 1), len(DEFAULT_LEVELS)) - 1]
         text = (w.level.letter_zh or default.letter_zh) if zh else (w.level.letter_en or default.letter_en)
         totals: dict[str, Decimal] = {}
         for it in w.items:

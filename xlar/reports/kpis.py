@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy.engine import Connection
 
-from xlar.domain.aging import NOT_DUE, UNAPPLIED
+from xlar.domain.aging import NOT_DUE, UNAPPLIED, AgingPolicy, Basis
 from xlar.domain.collections import dso
 from xlar.domain.money import from_minor
 from xlar.domain.periods import last_day, period_of, previous_period
@@ -42,8 +42,9 @@ def dashboard_data(conn: Connection, as_of: date, locale: str) -> DashboardData:
     base = book.base_currency
     report = aging(conn, as_of)
     balance, buckets = report.total_base
-    overdue = sum((v for k, v in buckets.items() if k not in (NOT_DUE, UNAPPLIED)), Decimal(0))
     allowance = sum(allowance_of(report, allowance_rates(book, report.policy)).values(), Decimal(0))
+    by_due = aging(conn, as_of, AgingPolicy(Basis.DUE, book.aging.edges))   # overdue means past the due date
+    overdue = sum((v for k, v in by_due.total_base[1].items() if k not in (NOT_DUE, UNAPPLIED)), Decimal(0))
     found = history(conn, as_of)
     trend = tuple((period, value) for period, value in _dso_trend(found, as_of, base) if value is not None)
     detail = forecast_detail(conn, as_of)
@@ -54,7 +55,7 @@ def dashboard_data(conn: Connection, as_of: date, locale: str) -> DashboardData:
     weeks = [first_week + timedelta(weeks=i) for i in range(13)]
     forecast = tuple((week, sum((v for v, w in zip(dated["base_open"], dated["week"]) if w == week), Decimal(0)))
                      for week in weeks)
-    top = _top_overdue(report, as_of)
+    top = _top_overdue(by_due, as_of)
     labels = KPI_LABELS[locale]
     share = (overdue * 100 / balance).quantize(Decimal("0.1"), ROUND_HALF_UP) if balance > 0 else Decimal(0)
     current_dso = trend[-1][1] if trend and trend[-1][0] == period_of(as_of) else Decimal(0)

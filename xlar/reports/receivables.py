@@ -11,7 +11,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from xlar.domain.aging import AgingPolicy, Basis
+from xlar.domain.aging import UNAPPLIED, AgingPolicy, Basis
 from xlar.domain.money import exponent, from_minor
 from xlar.reports.accounts import only
 from xlar.reports.ledger import AgingReport, aging
@@ -22,7 +22,7 @@ from xlar.store.tables import customers, documents
 ZERO = Decimal(0)
 ITEM_COLUMNS = ["item_id", "customer", "name", "salesperson", "credit_class", "contact", "phone", "email",
                 "document", "kind", "installment", "date", "due", "expected", "disputed", "currency", "amount",
-                "open", "base_open", "customer_id"]
+                "open", "base_open", "customer_id", "doc_due"]
 
 
 def items(conn: Connection, as_of: date, customer: str | None = None, salesperson: str | None = None,
@@ -34,7 +34,7 @@ def items(conn: Connection, as_of: date, customer: str | None = None, salesperso
     stmt = (sa.select(listing.c.id, c.code, c.name, c.salesperson, c.credit_class, c.contact, c.phone, c.email,
                       d.number, d.kind, listing.c.installment_no, listing.c.doc_on, listing.c.due_on, d.expected_on,
                       d.disputed, listing.c.currency, listing.c.amount_minor, listing.c[OPEN], listing.c[OPEN_BASE],
-                      c.id)
+                      c.id, d.due_on)
             .join_from(listing, documents, d.id == listing.c.document_id)
             .join(customers, c.id == listing.c.customer_id)
             .where(listing.c.revalues_id.is_(None))
@@ -46,7 +46,13 @@ def items(conn: Connection, as_of: date, customer: str | None = None, salesperso
     for column, minor in (("amount", "amount"), ("open", "open"), ("base_open", "base_open")):
         found[column] = [from_minor(int(v), base if column == "base_open" else cur)
                          for v, cur in zip(found[minor], found["currency"])]
-    found["disputed"] = found["disputed"].fillna("")
+    found["disputed"] = [v if isinstance(v, str) else "" for v in found["disputed"]]
+    for column in ("salesperson", "credit_class", "contact", "phone", "email"):
+        found[column] = [v if isinstance(v, str) else "" for v in found[column]]
+    # a document's expected date defaults to its due date, which is the last installment's: each
+    # installment is expected on its own due date unless the user typed another date
+    found["expected"] = [e if e != doc_due else due for e, doc_due, due in
+                         zip(found["expected"], found["doc_due"], found["due"])]
     return found
 
 
@@ -63,10 +69,25 @@ def allowance_rates(book: BookSettings, policy: AgingPolicy) -> dict[str, Decima
                                      ).allowance_rates()
 
 
+def net_of_credits(buckets: dict[str, Decimal], labels: tuple[str, ...]) -> dict[str, Decimal]:
+    """A customer's age buckets with its unapplied receipts and credits taken off the oldest
+    debts first: what it still owes, bucket by bucket (the allowance is on that)."""
+    credit = -min(buckets.get(UNAPPLIED, ZERO), ZERO)
+    net = {label: max(buckets[label], ZERO) for label in labels}
+    for label in reversed(labels):
+        take = min(credit, net[label])
+        net[label] -= take
+        credit -= take
+    return net
+
+
 def allowance_of(report: AgingReport, rates: dict[str, Decimal]) -> dict[str, Decimal]:
-    """Per age bucket, in base currency: the allowance on the debit balance of every customer."""
-    return {label: sum((_percent_of(max(r.base_buckets[label], ZERO), pct, report.base_currency)
-                        for r in report.rows), ZERO) for label, pct in rates.items()}
+    """Per age bucket, in base currency: the allowance on what every customer still owes
+    (its unapplied credits taken off its oldest debts)."""
+    labels = report.policy.age_labels
+    nets = [net_of_credits(r.base_buckets, labels) for r in report.rows]
+    return {label: sum((_percent_of(net[label], pct, report.base_currency) for net in nets), ZERO)
+            for label, pct in rates.items()}
 
 
 def customer_aging(conn: Connection, as_of: date, customer: str | None = None,
@@ -83,7 +104,8 @@ def customer_aging(conn: Connection, as_of: date, customer: str | None = None,
     base = report.base_currency
     rows = []
     for r in report.rows:
-        allowance = sum((_percent_of(max(r.base_buckets[k], ZERO), pct, base) for k, pct in rates.items()), ZERO)
+        net = net_of_credits(r.base_buckets, report.policy.age_labels)
+        allowance = sum((_percent_of(net[k], pct, base) for k, pct in rates.items()), ZERO)
         rows.append([r.customer, r.name, r.salesperson or "", r.currency, *(r.buckets[k] for k in labels), r.balance,
                      r.base_balance, allowance])
     balance, buckets = report.total_base

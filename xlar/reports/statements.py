@@ -112,10 +112,14 @@ def _section(rows: pd.DataFrame, buckets: dict[str, Decimal], currency: str, loc
     return StatementSection(currency, opening, lines, closing, aging_block, _words(closing, currency, locale))
 
 
+def safe_name(code: str) -> str:
+    """A customer code as part of a file name on any system ('A/1' -> 'A_1')."""
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in code)
+
+
 def file_name(statement: Statement, suffix: str) -> str:
     word = "对账单" if statement.locale == "zh-CN" else "statement"
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in statement.customer.code)
-    return f"{word}_{safe}_{statement.date_to.isoformat()}{suffix}"
+    return f"{word}_{safe_name(statement.customer.code)}_{statement.date_to.isoformat()}{suffix}"
 
 
 def statement_xlsx(statement: Statement, path: Path) -> Path:

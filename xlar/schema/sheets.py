@@ -160,8 +160,8 @@ INVOICES = SheetSchema(
         Column("fapiao_no", K.CODE, "Fapiao no.", "发票号码"),
         Column("status", K.CHOICE, "Status", "状态", choices=DOC_STATUSES, width=8,
                note="set to posted to post"),
-        Column("disputed", K.CHOICE, "Disputed", "有争议", choices=("yes", "no"), width=8,
-               note="yes: the customer disputes it; it is held out of dunning"),
+        Column("disputed", K.CHOICE, "Disputed", "有争议", choices=("yes",), width=8,
+               note="yes: the customer disputes it and it is held out of dunning; blank: it is not"),
         Column("memo", K.TEXT, "Memo", "备注", width=24),
     ), key=("number",), store_table="documents",
 )

@@ -31,6 +31,7 @@ from xlar.store.tables import contacts, customers, documents, reminder_levels
 from xlar.store.writes import insert_rows
 
 ZERO = Decimal(0)
+STATE_ZH = {"pending": "待履行", "kept": "已履行", "broken": "未履行"}
 OWED_KINDS = ("invoice", "debit_note", "deposit_invoice", "opening_balance", "transfer_debit")
 
 
@@ -49,7 +50,7 @@ class DueItem:
     on: date
     due_on: date
     currency: str
-    open: Decimal
+    open: Decimal               # negative: a receipt or credit note not yet matched
     disputed: bool
 
     def days_past_due(self, as_of: date) -> int:
@@ -90,7 +91,8 @@ def _items(conn: Connection, as_of: date, customer: str | None, salesperson: str
                       listing.c.currency, listing.c[OPEN], d.disputed)
             .join_from(listing, documents, d.id == listing.c.document_id)
             .join(customers, c.id == listing.c.customer_id)
-            .where(listing.c[OPEN] > 0, listing.c.revalues_id.is_(None), d.kind.in_(OWED_KINDS))
+            .where(listing.c[OPEN] != 0, listing.c.revalues_id.is_(None),
+                   sa.or_(listing.c[OPEN] < 0, d.kind.in_(OWED_KINDS)))
             .order_by(c.code, listing.c.due_on, d.number, listing.c.installment_no))
     if customer:
         stmt = stmt.where(c.code == customer)
@@ -129,6 +131,7 @@ def _received_since(conn: Connection, since: dict[str, date], as_of: date) -> di
     rows = conn.execute(sa.select(c.code, d.doc_on, d.amount_minor, d.currency)
                         .join(customers, c.id == d.customer_id)
                         .where(d.kind == "receipt", d.status.in_(("posted", "approved")), d.doc_on <= as_of,
+                               d.currency == c.currency,      # a promise is in the customer's currency
                                d.doc_on >= min(since.values()), c.code.in_(list(since)))).all()
     got: dict[str, Decimal] = {}
     for code, on, amount, currency in rows:
@@ -154,6 +157,10 @@ def worklist(conn: Connection, as_of: date, customer: str | None = None, salespe
     for code, mine in items.items():
         who = people[code]
         mine_levels = levels_for(all_levels, who.credit_class)
+        credits = [it for it in mine if it.open < 0]
+        mine = [it for it in mine if it.open > 0]
+        if not mine:
+            continue
         live = [it for it in mine if not it.disputed]
         oldest = max((it.days_past_due(as_of) for it in live), default=None)
         level = None if oldest is None else level_reached(mine_levels, oldest)
@@ -163,22 +170,35 @@ def worklist(conn: Connection, as_of: date, customer: str | None = None, salespe
             if it.days_past_due(as_of) > 0:
                 bucket = held if it.disputed else overdue
                 bucket[it.currency] = bucket.get(it.currency, ZERO) + it.open
+        unapplied: dict[str, Decimal] = {}
+        for it in credits:
+            unapplied[it.currency] = unapplied.get(it.currency, ZERO) + it.open
+        covered = bool(overdue) and all(amount + unapplied.get(cur, ZERO) <= 0 for cur, amount in overdue.items())
         info = contacts_of.get(code, {})
         promise: Promise | None = info.get("promise")  # type: ignore[assignment]
         state = promise_state(promise, received.get(code, ZERO), as_of)
         zh = locale == "zh-CN"
+        if state == "broken" and promise is not None:
+            level = next_level(mine_levels, level)
         reason = _reason(level, oldest, overdue, held, zh)
-        if state == "pending" and level is not None and promise is not None:
+        if covered:
+            level = None
+            total = ", ".join(f"{cur} {-amount:,}" for cur, amount in sorted(unapplied.items()))
+            reason = f"未核销收款 {total} 足以冲抵逾期款项：请先核销" if zh else \
+                f"unapplied receipts and credits of {total} cover what is overdue: match them first"
+        elif state == "pending" and level is not None and promise is not None:
             level = None
             reason = f"已承诺 {promise.promise_on} 前付款：暂缓催收" if zh else \
                 f"promised to pay by {promise.promise_on}: held until then"
         elif state == "broken" and promise is not None:
-            level = next_level(mine_levels, level)
             reason = (f"未履行 {promise.promise_on} 的付款承诺，升级；" if zh else
                       f"promise of {promise.promise_on} broken, escalated; ") + reason
         promise_text = "" if promise is None or state is None else (
-            f"{state} {promise.promise_on}" + ("" if promise.amount is None else f" {promise.amount:,}"))
+            f"{STATE_ZH[state] if zh else state} {promise.promise_on}"
+            + ("" if promise.amount is None else f" {promise.amount:,}"))
         letter_items = [it for it in live if level is not None and it.days_past_due(as_of) >= min(0, level.days)]
+        if letter_items:   # what the customer paid and we have not matched yet is deducted on the letter
+            letter_items += [it for it in credits if it.currency in {x.currency for x in letter_items}]
         work.append(WorkItem(code, who.name, who.salesperson or "", who.credit_class or "", who.contact or "",
                              who.phone or "", who.email or "", level, reason, overdue, held,
                              max(oldest or 0, 0), promise_text, info.get("last"),  # type: ignore[arg-type]
