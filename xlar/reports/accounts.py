@@ -82,34 +82,43 @@ def account_detail(conn: Connection, date_from: date, date_to: date, customer: s
     base = read_settings(conn).base_currency
     found = movements(conn, date_from, date_to, customer, salesperson)
     rows: list[dict[str, object]] = []
-    for (code, cur), group in found.groupby(["customer", "currency"], sort=False):
-        first = group.iloc[0]
-        opening_rows = group[group["document_id"].isna()]
-        opening = from_minor(int(opening_rows["amount_minor"].sum()), cur)
-        base_opening = from_minor(int(opening_rows["base_minor"].sum()), base)
-        docs = group[group["document_id"].notna()]
-        docs = docs[(docs["amount_minor"] != 0) | (docs["base_minor"] != 0)]
-        if statement:
-            docs = docs[docs["amount_minor"] != 0]
-            if not len(docs) and opening == 0:
-                continue
-        head = {"customer": code, "name": first["name"], "currency": cur, "date": date_from, "document": "",
-                "kind": OPENING, "reference": "", "due": None}
-        rows.append({**head, "debit": None, "credit": None, "balance": opening,
-                     "base_debit": None, "base_credit": None, "base_balance": base_opening})
-        balance, base_balance = opening, base_opening
-        for r in docs.itertuples(index=False):
-            amount, base_amount = from_minor(int(r.amount_minor), cur), from_minor(int(r.base_minor), base)
+    # one pass: the rows come ordered by customer, currency, the opening row first, then by date
+    opening_of: dict[tuple[str, str], tuple[int, int]] = {}
+    moved = []
+    for r in found.itertuples(index=False):
+        if r.document_id is None or pd.isna(r.document_id):
+            before = opening_of.get((r.customer, r.currency), (0, 0))
+            opening_of[(r.customer, r.currency)] = (before[0] + int(r.amount_minor), before[1] + int(r.base_minor))
+        elif r.amount_minor != 0 or (r.base_minor != 0 and not statement):
+            moved.append(r)
+    names = dict(zip(found["customer"], found["name"]))
+    by_key: dict[tuple[str, str], list[object]] = {key: [] for key in opening_of}
+    for r in moved:
+        by_key.setdefault((r.customer, r.currency), []).append(r)
+    for (code, cur), docs in sorted(by_key.items()):
+        opening_minor, base_opening_minor = opening_of.get((code, cur), (0, 0))
+        if statement and not docs and opening_minor == 0:
+            continue
+        balance, base_balance = opening_minor, base_opening_minor
+        head = {"customer": code, "name": names[code], "currency": cur, "document": "", "reference": "",
+                "due": None, "debit": None, "credit": None, "base_debit": None, "base_credit": None}
+        rows.append({**head, "date": date_from, "kind": OPENING, "balance": from_minor(balance, cur),
+                     "base_balance": from_minor(base_balance, base)})
+        for r in docs:
+            amount, base_amount = int(r.amount_minor), int(r.base_minor)     # type: ignore[attr-defined]
             balance += amount
             base_balance += base_amount
-            rows.append({"customer": code, "name": first["name"], "currency": cur, "date": r.date,
-                         "document": r.document, "kind": r.kind, "reference": r.reference, "due": r.due,
-                         "debit": amount if amount > 0 else None, "credit": -amount if amount < 0 else None,
-                         "balance": balance,
-                         "base_debit": base_amount if base_amount > 0 else None,
-                         "base_credit": -base_amount if base_amount < 0 else None, "base_balance": base_balance})
-        rows.append({**head, "date": date_to, "kind": "closing", "debit": None, "credit": None, "balance": balance,
-                     "base_debit": None, "base_credit": None, "base_balance": base_balance})
+            rows.append({"customer": code, "name": names[code], "currency": cur, "date": r.date,  # type: ignore[attr-defined]
+                         "document": r.document, "kind": r.kind, "reference": r.reference,  # type: ignore[attr-defined]
+                         "due": r.due,  # type: ignore[attr-defined]
+                         "debit": from_minor(amount, cur) if amount > 0 else None,
+                         "credit": from_minor(-amount, cur) if amount < 0 else None,
+                         "balance": from_minor(balance, cur),
+                         "base_debit": from_minor(base_amount, base) if base_amount > 0 else None,
+                         "base_credit": from_minor(-base_amount, base) if base_amount < 0 else None,
+                         "base_balance": from_minor(base_balance, base)})
+        rows.append({**head, "date": date_to, "kind": "closing", "balance": from_minor(balance, cur),
+                     "base_balance": from_minor(base_balance, base)})
     columns = ["customer", "name", "currency", "date", "document", "kind", "reference", "due", "debit", "credit",
                "balance", "base_debit", "base_credit", "base_balance"]
     frame = pd.DataFrame(rows, columns=columns)

@@ -4,6 +4,7 @@ item dated up to a date with what was open of it then and when it was settled.""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -96,42 +97,68 @@ def _mean(values: list[int]) -> Decimal:
     return (Decimal(sum(values)) / len(values) if values else ZERO).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def habits(found: pd.DataFrame, as_of: date, months: int = 12, dso_days: int = 90) -> dict[tuple[str, str], PaymentHabits]:
-    """Per customer and currency, from HISTORY rows: payment habits over the last MONTHS."""
+@dataclass(slots=True)
+class _Tally:
+    """What one pass over a customer's rows gathers for its payment habits."""
+
+    stated_terms: object = None
+    balance: int = 0
+    late: list[int] = field(default_factory=list)
+    recent: list[int] = field(default_factory=list)
+    earlier: list[int] = field(default_factory=list)
+    worst_open: int = 0
+    sales: int = 0                 # in the DSO window
+    window_sales: int = 0          # in the look-back window
+    first: date | None = None
+    spans: list[int] = field(default_factory=list)
+
+
+def habits(found: pd.DataFrame, as_of: date, months: int = 12, dso_days: int = 90
+           ) -> dict[tuple[str, str], PaymentHabits]:
+    """Per customer and currency, from HISTORY rows: payment habits over the last MONTHS (one
+    pass over the rows)."""
     since = as_of - timedelta(days=round(months * 365 / 12))
     recent = as_of - timedelta(days=91)
+    dso_from = as_of - timedelta(days=dso_days - 1)
+    tallies: dict[tuple[str, str], _Tally] = {}
+    for r in found.itertuples(index=False):
+        t = tallies.get((r.customer, r.currency))
+        if t is None:
+            t = tallies[(r.customer, r.currency)] = _Tally(r.terms_days)
+        t.balance += int(r.open_minor)
+        if r.kind not in OWED_KINDS or r.status == "void" or r.amount_minor <= 0:
+            continue
+        if r.open_minor > 0:
+            t.worst_open = max(t.worst_open, (as_of - r.due).days)
+        if r.settled_on is not None and r.settled_on > since:
+            late = max(0, (r.settled_on - r.due).days)
+            t.late.append(late)
+            (t.recent if r.settled_on > recent else t.earlier).append(late)
+        if r.kind in SALES_KINDS:
+            if r.date >= dso_from:
+                t.sales += int(r.amount_minor)
+            if r.date > since:
+                t.window_sales += int(r.amount_minor)
+                t.first = r.date if t.first is None else min(t.first, r.date)
+                t.spans.append((r.doc_due - r.date).days)
     result = {}
-    for (code, cur), group in found.groupby(["customer", "currency"], sort=True):
-        owed = _owed(group)
-        done = _where(owed, "settled_on", since + timedelta(days=1), None)
-        late = [max(0, (s - due).days) for s, due in zip(done["settled_on"], done["due"])]
-        new = [n for n, s in zip(late, done["settled_on"]) if s > recent]
-        old = [n for n, s in zip(late, done["settled_on"]) if s <= recent]
-        still_open = owed[(owed["open_minor"] > 0)]
-        worst_open = max([(as_of - due).days for due in still_open["due"]] or [0])
-        balance = from_minor(int(group["open_minor"].sum()), cur)
-        sold = owed[owed["kind"].isin(SALES_KINDS)]
-        sales_window = _where(sold, "date", as_of - timedelta(days=dso_days - 1), None)
-        sales = from_minor(int(sales_window["amount_minor"].sum()), cur)
-        in_window = _where(sold, "date", since + timedelta(days=1), None)
-        first = min(in_window["date"], default=as_of)
-        covered = min(months, max(1, round((as_of - first).days / (365 / 12))))   # a newer customer: its months
+    for (code, cur), t in sorted(tallies.items()):
+        covered = min(months, max(1, round((as_of - (t.first or as_of)).days / (365 / 12))))  # a newer customer
         result[(code, cur)] = PaymentHabits(
-            settled=len(late), avg_days_late=_mean(late),
-            on_time_share=(Decimal(sum(1 for n in late if n == 0)) / len(late)) if late else ZERO,
-            max_days_overdue=max([*late, worst_open, 0]),
-            trend=(_mean(new) - _mean(old)) if new and old else Decimal("0.00"),
-            dso=dso(balance, sales, dso_days),
-            monthly_sales=from_minor(int(in_window["amount_minor"].sum()), cur) / covered,
-            terms_days=_terms_days(in_window, group["terms_days"].iloc[0]))
+            settled=len(t.late), avg_days_late=_mean(t.late),
+            on_time_share=(Decimal(sum(1 for n in t.late if n == 0)) / len(t.late)) if t.late else ZERO,
+            max_days_overdue=max([*t.late, t.worst_open, 0]),
+            trend=(_mean(t.recent) - _mean(t.earlier)) if t.recent and t.earlier else Decimal("0.00"),
+            dso=dso(from_minor(t.balance, cur), from_minor(t.sales, cur), dso_days),
+            monthly_sales=from_minor(t.window_sales, cur) / covered,
+            terms_days=_terms_days(t.spans, t.stated_terms))
     return result
 
 
-def _terms_days(sold: pd.DataFrame, stated: object) -> int:
+def _terms_days(spans: list[int], stated: object) -> int:
     """The credit the customer is given, in days: how long its invoices of the window run from
     their date to their due date on average (month-end and closing-day terms run longer than
     their stated days); the stated days without invoices."""
-    spans = [(due - on).days for due, on in zip(sold["doc_due"], sold["date"])]
     if spans:
         return int((Decimal(sum(spans)) / len(spans)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     return int(stated) if stated is not None and not pd.isna(stated) else 0
@@ -142,9 +169,10 @@ def credit_scores(conn: Connection, as_of: date, customer: str | None = None, sa
     """Per customer and currency: payment habits, a score, a suggested credit class and limit,
     next to the current class and limit."""
     found = history(conn, as_of, customer, salesperson)
+    firsts = found.drop_duplicates("customer").set_index("customer")
     rows = []
     for (code, cur), h in habits(found, as_of, months).items():
-        first = found[(found["customer"] == code)].iloc[0]
+        first = firsts.loc[code]
         scored = credit_score(h)
         limit = first["credit_limit_minor"]
         rows.append({"customer": code, "name": first["name"], "currency": cur, "settled": h.settled,
@@ -168,51 +196,87 @@ def _months(date_from: date, date_to: date) -> list[str]:
     return months
 
 
+@dataclass(slots=True)
+class _Month:
+    amount: int = 0            # every item dated in the month (the balance moves by it)
+    invoiced: int = 0
+    received: int = 0
+    fell_due: int = 0
+    collected_of_due: int = 0
+    sales_in_window: int = 0   # for the DSO at the month's end
+    to_collect: list[int] = field(default_factory=list)
+    late: list[int] = field(default_factory=list)
+
+
 def collection_analysis(conn: Connection, date_from: date, date_to: date, customer: str | None = None,
                         salesperson: str | None = None, dso_days: int = 90) -> pd.DataFrame:
     """Per customer, currency and month of FROM..TO: opening balance, invoiced and received
-    (a void nets out in the month it is voided), credit notes and everything else, closing; what fell due in the month and how much of it was settled by the month's end;
-    invoices settled in the month with their average days to collect and days late; the
-    collected share of what was there to collect; DSO at the month's end."""
+    (a void nets out in the month it is voided), credit notes and everything else, closing;
+    what fell due in the month and how much of it was settled by the month's end; invoices
+    settled in the month with their average days to collect and days late; the collected share
+    of what was there to collect; DSO at the month's end. One pass over the rows."""
     found = history(conn, date_to, customer, salesperson)
+    months = _months(date_from, date_to)
+    ends = {m: last_day(m) for m in months}
+    start = first_day(months[0])
+    before: dict[tuple[str, str], int] = {}
+    tally: dict[tuple[str, str], dict[str, _Month]] = {}
+    names: dict[str, str] = {}
+    for r in found.itertuples(index=False):
+        key = (r.customer, r.currency)
+        names[r.customer] = r.name
+        mine = tally.setdefault(key, {m: _Month() for m in months})
+        amount = int(r.amount_minor)
+        if r.date < start:
+            before[key] = before.get(key, 0) + amount
+        else:
+            month = mine[period_of(r.date)]
+            month.amount += amount
+            if r.kind in OWED_KINDS or r.reverses_kind in OWED_KINDS:
+                month.invoiced += amount
+            if r.kind == "receipt" or r.reverses_kind == "receipt":
+                month.received -= amount
+        if r.kind not in OWED_KINDS or r.status == "void" or amount <= 0:
+            continue
+        due_month = mine.get(period_of(r.due))
+        if due_month is not None:
+            due_month.fell_due += amount
+            if r.settled_on is not None and r.settled_on <= ends[period_of(r.due)]:
+                due_month.collected_of_due += amount
+        settled_month = mine.get(period_of(r.settled_on)) if r.settled_on is not None else None
+        if settled_month is not None:
+            settled_month.to_collect.append((r.settled_on - r.date).days)
+            settled_month.late.append(max(0, (r.settled_on - r.due).days))
+        if r.kind in SALES_KINDS:
+            for m, end in ends.items():
+                if end - timedelta(days=dso_days - 1) <= r.date <= end:
+                    mine[m].sales_in_window += amount
     rows = []
-    for (code, cur), group in found.groupby(["customer", "currency"], sort=True):
-        owed = _owed(group)
-        billed = group[group["kind"].isin(OWED_KINDS) | group["reverses_kind"].isin(OWED_KINDS)]   # voids net out
-        paid = group[(group["kind"] == "receipt") | (group["reverses_kind"] == "receipt")]
-        for month in _months(date_from, date_to):
-            start, end = first_day(month), last_day(month)
-            opening = int(group[group["date"] < start]["amount_minor"].sum())
-            closing = int(group[group["date"] <= end]["amount_minor"].sum())
-            invoiced = int(billed[(billed["date"] >= start) & (billed["date"] <= end)]["amount_minor"].sum())
-            received = -int(paid[(paid["date"] >= start) & (paid["date"] <= end)]["amount_minor"].sum())
-            fell_due = owed[(owed["due"] >= start) & (owed["due"] <= end)]
-            paid_by_end = _where(fell_due, "settled_on", None, end)
-            settled = _where(owed, "settled_on", start, end)
-            sold = owed[owed["kind"].isin(SALES_KINDS)]
-            window = _where(sold, "date", end - timedelta(days=dso_days - 1), end)
-            to_collect = opening + invoiced
-            if not (opening or closing or invoiced or received or len(fell_due)):
-                continue
-            rows.append({
-                "customer": code, "name": group["name"].iloc[0], "currency": cur, "period": month,
-                "opening": from_minor(opening, cur), "invoiced": from_minor(invoiced, cur),
-                "received": from_minor(received, cur),
-                "other": from_minor(closing - opening - invoiced + received, cur), "closing": from_minor(closing, cur),
-                "due_in_period": from_minor(int(fell_due["amount_minor"].sum()), cur),
-                "collected_of_due": from_minor(int(paid_by_end["amount_minor"].sum()), cur),
-                "collection_rate": (Decimal(received) * 100 / to_collect).quantize(Decimal("0.1"), ROUND_HALF_UP)
-                if to_collect > 0 else None,
-                "settled": len(settled),
-                "avg_days_to_collect": _mean([(s - d).days for s, d in zip(settled["settled_on"], settled["date"])])
-                if len(settled) else None,
-                "avg_days_late": _mean([max(0, (s - d).days) for s, d in zip(settled["settled_on"], settled["due"])])
-                if len(settled) else None,
-                "dso": dso(from_minor(closing, cur), from_minor(int(window["amount_minor"].sum()), cur), dso_days),
-            })
+    for (code, cur), mine in sorted(tally.items()):
+        opening = before.get((code, cur), 0)
+        for m in months:
+            t = mine[m]
+            closing = opening + t.amount
+            if opening or closing or t.invoiced or t.received or t.fell_due:
+                to_collect = opening + t.invoiced
+                rows.append({
+                    "customer": code, "name": names[code], "currency": cur, "period": m,
+                    "opening": from_minor(opening, cur), "invoiced": from_minor(t.invoiced, cur),
+                    "received": from_minor(t.received, cur),
+                    "other": from_minor(closing - opening - t.invoiced + t.received, cur),
+                    "closing": from_minor(closing, cur),
+                    "due_in_period": from_minor(t.fell_due, cur), "collected_of_due": from_minor(t.collected_of_due, cur),
+                    "collection_rate": (Decimal(t.received) * 100 / to_collect).quantize(Decimal("0.1"), ROUND_HALF_UP)
+                    if to_collect > 0 else None,
+                    "settled": len(t.to_collect),
+                    "avg_days_to_collect": _mean(t.to_collect) if t.to_collect else None,
+                    "avg_days_late": _mean(t.late) if t.late else None,
+                    "dso": dso(from_minor(closing, cur), from_minor(t.sales_in_window, cur), dso_days),
+                })
+            opening = closing
     return pd.DataFrame(rows, columns=["customer", "name", "currency", "period", "opening", "invoiced", "received",
-                                       "other", "closing", "due_in_period", "collected_of_due", "collection_rate", "settled",
-                                       "avg_days_to_collect", "avg_days_late", "dso"], dtype=object)
+                                       "other", "closing", "due_in_period", "collected_of_due", "collection_rate",
+                                       "settled", "avg_days_to_collect", "avg_days_late", "dso"], dtype=object)
 
 
 def forecast_detail(conn: Connection, as_of: date, customer: str | None = None, salesperson: str | None = None,
