@@ -98,7 +98,8 @@ def _collections(conn: Connection, as_of: date, locale: str) -> list[Output]:
         rows.append(["争议暂缓" if zh else "disputed (held)", None, len(held), sum(held["base_open"], Decimal(0))])
     base = read_settings(conn).base_currency
     forecast = Output("Forecast", ["区间", "起始", "笔数", f"预计收款 ({base})"] if zh else
-                      ["Bucket", "Starting", "Items", f"Expected receipts ({base})"], rows, {3: MONEY})
+                      ["Bucket", "Starting", "Items", f"Expected receipts ({base})"], rows,
+                      {1: "yyyy-mm-dd", 3: MONEY})
     return [overdue, worklist, forecast]
 
 
