@@ -162,7 +162,7 @@ def _allocations(invoices, receipts, ids):  # type: ignore[no-untyped-def]
     applied = sorted((max(r[1], invoices[r[4]][1]), k) for k, r in enumerate(receipts) if r[4] is not None)
     batches, allocs = [], []
     for n, (effective, k) in enumerate(applied, start=1):
-        cid, on, amount, cur, invoice = receipts[k]
+        _cid, on, amount, cur, invoice = receipts[k]
         share = _half_up(amount, RATE[cur])
         batches.append((n, "reference", "bench", f"{on} 10:00:00"))
         allocs.append((n, n, ids[("invoice", invoice)], ids[("receipt", k)], amount, share, share, effective))
@@ -263,7 +263,7 @@ def measure(store: Store, repeat: int, only: list[str] | None, tag: str) -> list
                 return fn(conn)
         try:
             seconds, result = best(once, repeat)
-        except Exception as exc:   # a report that needs data this book lacks, say
+        except Exception as exc:  # noqa: BLE001  (a report that needs data this book lacks: say so, go on)
             print(f"[{tag}] {name:<26} failed: {type(exc).__name__}: {str(exc).splitlines()[0][:100]}", flush=True)
             continue
         baseline = baseline or seconds

@@ -64,7 +64,7 @@ def movements(conn: Connection, date_from: date, date_to: date, customer: str | 
             .join_from(grouped, customers, c.id == grouped.c.customer_id)
             .outerjoin(documents, d.id == grouped.c.doc_key)
             .order_by(c.code, grouped.c.currency, d.doc_on.is_not(None), d.doc_on, d.id))
-    frame = pd.DataFrame(conn.execute(only(stmt, customer, salesperson)).all(), columns=MOVEMENT_COLUMNS)
+    frame = pd.DataFrame([tuple(r) for r in conn.execute(only(stmt, customer, salesperson))], columns=MOVEMENT_COLUMNS)
     for column in ("reference", "salesperson"):
         frame[column] = [v if isinstance(v, str) else "" for v in frame[column]]
     return frame

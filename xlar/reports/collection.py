@@ -54,7 +54,7 @@ def history(conn: Connection, as_of: date, customer: str | None = None, salesper
             .outerjoin(settled, settled.c.item_id == listing.c.id)
             .where(listing.c.revalues_id.is_(None))
             .order_by(c.code, listing.c.doc_on, d.number, listing.c.installment_no))
-    found = pd.DataFrame(conn.execute(only(stmt, customer, salesperson)).all(), columns=HISTORY_COLUMNS)
+    found = pd.DataFrame([tuple(r) for r in conn.execute(only(stmt, customer, salesperson))], columns=HISTORY_COLUMNS)
     for column in ("disputed", "reference", "credit_class", "salesperson", "reverses_kind"):
         found[column] = [v if isinstance(v, str) else "" for v in found[column]]
     found["settled_on"] = [v if isinstance(v, date) else None for v in found["settled_on"]]
@@ -225,7 +225,9 @@ def collection_analysis(conn: Connection, date_from: date, date_to: date, custom
     for r in found.itertuples(index=False):
         key = (r.customer, r.currency)
         names[r.customer] = r.name
-        mine = tally.setdefault(key, {m: _Month() for m in months})
+        mine = tally.get(key)
+        if mine is None:
+            mine = tally[key] = {m: _Month() for m in months}
         amount = int(r.amount_minor)
         if r.date < start:
             before[key] = before.get(key, 0) + amount

@@ -41,7 +41,7 @@ def items(conn: Connection, as_of: date, customer: str | None = None, salesperso
             .order_by(c.code, listing.c.due_on, d.number, listing.c.installment_no))
     if open_only:
         stmt = stmt.where(listing.c[OPEN] != 0)
-    found = pd.DataFrame(conn.execute(only(stmt, customer, salesperson)).all(), columns=ITEM_COLUMNS)
+    found = pd.DataFrame([tuple(r) for r in conn.execute(only(stmt, customer, salesperson))], columns=ITEM_COLUMNS)
     base = read_settings(conn).base_currency
     for column, minor in (("amount", "amount"), ("open", "open"), ("base_open", "base_open")):
         found[column] = [from_minor(int(v), base if column == "base_open" else cur)
