@@ -83,26 +83,35 @@ COLUMNS = {
 }
 
 
+def insert_rows(conn, dialect: str, table: str, cols: str, rows) -> None:  # type: ignore[no-untyped-def]
+    """ROWS (ids given) straight into TABLE: COPY on PostgreSQL, else one executemany."""
+    cur = conn.connection.dbapi_connection.cursor()
+    if dialect == "postgresql":
+        with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        marks = ", ".join("?" for _ in cols.split(","))
+        cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})",
+                        [tuple(v.isoformat() if isinstance(v, date) else v for v in r) for r in rows])
+
+
+def restart_sequences(conn, dialect: str, tables) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL: rows given explicit ids leave the id sequences behind; move them past the ids."""
+    if dialect == "postgresql":
+        for table in tables:
+            conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                 f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)")
+
+
 def load(store: Store, data) -> None:
     with store.write() as conn:
         write_settings(conn, {"base_currency": "CNY"}, "bench")
         conn.exec_driver_sql("INSERT INTO allocation_batches (id, method, user_name, created_at) "
                              "VALUES (1, 'fifo', 'bench', '2025-01-01 00:00:00')")
-        raw = conn.connection.dbapi_connection
-        cur = raw.cursor()
         for (table, cols), rows in zip(COLUMNS.items(), data):
-            if store.dialect == "postgresql":
-                with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join("?" for _ in cols.split(","))
-                cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})",
-                                [tuple(v.isoformat() if isinstance(v, date) else v for v in r) for r in rows])
-        if store.dialect == "postgresql":   # COPY gave explicit ids: the sequences go on after them
-            for table in COLUMNS:
-                conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                     f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)")
+            insert_rows(conn, store.dialect, table, cols, rows)
+        restart_sequences(conn, store.dialect, COLUMNS)
     with store.write() as conn:
         conn.exec_driver_sql("ANALYZE")
 

@@ -29,12 +29,15 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from xlar.reports import catalog, kpis
-from xlar.reports import ledger as reports
-from xlar.services import fx
-from xlar.store.engine import Store
-from xlar.store.settings import write_settings
-from xlar.sync.outputs import _collections
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from aging import best, insert_rows, restart_sequences  # noqa: E402  (the aging bench's loading and timing)
+
+from xlar.reports import catalog, kpis  # noqa: E402
+from xlar.reports import ledger as reports  # noqa: E402
+from xlar.services import fx  # noqa: E402
+from xlar.store.engine import Store  # noqa: E402
+from xlar.store.settings import write_settings  # noqa: E402
+from xlar.sync.outputs import _collections  # noqa: E402
 
 START = date(2025, 1, 1)
 AS_OF = date(2025, 12, 31)
@@ -204,34 +207,12 @@ def load(store: Store, data: dict[str, list[tuple[object, ...]]]) -> None:
     """Straight into the tables: COPY on PostgreSQL (sequences moved past the ids given), else executemany."""
     with store.write() as conn:
         write_settings(conn, {"base_currency": "CNY", "company": "Bench Trading Co."}, "bench")
-        cur = conn.connection.dbapi_connection.cursor()
         for table, cols in COLUMNS.items():
-            rows = data[table]
-            if store.dialect == "postgresql":
-                with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join("?" for _ in cols.split(","))
-                cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})",
-                                [tuple(v.isoformat() if isinstance(v, date) else v for v in r) for r in rows])
-        if store.dialect == "postgresql":
-            for table in COLUMNS:
-                if table != "number_series":
-                    conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                         f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)")
+            insert_rows(conn, store.dialect, table, cols, data[table])
+        restart_sequences(conn, store.dialect, [t for t in COLUMNS if t != "number_series"])
         fx.set_rate(conn, "USD", AS_OF.isoformat()[:7], YEAR_END_RATE, "bench")
     with store.write() as conn:
         conn.exec_driver_sql("ANALYZE")
-
-
-def best(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), result
 
 
 def _size(result: object) -> str:
