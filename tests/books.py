@@ -68,3 +68,13 @@ def approver(conn: Connection, name: str = APPROVER) -> None:
 
 def item_of(conn: Connection, doc_id: int) -> int:
     return int(conn.execute(sa.select(open_items.c.id).where(open_items.c.document_id == doc_id)).scalar_one())
+
+
+def monthly_thirds(conn: Connection, code: str = "3P") -> str:
+    """An installment plan CODE of three thirds, a month apart, the first on the document date."""
+    from xlar.store.tables import installment_terms
+
+    conn.execute(installment_terms.insert(), [
+        {"code": code, "period_no": n, "percent": D("0.333333"), "offset_months": n - 1, "offset_days": 0}
+        for n in (1, 2, 3)])
+    return code

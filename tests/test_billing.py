@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from tests.books import USER, customer, receipt
+from tests.books import USER, customer, monthly_thirds, receipt
 from xlar.domain.customers import Customer
 from xlar.domain.documents import DocKind, LineInput
 from xlar.domain.errors import XlarError
@@ -27,7 +27,6 @@ from xlar.store.tables import (
     deliveries,
     document_lines,
     documents,
-    installment_terms,
     journal_lines,
     open_items,
     orders,
@@ -205,9 +204,7 @@ def test_deposit_flow_ends_at_zero_with_the_deposit_offset_on_the_final_invoice(
 def test_installments_split_with_the_remainder_on_the_last(store):
     with store.write() as conn:
         customer(conn, "C6")
-        conn.execute(installment_terms.insert(), [
-            {"code": "3P", "period_no": n, "percent": D("0.333333"), "offset_months": n - 1, "offset_days": 0}
-            for n in (1, 2, 3)])
+        monthly_thirds(conn)
         conn.execute(sa.text("INSERT INTO contracts (number, customer_id, sign_on, amount_minor, currency, "
                              "installment_terms, rev) SELECT 'K1', id, '2026-06-01', 10000, 'CNY', '3P', 1 "
                              "FROM customers WHERE code = 'C6'"))

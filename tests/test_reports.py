@@ -15,7 +15,7 @@ from decimal import Decimal as D
 import openpyxl
 import pytest
 
-from tests.books import USER, invoice, line, receipt
+from tests.books import USER, invoice, line, monthly_thirds, receipt
 from xlar.domain.customers import Customer
 from xlar.domain.terms import PaymentTerms, TermsBasis
 from xlar.reports.catalog import Params, run
@@ -288,13 +288,9 @@ def test_installments_are_forecast_on_their_own_dates(store):
     from tests.books import customer
     from xlar.domain.documents import DocKind
     from xlar.services import documents as docs
-    from xlar.store.tables import installment_terms
-
     with store.write() as conn:
         customer(conn, "I1")
-        conn.execute(installment_terms.insert(), [
-            {"code": "3P", "period_no": n, "percent": D("0.333333"), "offset_months": n - 1, "offset_days": 0}
-            for n in (1, 2, 3)])
+        monthly_thirds(conn)
         doc = docs.create_draft(conn, docs.DraftDocument(DocKind.INVOICE, "I1", date(2026, 3, 10), (line("1", "300"),),
                                                          installment_terms="3P"), USER)
         docs.post(conn, doc, USER)
