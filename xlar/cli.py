@@ -636,7 +636,7 @@ def _minor(value: int | None, currency: str) -> str:
 @main.command()
 @click.option("--period", required=True, metavar="YYYY-MM")
 @click.option("--preview", is_flag=True, help="only show what would be booked")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.pass_obj
 def revalue(obj: Obj, period: str, preview: bool, fmt: str) -> None:
     """FX revaluation (期末调汇): bring open foreign-currency items to the period's rate
@@ -748,6 +748,7 @@ def statement(obj: Obj, customers: tuple[str, ...], everyone: bool, date_from: d
               cycle: str | None, fmt: str, locale: str | None, output: Path) -> None:
     """Statements of account (对账单) as PDF or xlsx: one customer, several, or --all with a balance."""
     from xlar.domain.periods import parse_period
+    from xlar.reports.pdf import statement_pdf
     from xlar.reports.statements import Span, cycle_spans, file_name, statement_xlsx, statements
 
     if not customers and not everyone:
@@ -771,7 +772,7 @@ def statement(obj: Obj, customers: tuple[str, ...], everyone: bool, date_from: d
                                   item_show_func=lambda p: p.customer.code if p else None) as bar:
             for paper in bar:
                 if fmt == "pdf":
-                    _pdf_renderer("statement")(paper, output / file_name(paper, ".pdf"), fonts)
+                    statement_pdf(paper, output / file_name(paper, ".pdf"), fonts)
                 else:
                     statement_xlsx(paper, output / file_name(paper, ".xlsx"))
     click.echo(f"{len(papers)} statement(s) written to {output}")
@@ -786,12 +787,6 @@ def _batch_fonts(papers: Any) -> Iterator[Any]:
 
     with tempfile.TemporaryDirectory(prefix="xlar-fonts-") as folder:
         yield BatchFonts(list(papers), Path(folder))
-
-
-def _pdf_renderer(kind: str) -> Any:
-    from xlar.reports import pdf
-
-    return pdf.statement_pdf if kind == "statement" else pdf.letter_pdf
 
 
 @main.group()
@@ -812,6 +807,7 @@ def letters_cmd(obj: Obj, as_of: date | None, customer: str | None, salesperson:
                 output: Path, record: bool, sender: str | None) -> None:
     """Dunning letters (催收函) at each customer's reminder level: a PDF and an .eml ready to send."""
     from xlar.reports.dunning import eml, letters
+    from xlar.reports.pdf import letter_pdf
     from xlar.reports.statements import safe_name
     from xlar.services.collections import record_reminders, worklist
 
@@ -825,13 +821,12 @@ def letters_cmd(obj: Obj, as_of: date | None, customer: str | None, salesperson:
             work = worklist(conn, as_of, customer, salesperson, language)
             papers = letters(conn, work, as_of, language)
         output.mkdir(parents=True, exist_ok=True)
-        render = _pdf_renderer("letter")
         word = "催收函" if language == "zh-CN" else "reminder"
         with _batch_fonts(papers) as fonts, \
                 click.progressbar(papers, label="letters", file=sys.stderr, show_pos=True) as bar:
             for paper in bar:
                 stem = f"{word}_{safe_name(paper.customer.code)}_L{paper.level}_{as_of}"
-                pdf = render(paper, output / f"{stem}.pdf", fonts)
+                pdf = letter_pdf(paper, output / f"{stem}.pdf", fonts)
                 (output / f"{stem}.eml").write_bytes(eml(paper, pdf, sender or book.company_email or "ar@localhost"))
         sent = [w for w in work if w.level is not None and w.items]
         if record and sent:

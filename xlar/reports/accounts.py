@@ -70,10 +70,6 @@ def movements(conn: Connection, date_from: date, date_to: date, customer: str | 
     return frame
 
 
-def _money(frame: pd.DataFrame, column: str, currency_column: str = "currency") -> list[Decimal]:
-    return [from_minor(int(v), cur) for v, cur in zip(frame[column], frame[currency_column])]
-
-
 def account_detail(conn: Connection, date_from: date, date_to: date, customer: str | None = None,
                    salesperson: str | None = None, *, statement: bool = False) -> pd.DataFrame:
     """Every document of FROM..TO per customer and currency with a running balance, between an

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 
 import pandas as pd
 from sqlalchemy.engine import Connection
@@ -174,5 +173,3 @@ def run(conn: Connection, name: str, params: Params) -> Result:
     book = read_settings(conn)
     return Result(REPORTS[name], params, REPORTS[name].build(conn, params), book.base_currency, book.company)
 
-
-ZERO = Decimal(0)

@@ -86,13 +86,6 @@ def payments(conn: Connection, as_of: date, customer: str | None = None, salespe
                                        "currency", "amount", "days_to_settle", "days_late", "disputed"])
 
 
-def _where(frame: pd.DataFrame, column: str, low: date | None, high: date | None) -> pd.DataFrame:
-    """FRAME's rows whose date COLUMN is set and within LOW..HIGH (either end open when None)."""
-    mask = [on is not None and not pd.isna(on) and (low is None or on >= low) and (high is None or on <= high)
-            for on in frame[column]]
-    return frame[pd.Series(mask, index=frame.index, dtype=bool)]
-
-
 def _mean(values: list[int]) -> Decimal:
     return (Decimal(sum(values)) / len(values) if values else ZERO).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
@@ -282,12 +275,14 @@ def collection_analysis(conn: Connection, date_from: date, date_to: date, custom
 
 
 def forecast_detail(conn: Connection, as_of: date, customer: str | None = None, salesperson: str | None = None,
-                    months: int = 12) -> pd.DataFrame:
+                    months: int = 12, found: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per open invoice (installment, each on its own schedule): when it is expected to be
     paid, the due date plus the customer's own average lateness (or the date the user typed);
     what the customer paid and is not matched yet is taken off its oldest items; disputed
-    items are listed without an expected date."""
-    found = history(conn, as_of, customer, salesperson)
+    items are listed without an expected date. FOUND: the history as of AS_OF when the caller
+    has it already."""
+    if found is None:
+        found = history(conn, as_of, customer, salesperson)
     late = {key: h.avg_days_late for key, h in habits(found, as_of, months).items()}
     owed = _owed(found)
     owed = owed[owed["open_minor"] > 0].sort_values(["customer", "currency", "due"], kind="stable")

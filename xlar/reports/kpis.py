@@ -43,11 +43,12 @@ def dashboard_data(conn: Connection, as_of: date, locale: str) -> DashboardData:
     report = aging(conn, as_of)
     balance, buckets = report.total_base
     allowance = sum(allowance_of(report, allowance_rates(book, report.policy)).values(), Decimal(0))
-    by_due = aging(conn, as_of, AgingPolicy(Basis.DUE, book.aging.edges))   # overdue means past the due date
+    by_due = report if report.policy.basis is Basis.DUE else \
+        aging(conn, as_of, AgingPolicy(Basis.DUE, book.aging.edges))          # overdue means past the due date
     overdue = sum((v for k, v in by_due.total_base[1].items() if k not in (NOT_DUE, UNAPPLIED)), Decimal(0))
     found = history(conn, as_of)
     trend = tuple((period, value) for period, value in _dso_trend(found, as_of, base) if value is not None)
-    detail = forecast_detail(conn, as_of)
+    detail = forecast_detail(conn, as_of, found=found)
     dated = detail[detail["expected"].notna()]
     horizon = as_of + timedelta(days=30)
     soon = sum((v for v, on in zip(dated["base_open"], dated["expected"]) if on <= horizon), Decimal(0))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -21,15 +21,15 @@ def amount_text(value: Decimal) -> str:
     return f"{value:,}"
 
 
-def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric_from: int) -> str:
-    """A plain aligned table; columns from NUMERIC_FROM on are right-aligned."""
+def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Container[int]) -> str:
+    """A plain aligned table; the columns numbered in RIGHT are right-aligned."""
     widths = [max(display_width(x) for x in col) for col in zip(headers, *rows)]
 
     def line(cells: Sequence[str]) -> str:
         padded = []
         for i, (cell, w) in enumerate(zip(cells, widths)):
             pad = " " * (w - display_width(cell))
-            padded.append(pad + cell if i >= numeric_from else cell + pad)
+            padded.append(pad + cell if i in right else cell + pad)
         return "  ".join(padded).rstrip()
 
     rule = "  ".join("-" * w for w in widths)
@@ -83,7 +83,8 @@ def aging_text(report: AgingReport) -> str:
     rows.append([f"TOTAL ({report.base_currency})", "", report.base_currency,
                  *(amount_text(buckets[label]) for label in labels), amount_text(balance)])
     title = f"Aging as of {report.as_of.isoformat()} by {report.policy.basis.value} date"
-    return title + "\n" + text_table(["customer", "name", "cur", *labels, "balance"], rows, 3)
+    headers = ["customer", "name", "cur", *labels, "balance"]
+    return title + "\n" + text_table(headers, rows, range(3, len(headers)))
 
 
 def _blank(value: Any) -> bool:
@@ -110,7 +111,7 @@ def frame_text(title: str, frame: pd.DataFrame) -> str:
     rows = [[_cell(v) for v in row] for row in frame.itertuples(index=False)]
     numeric_from = next((i for i, name in enumerate(frame.columns) if name in ("qty", "installment")),
                         len(frame.columns))
-    return title + "\n" + text_table([str(c) for c in frame.columns], rows, numeric_from)
+    return title + "\n" + text_table([str(c) for c in frame.columns], rows, range(numeric_from, len(frame.columns)))
 
 
 def frame_csv(frame: pd.DataFrame) -> str:
@@ -171,16 +172,7 @@ def report_text(result: Result) -> str:
     rows = [[_cell(v) for v in row] for row in shown.itertuples(index=False)]
     numeric = [i for i, key in enumerate(result.frame.columns)
                if any(isinstance(v, (Decimal, int)) and not isinstance(v, bool) for v in result.frame[key])]
-    return result.title + "\n" + _aligned([str(c) for c in shown.columns], rows, set(numeric))
-
-
-def _aligned(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> str:
-    widths = [max(display_width(x) for x in col) for col in zip(headers, *rows)]
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join((" " * (w - display_width(c)) + c) if i in right else (c + " " * (w - display_width(c)))
-                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-    return "\n".join([line(headers), "  ".join("-" * w for w in widths), *(line(r) for r in rows)])
+    return result.title + "\n" + text_table([str(c) for c in shown.columns], rows, set(numeric))
 
 
 def report_json(result: Result) -> dict[str, Any]:
