@@ -10,10 +10,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from python_calamine import CalamineWorkbook
 
 from xlar.schema.sheets import INVOICES
-from xlar.workbook.package import sheet_parts
+from xlar.workbook.gateway import FileGrids
 from xlar.workbook.reader import read_sheet, read_workbook
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ibm-ar"
@@ -40,13 +39,13 @@ def test_the_mangled_ibm_workbook_reports_every_damaged_cell_and_accepts_no_wron
             pytest.fail(f"{MANGLED} is missing: CI keeps ../shared beside the checkout")
         pytest.skip("shared data not beside the checkout")
     truth = _truth()
-    book = CalamineWorkbook.from_path(str(MANGLED))
-    title = book.sheet_names[0]
+    book = FileGrids(MANGLED)
+    title = book.titles()[0]
     # an import: the total is what the file says, not computed from lines
     schema = dataclasses.replace(INVOICES, columns=tuple(
         dataclasses.replace(c, computed=False) for c in INVOICES.columns))
-    data = read_sheet(book, MANGLED, sheet_parts(MANGLED)[title], title, schema, aliases=IBM_COLUMNS)
-    grid = book.get_sheet_by_name(title).to_python(skip_empty_area=False)
+    data = read_sheet(book, title, schema, aliases=IBM_COLUMNS)
+    grid = book.grid(title)
     header = grid[0]
     flagged = defaultdict(set)
     for issue in data.issues:

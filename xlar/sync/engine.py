@@ -21,7 +21,6 @@ from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
-from python_calamine import CalamineWorkbook
 from sqlalchemy.engine import Connection
 
 from xlar.domain.errors import Issue, XlarError
@@ -65,22 +64,18 @@ from xlar.sync.documents import (
 )
 from xlar.sync.outputs import outputs_for
 from xlar.sync.rows import StoreRow, content_hash, rev_cell
+from xlar.workbook.gateway import FileGateway, WorkbookGateway
 from xlar.workbook.reader import (
     Row,
     SheetData,
     WorkbookData,
     issue_cells,
     issues_shown,
-    read_workbook,
+    read_book,
+    read_state,
 )
-from xlar.workbook.state import SyncState, read_state, unchanged_since_sync
-from xlar.workbook.writer import (
-    SheetRows,
-    cell_value,
-    replace_with_backup,
-    translated,
-    write_workbook,
-)
+from xlar.workbook.state import SyncState
+from xlar.workbook.writer import SheetRows, cell_value, translated
 
 
 def adapters() -> list[Adapter]:
@@ -379,17 +374,17 @@ def _sheet_rows(stored: list[StoreRow], data: SheetData | None, held_ids: set[in
     return SheetRows(schema, data.title, data.header_row, data.layout, out)
 
 
-def _untouched(path: Path, store: Store, as_of: date) -> SyncReport | None:
-    """The report of a sync with nothing to do, when the file is byte for byte what the last
-    sync wrote, for the same date, and the store has not changed since: no cell is read."""
-    book = CalamineWorkbook.from_path(str(path))
+def _untouched(book: WorkbookGateway, store: Store, as_of: date) -> SyncReport | None:
+    """The report of a sync with nothing to do, when the workbook is what the last sync wrote
+    (a file: byte for byte), for the same date, and the store has not changed since: no
+    input cell is read."""
     state = read_state(book)
     if state.as_of != as_of or not state.parts:
         return None
     with store.read() as conn:
         if store_version(conn) != state.store_version:
             return None
-    if not unchanged_since_sync(path, state):
+    if not book.untouched(state):
         return None
     return SyncReport(issues=issues_shown(book))
 
@@ -419,11 +414,21 @@ class Suggest:
 
 def sync_workbook(path: Path, store: Store, user: str, *, dry_run: bool = False,
                   as_of: date | None = None, suggest: Suggest | None = None) -> SyncReport:
-    """Sync the workbook at PATH with STORE as USER (one transaction); see the module doc.
+    """Sync the workbook file at PATH with STORE as USER (one transaction); see the module doc.
     With SUGGEST, the Allocations sheet gains the matches a strategy proposes, as new rows the
     accountant edits, deletes or keeps: the next sync commits what is left of them."""
+    book = FileGateway(path)
+    try:
+        return sync_book(book, store, user, dry_run=dry_run, as_of=as_of, suggest=suggest)
+    finally:
+        book.close()
+
+
+def sync_book(book: WorkbookGateway, store: Store, user: str, *, dry_run: bool = False,
+              as_of: date | None = None, suggest: Suggest | None = None) -> SyncReport:
+    """Sync the workbook BOOK gives access to (a file, or the workbook open in Excel)."""
     with _without_gc_pauses():
-        return _sync(path, store, user, dry_run=dry_run, as_of=as_of or date.today(), suggest=suggest)
+        return _sync(book, store, user, dry_run=dry_run, as_of=as_of or date.today(), suggest=suggest)
 
 
 def _named_credits(book: WorkbookData) -> set[str]:
@@ -446,13 +451,13 @@ def _suggestion_rows(conn: Connection, suggest: Suggest, sheet: SheetRows, local
     return len(proposals)
 
 
-def _sync(path: Path, store: Store, user: str, *, dry_run: bool, as_of: date,
+def _sync(gateway: WorkbookGateway, store: Store, user: str, *, dry_run: bool, as_of: date,
           suggest: Suggest | None = None) -> SyncReport:
-    untouched = None if suggest else _untouched(path, store, as_of)
+    untouched = None if suggest else _untouched(gateway, store, as_of)
     if untouched is not None:
         untouched.dry_run = dry_run
         return untouched
-    book = read_workbook(path)
+    book = read_book(gateway)
     report = SyncReport(issues=list(book.issues), dry_run=dry_run)
     with store.write() as conn:
         ctx = Context.load(conn, user)
@@ -485,7 +490,7 @@ def _sync(path: Path, store: Store, user: str, *, dry_run: bool, as_of: date,
         if suggest is not None:
             grid = next((sheet for sheet in sheets if sheet.schema is ALLOCATIONS), None)
             if grid is None:
-                raise XlarError(f"{path.name} has no Allocations sheet to write suggestions into")
+                raise XlarError(f"{gateway.name} has no Allocations sheet to write suggestions into")
             report.counts["Allocations suggested"] += _suggestion_rows(conn, suggest, grid, book.locale)
         elif not report.changed and book.state.as_of == as_of and _current(book, stored, report,
                                                                            store_version(conn)):
@@ -494,9 +499,9 @@ def _sync(path: Path, store: Store, user: str, *, dry_run: bool, as_of: date,
         for name, held in push.held_ids.items():
             ids[name] = ids.get(name, set()) | held
         state = SyncState(ids, store_version(conn), as_of)
-        temp = write_workbook(path, sheets, outputs_for(conn, as_of, report, book.locale, book.conflicts_shown),
-                              state, book.locale)
-    replace_with_backup(path, temp)
+        gateway.stage(sheets, outputs_for(conn, as_of, report, book.locale, book.conflicts_shown), state,
+                      book.locale)
+    gateway.commit()
     report.written = True
     return report
 

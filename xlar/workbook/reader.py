@@ -10,24 +10,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-
-from python_calamine import CalamineWorkbook
 
 from xlar.domain.errors import Issue
 from xlar.schema.cells import MISS, Parsed, fast_parser, is_blank, parse_cell, proves_locale_mixup
 from xlar.schema.columns import ID_COLUMN, REV_COLUMN, Column, Kind, SheetSchema, normalize_header
 from xlar.schema.sheets import find_sheet
-from xlar.workbook.package import (
-    FormulaText,
-    SpecialCell,
-    column_letters,
-    sheet_parts,
-    special_cells,
-)
+from xlar.workbook.gateway import FileGrids, Grids
+from xlar.workbook.package import FormulaText, SpecialCell, column_letters
 from xlar.workbook.state import STATE_SHEET, SyncState
 
 HEADER_SEARCH_ROWS = 20
@@ -71,34 +63,30 @@ class WorkbookData:
 
 def read_workbook(path: Path) -> WorkbookData:
     """Every input sheet found in the workbook at PATH (by either language's title)."""
-    book = CalamineWorkbook.from_path(str(path))
-    parts = sheet_parts(path)
-    # formulas and error cells are found in the sheets' XML on a second thread (unzipping
-    # releases the GIL) while calamine reads the values
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        found = {title: pool.submit(special_cells, path, part) for title, part in parts.items()
-                 if find_sheet(title) is not None}
-        return _read_book(book, path, found)
+    with FileGrids(path) as grids:
+        return read_book(grids)
 
 
-def _read_book(book: CalamineWorkbook, path: Path, found: Mapping[str, Future[dict[tuple[int, int], SpecialCell]]]) -> WorkbookData:
+def read_book(grids: Grids) -> WorkbookData:
+    """Every input sheet GRIDS hold (found by either language's title), the sync state and what
+    the Errors and Conflicts sheets show."""
+    titles = grids.titles()
+    grids.prefetch(t for t in titles if find_sheet(t) is not None)
     sheets: dict[str, SheetData] = {}
     issues: list[Issue] = []
     state = SyncState()
     errors_shown: list[tuple[str, ...]] = []
     conflicts_shown: list[list[object]] = []
     zh_titles = 0
-    for title in book.sheet_names:
+    for title in titles:
         if title == STATE_SHEET:
-            state = SyncState.from_rows(book.get_sheet_by_name(title).to_python(skip_empty_area=False))
+            state = SyncState.from_rows(grids.grid(title))
             continue
         if title in CONFLICTS_TITLES:
-            conflicts_shown = [row for row in book.get_sheet_by_name(title).to_python(skip_empty_area=False)[1:]
-                               if any(not is_blank(c) for c in row)]
+            conflicts_shown = [row for row in grids.grid(title)[1:] if any(not is_blank(c) for c in row)]
             continue
         if title in ERRORS_TITLES:
-            errors_shown = [tuple(_plain(c) for c in row[:5])
-                            for row in book.get_sheet_by_name(title).to_python(skip_empty_area=False)[1:]]
+            errors_shown = [tuple(_plain(c) for c in row[:5]) for row in grids.grid(title)[1:]]
             continue
         schema = find_sheet(title)
         if schema is None:
@@ -108,7 +96,7 @@ def _read_book(book: CalamineWorkbook, path: Path, found: Mapping[str, Future[di
             issues.append(Issue(title, 1, None, "XLAR-E120", f"a second {schema.name} sheet; only "
                                 f"'{sheets[schema.name].title}' is read"))
             continue
-        data = read_sheet(book, path, None, title, schema, special=found[title].result())
+        data = read_sheet(grids, title, schema)
         sheets[schema.name] = data
         issues += data.issues
     return WorkbookData(sheets, issues, state, "zh-CN" if zh_titles * 2 > len(sheets) else "en", errors_shown,
@@ -126,13 +114,20 @@ def _plain(cell: object) -> str:
     return "" if cell is None else str(cell)
 
 
-def issues_shown(book: CalamineWorkbook) -> list[Issue]:
+def read_state(grids: Grids) -> SyncState:
+    """The state sheet alone (no other sheet is read)."""
+    if STATE_SHEET not in grids.titles():
+        return SyncState()
+    return SyncState.from_rows(grids.grid(STATE_SHEET))
+
+
+def issues_shown(grids: Grids) -> list[Issue]:
     """The issues the Errors sheet lists (those of the last sync), read back."""
-    title = next((t for t in ERRORS_TITLES if t in book.sheet_names), None)
+    title = next((t for t in ERRORS_TITLES if t in grids.titles()), None)
     if title is None:
         return []
     found = []
-    for row in book.get_sheet_by_name(title).to_python(skip_empty_area=False)[1:]:
+    for row in grids.grid(title)[1:]:
         sheet, excel_row, column, code, message = (_plain(c) for c in [*row, "", "", "", "", ""][:5])
         if code:
             found.append(Issue(sheet, int(excel_row or 0), column or None, code, message))
@@ -155,14 +150,11 @@ def _find_header(grid: list[list[object]], index: Mapping[str, str], schema: She
     return None
 
 
-def read_sheet(book: CalamineWorkbook, path: Path, part: str | None, title: str, schema: SheetSchema,
-               aliases: Mapping[str, str] | None = None,
-               special: Mapping[tuple[int, int], SpecialCell] | None = None) -> SheetData:
-    """One sheet as SCHEMA's rows. ALIASES maps other header texts to column keys (imports).
-    SPECIAL: its formula and error cells, when already found (else read from PART)."""
-    grid = book.get_sheet_by_name(title).to_python(skip_empty_area=False)
-    if special is None:
-        special = special_cells(path, part) if part else {}
+def read_sheet(grids: Grids, title: str, schema: SheetSchema,
+               aliases: Mapping[str, str] | None = None) -> SheetData:
+    """One sheet as SCHEMA's rows. ALIASES maps other header texts to column keys (imports)."""
+    grid = grids.grid(title)
+    special = grids.special(title)
     index = schema.header_index() | {normalize_header(ID_COLUMN): ID_COLUMN, normalize_header(REV_COLUMN): REV_COLUMN}
     index |= {normalize_header(k): v for k, v in (aliases or {}).items()}
     at = _find_header(grid, index, schema)

@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from python_calamine import CalamineWorkbook
-
 from xlar.workbook.package import sheet_parts
 from xlar.workbook.parts import part_crcs
 
@@ -58,13 +56,6 @@ class SyncState:
             else:
                 state.ids[name] = decode_ids(rest)
         return state
-
-
-def read_state(book: CalamineWorkbook) -> SyncState:
-    """The state sheet alone (no other sheet is read)."""
-    if STATE_SHEET not in book.sheet_names:
-        return SyncState()
-    return SyncState.from_rows(book.get_sheet_by_name(STATE_SHEET).to_python(skip_empty_area=False))
 
 
 def unchanged_since_sync(path: Path, state: SyncState) -> bool:

@@ -1,0 +1,140 @@
+"""Where a sync reads a workbook and writes it back: the file on disk (here), or the
+workbook open in Excel (xlar.excel.live, through xlwings). Both hand the reader the same
+grids and take the writer's same sheets, so the schema and sync code is one.
+
+A grid is what python-calamine gives: a list of rows of cell values (str, float, int,
+bool, date, datetime; "" for an empty cell), from A1; formulas and error values are
+reported apart, as SpecialCells, because a value alone cannot tell them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Protocol
+
+from python_calamine import CalamineWorkbook
+
+from xlar.workbook.package import SpecialCell, sheet_parts, special_cells
+from xlar.workbook.state import SyncState, unchanged_since_sync
+from xlar.workbook.writer import Output, SheetRows, replace_with_backup, write_workbook
+
+Cell = tuple[int, int]
+
+
+class Grids(Protocol):
+    """A workbook's sheets as grids, read sheet by sheet."""
+
+    def titles(self) -> list[str]: ...
+
+    def grid(self, title: str) -> list[list[object]]: ...
+
+    def special(self, title: str) -> Mapping[Cell, SpecialCell]:
+        """(0-based row, column) -> the formula or error value of the sheet's cells that hold one."""
+        ...
+
+    def prefetch(self, titles: Iterable[str]) -> None:
+        """A hint that TITLES' special cells will be asked for (a file finds them on another thread)."""
+        ...
+
+
+class WorkbookGateway(Grids, Protocol):
+    """What a sync needs of a workbook: its grids to read, and a place to write the result."""
+
+    @property
+    def name(self) -> str: ...
+
+    def untouched(self, state: SyncState) -> bool:
+        """True when nothing was changed since the sync that wrote STATE (no cell need be read)."""
+        ...
+
+    def stage(self, sheets: Sequence[SheetRows], outputs: Sequence[Output], state: SyncState,
+              locale: str) -> None:
+        """Prepare the synced workbook; nothing the user sees changes until commit()."""
+        ...
+
+    def commit(self) -> None:
+        """Make the staged workbook the workbook (called once the store has committed)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class FileGrids:
+    """An .xlsx file's grids: values through python-calamine; formulas and errors found in the
+    sheets' XML on a second thread (unzipping releases the GIL) while calamine reads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.book = CalamineWorkbook.from_path(str(path))
+        self._parts: dict[str, str] | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._found: dict[str, Future[dict[Cell, SpecialCell]]] = {}
+
+    @property
+    def parts(self) -> dict[str, str]:
+        if self._parts is None:
+            self._parts = sheet_parts(self.path)
+        return self._parts
+
+    def titles(self) -> list[str]:
+        return list(self.book.sheet_names)
+
+    def grid(self, title: str) -> list[list[object]]:
+        return self.book.get_sheet_by_name(title).to_python(skip_empty_area=False)  # type: ignore[no-any-return]
+
+    def prefetch(self, titles: Iterable[str]) -> None:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1)
+        for title in titles:
+            if title not in self._found and title in self.parts:
+                self._found[title] = self._pool.submit(special_cells, self.path, self.parts[title])
+
+    def special(self, title: str) -> Mapping[Cell, SpecialCell]:
+        if title in self._found:
+            return self._found[title].result()
+        part = self.parts.get(title)
+        return special_cells(self.path, part) if part else {}
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def __enter__(self) -> FileGrids:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class FileGateway(FileGrids):
+    """The workbook as a file: written to a temporary file beside it, renamed over it (after a
+    backup) once the store has committed."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self._temp: Path | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def untouched(self, state: SyncState) -> bool:
+        return unchanged_since_sync(self.path, state)
+
+    def stage(self, sheets: Sequence[SheetRows], outputs: Sequence[Output], state: SyncState,
+              locale: str) -> None:
+        self._temp = write_workbook(self.path, sheets, outputs, state, locale)
+
+    def commit(self) -> None:
+        if self._temp is not None:
+            replace_with_backup(self.path, self._temp)
+            self._temp = None
+
+    def close(self) -> None:
+        super().close()
+        if self._temp is not None:  # staged but never committed: the store rolled back
+            self._temp.unlink(missing_ok=True)
+            self._temp = None
