@@ -60,6 +60,18 @@ class PostgresServer:
             self.cluster.stop()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_user_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The tests never read the xlar config file of whoever runs them."""
+    before = os.environ.get("XLAR_CONFIG")
+    os.environ["XLAR_CONFIG"] = str(tmp_path_factory.mktemp("config") / "xlar.conf")
+    yield
+    if before is None:
+        os.environ.pop("XLAR_CONFIG", None)
+    else:
+        os.environ["XLAR_CONFIG"] = before
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PostgresServer]:
     server = PostgresServer()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +15,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from xlar.domain.errors import StoreError
+from xlar.store.config import STORE_KEY, configured
 
 DEFAULT_STORE = "sqlite:///xlar.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -33,8 +33,9 @@ def normalize_url(url: str) -> str:
 
 
 def resolve_url(url: str | None) -> str:
-    """The store URL: the one given, else XLAR_STORE, else xlar.db in the current folder."""
-    return normalize_url(url or os.environ.get("XLAR_STORE") or DEFAULT_STORE)
+    """The store URL: the one given, else XLAR_STORE (environment, then the config file), else
+    xlar.db in the current folder."""
+    return normalize_url(url or configured(STORE_KEY) or DEFAULT_STORE)
 
 
 def _sqlite_engine(url: str) -> Engine:

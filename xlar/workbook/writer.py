@@ -81,8 +81,21 @@ def _shown_width(value: object) -> int:
     return display_width("" if value is None else str(value))
 
 
+def output_title(out: Output, locale: str) -> str:
+    return OUTPUT_SHEETS[out.name] if locale == "zh-CN" else out.name
+
+
+def output_widths(out: Output) -> list[int]:
+    """Each column's width: its widest header or value (of the first 2,000 rows), within 8..60."""
+    widths = []
+    for c, header in enumerate(out.headers):
+        widest = max([display_width(header), *(_shown_width(row[c]) for row in out.rows[:2000] if c < len(row))])
+        widths.append(min(max(widest + 2, 8), 60))
+    return widths
+
+
 def _write_output(pkg: Package, out: Output, locale: str) -> None:
-    title = OUTPUT_SHEETS[out.name] if locale == "zh-CN" else out.name
+    title = output_title(out, locale)
     part = pkg.sheets.get(title) or pkg.add_sheet(title, frozen_header=True)
     xml = SheetPart(pkg.read(part))
     width = len(out.headers)
@@ -90,10 +103,7 @@ def _write_output(pkg: Package, out: Output, locale: str) -> None:
                                      for c in range(width)])                              # so do their headers
     body = ColumnStyles(pkg.styles, [pkg.styles.style(number_format=out.formats[c]) if c in out.formats else 0
                                      for c in range(width)])
-    widths = []
-    for c, header in enumerate(out.headers):
-        widest = max([display_width(header), *(_shown_width(row[c]) for row in out.rows[:2000] if c < len(row))])
-        widths.append(min(max(widest + 2, 8), 60))
+    widths = output_widths(out)
     cols = "<cols>" + "".join(f'<col min="{c + 1}" max="{c + 1}" width="{w}" customWidth="1"/>'
                               for c, w in enumerate(widths)) + "</cols>"
     rows: Iterator[str] = chain(rows_xml([out.headers], 1, head), rows_xml(out.rows, 2, body))

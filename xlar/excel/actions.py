@@ -1,0 +1,267 @@
+"""The ribbon's actions: one registry by button tag, one entry point for every button.
+
+Every button of the AR tab calls the VBA callback XlarAction, which runs
+`xlar.excel.actions.dispatch(<the button's tag>)`. An action is a few lines over a service,
+given a Session: the workbook (through a WorkbookGateway: the live workbook in Excel, or a
+file for `xlar excel run`), the store, the user, the date and a Ui to ask and tell. The
+same action code runs in Excel, from the CLI and in the tests.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Protocol
+
+from xlar.domain.errors import XlarError
+from xlar.reports.catalog import REPORTS, Params, run as run_report
+from xlar.schema.sheets import SETTINGS, find_sheet
+from xlar.store.config import STORE_KEY, USER_KEY, config_path, configured
+from xlar.store.engine import Store, normalize_url
+from xlar.store.settings import read_settings
+from xlar.sync.engine import Suggest, SyncReport, sync_book
+from xlar.workbook.gateway import WorkbookGateway
+from xlar.workbook.reader import read_sheet
+
+class Ui(Protocol):
+    """How an action asks the accountant and tells the outcome (a dialog in Excel)."""
+
+    def confirm(self, message: str) -> bool: ...
+
+    def ask(self, prompt: str, default: str = "") -> str | None: ...
+
+    def choose_file(self, title: str) -> Path | None: ...
+
+    def tell(self, message: str) -> None: ...
+
+    def show(self, path: Path) -> None:
+        """Open a file the action made (a report, the dashboard)."""
+        ...
+
+
+@dataclass(slots=True)
+class Session:
+    """One click of a button: on which workbook, store and date, by whom, asking whom."""
+
+    book: WorkbookGateway
+    store: Store
+    user: str
+    as_of: date
+    ui: Ui
+    folder: Path          # where files the action makes are written (the workbook's folder)
+
+    def sync(self, suggest: Suggest | None = None) -> SyncReport:
+        return sync_book(self.book, self.store, self.user, as_of=self.as_of, suggest=suggest)
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    tag: str
+    en: str
+    zh: str
+    image: str                        # the Office icon (imageMso) of its button
+    help: str
+    run: Callable[[Session], str]     # returns what the accountant is told
+
+
+def _sync(s: Session) -> str:
+    return s.sync().summary()
+
+
+def _generate(s: Session) -> str:
+    from xlar.services.billing import generate
+
+    with s.store.write() as conn:
+        result = generate(conn, s.as_of, s.user)
+    problems = "".join(f"\n- {p}" for p in result.problems)
+    return f"{result.summary()}{problems}\n{s.sync().summary()}"
+
+
+def _post(s: Session) -> str:
+    from xlar.services import documents as docs
+    from xlar.store.tables import documents
+
+    first = s.sync()   # what was typed goes in first
+    with s.store.read() as conn:
+        drafts = conn.execute(documents.select().where(
+            documents.c.status == "draft", documents.c.kind.in_(("invoice", "credit_note")),
+            documents.c.doc_on <= s.as_of).order_by(documents.c.doc_on, documents.c.id)).mappings().all()
+    if not drafts:
+        return f"{first.summary()}\nno draft invoices dated {s.as_of} or earlier"
+    if not s.ui.confirm(f"Post {len(drafts)} draft invoice(s) dated {s.as_of} or earlier? / "
+                        f"过账 {len(drafts)} 张草稿发票？"):
+        return "nothing posted"
+    with s.store.write() as conn:
+        posting = docs.Posting()
+        numbers = docs.post_many(conn, [docs.load(conn, d["id"], lock=True) for d in drafts], s.user, posting)
+    warnings = "".join(f"\nwarning: {w}" for _, w in posting.warnings)
+    return f"posted {len(numbers)}: {numbers[0]} … {numbers[-1]}{warnings}\n{s.sync().summary()}"
+
+
+def _match(s: Session) -> str:
+    report = s.sync(Suggest())
+    return (f"{report.summary()}\nthe suggested matches are new rows of the Allocations sheet: "
+            "edit or delete them, then Sync to record them")
+
+
+def _bank_import(s: Session) -> str:
+    from xlar.services import bank
+
+    file = s.ui.choose_file("Bank statement (CSV, MT940, CAMT.053) / 银行对账单")
+    if file is None:
+        return "no file chosen"
+    with s.store.write() as conn:
+        result = bank.import_statement(conn, file.read_bytes(), file.name, s.user)
+    return f"{result.summary()}\n{s.sync().summary()}"
+
+
+def _current_period(s: Session) -> str:
+    with s.store.read() as conn:
+        period = read_settings(conn).current_period
+    if not period:
+        raise XlarError("the book has no current_period setting: set it on the Settings sheet")
+    return period
+
+
+def _revalue(s: Session) -> str:
+    from xlar.services import fx
+
+    period = _current_period(s)
+    if not s.ui.confirm(f"Revalue the open foreign-currency items of {period}? / 期末调汇 {period}？"):
+        return "nothing booked"
+    with s.store.write() as conn:
+        numbers = fx.revalue(conn, period, s.user)
+    booked = ", ".join(numbers) if numbers else "nothing to book: every item is revalued"
+    return f"{period}: {booked}\n{s.sync().summary()}"
+
+
+def _close(s: Session) -> str:
+    from xlar.services import close
+
+    first = s.sync()
+    period = _current_period(s)
+    if not s.ui.confirm(f"Close {period}? Its documents are then locked. / 月结 {period}？结账后本月单据锁定。"):
+        return f"{first.summary()}\n{period} not closed"
+    with s.store.write() as conn:
+        result = close.close(conn, period, s.user, today=s.as_of)
+    if result.blockers:
+        listed = "".join(f"\n- {b}" for b in result.blockers)
+        return f"XLAR-E030 {period} cannot close: {len(result.blockers)} thing(s) to finish first:{listed}"
+    return f"{period} closed; current period {result.current_period}\n{s.sync().summary()}"
+
+
+def _report(s: Session) -> str:
+    from xlar.reports.render import write_report
+
+    names = list(REPORTS)
+    listed = "\n".join(f"{i}. {REPORTS[n].zh} / {REPORTS[n].en}" for i, n in enumerate(names, start=1))
+    answer = s.ui.ask(f"Which report? / 哪张报表？\n{listed}", "1")
+    if not answer:
+        return "no report chosen"
+    name = names[int(answer) - 1] if answer.strip().isdigit() and 0 < int(answer) <= len(names) else answer.strip()
+    if name not in REPORTS:
+        raise XlarError(f"XLAR-E140 no report {answer!r}: give its number or name")
+    with s.store.read() as conn:
+        book = read_settings(conn)
+        result = run_report(conn, name, Params(s.as_of, date(s.as_of.year, 1, 1), s.as_of, locale=book.locale))
+    path = s.folder / f"{name}-{s.as_of.isoformat()}.xlsx"
+    write_report(result, path)
+    s.ui.show(path)
+    return f"{result.title}: {len(result.frame)} rows -> {path}"
+
+
+def _dashboard(s: Session) -> str:
+    from xlar.reports.dashboard import build_dashboard
+    from xlar.reports.kpis import dashboard_data
+
+    with s.store.read() as conn:
+        data = dashboard_data(conn, s.as_of, read_settings(conn).locale)
+    path = s.folder / f"dashboard-{s.as_of.isoformat()}.xlsx"
+    build_dashboard(data, path)
+    s.ui.show(path)
+    return f"dashboard as of {s.as_of} -> {path}"
+
+
+ACTIONS: dict[str, Action] = {a.tag: a for a in (
+    Action("sync", "Sync", "同步", "RefreshAll", "push your changes, pull your colleagues'", _sync),
+    Action("generate_invoices", "Generate invoices", "生成发票", "CreateReport",
+           "draft invoices from deliveries, per billing cycle, through today", _generate),
+    Action("post", "Post", "过账", "ApproveApprovalRequest", "post the draft invoices dated today or earlier", _post),
+    Action("match", "Match receipts", "到款核销", "ConditionalFormattingHighlightDuplicateValues",
+           "suggest matches of receipts to invoices on the Allocations sheet", _match),
+    Action("bank_import", "Import bank statement", "导入银行流水", "ImportTextFile",
+           "read a CSV, MT940 or CAMT.053 statement into draft receipts", _bank_import),
+    Action("revalue", "Revalue FX", "期末调汇", "CurrencySymbolGallery",
+           "revalue open foreign-currency items at the period's rate", _revalue),
+    Action("close", "Close month", "月结", "Lock", "close the current period", _close),
+    Action("report", "Reports", "报表", "ReportHeaderFooter", "run a report into its own workbook", _report),
+    Action("dashboard", "Dashboard", "仪表板", "ChartInsert", "KPIs and charts in their own workbook", _dashboard),
+)}
+
+
+def run(tag: str, session: Session) -> str:
+    """Run the action of TAG; a user error becomes the message told, never a traceback."""
+    action = ACTIONS.get(tag)
+    if action is None:
+        raise XlarError(f"XLAR-E141 no action {tag!r}")
+    try:
+        message = action.run(session)
+    except XlarError as exc:
+        message = f"error: {exc}"
+    session.ui.tell(message)
+    return message
+
+
+def store_url(book: WorkbookGateway, folder: Path) -> str:
+    """Which store a workbook uses: its Settings sheet's `store`, else XLAR_STORE (environment,
+    then the xlar config), else xlar.db beside the workbook. A relative SQLite path in the
+    sheet is relative to the workbook's folder."""
+    title = next((t for t in book.titles() if find_sheet(t) is SETTINGS), None)
+    given = None
+    if title is not None:
+        rows = read_sheet(book, title, SETTINGS).rows
+        given = next((str(r.values["value"]) for r in rows if r.values.get("key") == "store" and r.values.get("value")),
+                     None)
+    if given and "://" not in given and not Path(given).expanduser().is_absolute():
+        given = str(folder / given)
+    return normalize_url(given or configured(STORE_KEY) or str(folder / "xlar.db"))
+
+
+def current_user() -> str:
+    return configured(USER_KEY) or os.environ.get("USER") or getpass.getuser()
+
+
+def dispatch(tag: str) -> None:
+    """The entry point of every ribbon button (called from VBA with the button's tag)."""
+    import xlwings as xw
+
+    from xlar.excel.live import ExcelUi, XlwingsGateway
+
+    book = xw.Book.caller()
+    ui = ExcelUi(book)
+    try:
+        gateway = XlwingsGateway(book)
+        folder = Path(book.fullname).parent if os.path.isabs(book.fullname) else Path.home()
+        store = Store.open(store_url(gateway, folder))
+        try:
+            run(tag, Session(gateway, store, current_user(), date.today(), ui, folder))
+        finally:
+            store.dispose()
+    except XlarError as exc:
+        ui.tell(f"error: {exc}")
+    except Exception as exc:  # noqa: BLE001 - shown to the accountant in one line, kept whole in the log
+        _log_failure(tag, exc)
+        ui.tell(f"XLAR-E142 {tag} failed: {exc}\n(details in {config_path().parent / 'xlar.log'})")
+
+
+def _log_failure(tag: str, exc: BaseException) -> None:
+    path = config_path().parent / "xlar.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as out:
+        out.write(f"--- {date.today()} {tag}\n{''.join(traceback.format_exception(exc))}")
+
