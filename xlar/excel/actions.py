@@ -217,16 +217,21 @@ def run(tag: str, session: Session) -> str:
     return message
 
 
+def settings_store(book: WorkbookGateway) -> str | None:
+    """The `store` row of the workbook's Settings sheet, if it has one."""
+    title = next((t for t in book.titles() if find_sheet(t) is SETTINGS), None)
+    if title is None:
+        return None
+    rows = read_sheet(book, title, SETTINGS).rows
+    return next((str(r.values["value"]) for r in rows if r.values.get("key") == "store" and r.values.get("value")),
+                None)
+
+
 def store_url(book: WorkbookGateway, folder: Path) -> str:
     """Which store a workbook uses: its Settings sheet's `store`, else XLAR_STORE (environment,
     then the xlar config), else xlar.db beside the workbook. A relative SQLite path in the
     sheet is relative to the workbook's folder."""
-    title = next((t for t in book.titles() if find_sheet(t) is SETTINGS), None)
-    given = None
-    if title is not None:
-        rows = read_sheet(book, title, SETTINGS).rows
-        given = next((str(r.values["value"]) for r in rows if r.values.get("key") == "store" and r.values.get("value")),
-                     None)
+    given = settings_store(book)
     if given and "://" not in given and not Path(given).expanduser().is_absolute():
         given = str(folder / given)
     return normalize_url(given or configured(STORE_KEY) or str(folder / "xlar.db"))

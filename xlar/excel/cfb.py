@@ -84,14 +84,14 @@ def _flatten(root: _Entry) -> list[_Entry]:
 
 
 def _link(siblings: list[_Entry], ids: dict[int, int], depth: int, low: int) -> int:
-    """Make sorted siblings a balanced tree (2.6.4); return its root id, colour the last level red."""
+    """Link sorted siblings as a balanced tree (2.6.4), nodes at depth `low` red; its root id."""
     if not siblings:
         return NOSTREAM
     mid = len(siblings) // 2
     node = siblings[mid]
     node.left = _link(siblings[:mid], ids, depth + 1, low)
     node.right = _link(siblings[mid + 1 :], ids, depth + 1, low)
-    node.color = _BLACK
+    node.color = _RED if depth == low else _BLACK
     return ids[id(node)]
 
 
@@ -122,11 +122,51 @@ def _pad(data: bytes, unit: int) -> bytes:
 def _entry_bytes(entry: _Entry | None, kind: int = 0, size: int = 0) -> bytes:
     """One 128-byte directory entry (2.6.1); None gives an unused (free) entry."""
     if entry is None:
-        return b"\0" * 64 + struct.pack("<HBB3I", 0, 0, 0, NOSTREAM, NOSTREAM, NOSTREAM) + b"\0" * 52
+        free = struct.pack("<HBB3I", 0, 0, 0, NOSTREAM, NOSTREAM, NOSTREAM)
+        return b"\0" * 64 + free + b"\0" * 52
     name = entry.name.encode("utf-16-le")
     head = struct.pack("<64sHBB3I", name, len(name) + 2, kind, entry.color, entry.left,
                        entry.right, entry.child)
-    return head + b"\0" * 16 + b"\0" * 4 + b"\0" * 16 + struct.pack("<IQ", entry.start, size)
+    clsid, state_bits, times = b"\0" * 16, b"\0" * 4, b"\0" * 16  # all zero: deterministic
+    return head + clsid + state_bits + times + struct.pack("<IQ", entry.start, size)
+
+
+class _Body:
+    """The sectors after the header, laid out in order, and the FAT that chains them (2.3)."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.fat: list[int] = []
+
+    def place(self, data: bytes) -> int:
+        """Append non-empty data as a contiguous chain of sectors; return its first sector."""
+        start = len(self.data) // SECTOR
+        _chain(self.fat, start, _sectors(len(data), SECTOR))
+        self.data += _pad(data, SECTOR)
+        return start
+
+    def place_fat(self) -> list[int]:
+        """Append the FAT sectors themselves (marked FATSECT); return their sector numbers."""
+        used, count = len(self.data) // SECTOR, 0
+        while count * (SECTOR // 4) < used + count:
+            count += 1
+        if count > 109:
+            raise ValueError("compound file too large for a header-only DIFAT (> 109 FAT sectors)")
+        self.fat.extend([FATSECT] * count)
+        self.data += _words(self.fat, FREESECT)
+        return list(range(used, used + count))
+
+
+def _mini_stream(entries: list[_Entry]) -> tuple[bytes, list[int]]:
+    """The mini stream and mini FAT (2.5) for streams under 4096 bytes; sets their start."""
+    mini = bytearray()
+    minifat: list[int] = []
+    for e in entries:
+        if e.data and len(e.data) < MINI_CUTOFF:
+            e.start = len(mini) // MINI_SECTOR
+            _chain(minifat, e.start, _sectors(len(e.data), MINI_SECTOR))
+            mini += _pad(e.data, MINI_SECTOR)
+    return bytes(mini), minifat
 
 
 def compound_file(streams: Mapping[str, bytes]) -> bytes:
@@ -137,48 +177,21 @@ def compound_file(streams: Mapping[str, bytes]) -> bytes:
     for e in entries:
         if e.data is None:
             _colour_tree(e, ids)
-    mini = bytearray()
-    minifat: list[int] = []
-    fat: list[int] = []
-    big: list[_Entry] = []
-    for e in entries[1:]:
-        if e.data is not None and 0 < len(e.data) < MINI_CUTOFF:
-            e.start = len(mini) // MINI_SECTOR
-            _chain(minifat, e.start, _sectors(len(e.data), MINI_SECTOR))
-            mini += _pad(e.data, MINI_SECTOR)
-        elif e.data:
-            big.append(e)
-    next_sector = 0
+            e.start = 0  # a storage's start sector MUST be zero (2.6.3); the root's is set below
+    root.start = ENDOFCHAIN
+    mini, minifat = _mini_stream(entries[1:])
+    body = _Body()
     if mini:
-        root.start, next_sector = 0, _sectors(len(mini), SECTOR)
-        _chain(fat, 0, next_sector)
-    body = [_pad(bytes(mini), SECTOR)]
-    for e in big:
-        assert e.data is not None
-        e.start, count = next_sector, _sectors(len(e.data), SECTOR)
-        _chain(fat, e.start, count)
-        body.append(_pad(e.data, SECTOR))
-        next_sector += count
+        root.start = body.place(mini)
+    for e in entries[1:]:
+        if e.data and len(e.data) >= MINI_CUTOFF:
+            e.start = body.place(e.data)
     directory = b"".join(_entry_bytes(e, *_kind_size(e, root, len(mini))) for e in entries)
-    directory = _pad(directory + _entry_bytes(None) * (-len(entries) % 4), SECTOR)
-    dir_start, dir_count = next_sector, len(directory) // SECTOR
-    _chain(fat, dir_start, dir_count)
-    next_sector += dir_count
-    minifat_bytes = _pad(_words(minifat, FREESECT), SECTOR) if minifat else b""
-    minifat_start = next_sector if minifat else ENDOFCHAIN
-    if minifat:
-        _chain(fat, next_sector, len(minifat_bytes) // SECTOR)
-        next_sector += len(minifat_bytes) // SECTOR
-    fat_count = 0
-    while fat_count * (SECTOR // 4) < next_sector + fat_count:
-        fat_count += 1
-    if fat_count > 109:
-        raise ValueError("compound file too large for a header-only DIFAT (over 109 FAT sectors)")
-    fat.extend([FATSECT] * fat_count)
-    fat_sectors = list(range(next_sector, next_sector + fat_count))
-    header = _header(fat_sectors, dir_start, minifat_start, len(minifat_bytes) // SECTOR)
-    fat_bytes = _pad(_words(fat, FREESECT), SECTOR)
-    return header + b"".join(body) + directory + minifat_bytes + fat_bytes
+    dir_start = body.place(directory + _entry_bytes(None) * (-len(entries) % 4))
+    minifat_start = body.place(_words(minifat, FREESECT)) if minifat else ENDOFCHAIN
+    minifat_count = _sectors(len(minifat) * 4, SECTOR)
+    fat_sectors = body.place_fat()
+    return _header(fat_sectors, dir_start, minifat_start, minifat_count) + bytes(body.data)
 
 
 def _kind_size(entry: _Entry, root: _Entry, mini_size: int) -> tuple[int, int]:
@@ -194,12 +207,12 @@ def _words(values: list[int], filler: int) -> bytes:
     return struct.pack(f"<{len(values)}I", *values)
 
 
-def _header(fat_sectors: list[int], dir_start: int, minifat_start: int, minifat_count: int) -> bytes:
+def _header(fat_sectors: list[int], dir_start: int, minifat_start: int, minifat_n: int) -> bytes:
     """The 512-byte header (2.2) of a version 3 file, its DIFAT listing every FAT sector."""
     difat = fat_sectors + [FREESECT] * (109 - len(fat_sectors))
     head = struct.pack(
         "<8s16sHHHHH6sIIIIIIIII", SIGNATURE, b"\0" * 16, 0x003E, 0x0003, 0xFFFE, 9, 6, b"\0" * 6,
-        0, len(fat_sectors), dir_start, 0, MINI_CUTOFF, minifat_start, minifat_count,
+        0, len(fat_sectors), dir_start, 0, MINI_CUTOFF, minifat_start, minifat_n,
         ENDOFCHAIN, 0,
     )
     return head + struct.pack("<109I", *difat)

@@ -1,4 +1,4 @@
-"""A writer of source-only VBA projects (``xl/vbaProject.bin``) per [MS-OVBA], standard library only.
+"""A writer of source-only VBA projects (``xl/vbaProject.bin``) per [MS-OVBA], stdlib only.
 
 Office compiles such a project from the module sources on load: the ``_VBA_PROJECT`` stream
 declares version 0xFFFF (2.3.4.1) so no performance cache is expected, every MODULEOFFSET is 0
@@ -8,6 +8,7 @@ and each module stream is the compressed source alone (2.3.4.3).
 from __future__ import annotations
 
 import codecs
+import io
 import re
 import struct
 import uuid
@@ -26,12 +27,11 @@ WORKBOOK_BASE = "0{00020819-0000-0000-C000-000000000046}"
 SHEET_BASE = "0{00020820-0000-0000-C000-000000000046}"
 CLASS_BASE = "0{FCFB3D2A-A0FA-1068-A738-08002B3371B5}"
 HOST_EXTENDER = "&H00000001={3832D640-CF90-11CF-8E43-00A0C911005A};VBE;&H00000000"
-REFERENCES = (
-    ("stdole", "*\\G{00020430-0000-0000-C000-000000000046}#2.0#0#"
-     "C:\\Windows\\System32\\stdole2.tlb#OLE Automation"),
-    ("Office", "*\\G{2DF8D04C-5BFA-101B-BDE5-00AA0044DE52}#2.0#0#"
-     "C:\\Program Files\\Common Files\\Microsoft Shared\\OFFICE16\\MSO.DLL"
-     "#Microsoft Office 16.0 Object Library"),
+REFERENCES = (  # (name, LibidReference 2.1.1.8) of each REFERENCEREGISTERED record
+    ("stdole", (r"*\G{00020430-0000-0000-C000-000000000046}#2.0#0#"
+                r"C:\Windows\System32\stdole2.tlb#OLE Automation")),
+    ("Office", (r"*\G{2DF8D04C-5BFA-101B-BDE5-00AA0044DE52}#2.0#0#C:\Program Files\Common Files"
+                r"\Microsoft Shared\OFFICE16\MSO.DLL#Microsoft Office 16.0 Object Library")),
 )
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,30}")
 
@@ -46,7 +46,7 @@ class VbaModule:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise ValueError(f"module {self.name!r}: kind must be one of {KINDS}, not {self.kind!r}")
+            raise ValueError(f"module {self.name!r}: kind {self.kind!r} is not one of {KINDS}")
         if not _IDENTIFIER.fullmatch(self.name):
             raise ValueError(f"module name {self.name!r} is not a VBA identifier of 1-31 chars")
 
@@ -241,8 +241,8 @@ def _module_record(module: VbaModule, codec: str) -> bytes:
     return b"".join((
         _text_rec(0x19, 0x47, module.name, codec), _text_rec(0x1A, 0x32, module.name, codec),
         _text_rec(0x1C, 0x48, "", codec), _rec(0x31, u32(0)), _rec(0x1E, u32(0)),
-        _rec(0x2C, struct.pack("<H", 0xFFFF)), _rec(0x21 if module.kind == "procedural" else 0x22, b""),
-        _rec(0x2B, b""),
+        _rec(0x2C, struct.pack("<H", 0xFFFF)),  # MODULECOOKIE, ignored on read
+        _rec(0x21 if module.kind == "procedural" else 0x22, b""), _rec(0x2B, b""),
     ))
 
 
@@ -305,7 +305,7 @@ def _check_source(module: VbaModule) -> None:
 
 
 def vba_project(modules: Sequence[VbaModule], project_name: str, *, codepage: int = 1252) -> bytes:
-    """The whole source-only ``vbaProject.bin`` (2.2): an OLE file with PROJECT, PROJECTwm, VBA/*."""
+    """The whole source-only ``vbaProject.bin`` (2.2): OLE file of PROJECT, PROJECTwm, VBA/*."""
     codec = _codec(codepage)
     if not _IDENTIFIER.fullmatch(project_name):
         raise ValueError(f"project name {project_name!r} is not a VBA identifier of 1-31 chars")
@@ -343,16 +343,17 @@ def class_source(cls_file_text: str) -> str:
     lines = cls_file_text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if lines and lines[0].startswith("VERSION "):
         lines = lines[1:]
-    if lines and lines[0].strip() == "BEGIN":
-        lines = lines[lines.index("END") + 1 :] if "END" in lines else lines
+    stripped = [line.strip() for line in lines]
+    if stripped[:1] == ["BEGIN"] and "END" in stripped:
+        lines = lines[stripped.index("END") + 1 :]
     text = "\r\n".join(lines)
     if "Attribute VB_Base" not in text:
-        text = re.sub(r'^(Attribute VB_Name = "[^"]*"\r\n)', rf'\1Attribute VB_Base = "{CLASS_BASE}"\r\n',
-                      text, count=1)
+        base = f'Attribute VB_Base = "{CLASS_BASE}"\r\n'
+        text = re.sub(r'^(Attribute VB_Name = "[^"]*"\r\n)', rf"\1{base}", text, count=1)
     if "Attribute VB_TemplateDerived" not in text:
-        text = re.sub(r"^(Attribute VB_Exposed = \w+\r\n)",
-                      r"\1Attribute VB_TemplateDerived = False\r\nAttribute VB_Customizable = False\r\n",
-                      text, count=1, flags=re.M)
+        added = "Attribute VB_TemplateDerived = False\r\nAttribute VB_Customizable = False\r\n"
+        text = re.sub(r"^(Attribute VB_Exposed = \w+\r\n)", rf"\1{added}", text, count=1,
+                      flags=re.MULTILINE)
     return text
 
 
@@ -361,9 +362,7 @@ def class_source(cls_file_text: str) -> str:
 
 def xlsm_twin(vba_bin: bytes, target: Path) -> Path:
     """Write a one-sheet macro-enabled workbook holding vba_bin (codeNames ThisWorkbook, Sheet1)."""
-    import io
-
-    import openpyxl
+    import openpyxl  # only here: the project writer itself needs nothing beyond the stdlib
 
     wb = openpyxl.Workbook()
     wb.code_name = "ThisWorkbook"
@@ -385,7 +384,11 @@ def xlsm_twin(vba_bin: bytes, target: Path) -> Path:
         for info in src.infolist():
             data = src.read(info)
             if info.filename in edits:
-                data = edits[info.filename](data.decode("utf-8")).encode("utf-8")
+                text = data.decode("utf-8")
+                edited = edits[info.filename](text)
+                if edited == text:
+                    raise RuntimeError(f"openpyxl wrote an unexpected {info.filename}")
+                data = edited.encode("utf-8")
             dst.writestr(info, data)
         dst.writestr("xl/vbaProject.bin", vba_bin)
     return target
