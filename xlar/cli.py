@@ -853,5 +853,89 @@ def dashboard(obj: Obj, as_of: date | None, locale: str | None, output: Path) ->
     click.echo(f"dashboard as of {data.as_of} -> {output}")
 
 
+@main.group()
+def excel() -> None:
+    """The Excel add-in (AR 应收 ribbon tab, =AR_BALANCE and the other worksheet functions)."""
+
+
+_STARTUP = click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="Excel's startup folder [default: XLSTART on Windows, Excel's on a Mac]")
+
+
+@excel.command("build")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("xlar.xlam"),
+              show_default=True)
+def excel_build(output: Path) -> None:
+    """Build xlar.xlam from macros/ and the installed xlwings (same sources, same bytes)."""
+    from xlar.excel.addin import build
+
+    with _friendly_errors():
+        click.echo(f"add-in -> {build(output)}")
+
+
+@excel.command("install")
+@_STARTUP
+def excel_install(folder: Path | None) -> None:
+    """Put the add-in in Excel's startup folder, set to run this Python (close Excel first)."""
+    from xlar.excel.addin import install
+
+    with _friendly_errors():
+        for line in install(folder):
+            click.echo(line)
+
+
+@excel.command("uninstall")
+@_STARTUP
+def excel_uninstall(folder: Path | None) -> None:
+    """Take the add-in out of Excel's startup folder."""
+    from xlar.excel.addin import uninstall
+
+    with _friendly_errors():
+        for line in uninstall(folder):
+            click.echo(line)
+
+
+@excel.command("status")
+@_STARTUP
+def excel_status(folder: Path | None) -> None:
+    """Is the add-in installed, is it this version's, which Python and store does it use."""
+    from xlar.excel.addin import status
+
+    with _friendly_errors():
+        for line in status(folder).lines():
+            click.echo(line)
+
+
+@excel.command("run")
+@click.argument("tag")
+@click.option("--workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option("--as-of", type=ISO_DATE, default=None, help="[default: today]")
+@click.option("--yes", is_flag=True, help="answer yes to the action's questions")
+@click.option("--file", "chosen", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="the file an action asks for (Import bank statement)")
+@click.option("--answer", default=None, help="the answer an action asks for (Reports: the report's name)")
+@click.pass_obj
+def excel_run(obj: Obj, tag: str, workbook: Path, as_of: date | None, yes: bool, chosen: Path | None,
+              answer: str | None) -> None:
+    """Run a ribbon button's action (TAG: sync, post, close …) on a workbook file, as Excel would."""
+    from xlar.excel.actions import ACTIONS, Session, TerminalUi, run, store_url
+    from xlar.workbook.gateway import FileGateway
+
+    if tag not in ACTIONS:
+        raise click.BadParameter(f"one of {', '.join(ACTIONS)}", param_hint="TAG")
+    with _friendly_errors():
+        gateway = FileGateway(workbook)
+        try:
+            store = Store.open(obj.store_url or store_url(gateway, workbook.parent))
+            try:
+                message = run(tag, Session(gateway, store, obj.user, as_of or date.today(),
+                                           TerminalUi(yes, chosen, answer), workbook.parent))
+            finally:
+                store.dispose()
+        finally:
+            gateway.close()
+    sys.exit(1 if message.startswith("error") else 0)
+
+
 if __name__ == "__main__":
     main()

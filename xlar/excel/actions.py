@@ -44,6 +44,28 @@ class Ui(Protocol):
         ...
 
 
+class TerminalUi:
+    """The CLI's answers to an action's questions (given as options) and its messages on stdout."""
+
+    def __init__(self, yes: bool, file: Path | None = None, answer: str | None = None) -> None:
+        self.yes, self.file, self.answer = yes, file, answer
+
+    def confirm(self, message: str) -> bool:
+        return self.yes
+
+    def ask(self, prompt: str, default: str = "") -> str | None:
+        return self.answer
+
+    def choose_file(self, title: str) -> Path | None:
+        return self.file
+
+    def tell(self, message: str) -> None:
+        print(message)
+
+    def show(self, path: Path) -> None:
+        """A file made for the accountant is named in the message: nothing to open on a terminal."""
+
+
 @dataclass(slots=True)
 class Session:
     """One click of a button: on which workbook, store and date, by whom, asking whom."""
