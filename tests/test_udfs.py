@@ -176,3 +176,32 @@ def test_dso_over_the_last_months(book):
     assert udfs.AR_DSO("C9", 12.0) == float((D(400) / D(400) * (today - udfs._months_back(today, 12)).days
                                              ).quantize(D("0.1")))
     assert udfs.AR_DSO("C3") == ""      # no sales: no DSO
+
+
+def test_a_workbook_of_ar_balance_formulas_evaluates_to_the_stores_figures(book, tmp_path):
+    """The `formulas` package computes a workbook as Excel would, with our functions registered."""
+    import openpyxl
+
+    from tests.formulas_udfs import evaluate, registered
+
+    registered()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "AR"
+    ws["E1"] = AS_OF
+    codes = ["C1", 1001, "C3", "C404"]
+    for r in range(1, 201):
+        ws.cell(r, 1, codes[r % 4])
+        ws.cell(r, 2, f"=AR_BALANCE(A{r},$E$1)")
+        ws.cell(r, 3, f'=AR_AGING(A{r},"31-60",$E$1)')
+    ws["D1"] = '=AR_BALANCE("C1",$E$1)+AR_OVERDUE("C1",$E$1)'
+    path = tmp_path / "formulas.xlsx"
+    wb.save(path)
+    with Statements() as seen:
+        cells = evaluate(str(path))
+    assert seen.count == 1
+    expected = {"C1": 900.0, 1001: 100.0, "C3": 0.0, "C404": "#XLAR-CUSTOMER"}
+    for r in range(1, 201):
+        assert cells[f"AR!B{r}"] == expected[codes[r % 4]], r
+    assert {cells[f"AR!C{r}"] for r in range(4, 201, 4)} == {900.0}   # C1: all 31-60 days late
+    assert cells["AR!D1"] == 1800.0
