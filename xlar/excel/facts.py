@@ -144,6 +144,7 @@ class Facts:
         self._ledgers: dict[tuple[str, date], Ledger] = {}
         self._sales: dict[tuple[str, date, int], dict[str, Decimal]] = {}
         self._derived: dict[tuple[str, str], object] = {}
+        self.urls: dict[str, tuple[float, str]] = {}   # workbook -> (seen at, its store), for udfs.store_url
 
     def _store(self, url: str) -> Store:
         if url not in self._stores:
@@ -208,6 +209,7 @@ class Facts:
             self._ledgers.clear()
             self._sales.clear()
             self._derived.clear()
+            self.urls.clear()
 
 
 FACTS = Facts()

@@ -113,36 +113,32 @@ def number(amount: Decimal) -> float:
 # ---- the store and the snapshot -----------------------------------------------------------
 
 def store_url(caller: Any = None) -> str:
-    """Which store the calling workbook uses (see the module doc)."""
+    """Which store the calling workbook uses (see the module doc); worked out once per
+    recalculation, as reading the Settings sheet or the config file per cell would cost more
+    than the cell."""
+    book = caller.sheet.book if caller is not None else None
+    key = book.fullname if book is not None else ""
+    now = FACTS.clock()
+    seen = FACTS.urls.get(key)
+    url = seen[1] if seen is not None and now - seen[0] < FACTS.idle else _resolve(book)
+    FACTS.urls[key] = (now, url)
+    return url
+
+
+def _resolve(book: Any) -> str:
     folder: Path | None = None
-    if caller is not None:
-        book = caller.sheet.book
+    if book is not None:
+        from xlar.excel.actions import settings_store
+        from xlar.excel.live import XlwingsGateway
+
         folder = Path(book.fullname).parent if Path(book.fullname).is_absolute() else None
-        given = _settings_store(book)
+        given = settings_store(XlwingsGateway(book))
         if given:
             if "://" not in given and folder is not None and not Path(given).expanduser().is_absolute():
                 given = str(folder / given)
             return normalize_url(given)
     given = configured(STORE_KEY)
-    if given:
-        return normalize_url(given)
-    return normalize_url(str((folder or Path.cwd()) / "xlar.db"))
-
-
-_BOOK_STORES: dict[str, tuple[float, str | None]] = {}
-
-
-def _settings_store(book: Any) -> str | None:
-    """The workbook's Settings `store`, read once per recalculation (not once per cell)."""
-    from xlar.excel.actions import settings_store
-    from xlar.excel.live import XlwingsGateway
-
-    now = FACTS.clock()
-    seen = _BOOK_STORES.get(book.fullname)
-    if seen is None or now - seen[0] >= FACTS.idle:
-        seen = (now, settings_store(XlwingsGateway(book)))
-    _BOOK_STORES[book.fullname] = (now, seen[1])
-    return seen[1]
+    return normalize_url(given or str((folder or Path.cwd()) / "xlar.db"))
 
 
 @dataclass(frozen=True, slots=True)
