@@ -124,8 +124,12 @@ class FakeRange:
 
     @value.setter
     def value(self, data: object) -> None:
-        rows = data if isinstance(data, list) and data and isinstance(data[0], list) else [data] \
-            if not isinstance(data, list) else [data]
+        if not isinstance(data, list):
+            rows = [[data]]                      # one cell
+        elif data and isinstance(data[0], list):
+            rows = data                          # rows of cells
+        else:
+            rows = [data]                        # one row
         for i, row in enumerate(rows):
             for j, v in enumerate(row):
                 old = self.sheet.cells.get((self.r1 + i, self.c1 + j), FakeCell())

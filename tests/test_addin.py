@@ -47,10 +47,10 @@ def test_the_build_is_deterministic(built, tmp_path):
 
 def test_every_module_decodes_to_its_source(decoded):
     sources = {m.name: m.source for m in addin.modules(addin.macros_dir())}
-    assert set(decoded) == set(sources) == {"ThisWorkbook", "Sheet1", "xlar", "xlwings", "xlwings_udfs", "Dictionary"}
+    assert set(decoded) == set(sources) == {"ThisWorkbook", "Sheet1", "XlarRibbon", "xlwings", "xlwings_udfs", "Dictionary"}
     for name, source in sources.items():
         assert decoded[name] == source, name
-    assert decoded["xlar"] == (addin.macros_dir() / "xlar.bas").read_bytes().decode("ascii")
+    assert decoded["XlarRibbon"] == (addin.macros_dir() / "XlarRibbon.bas").read_bytes().decode("ascii")
 
 
 def test_the_ribbon_is_well_formed_and_every_button_is_a_registered_action(built, decoded):
@@ -61,14 +61,14 @@ def test_the_ribbon_is_well_formed_and_every_button_is_a_registered_action(built
     buttons = minidom.parseString(ui).getElementsByTagName("button")
     tags = [b.getAttribute("tag") for b in buttons]
     assert sorted(tags) == sorted(ACTIONS) and len(set(tags)) == len(tags)
-    callbacks = set(re.findall(r"^Public Sub (\w+)\(control As IRibbonControl\)", decoded["xlar"], re.M))
+    callbacks = set(re.findall(r"^Public Sub (\w+)\(control As IRibbonControl\)", decoded["XlarRibbon"], re.M))
     assert {b.getAttribute("onAction") for b in buttons} == {"XlarAction"} <= callbacks
     tab = minidom.parseString(ui).getElementsByTagName("tab")[0]
     assert tab.getAttribute("label") == "AR 应收"
     for b in buttons:   # bilingual: the Chinese and the English name of the action
         action = ACTIONS[b.getAttribute("tag")]
         assert b.getAttribute("label") == f"{action.zh} {action.en}"
-    assert "a.dispatch('\" & control.Tag & \"')" in decoded["xlar"]
+    assert "a.dispatch('\" & control.Tag & \"')" in decoded["XlarRibbon"]
 
 
 def test_the_embedded_xlwings_is_the_installed_one_and_reads_our_config(built, decoded):
@@ -96,8 +96,8 @@ def test_libreoffice_imports_the_modules_from_an_xlsm_twin(built, tmp_path):
         twin = xlsm_twin(z.read("xl/vbaProject.bin"), tmp_path / "xlar.xlsm")
     with zipfile.ZipFile(converted(twin, tmp_path, "ods")) as ods:
         names = set(ods.namelist())
-        assert {f"Basic/xlar/{m}.xml" for m in ("xlar", "xlwings", "xlwings_udfs", "Dictionary")} <= names
-        assert "Sub XlarAction(control As IRibbonControl)" in ods.read("Basic/xlar/xlar.xml").decode()
+        assert {f"Basic/xlar/{m}.xml" for m in ("XlarRibbon", "xlwings", "xlwings_udfs", "Dictionary")} <= names
+        assert "Sub XlarAction(control As IRibbonControl)" in ods.read("Basic/xlar/XlarRibbon.xml").decode()
         assert "Function AR_BALANCE(" in ods.read("Basic/xlar/xlwings_udfs.xml").decode()
 
 

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
+import sqlalchemy as sa
 import pytest
 
 from tests.fakexw import FakeBook, typed
@@ -160,3 +161,57 @@ def test_the_live_gateway_reads_what_a_file_read_gives(tmp_path):
             assert dict(live.special(title)) == dict(gateway.special(title)), title
     finally:
         gateway.close()
+
+
+def test_text_starting_with_equals_stays_text_through_live_syncs(backend, tmp_path):
+    """Stored text "=Acme (HK)" reads back from Excel as text, not as a formula to hold."""
+    path = build_template(tmp_path / "AR.xlsx", "en")
+    book = FakeBook.load(path)
+    customers = book.sheets["Customers"]
+    header = customers.range((1, 1), (1, 20)).value
+    for key, typed_text in (("Code", "'C1"), ("Name", "'=Acme (HK)"), ("Currency", "'CNY")):
+        customers.range((2, header.index(key) + 1)).value = typed_text   # typed in Excel as text
+    with backend.store() as store:
+        for _ in range(3):
+            told = actions.run("sync", Session(XlwingsGateway(book), store, "alice", AS_OF, ScriptedUi(), tmp_path))
+            assert "problems" not in told, told
+    cell = next(c for (r, col), c in book.sheets["Customers"].cells.items() if c.value == "=Acme (HK)")
+    assert cell.formula is None
+
+
+def test_a_file_action_that_syncs_twice_adds_each_row_once(backend, tmp_path):
+    """Post syncs, posts, syncs again through one gateway: the second sync reads what the first wrote."""
+    from click.testing import CliRunner
+
+    from xlar.cli import main
+
+    path = build_template(tmp_path / "AR.xlsx", "en")
+    newcomer_rows(path)
+    with backend.store() as store:
+        result = CliRunner().invoke(main, ["--store", store.url, "--user", "alice", "excel", "run", "post",
+                                           "--workbook", str(path), "--yes", "--as-of", AS_OF.isoformat()])
+        assert result.exit_code == 0, result.output
+        assert "posted 1: INV-2026-00002" in result.output
+        with store.read() as conn:
+            kinds = conn.execute(sa.text("SELECT kind, count(*) FROM documents GROUP BY kind ORDER BY kind")).all()
+        assert [tuple(k) for k in kinds] == [("invoice", 2), ("receipt", 1)]
+        refused = CliRunner().invoke(main, ["--store", store.url, "excel", "run", "close", "--workbook", str(path),
+                                            "--yes", "--as-of", AS_OF.isoformat()])
+        assert refused.exit_code == 1 and refused.output.startswith("error: XLAR-E")   # a refusal exits 1
+
+
+def test_the_workbook_names_its_store_on_its_config_sheet(tmp_path, monkeypatch):
+    from xlar.domain.errors import XlarError
+    from xlar.excel.actions import store_url
+
+    monkeypatch.delenv("XLAR_STORE", raising=False)
+    path = build_template(tmp_path / "AR.xlsx", "en")
+    book = FakeBook.load(path)
+    live = XlwingsGateway(book)
+    assert store_url(live, tmp_path) == f"sqlite:///{tmp_path / 'xlar.db'}"
+    conf = book.sheets.add("xlar.conf")
+    conf.range((1, 1)).value = [["XLAR_STORE", "'books/ar.db"]]
+    assert store_url(live, tmp_path) == f"sqlite:///{tmp_path / 'books' / 'ar.db'}"
+    conf.range((1, 1)).value = [["XLAR_STORE", "'postgresql://ar:secret@db/ar"]]
+    with pytest.raises(XlarError, match="XLAR-E147"):
+        store_url(live, tmp_path)

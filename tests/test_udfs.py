@@ -101,7 +101,7 @@ def test_figures_equal_the_reports(book):
     assert udfs.AR_AGING(1001.0, "未到期", AS_OF) == 100.0                      # the Chinese label
     assert udfs.AR_OVERDUE("1001", AS_OF) == 0.0
     assert udfs.AR_BALANCE("C3") == 0.0
-    assert udfs.AR_CREDIT_AVAILABLE("C1") == "" if credit.available is None else float(credit.available)
+    assert udfs.AR_CREDIT_AVAILABLE("C1") == ("" if credit.available is None else float(credit.available))
     assert udfs.AR_PERIOD() == "2026-03"
 
 
@@ -205,3 +205,14 @@ def test_a_workbook_of_ar_balance_formulas_evaluates_to_the_stores_figures(book,
         assert cells[f"AR!B{r}"] == expected[codes[r % 4]], r
     assert {cells[f"AR!C{r}"] for r in range(4, 201, 4)} == {900.0}   # C1: all 31-60 days late
     assert cells["AR!D1"] == 1800.0
+
+
+def test_a_change_during_a_recalculation_leaves_no_older_snapshot(book):
+    store, clock = book
+    assert udfs.AR_BALANCE("C3", AS_OF) == 0.0
+    with store.write() as conn:
+        invoice(conn, "C3", date(2026, 3, 20), line("1", "250"))
+    clock.now += 0.2                                   # the same recalculation, another date
+    assert udfs.AR_BALANCE("C3", date(2026, 4, 30)) == 250.0
+    clock.now += 5                                     # the next recalculation
+    assert udfs.AR_BALANCE("C3", AS_OF) == 250.0

@@ -18,15 +18,16 @@ from datetime import date
 from pathlib import Path
 from typing import Protocol
 
+from sqlalchemy.engine import make_url
+
+from xlar.domain.documents import LINE_KINDS
 from xlar.domain.errors import XlarError
 from xlar.reports.catalog import REPORTS, Params, run as run_report
-from xlar.schema.sheets import SETTINGS, find_sheet
 from xlar.store.config import STORE_KEY, USER_KEY, config_path, configured
 from xlar.store.engine import Store, normalize_url
 from xlar.store.settings import read_settings
 from xlar.sync.engine import Suggest, SyncReport, sync_book
 from xlar.workbook.gateway import WorkbookGateway
-from xlar.workbook.reader import read_sheet
 
 class Ui(Protocol):
     """How an action asks the accountant and tells the outcome (a dialog in Excel)."""
@@ -98,10 +99,11 @@ def _sync(s: Session) -> str:
 def _generate(s: Session) -> str:
     from xlar.services.billing import generate
 
+    first = s.sync()   # deliveries typed just before the click are billed too
     with s.store.write() as conn:
         result = generate(conn, s.as_of, s.user)
     problems = "".join(f"\n- {p}" for p in result.problems)
-    return f"{result.summary()}{problems}\n{s.sync().summary()}"
+    return f"{first.summary()}\n{result.summary()}{problems}\n{s.sync().summary()}"
 
 
 def _post(s: Session) -> str:
@@ -111,7 +113,7 @@ def _post(s: Session) -> str:
     first = s.sync()   # what was typed goes in first
     with s.store.read() as conn:
         drafts = conn.execute(documents.select().where(
-            documents.c.status == "draft", documents.c.kind.in_(("invoice", "credit_note")),
+            documents.c.status == "draft", documents.c.kind.in_(sorted(k.value for k in LINE_KINDS)),
             documents.c.doc_on <= s.as_of).order_by(documents.c.doc_on, documents.c.id)).mappings().all()
     if not drafts:
         return f"{first.summary()}\nno draft invoices dated {s.as_of} or earlier"
@@ -153,9 +155,10 @@ def _current_period(s: Session) -> str:
 def _revalue(s: Session) -> str:
     from xlar.services import fx
 
+    first = s.sync()   # the month's rate typed on FxRates just before the click counts
     period = _current_period(s)
     if not s.ui.confirm(f"Revalue the open foreign-currency items of {period}? / 期末调汇 {period}？"):
-        return "nothing booked"
+        return f"{first.summary()}\nnothing booked"
     with s.store.write() as conn:
         numbers = fx.revalue(conn, period, s.user)
     booked = ", ".join(numbers) if numbers else "nothing to book: every item is revalued"
@@ -173,7 +176,7 @@ def _close(s: Session) -> str:
         result = close.close(conn, period, s.user, today=s.as_of)
     if result.blockers:
         listed = "".join(f"\n- {b}" for b in result.blockers)
-        return f"XLAR-E030 {period} cannot close: {len(result.blockers)} thing(s) to finish first:{listed}"
+        return f"error: XLAR-E030 {period} cannot close: {len(result.blockers)} thing(s) to finish first:{listed}"
     return f"{period} closed; current period {result.current_period}\n{s.sync().summary()}"
 
 
@@ -213,7 +216,7 @@ ACTIONS: dict[str, Action] = {a.tag: a for a in (
     Action("sync", "Sync", "同步", "RefreshAll", "push your changes, pull your colleagues'", _sync),
     Action("generate_invoices", "Generate invoices", "生成发票", "CreateReport",
            "draft invoices from deliveries, per billing cycle, through today", _generate),
-    Action("post", "Post", "过账", "ApproveApprovalRequest", "post the draft invoices dated today or earlier", _post),
+    Action("post", "Post", "过账", "ApproveApprovalRequest", "post the draft invoices, credit and debit notes dated today or earlier", _post),
     Action("match", "Match receipts", "到款核销", "ConditionalFormattingHighlightDuplicateValues",
            "suggest matches of receipts to invoices on the Allocations sheet", _match),
     Action("bank_import", "Import bank statement", "导入银行流水", "ImportTextFile",
@@ -239,21 +242,31 @@ def run(tag: str, session: Session) -> str:
     return message
 
 
-def settings_store(book: WorkbookGateway) -> str | None:
-    """The `store` row of the workbook's Settings sheet, if it has one."""
-    title = next((t for t in book.titles() if find_sheet(t) is SETTINGS), None)
+CONFIG_SHEET = "xlar.conf"
+
+
+def workbook_store(book: WorkbookGateway) -> str | None:
+    """XLAR_STORE on the workbook's own config sheet `xlar.conf` (key and value in columns A and
+    B, the sheet xlwings reads its workbook settings from). Not the Settings sheet: that one is
+    the book's, shared with every colleague through the store, and a store path is per workbook."""
+    title = next((t for t in book.titles() if t.lower() == CONFIG_SHEET), None)
     if title is None:
         return None
-    rows = read_sheet(book, title, SETTINGS).rows
-    return next((str(r.values["value"]) for r in rows if r.values.get("key") == "store" and r.values.get("value")),
-                None)
+    for row in book.grid(title):
+        if len(row) >= 2 and str(row[0]).strip().upper() == STORE_KEY and str(row[1]).strip():
+            url = str(row[1]).strip()
+            if "://" in url and make_url(normalize_url(url)).password:
+                raise XlarError(f"XLAR-E147 {CONFIG_SHEET}: {STORE_KEY} must not hold a password (whoever gets "
+                                "the workbook reads it): use ~/.pgpass, PGPASSWORD or the xlar config file")
+            return url
+    return None
 
 
 def store_url(book: WorkbookGateway, folder: Path) -> str:
-    """Which store a workbook uses: its Settings sheet's `store`, else XLAR_STORE (environment,
-    then the xlar config), else xlar.db beside the workbook. A relative SQLite path in the
-    sheet is relative to the workbook's folder."""
-    given = settings_store(book)
+    """Which store a workbook uses: XLAR_STORE on its `xlar.conf` sheet, else XLAR_STORE
+    (environment, then the xlar config file), else xlar.db beside the workbook. A relative
+    SQLite path on the sheet is relative to the workbook's folder."""
+    given = workbook_store(book)
     if given and "://" not in given and not Path(given).expanduser().is_absolute():
         given = str(folder / given)
     return normalize_url(given or configured(STORE_KEY) or str(folder / "xlar.db"))

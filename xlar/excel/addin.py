@@ -1,7 +1,7 @@
 """`xlar excel build|install|uninstall|status`: the xlar.xlam add-in, built from sources.
 
 The add-in is a workbook with a source-only VBA project (vbaproject.py) and the ribbon part
-customUI/customUI14.xml. Its modules: our ribbon callbacks (macros/xlar.bas), xlwings' BSD
+customUI/customUI14.xml. Its modules: our ribbon callbacks (macros/XlarRibbon.bas), xlwings' BSD
 custom-add-in module from the installed xlwings (named for project "xlar", so it reads its
 settings from the add-in's sheet `xlar.conf` and the user's file %USERPROFILE%\\.xlar\\xlar.conf),
 the VBA-Dictionary class xlwings ships for Macs, and the worksheet-function wrappers made by
@@ -27,8 +27,11 @@ from xlar.excel.vbaproject import VbaModule, class_source, document_source, vba_
 
 PROJECT = "xlar"
 ADDIN = "xlar.xlam"
+RIBBON_MODULE = "XlarRibbon"   # not "xlar": a module named as its project is refused by the VBA editor
 CONFIG_SHEET = f"{PROJECT}.conf"
-SETTINGS = (("UDF Modules", "xlar.excel.udfs"), ("Use UDF Server", "True"), ("Show Console", "False"))
+# the workbook's folder stays off Python's path: a file planted beside a workbook is not imported
+SETTINGS = (("UDF Modules", "xlar.excel.udfs"), ("Use UDF Server", "True"), ("Show Console", "False"),
+            ("ADD_WORKBOOK_TO_PYTHONPATH", "False"))
 UI_REL = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
 XLWINGS = Path(xlwings.__file__).parent
 
@@ -66,7 +69,7 @@ def modules(macros: Path) -> list[VbaModule]:
     return [
         VbaModule("ThisWorkbook", document_source("ThisWorkbook", sheet=False), "document"),
         VbaModule("Sheet1", document_source("Sheet1", sheet=True), "document"),
-        VbaModule("xlar", _text(macros / "xlar.bas"), "procedural"),
+        VbaModule(RIBBON_MODULE, _text(macros / f"{RIBBON_MODULE}.bas"), "procedural"),
         VbaModule("xlwings", xlwings_module(), "procedural"),
         VbaModule("xlwings_udfs", udf_wrappers(), "procedural"),
         VbaModule("Dictionary", class_source(_text(XLWINGS / "addin" / "Dictionary.cls")), "class"),

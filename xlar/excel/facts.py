@@ -31,7 +31,8 @@ from xlar.store.settings import DEFAULTS
 from xlar.store.tables import audit_log, customers, documents, open_items, settings
 
 T = TypeVar("T")
-IDLE = 1.0   # seconds without a call that end a recalculation
+IDLE = 1.0
+SALES_KINDS = ("invoice", "debit_note", "deposit_invoice")   # as xlar.reports.collection counts sales   # seconds without a call that end a recalculation
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,12 +124,12 @@ def _day(value: object) -> date:
 
 
 def invoiced_stmt(start: date, end: date) -> sa.Select[tuple[object, ...]]:
-    """Base amount invoiced per customer with a document date in (START, END] (debits of the
-    ledger, exchange differences left out): the sales of a DSO."""
-    oi = open_items.c
-    return (sa.select(customers.c.code, sa.func.sum(oi.base_amount_minor))
-            .join_from(open_items, customers, customers.c.id == oi.customer_id)
-            .where(oi.doc_on > start, oi.doc_on <= end, oi.amount_minor > 0, oi.revalues_id.is_(None))
+    """Base amount invoiced per customer with a document date in (START, END]: the sales of a
+    DSO, as the reports count them (invoices, debit notes, deposit invoices; not voided ones)."""
+    d = documents.c
+    return (sa.select(customers.c.code, sa.func.sum(d.base_amount_minor))
+            .join_from(documents, customers, customers.c.id == d.customer_id)
+            .where(d.doc_on > start, d.doc_on <= end, d.kind.in_(SALES_KINDS), d.status.in_(("posted", "approved")))
             .group_by(customers.c.code))
 
 
@@ -161,10 +162,13 @@ class Facts:
         with self._store(url).read() as conn:
             version = store_version(conn)
         if version != self._version[url]:
-            self._ledgers = {k: v for k, v in self._ledgers.items() if k[0] != url}
-            self._sales = {k: v for k, v in self._sales.items() if k[0] != url}
-            self._derived = {k: v for k, v in self._derived.items() if k[0] != url}
+            self._drop(url)
             self._version[url] = version
+
+    def _drop(self, url: str) -> None:
+        self._ledgers = {k: v for k, v in self._ledgers.items() if k[0] != url}
+        self._sales = {k: v for k, v in self._sales.items() if k[0] != url}
+        self._derived = {k: v for k, v in self._derived.items() if k[0] != url}
 
     def ledger(self, url: str, as_of: date) -> Ledger:
         with self._lock:
@@ -173,6 +177,8 @@ class Facts:
             if key not in self._ledgers:
                 with self._store(url).read() as conn:
                     ledger = load_ledger(conn, as_of)
+                if self._version.get(url) not in (None, ledger.version):   # changed meanwhile:
+                    self._drop(url)                                        # no older snapshot stays
                 self._ledgers[key] = ledger
                 self._version[url] = ledger.version
             return self._ledgers[key]

@@ -77,7 +77,7 @@ class XlwingsGateway:
         if area is None:
             self._special[title] = {}
             return []
-        values = area.options(ndim=2, err_to_str=True).value
+        values = area.options(ndim=2).value   # an error cell reads as None (as text with err_to_str)
         formulas = area.formula
         if isinstance(formulas, str):  # a one-cell area gives a bare string
             formulas = ((formulas,),)
@@ -86,10 +86,11 @@ class XlwingsGateway:
         for r, row in enumerate(values):
             for c, value in enumerate(row):
                 text = formulas[r][c]
-                if isinstance(text, str) and text.startswith("="):
+                # a formula's text differs from its value; stored text "=x" (typed '=x) reads as both
+                if isinstance(text, str) and text.startswith("=") and value != text:
                     special[(r, c)] = SpecialCell("formula", text[1:])
-                elif isinstance(value, str) and value in EXCEL_ERRORS:
-                    special[(r, c)] = SpecialCell("error", value)
+                elif value is None and text in EXCEL_ERRORS:   # an error constant: no value, its text
+                    special[(r, c)] = SpecialCell("error", text)
             grid.append([from_excel(v) for v in row])
         self._special[title] = special
         return grid
@@ -174,7 +175,7 @@ class ExcelUi:
         self.app = book.app
 
     def _vba(self, name: str, *args: object) -> object:
-        return self.app.macro(f"'{ADDIN}'!xlar.{name}")(*args)
+        return self.app.macro(f"'{ADDIN}'!XlarRibbon.{name}")(*args)
 
     def confirm(self, message: str) -> bool:
         return bool(self.app.alert(message, title="xlar", buttons="ok_cancel") == "ok")

@@ -8,8 +8,8 @@ or a currency code for that currency's items only); a customer with items in sev
 currencies needs CURRENCY. Off Windows, `xw.func` leaves plain functions, which the tests,
 the `formulas` evaluator and the benchmark call directly.
 
-Which store: the calling workbook's Settings `store` (relative to its folder), else
-XLAR_STORE (environment or xlar config), else xlar.db beside the workbook.
+Which store: XLAR_STORE on the calling workbook's `xlar.conf` sheet (relative to its folder),
+else XLAR_STORE (environment or xlar config), else xlar.db beside the workbook.
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def number(amount: Decimal) -> float:
 
 def store_url(caller: Any = None) -> str:
     """Which store the calling workbook uses (see the module doc); worked out once per
-    recalculation, as reading the Settings sheet or the config file per cell would cost more
+    recalculation, as reading the workbook's config sheet or the config file per cell would cost more
     than the cell."""
     book = caller.sheet.book if caller is not None else None
     key = book.fullname if book is not None else ""
@@ -128,11 +128,11 @@ def store_url(caller: Any = None) -> str:
 def _resolve(book: Any) -> str:
     folder: Path | None = None
     if book is not None:
-        from xlar.excel.actions import settings_store
+        from xlar.excel.actions import workbook_store
         from xlar.excel.live import XlwingsGateway
 
         folder = Path(book.fullname).parent if Path(book.fullname).is_absolute() else None
-        given = settings_store(XlwingsGateway(book))
+        given = workbook_store(XlwingsGateway(book))
         if given:
             if "://" not in given and folder is not None and not Path(given).expanduser().is_absolute():
                 given = str(folder / given)
@@ -274,7 +274,8 @@ def AR_OPEN_ITEMS(customer: Any, as_of: Any = None, caller: Any = None) -> Any:
     """A customer's open items (未清项), oldest due first: a table that spills."""
     v = view(customer, as_of, "BASE", caller)
     rows: list[list[object]] = [list(OPEN_ITEM_HEADERS)]
-    for i in sorted(v.items, key=lambda i: (i.due_on, i.number, i.installment_no)):
+    shown = [i for i in v.items if i.open != 0]   # an exchange difference has no open amount of its own
+    for i in sorted(shown, key=lambda i: (i.due_on, i.number, i.installment_no)):
         late = (v.ledger.as_of - i.due_on).days if not i.credit else 0
         rows.append([i.number, i.installment_no, i.doc_on, i.due_on, i.currency, number(i.open), max(late, 0)])
     return rows

@@ -56,7 +56,6 @@ DEFAULTS: dict[str, str] = {
     "company_phone": "",
     "company_email": "",
     "company_tax_id": "",
-    "store": "",
 }
 CHOICES: dict[str, tuple[str, ...]] = {
     "match_mode": ("document", "product"),
@@ -190,9 +189,6 @@ def validate(key: str, value: str) -> None:
         parse_period(value)
     elif key in CHOICES and value not in CHOICES[key]:
         raise InvalidSetting(f"setting {key} must be one of {', '.join(CHOICES[key])}, not {value!r}")
-    elif key == "store" and "://" in value and sa.engine.make_url(value).password:
-        raise InvalidSetting("setting store must not hold a password (every colleague's workbook shows it): "
-                             "use ~/.pgpass, PGPASSWORD or XLAR_STORE in the xlar config")
     BookSettings.from_mapping({key: value})
 
 

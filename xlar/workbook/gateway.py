@@ -132,6 +132,12 @@ class FileGateway(FileGrids):
         if self._temp is not None:
             replace_with_backup(self.path, self._temp)
             self._temp = None
+            self._reopen()  # a second sync through this gateway reads what the first one wrote
+
+    def _reopen(self) -> None:
+        FileGrids.close(self)
+        self.book = CalamineWorkbook.from_path(str(self.path))
+        self._parts, self._found = None, {}
 
     def close(self) -> None:
         super().close()

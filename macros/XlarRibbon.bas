@@ -1,4 +1,4 @@
-Attribute VB_Name = "xlar"
+Attribute VB_Name = "XlarRibbon"
 ' xlar: the AR ribbon tab (its buttons are in customUI14.xml; this module stays ASCII).
 ' Every button calls XlarAction with its tag; Python (xlar.excel.actions) does the work.
 ' The dialogs below are called back from Python: InputBox and GetOpenFilename work on
