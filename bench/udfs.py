@@ -30,36 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aging import best  # noqa: E402
 from reports import AS_OF, generate, load  # noqa: E402
 
+from tests.counting import Clock, Statements  # noqa: E402
 from xlar.excel import udfs  # noqa: E402
 from xlar.excel.facts import FACTS  # noqa: E402
 from xlar.reports import ledger as reports  # noqa: E402
 from xlar.store.engine import Store  # noqa: E402
-
-CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")
-
-
-class Counter:
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self, conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
-        if not statement.lstrip().upper().startswith(CONTROL):
-            self.count += 1
-
-    def __enter__(self) -> Counter:
-        sa.event.listen(sa.engine.Engine, "before_cursor_execute", self)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", self)
-
-
-class Clock:
-    now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
 
 def recalc(codes: list[str]) -> list[object]:
     return [udfs.AR_BALANCE(code, AS_OF) for code in codes]
@@ -79,10 +54,10 @@ def measure(store: Store, cells: int, repeat: int, with_formulas: bool, tag: str
         FACTS.forget()
         return recalc(asked)
     cold_s, values = best(cold, repeat)
-    with Counter() as n_cold:
+    with Statements() as n_cold:
         cold()
     warm_s, _ = best(lambda: recalc(asked), repeat)
-    with Counter() as n_warm:
+    with Statements() as n_warm:
         recalc(asked)
     clock.now += 10
 
@@ -90,7 +65,7 @@ def measure(store: Store, cells: int, repeat: int, with_formulas: bool, tag: str
         clock.now += 10
         return recalc(asked)
     next_s, _ = best(next_recalc, repeat)
-    with Counter() as n_next:
+    with Statements() as n_next:
         next_recalc()
     assert all(isinstance(v, float) for v in values), "a cell gave an error code"
     per = 10_000 / cells
@@ -124,7 +99,7 @@ def _formulas(asked: list[str], tag: str) -> None:
         wb.save(path)
         FACTS.forget()
         t = time.perf_counter()
-        with Counter() as n:
+        with Statements() as n:
             cells = evaluate(str(path))
         took = time.perf_counter() - t
     answers = [v for k, v in cells.items() if re.search(r"!B\d+$", k)]

@@ -11,6 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.books import USER, customer, invoice, line, receipt
+from tests.counting import Clock, Statements
+from xlar.domain.terms import add_months
 from xlar.excel import udfs
 from xlar.excel.facts import FACTS
 from xlar.reports import ledger as reports
@@ -25,37 +27,6 @@ SERIAL = 46112.0   # 2026-03-31 as Excel counts days
 
 def item(conn, doc_id):
     return conn.execute(sa.select(open_items.c.id).where(open_items.c.document_id == doc_id)).scalar_one()
-
-
-CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA")
-
-
-class Statements:
-    """Counts the queries every engine runs (not SQLite's explicit BEGIN: transaction control)."""
-
-    def __init__(self):
-        self.count = 0
-        self.seen = []
-
-    def __call__(self, conn, cursor, statement, *args):
-        if not statement.lstrip().upper().startswith(CONTROL):
-            self.count += 1
-            self.seen.append(statement)
-
-    def __enter__(self):
-        sa.event.listen(sa.engine.Engine, "before_cursor_execute", self)
-        return self
-
-    def __exit__(self, *exc):
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", self)
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.fixture
@@ -170,10 +141,10 @@ def test_dso_over_the_last_months(book):
         invoice(conn, "C9", today - timedelta(days=10), line("1", "300"))
         invoice(conn, "C9", today - timedelta(days=200), line("1", "100"))   # before the window
     FACTS.forget()
-    days = (today - udfs._months_back(today, 3)).days
+    days = (today - add_months(today, -3)).days
     # open 400 over 300 invoiced in the window
     assert udfs.AR_DSO("C9") == float((D(400) / D(300) * days).quantize(D("0.1")))
-    assert udfs.AR_DSO("C9", 12.0) == float((D(400) / D(400) * (today - udfs._months_back(today, 12)).days
+    assert udfs.AR_DSO("C9", 12.0) == float((D(400) / D(400) * (today - add_months(today, -12)).days
                                              ).quantize(D("0.1")))
     assert udfs.AR_DSO("C3") == ""      # no sales: no DSO
 

@@ -84,11 +84,11 @@ class Session:
 
 @dataclass(frozen=True, slots=True)
 class Action:
+    """A ribbon button's action; its icon and tooltip are in macros/customUI14.xml."""
+
     tag: str
     en: str
     zh: str
-    image: str                        # the Office icon (imageMso) of its button
-    help: str
     run: Callable[[Session], str]     # returns what the accountant is told
 
 
@@ -213,19 +213,15 @@ def _dashboard(s: Session) -> str:
 
 
 ACTIONS: dict[str, Action] = {a.tag: a for a in (
-    Action("sync", "Sync", "同步", "RefreshAll", "push your changes, pull your colleagues'", _sync),
-    Action("generate_invoices", "Generate invoices", "生成发票", "CreateReport",
-           "draft invoices from deliveries, per billing cycle, through today", _generate),
-    Action("post", "Post", "过账", "ApproveApprovalRequest", "post the draft invoices, credit and debit notes dated today or earlier", _post),
-    Action("match", "Match receipts", "到款核销", "ConditionalFormattingHighlightDuplicateValues",
-           "suggest matches of receipts to invoices on the Allocations sheet", _match),
-    Action("bank_import", "Import bank statement", "导入银行流水", "ImportTextFile",
-           "read a CSV, MT940 or CAMT.053 statement into draft receipts", _bank_import),
-    Action("revalue", "Revalue FX", "期末调汇", "CurrencySymbolGallery",
-           "revalue open foreign-currency items at the period's rate", _revalue),
-    Action("close", "Close month", "月结", "Lock", "close the current period", _close),
-    Action("report", "Reports", "报表", "ReportHeaderFooter", "run a report into its own workbook", _report),
-    Action("dashboard", "Dashboard", "仪表板", "ChartInsert", "KPIs and charts in their own workbook", _dashboard),
+    Action("sync", "Sync", "同步", _sync),
+    Action("generate_invoices", "Generate invoices", "生成发票", _generate),
+    Action("post", "Post", "过账", _post),
+    Action("match", "Match receipts", "到款核销", _match),
+    Action("bank_import", "Import bank statement", "导入银行流水", _bank_import),
+    Action("revalue", "Revalue FX", "期末调汇", _revalue),
+    Action("close", "Close month", "月结", _close),
+    Action("report", "Reports", "报表", _report),
+    Action("dashboard", "Dashboard", "仪表板", _dashboard),
 )}
 
 
@@ -262,11 +258,17 @@ def workbook_store(book: WorkbookGateway) -> str | None:
     return None
 
 
-def store_url(book: WorkbookGateway, folder: Path) -> str:
+def workbook_folder(fullname: str) -> Path | None:
+    """The folder of a saved workbook (None for one never saved, or on a web location)."""
+    path = Path(fullname)
+    return path.parent if path.is_absolute() else None
+
+
+def store_url(book: WorkbookGateway | None, folder: Path) -> str:
     """Which store a workbook uses: XLAR_STORE on its `xlar.conf` sheet, else XLAR_STORE
-    (environment, then the xlar config file), else xlar.db beside the workbook. A relative
-    SQLite path on the sheet is relative to the workbook's folder."""
-    given = workbook_store(book)
+    (environment, then the xlar config file), else xlar.db in FOLDER (the workbook's). A
+    relative SQLite path on the sheet is relative to FOLDER. No BOOK: the last two only."""
+    given = workbook_store(book) if book is not None else None
     if given and "://" not in given and not Path(given).expanduser().is_absolute():
         given = str(folder / given)
     return normalize_url(given or configured(STORE_KEY) or str(folder / "xlar.db"))
@@ -286,7 +288,7 @@ def dispatch(tag: str) -> None:
     ui = ExcelUi(book)
     try:
         gateway = XlwingsGateway(book)
-        folder = Path(book.fullname).parent if os.path.isabs(book.fullname) else Path.home()
+        folder = workbook_folder(book.fullname) or Path.home()
         store = Store.open(store_url(gateway, folder))
         try:
             run(tag, Session(gateway, store, current_user(), date.today(), ui, folder))
@@ -295,13 +297,14 @@ def dispatch(tag: str) -> None:
     except XlarError as exc:
         ui.tell(f"error: {exc}")
     except Exception as exc:  # noqa: BLE001 - shown to the accountant in one line, kept whole in the log
-        _log_failure(tag, exc)
-        ui.tell(f"XLAR-E142 {tag} failed: {exc}\n(details in {config_path().parent / 'xlar.log'})")
+        ui.tell(f"XLAR-E142 {tag} failed: {exc}\n(details in {_log_failure(tag, exc)})")
 
 
-def _log_failure(tag: str, exc: BaseException) -> None:
+def _log_failure(tag: str, exc: BaseException) -> Path:
+    """Append EXC's traceback to xlar.log beside the config file; returns the log."""
     path = config_path().parent / "xlar.log"
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as out:
         out.write(f"--- {date.today()} {tag}\n{''.join(traceback.format_exception(exc))}")
+    return path
 

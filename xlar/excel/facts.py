@@ -24,15 +24,15 @@ from sqlalchemy.engine import Connection
 
 from xlar.domain.aging import UNAPPLIED, AgingPolicy
 from xlar.domain.money import from_minor
-from xlar.store.audit import store_version
+from xlar.reports.collection import SALES_KINDS
+from xlar.store.audit import store_version, version_columns, version_text
 from xlar.store.engine import Store
 from xlar.store.ledger import OPEN, OPEN_BASE, open_items_stmt
 from xlar.store.settings import DEFAULTS
-from xlar.store.tables import audit_log, customers, documents, open_items, settings
+from xlar.store.tables import customers, documents, open_items, settings
 
 T = TypeVar("T")
-IDLE = 1.0
-SALES_KINDS = ("invoice", "debit_note", "deposit_invoice")   # as xlar.reports.collection counts sales   # seconds without a call that end a recalculation
+IDLE = 1.0   # seconds without a call that end a recalculation
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,9 +93,9 @@ def ledger_stmt(as_of: date) -> sa.CompoundSelect:
     nothing = [_null(day), _null(day), _null(minor), _null(minor), _null(minor), _null(minor)]
     people = sa.select(sa.literal("c", text), customers.c.code, customers.c.currency, _null(text), *nothing)
     keys = sa.select(sa.literal("k", text), settings.c.key, _null(text), settings.c.value, *nothing)
+    count, last = version_columns()
     version = sa.select(sa.literal("v", text), _null(text), _null(text), _null(text), _null(day), _null(day),
-                        sa.cast(sa.func.count(audit_log.c.id), minor), sa.cast(sa.func.max(audit_log.c.id), minor),
-                        _null(minor), _null(minor))
+                        sa.cast(count, minor), sa.cast(last, minor), _null(minor), _null(minor))
     return sa.union_all(items, people, keys, version)
 
 
@@ -109,7 +109,7 @@ def load_ledger(conn: Connection, as_of: date) -> Ledger:
         elif kind == "k":
             ledger.settings[code] = text or DEFAULTS.get(code, "")
         elif kind == "v":
-            ledger.version = f"{n1}:{n2 or 0}"
+            ledger.version = version_text(n1, n2)
     base = ledger.settings["base_currency"]
     for kind, code, currency, number, doc_on, due_on, sign, open_minor, open_base, installment in rows:
         if kind == "i":
@@ -143,7 +143,6 @@ class Facts:
         self._version: dict[str, str] = {}
         self._seen: dict[str, float] = {}
         self._ledgers: dict[tuple[str, date], Ledger] = {}
-        self._sales: dict[tuple[str, date, int], dict[str, Decimal]] = {}
         self._derived: dict[tuple[str, str], object] = {}
         self.urls: dict[str, tuple[float, str]] = {}   # workbook -> (seen at, its store), for udfs.store_url
 
@@ -167,7 +166,6 @@ class Facts:
 
     def _drop(self, url: str) -> None:
         self._ledgers = {k: v for k, v in self._ledgers.items() if k[0] != url}
-        self._sales = {k: v for k, v in self._sales.items() if k[0] != url}
         self._derived = {k: v for k, v in self._derived.items() if k[0] != url}
 
     def ledger(self, url: str, as_of: date) -> Ledger:
@@ -185,14 +183,10 @@ class Facts:
 
     def sales(self, url: str, as_of: date, days: int, base: str) -> dict[str, Decimal]:
         """Customer -> base amount (in BASE) invoiced in the DAYS up to AS_OF."""
-        with self._lock:
-            self._fresh(url)
-            key = (url, as_of, days)
-            if key not in self._sales:
-                with self._store(url).read() as conn:
-                    rows = conn.execute(invoiced_stmt(as_of - timedelta(days=days), as_of)).all()
-                self._sales[key] = {code: from_minor(total, base) for code, total in rows}
-            return self._sales[key]
+        def invoiced(conn: Connection) -> dict[str, Decimal]:
+            rows = conn.execute(invoiced_stmt(as_of - timedelta(days=days), as_of)).all()
+            return {code: from_minor(total, base) for code, total in rows}
+        return self.derived(url, f"sales {as_of} {days}", invoiced)
 
     def derived(self, url: str, key: str, compute: Callable[[Connection], T]) -> T:
         """What COMPUTE reads from the store, kept until the store changes (figures a service
@@ -213,7 +207,6 @@ class Facts:
             self._version.clear()
             self._seen.clear()
             self._ledgers.clear()
-            self._sales.clear()
             self._derived.clear()
             self.urls.clear()
 

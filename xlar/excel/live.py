@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from xlar.excel.addin import ADDIN, RIBBON_MODULE
 from xlar.workbook.gateway import Cell
 from xlar.workbook.package import FormulaText, SpecialCell
 from xlar.workbook.state import STATE_SHEET, SyncState
@@ -115,18 +116,20 @@ class XlwingsGateway:
             return
         sheets, outputs, state, locale = self._staged
         self._staged = None
+        present = set(self.titles())   # one look at the sheet names, not one per sheet written
         for sheet in sheets:
             self._write_input(sheet)
         for out in outputs:
-            self._write_output(out, locale)
-        self._write_state(state)  # last, as in a file: a sync cut short is redone from the old state
+            self._write_output(out, locale, present)
+        self._write_state(state, present)  # last, as in a file: a sync cut short is redone from the old state
 
     def close(self) -> None:
         self._staged = None
 
-    def _sheet(self, title: str) -> Any:
-        if title in self.titles():
+    def _sheet(self, title: str, present: set[str]) -> Any:
+        if title in present:
             return self.book.sheets[title]
+        present.add(title)
         return self.book.sheets.add(title, after=self.book.sheets[len(self.book.sheets) - 1])
 
     def _write_input(self, data: SheetRows) -> None:
@@ -142,29 +145,25 @@ class XlwingsGateway:
             if table.name == data.schema.table:
                 table.resize(sheet.range((data.header_row, 1), (last_row, width)))
 
-    def _write_output(self, out: Output, locale: str) -> None:
-        sheet = self._sheet(output_title(out, locale))
+    def _write_output(self, out: Output, locale: str, present: set[str]) -> None:
+        sheet = self._sheet(output_title(out, locale), present)
         sheet.used_range.clear_contents()
         width = len(out.headers)
-        sheet.range((1, 1)).value = [[to_excel(h) for h in out.headers]]
+        sheet.range((1, 1)).value = [[to_excel(v) for v in row] for row in (out.headers, *out.rows)]
         sheet.range((1, 1), (1, width)).font.bold = True
         if out.rows:
-            sheet.range((2, 1)).value = [[to_excel(v) for v in row] for row in out.rows]
             for c, number_format in out.formats.items():
                 sheet.range((2, c + 1), (len(out.rows) + 1, c + 1)).number_format = number_format
         for c, w in enumerate(output_widths(out)):
             sheet.range((1, c + 1)).column_width = w
 
-    def _write_state(self, state: SyncState) -> None:
-        sheet = self._sheet(STATE_SHEET)
+    def _write_state(self, state: SyncState, present: set[str]) -> None:
+        sheet = self._sheet(STATE_SHEET, present)
         sheet.used_range.clear_contents()
         rows = state.rows()
         width = max(len(row) for row in rows)
         sheet.range((1, 1)).value = [[to_excel(v) for v in row] + [None] * (width - len(row)) for row in rows]
         sheet.visible = False
-
-
-ADDIN = "xlar.xlam"
 
 
 class ExcelUi:
@@ -175,7 +174,7 @@ class ExcelUi:
         self.app = book.app
 
     def _vba(self, name: str, *args: object) -> object:
-        return self.app.macro(f"'{ADDIN}'!XlarRibbon.{name}")(*args)
+        return self.app.macro(f"'{ADDIN}'!{RIBBON_MODULE}.{name}")(*args)
 
     def confirm(self, message: str) -> bool:
         return bool(self.app.alert(message, title="xlar", buttons="ok_cancel") == "ok")

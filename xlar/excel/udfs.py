@@ -28,10 +28,9 @@ import xlwings as xw
 from xlar.domain.aging import AgingPolicy
 from xlar.domain.collections import dso
 from xlar.domain.errors import XlarError
+from xlar.domain.terms import add_months
 from xlar.excel.facts import FACTS, Item, Ledger
 from xlar.reports.labels import BUCKET_ZH
-from xlar.store.config import STORE_KEY, configured
-from xlar.store.engine import normalize_url
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -126,19 +125,13 @@ def store_url(caller: Any = None) -> str:
 
 
 def _resolve(book: Any) -> str:
-    folder: Path | None = None
-    if book is not None:
-        from xlar.excel.actions import workbook_store
-        from xlar.excel.live import XlwingsGateway
+    """actions.store_url for the calling workbook (an unsaved one: the current folder)."""
+    from xlar.excel.actions import store_url as workbook_store_url, workbook_folder
+    from xlar.excel.live import XlwingsGateway
 
-        folder = Path(book.fullname).parent if Path(book.fullname).is_absolute() else None
-        given = workbook_store(XlwingsGateway(book))
-        if given:
-            if "://" not in given and folder is not None and not Path(given).expanduser().is_absolute():
-                given = str(folder / given)
-            return normalize_url(given)
-    given = configured(STORE_KEY)
-    return normalize_url(given or str((folder or Path.cwd()) / "xlar.db"))
+    if book is None:
+        return workbook_store_url(None, Path.cwd())
+    return workbook_store_url(XlwingsGateway(book), workbook_folder(book.fullname) or Path.cwd())
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,18 +244,11 @@ def AR_DSO(customer: Any, months: Any = None, caller: Any = None) -> Any:
     """Days sales outstanding (应收账款周转天数) over the last MONTHS (default 3); blank without sales."""
     today = dt.date.today()
     span = whole(months, 3)
-    start = _months_back(today, span)
+    start = add_months(today, -span)
     v = view(customer, today, "BASE", caller)
     sales = FACTS.sales(store_url(caller), today, (today - start).days, v.ledger.base_currency)
     found = dso(v.total(), sales.get(customer_code(customer), Decimal(0)), (today - start).days)
     return "" if found is None else number(found)
-
-
-def _months_back(on: dt.date, months: int) -> dt.date:
-    year, month = divmod(on.year * 12 + on.month - 1 - months, 12)
-    month += 1
-    last = (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)).day
-    return dt.date(year, month, min(on.day, last))
 
 
 OPEN_ITEM_HEADERS = ["Document", "Installment", "Date", "Due date", "Currency", "Open", "Days overdue"]

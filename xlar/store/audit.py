@@ -57,5 +57,14 @@ _INSERT = audit_log.insert()
 def store_version(conn: Connection) -> str:
     """A value that changes whenever anything in the store changes: every change is audited
     and the log only grows (its count moves even when a late commit fills an earlier id)."""
-    count, last = conn.execute(sa.select(sa.func.count(), sa.func.max(audit_log.c.id))).one()
+    count, last = conn.execute(sa.select(*version_columns())).one()
+    return version_text(count, last)
+
+
+def version_columns() -> tuple[sa.ColumnElement[int], sa.ColumnElement[int]]:
+    """The audit log's count and last id: what store_version is made of (to select it with other rows)."""
+    return sa.func.count(audit_log.c.id), sa.func.max(audit_log.c.id)
+
+
+def version_text(count: int, last: int | None) -> str:
     return f"{count}:{last or 0}"
