@@ -92,8 +92,10 @@ def sheets_title(locale):
 
 
 def without_fingerprint(sheets):
-    """The state sheet's file fingerprint (CRCs of the file's parts) exists only for a file."""
-    state = [row for row in sheets.get("_xlar", []) if not (row and row[0] == "@parts")]
+    """The state sheet's file fingerprint (CRCs of the file's parts, the digest of the file
+    read) exists only for a file; each sync's mark is its own."""
+    state = [row[:1] if row and row[0] == "@sync" else row for row in sheets.get("_xlar", [])
+             if not (row and row[0] in ("@parts", "@source"))]
     return {**sheets, "_xlar": state}
 
 

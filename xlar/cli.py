@@ -21,6 +21,7 @@ from xlar.domain.money import from_minor
 from xlar.domain.periods import period_of
 from xlar.reports import ledger as reports
 from xlar.reports.render import aging_csv, aging_json, amount_text
+from xlar.store import audit
 from xlar.store.engine import Store
 from xlar.store.settings import read_settings, write_settings
 
@@ -701,11 +702,45 @@ def check(obj: Obj, as_of: date | None, month_ends: bool) -> None:
         if month_ends and first is not None:
             dates = sorted({*ends_of(first, as_of), as_of})
         proofs = [proof(conn, on) for on in dates]
+        chain = audit.verify(conn)
     for found in proofs:
         click.echo(found.text())
+    click.echo(chain.text())
     bad = [p.as_of.isoformat() for p in proofs if not p.holds]
     if bad:
         click.echo(f"error: XLAR-E090 the book does not hold together as of {', '.join(bad)}", err=True)
+    if not chain.holds:
+        click.echo("error: XLAR-E091 the audit log was changed outside xlar", err=True)
+    if bad or not chain.holds:
+        sys.exit(1)
+
+
+def _anchor(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> list[tuple[int, str]]:
+    anchors = []
+    for value in values:
+        place, _, digest = value.partition(":")
+        if not place.isdigit() or len(digest) != 64:
+            raise click.BadParameter(f"{value!r} is not SEQ:HASH (as `xlar audit verify` prints the head)")
+        anchors.append((int(place), digest.lower()))
+    return anchors
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The audit log: every change, who made it and when, in a hash chain."""
+
+
+@audit_group.command("verify")
+@click.option("--anchor", "anchors", multiple=True, callback=_anchor, metavar="SEQ:HASH",
+              help="a head noted earlier, outside the store (repeatable): the log must still hold it")
+@click.pass_obj
+def audit_verify(obj: Obj, anchors: list[tuple[int, str]]) -> None:
+    """Walk the audit chain; name the first record edited, deleted, inserted or moved
+    directly in the database (exit 1). Prints the head to note as a later anchor."""
+    with _friendly_errors(), obj.store() as store, store.read() as conn:
+        verdict = audit.verify(conn, anchors)
+    click.echo(verdict.text())
+    if not verdict.holds:
         sys.exit(1)
 
 

@@ -69,6 +69,12 @@ class StoreError(XlarError):
     code = "XLAR-E050"
 
 
+class Interrupted(XlarError):
+    """A sync was stopped half way and cannot be finished safely without the user."""
+
+    code = "XLAR-E060"
+
+
 class NotAllowed(XlarError):
     """The user may not do this: a role is missing, or duties must be separated."""
 

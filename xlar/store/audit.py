@@ -1,9 +1,24 @@
-"""The audit log: who changed what, when, with the row before and after."""
+"""The audit log: who changed what, when, with the row before and after.
+
+The log is a hash chain. Every record carries its place in the chain (`seq`, from 1 with no
+gaps), the hash of the record before it and its own hash: SHA-256 of its content and the
+previous hash. The newest place and hash are also kept in `audit_head`. A record edited,
+deleted, inserted or moved directly in the database breaks the chain at that record, and
+`verify` names the first one. Someone who can rewrite the whole tail of the log and the head
+consistently can only be caught against a head noted outside the store (an anchor: `xlar
+audit verify --anchor SEQ:HASH`).
+
+Appends are serialised: on SQLite every writer holds the write lock for its whole
+transaction; on PostgreSQL every write transaction first takes the book's advisory lock
+(`serialise_writers`), and the head row is locked before it is read.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -11,8 +26,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from xlar.store.tables import audit_log
+from xlar.store.tables import audit_head, audit_log
 from xlar.store.writes import execute_many
+
+GENESIS = "0" * 64
 
 
 def _plain(value: Any) -> Any:
@@ -44,14 +61,134 @@ Entry = tuple[object, Mapping[str, Any] | None, Mapping[str, Any] | None]   # en
 
 
 def record_many(conn: Connection, user: str, action: str, entity: str, entries: Iterable[Entry]) -> None:
-    """Append one audit record per (entity id, before, after), in one batch."""
+    """Append one audit record per (entity id, before, after), in one batch, chained."""
     at = datetime.now(UTC)
     rows = [{"at": at, "user_name": user, "action": action, "entity": entity, "entity_id": str(entity_id),
              "before": as_json(before), "after": as_json(after)} for entity_id, before, after in entries]
+    if not rows:
+        return
+    seq, previous = _head(conn)
+    for row in rows:
+        seq += 1
+        row["seq"], row["prev_hash"] = seq, previous
+        row["hash"] = previous = chain_hash(row)
     execute_many(conn, _INSERT, rows)
+    conn.execute(_MOVE_HEAD, {"seq": seq, "hash": previous})
 
 
 _INSERT = audit_log.insert()
+_MOVE_HEAD = audit_head.update().where(audit_head.c.id == 1).values(
+    seq=sa.bindparam("seq"), hash=sa.bindparam("hash"))
+
+
+def _head(conn: Connection) -> tuple[int, str]:
+    row = conn.execute(sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+                       .with_for_update()).first()
+    if row is None:  # a store made before the chain, or emptied: the chain starts here
+        conn.execute(audit_head.insert().values(id=1, seq=0, hash=GENESIS))
+        return 0, GENESIS
+    return int(row.seq), str(row.hash)
+
+
+def at_text(value: datetime) -> str:
+    """A record's time as the chain hashes it: UTC to the microsecond (SQLite gives it back
+    without a zone, PostgreSQL in the session's zone)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def chain_hash(row: Mapping[str, Any]) -> str:
+    """SHA-256 of a record's place, content and the previous record's hash."""
+    content = [row["seq"], at_text(row["at"]), row["user_name"], row["action"], row["entity"],
+               row["entity_id"], row["before"], row["after"], row["prev_hash"]]
+    text = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def serialise_writers(conn: Connection) -> None:
+    """Make this PostgreSQL write transaction wait for the book's other writers: the audit
+    chain has one head, and a writer that took it only when it first audits could deadlock
+    with one that holds rows it needs. (SQLite writers are serial already.) The lock is the
+    schema's, so two books in one database do not wait for each other."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('xlar:' || current_schema()))")
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What `verify` found: how many records it checked, the head, and the first bad record."""
+
+    records: int
+    head_seq: int
+    head_hash: str
+    problem: str | None = None
+
+    @property
+    def holds(self) -> bool:
+        return self.problem is None
+
+    def text(self) -> str:
+        if self.problem:
+            return f"audit chain BROKEN after {self.records} good record(s): {self.problem}"
+        return f"audit chain intact: {self.records} record(s); head {self.head_seq}:{self.head_hash}"
+
+
+def _describe(row: Mapping[str, Any]) -> str:
+    return (f"record {row['seq']} (id {row['id']}, {at_text(row['at'])} UTC, {row['user_name']} "
+            f"{row['action']} {row['entity']} {row['entity_id']})")
+
+
+def _records(conn: Connection, batch: int = 20_000) -> Iterator[Mapping[str, Any]]:
+    """The chained records in chain order, a batch at a time (the log may be millions long)."""
+    after = 0
+    while True:
+        rows = conn.execute(sa.select(audit_log).where(audit_log.c.seq > after)
+                            .order_by(audit_log.c.seq).limit(batch)).mappings().all()
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1]["seq"]
+
+
+def verify(conn: Connection, anchors: Iterable[tuple[int, str]] = ()) -> Verdict:
+    """Walk the chain from the first record and name the first one that breaks it: edited
+    (its hash does not match its content), missing (a gap in the places), inserted or moved
+    (its previous hash is not the hash before it), outside the chain, or cut off (the head
+    names a later record). ANCHORS are (place, hash) pairs noted outside the store."""
+    expected = dict(anchors)
+    outside = conn.execute(sa.select(audit_log.c.id).where(audit_log.c.seq.is_(None))
+                           .order_by(audit_log.c.id).limit(1)).scalar()
+    head = conn.execute(sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).first()
+    head_seq, head_hash = (int(head.seq), str(head.hash)) if head else (0, GENESIS)
+
+    def broken(good: int, problem: str) -> Verdict:
+        return Verdict(good, head_seq, head_hash, problem)
+
+    seq, previous = 0, GENESIS
+    for row in _records(conn):
+        if row["seq"] != seq + 1:
+            return broken(seq, f"record {seq + 1} is missing (deleted): the next one is {_describe(row)}")
+        if row["prev_hash"] != previous:
+            return broken(seq, f"{_describe(row)} does not follow record {seq}: inserted, moved, or the "
+                               "one before it was replaced")
+        if chain_hash(row) != row["hash"]:
+            return broken(seq, f"{_describe(row)} was edited: its content does not match its hash")
+        if row["seq"] in expected and expected.pop(row["seq"]) != row["hash"]:
+            return broken(seq, f"{_describe(row)} is not the record the anchor {row['seq']} names: "
+                               "the log was rewritten from there on")
+        seq, previous = row["seq"], row["hash"]
+    if outside is not None:
+        return broken(seq, f"record id {outside} is outside the chain (inserted without a place)")
+    if (seq, previous) != (head_seq, head_hash):
+        if head_seq > seq:
+            return broken(seq, f"the chain ends at record {seq} but the head names record {head_seq}: "
+                               "the newest records were deleted")
+        return broken(seq, f"the head ({head_seq}) does not name the last record ({seq}): the head was changed")
+    if expected:
+        place = min(expected)
+        return broken(seq, f"the anchor {place} names a record the chain does not reach: records were deleted")
+    return Verdict(seq, head_seq, head_hash)
 
 
 def store_version(conn: Connection) -> str:

@@ -15,6 +15,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from xlar.domain.errors import StoreError
+from xlar.store.audit import serialise_writers
 from xlar.store.config import STORE_KEY, configured
 
 DEFAULT_STORE = "sqlite:///xlar.db"
@@ -118,6 +119,7 @@ class Store:
     def write(self) -> Iterator[Connection]:
         """One write transaction: commits when the block ends, rolls back on any error."""
         with self.engine.connect().execution_options(xlar_write=True) as conn, conn.begin():
+            serialise_writers(conn)
             yield conn
 
     def schema_revision(self) -> str | None:

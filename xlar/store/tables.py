@@ -223,6 +223,17 @@ audit_log = sa.Table(
     sa.Column("entity_id", sa.String(64), nullable=False),
     sa.Column("before", sa.Text),
     sa.Column("after", sa.Text),
+    sa.Column("seq", Id),                         # place in the hash chain (store.audit)
+    sa.Column("prev_hash", sa.String(64)),
+    sa.Column("hash", sa.String(64)),
+    sa.Index("uq_audit_log_seq", "seq", unique=True),
+)
+
+audit_head = sa.Table(
+    "audit_head", metadata,                     # one row: the chain's newest place and hash
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("seq", Id, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
 )
 
 installment_terms = sa.Table(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +30,6 @@ from xlar.schema.columns import ID_COLUMN, REV_COLUMN, Column, Kind, SheetSchema
 from xlar.schema.sheets import (
     ALLOCATIONS,
     CONTACTS,
-    REMINDER_LEVELS,
     CONTRACTS,
     CUSTOMERS,
     DELIVERIES,
@@ -39,11 +39,14 @@ from xlar.schema.sheets import (
     INVOICES,
     ORDERS,
     PAYMENT_TERMS,
+    REMINDER_LEVELS,
 )
 from xlar.services import suggest as suggest_service
+from xlar.store import audit
 from xlar.store.audit import store_version
 from xlar.store.engine import Store
 from xlar.store.mapping import MAPPINGS
+from xlar.store.tables import audit_log
 from xlar.sync.adapters import (
     Adapter,
     Context,
@@ -64,7 +67,7 @@ from xlar.sync.documents import (
 )
 from xlar.sync.outputs import outputs_for
 from xlar.sync.rows import StoreRow, content_hash, rev_cell
-from xlar.workbook.gateway import FileGateway, WorkbookGateway
+from xlar.workbook.gateway import FileGateway, WorkbookGateway, finish_interrupted
 from xlar.workbook.reader import (
     Row,
     SheetData,
@@ -106,6 +109,7 @@ class SyncReport:
     conflicts: list[Conflict] = field(default_factory=list)
     written: bool = False
     dry_run: bool = False
+    finished: str | None = None   # what was done about an earlier, interrupted sync
 
     @property
     def changed(self) -> bool:
@@ -124,7 +128,7 @@ class SyncReport:
         errors = [i for i in self.issues if not i.code.startswith("XLAR-W")]
         if errors:
             tail.append(f"{len(errors)} problems (see the Errors sheet)")
-        return "; ".join([head, *tail])
+        return "; ".join([*([self.finished] if self.finished else []), head, *tail])
 
 
 class _Push:
@@ -417,11 +421,25 @@ def sync_workbook(path: Path, store: Store, user: str, *, dry_run: bool = False,
     """Sync the workbook file at PATH with STORE as USER (one transaction); see the module doc.
     With SUGGEST, the Allocations sheet gains the matches a strategy proposes, as new rows the
     accountant edits, deletes or keeps: the next sync commits what is left of them."""
+    finished = finish_interrupted(path, lambda token: _recorded(store, token))
     book = FileGateway(path)
     try:
-        return sync_book(book, store, user, dry_run=dry_run, as_of=as_of, suggest=suggest)
+        report = sync_book(book, store, user, dry_run=dry_run, as_of=as_of, suggest=suggest)
     finally:
         book.close()
+    report.finished = finished
+    return report
+
+
+WORKBOOK_ENTITY = "workbook"
+
+
+def _recorded(store: Store, token: str) -> bool:
+    """True when the store committed the sync that staged a workbook marked TOKEN."""
+    a = audit_log.c
+    with store.read() as conn:
+        return conn.execute(sa.select(a.id).where(a.entity == WORKBOOK_ENTITY, a.action == "sync",
+                                                  a.entity_id == token)).first() is not None
 
 
 def sync_book(book: WorkbookGateway, store: Store, user: str, *, dry_run: bool = False,
@@ -498,7 +516,12 @@ def _sync(gateway: WorkbookGateway, store: Store, user: str, *, dry_run: bool, a
         ids = {name: {r.id for r in rows} for name, rows in stored.items()}
         for name, held in push.held_ids.items():
             ids[name] = ids.get(name, set()) | held
-        state = SyncState(ids, store_version(conn), as_of)
+        token = None
+        if report.changed:  # the store records the workbook it is about to get (finish_interrupted)
+            token = uuid.uuid4().hex
+            audit.record(conn, user, "sync", WORKBOOK_ENTITY, token, None,
+                         {"workbook": gateway.name, "as_of": as_of})
+        state = SyncState(ids, store_version(conn), as_of, token=token)
         gateway.stage(sheets, outputs_for(conn, as_of, report, book.locale, book.conflicts_shown), state,
                       book.locale)
     gateway.commit()

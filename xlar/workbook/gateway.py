@@ -9,16 +9,19 @@ reported apart, as SpecialCells, because a value alone cannot tell them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import dataclasses
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
 from python_calamine import CalamineWorkbook
 
+from xlar.domain.errors import Interrupted
 from xlar.workbook.package import SpecialCell, sheet_parts, special_cells
-from xlar.workbook.state import SyncState, unchanged_since_sync
-from xlar.workbook.writer import Output, SheetRows, replace_with_backup, write_workbook
+from xlar.workbook.state import STATE_SHEET, SyncState, unchanged_since_sync
+from xlar.workbook.writer import Output, SheetRows, replace_with_backup, staged_path, write_workbook
 
 Cell = tuple[int, int]
 
@@ -126,6 +129,7 @@ class FileGateway(FileGrids):
 
     def stage(self, sheets: Sequence[SheetRows], outputs: Sequence[Output], state: SyncState,
               locale: str) -> None:
+        state = dataclasses.replace(state, source=file_digest(self.path))
         self._temp = write_workbook(self.path, sheets, outputs, state, locale)
 
     def commit(self) -> None:
@@ -144,3 +148,38 @@ class FileGateway(FileGrids):
         if self._temp is not None:  # staged but never committed: the store rolled back
             self._temp.unlink(missing_ok=True)
             self._temp = None
+
+
+def file_digest(path: Path) -> str:
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def finish_interrupted(path: Path, recorded: Callable[[str], bool]) -> str | None:
+    """Finish or undo a sync of the file PATH that was stopped (killed, power cut) after it
+    staged the next workbook beside it: if the store RECORDED the staged workbook's mark, the
+    store committed, and the staged file becomes the workbook (when PATH is still the file that
+    sync read; if it was changed since, both are kept and the user is told). If not, the store
+    rolled back and the staged file is deleted. Returns what was done, or None.
+    Raises Interrupted when PATH was changed after the interrupted sync read it."""
+    temp = staged_path(path)
+    if not temp.exists():
+        return None
+    try:
+        with FileGrids(temp) as grids:
+            state = SyncState.from_rows(grids.grid(STATE_SHEET)) if STATE_SHEET in grids.titles() else SyncState()
+    except Exception:  # noqa: BLE001 - a staged file cut short: that sync cannot have committed
+        state = SyncState()
+    if state.token is None or not recorded(state.token):
+        temp.unlink()
+        return None
+    if state.source is not None and path.exists() and file_digest(path) != state.source:
+        kept = path.with_name(f"{path.stem}.synced-before-interruption{path.suffix}")
+        temp.replace(kept)
+        raise Interrupted(f"an earlier sync of {path.name} was interrupted after the store took its "
+                          f"changes, and {path.name} has been changed since: the workbook that sync wrote "
+                          f"is {kept.name}. Copy your later changes into it and sync that one (rows new in "
+                          f"{path.name} before that sync are in the store already; syncing {path.name} "
+                          "would enter them twice)")
+    replace_with_backup(path, temp)
+    return f"finished an interrupted sync of {path.name} (the store had its changes)"

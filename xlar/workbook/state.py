@@ -3,7 +3,8 @@
 It records which store rows each sheet showed at the last sync (as id ranges,
 "1-500,502-990"), so a row the user deleted can be told from a colleague's row this
 workbook has not seen yet; and what the last sync wrote: the store's version, the as-of
-date and the CRC-32 of every other part of the file. When the file still has those very
+date, the CRC-32 of every other part of the file, and the mark (token) under which the
+store recorded the sync that wrote it. When the file still has those very
 parts and the store that version, a sync has nothing to do and reads no cell.
 """
 
@@ -29,11 +30,15 @@ class SyncState:
     store_version: str | None = None                          # the store's version then
     as_of: date | None = None                                 # the date the outputs were computed for
     parts: dict[str, int] = field(default_factory=dict)       # part -> CRC-32 as written
+    token: str | None = None   # this write's mark, recorded in the store by the same transaction
+    source: str | None = None  # SHA-256 of the file the sync read (to finish an interrupted one)
 
     def rows(self) -> list[list[object]]:
         fingerprint = ";".join(f"{name}={crc:08x}" for name, crc in sorted(self.parts.items()))
         meta = [[f"{_META}store", self.store_version or ""],
-                [f"{_META}as_of", self.as_of.isoformat() if self.as_of else ""]]
+                [f"{_META}as_of", self.as_of.isoformat() if self.as_of else ""],
+                [f"{_META}sync", self.token or ""],
+                [f"{_META}source", self.source or ""]]
         if len(fingerprint) <= CELL_LIMIT:
             meta.append([f"{_META}parts", fingerprint])
         return [["xlar sync state", FORMAT], *meta,
@@ -51,6 +56,10 @@ class SyncState:
                 state.store_version = text or None
             elif name == f"{_META}as_of":
                 state.as_of = date.fromisoformat(text) if text else None
+            elif name == f"{_META}sync":
+                state.token = text or None
+            elif name == f"{_META}source":
+                state.source = text or None
             elif name == f"{_META}parts":
                 state.parts = {k: int(v, 16) for k, _, v in (p.partition("=") for p in text.split(";") if p)}
             else:

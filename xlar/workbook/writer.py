@@ -128,7 +128,7 @@ def write_workbook(path: Path, sheets: Sequence[SheetRows], outputs: Sequence[Ou
                    state: SyncState, locale: str) -> Path:
     """Write the synced workbook to a temporary file beside PATH and return its path.
     STATE gets the CRC-32 of every part written (see state.py)."""
-    temp = path.with_name(f".{path.name}.xlar-tmp")
+    temp = staged_path(path)
     pkg = Package(path)
     try:
         for sheet in sheets:
@@ -142,9 +142,17 @@ def write_workbook(path: Path, sheets: Sequence[SheetRows], outputs: Sequence[Ou
     return temp
 
 
+def staged_path(path: Path) -> Path:
+    """Where a sync writes PATH's next version before the store commits."""
+    return path.with_name(f".{path.name}.xlar-tmp")
+
+
 def replace_with_backup(path: Path, temp: Path) -> Path:
-    """Keep the previous file as PATH.bak, then move TEMP over PATH in one rename."""
+    """Keep the previous file as PATH.bak, then move TEMP, on disk to the last byte, over
+    PATH in one rename: PATH is the old workbook or the new one, never part of either."""
     backup = path.with_name(path.name + ".bak")
     shutil.copy2(path, backup)
+    with temp.open("rb") as staged:
+        os.fsync(staged.fileno())
     os.replace(temp, path)
     return backup

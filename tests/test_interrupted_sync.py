@@ -1,0 +1,94 @@
+"""A sync stopped between the store's commit and the workbook's rename is finished by the
+next sync, never done twice; one stopped before the commit is undone; a workbook changed
+in between is not overwritten."""
+
+from datetime import date
+
+import pytest
+
+from tests.sheets import add_rows, edit, read
+from xlar.domain.errors import Interrupted
+from xlar.sync.engine import sync_workbook
+from xlar.workbook.gateway import FileGateway
+from xlar.workbook.template import build_template
+from xlar.workbook.writer import staged_path
+
+AS_OF = date(2026, 3, 31)
+
+
+def typed(path, n, start=0):
+    add_rows(path, "Customers", [{"code": f"K{i}", "name": f"Kunde {i}", "currency": "CNY"}
+                                 for i in range(start, start + n)])
+    add_rows(path, "Invoices", [{"number": f"k-{i}", "date": date(2026, 3, 2), "customer": f"K{i}",
+                                 "status": "posted"} for i in range(start, start + n)])
+    add_rows(path, "InvoiceLines", [{"invoice": f"k-{i}", "line": 1, "item": "X", "qty": 1, "unit_price": 10}
+                                    for i in range(start, start + n)])
+
+
+@pytest.fixture
+def killed_before_rename(monkeypatch):
+    """Syncs stop where a SIGKILL after the store's commit would: the staged file stays, the
+    workbook is not replaced, nothing is cleaned up."""
+    def commit(self):
+        self._temp = None
+    monkeypatch.setattr(FileGateway, "commit", commit)
+    return monkeypatch
+
+
+def test_a_sync_killed_after_the_commit_is_finished_not_repeated(store, tmp_path, killed_before_rename):
+    path = build_template(tmp_path / "AR.xlsx", "en")
+    typed(path, 3)
+    old = path.read_bytes()
+    first = sync_workbook(path, store, "alice", as_of=AS_OF)
+    assert first.counts["Customers added"] == 3 and first.counts["Invoices added"] == 3
+    assert path.read_bytes() == old and staged_path(path).exists()   # the store has it, the file not yet
+    killed_before_rename.undo()
+    again = sync_workbook(path, store, "alice", as_of=AS_OF)
+    assert again.finished and "finished an interrupted sync" in again.summary()
+    assert not again.counts, again.summary()       # nothing entered twice
+    assert not staged_path(path).exists()
+    customers = read(path, "Customers")
+    invoices = read(path, "Invoices")
+    assert sorted(r["Code"] for r in customers) == ["K0", "K1", "K2"]
+    assert len(invoices) == 3 and len({r["Invoice no."] for r in invoices}) == 3
+    assert all(r["_id"] for r in customers + invoices)
+
+
+def test_a_sync_killed_before_the_commit_leaves_nothing_behind(store, tmp_path):
+    path = build_template(tmp_path / "AR.xlsx", "en")
+    typed(path, 2)
+    # a staged file from a sync whose transaction never committed: it carries a mark the store lacks
+    other = build_template(tmp_path / "other.xlsx", "en")
+    typed(other, 1, start=10)
+    sync_workbook(other, store, "bob", as_of=AS_OF)
+    staged_path(path).write_bytes(other.read_bytes())
+    with pytest.MonkeyPatch.context() as mp:   # bob's mark was in his own store transaction; forge another
+        mp.setattr("xlar.sync.engine._recorded", lambda store, token: False)
+        report = sync_workbook(path, store, "alice", as_of=AS_OF)
+    assert report.finished is None and not staged_path(path).exists()
+    assert report.counts["Customers added"] == 2
+    assert sorted(r["Code"] for r in read(path, "Customers")) == ["K0", "K1", "K10"]
+
+
+def test_a_staged_file_cut_short_is_deleted(store, tmp_path):
+    path = build_template(tmp_path / "AR.xlsx", "en")
+    typed(path, 1)
+    staged_path(path).write_bytes(path.read_bytes()[:3000])
+    report = sync_workbook(path, store, "alice", as_of=AS_OF)
+    assert report.counts["Customers added"] == 1 and not staged_path(path).exists()
+
+
+def test_a_workbook_changed_after_the_interruption_is_not_overwritten(store, tmp_path, killed_before_rename):
+    path = build_template(tmp_path / "AR.xlsx", "en")
+    typed(path, 2)
+    sync_workbook(path, store, "alice", as_of=AS_OF)
+    killed_before_rename.undo()
+    edit(path, "Customers", {"code": "K0"}, {"name": "changed after the crash"})
+    with pytest.raises(Interrupted, match="synced-before-interruption") as refused:
+        sync_workbook(path, store, "alice", as_of=AS_OF)
+    assert "would enter them twice" in str(refused.value)
+    kept = tmp_path / "AR.synced-before-interruption.xlsx"
+    assert kept.exists() and not staged_path(path).exists()
+    assert len(read(kept, "Customers")) == 2 and all(r["_id"] for r in read(kept, "Customers"))
+    report = sync_workbook(kept, store, "alice", as_of=AS_OF)   # the kept one syncs cleanly: nothing twice
+    assert not report.counts.get("Customers added")
