@@ -176,7 +176,7 @@ def verify(conn: Connection, anchors: Iterable[tuple[int, str]] = ()) -> Verdict
             return broken(seq, f"{_describe(row)} was edited: its content does not match its hash")
         if row["seq"] in expected and expected.pop(row["seq"]) != row["hash"]:
             return broken(seq, f"{_describe(row)} is not the record the anchor {row['seq']} names: "
-                               "the log was rewritten from there on")
+                               "the log was rewritten at or before it")
         seq, previous = row["seq"], row["hash"]
     if outside is not None:
         return broken(seq, f"record id {outside} is outside the chain (inserted without a place)")
