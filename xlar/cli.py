@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +20,7 @@ from xlar.domain.periods import period_of
 from xlar.reports import ledger as reports
 from xlar.reports.render import aging_csv, aging_json, amount_text
 from xlar.store import audit
+from xlar.store.config import acting_user
 from xlar.store.engine import Store
 from xlar.store.settings import read_settings, write_settings
 
@@ -76,12 +75,13 @@ def _friendly_errors() -> Iterator[None]:
 @click.group()
 @click.option("--store", "store_url", metavar="URL", help="sqlite:///path.db, postgresql://… or a file path "
               "[default: $XLAR_STORE, else ./xlar.db]")
-@click.option("--user", envvar="XLAR_USER", default=None, help="who is acting (audit) [default: login name]")
+@click.option("--user", default=None, help="who is acting (audit, roles) [default: $XLAR_USER, else XLAR_USER in "
+              "the xlar config file, else the login name]")
 @click.version_option(package_name="xlar")
 @click.pass_context
 def main(ctx: click.Context, store_url: str | None, user: str | None) -> None:
     """xlar: accounts receivable for accountants who live in Excel."""
-    ctx.obj = Obj(store_url, user or os.environ.get("USER") or getpass.getuser())
+    ctx.obj = Obj(store_url, acting_user(user))
 
 
 @main.command()

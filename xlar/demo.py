@@ -192,9 +192,9 @@ def populate(conn: Connection, through: date, user: str) -> tuple[list[Customer]
                           "current_period": period_of(start),
                           # the demo's classes warn when a customer goes over its limit, not refuse
                           "credit_warning_classes": "A,B,C",
-                          # receipts the demo user enters are approved by another person; the
-                          # controller may reopen a closed month
-                          "approvers": APPROVER, "admins": ADMIN}, user)
+                          # the demo user enters; receipts are approved by another person; the
+                          # controller reopens a closed month and keeps the settings and users
+                          "clerks": user, "approvers": APPROVER, "admins": ADMIN}, user)
     people = _customers(conn, rng, user)
     counts = _history(conn, rng, people, through, user)
     _void_and_undo(conn, people, through, user)

@@ -137,6 +137,8 @@ def _decode_text(data: bytes) -> str:
 # ---------------------------------------------------------------- MT940
 
 _MT940_OPTIONS = mt940.Options.all()  # RC signed as a debit, long :86: kept whole
+_MT940_TAG = re.compile(r"^:(\d\d|NS)[A-Z]?:", re.MULTILINE)
+_MT940_TAGS = frozenset(str(k) for k in mt940.models.Transactions.default_tags() if isinstance(k, int)) | {"NS"}
 
 
 def _parse_mt940(text: str) -> list[BankLine]:
@@ -147,12 +149,26 @@ def _parse_mt940(text: str) -> list[BankLine]:
     if stray:
         line_no = text.count("\n", 0, stray.start()) + 1
         raise InvalidImport(f"MT940 line {line_no}: a tag before the first ':20:' header")
+    _check_mt940_tags(text)
     lines: list[BankLine] = []
     for i, start in enumerate(starts):
         end = starts[i + 1] if i + 1 < len(starts) else len(text)
         first_line = text.count("\n", 0, start) + 1
         lines.extend(_mt940_statement(text[start:end], first_line, len(lines) + 1))
     return lines
+
+
+def _check_mt940_tags(text: str) -> None:
+    """Refuse an unknown tag, or a second :86: in a row: the library would glue its text to the
+    tag before it, so an entry's remittance would silently change."""
+    before = ""
+    for match in _MT940_TAG.finditer(text):
+        line_no = text.count("\n", 0, match.start()) + 1
+        if match[1] not in _MT940_TAGS:
+            raise InvalidImport(f"MT940 line {line_no}: unknown tag {match[0]!r}")
+        if match[1] == before == "86":
+            raise InvalidImport(f"MT940 line {line_no}: a second ':86:' after one entry's details")
+        before = match[1]
 
 
 def _mt940_statement(block: str, first_line: int, first_seq: int) -> list[BankLine]:
@@ -538,9 +554,11 @@ def _parse_csv(data: bytes, mapping: CsvMapping) -> list[BankLine]:
     except csv.Error as exc:
         raise InvalidImport(f"CSV: cannot be read ({exc})") from None
     header_at, columns = _find_header(rows, mapping)
+    width = len(rows[header_at][1])
     lines: list[BankLine] = []
     for line_no, row in rows[header_at + 1:]:
         if any(cell.strip() for cell in row):
+            _check_quotes(line_no, row, delimiter, width)
             cells = _Row(line_no, row, columns)
             lines.append(_csv_line(cells, mapping, decimal, len(lines) + 1))
     return lines
@@ -560,6 +578,17 @@ def _csv_rows(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     for row in reader:
         yield reader.line_num, row
+
+
+def _check_quotes(line_no: int, row: list[str], delimiter: str, width: int) -> None:
+    """Refuse a quoted cell holding lines that look like rows: a quote opened in this row and
+    closed rows later (or never) would swallow them silently."""
+    for cell in row:
+        swallowed = [line for line in cell.splitlines()[1:] if line.count(delimiter) >= max(width - 1, 1)]
+        if swallowed:
+            first = line_no - sum(c.rstrip("\r\n").count("\n") for c in row)
+            raise InvalidImport(f"CSV row {first}: a quote opened here is not closed before "
+                                f"{_shown(swallowed[0])}; close it and import again")
 
 
 def _find_header(rows: list[tuple[int, list[str]]],

@@ -9,8 +9,6 @@ same action code runs in Excel, from the CLI and in the tests.
 
 from __future__ import annotations
 
-import getpass
-import os
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +21,7 @@ from sqlalchemy.engine import make_url
 from xlar.domain.documents import LINE_KINDS
 from xlar.domain.errors import XlarError
 from xlar.reports.catalog import REPORTS, Params, run as run_report
-from xlar.store.config import STORE_KEY, USER_KEY, config_path, configured
+from xlar.store.config import STORE_KEY, acting_user, config_path, configured
 from xlar.store.engine import Store, normalize_url
 from xlar.store.settings import read_settings
 from xlar.sync.engine import Suggest, SyncReport, sync_book
@@ -275,7 +273,7 @@ def store_url(book: WorkbookGateway | None, folder: Path) -> str:
 
 
 def current_user() -> str:
-    return configured(USER_KEY) or os.environ.get("USER") or getpass.getuser()
+    return acting_user()
 
 
 def dispatch(tag: str) -> None:

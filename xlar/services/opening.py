@@ -55,12 +55,31 @@ def read_rows(path: Path) -> list[list[object]]:
                 continue
         else:
             raise InvalidDocument(f"{path.name}: not UTF-8 or GBK text")
-        return [list(row) for row in csv.reader(io.StringIO(text, newline=""))]
+        return _csv_rows(path.name, text)
     try:
         sheet = CalamineWorkbook.from_path(str(path))
         return [list(row) for row in sheet.get_sheet_by_index(0).to_python(skip_empty_area=False)]
     except Exception as exc:  # calamine raises its own errors for what is not a workbook
         raise InvalidDocument(f"{path.name} is not a CSV or a workbook xlar can read: {exc}") from None
+
+
+def _csv_rows(name: str, text: str) -> list[list[object]]:
+    """The rows of a CSV file's TEXT; refused whole when a quote left open swallows rows after it
+    (they would be lost as one cell) or a cell is beyond what the csv module reads."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[list[object]] = []
+    try:
+        for row in reader:
+            width = len(rows[0]) if rows else len(row)
+            swallowed = [line for cell in row for line in cell.splitlines()[1:] if line.count(",") >= max(width - 1, 1)]
+            if rows and swallowed:
+                first = reader.line_num - sum(c.rstrip("\r\n").count("\n") for c in row)
+                raise InvalidDocument(f"{name} row {first}: a quote opened here is not closed before "
+                                      f"{swallowed[0][:60]!r}; close it and import again")
+            rows.append(list(row))
+    except csv.Error as exc:
+        raise InvalidDocument(f"{name} row {reader.line_num}: not CSV xlar can read ({exc})") from None
+    return rows
 
 
 def import_opening(conn: Connection, path: Path, user: str) -> Imported:

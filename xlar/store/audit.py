@@ -8,6 +8,8 @@ deleted, inserted or moved directly in the database breaks the chain at that rec
 consistently can only be caught against a head noted outside the store (an anchor: `xlar
 audit verify --anchor SEQ:HASH`).
 
+Every change passes `roles.admit` here, the one place every change goes through.
+
 Appends are serialised: on SQLite every writer holds the write lock for its whole
 transaction; on PostgreSQL every write transaction first takes the book's advisory lock
 (`serialise_writers`), and the head row is locked before it is read.
@@ -26,10 +28,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from xlar.store import roles
 from xlar.store.tables import audit_head, audit_log
 from xlar.store.writes import execute_many
 
 GENESIS = "0" * 64
+SETTING_ENTITY = "setting"
 
 
 def _plain(value: Any) -> Any:
@@ -67,6 +71,8 @@ def record_many(conn: Connection, user: str, action: str, entity: str, entries: 
              "before": as_json(before), "after": as_json(after)} for entity_id, before, after in entries]
     if not rows:
         return
+    if entity != SETTING_ENTITY:   # a settings change was checked against the users before it
+        roles.admit(conn, user)
     seq, previous = _head(conn)
     for row in rows:
         seq += 1

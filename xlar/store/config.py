@@ -10,6 +10,7 @@ add-in called xlar: %USERPROFILE%\\.xlar\\xlar.conf on Windows, Excel's sandbox
 from __future__ import annotations
 
 import csv
+import getpass
 import io
 import os
 import sys
@@ -71,3 +72,10 @@ def write_config(values: dict[str, str], path: Path | None = None) -> Path:
 def configured(key: str) -> str | None:
     """KEY from the environment, else from the config file; None when neither has it."""
     return os.environ.get(key) or read_config().get(key) or None
+
+
+def acting_user(given: str | None = None) -> str:
+    """Who is acting: GIVEN (--user), else XLAR_USER (environment, then the config file), else
+    the login name. A book with `authentication = database` checks it against the database
+    login (store.roles)."""
+    return given or configured(USER_KEY) or os.environ.get("USER") or getpass.getuser()

@@ -14,7 +14,8 @@ from xlar.domain.documents import Accounts
 from xlar.domain.errors import InvalidSetting, NotAllowed
 from xlar.domain.money import exponent
 from xlar.domain.periods import parse_period
-from xlar.store.audit import record
+from xlar.store import roles
+from xlar.store.audit import SETTING_ENTITY, record
 from xlar.store.tables import documents, journal_lines
 from xlar.store.tables import settings as settings_table
 
@@ -56,6 +57,8 @@ DEFAULTS: dict[str, str] = {
     "company_phone": "",
     "company_email": "",
     "company_tax_id": "",
+    "clerks": "",
+    "authentication": "claimed",
 }
 CHOICES: dict[str, tuple[str, ...]] = {
     "match_mode": ("document", "product"),
@@ -64,6 +67,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "locale": ("zh-CN", "en"),
     "receipt_clearing": ("approved", "confirmed"),
     "match_at_approval": ("reference", "fifo", "none"),
+    "authentication": ("claimed", "database"),
 }
 
 
@@ -105,8 +109,10 @@ class BookSettings:
     revenue_recognition: str = "invoice"
     delivery_difference: str = "reverse"
     credit_warning_classes: frozenset[str] = frozenset()
-    approvers: frozenset[str] = frozenset()
-    admins: frozenset[str] = frozenset()    # reopen closed months
+    clerks: frozenset[str] = frozenset()    # enter and sync (see store.roles)
+    approvers: frozenset[str] = frozenset()  # approve receipts, override credit, write off beyond tolerance
+    admins: frozenset[str] = frozenset()    # reopen closed months, change settings and users
+    authentication: str = "claimed"         # database: the acting user is the PostgreSQL login
     match_mode: str = "document"            # product: matches pay invoice lines item by item
     receipt_clearing: str = "approved"      # which receipts clear invoices: approved, or confirmed too
     match_at_approval: str = "reference"    # what a receipt is matched to when it starts clearing
@@ -148,8 +154,10 @@ class BookSettings:
             revenue_recognition=merged["revenue_recognition"],
             delivery_difference=merged["delivery_difference"],
             credit_warning_classes=_names(merged["credit_warning_classes"]),
+            clerks=_names(merged["clerks"]),
             approvers=_names(merged["approvers"]),
             admins=_names(merged["admins"]),
+            authentication=merged["authentication"],
             match_mode=merged["match_mode"],
             receipt_clearing=merged["receipt_clearing"],
             match_at_approval=merged["match_at_approval"],
@@ -197,11 +205,12 @@ def read_settings(conn: Connection) -> BookSettings:
     return BookSettings.from_mapping({key: value for key, value in rows})
 
 
-# Settings that loosen a control: once the book has approvers, only they change these.
-CONTROLS = frozenset({"approvers", "receipt_clearing", "write_off_tolerance", "write_off_reasons",
-                      "credit_warning_classes"})
-# The admins are changed by an admin once there is one; the periods move only by closing and
-# reopening a month (services/close.py), the current period is set freely until the first close.
+# Settings that loosen a control: until the book has admins, once it has approvers only they
+# change these (once it has admins, admins change every setting: store.roles).
+CONTROLS = frozenset({"clerks", "approvers", "receipt_clearing", "write_off_tolerance", "write_off_reasons",
+                      "credit_warning_classes", "authentication"})
+# The periods move only by closing and reopening a month (services/close.py), the current
+# period is set freely until the first close.
 PERIOD_KEYS = ("closed_period", "current_period")
 
 
@@ -217,17 +226,7 @@ def write_settings(conn: Connection, values: Mapping[str, str], user: str) -> No
     for key, value in values.items():
         validate(key, value)
     current = dict(conn.execute(sa.select(settings_table.c.key, settings_table.c.value)).all())
-    approvers = _names(current.get("approvers", ""))
     changed = {k for k, v in values.items() if current.get(k, DEFAULTS[k]) != v}
-    guarded = sorted(changed & CONTROLS)
-    if guarded and approvers and user not in approvers:
-        raise NotAllowed(f"{user} cannot change {', '.join(guarded)}: these settings are changed by an approver "
-                         f"({', '.join(sorted(approvers))})")
-    admins = _names(current.get("admins", ""))
-    keepers = admins or approvers   # the first admins are named by an approver, once there are any
-    if "admins" in changed and keepers and user not in keepers:
-        raise NotAllowed(f"{user} cannot change admins: {'an admin' if admins else 'an approver'} does "
-                         f"({', '.join(sorted(keepers))})")
     if "account_receivable" in changed and conn.execute(sa.select(journal_lines.c.id).where(
             journal_lines.c.account == current.get("account_receivable", DEFAULTS["account_receivable"]))
             .limit(1)).first() is not None:
@@ -240,7 +239,28 @@ def write_settings(conn: Connection, values: Mapping[str, str], user: str) -> No
     if base is not None and base != current.get("base_currency", DEFAULTS["base_currency"]) and \
             conn.execute(sa.select(documents.c.id).limit(1)).first() is not None:
         raise InvalidSetting(f"the base currency cannot change to {base} once documents exist")
+    if changed:
+        check_settings_change(BookSettings.from_mapping(current), user, changed)
     _put(conn, current, values, user)
+
+
+def check_settings_change(book: BookSettings, user: str, changed: set[str]) -> None:
+    """Refuse unless USER may change the settings CHANGED: once the book has admins, only an
+    admin changes settings and users; before that, approvers guard the CONTROLS and name the
+    first admins; and a book with users at all hears no one else."""
+    users = roles.roster(book)
+    if users and user not in users:
+        raise NotAllowed(roles.stranger(user, users))
+    keys = ", ".join(sorted(changed))
+    if book.admins:
+        if user not in book.admins:
+            raise NotAllowed(f"{user} cannot change {keys}: settings and users are changed by an admin "
+                             f"({', '.join(sorted(book.admins))})")
+        return
+    guarded = sorted(changed & (CONTROLS | {"admins"}))
+    if guarded and book.approvers and user not in book.approvers:
+        raise NotAllowed(f"{user} cannot change {', '.join(guarded)}: these settings are changed by an approver "
+                         f"({', '.join(sorted(book.approvers))}) until the book has an admin")
 
 
 def _put(conn: Connection, current: Mapping[str, str], values: Mapping[str, str], user: str) -> None:
@@ -252,5 +272,6 @@ def _put(conn: Connection, current: Mapping[str, str], values: Mapping[str, str]
             conn.execute(settings_table.update().where(settings_table.c.key == key).values(value=value))
         else:
             conn.execute(settings_table.insert().values(key=key, value=value))
-        record(conn, user, "set", "setting", key,
+        record(conn, user, "set", SETTING_ENTITY, key,
                None if key not in current else {"value": current[key]}, {"value": value})
+    roles.forget(conn)

@@ -1,13 +1,25 @@
 """The .xlsx package (a zip of XML parts): where each sheet's XML is, and which of its
-cells hold formulas or error values (python-calamine reports only their values)."""
+cells hold formulas or error values (python-calamine reports only their values).
+
+Parts are parsed without DTDs (no entity declarations, so no entity bombs); a damaged
+zip or part is refused with BrokenWorkbook, whose one-line message names the part.
+"""
 
 from __future__ import annotations
 
 import re
 import zipfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from xml.etree import ElementTree as ET
+from xml.etree.ElementTree import Element, ParseError
+
+from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
+from defusedxml import ElementTree as SafeET
+
+from xlar.domain.errors import XlarError
 
 NS = {
     "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
@@ -16,6 +28,37 @@ NS = {
 }
 _CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
 _FORMULA_OR_ERROR = re.compile(rb'<f[ >/]|t="e"')  # not <formula> of a conditional format
+
+
+class BrokenWorkbook(XlarError):
+    """A workbook file that cannot be read as it stands: a damaged zip, a missing or broken part."""
+
+    code = "XLAR-E127"
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's message cut to one short line, for a BrokenWorkbook message."""
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+@contextmanager
+def reading(where: str) -> Iterator[None]:
+    """Turn what the zip and XML readers raise for a damaged file into BrokenWorkbook naming WHERE."""
+    try:
+        yield
+    except DefusedXmlException as exc:
+        raise BrokenWorkbook(f"{where}: XML with a DTD or entity declarations is refused "
+                             f"({type(exc).__name__})") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ParseError, ValueError, LookupError) as exc:
+        raise BrokenWorkbook(f"{where} cannot be read ({first_line(exc)}); the file is damaged: "
+                             "open it in Excel and save it again") from None
+
+
+def parse_part(data: bytes) -> Element:
+    """A part's XML, refused if it declares a DTD (entities could expand without bound)."""
+    return SafeET.fromstring(data, forbid_dtd=True)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,13 +90,14 @@ def column_letters(index: int) -> str:
 
 def sheet_parts(path: Path) -> dict[str, str]:
     """Sheet title -> the path of its XML part inside the package."""
-    with zipfile.ZipFile(path) as z:
+    with reading(f"{path.name} (its list of sheets)"), zipfile.ZipFile(path) as z:
         return sheet_parts_in(z.read("xl/workbook.xml"), z.read("xl/_rels/workbook.xml.rels"))
 
 
 def sheet_parts_in(workbook_xml: bytes, rels_xml: bytes) -> dict[str, str]:
     """Sheet title -> part, from the workbook part and its relationships."""
-    workbook, rels = ET.fromstring(workbook_xml), ET.fromstring(rels_xml)
+    with reading("the workbook's list of sheets"):
+        workbook, rels = parse_part(workbook_xml), parse_part(rels_xml)
     targets = {r.get("Id"): r.get("Target", "") for r in rels.findall("rel:Relationship", NS)}
     parts = {}
     for sheet in workbook.findall("m:sheets/m:sheet", NS):
@@ -78,13 +122,15 @@ def resolve_target(source: str, target: str) -> str:
 
 def special_cells(path: Path, part: str) -> dict[tuple[int, int], SpecialCell]:
     """(0-based row, column) -> formula or error, for the cells of one sheet that have them."""
-    with zipfile.ZipFile(path) as z:
+    with reading(f"{path.name} ({part})"), zipfile.ZipFile(path) as z:
         data = z.read(part)
     if not _FORMULA_OR_ERROR.search(data):
         return {}
     found: dict[tuple[int, int], SpecialCell] = {}
     tag_c, tag_f, tag_v = (f"{{{NS['m']}}}{t}" for t in ("c", "f", "v"))
-    for cell in ET.fromstring(data).iter(tag_c):
+    with reading(f"{path.name} ({part})"):
+        root = parse_part(data)
+    for cell in root.iter(tag_c):
         match = _CELL_REF.match(cell.get("r", ""))
         if not match:
             continue

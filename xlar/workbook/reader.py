@@ -8,18 +8,21 @@ goes through.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+
+from python_calamine import CalamineError
 
 from xlar.domain.errors import Issue
 from xlar.schema.cells import MISS, Parsed, fast_parser, is_blank, parse_cell, proves_locale_mixup
 from xlar.schema.columns import ID_COLUMN, REV_COLUMN, Column, Kind, SheetSchema, normalize_header
 from xlar.schema.sheets import find_sheet
 from xlar.workbook.gateway import FileGrids, Grids
-from xlar.workbook.package import FormulaText, SpecialCell, column_letters
+from xlar.workbook.package import BrokenWorkbook, FormulaText, SpecialCell, column_letters, first_line
 from xlar.workbook.state import STATE_SHEET, SyncState
 
 HEADER_SEARCH_ROWS = 20
@@ -63,13 +66,42 @@ class WorkbookData:
 
 def read_workbook(path: Path) -> WorkbookData:
     """Every input sheet found in the workbook at PATH (by either language's title)."""
-    with FileGrids(path) as grids:
+    try:
+        grids = FileGrids(path)
+    except CalamineError as exc:
+        raise BrokenWorkbook(f"{path.name} cannot be read as a workbook ({first_line(exc)})") from None
+    with grids:
         return read_book(grids)
 
 
-def read_book(grids: Grids) -> WorkbookData:
-    """Every input sheet GRIDS hold (found by either language's title), the sync state and what
+class _Checked:
+    """GRIDS whose reader errors (a damaged part, a cell value it does not know) become
+    BrokenWorkbook, naming the sheet, instead of a library exception."""
+
+    def __init__(self, grids: Grids) -> None:
+        self.grids = grids
+
+    def titles(self) -> list[str]:
+        return self.grids.titles()
+
+    def prefetch(self, titles: Iterable[str]) -> None:
+        self.grids.prefetch(titles)
+
+    def grid(self, title: str) -> list[list[object]]:
+        try:
+            return self.grids.grid(title)
+        except CalamineError as exc:
+            raise BrokenWorkbook(f"sheet {title!r} cannot be read ({first_line(exc)}); "
+                                 "open the workbook in Excel and save it again") from None
+
+    def special(self, title: str) -> Mapping[tuple[int, int], SpecialCell]:
+        return self.grids.special(title)
+
+
+def read_book(source: Grids) -> WorkbookData:
+    """Every input sheet SOURCE holds (found by either language's title), the sync state and what
     the Errors and Conflicts sheets show."""
+    grids = _Checked(source)
     titles = grids.titles()
     grids.prefetch(t for t in titles if find_sheet(t) is not None)
     sheets: dict[str, SheetData] = {}
@@ -269,11 +301,29 @@ def _parse_row(plan: _Plan, title: str, r: int, raw: list[object],
                 issues.append(Issue(title, excel_row, label, result.warning.code, result.warning.message))
         else:
             issues.append(Issue(title, excel_row, label, result.code, result.message))
-    row_id = raw[plan.id_at] if plan.id_at is not None else None
+    row_id = _row_id(raw, plan.id_at, title, excel_row, issues)
     rev, synced_hash = parse_rev(raw[plan.rev_at] if plan.rev_at is not None else None)
-    row = Row(excel_row, values, None if is_blank(row_id) else str(row_id).removesuffix(".0"),
-              rev, synced_hash, tuple(raw[i] for i in plan.extras), tuple(raw))
+    row = Row(excel_row, values, row_id, rev, synced_hash, tuple(raw[i] for i in plan.extras), tuple(raw))
     return excel_row, raw, row, issues
+
+
+_ROW_ID = re.compile(r"[0-9]{1,18}")
+
+
+def _row_id(raw: list[object], at: int | None, title: str, excel_row: int, issues: list[Issue]) -> str | None:
+    """The row's store id from the hidden _id column. Anything but the whole number a sync wrote
+    there (typed over, pasted from elsewhere) names no row: it is cleared, and the row is new."""
+    cell = raw[at] if at is not None else None
+    if at is None or is_blank(cell):
+        return None
+    text = str(cell).strip().removesuffix(".0")
+    if _ROW_ID.fullmatch(text) and int(text) > 0:
+        return text
+    shown = text if len(text) <= 30 else text[:27] + "..."
+    issues.append(Issue(title, excel_row, ID_COLUMN, "XLAR-W102", f"_id {shown!r} is not a row id a sync wrote: "
+                        "it was cleared and the row is taken as a new row"))
+    raw[at] = ""
+    return None
 
 
 def parse_rev(raw: object) -> tuple[int | None, str | None]:
@@ -284,7 +334,7 @@ def parse_rev(raw: object) -> tuple[int | None, str | None]:
     rev, _, digest = text.partition(":")
     try:
         return int(float(rev)), digest or None
-    except ValueError:
+    except (ValueError, OverflowError):   # typed over ('x:y', 'inf'): no revision
         return None, None
 
 
