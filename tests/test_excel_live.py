@@ -217,3 +217,16 @@ def test_the_workbook_names_its_store_on_its_config_sheet(tmp_path, monkeypatch)
     conf.range((1, 1)).value = [["XLAR_STORE", "'postgresql://ar:secret@db/ar"]]
     with pytest.raises(XlarError, match="XLAR-E147"):
         store_url(live, tmp_path)
+    # a store elsewhere is used only when the user trusts it (a workbook from outside would
+    # otherwise connect its cells anywhere with the user's credentials)
+    for elsewhere in ("postgresql://ar@db.example.com/ar", "//fileserver/share/ar.db", "../ar.db"):
+        conf.range((1, 1)).value = [["XLAR_STORE", elsewhere]]
+        with pytest.raises(XlarError, match="XLAR-E148 .* which you have not said you trust: add it to "
+                                            "XLAR_TRUSTED_STORES"):
+            store_url(live, tmp_path)
+    conf.range((1, 1)).value = [["XLAR_STORE", "postgresql://ar@db.example.com/ar"]]
+    monkeypatch.setenv("XLAR_TRUSTED_STORES", "sqlite:///elsewhere.db, postgresql://ar@db.example.com/ar")
+    assert store_url(live, tmp_path) == "postgresql+psycopg://ar@db.example.com/ar"
+    monkeypatch.delenv("XLAR_TRUSTED_STORES")
+    monkeypatch.setenv("XLAR_STORE", "postgresql://ar@db.example.com/ar")   # the user's own store
+    assert store_url(live, tmp_path) == "postgresql+psycopg://ar@db.example.com/ar"

@@ -269,7 +269,29 @@ def store_url(book: WorkbookGateway | None, folder: Path) -> str:
     given = workbook_store(book) if book is not None else None
     if given and "://" not in given and not Path(given).expanduser().is_absolute():
         given = str(folder / given)
-    return normalize_url(given or configured(STORE_KEY) or str(folder / "xlar.db"))
+    if given:
+        return trusted(normalize_url(given), folder)
+    return normalize_url(configured(STORE_KEY) or str(folder / "xlar.db"))
+
+
+def trusted(url: str, folder: Path) -> str:
+    """URL, a store a workbook's own sheet names, when the user trusts it: a SQLite file in the
+    workbook's folder or below, the user's own XLAR_STORE, or one listed in XLAR_TRUSTED_STORES
+    (comma-separated, in the environment or the xlar config file). A workbook from outside could
+    otherwise make its cells connect where it likes, with the user's credentials."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        if Path(parsed.database).resolve().is_relative_to(folder.resolve()):
+            return url
+    allowed = [configured(STORE_KEY) or "", *(configured(TRUSTED_KEY) or "").split(",")]
+    if url in {normalize_url(a.strip()) for a in allowed if a.strip()}:
+        return url
+    raise XlarError(f"XLAR-E148 the workbook's {CONFIG_SHEET} sheet names the store {parsed.render_as_string()}, "
+                    f"which you have not said you trust: add it to {TRUSTED_KEY} in {config_path()} "
+                    "(comma-separated), or remove it from the sheet")
+
+
+TRUSTED_KEY = "XLAR_TRUSTED_STORES"
 
 
 def current_user() -> str:
