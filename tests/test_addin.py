@@ -76,6 +76,12 @@ def test_the_embedded_xlwings_is_the_installed_one_and_reads_our_config(built, d
     assert re.search(r'XLWINGS_VERSION As String = "([^"]+)"', module)[1] == xlwings.__version__
     assert f"xlwings64-{xlwings.__version__}.dll" in module
     assert 'PROJECT_NAME As String = "xlar"' in module
+    # a workbook's own sheet, or a file beside it, cannot configure the add-in (INTERPRETER_WIN…)
+    get_config = module[module.index("Function GetConfig("):]
+    get_config = get_config[:get_config.index("End Function")]
+    assert "SheetExists(ActiveWorkbook" not in get_config and 'source = "directory"' not in get_config
+    assert get_config.count("If False Then ' xlar:") == 2
+    assert "GetConfigFromSheet(ThisWorkbook)" in get_config and "GetConfigFilePath()" in get_config
     with zipfile.ZipFile(built) as z:
         workbook = z.read("xl/workbook.xml").decode()
         sheet = z.read("xl/worksheets/sheet1.xml").decode()

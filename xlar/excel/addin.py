@@ -48,13 +48,29 @@ def _text(path: Path) -> str:
     return path.read_bytes().decode("ascii")
 
 
+# xlwings' GetConfig takes a key first from the calling workbook's own `xlar.conf` sheet, then
+# from a `xlar.conf` file beside it: a workbook from outside could set INTERPRETER_WIN (run
+# another program), PYTHONPATH or ADD_WORKBOOK_TO_PYTHONPATH (import a module planted beside
+# it). The add-in reads its configuration from its own sheet and the user's config file only.
+_CLOSED_SOURCES = (
+    ('            If SheetExists(ActiveWorkbook, PROJECT_NAME & ".conf") = True Then',
+     "            If False Then ' xlar: a workbook's own xlar.conf sheet never configures the add-in"),
+    ('    If source = "" Or source = "directory" Then',
+     "    If False Then ' xlar: nor does a xlar.conf file beside the workbook"),
+)
+
+
 def xlwings_module() -> str:
-    """xlwings' custom-add-in module, for the project called xlar."""
+    """xlwings' custom-add-in module, for the project called xlar, reading its configuration
+    only from the add-in's own sheet and the user's config file (_CLOSED_SOURCES)."""
     source = _text(XLWINGS / "xlwings_custom_addin.bas")
-    named = source.replace('PROJECT_NAME As String = "myaddin"', f'PROJECT_NAME As String = "{PROJECT}"')
-    if named == source:
-        raise XlarError("XLAR-E144 this xlwings' custom add-in module has no PROJECT_NAME to set")
-    return named
+    edits = [('PROJECT_NAME As String = "myaddin"', f'PROJECT_NAME As String = "{PROJECT}"'), *_CLOSED_SOURCES]
+    for old, new in edits:
+        if source.count(old) != 1:
+            raise XlarError(f"XLAR-E144 this xlwings' custom add-in module is not the one xlar was made for: "
+                            f"{old.strip()!r} is not found once")
+        source = source.replace(old, new)
+    return source
 
 
 def udf_wrappers() -> str:
