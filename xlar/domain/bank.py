@@ -12,8 +12,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import logging
 import re
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -72,6 +74,10 @@ def parse_statement(
     if not data.strip():
         raise InvalidImport("the bank file is empty")
     kind = fmt or detect_format(data)
+    if kind in ("mt940", "csv") and b"\x00" in data:   # a text statement has none (UTF-16 has many)
+        line_no = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        raise InvalidImport(f"{'CSV row' if kind == 'csv' else 'MT940 line'} {line_no}: a NUL character; "
+                            "not a text statement (saved as UTF-16?)")
     if kind == "mt940":
         return _parse_mt940(_decode_text(data))
     if kind == "camt053":
@@ -137,6 +143,7 @@ def _decode_text(data: bytes) -> str:
 # ---------------------------------------------------------------- MT940
 
 _MT940_OPTIONS = mt940.Options.all()  # RC signed as a debit, long :86: kept whole
+_MT940_LOG = logging.getLogger("mt940")
 _MT940_TAG = re.compile(r"^:(\d\d|NS)[A-Z]?:", re.MULTILINE)
 _MT940_TAGS = frozenset(str(k) for k in mt940.models.Transactions.default_tags() if isinstance(k, int)) | {"NS"}
 
@@ -163,10 +170,11 @@ def _check_mt940_tags(text: str) -> None:
     tag before it, so an entry's remittance would silently change."""
     before = ""
     for match in _MT940_TAG.finditer(text):
-        line_no = text.count("\n", 0, match.start()) + 1
         if match[1] not in _MT940_TAGS:
+            line_no = text.count("\n", 0, match.start()) + 1
             raise InvalidImport(f"MT940 line {line_no}: unknown tag {match[0]!r}")
         if match[1] == before == "86":
+            line_no = text.count("\n", 0, match.start()) + 1
             raise InvalidImport(f"MT940 line {line_no}: a second ':86:' after one entry's details")
         before = match[1]
 
@@ -177,7 +185,8 @@ def _mt940_statement(block: str, first_line: int, first_seq: int) -> list[BankLi
         processors={"post_transaction_details": []}, options=_MT940_OPTIONS
     )
     try:
-        statement.parse(block)
+        with _library_quiet():
+            statement.parse(block)
     except Exception as exc:  # noqa: BLE001 (the library raises RuntimeError, ValueError, InvalidOperation...)
         raise _mt940_error(exc, block, first_line) from None
     entry_lines = [first_line + block.count("\n", 0, m.start())
@@ -204,6 +213,18 @@ class _Mt940Context:
     account: str
     statement: str
     currency: str
+
+
+@contextmanager
+def _library_quiet() -> Iterator[None]:
+    """The library logs every pattern it tried on a bad line (at ERROR, whole regexes) to stderr;
+    the user is told once, by InvalidImport."""
+    level = _MT940_LOG.level
+    _MT940_LOG.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        _MT940_LOG.setLevel(level)
 
 
 def _mt940_error(exc: Exception, block: str, first_line: int) -> InvalidImport:

@@ -38,6 +38,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from xlar.reports.labels import neutral
+
 
 @dataclass(frozen=True, slots=True)
 class Kpi:
@@ -130,7 +132,7 @@ def _write_tables(ws: Worksheet, data: DashboardData) -> dict[str, _Table]:
         ws.cell(row=1, column=col, value=head).font = _font(bold=True)
         ws.cell(row=1, column=col + 1, value=value_head).font = _font(bold=True)
         for r, (label, figure) in enumerate(rows, start=2):
-            ws.cell(row=r, column=col, value=label).number_format = key_format
+            ws.cell(row=r, column=col, value=neutral(label)).number_format = key_format
             ws.cell(row=r, column=col + 1, value=figure).number_format = value_format
         ws.column_dimensions[get_column_letter(col)].width = width
         ws.column_dimensions[get_column_letter(col + 1)].width = 18
@@ -156,7 +158,7 @@ def _write_heading(ws: Worksheet, data: DashboardData) -> None:
         ws.column_dimensions[get_column_letter(col)].width = COLUMN_WIDTH
     ws.column_dimensions[get_column_letter(HALF + 1)].width = SPACER_WIDTH
     ws.row_dimensions[1].height = 26
-    title = ws.cell(row=1, column=1, value=f"{data.company}  {data.titles['title']}")
+    title = ws.cell(row=1, column=1, value=neutral(f"{data.company}  {data.titles['title']}"))
     title.font = _font(bold=True, size=16)
     title.alignment = Alignment(vertical="center")
     label = ws.cell(row=1, column=LAST_COL - 1, value=data.titles["as_of"])
@@ -199,10 +201,10 @@ def _write_kpi(ws: Worksheet, row: int, col: int, kpi: Kpi, label: str) -> None:
                 top=thin if r == row else None, bottom=thin if r == row + 1 else None)
             if r == row:
                 ws.cell(row=r, column=c).fill = PatternFill("solid", fgColor=LABEL_FILL)
-    head = ws.cell(row=row, column=col, value=label)
+    head = ws.cell(row=row, column=col, value=neutral(label))
     head.font = _font(size=10, color="595959")
     head.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    value = ws.cell(row=row + 1, column=col, value=kpi.value)
+    value = ws.cell(row=row + 1, column=col, value=neutral(kpi.value))
     value.number_format = kpi.number_format
     value.font = _font(size=16, bold=True, color=ACCENT)
     value.alignment = Alignment(horizontal="center", vertical="center")

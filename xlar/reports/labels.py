@@ -74,3 +74,11 @@ def bucket_text(label: str, locale: str) -> str:
     if locale == "zh-CN":
         return BUCKET_ZH.get(label, label + "天" if label[0].isdigit() else label)
     return {"not_due": "Not due", "unapplied": "Unapplied"}.get(label, label + " days" if label[0].isdigit() else label)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutral(value: object) -> object:
+    """A text cell an outsider's spreadsheet would run as a formula is written as text ('=…)."""
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from xlar.reports.catalog import Result
+from xlar.reports.labels import neutral
 from xlar.reports.ledger import AgingReport
 from xlar.workbook.writer import display_width
 
@@ -70,7 +71,8 @@ def aging_csv(report: AgingReport) -> str:
     writer.writerow(["customer", "name", "currency", *labels, "balance",
                      *(f"base_{label}" for label in labels), "base_balance"])
     for r in report.rows:
-        writer.writerow([r.customer, r.name, r.currency, *(r.buckets[label] for label in labels), r.balance,
+        writer.writerow([neutral(r.customer), neutral(r.name), r.currency, *(r.buckets[label] for label in labels),
+                         r.balance,
                          *(r.base_buckets[label] for label in labels), r.base_balance])
     return out.getvalue()
 
@@ -115,26 +117,18 @@ def frame_text(title: str, frame: pd.DataFrame) -> str:
 
 
 def frame_csv(frame: pd.DataFrame) -> str:
-    """Exact values: Decimals as written, dates ISO."""
+    """Exact values: Decimals as written, dates ISO; text that would start a formula is neutralised."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(frame.columns)
     for row in frame.itertuples(index=False):
-        writer.writerow(["" if _blank(v) else _plain(v) for v in row])
+        writer.writerow(["" if _blank(v) else _plain(neutral(v)) for v in row])
     return out.getvalue()
 
 
 def frame_json(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: None if _blank(v) else _plain(v) for k, v in zip(frame.columns, row)}
             for row in frame.itertuples(index=False)]
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutral(value: Any) -> Any:
-    """A text cell an outsider's spreadsheet would run as a formula is written as text ('=…)."""
-    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
 
 
 def write_frame(frame: pd.DataFrame, path: Path, fmt: str, title: str) -> None:
@@ -202,7 +196,7 @@ def write_report(result: Result, path: Path) -> None:
     sheet = book.active
     assert sheet is not None
     sheet.title = result.spec.title(result.params.locale)[:31]
-    sheet.append([result.company, result.title])
+    sheet.append([neutral(result.company), neutral(result.title)])
     sheet["A1"].font = sheet["B1"].font = Font(bold=True, size=13)
     sheet.append([])
     sheet.append([str(c) for c in shown.columns])

@@ -21,7 +21,7 @@ from xlar.domain.money import exponent
 from xlar.domain.periods import first_day, previous_period
 from xlar.domain.terms import cycle_end
 from xlar.reports.accounts import account_detail
-from xlar.reports.labels import bucket_text, kind_text
+from xlar.reports.labels import bucket_text, kind_text, neutral
 from xlar.reports.ledger import aging
 from xlar.reports.papers import STATEMENT_LABELS, Party, Statement, StatementLine, StatementSection
 from xlar.store.settings import BookSettings, read_settings
@@ -122,6 +122,11 @@ def file_name(statement: Statement, suffix: str) -> str:
     return f"{word}_{safe_name(statement.customer.code)}_{statement.date_to.isoformat()}{suffix}"
 
 
+def _put(ws, values: Sequence[object]) -> None:  # type: ignore[no-untyped-def]
+    """Append a row; text that would start a formula (a customer named '=HYPERLINK(…)') stays text."""
+    ws.append([neutral(v) for v in values])
+
+
 def statement_xlsx(statement: Statement, path: Path) -> Path:
     """The statement as a printable sheet: the same blocks as the PDF, amounts as numbers."""
     from openpyxl import Workbook
@@ -139,32 +144,32 @@ def statement_xlsx(statement: Statement, path: Path) -> Path:
     for i, w in enumerate(widths):
         ws.column_dimensions[chr(65 + i)].width = w
     company, customer = statement.company, statement.customer
-    ws.append([company.name])
+    _put(ws, [company.name])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append([" ".join(x for x in (company.address, company.phone, company.tax_id) if x)])
-    ws.append([lb["title"]])
+    _put(ws, [" ".join(x for x in (company.address, company.phone, company.tax_id) if x)])
+    _put(ws, [lb["title"]])
     ws.merge_cells("A3:H3")
     ws["A3"].font = Font(bold=True, size=16)
     ws["A3"].alignment = Alignment(horizontal="center")
-    ws.append([])
-    ws.append([lb["customer"], customer.name, None, None, None, lb["period"],
+    _put(ws, [])
+    _put(ws, [lb["customer"], customer.name, None, None, None, lb["period"],
                f"{statement.date_from} – {statement.date_to}"])
-    ws.append([lb["code"], customer.code, None, None, None, lb["issued"], statement.issued_on])
-    ws.append([lb["address"], customer.address or ""])
-    ws.append([lb["contact"], " ".join(x for x in (customer.contact, customer.phone) if x)])
+    _put(ws, [lb["code"], customer.code, None, None, None, lb["issued"], statement.issued_on])
+    _put(ws, [lb["address"], customer.address or ""])
+    _put(ws, [lb["contact"], " ".join(x for x in (customer.contact, customer.phone) if x)])
     for section in statement.sections:
         _xlsx_section(ws, section, lb, box, grey)
-    ws.append([])
+    _put(ws, [])
     start = ws.max_row + 1
-    ws.append([lb["sign_back"]])
+    _put(ws, [lb["sign_back"]])
     ws.cell(start, 1).font = Font(bold=True)
-    ws.append([lb["sign_back_text"]])
+    _put(ws, [lb["sign_back_text"]])
     ws.merge_cells(start_row=start + 1, start_column=1, end_row=start + 1, end_column=8)
     ws.cell(start + 1, 1).alignment = Alignment(wrap_text=True, vertical="top")
     ws.row_dimensions[start + 1].height = 32
-    ws.append([lb["agree"], None, None, lb["disagree"]])
-    ws.append([])
-    ws.append([lb["signature"], None, None, None, None, lb["sign_date"]])
+    _put(ws, [lb["agree"], None, None, lb["disagree"]])
+    _put(ws, [])
+    _put(ws, [lb["signature"], None, None, None, None, lb["sign_date"]])
     for row in ws.iter_rows(min_row=start, max_row=ws.max_row, max_col=8):
         for cell in row:
             cell.border = Border(top=thin if cell.row == start else None, bottom=thin if cell.row == ws.max_row
@@ -185,10 +190,10 @@ def _xlsx_section(ws, section: StatementSection, lb: dict[str, str], box, grey) 
 
     places = exponent(section.currency)
     money = "#,##0" + ("." + "0" * places if places else "") + ";-#,##0" + ("." + "0" * places if places else "")
-    ws.append([])
-    ws.append([f"{lb['currency']}: {section.currency}"])
+    _put(ws, [])
+    _put(ws, [f"{lb['currency']}: {section.currency}"])
     ws.cell(ws.max_row, 1).font = Font(bold=True)
-    ws.append([lb[k] for k in ("date", "document", "kind", "reference", "due", "debit", "credit", "balance")])
+    _put(ws, [lb[k] for k in ("date", "document", "kind", "reference", "due", "debit", "credit", "balance")])
     for cell in ws[ws.max_row]:
         cell.font, cell.fill, cell.border = Font(bold=True), grey, box
     body = [[None, None, lb["opening"], None, None, None, None, section.opening]]
@@ -197,7 +202,7 @@ def _xlsx_section(ws, section: StatementSection, lb: dict[str, str], box, grey) 
     body.append([None, None, lb["totals"], None, None, section.debits, section.credits, None])
     body.append([None, None, lb["closing"], None, None, None, None, section.closing])
     for values in body:
-        ws.append(values)
+        _put(ws, values)
         for cell in ws[ws.max_row]:
             cell.border = box
             if cell.column in (1, 5):
@@ -207,11 +212,11 @@ def _xlsx_section(ws, section: StatementSection, lb: dict[str, str], box, grey) 
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
     if section.aging:
-        ws.append([])
-        ws.append([lb["aging"]])
-        ws.append([label for label, _ in section.aging])
-        ws.append([amount for _, amount in section.aging])
+        _put(ws, [])
+        _put(ws, [lb["aging"]])
+        _put(ws, [label for label, _ in section.aging])
+        _put(ws, [amount for _, amount in section.aging])
         for cell in ws[ws.max_row]:
             cell.number_format = money
     if section.closing_in_words:
-        ws.append([f"{lb['in_words']}：{section.closing_in_words}"])
+        _put(ws, [f"{lb['in_words']}：{section.closing_in_words}"])

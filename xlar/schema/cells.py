@@ -27,6 +27,8 @@ _LOCALE_DATE = re.compile(r"^\s*\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\s*$")
 _NUMBER_TEXT = re.compile(r"^\s*[-+]?[\d,]*\.?\d+\s*%?\s*$")
 EARLIEST, LATEST = date(1900, 3, 1), date(2199, 12, 31)
 MAX_TEXT = 32_767  # what an Excel cell holds
+LARGEST = Decimal(10) ** 13     # amounts, rates and quantities from here on are typos, and beyond exact storage
+LARGEST_WHOLE = 2 ** 31         # days, lines, levels: what the store's integers hold
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +99,7 @@ def fast_parser(col: Column) -> Callable[[object, str | None], object]:
         strip = kind is Kind.CODE
 
         def text(raw: object, _cur: str | None) -> object:
-            if type(raw) is str and len(raw) <= 40 and "\n" not in raw and "\r" not in raw:
+            if type(raw) is str and len(raw) <= 40 and "\n" not in raw and "\r" not in raw and "\x00" not in raw:
                 value = raw.strip() if strip else raw
                 if value.strip() and value.strip()[0] != "#":
                     return value
@@ -114,7 +116,7 @@ def fast_parser(col: Column) -> Callable[[object, str | None], object]:
             if type(raw) is not float:
                 return MISS
             shown = repr(raw)
-            if len(shown) > 15 or "n" in shown:
+            if len(shown) > 15 or "n" in shown or not -1e13 < raw < 1e13:
                 return MISS
             value = Decimal(shown)
             if money and currency is not None:
@@ -133,14 +135,14 @@ def fast_parser(col: Column) -> Callable[[object, str | None], object]:
         return blank_or(choice)
     if kind is Kind.INT:
         def whole(raw: object, _cur: str | None) -> object:
-            return int(raw) if type(raw) is float and raw.is_integer() and abs(raw) < 1e15 else MISS
+            return int(raw) if type(raw) is float and raw.is_integer() and abs(raw) < LARGEST_WHOLE else MISS
         return blank_or(whole)
     return blank_or(lambda _raw, _cur: MISS)
 
 
 def _text(col: Column, raw: object, _cur: str | None) -> Parsed | CellError:
-    if type(raw) is str and len(raw) <= 40 and "\n" not in raw and "\r" not in raw:  # the usual case
-        return Parsed(raw.strip() if col.kind is Kind.CODE else raw)
+    if type(raw) is str and len(raw) <= 40 and "\n" not in raw and "\r" not in raw and "\x00" not in raw:
+        return Parsed(raw.strip() if col.kind is Kind.CODE else raw)   # the usual case
     if isinstance(raw, bool):
         return CellError("XLAR-E104", f"{_shown(raw)} is TRUE/FALSE, not text")
     if isinstance(raw, float) and raw.is_integer():
@@ -148,6 +150,8 @@ def _text(col: Column, raw: object, _cur: str | None) -> Parsed | CellError:
     text = raw.isoformat() if isinstance(raw, (date, datetime)) else str(raw)
     if len(text) > MAX_TEXT:
         return CellError("XLAR-E105", f"text of {len(text):,} characters is longer than a cell holds")
+    if "\x00" in text:   # Excel's _x0000_: PostgreSQL keeps no NUL in text
+        return CellError("XLAR-E129", f"{_shown(raw)} holds a NUL character (\\x00), which the book cannot keep")
     if col.kind is Kind.CODE:
         text = text.strip()
         if "\n" in text or "\r" in text:
@@ -178,6 +182,8 @@ def _int(col: Column, raw: object, _cur: str | None) -> Parsed | CellError:
         return value
     if value != value.to_integral_value():
         return CellError("XLAR-E109", f"{value} is not a whole number")
+    if abs(value) >= LARGEST_WHOLE:
+        return CellError("XLAR-E128", f"{int(value):,} is too large for this column (at most {LARGEST_WHOLE - 1:,})")
     return Parsed(int(value))
 
 
@@ -185,6 +191,9 @@ def _decimal(col: Column, raw: object, currency: str | None) -> Parsed | CellErr
     value = _number(raw)
     if isinstance(value, CellError):
         return value
+    if abs(value) >= LARGEST:
+        return CellError("XLAR-E128", f"{value:,} is too large: xlar keeps amounts, rates and quantities "
+                                      "below 10,000,000,000,000")
     if col.kind is Kind.MONEY and currency is not None:
         to_minor(value, currency)  # more decimals than the currency has: refused
     if col.kind is Kind.RATE:

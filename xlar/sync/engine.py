@@ -147,9 +147,10 @@ class _Push:
         except XlarError as exc:
             self.report.issues.append(Issue(sheet.name, excel_row, None, exc.code, exc.message))
             return False
-        except sa.exc.IntegrityError as exc:
+        except (sa.exc.IntegrityError, sa.exc.DataError) as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
             self.report.issues.append(Issue(sheet.name, excel_row, None, "XLAR-E126",
-                                            f"the store refused the row: {exc.orig}"))
+                                            f"the store refused the row: {reason}"))
             return False
         if done is not False:
             self.report.counts[what] += 1
@@ -197,7 +198,7 @@ class _Push:
         try:
             with self.conn.begin_nested():
                 results = adapter.insert_many(self.conn, self.ctx, [(row.values, kids) for row, kids in fresh])
-        except (XlarError, sa.exc.IntegrityError):
+        except (XlarError, sa.exc.IntegrityError, sa.exc.DataError):
             for row, kids in fresh:
                 self._row(adapter, data, lines, row, None, (kids, True))
             return

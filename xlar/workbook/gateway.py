@@ -16,10 +16,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineError, CalamineWorkbook
 
 from xlar.domain.errors import Interrupted
-from xlar.workbook.package import SpecialCell, sheet_parts, special_cells
+from xlar.workbook.package import BrokenWorkbook, SpecialCell, first_line, sheet_parts, special_cells
 from xlar.workbook.state import STATE_SHEET, SyncState, unchanged_since_sync
 from xlar.workbook.writer import Output, SheetRows, replace_with_backup, staged_path, write_workbook
 
@@ -64,13 +64,21 @@ class WorkbookGateway(Grids, Protocol):
     def close(self) -> None: ...
 
 
+def _open(path: Path) -> CalamineWorkbook:
+    try:
+        return CalamineWorkbook.from_path(str(path))
+    except CalamineError as exc:
+        raise BrokenWorkbook(f"{path.name} cannot be read as a workbook ({first_line(exc)}); the file is "
+                             "damaged: open it in Excel and save it again") from None
+
+
 class FileGrids:
     """An .xlsx file's grids: values through python-calamine; formulas and errors found in the
     sheets' XML on a second thread (unzipping releases the GIL) while calamine reads."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.book = CalamineWorkbook.from_path(str(path))
+        self.book = _open(path)
         self._parts: dict[str, str] | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._found: dict[str, Future[dict[Cell, SpecialCell]]] = {}
@@ -140,7 +148,7 @@ class FileGateway(FileGrids):
 
     def _reopen(self) -> None:
         FileGrids.close(self)
-        self.book = CalamineWorkbook.from_path(str(self.path))
+        self.book = _open(self.path)
         self._parts, self._found = None, {}
 
     def close(self) -> None:

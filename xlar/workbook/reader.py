@@ -8,6 +8,7 @@ goes through.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -21,6 +22,7 @@ from xlar.domain.errors import Issue
 from xlar.schema.cells import MISS, Parsed, fast_parser, is_blank, parse_cell, proves_locale_mixup
 from xlar.schema.columns import ID_COLUMN, REV_COLUMN, Column, Kind, SheetSchema, normalize_header
 from xlar.schema.sheets import find_sheet
+from xlar.store.mapping import MAPPINGS
 from xlar.workbook.gateway import FileGrids, Grids
 from xlar.workbook.package import BrokenWorkbook, FormulaText, SpecialCell, column_letters, first_line
 from xlar.workbook.state import STATE_SHEET, SyncState
@@ -66,11 +68,7 @@ class WorkbookData:
 
 def read_workbook(path: Path) -> WorkbookData:
     """Every input sheet found in the workbook at PATH (by either language's title)."""
-    try:
-        grids = FileGrids(path)
-    except CalamineError as exc:
-        raise BrokenWorkbook(f"{path.name} cannot be read as a workbook ({first_line(exc)})") from None
-    with grids:
+    with FileGrids(path) as grids:   # a file calamine cannot open is a BrokenWorkbook
         return read_book(grids)
 
 
@@ -103,6 +101,8 @@ def read_book(source: Grids) -> WorkbookData:
     the Errors and Conflicts sheets show."""
     grids = _Checked(source)
     titles = grids.titles()
+    if not titles:   # every workbook has a sheet: its list of them (xl/workbook.xml) is missing or empty
+        raise BrokenWorkbook("the workbook has no sheets; the file is damaged: open it in Excel and save it again")
     grids.prefetch(t for t in titles if find_sheet(t) is not None)
     sheets: dict[str, SheetData] = {}
     issues: list[Issue] = []
@@ -112,7 +112,7 @@ def read_book(source: Grids) -> WorkbookData:
     zh_titles = 0
     for title in titles:
         if title == STATE_SHEET:
-            state = SyncState.from_rows(grids.grid(title))
+            state = _sync_state(grids)
             continue
         if title in CONFLICTS_TITLES:
             conflicts_shown = [row for row in grids.grid(title)[1:] if any(not is_blank(c) for c in row)]
@@ -150,7 +150,17 @@ def read_state(grids: Grids) -> SyncState:
     """The state sheet alone (no other sheet is read)."""
     if STATE_SHEET not in grids.titles():
         return SyncState()
-    return SyncState.from_rows(grids.grid(STATE_SHEET))
+    return _sync_state(grids)
+
+
+def _sync_state(grids: Grids) -> SyncState:
+    """What the last sync wrote in the hidden state sheet; refused, not guessed, once another
+    program has changed it (a wrong guess could delete rows or miss a colleague's)."""
+    try:
+        return SyncState.from_rows(grids.grid(STATE_SHEET))
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise BrokenWorkbook(f"the hidden sheet {STATE_SHEET} (what the last sync wrote) is damaged "
+                             f"({first_line(exc)}); restore the workbook from its .bak copy") from None
 
 
 def issues_shown(grids: Grids) -> list[Issue]:
@@ -253,6 +263,7 @@ class _Plan:
     id_at: int | None
     rev_at: int | None
     extras: tuple[int, ...]
+    limits: tuple[tuple[str, int, str], ...]   # per text column the store keeps in a String(n): key, n, label
 
     @classmethod
     def of(cls, schema: SheetSchema, title: str, layout: list[str]) -> _Plan:
@@ -260,7 +271,37 @@ class _Plan:
         return cls(tuple((col, by_key.get(col.key), _label(schema, title, col), fast_parser(col))
                          for col in schema.columns),
                      by_key.get("currency"), by_key.get(ID_COLUMN), by_key.get(REV_COLUMN),
-                     tuple(i for i, key in enumerate(layout) if key.startswith("+")))
+                     tuple(i for i, key in enumerate(layout) if key.startswith("+")),
+                     tuple((key, n, _label(schema, title, schema.by_key[key]))
+                           for key, n in store_lengths(schema.name).items() if key in by_key))
+
+
+@functools.cache
+def store_lengths(sheet: str) -> dict[str, int]:
+    """Column key -> the most characters the store keeps of it (its String(n) column), for SHEET's
+    text columns that could hold more (a code over 40 characters is refused already; a choice is short)."""
+    mapping = MAPPINGS.get(sheet)
+    if mapping is None:
+        return {}
+    found = {}
+    for key, column in mapping.columns.items():
+        col, n = mapping.sheet.by_key[key], getattr(mapping.table.c[column].type, "length", None)
+        if isinstance(n, int) and not col.computed and (col.kind is Kind.TEXT or col.kind is Kind.CODE and n < 40):
+            found[key] = n
+    return found
+
+
+def _check_lengths(plan: _Plan, title: str, excel_row: int, values: dict[str, object], issues: list[Issue]) -> None:
+    """A text longer than its store column holds is refused here, not by the database mid-sync."""
+    for key, limit, label in plan.limits:
+        value = values.get(key)
+        if isinstance(value, str) and len(value) > limit:
+            issues.append(Issue(title, excel_row, label, "XLAR-E105",
+                                f"{_cut(value)!r} has {len(value):,} characters; the book keeps at most {limit} here"))
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= 30 else text[:27] + "..."
 
 
 def _parse_row(plan: _Plan, title: str, r: int, raw: list[object],
@@ -301,6 +342,8 @@ def _parse_row(plan: _Plan, title: str, r: int, raw: list[object],
                 issues.append(Issue(title, excel_row, label, result.warning.code, result.warning.message))
         else:
             issues.append(Issue(title, excel_row, label, result.code, result.message))
+    if plan.limits:
+        _check_lengths(plan, title, excel_row, values, issues)
     row_id = _row_id(raw, plan.id_at, title, excel_row, issues)
     rev, synced_hash = parse_rev(raw[plan.rev_at] if plan.rev_at is not None else None)
     row = Row(excel_row, values, row_id, rev, synced_hash, tuple(raw[i] for i in plan.extras), tuple(raw))
@@ -319,8 +362,7 @@ def _row_id(raw: list[object], at: int | None, title: str, excel_row: int, issue
     text = str(cell).strip().removesuffix(".0")
     if _ROW_ID.fullmatch(text) and int(text) > 0:
         return text
-    shown = text if len(text) <= 30 else text[:27] + "..."
-    issues.append(Issue(title, excel_row, ID_COLUMN, "XLAR-W102", f"_id {shown!r} is not a row id a sync wrote: "
+    issues.append(Issue(title, excel_row, ID_COLUMN, "XLAR-W102", f"_id {_cut(text)!r} is not a row id a sync wrote: "
                         "it was cleared and the row is taken as a new row"))
     raw[at] = ""
     return None

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from xlar.schema.columns import Column, Kind, SheetSchema
 from xlar.schema.sheets import CHOICE_ZH, OUTPUT_SHEETS
-from xlar.workbook.package import column_letters
+from xlar.workbook.package import column_letters, reading
 from xlar.workbook.parts import ColumnStyles, Package, SheetPart, rows_xml
 from xlar.workbook.state import STATE_SHEET, SyncState
 
@@ -129,16 +129,21 @@ def write_workbook(path: Path, sheets: Sequence[SheetRows], outputs: Sequence[Ou
     """Write the synced workbook to a temporary file beside PATH and return its path.
     STATE gets the CRC-32 of every part written (see state.py)."""
     temp = staged_path(path)
-    pkg = Package(path)
     try:
-        for sheet in sheets:
-            _write_input(pkg, sheet)
-        for out in outputs:
-            _write_output(pkg, out, locale)
-        part, make = _state_part(pkg, state)
-        pkg.save(temp, last={part: make})
-    finally:
-        pkg.close()
+        with reading(path.name):   # the parts copied as they are come from the file as it stands
+            pkg = Package(path)
+            try:
+                for sheet in sheets:
+                    _write_input(pkg, sheet)
+                for out in outputs:
+                    _write_output(pkg, out, locale)
+                part, make = _state_part(pkg, state)
+                pkg.save(temp, last={part: make})
+            finally:
+                pkg.close()
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
     return temp
 
 
