@@ -205,3 +205,16 @@ def test_opening_csv_that_would_swallow_rows_is_refused(store, tmp_path):
             import_opening(conn, quote, "alice")
         with pytest.raises(InvalidDocument, match=r"huge.csv row 2: not CSV xlar can read \(field larger than field limit"):
             import_opening(conn, huge, "alice")
+
+
+def test_a_stray_cell_far_from_the_table_is_refused_before_the_sheet_is_read(store, tmp_path):
+    """A value typed by accident at XFD100000 would make the reader build a grid of 1.6 billion
+    cells (calamine asks for ~52 GB and the process dies): the sheet is refused by name first."""
+    path = build_template(tmp_path / "AR.xlsx", "en")
+    add_rows(path, "Customers", [{"code": "C1", "name": "Acme", "currency": "CNY"}])
+    book = openpyxl.load_workbook(path)
+    book["Invoices"]["XFD100000"] = "oops"
+    book.save(path)
+    with pytest.raises(BrokenWorkbook, match=r"sheet 'Invoices' uses cells as far as XFD100000 \(100,000 rows by "
+                                             r"16,384 columns\): delete the stray cells"):
+        sync_workbook(path, store, "alice", as_of=AS_OF)

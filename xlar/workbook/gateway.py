@@ -19,7 +19,15 @@ from typing import Protocol
 from python_calamine import CalamineError, CalamineWorkbook
 
 from xlar.domain.errors import Interrupted
-from xlar.workbook.package import BrokenWorkbook, SpecialCell, first_line, sheet_parts, special_cells
+from xlar.workbook.package import (
+    MAX_CELLS,
+    BrokenWorkbook,
+    SpecialCell,
+    first_line,
+    sheet_parts,
+    special_cells,
+    used_range_end,
+)
 from xlar.workbook.state import STATE_SHEET, SyncState, unchanged_since_sync
 from xlar.workbook.writer import Output, SheetRows, replace_with_backup, staged_path, write_workbook
 
@@ -93,6 +101,12 @@ class FileGrids:
         return list(self.book.sheet_names)
 
     def grid(self, title: str) -> list[list[object]]:
+        part = self.parts.get(title)
+        end = used_range_end(self.path, part) if part else None
+        if end is not None and end[1] * end[2] > MAX_CELLS:
+            raise BrokenWorkbook(f"sheet {title!r} uses cells as far as {end[0]} ({end[1]:,} rows by {end[2]:,} "
+                                 "columns): delete the stray cells beyond its table (Ctrl+End goes to the last "
+                                 "one) and save")
         return self.book.get_sheet_by_name(title).to_python(skip_empty_area=False)  # type: ignore[no-any-return]
 
     def prefetch(self, titles: Iterable[str]) -> None:

@@ -88,6 +88,23 @@ def column_letters(index: int) -> str:
     return letters
 
 
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\bref="(?:[A-Z]+\d+:)?([A-Z]+)(\d+)"')
+MAX_CELLS = 20_000_000   # a sheet's used range beyond this is a stray cell, not a table
+
+
+def used_range_end(path: Path, part: str) -> tuple[str, int, int] | None:
+    """The last cell of a sheet's used range, as Excel records it at the top of the sheet part
+    (its <dimension>): (reference, rows, columns); None when the part does not say. Read before
+    the sheet is: a stray cell at XFD1048576 would make a grid of 17 billion cells."""
+    with zipfile.ZipFile(path) as z, z.open(part) as stream:
+        head = stream.read(4096)
+    found = _DIMENSION.search(head)
+    if found is None:
+        return None
+    letters, row = found.group(1).decode(), int(found.group(2))
+    return f"{letters}{row}", row, column_index(letters) + 1
+
+
 def sheet_parts(path: Path) -> dict[str, str]:
     """Sheet title -> the path of its XML part inside the package."""
     with reading(f"{path.name} (its list of sheets)"), zipfile.ZipFile(path) as z:
