@@ -19,7 +19,10 @@ from xlar.store.audit import serialise_writers
 from xlar.store.config import STORE_KEY, configured
 
 DEFAULT_STORE = "sqlite:///xlar.db"
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+# A writer waits this long for the write lock. SQLite's waiting is not a queue (a waiter can be
+# passed over again and again), and a sync holds the lock while it writes the workbook: 8
+# colleagues syncing one file at once were seen waiting 36 s (tests/reliability/concurrency.py).
+SQLITE_BUSY_TIMEOUT_MS = 120_000
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
 

@@ -1,0 +1,111 @@
+"""Proof under load, faults, bad input and misuse (issue 9): the figures of one run.
+
+- kills: `xlar sync` SIGKILLed at random points (--kills per store: SQLite file and
+  PostgreSQL); after each kill the store passes `xlar check`, the workbook is the old one or
+  the new one, and the next sync finishes the job with nothing lost or doubled;
+- concurrency: --processes workers syncing their own workbooks against one store for
+  --seconds (each store): lost updates, duplicate document numbers, conflicts recorded;
+- bad input: --inputs malformed workbooks and CSV / MT940 / CAMT.053 / opening-balance files:
+  crashes, valid rows lost around the bad ones;
+- audit tampering: every case of tests/reliability/tamper.py on each store: detected.
+
+    python bench/reliability.py [--kills 100] [--processes 8] [--seconds 30] [--inputs 500]
+                                [--seed 9] [--backend sqlite --backend postgresql]
+
+PostgreSQL is the server at $XLAR_TEST_PG (default postgresql://postgres@127.0.0.1:5432/test);
+without one it is left out and the script says so. Exit 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.reliability.concurrency import run_concurrent  # noqa: E402
+from tests.reliability.crash import stores  # noqa: E402
+from tests.reliability.crash import run_kills  # noqa: E402
+from tests.reliability.fuzz import run_fuzz  # noqa: E402
+from tests.reliability.tamper import fill, run_tampering  # noqa: E402
+from xlar.store.engine import Store  # noqa: E402
+from xlar.store.settings import write_settings  # noqa: E402
+
+
+def tampering(url: str):  # noqa: ANN201 - TamperFigures
+    store = Store.connect(url)
+    try:
+        store.upgrade()
+        with store.write() as conn:
+            write_settings(conn, {"company": "Tamper Co.", "base_currency": "CNY", "current_period": "2026-03"},
+                           "setup")
+        fill(store)
+        return run_tampering(store)
+    finally:
+        store.dispose()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--kills", type=int, default=100, help="SIGKILLs per store")
+    parser.add_argument("--processes", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=30.0, help="how long the concurrent syncs run, per store")
+    parser.add_argument("--inputs", type=int, default=500, help="malformed inputs")
+    parser.add_argument("--seed", type=int, default=9)
+    parser.add_argument("--backend", action="append", choices=("sqlite", "postgresql"))
+    args = parser.parse_args()
+    started = time.monotonic()
+    lines: list[str] = []
+    good = True
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        for phase in ("kills", "concurrency", "tamper"):
+            with stores(work / phase, args.backend) as found:
+                for name, url in found:
+                    place = work / phase / name
+                    place.mkdir(parents=True, exist_ok=True)
+                    if phase == "kills":
+                        k = run_kills(url, args.kills, args.seed, place)
+                        ok = k.good and k.kills >= args.kills
+                        line = (f"kills tried / stores consistent / workbooks intact [{name}]: "
+                                f"{k.kills} / {k.consistent} / {k.intact}   (re-syncs finished {k.finished}; "
+                                f"{k.landed} landed mid-sync; {k.seconds:.0f} s)")
+                        failures = k.failures
+                    elif phase == "concurrency":
+                        c = run_concurrent(url, args.processes, args.seconds, place)
+                        ok = c.good
+                        line = (f"concurrent syncs / lost updates / duplicate numbers [{name}]: "
+                                f"{c.processes} / {c.lost_updates} / {c.duplicate_numbers}   ({c.syncs} syncs, "
+                                f"{c.sync_errors} failed and retried, slowest {c.slowest:.1f} s; "
+                                f"conflicts expected {c.conflicts_expected}, recorded {c.conflicts_recorded}; "
+                                f"{c.seconds:.0f} s)")
+                        failures = c.failures
+                    else:
+                        t = tampering(url)
+                        ok = not t.failures and t.tried == t.detected
+                        line = f"audit tampering cases tried / detected [{name}]: {t.tried} / {t.detected}"
+                        failures = t.failures
+                    print(line + ("" if ok else "   <-- MISSED"), flush=True)
+                    for failure in failures[:20]:
+                        print(f"    {failure}", flush=True)
+                    lines.append(line)
+                    good = good and ok
+        f = run_fuzz(args.inputs, args.seed, work / "fuzz")
+        ok = f.tried >= args.inputs and f.crashes == 0 and f.rows_lost == 0
+        line = (f"malformed inputs tried / crashes / rows lost: {f.tried} / {f.crashes} / {f.rows_lost}   "
+                f"({', '.join(f'{k} {v}' for k, v in sorted(f.by_target.items()))}; {f.seconds:.0f} s)")
+        print(line + ("" if ok else "   <-- MISSED"), flush=True)
+        for failure in f.failures[:20]:
+            print(f"    {failure}", flush=True)
+        good = good and ok
+    full = args.kills >= 100 and args.processes >= 8 and args.inputs >= 500
+    verdict = ("all met" if full else "all good, but this run is smaller than the targets") if good else "NOT all met"
+    print(f"targets: kills 100/100/100 per store; concurrency 8/0/0; inputs >= 500/0/0; tampering all detected"
+          f" -- {verdict} ({time.monotonic() - started:.0f} s)")
+    return 0 if good else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
