@@ -82,6 +82,7 @@ def test_the_embedded_xlwings_is_the_installed_one_and_reads_our_config(built, d
     assert "SheetExists(ActiveWorkbook" not in get_config and 'source = "directory"' not in get_config
     assert get_config.count("If False Then ' xlar:") == 2
     assert "GetConfigFromSheet(ThisWorkbook)" in get_config and "GetConfigFilePath()" in get_config
+    assert 'GetConfig("ADD_WORKBOOK_TO_PYTHONPATH"' not in module and 'AddExcelDir = "false"' in module
     with zipfile.ZipFile(built) as z:
         workbook = z.read("xl/workbook.xml").decode()
         sheet = z.read("xl/worksheets/sheet1.xml").decode()

@@ -5,10 +5,12 @@ in between is not overwritten."""
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 
 from tests.sheets import add_rows, edit, read
 from xlar.domain.errors import Interrupted
-from xlar.sync.engine import sync_workbook
+from xlar.store.tables import customers
+from xlar.sync.engine import sync_book, sync_workbook
 from xlar.workbook.gateway import FileGateway
 from xlar.workbook.template import build_template
 from xlar.workbook.writer import staged_path
@@ -84,11 +86,47 @@ def test_a_workbook_changed_after_the_interruption_is_not_overwritten(store, tmp
     sync_workbook(path, store, "alice", as_of=AS_OF)
     killed_before_rename.undo()
     edit(path, "Customers", {"code": "K0"}, {"name": "changed after the crash"})
-    with pytest.raises(Interrupted, match="synced-before-interruption") as refused:
+    with pytest.raises(Interrupted, match="the workbook that sync wrote is AR.synced-before-interruption.xlsx"):
         sync_workbook(path, store, "alice", as_of=AS_OF)
-    assert "would enter them twice" in str(refused.value)
     kept = tmp_path / "AR.synced-before-interruption.xlsx"
     assert kept.exists() and not staged_path(path).exists()
     assert len(read(kept, "Customers")) == 2 and all(r["_id"] for r in read(kept, "Customers"))
+    for _ in range(2):   # the old workbook stays refused while the one set aside is there
+        with pytest.raises(Interrupted, match="AR.synced-before-interruption.xlsx beside AR.xlsx is the workbook "
+                                              "an interrupted sync wrote"):
+            sync_workbook(path, store, "alice", as_of=AS_OF)
+    with pytest.raises(Interrupted, match="an interrupted sync wrote"):   # through the ribbon's path too
+        sync_book(FileGateway(path), store, "alice", as_of=AS_OF)
     report = sync_workbook(kept, store, "alice", as_of=AS_OF)   # the kept one syncs cleanly: nothing twice
     assert not report.counts.get("Customers added")
+    kept.replace(path)   # the user takes it as the workbook: it syncs
+    assert not sync_workbook(path, store, "alice", as_of=AS_OF).counts
+    with store.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(customers)).scalar() == 2
+
+
+def test_a_dry_run_changes_no_file(store, tmp_path, killed_before_rename):
+    path = build_template(tmp_path / "AR.xlsx", "en")
+    typed(path, 1)
+    sync_workbook(path, store, "alice", as_of=AS_OF)
+    killed_before_rename.undo()
+    staged = staged_path(path).read_bytes()
+    report = sync_workbook(path, store, "alice", as_of=AS_OF, dry_run=True)
+    assert "the next sync deals with it first" in report.summary()
+    assert staged_path(path).read_bytes() == staged
+
+
+def test_an_old_copy_with_new_rows_is_refused_one_without_is_synced(store, tmp_path):
+    path = build_template(tmp_path / "AR.xlsx", "en")
+    typed(path, 1)
+    sync_workbook(path, store, "alice", as_of=AS_OF)
+    add_rows(path, "Customers", [{"code": "NEW", "name": "typed before the copy", "currency": "CNY"}])
+    copy = tmp_path / "copy.xlsx"
+    copy.write_bytes(path.read_bytes())
+    clean = tmp_path / "clean.xlsx"
+    sync_workbook(path, store, "alice", as_of=AS_OF)          # NEW goes in from the original
+    with pytest.raises(Interrupted, match="copy.xlsx is behind the store"):
+        sync_workbook(copy, store, "bob", as_of=AS_OF)        # ... and would again from the copy
+    clean.write_bytes(path.read_bytes())                     # a copy whose rows are all in the store
+    report = sync_workbook(clean, store, "bob", as_of=AS_OF)
+    assert not report.counts and sorted(r["Code"] for r in read(clean, "Customers")) == ["K0", "NEW"]

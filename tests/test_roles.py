@@ -157,7 +157,8 @@ def test_on_postgresql_the_database_login_is_the_user(pg_server):
                 conn.exec_driver_sql(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {login}")
                 conn.exec_driver_sql(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {login}")
         with owner.write() as conn:
-            write_settings(conn, {"clerks": clerk, "approvers": approver, "authentication": "database"}, "setup")
+            write_settings(conn, {"clerks": clerk, "approvers": approver, "authentication": "database"},
+                           conn.exec_driver_sql("SELECT session_user").scalar())   # the owner, as the login
 
         def as_login(login):
             return Store.connect(make_url(admin_url).set(username=login).render_as_string(hide_password=False))
@@ -173,6 +174,8 @@ def test_on_postgresql_the_database_login_is_the_user(pg_server):
                     f"logged in as {clerk}, and cannot act as {approver}")
             refused(clerks_store, lambda c: save_customer(c, Customer("C2", "B", "CNY"), approver),
                     f"logged in as {clerk}")
+            refused(clerks_store, lambda c: write_settings(c, {"authentication": "claimed"}, approver),
+                    f"logged in as {clerk}, and cannot act as {approver}")   # settings too
         finally:
             clerks_store.dispose()
         approvers_store = as_login(approver)
@@ -187,3 +190,15 @@ def test_on_postgresql_the_database_login_is_the_user(pg_server):
         with pg_server.admin.begin() as conn:
             for login in (clerk, approver):
                 conn.exec_driver_sql(f"DROP ROLE {login}")
+
+
+def test_database_authentication_needs_postgresql(store):
+    if store.dialect == "postgresql":   # there the login itself may set it, no one else
+        refused(store, lambda c: write_settings(c, {"authentication": "database"}, "setup"),
+                "you are logged in as .*, and cannot act as setup")
+        with store.write() as conn:
+            login = conn.exec_driver_sql("SELECT session_user").scalar()
+            write_settings(conn, {"authentication": "database"}, login)
+        return
+    refused(store, lambda c: write_settings(c, {"authentication": "database"}, "setup"),
+            "takes the user from the database login, which only a PostgreSQL store has")

@@ -696,7 +696,7 @@ def check(obj: Obj, as_of: date | None, month_ends: bool) -> None:
     from xlar.store.tables import documents
 
     as_of = as_of or date.today()
-    with _friendly_errors(), obj.store() as store, store.read() as conn:
+    with _friendly_errors(), obj.store() as store, store.snapshot() as conn:
         dates = [as_of]
         first = conn.execute(sa.select(sa.func.min(documents.c.doc_on))).scalar()
         if month_ends and first is not None:
@@ -719,7 +719,7 @@ def _anchor(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...
     anchors = []
     for value in values:
         place, _, digest = value.partition(":")
-        if not place.isdigit() or len(digest) != 64:
+        if not place.isdigit() or len(digest) != 64 or not all(c in "0123456789abcdefABCDEF" for c in digest):
             raise click.BadParameter(f"{value!r} is not SEQ:HASH (as `xlar audit verify` prints the head)")
         anchors.append((int(place), digest.lower()))
     return anchors
@@ -737,7 +737,7 @@ def audit_group() -> None:
 def audit_verify(obj: Obj, anchors: list[tuple[int, str]]) -> None:
     """Walk the audit chain; name the first record edited, deleted, inserted or moved
     directly in the database (exit 1). Prints the head to note as a later anchor."""
-    with _friendly_errors(), obj.store() as store, store.read() as conn:
+    with _friendly_errors(), obj.store() as store, store.snapshot() as conn:
         verdict = audit.verify(conn, anchors)
     click.echo(verdict.text())
     if not verdict.holds:
@@ -954,21 +954,24 @@ def excel_run(obj: Obj, tag: str, workbook: Path, as_of: date | None, yes: bool,
               answer: str | None) -> None:
     """Run a ribbon button's action (TAG: sync, post, close …) on a workbook file, as Excel would."""
     from xlar.excel.actions import ACTIONS, Session, TerminalUi, run, store_url
+    from xlar.sync.engine import finish_interrupted_sync
     from xlar.workbook.gateway import FileGateway
 
     if tag not in ACTIONS:
         raise click.BadParameter(f"one of {', '.join(ACTIONS)}", param_hint="TAG")
     with _friendly_errors():
-        gateway = FileGateway(workbook)
+        with FileGateway(workbook) as gateway:
+            url = obj.store_url or store_url(gateway, workbook.parent)
+        store = Store.open(url)
         try:
-            store = Store.open(obj.store_url or store_url(gateway, workbook.parent))
-            try:
+            finished = finish_interrupted_sync(workbook, store)
+            with FileGateway(workbook) as gateway:
                 message = run(tag, Session(gateway, store, obj.user, as_of or date.today(),
                                            TerminalUi(yes, chosen, answer), workbook.parent))
-            finally:
-                store.dispose()
         finally:
-            gateway.close()
+            store.dispose()
+        if finished:
+            click.echo(finished)
     sys.exit(1 if message.startswith("error") else 0)
 
 

@@ -72,7 +72,7 @@ class StoreError(XlarError):
 class Interrupted(XlarError):
     """A sync was stopped half way and cannot be finished safely without the user."""
 
-    code = "XLAR-E060"
+    code = "XLAR-E061"
 
 
 class NotAllowed(XlarError):

@@ -262,33 +262,40 @@ def workbook_folder(fullname: str) -> Path | None:
     return path.parent if path.is_absolute() else None
 
 
-def store_url(book: WorkbookGateway | None, folder: Path) -> str:
+def store_url(book: WorkbookGateway | None, folder: Path | None) -> str:
     """Which store a workbook uses: XLAR_STORE on its `xlar.conf` sheet, else XLAR_STORE
-    (environment, then the xlar config file), else xlar.db in FOLDER (the workbook's). A
-    relative SQLite path on the sheet is relative to FOLDER. No BOOK: the last two only."""
+    (environment, then the xlar config file), else xlar.db in FOLDER (the workbook's; the home
+    folder for a workbook never saved or on the web). A relative SQLite path on the sheet is
+    relative to that folder. No BOOK: the last two only."""
+    base = folder or Path.home()
     given = workbook_store(book) if book is not None else None
     if given and "://" not in given and not Path(given).expanduser().is_absolute():
-        given = str(folder / given)
+        given = str(base / given)
     if given:
         return trusted(normalize_url(given), folder)
-    return normalize_url(configured(STORE_KEY) or str(folder / "xlar.db"))
+    return normalize_url(configured(STORE_KEY) or str(base / "xlar.db"))
 
 
-def trusted(url: str, folder: Path) -> str:
+class UntrustedStore(XlarError):
+    code = "XLAR-E148"
+
+
+def trusted(url: str, folder: Path | None) -> str:
     """URL, a store a workbook's own sheet names, when the user trusts it: a SQLite file in the
-    workbook's folder or below, the user's own XLAR_STORE, or one listed in XLAR_TRUSTED_STORES
-    (comma-separated, in the environment or the xlar config file). A workbook from outside could
-    otherwise make its cells connect where it likes, with the user's credentials."""
+    workbook's FOLDER or below (a saved workbook's own), the user's own XLAR_STORE, or one listed
+    in XLAR_TRUSTED_STORES (comma-separated, in the environment or the xlar config file). A
+    workbook from outside could otherwise make its cells connect where it likes, with the
+    user's credentials."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database:
+    if folder is not None and parsed.get_backend_name() == "sqlite" and parsed.database:
         if Path(parsed.database).resolve().is_relative_to(folder.resolve()):
             return url
     allowed = [configured(STORE_KEY) or "", *(configured(TRUSTED_KEY) or "").split(",")]
     if url in {normalize_url(a.strip()) for a in allowed if a.strip()}:
         return url
-    raise XlarError(f"XLAR-E148 the workbook's {CONFIG_SHEET} sheet names the store {parsed.render_as_string()}, "
-                    f"which you have not said you trust: add it to {TRUSTED_KEY} in {config_path()} "
-                    "(comma-separated), or remove it from the sheet")
+    raise UntrustedStore(f"the workbook's {CONFIG_SHEET} sheet names the store {parsed.render_as_string()}, "
+                         f"which you have not said you trust: add it to {TRUSTED_KEY} in {config_path()} "
+                         "(comma-separated), or remove it from the sheet")
 
 
 TRUSTED_KEY = "XLAR_TRUSTED_STORES"
@@ -308,8 +315,9 @@ def dispatch(tag: str) -> None:
     ui = ExcelUi(book)
     try:
         gateway = XlwingsGateway(book)
-        folder = workbook_folder(book.fullname) or Path.home()
-        store = Store.open(store_url(gateway, folder))
+        saved_in = workbook_folder(book.fullname)
+        folder = saved_in or Path.home()
+        store = Store.open(store_url(gateway, saved_in))
         try:
             run(tag, Session(gateway, store, current_user(), date.today(), ui, folder))
         finally:

@@ -64,11 +64,14 @@ def xlwings_module() -> str:
     """xlwings' custom-add-in module, for the project called xlar, reading its configuration
     only from the add-in's own sheet and the user's config file (_CLOSED_SOURCES)."""
     source = _text(XLWINGS / "xlwings_custom_addin.bas")
-    edits = [('PROJECT_NAME As String = "myaddin"', f'PROJECT_NAME As String = "{PROJECT}"'), *_CLOSED_SOURCES]
-    for old, new in edits:
-        if source.count(old) != 1:
+    edits = [('PROJECT_NAME As String = "myaddin"', f'PROJECT_NAME As String = "{PROJECT}"', 1),
+             *((old, new, 1) for old, new in _CLOSED_SOURCES),
+             # and a workbook's folder is never put on Python's path, whatever the config says
+             ('GetConfig("ADD_WORKBOOK_TO_PYTHONPATH", "true")', '"false"', 2)]
+    for old, new, times in edits:
+        if source.count(old) != times:
             raise XlarError(f"XLAR-E144 this xlwings' custom add-in module is not the one xlar was made for: "
-                            f"{old.strip()!r} is not found once")
+                            f"{old.strip()!r} is not found {times} time(s)")
         source = source.replace(old, new)
     return source
 

@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import wraps
-from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -125,13 +124,13 @@ def store_url(caller: Any = None) -> str:
 
 
 def _resolve(book: Any) -> str:
-    """actions.store_url for the calling workbook (an unsaved one: the current folder)."""
+    """actions.store_url for the calling workbook (an unsaved one: the home folder)."""
     from xlar.excel.actions import store_url as workbook_store_url, workbook_folder
     from xlar.excel.live import XlwingsGateway
 
     if book is None:
-        return workbook_store_url(None, Path.cwd())
-    return workbook_store_url(XlwingsGateway(book), workbook_folder(book.fullname) or Path.cwd())
+        return workbook_store_url(None, None)
+    return workbook_store_url(XlwingsGateway(book), workbook_folder(book.fullname))
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,6 +119,16 @@ class Store:
             yield conn
 
     @contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """A read that sees one state of the store throughout, whatever commits meanwhile
+        (PostgreSQL: REPEATABLE READ; a SQLite read transaction is one already)."""
+        with self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+
+    @contextmanager
     def write(self) -> Iterator[Connection]:
         """One write transaction: commits when the block ends, rolls back on any error."""
         with self.engine.connect().execution_options(xlar_write=True) as conn, conn.begin():

@@ -63,12 +63,19 @@ def admit(conn: Connection, user: str) -> None:
     users = clerks.union(*(_names(values.get(k, "")) for k in ROLES)) if clerks else frozenset()
     if users and user not in users:
         raise NotAllowed(stranger(user, users))
-    if values.get("authentication") == "database" and conn.dialect.name == "postgresql":
-        login = conn.exec_driver_sql("SELECT session_user").scalar()
-        if login != user:
-            raise NotAllowed(f"this book takes the user from the database login: you are logged in as "
-                             f"{login}, and cannot act as {user}")
+    if values.get("authentication") == "database":
+        authenticate(conn, user)
     conn.info["xlar_admit"] = (tx, user)
+
+
+def authenticate(conn: Connection, user: str) -> None:
+    """Refuse USER unless it is the database login (a book whose authentication is database)."""
+    if conn.dialect.name != "postgresql":
+        raise NotAllowed("this book takes the user from the database login, which only a PostgreSQL store has")
+    login = conn.exec_driver_sql("SELECT session_user").scalar()
+    if login != user:
+        raise NotAllowed(f"this book takes the user from the database login: you are logged in as "
+                         f"{login}, and cannot act as {user}")
 
 
 def forget(conn: Connection) -> None:

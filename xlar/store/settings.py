@@ -240,7 +240,10 @@ def write_settings(conn: Connection, values: Mapping[str, str], user: str) -> No
             conn.execute(sa.select(documents.c.id).limit(1)).first() is not None:
         raise InvalidSetting(f"the base currency cannot change to {base} once documents exist")
     if changed:
-        check_settings_change(BookSettings.from_mapping(current), user, changed)
+        book = BookSettings.from_mapping(current)
+        if book.authentication == "database" or values.get("authentication") == "database":
+            roles.authenticate(conn, user)   # the same login check every other change passes
+        check_settings_change(book, user, changed)
     _put(conn, current, values, user)
 
 

@@ -227,6 +227,7 @@ audit_log = sa.Table(
     sa.Column("prev_hash", sa.String(64)),
     sa.Column("hash", sa.String(64)),
     sa.Index("uq_audit_log_seq", "seq", unique=True),
+    sa.Index("ix_audit_log_entity_entity_id", "entity", "entity_id"),
 )
 
 audit_head = sa.Table(

@@ -24,7 +24,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from xlar.domain.errors import Issue, XlarError
+from xlar.domain.errors import Interrupted, Issue, XlarError
 from xlar.schema.cells import is_blank
 from xlar.schema.columns import ID_COLUMN, REV_COLUMN, Column, Kind, SheetSchema
 from xlar.schema.sheets import (
@@ -67,7 +67,13 @@ from xlar.sync.documents import (
 )
 from xlar.sync.outputs import outputs_for
 from xlar.sync.rows import StoreRow, content_hash, rev_cell
-from xlar.workbook.gateway import FileGateway, WorkbookGateway, finish_interrupted
+from xlar.workbook.gateway import (
+    FileGateway,
+    WorkbookGateway,
+    finish_interrupted,
+    kept_beside,
+    pending_interruption,
+)
 from xlar.workbook.reader import (
     Row,
     SheetData,
@@ -422,7 +428,7 @@ def sync_workbook(path: Path, store: Store, user: str, *, dry_run: bool = False,
     """Sync the workbook file at PATH with STORE as USER (one transaction); see the module doc.
     With SUGGEST, the Allocations sheet gains the matches a strategy proposes, as new rows the
     accountant edits, deletes or keeps: the next sync commits what is left of them."""
-    finished = finish_interrupted(path, lambda token: _recorded(store, token))
+    finished = finish_interrupted_sync(path, store, dry_run=dry_run)
     book = FileGateway(path)
     try:
         report = sync_book(book, store, user, dry_run=dry_run, as_of=as_of, suggest=suggest)
@@ -433,6 +439,46 @@ def sync_workbook(path: Path, store: Store, user: str, *, dry_run: bool = False,
 
 
 WORKBOOK_ENTITY = "workbook"
+
+
+SUPERSEDED = "superseded"
+
+
+def _refuse_superseded(conn: Connection, book: WorkbookData, gateway: WorkbookGateway) -> None:
+    """Refuse a workbook with new rows when a later sync of it (of this very file, or of a copy)
+    has been committed: its new rows went into the store then, and would go in twice. This is
+    the workbook a sync interrupted after the store's commit left behind, or an old copy. A
+    workbook never synced before has no mark to tell: while the workbook such a sync wrote is
+    set aside beside it, it is refused too."""
+    name = gateway.name
+    if not any(r.row_id is None for d in book.sheets.values() for r in d.rows):
+        return
+    if isinstance(gateway, FileGateway):
+        kept = kept_beside(gateway.path)
+        if kept:
+            raise Interrupted(f"{kept[0].name} beside {name} is the workbook an interrupted sync wrote: its rows "
+                              f"are in the store, and {name}'s new rows may be among them. Move your later "
+                              f"rows into {kept[0].name}, sync it and use it as {name}; then delete or move "
+                              f"away the copy set aside")
+    if not book.state.token:
+        return
+    a = audit_log.c
+    later = conn.execute(sa.select(a.after, a.at).where(a.entity == WORKBOOK_ENTITY, a.action == SUPERSEDED,
+                                                        a.entity_id == book.state.token)).first()
+    if later is not None:
+        raise Interrupted(f"{name} is behind the store: a later sync of it (or of a copy of it) on "
+                          f"{audit.at_text(later.at)[:16]} UTC already entered the rows that were new in it "
+                          "then, and they would go in twice. Sync the workbook that sync wrote (after an "
+                          "interrupted sync: the .synced-before-interruption copy beside it) and type your "
+                          "later rows there")
+
+
+def finish_interrupted_sync(path: Path, store: Store, *, dry_run: bool = False) -> str | None:
+    """Before a sync of the file PATH: finish or undo an earlier one that was interrupted
+    (workbook.gateway.finish_interrupted); a dry run only says one is waiting."""
+    if dry_run:
+        return pending_interruption(path)
+    return finish_interrupted(path, lambda token: _recorded(store, token))
 
 
 def _recorded(store: Store, token: str) -> bool:
@@ -479,6 +525,7 @@ def _sync(gateway: WorkbookGateway, store: Store, user: str, *, dry_run: bool, a
     book = read_book(gateway)
     report = SyncReport(issues=list(book.issues), dry_run=dry_run)
     with store.write() as conn:
+        _refuse_superseded(conn, book, gateway)
         ctx = Context.load(conn, user)
         ctx.named_credits, ctx.as_of = _named_credits(book), as_of
         push = _Push(conn, ctx, book, report, as_of)
@@ -522,6 +569,8 @@ def _sync(gateway: WorkbookGateway, store: Store, user: str, *, dry_run: bool, a
             token = uuid.uuid4().hex
             audit.record(conn, user, "sync", WORKBOOK_ENTITY, token, None,
                          {"workbook": gateway.name, "as_of": as_of})
+            if book.state.token:   # ... and that the workbook it read is behind from now on
+                audit.record(conn, user, SUPERSEDED, WORKBOOK_ENTITY, book.state.token, None, {"by": token})
         state = SyncState(ids, store_version(conn), as_of, token=token)
         gateway.stage(sheets, outputs_for(conn, as_of, report, book.locale, book.conflicts_shown), state,
                       book.locale)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Protocol
 
 from python_calamine import CalamineError, CalamineWorkbook
 
-from xlar.domain.errors import Interrupted
+from xlar.domain.errors import Interrupted, XlarError
 from xlar.workbook.package import (
     MAX_CELLS,
     BrokenWorkbook,
@@ -139,6 +140,7 @@ class FileGateway(FileGrids):
     backup) once the store has committed."""
 
     def __init__(self, path: Path) -> None:
+        self.source = file_digest(path)   # the file as read (finish_interrupted compares it)
         super().__init__(path)
         self._temp: Path | None = None
 
@@ -151,8 +153,9 @@ class FileGateway(FileGrids):
 
     def stage(self, sheets: Sequence[SheetRows], outputs: Sequence[Output], state: SyncState,
               locale: str) -> None:
-        state = dataclasses.replace(state, source=file_digest(self.path))
+        state = dataclasses.replace(state, source=self.source)
         self._temp = write_workbook(self.path, sheets, outputs, state, locale)
+        durable(self._temp)   # on disk before the store commits: finish_interrupted may need it
 
     def commit(self) -> None:
         if self._temp is not None:
@@ -177,31 +180,66 @@ def file_digest(path: Path) -> str:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
+def durable(path: Path) -> None:
+    """Make PATH's bytes reach the disk (a power cut after this leaves them whole)."""
+    with path.open("rb") as f:
+        os.fsync(f.fileno())
+
+
+_KEPT = ".synced-before-interruption"
+
+
+def kept_path(path: Path) -> Path:
+    """A free name beside PATH for the workbook an interrupted sync wrote."""
+    for n in range(1, 1000):
+        kept = path.with_name(f"{path.stem}{_KEPT}{'' if n == 1 else f'-{n}'}{path.suffix}")
+        if not kept.exists():
+            return kept
+    raise Interrupted(f"too many workbooks set aside beside {path.name}: resolve them first")
+
+
+def kept_beside(path: Path) -> list[Path]:
+    """The workbooks interrupted syncs of PATH set aside (kept_path), oldest name first."""
+    return sorted(path.parent.glob(f"{path.stem}{_KEPT}*{path.suffix}"))
+
+
+def _state_of(path: Path) -> SyncState | None:
+    """The sync state a workbook file carries; None when it cannot be read."""
+    try:
+        with FileGrids(path) as grids:
+            return SyncState.from_rows(grids.grid(STATE_SHEET)) if STATE_SHEET in grids.titles() else SyncState()
+    except (XlarError, ValueError):   # cut short or damaged
+        return None
+
+
 def finish_interrupted(path: Path, recorded: Callable[[str], bool]) -> str | None:
     """Finish or undo a sync of the file PATH that was stopped (killed, power cut) after it
     staged the next workbook beside it: if the store RECORDED the staged workbook's mark, the
     store committed, and the staged file becomes the workbook (when PATH is still the file that
-    sync read; if it was changed since, both are kept and the user is told). If not, the store
-    rolled back and the staged file is deleted. Returns what was done, or None.
-    Raises Interrupted when PATH was changed after the interrupted sync read it."""
+    sync read; if it was changed since, the staged file is set aside and PATH is refused until
+    the user has moved to it). If not, the store rolled back and the staged file is deleted (it
+    reached the disk before the commit, so one that cannot be read was never committed).
+    Returns what was done, or None. Raises Interrupted when the staged file is set aside (the
+    store then refuses PATH's new rows: sync.engine's check of superseded workbooks)."""
     temp = staged_path(path)
     if not temp.exists():
         return None
-    try:
-        with FileGrids(temp) as grids:
-            state = SyncState.from_rows(grids.grid(STATE_SHEET)) if STATE_SHEET in grids.titles() else SyncState()
-    except Exception:  # noqa: BLE001 - a staged file cut short: that sync cannot have committed
-        state = SyncState()
+    state = _state_of(temp) or SyncState()
     if state.token is None or not recorded(state.token):
         temp.unlink()
         return None
     if state.source is not None and path.exists() and file_digest(path) != state.source:
-        kept = path.with_name(f"{path.stem}.synced-before-interruption{path.suffix}")
+        kept = kept_path(path)
         temp.replace(kept)
-        raise Interrupted(f"an earlier sync of {path.name} was interrupted after the store took its "
-                          f"changes, and {path.name} has been changed since: the workbook that sync wrote "
-                          f"is {kept.name}. Copy your later changes into it and sync that one (rows new in "
-                          f"{path.name} before that sync are in the store already; syncing {path.name} "
-                          "would enter them twice)")
+        raise Interrupted(f"an earlier sync of {path.name} was interrupted after the store took its changes, "
+                          f"and {path.name} was changed afterwards: the workbook that sync wrote is {kept.name}. "
+                          f"Copy your later changes into {kept.name}, sync it and use it as {path.name}")
     replace_with_backup(path, temp)
     return f"finished an interrupted sync of {path.name} (the store had its changes)"
+
+
+def pending_interruption(path: Path) -> str | None:
+    """What finish_interrupted would deal with, for a dry run (which changes no file)."""
+    if staged_path(path).exists():
+        return f"an interrupted sync of {path.name} left its workbook beside it: the next sync deals with it first"
+    return None

@@ -60,6 +60,7 @@ class SyncState:
                 state.token = text or None
             elif name == f"{_META}source":
                 state.source = text or None
+
             elif name == f"{_META}parts":
                 state.parts = {k: int(v, 16) for k, _, v in (p.partition("=") for p in text.split(";") if p)}
             else:

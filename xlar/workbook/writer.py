@@ -153,11 +153,15 @@ def staged_path(path: Path) -> Path:
 
 
 def replace_with_backup(path: Path, temp: Path) -> Path:
-    """Keep the previous file as PATH.bak, then move TEMP, on disk to the last byte, over
-    PATH in one rename: PATH is the old workbook or the new one, never part of either."""
+    """Keep the previous file as PATH.bak, then move TEMP (already on disk) over PATH in one
+    rename: PATH is the old workbook or the new one, never part of either."""
     backup = path.with_name(path.name + ".bak")
     shutil.copy2(path, backup)
-    with temp.open("rb") as staged:
-        os.fsync(staged.fileno())
     os.replace(temp, path)
+    if hasattr(os, "O_DIRECTORY"):   # the rename itself on disk (POSIX; NTFS journals it)
+        folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
     return backup

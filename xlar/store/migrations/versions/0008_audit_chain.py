@@ -27,6 +27,7 @@ def upgrade() -> None:
     op.add_column('audit_log', sa.Column('prev_hash', sa.String(length=64), nullable=True))
     op.add_column('audit_log', sa.Column('hash', sa.String(length=64), nullable=True))
     op.create_index('uq_audit_log_seq', 'audit_log', ['seq'], unique=True)
+    op.create_index('ix_audit_log_entity_entity_id', 'audit_log', ['entity', 'entity_id'])
     op.create_table(
         'audit_head',
         sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
@@ -70,15 +71,18 @@ def _guard(*, drop: bool) -> None:
                    'FOR EACH ROW EXECUTE FUNCTION xlar_append_only()')
         return
     for event in ('update', 'delete'):
-        op.execute(f'DROP TRIGGER trg_audit_log_{event}' if drop else
+        op.execute(f'DROP TRIGGER IF EXISTS trg_audit_log_{event}' if drop else
                    f"CREATE TRIGGER trg_audit_log_{event} BEFORE {event.upper()} ON audit_log "
                    f"BEGIN SELECT RAISE(ABORT, '{_MESSAGE}'); END")
 
 
 def downgrade() -> None:
     op.drop_table('audit_head')
+    op.drop_index('ix_audit_log_entity_entity_id', table_name='audit_log')
     op.drop_index('uq_audit_log_seq', table_name='audit_log')
-    with op.batch_alter_table('audit_log') as batch:
+    with op.batch_alter_table('audit_log') as batch:   # on SQLite: a new table, without the guard
         batch.drop_column('hash')
         batch.drop_column('prev_hash')
         batch.drop_column('seq')
+    if op.get_bind().dialect.name == 'sqlite':
+        _guard(drop=False)
