@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from tests.sheets import add_rows, edit, read
+from tests.sheets import add_rows, delete_row, edit, read
 from xlar.domain.errors import Interrupted
 from xlar.store.tables import customers
 from xlar.sync.engine import sync_book, sync_workbook
@@ -125,8 +125,13 @@ def test_an_old_copy_with_new_rows_is_refused_one_without_is_synced(store, tmp_p
     copy.write_bytes(path.read_bytes())
     clean = tmp_path / "clean.xlsx"
     sync_workbook(path, store, "alice", as_of=AS_OF)          # NEW goes in from the original
-    with pytest.raises(Interrupted, match="copy.xlsx is behind the store"):
+    add_rows(copy, "Customers", [{"code": "BOB", "name": "bob's own", "currency": "CNY"}])
+    with pytest.raises(Interrupted, match=r"copy.xlsx is behind the store: a later sync of it \(or of a copy "
+                                          r"of it\) on .* already entered 1 of its new rows \(Customers row 3"):
         sync_workbook(copy, store, "bob", as_of=AS_OF)        # ... and would again from the copy
+    delete_row(copy, "Customers", {"code": "NEW"})             # bob's own row alone goes in
+    assert sync_workbook(copy, store, "bob", as_of=AS_OF).counts["Customers added"] == 1
     clean.write_bytes(path.read_bytes())                     # a copy whose rows are all in the store
     report = sync_workbook(clean, store, "bob", as_of=AS_OF)
-    assert not report.counts and sorted(r["Code"] for r in read(clean, "Customers")) == ["K0", "NEW"]
+    assert not report.counts.get("Customers added")
+    assert sorted(r["Code"] for r in read(clean, "Customers")) == ["BOB", "K0", "NEW"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import json
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -66,7 +67,7 @@ from xlar.sync.documents import (
     ReceiptsAdapter,
 )
 from xlar.sync.outputs import outputs_for
-from xlar.sync.rows import StoreRow, content_hash, rev_cell
+from xlar.sync.rows import StoreRow, content_hash, new_row_mark, rev_cell
 from xlar.workbook.gateway import (
     FileGateway,
     WorkbookGateway,
@@ -463,14 +464,23 @@ def _refuse_superseded(conn: Connection, book: WorkbookData, gateway: WorkbookGa
     if not book.state.token:
         return
     a = audit_log.c
-    later = conn.execute(sa.select(a.after, a.at).where(a.entity == WORKBOOK_ENTITY, a.action == SUPERSEDED,
-                                                        a.entity_id == book.state.token)).first()
-    if later is not None:
-        raise Interrupted(f"{name} is behind the store: a later sync of it (or of a copy of it) on "
-                          f"{audit.at_text(later.at)[:16]} UTC already entered the rows that were new in it "
-                          "then, and they would go in twice. Sync the workbook that sync wrote (after an "
-                          "interrupted sync: the .synced-before-interruption copy beside it) and type your "
-                          "later rows there")
+    mine = _new_rows(book)
+    for after, at in conn.execute(sa.select(a.after, a.at).where(
+            a.entity == WORKBOOK_ENTITY, a.action == SUPERSEDED, a.entity_id == book.state.token)):
+        entered = mine.keys() & set(json.loads(after or "{}").get("rows", ()))
+        if entered:
+            sheet, excel_row = min(mine[m] for m in entered)
+            raise Interrupted(f"{name} is behind the store: a later sync of it (or of a copy of it) on "
+                              f"{audit.at_text(at)[:16]} UTC already entered {len(entered)} of its new rows "
+                              f"({sheet} row {excel_row} the first), and they would go in twice. Sync the "
+                              "workbook that sync wrote (after an interrupted sync: the "
+                              ".synced-before-interruption copy beside it) and type your later rows there")
+
+
+def _new_rows(book: WorkbookData) -> dict[str, tuple[str, int]]:
+    """The workbook's new rows (no _id yet): mark -> (sheet, Excel row)."""
+    return {new_row_mark(d.schema, r.values): (d.title, r.excel_row)
+            for d in book.sheets.values() for r in d.rows if r.row_id is None}
 
 
 def finish_interrupted_sync(path: Path, store: Store, *, dry_run: bool = False) -> str | None:
@@ -569,8 +579,9 @@ def _sync(gateway: WorkbookGateway, store: Store, user: str, *, dry_run: bool, a
             token = uuid.uuid4().hex
             audit.record(conn, user, "sync", WORKBOOK_ENTITY, token, None,
                          {"workbook": gateway.name, "as_of": as_of})
-            if book.state.token:   # ... and that the workbook it read is behind from now on
-                audit.record(conn, user, SUPERSEDED, WORKBOOK_ENTITY, book.state.token, None, {"by": token})
+            if book.state.token:   # ... and which new rows of the workbook it read are in now
+                audit.record(conn, user, SUPERSEDED, WORKBOOK_ENTITY, book.state.token, None,
+                             {"by": token, "rows": sorted(_new_rows(book))})
         state = SyncState(ids, store_version(conn), as_of, token=token)
         gateway.stage(sheets, outputs_for(conn, as_of, report, book.locale, book.conflicts_shown), state,
                       book.locale)

@@ -43,5 +43,13 @@ def content_hash(schema: SheetSchema, values: dict[str, object]) -> str:
     return hashlib.blake2s(text.encode("utf-8"), digest_size=4).hexdigest()
 
 
+def new_row_mark(schema: SheetSchema, values: dict[str, object]) -> str:
+    """A new row's sheet and input values, hashed long enough to tell thousands of rows apart
+    from thousands of others (a superseded workbook's rows are looked for by it)."""
+    get = values.get
+    text = "\x1f".join([schema.name, *(_canonical(get(key)) for key in _inputs(schema))])
+    return hashlib.blake2s(text.encode("utf-8"), digest_size=8).hexdigest()
+
+
 def rev_cell(rev: int, schema: SheetSchema, values: dict[str, object]) -> str:
     return f"{rev}:{content_hash(schema, values)}"
