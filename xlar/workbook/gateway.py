@@ -25,6 +25,7 @@ from xlar.workbook.package import (
     BrokenWorkbook,
     SpecialCell,
     first_line,
+    reading,
     sheet_parts,
     special_cells,
     used_range_end,
@@ -103,7 +104,8 @@ class FileGrids:
 
     def grid(self, title: str) -> list[list[object]]:
         part = self.parts.get(title)
-        end = used_range_end(self.path, part) if part else None
+        with reading(f"sheet {title!r}"):
+            end = used_range_end(self.path, part) if part else None
         if end is not None and end[1] * end[2] > MAX_CELLS:
             raise BrokenWorkbook(f"sheet {title!r} uses cells as far as {end[0]} ({end[1]:,} rows by {end[2]:,} "
                                  "columns): delete the stray cells beyond its table (Ctrl+End goes to the last "
