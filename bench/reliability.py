@@ -26,21 +26,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.reliability.concurrency import run_concurrent  # noqa: E402
-from tests.reliability.crash import stores  # noqa: E402
-from tests.reliability.crash import run_kills  # noqa: E402
+from tests.reliability.crash import ready_store, run_kills, stores  # noqa: E402
 from tests.reliability.fuzz import run_fuzz  # noqa: E402
 from tests.reliability.tamper import fill, run_tampering  # noqa: E402
-from xlar.store.engine import Store  # noqa: E402
-from xlar.store.settings import write_settings  # noqa: E402
 
 
 def tampering(url: str):  # noqa: ANN201 - TamperFigures
-    store = Store.connect(url)
+    store = ready_store(url)
     try:
-        store.upgrade()
-        with store.write() as conn:
-            write_settings(conn, {"company": "Tamper Co.", "base_currency": "CNY", "current_period": "2026-03"},
-                           "setup")
         fill(store)
         return run_tampering(store)
     finally:

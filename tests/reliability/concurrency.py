@@ -26,7 +26,6 @@ import random
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -45,8 +44,8 @@ from tests.reliability.crash import (
     check_book,
     mismatches,
     ready_store,
+    run_on_each,
     store_view,
-    stores,
     type_into,
 )
 from xlar.store import tables as t
@@ -393,15 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker is not None:
         work(args.worker, args.store, args.book, args.go, args.seed)
         return 0
-    good = True
-    with tempfile.TemporaryDirectory() as tmp, stores(Path(tmp), args.backend) as found:
-        for name, url in found:
-            figures = run_concurrent(url, args.processes, args.seconds, Path(tmp) / name)
-            print(f"{name}: {figures.text()}", flush=True)
-            for failure in figures.failures:
-                print(f"  {failure}")
-            good = good and figures.good
-    return 0 if good else 1
+    return run_on_each(args.backend, lambda url, place: run_concurrent(url, args.processes, args.seconds, place))
 
 
 if __name__ == "__main__":

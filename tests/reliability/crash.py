@@ -28,7 +28,7 @@ import time
 import uuid
 import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -544,10 +544,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=9)
     parser.add_argument("--backend", action="append", choices=("sqlite", "postgresql"))
     args = parser.parse_args(argv)
+    return run_on_each(args.backend, lambda url, place: run_kills(url, args.kills, args.seed, place))
+
+
+def run_on_each(backends: Sequence[str] | None, run: Callable[[str, Path], Any]) -> int:
+    """RUN (a store URL, a folder) -> figures on a new store of each backend; print the figures
+    (their text() and failures); 0 when all are good."""
     good = True
-    with tempfile.TemporaryDirectory() as tmp, stores(Path(tmp), args.backend) as found:
+    with tempfile.TemporaryDirectory() as tmp, stores(Path(tmp), backends) as found:
         for name, url in found:
-            figures = run_kills(url, args.kills, args.seed, Path(tmp) / name)
+            figures = run(url, Path(tmp) / name)
             print(f"{name}: {figures.text()}", flush=True)
             for failure in figures.failures:
                 print(f"  {failure}")
