@@ -39,6 +39,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from xlar.reports.labels import neutral
+from xlar.workbook.styles import normalized_package
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,7 +363,7 @@ def _save(wb: Workbook, path: Path, stamp: datetime) -> None:
     wb.properties.created = wb.properties.modified = stamp
     buffer = io.BytesIO()
     ExcelWriter(wb, ZipFile(buffer, "w", ZIP_DEFLATED, allowZip64=True)).save()
-    with ZipFile(buffer) as packed, ZipFile(path, "w", ZIP_DEFLATED) as out:
+    with ZipFile(io.BytesIO(normalized_package(buffer.getvalue()))) as packed, ZipFile(path, "w", ZIP_DEFLATED) as out:
         for name in packed.namelist():
             entry = ZipInfo(name, date_time=stamp.timetuple()[:6])
             entry.compress_type, entry.external_attr = ZIP_DEFLATED, 0o644 << 16

@@ -15,6 +15,7 @@ import pandas as pd
 from xlar.reports.catalog import Result
 from xlar.reports.labels import neutral
 from xlar.reports.ledger import AgingReport
+from xlar.workbook.styles import save_book
 from xlar.workbook.writer import display_width
 
 
@@ -157,7 +158,7 @@ def write_frame(frame: pd.DataFrame, path: Path, fmt: str, title: str) -> None:
                 cell.data_type = "s"
             cells.append(cell)
         sheet.append(cells)
-    book.save(path)
+    save_book(book.save, path)
 
 
 def report_text(result: Result) -> str:
@@ -228,4 +229,4 @@ def write_report(result: Result, path: Path) -> None:
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.page_setup.fitToHeight = 0
     sheet.print_title_rows = "3:3"
-    book.save(path)
+    save_book(book.save, path)

@@ -26,6 +26,7 @@ from xlar.reports.ledger import aging
 from xlar.reports.papers import STATEMENT_LABELS, Party, Statement, StatementLine, StatementSection
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import customers
+from xlar.workbook.styles import save_book
 
 CURRENCY_WORDS = {"CNY": "人民币", "USD": "美元", "EUR": "欧元", "JPY": "日元", "HKD": "港币", "GBP": "英镑"}
 
@@ -181,7 +182,7 @@ def statement_xlsx(statement: Statement, path: Path) -> Path:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
     ws.oddFooter.center.text = "&P / &N"
-    book.save(path)
+    save_book(book.save, path)
     return path
 
 

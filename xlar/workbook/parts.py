@@ -26,6 +26,7 @@ from xlar.workbook.package import (
     resolve_target,
     sheet_parts_in,
 )
+from xlar.workbook.styles import StyleSheet, remap_cells
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -41,7 +42,6 @@ _ROW_START = re.compile(rb'<row\b[^>]*?\br="(\d+)"')
 _CELL_TAG = re.compile(rb"<c\b([^>]*?)/?>")
 _CONTROL = {i: f"_x{i:04X}_" for i in (*range(0, 9), 11, 12, *range(14, 32))}
 _TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", **_CONTROL})
-_BUILTIN_DATE_FORMATS = {*range(14, 23), *range(45, 48)}
 
 
 def _attrs(tag: str) -> dict[str, str]:
@@ -59,90 +59,6 @@ def text_cell(head: str, style: str, text: str) -> str:
         return f"{head}{style}><f>{text[1:].translate(_TEXT_ESCAPES)}</f></c>"
     space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""
     return f'{head}{style} t="inlineStr"><is><t{space}>{text.translate(_TEXT_ESCAPES)}</t></is></c>'
-
-
-class StyleSheet:
-    """xl/styles.xml, edited as text: formats and cell styles are looked up or appended."""
-
-    def __init__(self, xml: str) -> None:
-        self.xml = xml
-        self.changed = False
-        self.num_fmts = {int(a["numFmtId"]): a.get("formatCode", "") for a in
-                         (_attrs(t) for t in re.findall(r"<numFmt\b[^>]*>", xml))}
-        self.xfs = self._block("cellXfs", "xf")
-        self.fonts = self._block("fonts", "font")
-
-    def _block(self, block: str, item: str) -> list[str]:
-        found = re.search(rf"<{block}\b[^>]*?(?:/>|>(.*?)</{block}>)", self.xml, re.S)
-        body = found.group(1) or "" if found else ""
-        return re.findall(rf"<{item}\b[^>]*?/>|<{item}\b[^>]*?>.*?</{item}>", body, re.S)
-
-    def _put_block(self, block: str, items: list[str]) -> None:
-        new = f'<{block} count="{len(items)}">{"".join(items)}</{block}>'
-        pattern = re.compile(rf"<{block}\b[^>]*?(?:/>|>.*?</{block}>)", re.S)
-        if pattern.search(self.xml):
-            self.xml = pattern.sub(lambda _m: new, self.xml, count=1)
-        else:  # numFmts comes first in a styleSheet
-            self.xml = re.sub(r"(<styleSheet\b[^>]*>)", lambda m: m.group(1) + new, self.xml, count=1)
-        self.changed = True
-
-    def format_of(self, xf: int) -> tuple[int, str]:
-        if not 0 <= xf < len(self.xfs):
-            return 0, "General"
-        fmt_id = int(_attrs(self.xfs[xf].split(">", 1)[0]).get("numFmtId", "0"))
-        return fmt_id, self.num_fmts.get(fmt_id, "")
-
-    def is_date(self, xf: int) -> bool:
-        fmt_id, code = self.format_of(xf)
-        if fmt_id in _BUILTIN_DATE_FORMATS:
-            return True
-        bare = re.sub(r'"[^"]*"|\[[^\]]*\]|\\.', "", code).lower()
-        return fmt_id >= 164 and any(ch in bare for ch in "ymd")
-
-    def _fmt_id(self, code: str) -> int:
-        for fmt_id, known in self.num_fmts.items():
-            if known == code:
-                return fmt_id
-        fmt_id = max([163, *self.num_fmts]) + 1
-        self.num_fmts[fmt_id] = code
-        self._put_block("numFmts", [f"<numFmt numFmtId=\"{i}\" formatCode={quoteattr(c)}/>"
-                                    for i, c in sorted(self.num_fmts.items()) if i >= 164 or c])
-        return fmt_id
-
-    def _bold_font(self) -> int:
-        for i, font in enumerate(self.fonts):
-            if "<b/>" in font and "<i/>" not in font and "color" not in font:
-                return i
-        base = self.fonts[0] if self.fonts else "<font/>"
-        bold = re.sub(r"<font\b([^>]*?)/>", r"<font\1></font>", base, count=1)
-        bold = re.sub(r"<font\b([^>]*)>", r"<font\1><b/>", bold, count=1)
-        self.fonts.append(bold)
-        self._put_block("fonts", self.fonts)
-        return len(self.fonts) - 1
-
-    def style(self, base: int = 0, *, number_format: str | None = None, bold: bool = False,
-              right: bool = False) -> int:
-        """The index of a cell style like BASE with these changes (appended if new)."""
-        tag = self.xfs[base] if 0 <= base < len(self.xfs) else '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-        head, _, rest = tag.partition(">")
-        attrs = _attrs(head)
-        if number_format is not None:
-            attrs["numFmtId"], attrs["applyNumberFormat"] = str(self._fmt_id(number_format)), "1"
-        if bold:
-            attrs["fontId"], attrs["applyFont"] = str(self._bold_font()), "1"
-        body = rest.removesuffix("</xf>") if not head.endswith("/") else ""
-        if right:
-            attrs["applyAlignment"] = "1"
-            body = re.sub(r"<alignment\b[^>]*?/>", "", body) + '<alignment horizontal="right"/>'
-        attr_text = " ".join(f"{k}={quoteattr(v)}" for k, v in attrs.items())
-        new = f"<xf {attr_text}>{body}</xf>" if body else f"<xf {attr_text}/>"
-        if new == tag:
-            return base
-        if new in self.xfs:
-            return self.xfs.index(new)
-        self.xfs.append(new)
-        self._put_block("cellXfs", self.xfs)
-        return len(self.xfs) - 1
 
 
 class ColumnStyles:
@@ -310,11 +226,19 @@ class Package:
         self.workbook = self.zip.read("xl/workbook.xml").decode("utf-8")
         self.workbook_rels = self.zip.read("xl/_rels/workbook.xml.rels").decode("utf-8")
         self.content_types = self.zip.read("[Content_Types].xml").decode("utf-8")
-        self.styles = StyleSheet(self.zip.read("xl/styles.xml").decode("utf-8")) if "xl/styles.xml" in self.names \
-            else StyleSheet(f'<styleSheet xmlns="{MAIN_NS}"/>')
+        self.styles = StyleSheet(self.zip.read("xl/styles.xml") if "xl/styles.xml" in self.names else None)
         self.sheets = sheet_parts_in(self.workbook.encode("utf-8"), self.workbook_rels.encode("utf-8"))
         self.replaced: dict[str, Iterable[bytes] | bytes] = {}
         self.dropped: set[str] = set()
+        self._compact_styles()
+
+    def _compact_styles(self) -> None:
+        """Merge the style sheet's duplicates (an earlier version added some on every sync) and
+        move every sheet's cells to the kept cell formats."""
+        remap = self.styles.compact()
+        if remap:
+            for part in set(self.sheets.values()) & self.names:
+                self.replaced[part] = remap_cells(self.zip.read(part), remap)
 
     def close(self) -> None:
         self.zip.close()
@@ -353,10 +277,13 @@ class Package:
         part = f"xl/worksheets/sheet{k}.xml"
         ids = [int(n) for n in re.findall(r'<(?:\w+:)?sheet\b[^>]*?\bsheetId="(\d+)"', self.workbook)]
         rid = f"rIdXlar{k}"
-        prefix = re.search(rf'xmlns:(\w+)="{re.escape(REL_NS)}"', self.workbook)
-        r = prefix.group(1) if prefix else "r"
+        root = re.search(r"<(?:\w+:)?workbook\b[^>]*>", self.workbook)
+        root_tag = root.group(0) if root else ""
+        # the prefix must be declared on the root: openpyxl declares it on each <sheet> only
+        prefix = re.search(rf'xmlns:(\w+)="{re.escape(REL_NS)}"', root_tag)
+        r = prefix.group(1) if prefix else ("xlarr" if 'xmlns:r="' in root_tag else "r")
         if prefix is None:
-            self.workbook = re.sub(r"(<(?:\w+:)?workbook\b)", rf'\1 xmlns:r="{REL_NS}"', self.workbook, count=1)
+            self.workbook = re.sub(r"(<(?:\w+:)?workbook\b)", rf'\1 xmlns:{r}="{REL_NS}"', self.workbook, count=1)
         sheet_tag = re.search(r"<(\w+:)?sheets\b", self.workbook)
         ns = sheet_tag.group(1) or "" if sheet_tag else ""
         hidden = f' state="{state}"' if state else ""
@@ -389,8 +316,8 @@ class Package:
         fixed = {"xl/workbook.xml": self.workbook.encode("utf-8"),
                  "xl/_rels/workbook.xml.rels": self.workbook_rels.encode("utf-8"),
                  "[Content_Types].xml": self.content_types.encode("utf-8")}
-        if self.styles.changed:
-            fixed["xl/styles.xml"] = self.styles.xml.encode("utf-8")
+        if self.styles.changed():
+            fixed["xl/styles.xml"] = self.styles.to_bytes()
         parts: dict[str, object] = {**fixed, **self.replaced}
         last = last or {}
         order = [i.filename for i in self.zip.infolist() if i.filename not in self.dropped]

@@ -22,6 +22,7 @@ from xlar.domain.money import CURRENCY_EXPONENTS
 from xlar.schema.columns import HIDDEN, Column, Kind, SheetSchema
 from xlar.schema.sheets import CHOICE_ZH, INPUT_SHEETS, INVOICES, OUTPUT_SHEETS, SETTINGS
 from xlar.workbook.package import column_letters
+from xlar.workbook.styles import save_book
 
 LOCALES = ("zh-CN", "en")
 FORMATS = {
@@ -168,5 +169,5 @@ def build_template(path: Path, locale: str = "zh-CN", settings: dict[str, str] |
     wb.properties.creator = "xlar"
     wb.properties.created = wb.properties.modified = FIXED_TIME
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    save_book(wb.save, path)
     return path
