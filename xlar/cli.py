@@ -152,13 +152,20 @@ def balance(obj: Obj, customer: str, as_of: date | None) -> None:
 @click.option("--dry-run", is_flag=True, help="show what would change; change nothing")
 @click.option("--as-of", type=ISO_DATE, default=None, help="date of Balances and Aging [default: today]")
 @click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
+@click.option("--force", is_flag=True, help="sync although a lock file says the workbook is open in "
+                                             "Excel or LibreOffice (a lock left by a program that crashed)")
 @click.pass_obj
-def sync(obj: Obj, workbook: Path, dry_run: bool, as_of: date | None, as_json: bool) -> None:
-    """Push the workbook's changes to the store and pull everyone's work back."""
+def sync(obj: Obj, workbook: Path, dry_run: bool, as_of: date | None, as_json: bool, force: bool) -> None:
+    """Push the workbook's changes to the store and pull everyone's work back. A workbook open in
+    Excel is refused (its ribbon's Sync syncs the open workbook)."""
     from xlar.sync.engine import sync_workbook
+    from xlar.workbook.gateway import refuse_open
 
-    with _friendly_errors(), obj.store() as store:
-        result = sync_workbook(workbook, store, obj.user, dry_run=dry_run, as_of=as_of)
+    with _friendly_errors():
+        if not (dry_run or force):
+            refuse_open(workbook)   # before the store is touched
+        with obj.store() as store:
+            result = sync_workbook(workbook, store, obj.user, dry_run=dry_run, as_of=as_of, force=force)
     if as_json:
         click.echo(json.dumps({
             "changes": dict(result.counts), "written": result.written, "dry_run": dry_run,
@@ -955,11 +962,12 @@ def excel_run(obj: Obj, tag: str, workbook: Path, as_of: date | None, yes: bool,
     """Run a ribbon button's action (TAG: sync, post, close …) on a workbook file, as Excel would."""
     from xlar.excel.actions import ACTIONS, Session, TerminalUi, run, store_url
     from xlar.sync.engine import finish_interrupted_sync
-    from xlar.workbook.gateway import FileGateway
+    from xlar.workbook.gateway import FileGateway, refuse_open
 
     if tag not in ACTIONS:
         raise click.BadParameter(f"one of {', '.join(ACTIONS)}", param_hint="TAG")
     with _friendly_errors():
+        refuse_open(workbook)
         with FileGateway(workbook) as gateway:
             url = obj.store_url or store_url(gateway, workbook.parent)
         store = Store.open(url)

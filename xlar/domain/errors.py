@@ -75,6 +75,19 @@ class Interrupted(XlarError):
     code = "XLAR-E061"
 
 
+class WorkbookOpen(XlarError):
+    """The workbook file is open in Excel or LibreOffice (its lock file is beside it)."""
+
+    code = "XLAR-E062"
+
+
+class WorkbookNotWritten(XlarError):
+    """The store took a sync's changes but the workbook file could not be replaced; the next
+    sync finishes the job from the staged copy."""
+
+    code = "XLAR-E063"
+
+
 class NotAllowed(XlarError):
     """The user may not do this: a role is missing, or duties must be separated."""
 

@@ -74,6 +74,7 @@ from xlar.workbook.gateway import (
     finish_interrupted,
     kept_beside,
     pending_interruption,
+    refuse_open,
 )
 from xlar.workbook.reader import (
     Row,
@@ -425,10 +426,13 @@ class Suggest:
 
 
 def sync_workbook(path: Path, store: Store, user: str, *, dry_run: bool = False,
-                  as_of: date | None = None, suggest: Suggest | None = None) -> SyncReport:
+                  as_of: date | None = None, suggest: Suggest | None = None, force: bool = False) -> SyncReport:
     """Sync the workbook file at PATH with STORE as USER (one transaction); see the module doc.
     With SUGGEST, the Allocations sheet gains the matches a strategy proposes, as new rows the
-    accountant edits, deletes or keeps: the next sync commits what is left of them."""
+    accountant edits, deletes or keeps: the next sync commits what is left of them. A file open
+    in Excel or LibreOffice is refused before the store is touched, unless FORCE (a stale lock)."""
+    if not (dry_run or force):
+        refuse_open(path)
     finished = finish_interrupted_sync(path, store, dry_run=dry_run)
     book = FileGateway(path)
     try:

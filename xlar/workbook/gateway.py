@@ -19,7 +19,7 @@ from typing import Protocol
 
 from python_calamine import CalamineError, CalamineWorkbook
 
-from xlar.domain.errors import Interrupted, XlarError
+from xlar.domain.errors import Interrupted, WorkbookNotWritten, WorkbookOpen, XlarError
 from xlar.workbook.package import (
     MAX_CELLS,
     BrokenWorkbook,
@@ -156,12 +156,22 @@ class FileGateway(FileGrids):
     def stage(self, sheets: Sequence[SheetRows], outputs: Sequence[Output], state: SyncState,
               locale: str) -> None:
         state = dataclasses.replace(state, source=self.source)
-        self._temp = write_workbook(self.path, sheets, outputs, state, locale)
-        durable(self._temp)   # on disk before the store commits: finish_interrupted may need it
+        try:
+            self._temp = write_workbook(self.path, sheets, outputs, state, locale)
+            durable(self._temp)   # on disk before the store commits: finish_interrupted may need it
+        except OSError as exc:    # before the commit: the store rolls back, nothing is lost
+            raise WorkbookNotWritten(
+                f"cannot write the synced workbook beside {self.path.name} in {self.path.parent} "
+                f"({exc.strerror or exc}): nothing was changed; free disk space or make the folder "
+                "writable, then sync again") from None
 
     def commit(self) -> None:
         if self._temp is not None:
-            replace_with_backup(self.path, self._temp)
+            try:
+                replace_with_backup(self.path, self._temp)
+            except OSError as exc:
+                temp, self._temp = self._temp, None   # kept: the next sync finishes with it
+                raise not_replaced(self.path, temp, exc) from None
             self._temp = None
             self._reopen()  # a second sync through this gateway reads what the first one wrote
 
@@ -175,6 +185,39 @@ class FileGateway(FileGrids):
         if self._temp is not None:  # staged but never committed: the store rolled back
             self._temp.unlink(missing_ok=True)
             self._temp = None
+
+
+def not_replaced(path: Path, temp: Path, exc: OSError) -> WorkbookNotWritten:
+    """The one line for a workbook the store's changes could not be written into."""
+    why = exc.strerror or str(exc)
+    if exc.filename and Path(str(exc.filename)).name != path.name and str(exc.filename).endswith(".bak"):
+        why = f"{why} on {Path(str(exc.filename)).name}"
+    return WorkbookNotWritten(
+        f"the store has taken the changes, but {path.name} could not be replaced ({why}): close it in "
+        f"Excel (or free disk space, or make {path.parent} writable) and sync {path.name} again: that "
+        f"sync writes them into it from {temp.name} beside it, entering nothing twice")
+
+
+LOCK_FILES = ("~${name}", ".~lock.{name}#")   # Excel's owner file, LibreOffice's lock
+
+
+def lock_file(path: Path) -> Path | None:
+    """The lock file Excel or LibreOffice keeps beside PATH while it has PATH open, if any."""
+    for pattern in LOCK_FILES:
+        lock = path.with_name(pattern.format(name=path.name))
+        if lock.exists():
+            return lock
+    return None
+
+
+def refuse_open(path: Path) -> None:
+    """Refuse to rewrite PATH while Excel or LibreOffice has it open: the rename would fail (on
+    Windows) or the program would later save its old copy over the synced one."""
+    lock = lock_file(path)
+    if lock is not None:
+        raise WorkbookOpen(f"{path.name} is open in Excel or LibreOffice ({lock.name} is beside it): close it "
+                           "and sync again, or press Sync on the AR 应收 tab, which syncs the open workbook; "
+                           f"if no program has it open, the lock is stale: delete {lock.name} or sync with --force")
 
 
 def file_digest(path: Path) -> str:
@@ -236,7 +279,10 @@ def finish_interrupted(path: Path, recorded: Callable[[str], bool]) -> str | Non
         raise Interrupted(f"an earlier sync of {path.name} was interrupted after the store took its changes, "
                           f"and {path.name} was changed afterwards: the workbook that sync wrote is {kept.name}. "
                           f"Copy your later changes into {kept.name}, sync it and use it as {path.name}")
-    replace_with_backup(path, temp)
+    try:
+        replace_with_backup(path, temp)
+    except OSError as exc:
+        raise not_replaced(path, temp, exc) from None
     return f"finished an interrupted sync of {path.name} (the store had its changes)"
 
 

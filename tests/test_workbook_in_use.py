@@ -1,0 +1,186 @@
+"""A workbook open in Excel is never damaged: `xlar sync` refuses a file Excel or LibreOffice has
+open (their lock files) before it touches the store, and when the final write fails anyway
+(file in use, permission denied, disk full, read-only folder) the user gets one line, the
+store and the workbook stay consistent and the next sync enters nothing twice."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from tests.sheets import add_rows, read
+from xlar.cli import main
+from xlar.domain.errors import WorkbookNotWritten
+from xlar.store.engine import Store
+from xlar.store.tables import customers, documents
+from xlar.sync.engine import sync_workbook
+from xlar.workbook import writer
+from xlar.workbook.gateway import kept_beside
+from xlar.workbook.template import build_template
+from xlar.workbook.writer import staged_path
+
+AS_OF = "2026-03-31"
+
+
+def cli(*args: object) -> tuple[int, str]:
+    done = CliRunner().invoke(main, [str(a) for a in args])
+    assert done.exception is None or isinstance(done.exception, SystemExit), done.exception
+    return done.exit_code, done.output
+
+
+def store_counts(url: str) -> tuple[int, int]:
+    store = Store.open(url)
+    try:
+        with store.read() as conn:
+            return (conn.execute(sa.select(sa.func.count()).select_from(customers)).scalar_one(),
+                    conn.execute(sa.select(sa.func.count()).select_from(documents)).scalar_one())
+    finally:
+        store.dispose()
+
+
+@pytest.fixture
+def book(tmp_path) -> tuple[Path, str]:
+    path = build_template(tmp_path / "AR.xlsx", "en")
+    url = f"sqlite:///{tmp_path / 'ar.db'}"
+    assert cli("--store", url, "init", "--company", "ACME", "--base-currency", "CNY")[0] == 0
+    add_rows(path, "Customers", [{"code": "C001", "name": "Acme", "currency": "CNY"}])
+    add_rows(path, "Invoices", [{"number": "T1", "date": date(2026, 3, 5), "customer": "C001", "status": "draft"}])
+    add_rows(path, "InvoiceLines", [{"invoice": "T1", "line": 1, "item": "A-1", "qty": 2, "unit_price": 50}])
+    return path, url
+
+
+@pytest.mark.parametrize("lock", ["~$AR.xlsx", ".~lock.AR.xlsx#"])
+def test_a_workbook_open_in_excel_or_libreoffice_is_refused_before_the_store(book, lock):
+    path, url = book
+    (path.parent / lock).write_bytes(b"alice")
+    before = path.read_bytes()
+    code, out = cli("--store", url, "sync", path, "--as-of", AS_OF)
+    lines = out.strip().splitlines()
+    assert code == 1 and len(lines) == 1 and "XLAR-E062" in lines[0] and lock in lines[0], out
+    assert "Sync" in lines[0] and "--force" in lines[0]
+    assert path.read_bytes() == before and store_counts(url) == (0, 0)
+    assert cli("--store", url, "excel", "run", "sync", "--workbook", path)[0] == 1
+    assert cli("--store", url, "sync", path, "--as-of", AS_OF, "--dry-run")[0] == 0   # reads only
+    code, out = cli("--store", url, "sync", path, "--as-of", AS_OF, "--force")      # a stale lock
+    assert code == 0, out
+    assert store_counts(url) == (1, 1)
+
+
+def fail_at(monkeypatch, where: str, error: OSError) -> None:
+    """Make the final write fail as Windows (file in use), a full disk or a read-only .bak would."""
+    real_replace, real_copy = os.replace, shutil.copy2
+
+    def replace(src, dst, *a, **kw):
+        if where == "rename" and Path(dst).suffix == ".xlsx":
+            raise error
+        return real_replace(src, dst, *a, **kw)
+
+    def copy2(src, dst, *a, **kw):
+        if where == "backup":
+            raise OSError(error.errno, error.strerror, str(dst))
+        return real_copy(src, dst, *a, **kw)
+    monkeypatch.setattr(writer.os, "replace", replace)
+    monkeypatch.setattr(writer.shutil, "copy2", copy2)
+
+
+FAILURES = [("rename", PermissionError(errno.EACCES, "Permission denied")),   # Excel has the file open
+            ("rename", OSError(errno.EBUSY, "Device or resource busy")),
+            ("backup", OSError(errno.ENOSPC, "No space left on device")),
+            ("backup", PermissionError(errno.EACCES, "Permission denied"))]
+
+
+@pytest.mark.parametrize(("where", "error"), FAILURES, ids=["in-use", "busy", "disk-full", "bak-read-only"])
+def test_a_failed_final_write_is_one_line_and_the_next_sync_enters_nothing_twice(book, monkeypatch, where, error):
+    path, url = book
+    before = path.read_bytes()
+    fail_at(monkeypatch, where, error)
+    code, out = cli("--store", url, "sync", path, "--as-of", AS_OF)
+    lines = out.strip().splitlines()
+    assert code == 1 and len(lines) == 1 and "XLAR-E063" in lines[0] and "AR.xlsx" in lines[0], out
+    assert error.strerror in lines[0]
+    assert path.read_bytes() == before                       # the workbook as it was
+    assert staged_path(path).exists() and staged_path(path).name in lines[0]   # names a file that is there
+    assert store_counts(url) == (1, 1)                       # the store took the changes
+    monkeypatch.undo()
+    for _ in range(2):                                       # the next syncs finish, and enter nothing again
+        code, out = cli("--store", url, "sync", path, "--as-of", AS_OF)
+        assert code == 0, out
+    assert store_counts(url) == (1, 1) and not staged_path(path).exists() and not kept_beside(path)
+    rows = read(path, "Customers")
+    assert [r["Code"] for r in rows] == ["C001"] and rows[0]["_id"]
+    assert len(read(path, "Invoices")) == 1
+    code, out = cli("--store", url, "check", "--as-of", AS_OF, "--month-ends")
+    assert code == 0, out
+
+
+def test_a_workbook_changed_after_a_failed_write_is_set_aside_by_a_name_that_exists(book, monkeypatch):
+    path, url = book
+    fail_at(monkeypatch, "rename", PermissionError(errno.EACCES, "Permission denied"))
+    assert cli("--store", url, "sync", path, "--as-of", AS_OF)[0] == 1
+    monkeypatch.undo()
+    add_rows(path, "Customers", [{"code": "C002", "name": "Beta", "currency": "CNY"}])   # typed meanwhile
+    code, out = cli("--store", url, "sync", path, "--as-of", AS_OF)
+    assert code == 1 and len(out.strip().splitlines()) == 1, out
+    kept = kept_beside(path)
+    assert kept and kept[0].name in out and kept[0].exists()
+    assert store_counts(url) == (1, 1)                        # nothing entered twice
+
+
+def test_a_failed_write_through_the_python_api_raises_the_same_error(store, tmp_path, monkeypatch):
+    path = build_template(tmp_path / "AR.xlsx", "en")
+    add_rows(path, "Customers", [{"code": "C001", "name": "Acme", "currency": "CNY"}])
+    fail_at(monkeypatch, "rename", PermissionError(errno.EACCES, "Permission denied"))
+    with pytest.raises(WorkbookNotWritten):
+        sync_workbook(path, store, "alice", as_of=date(2026, 3, 31))
+    monkeypatch.undo()
+    sync_workbook(path, store, "alice", as_of=date(2026, 3, 31))
+    with store.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(customers)).scalar_one() == 1
+
+
+def test_a_read_only_folder_refuses_the_sync_cleanly(tmp_path):
+    """The staged file cannot be made beside the workbook: nothing reaches the store. As root the
+    folder's mode binds nobody, so the sync runs as the user nobody (setpriv)."""
+    base = Path(tempfile.mkdtemp(prefix="xlar-ro-"))
+    try:
+        base.chmod(0o777)
+        books, data = base / "books", base / "data"
+        books.mkdir()
+        data.mkdir(mode=0o777)
+        data.chmod(0o777)
+        path = build_template(books / "AR.xlsx", "en")
+        add_rows(path, "Customers", [{"code": "C001", "name": "Acme", "currency": "CNY"}])
+        url = f"sqlite:///{data / 'ar.db'}"
+        assert cli("--store", url, "init", "--company", "ACME", "--base-currency", "CNY")[0] == 0
+        (data / "ar.db").chmod(0o666)
+        path.chmod(0o666)
+        books.chmod(0o555)
+        before = path.read_bytes()
+        command = [sys.executable, "-m", "xlar.cli", "--store", url, "--user", "alice", "sync", str(path),
+                   "--as-of", AS_OF]
+        if os.geteuid() == 0:
+            if shutil.which("setpriv") is None:
+                pytest.skip("running as root without setpriv: a read-only folder cannot be made")
+            command = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *command]
+        env = {**os.environ, "HOME": str(base), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=base, timeout=120, check=False)
+        lines = (done.stdout + done.stderr).strip().splitlines()
+        assert done.returncode == 1 and len(lines) == 1, done.stdout + done.stderr
+        assert "XLAR-E063" in lines[0] and "books" in lines[0] and "nothing was changed" in lines[0]
+        assert path.read_bytes() == before and store_counts(url) == (0, 0)
+        assert not staged_path(path).exists()
+    finally:
+        for folder in (base / "books", base):
+            if folder.exists():
+                folder.chmod(0o755)
+        shutil.rmtree(base, ignore_errors=True)
