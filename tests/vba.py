@@ -4,7 +4,9 @@
   variables, constants, Type/Enum names and members, Declare and Event names), found in
   logical lines with comments and the contents of strings removed;
 - `reserved_uses(source)`: those that are VBA reserved identifiers (MS-VBAL 3.3.5.2), which
-  Excel refuses: `Function F(currency)` does not compile, Currency being a type keyword.
+  Excel refuses: `Function F(currency)` does not compile, Currency being a type keyword;
+- `syntax_errors(source, target)`: what the MS-VBAL grammar of the antlr4-vba package (MIT,
+  test-only) says of the module as compiled on one target (Windows or Mac).
 """
 
 from __future__ import annotations
@@ -208,3 +210,115 @@ def reserved_uses(source: str) -> list[tuple[Declared, str]]:
     """The declared names that are reserved identifiers, with the category of each."""
     return [(d, CATEGORY[d.name.lower()]) for d in declared(source) if d.name.lower() in CATEGORY]
 
+
+# ---- conditional compilation and the grammar ----------------------------------------------
+
+# The project-level conditional-compilation constants Office defines on each target. Windows has
+# no MAC_OFFICE_VERSION: an undefined constant is Empty there, which compares as 0.
+WINDOWS = {"VBA6": True, "VBA7": True, "Win16": False, "Win32": True, "Win64": True, "Mac": False,
+           "MAC_OFFICE_VERSION": 0}
+MAC = {"VBA6": True, "VBA7": True, "Win16": False, "Win32": False, "Win64": False, "Mac": True,
+       "MAC_OFFICE_VERSION": 16}
+TARGETS = {"Windows": WINDOWS, "Mac": MAC}
+
+DIRECTIVE = re.compile(r"\s*#\s*(If|ElseIf|Else|End\s*If|Const)\b\s*(.*?)\s*(?:\bThen\s*)?$", re.IGNORECASE)
+CC_TOKEN = re.compile(r'\s*(?:("[^"]*")|(\d+)|(<>|<=|>=|=|<|>|\(|\))|([^\W\d]\w*))')
+
+
+def cc_value(expression: str, constants: dict[str, object]) -> object:
+    """The value of a conditional-compilation expression (names, numbers, strings, comparisons,
+    Not/And/Or/Xor): enough for the #If lines of our modules; anything else raises."""
+    words = {"and": "and", "or": "or", "not": "not", "xor": "!=", "true": "True", "false": "False"}
+    python, at = [], 0
+    while at < len(expression.rstrip()):
+        m = CC_TOKEN.match(expression, at)
+        if m is None:
+            raise ValueError(f"conditional compilation: cannot read {expression!r}")
+        at = m.end()
+        text, number, operator, name = m.groups()
+        if operator is not None:
+            python.append({"=": "==", "<>": "!="}.get(operator, operator))
+        elif name is None:
+            python.append(text or number)
+        elif name.lower() in words:
+            python.append(words[name.lower()])
+        elif name.lower() in constants:
+            python.append(repr(constants[name.lower()]))
+        else:
+            raise ValueError(f"conditional compilation: {name!r} is not a constant of this target")
+    return eval(" ".join(python), {"__builtins__": {}})
+
+
+def preprocess(source: str, target: dict[str, object]) -> str:
+    """The module as the compiler of TARGET sees it (MS-VBAL 3.4): lines of excluded blocks and
+    the directives themselves become empty lines, so line numbers stay those of the source."""
+    constants = {k.lower(): v for k, v in target.items()}
+    kept: list[str] = []
+    blocks: list[tuple[bool, bool]] = []    # (this branch is taken, a branch was taken)
+    for line in source.split("\r\n"):
+        m = DIRECTIVE.match(re.sub(r"'.*$", "", line) if line.lstrip().startswith("#") else line)
+        included = all(taken for taken, _ in blocks)
+        if m is None:
+            kept.append(line if included else "")
+            continue
+        keyword, rest = m[1].lower().replace(" ", ""), m[2]
+        if keyword == "const" and included:
+            name, value = rest.split("=", 1)
+            constants[name.strip().lower()] = cc_value(value, constants)
+        elif keyword == "if":
+            taken = bool(cc_value(rest, constants))
+            blocks.append((taken, taken))
+        elif keyword == "elseif":
+            _, done = blocks.pop()
+            taken = not done and bool(cc_value(rest, constants))
+            blocks.append((taken, done or taken))
+        elif keyword == "else":
+            _, done = blocks.pop()
+            blocks.append((not done, True))
+        elif keyword == "endif":
+            blocks.pop()
+        kept.append("")
+    if blocks:
+        raise ValueError("conditional compilation: an #If has no #End If")
+    return "\r\n".join(kept)
+
+
+# A class or document module is stored in the project without the header of its exported form
+# (MS-VBAL 4.2 class-module-header), and with attributes the grammar does not list
+# (MS-OVBA's VB_Base, VB_TemplateDerived; a module-level VB_Description).
+CLASS_HEADER = "VERSION 1.0 CLASS\r\nBEGIN\r\n  MultiUse = -1  'True\r\nEND\r\n"
+STORED_ONLY = re.compile(r"^Attribute VB_(?:Base|TemplateDerived|Description) = .*\r\n", re.MULTILINE)
+
+
+def exported_form(source: str) -> tuple[str, int]:
+    """The module as the grammar reads it, and how many lines were put before the source's."""
+    if not re.search(r"^Attribute VB_Base = ", source, re.MULTILINE):
+        return source, 0
+    moved = len(STORED_ONLY.findall(source))
+    body = STORED_ONLY.sub("", source)
+    last = [m.end() for m in re.finditer(r"^Attribute VB_\w+ = .*\r\n", body, re.MULTILINE)][-1]
+    # the removed lines come back as empty lines after the attributes, so that the code keeps its lines
+    return CLASS_HEADER + body[:last] + "\r\n" * moved + body[last:], CLASS_HEADER.count("\r\n")
+
+
+def syntax_errors(source: str, target: dict[str, object]) -> list[str]:
+    """'line:column message' for each syntax error the MS-VBAL grammar finds (empty: it parses)."""
+    from antlr4 import CommonTokenStream, InputStream
+    from antlr4.error.ErrorListener import ErrorListener
+    from antlr4_vba.vbaLexer import vbaLexer
+    from antlr4_vba.vbaParser import vbaParser
+
+    text, offset = exported_form(preprocess(source, target))
+    errors: list[str] = []
+
+    class Collect(ErrorListener):  # type: ignore[misc]
+        def syntaxError(self, recognizer, symbol, line, column, message, exc):
+            errors.append(f"{line - offset}:{column} {message}")
+
+    lexer = vbaLexer(InputStream(text))
+    parser = vbaParser(CommonTokenStream(lexer))
+    for recognizer in (lexer, parser):
+        recognizer.removeErrorListeners()
+        recognizer.addErrorListener(Collect())
+    parser.startRule()
+    return errors
