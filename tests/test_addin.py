@@ -94,7 +94,7 @@ def test_the_function_wrappers_are_xlwings_own(decoded):
     wrappers = decoded["xlwings_udfs"]
     declared = set(re.findall(r"^Function (AR_\w+)\(", wrappers, re.M))
     assert declared == set(FUNCTIONS)
-    assert 'XLPy.CallUDF("xlar.excel.udfs", "AR_BALANCE", Array(customer, as_of, currency, Nothing)' in wrappers
+    assert 'XLPy.CallUDF("xlar.excel.udfs", "AR_BALANCE", Array(customer, as_of, in_currency, Nothing)' in wrappers
     assert "Function AR_PERIOD()" in wrappers   # the caller argument is Excel's, not the user's
 
 

@@ -3,10 +3,14 @@
 Read-only and thin: each answers from the snapshot xlar.excel.facts keeps (one statement per
 recalculation, whatever the number of cells). A bad argument, an unknown customer or a store
 that cannot be read gives a short #XLAR-… code in the cell, never a traceback. Amounts are
-in the customer's currency unless CURRENCY is given ("BASE" for the book's base currency,
+in the customer's currency unless IN_CURRENCY is given ("BASE" for the book's base currency,
 or a currency code for that currency's items only); a customer with items in several
-currencies needs CURRENCY. Off Windows, `xw.func` leaves plain functions, which the tests,
+currencies needs IN_CURRENCY. Off Windows, `xw.func` leaves plain functions, which the tests,
 the `formulas` evaluator and the benchmark call directly.
+
+The argument names are the VBA wrappers' parameter names too, shown to the Excel user:
+none may be a VBA keyword (`currency` is a VBA type, and the module would not compile;
+tests/test_vba_identifiers.py checks every name).
 
 Which store: XLAR_STORE on the calling workbook's `xlar.conf` sheet (relative to its folder),
 else XLAR_STORE (environment or xlar config), else xlar.db beside the workbook.
@@ -186,16 +190,16 @@ def bucket_label(value: object, policy: AgingPolicy) -> str:
 
 @xw.func(category=CATEGORY)
 @answers
-def AR_BALANCE(customer: Any, as_of: Any = None, currency: Any = None, caller: Any = None) -> Any:
+def AR_BALANCE(customer: Any, as_of: Any = None, in_currency: Any = None, caller: Any = None) -> Any:
     """Customer's balance (应收余额) as of a date (blank: today)."""
-    return number(view(customer, as_of, currency, caller).total())
+    return number(view(customer, as_of, in_currency, caller).total())
 
 
 @xw.func(category=CATEGORY)
 @answers
-def AR_AGING(customer: Any, bucket: Any, as_of: Any = None, currency: Any = None, caller: Any = None) -> Any:
+def AR_AGING(customer: Any, bucket: Any, as_of: Any = None, in_currency: Any = None, caller: Any = None) -> Any:
     """What a customer owes in one age bucket (账龄区间), e.g. "31-60" or its position 1..n."""
-    v = view(customer, as_of, currency, caller)
+    v = view(customer, as_of, in_currency, caller)
     policy = v.ledger.policy
     label = bucket_label(bucket, policy)
     return number(v.total(lambda i: v.ledger.bucket_of(i, policy) == label))
@@ -203,20 +207,20 @@ def AR_AGING(customer: Any, bucket: Any, as_of: Any = None, currency: Any = None
 
 @xw.func(category=CATEGORY)
 @answers
-def AR_OVERDUE(customer: Any, as_of: Any = None, currency: Any = None, caller: Any = None) -> Any:
+def AR_OVERDUE(customer: Any, as_of: Any = None, in_currency: Any = None, caller: Any = None) -> Any:
     """What is past its due date (逾期金额) as of a date."""
-    v = view(customer, as_of, currency, caller)
+    v = view(customer, as_of, in_currency, caller)
     return number(v.total(lambda i: not i.credit and i.due_on < v.ledger.as_of))
 
 
 @xw.func(category=CATEGORY)
 @answers
-def AR_DUE(customer: Any, date_from: Any, date_to: Any, currency: Any = None, caller: Any = None) -> Any:
+def AR_DUE(customer: Any, date_from: Any, date_to: Any, in_currency: Any = None, caller: Any = None) -> Any:
     """What falls due between two dates (到期金额), of what is open today."""
     start, end = day(date_from), day(date_to)
     if end < start:
         raise UdfError("#XLAR-ARG")
-    v = view(customer, None, currency, caller)
+    v = view(customer, None, in_currency, caller)
     return number(v.total(lambda i: not i.credit and start <= i.due_on <= end))
 
 
@@ -269,11 +273,11 @@ def AR_OPEN_ITEMS(customer: Any, as_of: Any = None, caller: Any = None) -> Any:
 @xw.func(category=CATEGORY)
 @xw.arg("customers", ndim=2)
 @answers
-def AR_BALANCES(customers: Any, as_of: Any = None, currency: Any = None, caller: Any = None) -> Any:
+def AR_BALANCES(customers: Any, as_of: Any = None, in_currency: Any = None, caller: Any = None) -> Any:
     """Balances of a whole range of customer codes in one call: a same-shaped range back."""
     grid = customers if isinstance(customers, Sequence) and not isinstance(customers, str) else [[customers]]
     grid = [row if isinstance(row, Sequence) and not isinstance(row, str) else [row] for row in grid]
-    return [["" if _blank(code) else AR_BALANCE(code, as_of, currency, caller) for code in row] for row in grid]
+    return [["" if _blank(code) else AR_BALANCE(code, as_of, in_currency, caller) for code in row] for row in grid]
 
 
 @xw.func(category=CATEGORY)
