@@ -204,7 +204,7 @@ def test_a_file_action_that_syncs_twice_adds_each_row_once(backend, tmp_path):
 
 def test_the_workbook_names_its_store_on_its_config_sheet(tmp_path, monkeypatch):
     from xlar.domain.errors import XlarError
-    from xlar.excel.actions import store_url
+    from xlar.workbook.stores import store_url
 
     monkeypatch.delenv("XLAR_STORE", raising=False)
     path = build_template(tmp_path / "AR.xlsx", "en")

@@ -40,13 +40,21 @@ def test_urls(monkeypatch, tmp_path):
 
 
 def test_opening_a_missing_or_empty_store_says_what_to_do(tmp_path):
-    with pytest.raises(StoreError, match="xlar init"):
+    with pytest.raises(StoreError, match=r"run `xlar --store sqlite:///.*none.db init`"):
         Store.open(f"sqlite:///{tmp_path / 'none.db'}")
     empty = Store.connect(f"sqlite:///{tmp_path / 'empty.db'}")
     with empty.write() as conn:
-        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        conn.exec_driver_sql("PRAGMA user_version = 1")   # a SQLite file with no table
     empty.dispose()
     with pytest.raises(StoreError, match="is not initialised"):
         Store.open(f"sqlite:///{tmp_path / 'empty.db'}")
+    other = Store.connect(f"sqlite:///{tmp_path / 'other.db'}")
+    with other.write() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    other.dispose()
+    for attempt in (lambda: Store.open(other.url), lambda: Store.connect(other.url).upgrade()):
+        with pytest.raises(StoreError, match="other.db is not an xlar store: it is another program's"):
+            attempt()
+    assert Store.connect(other.url).schema_revision() is None   # no xlar table was made in it
     with pytest.raises(StoreError, match="unsupported store"):
         Store.connect("mysql://x@y/z")

@@ -15,10 +15,11 @@ import sqlalchemy as sa
 
 from xlar.domain.aging import AgingPolicy
 from xlar.domain.errors import XlarError
-from xlar.domain.money import from_minor
-from xlar.domain.periods import period_of
+from xlar.domain.money import from_minor, parse_decimal
+from xlar.domain.periods import parse_period, period_of
 from xlar.reports import ledger as reports
 from xlar.reports.render import aging_csv, aging_json, amount_text
+from xlar.schema.cells import EARLIEST, LATEST
 from xlar.store import audit
 from xlar.store.config import acting_user
 from xlar.store.engine import Store
@@ -34,12 +35,55 @@ class IsoDate(click.ParamType):
         if isinstance(value, date):
             return value
         try:
-            return date.fromisoformat(str(value))
+            found = date.fromisoformat(str(value))
         except ValueError:
             self.fail(f"{value!r} is not a date like 2026-03-31", param, ctx)
+        if not EARLIEST <= found <= LATEST:
+            self.fail(f"{value!r} is out of range ({EARLIEST} to {LATEST})", param, ctx)
+        return found
 
 
 ISO_DATE = IsoDate()
+
+
+class Checked(click.ParamType):
+    """Text that CHECK (a domain parser) accepts, passed on as typed: a refusal is a bad
+    argument (exit 2), found before anything opens the store."""
+
+    def __init__(self, name: str, check: Callable[[str], object]) -> None:
+        self.name, self.check = name, check
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        try:
+            self.check(str(value))
+        except XlarError as exc:
+            self.fail(str(exc), param, ctx)
+        return str(value)
+
+
+PERIOD = Checked("YYYY-MM", parse_period)
+AMOUNT = Checked("AMOUNT", parse_decimal)
+BUCKETS = Checked("30,60,90", lambda text: AgingPolicy.parse("due", text))
+
+
+class WorkbookFile(click.Path):
+    """An existing .xlsx (or .xlsm) workbook file; a CSV or an old .xls is refused by name."""
+
+    SUFFIXES = (".xlsx", ".xlsm")
+
+    def __init__(self) -> None:
+        super().__init__(exists=True, dir_okay=False, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        path = super().convert(value, param, ctx)
+        if path.suffix.lower() == ".xls":
+            self.fail(f"{path.name} is an Excel 97-2003 workbook: open it in Excel and save it as .xlsx", param, ctx)
+        if path.suffix.lower() not in self.SUFFIXES:
+            self.fail(f"{path.name} is not an Excel workbook (.xlsx): `xlar template` makes one", param, ctx)
+        return path
+
+
+WORKBOOK = WorkbookFile()
 
 
 class Obj:
@@ -49,10 +93,20 @@ class Obj:
         self.store_url = store_url
         self.user = user
 
+    def url_for(self, workbook: Path | None) -> str | None:
+        """--store; else, for a command on WORKBOOK, the store the workbook uses, as in Excel
+        (its xlar.conf sheet, XLAR_STORE, xlar.db beside it); else None (XLAR_STORE, ./xlar.db)."""
+        if self.store_url or workbook is None:
+            return self.store_url
+        from xlar.workbook.stores import file_store_url
+
+        return file_store_url(workbook)
+
     @contextmanager
-    def store(self) -> Iterator[Store]:
-        """The opened store, closed again when the command is done."""
-        store = Store.open(self.store_url)
+    def store(self, workbook: Path | None = None) -> Iterator[Store]:
+        """The opened store (WORKBOOK's, for a command on a workbook), closed again when the
+        command is done."""
+        store = Store.open(self.url_for(workbook))
         try:
             yield store
         finally:
@@ -61,7 +115,8 @@ class Obj:
 
 @contextmanager
 def _friendly_errors() -> Iterator[None]:
-    """User errors and unreachable stores end in one line and exit 1, never a traceback."""
+    """User errors, unreachable stores and files that cannot be read or written end in one
+    line and exit 1, never a traceback."""
     try:
         yield
     except XlarError as exc:
@@ -70,11 +125,24 @@ def _friendly_errors() -> Iterator[None]:
     except sa.exc.OperationalError as exc:
         click.echo(f"error: XLAR-E050 store unavailable: {str(exc.orig).strip().splitlines()[0]}", err=True)
         sys.exit(1)
+    except OSError as exc:
+        what = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"error: XLAR-E051 {what}{exc.strerror or exc}", err=True)
+        sys.exit(1)
 
 
-@click.group()
+class XlarGroup(click.Group):
+    """The `xlar` group: every command's user errors end in one line (_friendly_errors)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _friendly_errors():
+            return super().invoke(ctx)
+
+
+@click.group(cls=XlarGroup)
 @click.option("--store", "store_url", metavar="URL", help="sqlite:///path.db, postgresql://… or a file path "
-              "[default: $XLAR_STORE, else ./xlar.db]")
+              "[default: for a command on a workbook, the store it names on its xlar.conf sheet; else "
+              "$XLAR_STORE; else xlar.db beside the workbook, or ./xlar.db]")
 @click.option("--user", default=None, help="who is acting (audit, roles) [default: $XLAR_USER, else XLAR_USER in "
               "the xlar config file, else the login name]")
 @click.version_option(package_name="xlar")
@@ -87,7 +155,7 @@ def main(ctx: click.Context, store_url: str | None, user: str | None) -> None:
 @main.command()
 @click.option("--company", default="", help="company name shown on reports")
 @click.option("--base-currency", default="CNY", show_default=True)
-@click.option("--period", default=None, help="current AR period, YYYY-MM [default: this month]")
+@click.option("--period", type=PERIOD, default=None, help="current AR period [default: this month]")
 @click.pass_obj
 def init(obj: Obj, company: str, base_currency: str, period: str | None) -> None:
     """Create the store (or bring its schema up to date)."""
@@ -117,6 +185,21 @@ def demo(obj: Obj, directory: Path, through: date | None, replace: bool) -> None
     with _friendly_errors():
         summary = build_demo(directory, through or date.today(), user=obj.user, replace=replace)
         click.echo(summary)
+    click.echo(_demo_next_steps(directory.resolve()))
+
+
+def _demo_next_steps(folder: Path) -> str:
+    """What to type next, valid from any folder: the workbook finds the xlar.db beside it
+    (unless XLAR_STORE names another store: then --store says which)."""
+    import shlex
+
+    from xlar.store.config import STORE_KEY, configured
+
+    store = "--store " + shlex.quote(f"sqlite:///{folder / 'xlar.db'}") + " "
+    book = shlex.quote(str(folder / "AR.xlsx"))
+    return (f"\nnext: type on the workbook's sheets, then\n"
+            f"  xlar {store if configured(STORE_KEY) else ''}sync {book}\n"
+            f"  xlar {store}report aging --format xlsx -o aging.xlsx")
 
 
 @main.command()
@@ -148,7 +231,7 @@ def balance(obj: Obj, customer: str, as_of: date | None) -> None:
 
 
 @main.command()
-@click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("workbook", type=WORKBOOK)
 @click.option("--dry-run", is_flag=True, help="show what would change; change nothing")
 @click.option("--as-of", type=ISO_DATE, default=None, help="date of Balances and Aging [default: today]")
 @click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
@@ -164,7 +247,7 @@ def sync(obj: Obj, workbook: Path, dry_run: bool, as_of: date | None, as_json: b
     with _friendly_errors():
         if not (dry_run or force):
             refuse_open(workbook)   # before the store is touched
-        with obj.store() as store:
+        with obj.store(workbook) as store:
             result = sync_workbook(workbook, store, obj.user, dry_run=dry_run, as_of=as_of, force=force)
     if as_json:
         click.echo(json.dumps({
@@ -276,10 +359,11 @@ def _report_command(name: str) -> click.Command:
     if name in ("aging", "salesperson-aging"):
         options += [click.Option(["--basis"], type=click.Choice(["due", "document"]), default=None,
                                  help="[default: the setting]"),
-                    click.Option(["--buckets"], default=None, metavar="30,60,90",
+                    click.Option(["--buckets"], type=BUCKETS, default=None,
                                  help="bucket edges in days [default: the setting]")]
     if name == "revaluation":
-        options.append(click.Option(["--period"], default=None, help="YYYY-MM [default: the month of --as-of]"))
+        options.append(click.Option(["--period"], type=PERIOD, default=None,
+                                    help="[default: the month of --as-of]"))
     if name == "installments":
         options.append(click.Option(["--contract"], default=None, help="one contract (or order) only"))
     if name == "forecast":
@@ -419,7 +503,7 @@ STRATEGY = click.Choice(["auto", "reference", "exact", "fifo", "installment", "p
 
 
 @main.command()
-@click.option("--suggest", "workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+@click.option("--suggest", "workbook", type=WORKBOOK, default=None,
               help="sync WORKBOOK and add the suggested matches to its Allocations sheet, to edit and commit "
                    "at the next sync")
 @click.option("--apply", "apply_now", is_flag=True, help="record the suggested matches now")
@@ -434,7 +518,7 @@ def match(obj: Obj, workbook: Path | None, apply_now: bool, strategy: str, custo
     what the strategy would match."""
     from xlar.services import matching, suggest
 
-    with _friendly_errors(), obj.store() as store:
+    with _friendly_errors(), obj.store(workbook) as store:
         if undo_batch is not None:
             with store.write() as conn:
                 undone = matching.undo(conn, undo_batch, on=on or date.today(), user=obj.user)
@@ -461,7 +545,7 @@ def match(obj: Obj, workbook: Path | None, apply_now: bool, strategy: str, custo
 
 @main.command("write-off")
 @click.argument("invoice_number")
-@click.option("--amount", required=True, help="what is written off")
+@click.option("--amount", type=AMOUNT, required=True, help="what is written off")
 @click.option("--reason", "reason_code", required=True, help="a code from the setting write_off_reasons")
 @click.option("--installment", type=int, default=1, show_default=True)
 @click.option("--on", "on", type=ISO_DATE, default=None, help="[default: today]")
@@ -483,7 +567,7 @@ def write_off_cmd(obj: Obj, invoice_number: str, amount: str, reason_code: str, 
 @main.command()
 @click.argument("number")
 @click.option("--to", "to", required=True, help="the customer that takes the balance over")
-@click.option("--amount", default=None, help="[default: all that is open]")
+@click.option("--amount", type=AMOUNT, default=None, help="[default: all that is open]")
 @click.option("--installment", type=int, default=1, show_default=True)
 @click.option("--reason", default="")
 @click.option("--on", "on", type=ISO_DATE, default=None, help="[default: today]")
@@ -504,7 +588,7 @@ def transfer(obj: Obj, number: str, to: str, amount: str | None, installment: in
 
 @main.command()
 @click.argument("number")
-@click.option("--amount", default=None, help="[default: all that is unapplied]")
+@click.option("--amount", type=AMOUNT, default=None, help="[default: all that is unapplied]")
 @click.option("--method", type=click.Choice(["bank", "cash"]), default="bank", show_default=True)
 @click.option("--reason", default="")
 @click.option("--on", "on", type=ISO_DATE, default=None, help="[default: today]")
@@ -524,7 +608,7 @@ def refund(obj: Obj, number: str, amount: str | None, method: str, reason: str, 
 
 @main.command()
 @click.argument("customer")
-@click.option("--amount", default=None, help="[default: as much as both sides hold]")
+@click.option("--amount", type=AMOUNT, default=None, help="[default: as much as both sides hold]")
 @click.option("--currency", default=None, help="[default: the customer's]")
 @click.option("--on", "on", type=ISO_DATE, default=None, help="[default: today]")
 @click.pass_obj
@@ -566,15 +650,16 @@ def bank() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["csv", "mt940", "camt053"]), default=None,
               help="[default: detected]")
-@click.option("--workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="sync this workbook afterwards (BankLines, BankExceptions, the draft receipts)")
+@click.option("--workbook", type=WORKBOOK, default=None,
+              help="sync this workbook afterwards (BankLines, BankExceptions, the draft receipts); the store "
+                   "is the workbook's")
 @click.pass_obj
 def bank_import(obj: Obj, file: Path, fmt: str | None, workbook: Path | None) -> None:
     """Import a statement (CSV, MT940, CAMT.053): sure lines become draft receipts, the rest
     wait in the exception queue with the reason; a file imported twice adds nothing."""
     from xlar.services import bank as service
 
-    with _friendly_errors(), obj.store() as store:
+    with _friendly_errors(), obj.store(workbook) as store:
         with store.write() as conn:
             result = service.import_statement(conn, file.read_bytes(), file.name, obj.user, fmt=fmt)
         click.echo(result.summary())
@@ -599,7 +684,7 @@ def bank_resolve(obj: Obj, line: int, customer: str, invoices: tuple[str, ...]) 
 
 
 @main.command("close")
-@click.option("--period", required=True, metavar="YYYY-MM")
+@click.option("--period", type=PERIOD, required=True)
 @click.option("--reopen", is_flag=True, help="reopen the latest closed month (admins, with --reason)")
 @click.option("--reason", default="", help="why the month is reopened (audited)")
 @click.option("--recompute", is_flag=True, help="rebuild the month's statistics from the ledger, show the "
@@ -642,7 +727,7 @@ def _minor(value: int | None, currency: str) -> str:
 
 
 @main.command()
-@click.option("--period", required=True, metavar="YYYY-MM")
+@click.option("--period", type=PERIOD, required=True)
 @click.option("--preview", is_flag=True, help="only show what would be booked")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.pass_obj
@@ -670,7 +755,7 @@ def journal_group() -> None:
 
 
 @journal_group.command("export")
-@click.option("--period", default=None, metavar="YYYY-MM", help="one month [default: --from/--to]")
+@click.option("--period", type=PERIOD, default=None, help="one month [default: --from/--to]")
 @click.option("--from", "date_from", type=ISO_DATE, default=None)
 @click.option("--to", "date_to", type=ISO_DATE, default=None)
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
@@ -779,7 +864,7 @@ def import_opening(obj: Obj, file: Path) -> None:
 @click.option("--all", "everyone", is_flag=True, help="every customer with a balance at the end")
 @click.option("--from", "date_from", type=ISO_DATE, default=None, help="[default: the 1st of --to's month]")
 @click.option("--to", "date_to", type=ISO_DATE, default=None, help="[default: today]")
-@click.option("--cycle", default=None, metavar="YYYY-MM",
+@click.option("--cycle", type=PERIOD, default=None,
               help="each customer's billing cycle closing in that month (by its closing day), instead of --from/--to")
 @click.option("--format", "fmt", type=click.Choice(["pdf", "xlsx"]), default="pdf", show_default=True)
 @click.option("--locale", type=LOCALES, default=None, help="[default: the book's setting]")
@@ -789,7 +874,6 @@ def import_opening(obj: Obj, file: Path) -> None:
 def statement(obj: Obj, customers: tuple[str, ...], everyone: bool, date_from: date | None, date_to: date | None,
               cycle: str | None, fmt: str, locale: str | None, output: Path) -> None:
     """Statements of account (对账单) as PDF or xlsx: one customer, several, or --all with a balance."""
-    from xlar.domain.periods import parse_period
     from xlar.reports.pdf import statement_pdf
     from xlar.reports.statements import Span, cycle_spans, file_name, statement_xlsx, statements
 
@@ -801,7 +885,6 @@ def statement(obj: Obj, customers: tuple[str, ...], everyone: bool, date_from: d
                 reports.customer_id(conn, code)
             book = read_settings(conn)
             if cycle:
-                parse_period(cycle)
                 spans: Any = cycle_spans(conn, cycle, list(customers) or None)
             else:
                 end = date_to or date.today()
@@ -950,7 +1033,7 @@ def excel_status(folder: Path | None) -> None:
 
 @excel.command("run")
 @click.argument("tag")
-@click.option("--workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option("--workbook", type=WORKBOOK, required=True)
 @click.option("--as-of", type=ISO_DATE, default=None, help="[default: today]")
 @click.option("--yes", is_flag=True, help="answer yes to the action's questions")
 @click.option("--file", "chosen", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
@@ -960,7 +1043,7 @@ def excel_status(folder: Path | None) -> None:
 def excel_run(obj: Obj, tag: str, workbook: Path, as_of: date | None, yes: bool, chosen: Path | None,
               answer: str | None) -> None:
     """Run a ribbon button's action (TAG: sync, post, close …) on a workbook file, as Excel would."""
-    from xlar.excel.actions import ACTIONS, Session, TerminalUi, run, store_url
+    from xlar.excel.actions import ACTIONS, Session, TerminalUi, run
     from xlar.sync.engine import finish_interrupted_sync
     from xlar.workbook.gateway import FileGateway, refuse_open
 
@@ -968,9 +1051,7 @@ def excel_run(obj: Obj, tag: str, workbook: Path, as_of: date | None, yes: bool,
         raise click.BadParameter(f"one of {', '.join(ACTIONS)}", param_hint="TAG")
     with _friendly_errors():
         refuse_open(workbook)
-        with FileGateway(workbook) as gateway:
-            url = obj.store_url or store_url(gateway, workbook.parent)
-        store = Store.open(url)
+        store = Store.open(obj.url_for(workbook))
         try:
             finished = finish_interrupted_sync(workbook, store)
             with FileGateway(workbook) as gateway:

@@ -13,6 +13,7 @@ from enum import StrEnum
 from xlar.domain.errors import InvalidSetting
 
 DEFAULT_EDGES = (30, 60, 90, 120, 180)
+LONGEST_EDGE = 36_500   # 100 years: a cut-off date as_of - edge stays a date (800000 days does not)
 NOT_DUE = "not_due"
 UNAPPLIED = "unapplied"
 
@@ -34,6 +35,9 @@ class AgingPolicy:
             raise InvalidSetting(
                 f"aging bucket edges must be positive and increasing, got {list(self.edges)}"
             )
+        if self.edges[-1] > LONGEST_EDGE:
+            raise InvalidSetting(f"aging bucket edges are at most {LONGEST_EDGE} days (100 years), "
+                                 f"got {self.edges[-1]}")
 
     @classmethod
     def parse(cls, basis: str, edges: str) -> AgingPolicy:

@@ -9,13 +9,17 @@ class XlarError(Exception):
     """A refusal caused by the user's input or request, never a programming fault.
 
     The CLI prints `code message` on one line and exits 1; sync turns it into an Issue.
+    The code is the class's, or CODE for a refusal that needs no class of its own; MESSAGE
+    never starts with a code (str() puts the one code in front).
     """
 
     code = "XLAR-E000"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        if code is not None:
+            self.code = code
 
     def __str__(self) -> str:
         return f"{self.code} {self.message}"

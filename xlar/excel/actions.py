@@ -16,16 +16,17 @@ from datetime import date
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy.engine import make_url
-
 from xlar.domain.documents import LINE_KINDS
 from xlar.domain.errors import XlarError
-from xlar.reports.catalog import REPORTS, Params, run as run_report
-from xlar.store.config import STORE_KEY, acting_user, config_path, configured
-from xlar.store.engine import Store, normalize_url
+from xlar.reports.catalog import REPORTS, Params
+from xlar.reports.catalog import run as run_report
+from xlar.store.config import acting_user, config_path
+from xlar.store.engine import Store
 from xlar.store.settings import read_settings
 from xlar.sync.engine import Suggest, SyncReport, sync_book
 from xlar.workbook.gateway import WorkbookGateway
+from xlar.workbook.stores import store_url, workbook_folder
+
 
 class Ui(Protocol):
     """How an action asks the accountant and tells the outcome (a dialog in Excel)."""
@@ -188,7 +189,7 @@ def _report(s: Session) -> str:
         return "no report chosen"
     name = names[int(answer) - 1] if answer.strip().isdigit() and 0 < int(answer) <= len(names) else answer.strip()
     if name not in REPORTS:
-        raise XlarError(f"XLAR-E140 no report {answer!r}: give its number or name")
+        raise XlarError(f"no report {answer!r}: give its number or name", code="XLAR-E140")
     with s.store.read() as conn:
         book = read_settings(conn)
         result = run_report(conn, name, Params(s.as_of, date(s.as_of.year, 1, 1), s.as_of, locale=book.locale))
@@ -227,78 +228,13 @@ def run(tag: str, session: Session) -> str:
     """Run the action of TAG; a user error becomes the message told, never a traceback."""
     action = ACTIONS.get(tag)
     if action is None:
-        raise XlarError(f"XLAR-E141 no action {tag!r}")
+        raise XlarError(f"no action {tag!r}", code="XLAR-E141")
     try:
         message = action.run(session)
     except XlarError as exc:
         message = f"error: {exc}"
     session.ui.tell(message)
     return message
-
-
-CONFIG_SHEET = "xlar.conf"
-
-
-def workbook_store(book: WorkbookGateway) -> str | None:
-    """XLAR_STORE on the workbook's own config sheet `xlar.conf` (key and value in columns A and
-    B, the sheet xlwings reads its workbook settings from). Not the Settings sheet: that one is
-    the book's, shared with every colleague through the store, and a store path is per workbook."""
-    title = next((t for t in book.titles() if t.lower() == CONFIG_SHEET), None)
-    if title is None:
-        return None
-    for row in book.grid(title):
-        if len(row) >= 2 and str(row[0]).strip().upper() == STORE_KEY and str(row[1]).strip():
-            url = str(row[1]).strip()
-            if "://" in url and make_url(normalize_url(url)).password:
-                raise XlarError(f"XLAR-E147 {CONFIG_SHEET}: {STORE_KEY} must not hold a password (whoever gets "
-                                "the workbook reads it): use ~/.pgpass, PGPASSWORD or the xlar config file")
-            return url
-    return None
-
-
-def workbook_folder(fullname: str) -> Path | None:
-    """The folder of a saved workbook (None for one never saved, or on a web location)."""
-    path = Path(fullname)
-    return path.parent if path.is_absolute() else None
-
-
-def store_url(book: WorkbookGateway | None, folder: Path | None) -> str:
-    """Which store a workbook uses: XLAR_STORE on its `xlar.conf` sheet, else XLAR_STORE
-    (environment, then the xlar config file), else xlar.db in FOLDER (the workbook's; the home
-    folder for a workbook never saved or on the web). A relative SQLite path on the sheet is
-    relative to that folder. No BOOK: the last two only."""
-    base = folder or Path.home()
-    given = workbook_store(book) if book is not None else None
-    if given and "://" not in given and not Path(given).expanduser().is_absolute():
-        given = str(base / given)
-    if given:
-        return trusted(normalize_url(given), folder)
-    return normalize_url(configured(STORE_KEY) or str(base / "xlar.db"))
-
-
-class UntrustedStore(XlarError):
-    code = "XLAR-E148"
-
-
-def trusted(url: str, folder: Path | None) -> str:
-    """URL, a store a workbook's own sheet names, when the user trusts it: a SQLite file in the
-    workbook's FOLDER or below (a saved workbook's own), the user's own XLAR_STORE, or one listed
-    in XLAR_TRUSTED_STORES (comma-separated, in the environment or the xlar config file). A
-    workbook from outside could otherwise make its cells connect where it likes, with the
-    user's credentials."""
-    parsed = make_url(url)
-    if folder is not None and parsed.get_backend_name() == "sqlite" and parsed.database:
-        if Path(parsed.database).resolve().is_relative_to(folder.resolve()):
-            return url
-    allowed = [configured(STORE_KEY) or "", *(configured(TRUSTED_KEY) or "").split(",")]
-    if url in {normalize_url(a.strip()) for a in allowed if a.strip()}:
-        return url
-    raise UntrustedStore(f"the workbook's {CONFIG_SHEET} sheet names the store {parsed.render_as_string()}, "
-                         f"which you have not said you trust: add it to {TRUSTED_KEY} in {config_path()} "
-                         "(comma-separated), or remove it from the sheet")
-
-
-TRUSTED_KEY = "XLAR_TRUSTED_STORES"
 
 
 def current_user() -> str:

@@ -41,7 +41,7 @@ def macros_dir() -> Path:
     for folder in (Path(__file__).resolve().parents[2] / "macros", Path(__file__).parent / "macros"):
         if (folder / "customUI14.xml").exists():
             return folder
-    raise XlarError("XLAR-E143 the add-in's sources (macros/) are not installed with xlar")
+    raise XlarError("the add-in's sources (macros/) are not installed with xlar", code="XLAR-E143")
 
 
 def _text(path: Path) -> str:
@@ -70,8 +70,8 @@ def xlwings_module() -> str:
              ('GetConfig("ADD_WORKBOOK_TO_PYTHONPATH", "true")', '"false"', 2)]
     for old, new, times in edits:
         if source.count(old) != times:
-            raise XlarError(f"XLAR-E144 this xlwings' custom add-in module is not the one xlar was made for: "
-                            f"{old.strip()!r} is not found {times} time(s)")
+            raise XlarError(f"this xlwings' custom add-in module is not the one xlar was made for: "
+                            f"{old.strip()!r} is not found {times} time(s)", code="XLAR-E144")
         source = source.replace(old, new)
     return source
 
@@ -79,8 +79,8 @@ def xlwings_module() -> str:
 def udf_wrappers() -> str:
     found = subprocess.run([sys.executable, "-m", "xlar.excel.wrappers"], capture_output=True, check=False)
     if found.returncode != 0:
-        raise XlarError(f"XLAR-E145 xlwings could not generate the function wrappers: "
-                        f"{found.stderr.decode(errors='replace').strip().splitlines()[-1:]}")
+        raise XlarError(f"xlwings could not generate the function wrappers: "
+                        f"{found.stderr.decode(errors='replace').strip().splitlines()[-1:]}", code="XLAR-E145")
     return found.stdout.decode("ascii")
 
 
@@ -176,7 +176,7 @@ def startup_folder() -> Path:
         return Path(os.environ["APPDATA"]) / "Microsoft" / "Excel" / "XLSTART"
     if sys.platform == "darwin":
         return Path.home() / MAC_STARTUP
-    raise XlarError("XLAR-E146 Excel runs on Windows and macOS: give the startup folder with --dir")
+    raise XlarError("Excel runs on Windows and macOS: give the startup folder with --dir", code="XLAR-E146")
 
 
 def interpreter_settings() -> dict[str, str]:

@@ -128,9 +128,10 @@ def store_url(caller: Any = None) -> str:
 
 
 def _resolve(book: Any) -> str:
-    """actions.store_url for the calling workbook (an unsaved one: the home folder)."""
-    from xlar.excel.actions import store_url as workbook_store_url, workbook_folder
+    """workbook.stores.store_url for the calling workbook (an unsaved one: the home folder)."""
     from xlar.excel.live import XlwingsGateway
+    from xlar.workbook.stores import store_url as workbook_store_url
+    from xlar.workbook.stores import workbook_folder
 
     if book is None:
         return workbook_store_url(None, None)

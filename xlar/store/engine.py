@@ -19,6 +19,7 @@ from xlar.store.audit import serialise_writers
 from xlar.store.config import STORE_KEY, configured
 
 DEFAULT_STORE = "sqlite:///xlar.db"
+SQLITE_HEADER = b"SQLite format 3\x00"   # the first bytes of every SQLite database file
 # A writer waits this long for the write lock. SQLite's waiting is not a queue (a waiter can be
 # passed over again and again), and a sync holds the lock while it writes the workbook: 8
 # colleagues syncing one file at once were seen waiting 36 s (tests/reliability/concurrency.py).
@@ -83,6 +84,7 @@ class Store:
         parsed = make_url(resolved)
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
+                _refuse_other_files(Path(parsed.database))
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             return cls(resolved, _sqlite_engine(resolved))
         if parsed.get_backend_name() != "postgresql":
@@ -95,7 +97,8 @@ class Store:
         resolved = resolve_url(url)
         parsed = make_url(resolved)
         if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
-            raise StoreError(f"no store at {parsed.database}: run `xlar init --store {resolved}`")
+            _refuse_other_files(Path(parsed.database or ""))
+            raise StoreError(f"no store at {parsed.database}: run `xlar --store {resolved} init`")
         store = cls.connect(resolved)
         try:
             current = store.schema_revision()
@@ -103,10 +106,12 @@ class Store:
             store.dispose()
             reason = " ".join(str(exc.orig).split())
             raise StoreError(f"cannot open store {store.safe_url}: {reason}") from None
+        if current is None:
+            store._refuse_other_programs()
         if current != head_revision():
             store.dispose()
             what = "is not initialised" if current is None else f"is at schema {current}"
-            raise StoreError(f"store {store.safe_url} {what}: run `xlar init --store {store.safe_url}`")
+            raise StoreError(f"store {store.safe_url} {what}: run `xlar --store {store.safe_url} init`")
         return store
 
     @property
@@ -141,6 +146,8 @@ class Store:
 
     def upgrade(self) -> None:
         """Bring the schema to the newest migration (creating it in an empty store)."""
+        if self.schema_revision() is None:
+            self._refuse_other_programs()
         with self.write() as conn:
             config = _alembic_config()
             config.attributes["connection"] = conn
@@ -148,6 +155,26 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    def _refuse_other_programs(self) -> None:
+        """A SQLite file without xlar's schema that holds tables is another program's database:
+        never made into a store (nor said to need `xlar init`)."""
+        if self.dialect == "sqlite" and sa.inspect(self.engine).get_table_names():
+            self.dispose()
+            raise StoreError(f"{make_url(self.url).database} is not an xlar store: it is another program's "
+                             "SQLite database")
+
+
+def _refuse_other_files(path: Path) -> None:
+    """Refuse PATH as a SQLite store when it is a folder or a file of something else (the
+    workbook, a CSV): SQLite would otherwise fail half way, or write its journal into it."""
+    if path.is_dir():
+        raise StoreError(f"{path} is a folder, not an xlar store: give the store's file (…/xlar.db)")
+    if path.is_file() and path.stat().st_size > 0:
+        with path.open("rb") as f:
+            if f.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+                raise StoreError(f"{path} is not an xlar store (not a SQLite database): give the store's "
+                                 "file (…/xlar.db) or a postgresql:// URL")
 
 
 def _alembic_config() -> Config:
