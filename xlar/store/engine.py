@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +20,6 @@ from xlar.store.audit import serialise_writers
 from xlar.store.config import STORE_KEY, configured
 
 DEFAULT_STORE = "sqlite:///xlar.db"
-SQLITE_HEADER = b"SQLite format 3\x00"   # the first bytes of every SQLite database file
 # A writer waits this long for the write lock. SQLite's waiting is not a queue (a waiter can be
 # passed over again and again), and a sync holds the lock while it writes the workbook: 8
 # colleagues syncing one file at once were seen waiting 36 s (tests/reliability/concurrency.py).
@@ -167,14 +167,25 @@ class Store:
 
 def _refuse_other_files(path: Path) -> None:
     """Refuse PATH as a SQLite store when it is a folder or a file of something else (the
-    workbook, a CSV): SQLite would otherwise fail half way, or write its journal into it."""
+    workbook, a CSV): SQLite would otherwise fail half way, or write its journal into it.
+
+    SQLite itself reads the header (read-only): a plain open() and close() of the file would drop
+    the POSIX locks this process's other connections to it hold, and let another process write
+    at the same time (a corrupted database)."""
     if path.is_dir():
         raise StoreError(f"{path} is a folder, not an xlar store: give the store's file (…/xlar.db)")
-    if path.is_file() and path.stat().st_size > 0:
-        with path.open("rb") as f:
-            if f.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
-                raise StoreError(f"{path} is not an xlar store (not a SQLite database): give the store's "
-                                 "file (…/xlar.db) or a postgresql:// URL")
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    try:
+        probe = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            probe.execute("PRAGMA schema_version").fetchone()
+        finally:
+            probe.close()
+    except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc) or "encrypted" in str(exc):
+            raise StoreError(f"{path} is not an xlar store (not a SQLite database): give the store's "
+                             "file (…/xlar.db) or a postgresql:// URL") from None
 
 
 def _alembic_config() -> Config:
