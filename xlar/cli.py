@@ -875,7 +875,14 @@ def statement(obj: Obj, customers: tuple[str, ...], everyone: bool, date_from: d
               cycle: str | None, fmt: str, locale: str | None, output: Path) -> None:
     """Statements of account (对账单) as PDF or xlsx: one customer, several, or --all with a balance."""
     from xlar.reports.pdf import statement_pdf
-    from xlar.reports.statements import Span, cycle_spans, file_name, statement_xlsx, statements
+    from xlar.reports.statements import (
+        Span,
+        cycle_spans,
+        file_name,
+        statement_xlsx,
+        statements,
+        unique_names,
+    )
 
     if not customers and not everyone:
         raise click.UsageError("name the customers, or --all")
@@ -892,15 +899,26 @@ def statement(obj: Obj, customers: tuple[str, ...], everyone: bool, date_from: d
             papers = statements(conn, spans, locale or book.locale, date.today(), list(customers) or None,
                                 with_balance_only=everyone and not customers)
         output.mkdir(parents=True, exist_ok=True)
+        names = unique_names(p.customer.code for p in papers)
+        written: set[Path] = set()
         with _batch_fonts(papers if fmt == "pdf" else []) as fonts, \
                 click.progressbar(papers, label="statements", file=sys.stderr, show_pos=True,
                                   item_show_func=lambda p: p.customer.code if p else None) as bar:
             for paper in bar:
+                path = _fresh(output / file_name(paper, f".{fmt}", names), written)
                 if fmt == "pdf":
-                    statement_pdf(paper, output / file_name(paper, ".pdf"), fonts)
+                    statement_pdf(paper, path, fonts)
                 else:
-                    statement_xlsx(paper, output / file_name(paper, ".xlsx"))
-    click.echo(f"{len(papers)} statement(s) written to {output}")
+                    statement_xlsx(paper, path)
+    click.echo(f"{len(written)} statement(s) written to {output}")
+
+
+def _fresh(path: Path, written: set[Path]) -> Path:
+    """PATH, noted as written by this batch; a second file of the batch by that name is a fault."""
+    if path in written:
+        raise RuntimeError(f"two files of one batch would be {path.name}")
+    written.add(path)
+    return path
 
 
 @contextmanager
@@ -933,7 +951,7 @@ def letters_cmd(obj: Obj, as_of: date | None, customer: str | None, salesperson:
     """Dunning letters (催收函) at each customer's reminder level: a PDF and an .eml ready to send."""
     from xlar.reports.dunning import eml, letters
     from xlar.reports.pdf import letter_pdf
-    from xlar.reports.statements import safe_name
+    from xlar.reports.statements import unique_names
     from xlar.services.collections import record_reminders, worklist
 
     as_of = as_of or date.today()
@@ -947,18 +965,21 @@ def letters_cmd(obj: Obj, as_of: date | None, customer: str | None, salesperson:
             papers = letters(conn, work, as_of, language)
         output.mkdir(parents=True, exist_ok=True)
         word = "催收函" if language == "zh-CN" else "reminder"
+        names = unique_names(p.customer.code for p in papers)
+        written: set[Path] = set()
         with _batch_fonts(papers) as fonts, \
                 click.progressbar(papers, label="letters", file=sys.stderr, show_pos=True) as bar:
             for paper in bar:
-                stem = f"{word}_{safe_name(paper.customer.code)}_L{paper.level}_{as_of}"
-                pdf = letter_pdf(paper, output / f"{stem}.pdf", fonts)
-                (output / f"{stem}.eml").write_bytes(eml(paper, pdf, sender or book.company_email or "ar@localhost"))
+                stem = f"{word}_{names[paper.customer.code]}_L{paper.level}_{as_of}"
+                pdf = letter_pdf(paper, _fresh(output / f"{stem}.pdf", written), fonts)
+                _fresh(output / f"{stem}.eml", written).write_bytes(
+                    eml(paper, pdf, sender or book.company_email or "ar@localhost"))
         sent = [w for w in work if w.level is not None and w.items]
         if record and sent:
             with obj.store() as store, store.write() as conn:
                 record_reminders(conn, sent, as_of, obj.user)
     held = sum(1 for w in work if w.level is None)
-    click.echo(f"{len(papers)} letter(s) written to {output}" + (f", {held} customer(s) held or not due" if held else "")
+    click.echo(f"{len(written) // 2} letter(s) written to {output}" + (f", {held} customer(s) held or not due" if held else "")
                + (", recorded on Contacts" if record and sent else ""))
 
 

@@ -3,6 +3,7 @@ as .eml files ready to send (the PDF attached), one per customer at its reminder
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
@@ -42,12 +43,22 @@ def worklist_frame(conn: Connection, as_of: date, customer: str | None = None, s
                                        "last_contact", "next_action", "contact", "phone", "email"], dtype=object)
 
 
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
 def _fill(text: str, values: dict[str, str]) -> str:
-    """The level's letter with its placeholders filled; an unknown placeholder stays as typed."""
-    class Keep(dict[str, str]):
-        def __missing__(self, key: str) -> str:
-            return "{" + key + "}"
-    return text.format_map(Keep(values))
+    """The level's letter with its placeholders ({name}, {amount}, …) filled; every other brace,
+    and an unknown placeholder, stays as typed (the text is the user's, never a format string)."""
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+_BREAKS = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
+
+
+def header_text(value: str) -> str:
+    """User text for a mail header on one line: line feeds and other control characters
+    become one space (a header with a line feed would be refused, or could add headers)."""
+    return _BREAKS.sub(" ", value).strip()
 
 
 def letters(conn: Connection, work: Sequence[WorkItem], as_of: date, locale: str) -> list[Letter]:
@@ -83,11 +94,11 @@ def letters(conn: Connection, work: Sequence[WorkItem], as_of: date, locale: str
 def eml(letter: Letter, pdf: Path, sender: str) -> bytes:
     """An email ready to send: to the customer's address, the letter as text, the PDF attached."""
     message = EmailMessage()
-    message["From"] = sender
-    message["To"] = letter.customer.email or ""
-    message["Subject"] = letter.subject
+    message["From"] = header_text(sender)
+    message["To"] = header_text(letter.customer.email or "")
+    message["Subject"] = header_text(letter.subject)
     message["Date"] = format_datetime(datetime.combine(letter.issued_on, time(9), tzinfo=timezone.utc))
-    lines = [letter.labels["dear"].format(name=letter.customer.name), "", letter.body, ""]
+    lines = [_fill(letter.labels["dear"], {"name": letter.customer.name}), "", letter.body, ""]
     lines += [f"{it.document}  {it.due_on}  {it.currency} {it.open:,}" for it in letter.items]
     lines += ["", letter.labels["regards"], letter.company.name]
     message.set_content("\n".join(lines))

@@ -5,6 +5,8 @@ what a person reads in the workbook's language (glossary: DESIGN.md §9)."""
 
 from __future__ import annotations
 
+import re
+
 from xlar.schema.sheets import CHOICE_ZH
 
 KIND_ZH = {**CHOICE_ZH, "receipt": "收款单", "refund": "退款单", "opening_balance": "期初余额",
@@ -79,6 +81,13 @@ def bucket_text(label: str, locale: str) -> str:
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+_UNWRITABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")   # no cell can hold these (XML 1.0)
+
+
 def neutral(value: object) -> object:
-    """A text cell an outsider's spreadsheet would run as a formula is written as text ('=…)."""
-    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+    """A text cell an outsider's spreadsheet would run as a formula is written as text ('=…);
+    control characters no cell can hold become spaces."""
+    if not isinstance(value, str):
+        return value
+    value = _UNWRITABLE.sub(" ", value)
+    return "'" + value if value.startswith(_FORMULA_START) else value

@@ -6,7 +6,9 @@ a billing cycle depends on the customer's closing day), never a query per custom
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -113,14 +115,34 @@ def _section(rows: pd.DataFrame, buckets: dict[str, Decimal], currency: str, loc
     return StatementSection(currency, opening, lines, closing, aging_block, _words(closing, currency, locale))
 
 
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
 def safe_name(code: str) -> str:
-    """A customer code as part of a file name on any system ('A/1' -> 'A_1')."""
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in code)
+    """A customer code as part of a file name on any system: the code itself when it is safe,
+    else its safe characters and a short hash of the code ('A/1' -> 'A_1-7e0a1b3c'), so that
+    'A/1' and 'A_1' never share a file."""
+    kept = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in code)[:60]
+    if kept == code and kept.upper() not in _RESERVED:
+        return kept
+    return f"{kept or 'customer'}-{hashlib.sha256(code.encode('utf-8')).hexdigest()[:8]}"
 
 
-def file_name(statement: Statement, suffix: str) -> str:
+def unique_names(codes: Iterable[str]) -> dict[str, str]:
+    """safe_name of each code, a hash added where two would name one file on a system that does
+    not tell capitals from small letters (Windows, macOS): 'C001' and 'c001'."""
+    names = {code: safe_name(code) for code in codes}
+    folded = Counter(name.casefold() for name in names.values())
+    return {code: name if folded[name.casefold()] == 1 else
+            f"{name}-{hashlib.sha256(code.encode('utf-8')).hexdigest()[:8]}" for code, name in names.items()}
+
+
+def file_name(statement: Statement, suffix: str, names: dict[str, str] | None = None) -> str:
+    """The statement's file name; NAMES (unique_names of the batch's codes) keeps a batch's apart."""
     word = "对账单" if statement.locale == "zh-CN" else "statement"
-    return f"{word}_{safe_name(statement.customer.code)}_{statement.date_to.isoformat()}{suffix}"
+    code = statement.customer.code
+    name = names[code] if names and code in names else safe_name(code)
+    return f"{word}_{name}_{statement.date_to.isoformat()}{suffix}"
 
 
 def _put(ws, values: Sequence[object]) -> None:  # type: ignore[no-untyped-def]
