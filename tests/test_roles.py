@@ -18,7 +18,7 @@ from xlar.services import close, receipts, settle
 from xlar.services.credit import CreditLimitExceeded
 from xlar.services import documents as docs
 from xlar.services.customers import save_customer
-from xlar.store.settings import write_settings
+from xlar.store.settings import DEFAULTS, write_settings
 from xlar.store.tables import audit_log, customers
 from xlar.sync.engine import sync_workbook
 from xlar.workbook.template import build_template
@@ -202,3 +202,21 @@ def test_database_authentication_needs_postgresql(store):
         return
     refused(store, lambda c: write_settings(c, {"authentication": "database"}, "setup"),
             "takes the user from the database login, which only a PostgreSQL store has")
+
+
+@pytest.mark.parametrize("template_locale", ["zh-CN", "en"])
+def test_a_clerks_fresh_template_changes_no_setting(book, tmp_path, template_locale):
+    """The template's own Settings rows are offers: a clerk syncing a fresh template of the other
+    language changes nothing, and is refused nothing; a value the clerk types is still refused."""
+    book_locale = "en" if template_locale == "zh-CN" else "zh-CN"
+    with book.write() as conn:
+        write_settings(conn, {"locale": book_locale, "aging_buckets": "15,45"}, ADMIN)
+    path = build_template(tmp_path / "AR.xlsx", template_locale, {**DEFAULTS, "locale": template_locale})  # as `xlar template`
+    report = sync_workbook(path, book, CLERK, as_of=date(2026, 3, 31))
+    assert not [i for i in report.issues if i.sheet == "Settings"], report.issues
+    with book.read() as conn:
+        values = {key: value for key, value in conn.execute(
+            sa.text("SELECT key, value FROM settings WHERE key IN ('locale', 'aging_buckets')"))}
+    assert values == {"locale": book_locale, "aging_buckets": "15,45"}
+    again = sync_workbook(path, book, CLERK, as_of=date(2026, 3, 31))
+    assert not [i for i in again.issues if i.sheet == "Settings"], again.issues

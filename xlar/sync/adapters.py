@@ -285,12 +285,14 @@ class SettingsAdapter(Adapter):
         write_settings(conn, {key: "" if values.get("value") is None else str(values["value"])}, ctx.user)
         return list(DEFAULTS).index(key) + 1
 
-    def offer(self, conn: Connection, ctx: Context, values: dict[str, object]) -> bool:
+    def offer(self, conn: Connection, ctx: Context, values: dict[str, object], *, template: bool = False) -> bool:
         """A settings row not yet synced: the template's defaults are offers, not changes,
-        so only a value that differs from both the default and the store is written."""
+        so only a value that differs from both the default and the store is written. A row the
+        template wrote and the user never touched (TEMPLATE) only fills a setting the store lacks:
+        an English template synced into a Chinese book does not change its locale."""
         key, value = str(values["key"]), "" if values.get("value") is None else str(values["value"])
         current = conn.execute(sa.select(t.settings.c.value).where(t.settings.c.key == key)).scalar()
-        if value == DEFAULTS.get(key) or value == current:
+        if value == DEFAULTS.get(key) or value == current or (template and current is not None):
             return False
         self._write(conn, ctx, values)
         return True

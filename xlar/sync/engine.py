@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 from xlar.domain.errors import Interrupted, Issue, XlarError
 from xlar.schema.cells import is_blank
 from xlar.schema.columns import ID_COLUMN, REV_COLUMN, Column, Kind, SheetSchema
+from xlar.schema.hashing import untouched_template_row
 from xlar.schema.sheets import (
     ALLOCATIONS,
     CONTACTS,
@@ -316,7 +317,8 @@ class _Push:
 
     def _insert(self, adapter: Adapter, row: Row, lines: list[dict[str, object]]) -> bool:
         if isinstance(adapter, SettingsAdapter):
-            return adapter.offer(self.conn, self.ctx, row.values)
+            return adapter.offer(self.conn, self.ctx, row.values, template=untouched_template_row(
+                adapter.sheet, row.values, row.rev, row.synced_hash))
         new_id = adapter.insert(self.conn, self.ctx, row.values, lines)
         self.new_extras[adapter.sheet.name][str(new_id)] = row.extras
         self._warned(adapter.sheet, row, new_id)

@@ -20,6 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from xlar.domain.money import CURRENCY_EXPONENTS
 from xlar.schema.columns import HIDDEN, Column, Kind, SheetSchema
+from xlar.schema.hashing import template_rev
 from xlar.schema.sheets import CHOICE_ZH, INPUT_SHEETS, INVOICES, OUTPUT_SHEETS, SETTINGS
 from xlar.workbook.package import column_letters
 from xlar.workbook.styles import save_book
@@ -155,8 +156,8 @@ def build_template(path: Path, locale: str = "zh-CN", settings: dict[str, str] |
             _highlight_overdue(ws, locale)
         if sheet is SETTINGS and settings:
             ws.delete_rows(2)
-            for key, value in settings.items():
-                ws.append([key, value])
+            for key, value in settings.items():   # marked as the template's own (not the user's) values
+                ws.append([key, value, None, template_rev(SETTINGS, {"key": key, "value": value})])
             ws.tables[SETTINGS.table].ref = f"A1:{column_letters(len(SETTINGS.columns) + len(HIDDEN) - 1)}{len(settings) + 1}"
     for name, zh in OUTPUT_SHEETS.items():
         ws = wb.create_sheet(zh if locale == "zh-CN" else name)
