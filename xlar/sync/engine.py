@@ -67,6 +67,7 @@ from xlar.sync.documents import (
     PayablesAdapter,
     ReceiptsAdapter,
 )
+from xlar.sync.identity import identify
 from xlar.sync.outputs import outputs_for
 from xlar.sync.rows import StoreRow, content_hash, new_row_mark, rev_cell
 from xlar.workbook.gateway import (
@@ -175,7 +176,15 @@ class _Push:
         schema = adapter.sheet
         self.ctx.warnings.clear()
         current = {r.id: r for r in adapter.load(self.conn, self.ctx)}
-        seen = {int(r.row_id) for r in data.rows if r.row_id} | _held_ids(data)
+        found = identify(schema, data.rows, current, checked=not isinstance(
+            adapter, (DocumentAdapter, AllocationsAdapter, PayablesAdapter)))
+        data.rows = found.rows
+        self.report.issues.extend(found.issues)
+        if lines is not None:   # a copied line is a new line (its invoice's number is the store's)
+            copied = identify(INVOICE_LINES, lines.rows, {}, checked=False)
+            lines.rows = copied.rows
+            self.report.issues.extend(copied.issues)
+        seen = {int(r.row_id) for r in data.rows if r.row_id} | _held_ids(data) | found.kept
         self.held_ids[schema.name] = _held_ids(data)
         held_parents = self._held_parents(lines)
         if lines is not None:

@@ -1,0 +1,148 @@
+"""Copy and paste never renames, deletes or overwrites a store row: a copied row's hidden _id
+makes it a new row, a typed-over key is a new row beside the old one, and a row whose _id and
+_rev no longer go with its content (sorted without the hidden columns) changes nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import sqlalchemy as sa
+
+from tests.sheets import add_rows, read
+from xlar.store.tables import customers, documents
+from xlar.sync.engine import sync_workbook
+from xlar.workbook.template import build_template
+
+AS_OF = date(2026, 3, 31)
+
+
+def sync(path, store, user="alice"):
+    return sync_workbook(path, store, user, as_of=AS_OF)
+
+
+def _sheet(path: Path, title: str):
+    wb = openpyxl.load_workbook(path)
+    ws = wb[title]
+    header = [c.value for c in ws[1]]
+    return wb, ws, header
+
+
+def copy_row(path: Path, title: str, column: str, value: object, changes: dict[str, object]) -> None:
+    """Copy the row whose COLUMN is VALUE, hidden cells and all, below the last row; then type CHANGES."""
+    wb, ws, header = _sheet(path, title)
+    source = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, header.index(column) + 1).value == value)
+    target = ws.max_row + 1
+    for c in range(1, len(header) + 1):
+        ws.cell(target, c, ws.cell(source, c).value)
+    for name, new in changes.items():
+        ws.cell(target, header.index(name) + 1, new)
+    wb.save(path)
+
+
+def type_over(path: Path, title: str, column: str, value: object, changes: dict[str, object]) -> None:
+    wb, ws, header = _sheet(path, title)
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, header.index(column) + 1).value == value)
+    for name, new in changes.items():
+        ws.cell(row, header.index(name) + 1, new)
+    wb.save(path)
+
+
+def swap_visible(path: Path, title: str, column: str, a: object, b: object) -> None:
+    """Two rows' visible cells swapped, their hidden _id and _rev left (a sort without the hidden columns)."""
+    wb, ws, header = _sheet(path, title)
+    rows = {ws.cell(r, header.index(column) + 1).value: r for r in range(2, ws.max_row + 1)}
+    visible = [i + 1 for i, h in enumerate(header) if h not in ("_id", "_rev")]
+    for c in visible:
+        first, second = ws.cell(rows[a], c).value, ws.cell(rows[b], c).value
+        ws.cell(rows[a], c, second)
+        ws.cell(rows[b], c, first)
+    wb.save(path)
+
+
+def store_customers(store) -> dict[str, tuple[int, str]]:
+    with store.read() as conn:
+        return {code: (row_id, name) for row_id, code, name in
+                conn.execute(sa.select(customers.c.id, customers.c.code, customers.c.name))}
+
+
+def codes(issues, code):
+    return [i for i in issues if i.code == code]
+
+
+def book(tmp_path, store) -> Path:
+    path = build_template(tmp_path / "AR.xlsx", "en")
+    add_rows(path, "Customers", [{"code": "X1", "name": "Xenon Ltd.", "currency": "CNY"},
+                                 {"code": "C005", "name": "Cobalt Ltd.", "currency": "CNY"}])
+    add_rows(path, "Invoices", [{"number": "T1", "date": date(2026, 3, 5), "customer": "C005", "status": "posted"}])
+    add_rows(path, "InvoiceLines", [{"invoice": "T1", "line": 1, "item": "A", "qty": 1, "unit_price": 500}])
+    assert not sync(path, store).issues
+    return path
+
+
+def test_a_copied_row_typed_over_is_a_new_customer_and_the_original_stays(store, tmp_path):
+    path = book(tmp_path, store)
+    before = store_customers(store)
+    copy_row(path, "Customers", "Code", "X1", {"Code": "X2", "Name": "Xylo GmbH"})
+    report = sync(path, store)
+    after = store_customers(store)
+    assert after["X1"] == before["X1"] and after["C005"] == before["C005"]
+    assert after["X2"][1] == "Xylo GmbH" and len(after) == 3
+    [warning] = codes(report.issues, "XLAR-W103")
+    assert "copied row" in warning.message and "'X2'" in warning.message
+    assert {r["Code"] for r in read(path, "Customers")} == {"X1", "X2", "C005"}
+
+
+def test_a_copied_row_left_as_it_is_changes_nothing(store, tmp_path):
+    path = book(tmp_path, store)
+    before = store_customers(store)
+    copy_row(path, "Customers", "Code", "X1", {})
+    report = sync(path, store)
+    assert store_customers(store) == before
+    assert codes(report.issues, "XLAR-E118")          # the duplicate code holds both rows
+    assert [r["Code"] for r in read(path, "Customers")].count("X1") == 2   # nothing lost
+
+
+def test_a_typed_over_code_is_a_new_customer_and_the_old_one_keeps_its_documents(store, tmp_path):
+    path = book(tmp_path, store)
+    before = store_customers(store)
+    type_over(path, "Customers", "Code", "C005", {"Code": "N001", "Name": "New Co."})
+    report = sync(path, store)
+    after = store_customers(store)
+    assert after["C005"] == before["C005"] and after["N001"][1] == "New Co."
+    [warning] = codes(report.issues, "XLAR-W104")
+    assert "'C005'" in warning.message and "'N001'" in warning.message
+    with store.read() as conn:
+        owner = conn.execute(sa.select(customers.c.code).join(documents, documents.c.customer_id == customers.c.id)
+                             .where(documents.c.kind == "invoice")).scalar_one()
+    assert owner == "C005"
+    assert {r["Code"] for r in read(path, "Customers")} == {"X1", "C005", "N001"}
+
+
+def test_rows_sorted_without_their_hidden_columns_change_nothing(store, tmp_path):
+    path = book(tmp_path, store)
+    before = store_customers(store)
+    swap_visible(path, "Customers", "Code", "X1", "C005")
+    report = sync(path, store)
+    assert store_customers(store) == before
+    assert codes(report.issues, "XLAR-W104")
+    shown = {(r["Code"], r["Name"]) for r in read(path, "Customers")}
+    assert {("X1", "Xenon Ltd."), ("C005", "Cobalt Ltd.")} <= shown
+
+
+def test_a_copied_invoice_is_a_new_draft_and_the_posted_one_stays(store, tmp_path):
+    path = book(tmp_path, store)
+    with store.read() as conn:
+        posted = conn.execute(sa.select(documents.c.id, documents.c.number, documents.c.status)).one()
+    copy_row(path, "Invoices", "Customer", "C005", {"Customer": "X1", "Status": "draft"})
+    report = sync(path, store)                       # the same number twice: both held, nothing changes
+    assert codes(report.issues, "XLAR-E118") and not codes(report.issues, "XLAR-W103")
+    type_over(path, "Invoices", "Customer", "X1", {"Invoice no.": "T2"})
+    add_rows(path, "InvoiceLines", [{"invoice": "T2", "line": 1, "item": "B", "qty": 1, "unit_price": 10}])
+    report = sync(path, store)
+    assert codes(report.issues, "XLAR-W103")
+    with store.read() as conn:
+        rows = conn.execute(sa.select(documents.c.id, documents.c.number, documents.c.status)
+                            .order_by(documents.c.id)).all()
+    assert tuple(rows[0]) == tuple(posted) and len(rows) == 2 and rows[1].status == "draft"
