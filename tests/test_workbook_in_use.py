@@ -77,29 +77,51 @@ def test_a_workbook_open_in_excel_or_libreoffice_is_refused_before_the_store(boo
 
 
 def fail_at(monkeypatch, where: str, error: OSError) -> None:
-    """Make the final write fail as Windows (file in use), a full disk or a read-only .bak would."""
-    real_replace, real_copy = os.replace, shutil.copy2
+    """Make the final write fail as Windows (file in use), a full disk or a read-only .bak would:
+    'rename' the workbook's rename and 'backup' the .bak's (both after the store's commit);
+    'stage-backup' the .bak's staging before the commit (no hard links, and no room to copy)."""
+    real_replace, real_copy, real_link = os.replace, shutil.copy2, os.link
 
     def replace(src, dst, *a, **kw):
-        if where == "rename" and Path(dst).suffix == ".xlsx":
-            raise error
+        if (where == "rename" and Path(dst).suffix == ".xlsx") or (where == "backup" and str(dst).endswith(".bak")):
+            raise OSError(error.errno, error.strerror, str(dst))
         return real_replace(src, dst, *a, **kw)
 
+    def link(src, dst, *a, **kw):
+        if where == "stage-backup":
+            raise OSError(errno.EPERM, "Operation not permitted", str(dst))
+        return real_link(src, dst, *a, **kw)
+
     def copy2(src, dst, *a, **kw):
-        if where == "backup":
+        if where == "stage-backup":
             raise OSError(error.errno, error.strerror, str(dst))
         return real_copy(src, dst, *a, **kw)
     monkeypatch.setattr(writer.os, "replace", replace)
+    monkeypatch.setattr(writer.os, "link", link)
     monkeypatch.setattr(writer.shutil, "copy2", copy2)
 
 
 FAILURES = [("rename", PermissionError(errno.EACCES, "Permission denied")),   # Excel has the file open
             ("rename", OSError(errno.EBUSY, "Device or resource busy")),
-            ("backup", OSError(errno.ENOSPC, "No space left on device")),
-            ("backup", PermissionError(errno.EACCES, "Permission denied"))]
+            ("backup", PermissionError(errno.EACCES, "Permission denied"))]   # a read-only .bak (Windows)
 
 
-@pytest.mark.parametrize(("where", "error"), FAILURES, ids=["in-use", "busy", "disk-full", "bak-read-only"])
+def test_a_backup_that_cannot_be_staged_refuses_the_sync_before_the_store(book, monkeypatch):
+    path, url = book
+    before = path.read_bytes()
+    fail_at(monkeypatch, "stage-backup", OSError(errno.ENOSPC, "No space left on device"))
+    code, out = cli("--store", url, "sync", path, "--as-of", AS_OF)
+    lines = out.strip().splitlines()
+    assert code == 1 and len(lines) == 1 and "XLAR-E063" in lines[0] and "nothing was changed" in lines[0], out
+    assert "No space left on device" in lines[0]
+    assert path.read_bytes() == before and store_counts(url) == (0, 0)
+    assert sorted(p.name for p in path.parent.iterdir() if p.name.startswith(".")) == []   # nothing left behind
+    monkeypatch.undo()
+    assert cli("--store", url, "sync", path, "--as-of", AS_OF)[0] == 0
+    assert store_counts(url) == (1, 1)
+
+
+@pytest.mark.parametrize(("where", "error"), FAILURES, ids=["in-use", "busy", "bak-read-only"])
 def test_a_failed_final_write_is_one_line_and_the_next_sync_enters_nothing_twice(book, monkeypatch, where, error):
     path, url = book
     before = path.read_bytes()
@@ -184,3 +206,34 @@ def test_a_read_only_folder_refuses_the_sync_cleanly(tmp_path):
             if folder.exists():
                 folder.chmod(0o755)
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A folder on a tmpfs of a few pages: a real full disk (mounting needs root, as in CI)."""
+    folder = tmp_path / "small"
+    folder.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a small tmpfs needs root")
+
+    def mount(size: int) -> Path:
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                              capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+        return folder
+    yield mount
+    subprocess.run(["umount", str(folder)], capture_output=True, check=False)
+
+
+def test_a_full_disk_refuses_the_sync_before_the_store(book, small_disk):
+    source, url = book
+    folder = small_disk(source.stat().st_size + 8192)       # room for the workbook, not for its next version
+    path = folder / "AR.xlsx"
+    shutil.copyfile(source, path)
+    before = path.read_bytes()
+    code, out = cli("--store", url, "sync", path, "--as-of", AS_OF)
+    lines = out.strip().splitlines()
+    assert code == 1 and len(lines) == 1 and "XLAR-E063" in lines[0] and "No space left on device" in lines[0], out
+    assert path.read_bytes() == before and store_counts(url) == (0, 0)
+    assert sorted(p.name for p in folder.iterdir()) == ["AR.xlsx"]                 # no half-written file left

@@ -176,8 +176,7 @@ class _Push:
         schema = adapter.sheet
         self.ctx.warnings.clear()
         current = {r.id: r for r in adapter.load(self.conn, self.ctx)}
-        found = identify(schema, data.rows, current, checked=not isinstance(
-            adapter, (DocumentAdapter, AllocationsAdapter, PayablesAdapter)))
+        found = identify(schema, data.rows, current, checked=not isinstance(adapter, (AllocationsAdapter, PayablesAdapter)))
         data.rows = found.rows
         self.report.issues.extend(found.issues)
         if lines is not None:   # a copied line is a new line (its invoice's number is the store's)

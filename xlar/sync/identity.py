@@ -66,9 +66,9 @@ def _untouched(schema: SheetSchema, row: Row) -> bool:
 def identify(schema: SheetSchema, rows: Sequence[Row], current: Mapping[int, StoreRow], *,
              checked: bool = True) -> Identified:
     """ROWS with every _id that is not its row's taken away (see the module doc). CHECKED: the
-    sheet's rows show only their own table's values, so their _rev and key can be checked
-    against the store's row (not so for documents and matches, which show other rows' numbers:
-    for them, only copies are told apart)."""
+    sheet's rows show only values that change with their own revision, so their _rev and key
+    can be checked against the store's row (not so for matches, which show their documents'
+    numbers: a draft's number changes when it is posted; for them only copies are told apart)."""
     carriers: dict[int, list[int]] = defaultdict(list)
     for n, row in enumerate(rows):
         if row.row_id:

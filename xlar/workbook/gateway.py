@@ -31,7 +31,15 @@ from xlar.workbook.package import (
     used_range_end,
 )
 from xlar.workbook.state import STATE_SHEET, SyncState, unchanged_since_sync
-from xlar.workbook.writer import Output, SheetRows, replace_with_backup, staged_path, write_workbook
+from xlar.workbook.writer import (
+    Output,
+    SheetRows,
+    replace_with_backup,
+    stage_backup,
+    staged_backup_path,
+    staged_path,
+    write_workbook,
+)
 
 Cell = tuple[int, int]
 
@@ -145,6 +153,7 @@ class FileGateway(FileGrids):
         self.source = file_digest(path)   # the file as read (finish_interrupted compares it)
         super().__init__(path)
         self._temp: Path | None = None
+        self._backup: Path | None = None
 
     @property
     def name(self) -> str:
@@ -159,7 +168,10 @@ class FileGateway(FileGrids):
         try:
             self._temp = write_workbook(self.path, sheets, outputs, state, locale)
             durable(self._temp)   # on disk before the store commits: finish_interrupted may need it
+            self._backup = stage_backup(self.path)
         except OSError as exc:    # before the commit: the store rolls back, nothing is lost
+            staged_backup_path(self.path).unlink(missing_ok=True)
+            self._discard()
             raise WorkbookNotWritten(
                 f"cannot write the synced workbook beside {self.path.name} in {self.path.parent} "
                 f"({exc.strerror or exc}): nothing was changed; free disk space or make the folder "
@@ -168,7 +180,7 @@ class FileGateway(FileGrids):
     def commit(self) -> None:
         if self._temp is not None:
             try:
-                replace_with_backup(self.path, self._temp)
+                replace_with_backup(self.path, self._temp, self._backup)
             except OSError as exc:
                 temp, self._temp = self._temp, None   # kept: the next sync finishes with it
                 raise not_replaced(self.path, temp, exc) from None
@@ -182,9 +194,17 @@ class FileGateway(FileGrids):
 
     def close(self) -> None:
         super().close()
-        if self._temp is not None:  # staged but never committed: the store rolled back
+        self._discard()
+
+    def _discard(self) -> None:
+        """What was staged and never committed (the store rolled back) is removed; the staged
+        workbook a failed rename left stays (self._temp is None then): the next sync uses it."""
+        if self._temp is not None:
             self._temp.unlink(missing_ok=True)
             self._temp = None
+        if self._backup is not None:
+            self._backup.unlink(missing_ok=True)
+            self._backup = None
 
 
 def not_replaced(path: Path, temp: Path, exc: OSError) -> WorkbookNotWritten:
@@ -279,8 +299,8 @@ def finish_interrupted(path: Path, recorded: Callable[[str], bool]) -> str | Non
         raise Interrupted(f"an earlier sync of {path.name} was interrupted after the store took its changes, "
                           f"and {path.name} was changed afterwards: the workbook that sync wrote is {kept.name}. "
                           f"Copy your later changes into {kept.name}, sync it and use it as {path.name}")
-    try:
-        replace_with_backup(path, temp)
+    try:   # the sync staged PATH's backup too, of PATH as it still is (the digest says so)
+        replace_with_backup(path, temp, staged_backup_path(path))
     except OSError as exc:
         raise not_replaced(path, temp, exc) from None
     return f"finished an interrupted sync of {path.name} (the store had its changes)"

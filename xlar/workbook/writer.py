@@ -152,11 +152,33 @@ def staged_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.xlar-tmp")
 
 
-def replace_with_backup(path: Path, temp: Path) -> Path:
-    """Keep the previous file as PATH.bak, then move TEMP (already on disk) over PATH in one
-    rename: PATH is the old workbook or the new one, never part of either."""
+def staged_backup_path(path: Path) -> Path:
+    """Where a sync keeps PATH's previous version, ready to become PATH.bak, before the commit."""
+    return path.with_name(f".{path.name}.xlar-bak")
+
+
+def stage_backup(path: Path) -> Path:
+    """PATH's previous version beside it before the store commits (a hard link: no space, no
+    copy; a copy where the file system has no links), so that after the commit only renames
+    remain: a full disk or a read-only .bak can then only refuse the sync before it commits."""
+    staged = staged_backup_path(path)
+    staged.unlink(missing_ok=True)
+    try:
+        os.link(path, staged)
+    except OSError:
+        shutil.copy2(path, staged)
+    return staged
+
+
+def replace_with_backup(path: Path, temp: Path, backup_staged: Path | None = None) -> Path:
+    """Keep the previous file as PATH.bak (BACKUP_STAGED renamed, else a copy), then move TEMP
+    (already on disk) over PATH in one rename: PATH is the old workbook or the new one, never
+    part of either."""
     backup = path.with_name(path.name + ".bak")
-    shutil.copy2(path, backup)
+    if backup_staged is not None and backup_staged.exists():
+        os.replace(backup_staged, backup)
+    elif not (backup.exists() and os.path.samefile(path, backup)):   # else a failed rename left it
+        shutil.copy2(path, backup)
     os.replace(temp, path)
     if hasattr(os, "O_DIRECTORY"):   # the rename itself on disk (POSIX; NTFS journals it)
         folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
