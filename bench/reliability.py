@@ -7,10 +7,13 @@
   --seconds (each store): lost updates, duplicate document numbers, conflicts recorded;
 - bad input: --inputs malformed workbooks and CSV / MT940 / CAMT.053 / opening-balance files:
   crashes, valid rows lost around the bad ones;
-- audit tampering: every case of tests/reliability/tamper.py on each store: detected.
+- audit tampering: every case of tests/reliability/tamper.py on each store: detected;
+- copy and paste: --copies seeded cases of rows copied, pasted, typed over, sorted without
+  their hidden columns and deleted, then synced (tests/reliability/copypaste.py): store rows
+  changed or deleted without the user's edit.
 
     python bench/reliability.py [--kills 100] [--processes 8] [--seconds 30] [--inputs 500]
-                                [--seed 9] [--backend sqlite --backend postgresql]
+                                [--copies 100] [--seed 9] [--backend sqlite --backend postgresql]
 
 PostgreSQL is the server at $XLAR_TEST_PG (default postgresql://postgres@127.0.0.1:5432/test);
 without one it is left out and the script says so. Exit 1 when a target is missed.
@@ -26,6 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.reliability.concurrency import run_concurrent  # noqa: E402
+from tests.reliability.copypaste import run_copy_paste  # noqa: E402
 from tests.reliability.crash import ready_store, run_kills, stores  # noqa: E402
 from tests.reliability.fuzz import run_fuzz  # noqa: E402
 from tests.reliability.tamper import fill, run_tampering  # noqa: E402
@@ -46,6 +50,7 @@ def main() -> int:
     parser.add_argument("--processes", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=30.0, help="how long the concurrent syncs run, per store")
     parser.add_argument("--inputs", type=int, default=500, help="malformed inputs")
+    parser.add_argument("--copies", type=int, default=100, help="copy/paste cases per store")
     parser.add_argument("--seed", type=int, default=9)
     parser.add_argument("--backend", action="append", choices=("sqlite", "postgresql"))
     args = parser.parse_args()
@@ -54,7 +59,7 @@ def main() -> int:
     good = True
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        for phase in ("kills", "concurrency", "tamper"):
+        for phase in ("kills", "concurrency", "tamper", "copypaste"):
             with stores(work / phase, args.backend) as found:
                 for name, url in found:
                     place = work / phase / name
@@ -75,6 +80,12 @@ def main() -> int:
                                 f"conflicts expected {c.conflicts_expected}, recorded {c.conflicts_recorded}; "
                                 f"{c.seconds:.0f} s)")
                         failures = c.failures
+                    elif phase == "copypaste":
+                        p = run_copy_paste(name, args.copies, args.seed, place)
+                        ok = p.changed_without_edit == 0 and p.tried >= args.copies
+                        line = (f"copy/paste cases tried / rows changed without an edit [{name}]: "
+                                f"{p.tried} / {p.changed_without_edit}   ({p.seconds:.0f} s)")
+                        failures = p.failures
                     else:
                         t = tampering(url)
                         ok = not t.failures and t.tried == t.detected
@@ -93,9 +104,9 @@ def main() -> int:
         for failure in f.failures[:20]:
             print(f"    {failure}", flush=True)
         good = good and ok
-    full = args.kills >= 100 and args.processes >= 8 and args.inputs >= 500
+    full = args.kills >= 100 and args.processes >= 8 and args.inputs >= 500 and args.copies >= 100
     verdict = ("all met" if full else "all good, but this run is smaller than the targets") if good else "NOT all met"
-    print(f"targets: kills 100/100/100 per store; concurrency 8/0/0; inputs >= 500/0/0; tampering all detected"
+    print(f"targets: kills 100/100/100 per store; concurrency 8/0/0; inputs >= 500/0/0; tampering all detected; copy/paste >= 100/0"
           f" -- {verdict} ({time.monotonic() - started:.0f} s)")
     return 0 if good else 1
 
