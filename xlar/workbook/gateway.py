@@ -17,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
-from python_calamine import CalamineError, CalamineWorkbook
+from python_calamine import CalamineError, CalamineWorkbook, WorkbookClosed
 
 from xlar.domain.errors import Interrupted, WorkbookNotWritten, WorkbookOpen, XlarError
 from xlar.workbook.package import (
@@ -137,6 +137,14 @@ class FileGrids:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+        self._release()
+
+    def _release(self) -> None:
+        """Let go of the file (on Windows an open reader keeps it from being renamed over)."""
+        try:
+            self.book.close()
+        except WorkbookClosed:
+            pass
 
     def __enter__(self) -> FileGrids:
         return self
@@ -179,6 +187,7 @@ class FileGateway(FileGrids):
 
     def commit(self) -> None:
         if self._temp is not None:
+            self._release()
             try:
                 replace_with_backup(self.path, self._temp, self._backup)
             except OSError as exc:
