@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from tests.books import customer, invoice, line, receipt
-from tests.sheets import add_rows, edit
+from tests.sheets import add_rows, edit, read
 from xlar.cli import main
 from xlar.domain.customers import Customer
 from xlar.domain.documents import DocKind
@@ -220,3 +220,25 @@ def test_a_clerks_fresh_template_changes_no_setting(book, tmp_path, template_loc
     assert values == {"locale": book_locale, "aging_buckets": "15,45"}
     again = sync_workbook(path, book, CLERK, as_of=date(2026, 3, 31))
     assert not [i for i in again.issues if i.sheet == "Settings"], again.issues
+
+
+@pytest.mark.parametrize("user", [CLERK, ADMIN])
+def test_a_fresh_template_leaves_a_book_in_use_as_it_is(book, tmp_path, user):
+    """A book set up by `xlar init` or `xlar demo` stores no locale (zh-CN is the default): an
+    English template's own rows neither fail a clerk's sync nor turn an admin's book English."""
+    with book.write() as conn:
+        save_customer(conn, Customer("C1", "Acme", "CNY"), CLERK)
+    path = build_template(tmp_path / "AR.xlsx", "en", {**DEFAULTS, "locale": "en"})
+    report = sync_workbook(path, book, user, as_of=date(2026, 3, 31))
+    assert not [i for i in report.issues if i.sheet == "Settings"], report.issues
+    with book.read() as conn:
+        assert conn.execute(sa.text("SELECT value FROM settings WHERE key = 'locale'")).scalar() is None
+    shown = {r["Setting"]: r["Value"] for r in read(path, "Settings")}
+    assert shown["locale"] == "zh-CN"        # the sheet now shows the book's setting
+
+
+def test_a_fresh_template_sets_up_a_new_book(store, tmp_path):
+    path = build_template(tmp_path / "AR.xlsx", "en", {**DEFAULTS, "locale": "en"})
+    assert not sync_workbook(path, store, "alice", as_of=date(2026, 3, 31)).issues
+    with store.read() as conn:
+        assert conn.execute(sa.text("SELECT value FROM settings WHERE key = 'locale'")).scalar() == "en"

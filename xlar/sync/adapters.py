@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from xlar.domain.customers import Customer
-from xlar.domain.errors import InvalidDocument, NotFound, XlarError
+from xlar.domain.errors import InvalidDocument, NotAllowed, NotFound, XlarError
 from xlar.domain.money import decimal_from_number, from_minor, tidy, to_minor
 from xlar.domain.terms import PaymentTerms, TermsBasis
 from xlar.schema.columns import Kind, SheetSchema
@@ -288,12 +288,23 @@ class SettingsAdapter(Adapter):
     def offer(self, conn: Connection, ctx: Context, values: dict[str, object], *, template: bool = False) -> bool:
         """A settings row not yet synced: the template's defaults are offers, not changes,
         so only a value that differs from both the default and the store is written. A row the
-        template wrote and the user never touched (TEMPLATE) only fills a setting the store lacks:
-        an English template synced into a Chinese book does not change its locale."""
+        template wrote and the user never touched (TEMPLATE) is the template's, not the user's:
+        it fills a setting only in a new book (no customers, no documents yet) and only for a user
+        who may set it; in a book in use it is passed over, and the sync shows the book's value.
+        An English template synced into a Chinese book does not change its locale."""
         key, value = str(values["key"]), "" if values.get("value") is None else str(values["value"])
         current = conn.execute(sa.select(t.settings.c.value).where(t.settings.c.key == key)).scalar()
-        if value == DEFAULTS.get(key) or value == current or (template and current is not None):
+        if value == DEFAULTS.get(key) or value == current:
             return False
+        if template:
+            if current is not None or not _new_book(conn):
+                return False
+            try:
+                with conn.begin_nested():
+                    self._write(conn, ctx, values)
+            except NotAllowed:
+                return False
+            return True
         self._write(conn, ctx, values)
         return True
 
@@ -307,6 +318,12 @@ class SettingsAdapter(Adapter):
     def delete(self, conn: Connection, ctx: Context, row_id: int) -> None:
         raise InvalidDocument("settings cannot be deleted; set the value instead")
 
+
+
+def _new_book(conn: Connection) -> bool:
+    """No customer and no document yet: the first sync sets the book up."""
+    return all(conn.execute(sa.select(table.c.id).limit(1)).first() is None
+               for table in (t.customers, t.documents))
 
 
 class DeliveriesAdapter(TableAdapter):
