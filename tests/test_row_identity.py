@@ -90,7 +90,7 @@ def test_a_copied_row_typed_over_is_a_new_customer_and_the_original_stays(store,
     assert after["X1"] == before["X1"] and after["C005"] == before["C005"]
     assert after["X2"][1] == "Xylo GmbH" and len(after) == 3
     [warning] = codes(report.issues, "XLAR-W103")
-    assert "copied row" in warning.message and "'X2'" in warning.message
+    assert "a copy of row 2 ('X1')" in warning.message and "new row 'X2'" in warning.message
     assert {r["Code"] for r in read(path, "Customers")} == {"X1", "X2", "C005"}
 
 
@@ -126,7 +126,8 @@ def test_rows_sorted_without_their_hidden_columns_change_nothing(store, tmp_path
     swap_visible(path, "Customers", "Code", "X1", "C005")
     report = sync(path, store)
     assert store_customers(store) == before
-    assert codes(report.issues, "XLAR-W104")
+    [warning] = codes(report.issues, "XLAR-W105")
+    assert "2 row(s) moved" in warning.message and not codes(report.issues, "XLAR-W104")
     shown = {(r["Code"], r["Name"]) for r in read(path, "Customers")}
     assert {("X1", "Xenon Ltd."), ("C005", "Cobalt Ltd.")} <= shown
 
@@ -146,3 +147,71 @@ def test_a_copied_invoice_is_a_new_draft_and_the_posted_one_stays(store, tmp_pat
         rows = conn.execute(sa.select(documents.c.id, documents.c.number, documents.c.status)
                             .order_by(documents.c.id)).all()
     assert tuple(rows[0]) == tuple(posted) and len(rows) == 2 and rows[1].status == "draft"
+
+
+def test_a_setting_typed_over_is_set(store, tmp_path):
+    """Settings rows are keyed by their setting: a new value is a change, never a copy or a sort."""
+    path = book(tmp_path, store)
+    type_over(path, "Settings", "Setting", "aging_buckets", {"Value": "15,45,90"})
+    report = sync(path, store)
+    assert not [i for i in report.issues if i.code.startswith("XLAR-W10")], report.issues
+    with store.read() as conn:
+        assert conn.execute(sa.text("SELECT value FROM settings WHERE key = 'aging_buckets'")).scalar() == "15,45,90"
+    assert [r["Value"] for r in read(path, "Settings") if r["Setting"] == "aging_buckets"] == ["15,45,90"]
+
+
+def test_a_contact_edited_as_its_customers_currency_changes_stays_one_contact(store, tmp_path):
+    """Contacts show their promised amount in the customer's currency: a currency changed in the
+    same sync changes how the store shows the contact, which is no reason to take the edited
+    contact for another row's (it would be entered twice)."""
+    path = book(tmp_path, store)
+    add_rows(path, "Contacts", [{"customer": "X1", "date": date(2026, 3, 6), "method": "phone",
+                                 "result": "will pay", "promise_amount": 100}])
+    assert not sync(path, store).issues
+    type_over(path, "Customers", "Code", "X1", {"Currency": "JPY"})
+    type_over(path, "Contacts", "Customer", "X1", {"Result": "will pay on Friday"})
+    report = sync(path, store)
+    assert not [i for i in report.issues if i.code.startswith("XLAR-W10")], report.issues
+    with store.read() as conn:
+        assert conn.execute(sa.text("SELECT result FROM contacts")).scalars().all() == ["will pay on Friday"]
+
+
+def test_contacts_sorted_without_their_hidden_columns_change_nothing(store, tmp_path):
+    """A keyless sheet has no key to betray a sort: a row showing exactly what another row was
+    written with is that row's content, not an edit of the row whose hidden cells it sits beside."""
+    path = book(tmp_path, store)
+    add_rows(path, "Contacts", [
+        {"customer": "X1", "date": date(2026, 3, 6), "method": "phone", "result": "first"},
+        {"customer": "C005", "date": date(2026, 3, 7), "method": "email", "result": "second"}])
+    assert not sync(path, store).issues
+    with store.read() as conn:
+        before = sorted(conn.execute(sa.text("SELECT id, result FROM contacts")).all())
+    swap_visible(path, "Contacts", "Result", "first", "second")
+    report = sync(path, store)
+    assert len(codes(report.issues, "XLAR-W105")) == 1
+    with store.read() as conn:
+        assert sorted(conn.execute(sa.text("SELECT id, result FROM contacts")).all()) == before
+    assert sorted(r["Result"] for r in read(path, "Contacts")) == ["first", "second"]
+
+
+def test_a_row_sorted_and_changed_is_a_new_row_and_nothing_is_lost(store, tmp_path):
+    """Sorted without the hidden columns, then one row edited: the moved rows find their own
+    rows again; the edited one cannot be told, so it is added and the row it was stays."""
+    path = book(tmp_path, store)
+    add_rows(path, "Contacts", [{"customer": "X1", "date": date(2026, 3, 6), "result": text}
+                                for text in ("A", "B", "C")])
+    assert not sync(path, store).issues
+    with store.read() as conn:
+        before = sorted(conn.execute(sa.text("SELECT id, result FROM contacts")).all())
+    wb, ws, header = _sheet(path, "Contacts")
+    result = header.index("Result") + 1
+    for row, text in zip(range(2, 5), ("B", "C, called twice", "A"), strict=True):
+        ws.cell(row, result, text)
+    wb.save(path)
+    report = sync(path, store)
+    moved = codes(report.issues, "XLAR-W105")
+    assert len(moved) == 2 and "2 row(s) moved" in moved[0].message and moved[1].excel_row == 3
+    with store.read() as conn:
+        after = sorted(conn.execute(sa.text("SELECT id, result FROM contacts")).all())
+    assert after[:3] == before and [r.result for r in after[3:]] == ["C, called twice"]
+    assert sorted(r["Result"] for r in read(path, "Contacts")) == ["A", "B", "C", "C, called twice"]
