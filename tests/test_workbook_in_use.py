@@ -26,9 +26,9 @@ from xlar.store.engine import Store
 from xlar.store.tables import customers, documents
 from xlar.sync.engine import sync_workbook
 from xlar.workbook import writer
-from xlar.workbook.gateway import kept_beside
+from xlar.workbook.gateway import kept_beside, not_replaced
 from xlar.workbook.template import build_template
-from xlar.workbook.writer import staged_path
+from xlar.workbook.writer import staged_backup_path, staged_path
 
 AS_OF = "2026-03-31"
 
@@ -85,7 +85,7 @@ def fail_at(monkeypatch, where: str, error: OSError) -> None:
 
     def replace(src, dst, *a, **kw):
         if (where == "rename" and Path(dst).suffix == ".xlsx") or (where == "backup" and str(dst).endswith(".bak")):
-            raise OSError(error.errno, error.strerror, str(dst))
+            raise OSError(error.errno, error.strerror, str(src), None, str(dst))   # as os.replace names both
         return real_replace(src, dst, *a, **kw)
 
     def link(src, dst, *a, **kw):
@@ -103,8 +103,7 @@ def fail_at(monkeypatch, where: str, error: OSError) -> None:
 
 
 FAILURES = [("rename", PermissionError(errno.EACCES, "Permission denied")),   # Excel has the file open
-            ("rename", OSError(errno.EBUSY, "Device or resource busy")),
-            ("backup", PermissionError(errno.EACCES, "Permission denied"))]   # a read-only .bak (Windows)
+            ("rename", OSError(errno.EBUSY, "Device or resource busy"))]
 
 
 def test_a_backup_that_cannot_be_staged_refuses_the_sync_before_the_store(book, monkeypatch):
@@ -122,7 +121,7 @@ def test_a_backup_that_cannot_be_staged_refuses_the_sync_before_the_store(book, 
     assert store_counts(url) == (1, 1)
 
 
-@pytest.mark.parametrize(("where", "error"), FAILURES, ids=["in-use", "busy", "bak-read-only"])
+@pytest.mark.parametrize(("where", "error"), FAILURES, ids=["in-use", "busy"])
 def test_a_failed_final_write_is_one_line_and_the_next_sync_enters_nothing_twice(book, monkeypatch, where, error):
     path, url = book
     before = path.read_bytes()
@@ -130,7 +129,7 @@ def test_a_failed_final_write_is_one_line_and_the_next_sync_enters_nothing_twice
     code, out = cli("--store", url, "sync", path, "--as-of", AS_OF)
     lines = out.strip().splitlines()
     assert code == 1 and len(lines) == 1 and "XLAR-E063" in lines[0] and "AR.xlsx" in lines[0], out
-    assert error.strerror in lines[0]
+    assert error.strerror in lines[0] and "close it in Excel" in lines[0]
     assert path.read_bytes() == before                       # the workbook as it was
     assert staged_path(path).exists() and staged_path(path).name in lines[0]   # names a file that is there
     assert store_counts(url) == (1, 1)                       # the store took the changes
@@ -144,6 +143,43 @@ def test_a_failed_final_write_is_one_line_and_the_next_sync_enters_nothing_twice
     assert len(read(path, "Invoices")) == 1
     code, out = cli("--store", url, "check", "--as-of", AS_OF, "--month-ends")
     assert code == 0, out
+
+
+def test_a_bak_that_cannot_be_replaced_costs_only_its_name(book, monkeypatch):
+    """A read-only AR.xlsx.bak (or one open in Excel) after the store's commit: the workbook is
+    written all the same, and the previous version stays beside it under the name the note gives."""
+    path, url = book
+    before = path.read_bytes()
+    fail_at(monkeypatch, "backup", PermissionError(errno.EACCES, "Permission denied"))
+    code, out = cli("--store", url, "sync", path, "--as-of", AS_OF)
+    assert code == 0, out
+    kept = staged_backup_path(path)
+    assert "AR.xlsx.bak could not be replaced (Permission denied)" in out and kept.name in out, out
+    assert kept.read_bytes() == before and len(read(path, "Invoices")) == 1 and store_counts(url) == (1, 1)
+    monkeypatch.undo()
+    add_rows(path, "Customers", [{"code": "C002", "name": "Beta", "currency": "CNY"}])
+    code, out = cli("--store", url, "sync", path, "--as-of", AS_OF)      # the next one as usual
+    assert code == 0 and not kept.exists() and "could not" not in out, out
+    assert store_counts(url) == (2, 1)
+
+
+def test_a_failed_copy_of_the_previous_version_names_the_bak(tmp_path):
+    """The .bak named in E063 when it is the file that failed (not "close it in Excel")."""
+    path = tmp_path / "AR.xlsx"
+    exc = PermissionError(errno.EACCES, "Permission denied", str(path), None, str(path) + ".bak")
+    message = str(not_replaced(path, staged_path(path), exc))
+    assert "Permission denied on AR.xlsx.bak" in message and "make AR.xlsx.bak writable" in message
+    assert "close it in Excel" not in message
+
+
+def test_a_sync_rolled_back_before_the_rename_leaves_nothing_beside_the_workbook(book):
+    """A staged workbook whose sync the store never recorded is deleted, and its staged .bak too."""
+    path, url = book
+    staged_path(path).write_bytes(path.read_bytes())
+    staged_backup_path(path).write_bytes(path.read_bytes())
+    code, out = cli("--store", url, "sync", path, "--as-of", AS_OF)
+    assert code == 0, out
+    assert not staged_path(path).exists() and not staged_backup_path(path).exists()
 
 
 def test_a_workbook_changed_after_a_failed_write_is_set_aside_by_a_name_that_exists(book, monkeypatch):

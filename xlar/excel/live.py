@@ -111,9 +111,9 @@ class XlwingsGateway:
               locale: str) -> None:
         self._staged = (sheets, outputs, state, locale)
 
-    def commit(self) -> None:
+    def commit(self) -> str | None:
         if self._staged is None:
-            return
+            return None
         sheets, outputs, state, locale = self._staged
         self._staged = None
         present = set(self.titles())   # one look at the sheet names, not one per sheet written
@@ -122,6 +122,7 @@ class XlwingsGateway:
         for out in outputs:
             self._write_output(out, locale, present)
         self._write_state(state, present)  # last, as in a file: a sync cut short is redone from the old state
+        return None
 
     def close(self) -> None:
         self._staged = None

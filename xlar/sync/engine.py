@@ -120,6 +120,7 @@ class SyncReport:
     written: bool = False
     dry_run: bool = False
     finished: str | None = None   # what was done about an earlier, interrupted sync
+    notes: list[str] = field(default_factory=list)   # written, but not quite as usual (the .bak elsewhere)
 
     @property
     def changed(self) -> bool:
@@ -138,7 +139,7 @@ class SyncReport:
         errors = [i for i in self.issues if not i.code.startswith("XLAR-W")]
         if errors:
             tail.append(f"{len(errors)} problems (see the Errors sheet)")
-        return "; ".join([*([self.finished] if self.finished else []), head, *tail])
+        return "; ".join([*([self.finished] if self.finished else []), head, *tail, *self.notes])
 
 
 class _Push:
@@ -599,7 +600,9 @@ def _sync(gateway: WorkbookGateway, store: Store, user: str, *, dry_run: bool, a
         state = SyncState(ids, store_version(conn), as_of, token=token)
         gateway.stage(sheets, outputs_for(conn, as_of, report, book.locale, book.conflicts_shown), state,
                       book.locale)
-    gateway.commit()
+    note = gateway.commit()
+    if note:
+        report.notes.append(note)
     report.written = True
     return report
 

@@ -75,8 +75,9 @@ class WorkbookGateway(Grids, Protocol):
         """Prepare the synced workbook; nothing the user sees changes until commit()."""
         ...
 
-    def commit(self) -> None:
-        """Make the staged workbook the workbook (called once the store has committed)."""
+    def commit(self) -> str | None:
+        """Make the staged workbook the workbook (called once the store has committed); returns
+        a note for the user when it was done, but not quite as usual (the .bak kept elsewhere)."""
         ...
 
     def close(self) -> None: ...
@@ -185,16 +186,19 @@ class FileGateway(FileGrids):
                 f"({exc.strerror or exc}): nothing was changed; free disk space or make the folder "
                 "writable, then sync again") from None
 
-    def commit(self) -> None:
-        if self._temp is not None:
-            self._release()
-            try:
-                replace_with_backup(self.path, self._temp, self._backup)
-            except OSError as exc:
-                temp, self._temp = self._temp, None   # kept: the next sync finishes with it
-                raise not_replaced(self.path, temp, exc) from None
-            self._temp = None
-            self._reopen()  # a second sync through this gateway reads what the first one wrote
+    def commit(self) -> str | None:
+        if self._temp is None:
+            return None
+        self._release()
+        try:
+            note = replace_with_backup(self.path, self._temp, self._backup)
+        except OSError as exc:
+            # both kept: the next sync finishes with them (finish_interrupted)
+            temp, self._temp, self._backup = self._temp, None, None
+            raise not_replaced(self.path, temp, exc) from None
+        self._temp = self._backup = None     # renamed, or kept under its staged name (the note says)
+        self._reopen()  # a second sync through this gateway reads what the first one wrote
+        return note
 
     def _reopen(self) -> None:
         FileGrids.close(self)
@@ -219,12 +223,16 @@ class FileGateway(FileGrids):
 def not_replaced(path: Path, temp: Path, exc: OSError) -> WorkbookNotWritten:
     """The one line for a workbook the store's changes could not be written into."""
     why = exc.strerror or str(exc)
-    if exc.filename and Path(str(exc.filename)).name != path.name and str(exc.filename).endswith(".bak"):
-        why = f"{why} on {Path(str(exc.filename)).name}"
+    names = [Path(str(f)).name for f in (exc.filename, exc.filename2) if f]
+    backup = next((n for n in names if n.endswith(".bak")), None)
+    if backup is not None:   # the copy of the previous version (no staged one) failed
+        fix = f"make {backup} writable (or close it, or free disk space)"
+        why = f"{why} on {backup}"
+    else:
+        fix = f"close it in Excel (or free disk space, or make {path.parent} writable)"
     return WorkbookNotWritten(
-        f"the store has taken the changes, but {path.name} could not be replaced ({why}): close it in "
-        f"Excel (or free disk space, or make {path.parent} writable) and sync {path.name} again: that "
-        f"sync writes them into it from {temp.name} beside it, entering nothing twice")
+        f"the store has taken the changes, but {path.name} could not be replaced ({why}): {fix} and sync "
+        f"{path.name} again: that sync writes them into it from {temp.name} beside it, entering nothing twice")
 
 
 LOCK_FILES = ("~${name}", ".~lock.{name}#")   # Excel's owner file, LibreOffice's lock
@@ -301,6 +309,7 @@ def finish_interrupted(path: Path, recorded: Callable[[str], bool]) -> str | Non
     state = _state_of(temp) or SyncState()
     if state.token is None or not recorded(state.token):
         temp.unlink()
+        staged_backup_path(path).unlink(missing_ok=True)
         return None
     if state.source is not None and path.exists() and file_digest(path) != state.source:
         kept = kept_path(path)
@@ -309,10 +318,11 @@ def finish_interrupted(path: Path, recorded: Callable[[str], bool]) -> str | Non
                           f"and {path.name} was changed afterwards: the workbook that sync wrote is {kept.name}. "
                           f"Copy your later changes into {kept.name}, sync it and use it as {path.name}")
     try:   # the sync staged PATH's backup too, of PATH as it still is (the digest says so)
-        replace_with_backup(path, temp, staged_backup_path(path))
+        note = replace_with_backup(path, temp, staged_backup_path(path))
     except OSError as exc:
         raise not_replaced(path, temp, exc) from None
-    return f"finished an interrupted sync of {path.name} (the store had its changes)"
+    done = f"finished an interrupted sync of {path.name} (the store had its changes)"
+    return done if note is None else f"{done}; {note}"
 
 
 def pending_interruption(path: Path) -> str | None:

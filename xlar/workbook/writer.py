@@ -170,20 +170,35 @@ def stage_backup(path: Path) -> Path:
     return staged
 
 
-def replace_with_backup(path: Path, temp: Path, backup_staged: Path | None = None) -> Path:
-    """Keep the previous file as PATH.bak (BACKUP_STAGED renamed, else a copy), then move TEMP
-    (already on disk) over PATH in one rename: PATH is the old workbook or the new one, never
-    part of either."""
+def replace_with_backup(path: Path, temp: Path, backup_staged: Path | None = None) -> str | None:
+    """Move TEMP (already on disk) over PATH in one rename, keeping the previous file as PATH.bak:
+    PATH is the old workbook or the new one, never part of either. With BACKUP_STAGED (the
+    previous file, linked beside PATH before the store committed) the workbook is renamed first
+    and the backup after: a .bak that cannot be replaced (read-only, open in Excel) then costs
+    only its name, and the note returned says where the previous version is. Without it, the
+    previous file is copied to PATH.bak first. Raises OSError when PATH cannot be replaced."""
     backup = path.with_name(path.name + ".bak")
-    if backup_staged is not None and backup_staged.exists():
-        os.replace(backup_staged, backup)
-    elif not (backup.exists() and os.path.samefile(path, backup)):   # else a failed rename left it
+    staged = backup_staged is not None and backup_staged.exists()
+    if not staged and not (backup.exists() and os.path.samefile(path, backup)):  # else a failed rename left it
         shutil.copy2(path, backup)
     os.replace(temp, path)
-    if hasattr(os, "O_DIRECTORY"):   # the rename itself on disk (POSIX; NTFS journals it)
-        folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    _sync_folder(path.parent)
+    if not staged:
+        return None
+    try:
+        os.replace(backup_staged, backup)   # type: ignore[arg-type]
+    except OSError as exc:
+        return (f"{path.name} was written, but {backup.name} could not be replaced ({exc.strerror or exc}): "
+                f"the previous version is {backup_staged.name} beside it")   # type: ignore[union-attr]
+    _sync_folder(path.parent)
+    return None
+
+
+def _sync_folder(folder: Path) -> None:
+    """The renames in FOLDER on disk (POSIX; NTFS journals them)."""
+    if hasattr(os, "O_DIRECTORY"):
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
         try:
-            os.fsync(folder)
+            os.fsync(fd)
         finally:
-            os.close(folder)
-    return backup
+            os.close(fd)
