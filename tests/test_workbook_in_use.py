@@ -19,13 +19,13 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from tests.reliability.diskfaults import CASES, fail_at, run_disk_faults
 from tests.sheets import add_rows, read
 from xlar.cli import main
 from xlar.domain.errors import WorkbookNotWritten
 from xlar.store.engine import Store
 from xlar.store.tables import customers, documents
 from xlar.sync.engine import sync_workbook
-from xlar.workbook import writer
 from xlar.workbook.gateway import kept_beside, not_replaced
 from xlar.workbook.template import build_template
 from xlar.workbook.writer import staged_backup_path, staged_path
@@ -75,31 +75,6 @@ def test_a_workbook_open_in_excel_or_libreoffice_is_refused_before_the_store(boo
     code, out = cli("--store", url, "sync", path, "--as-of", AS_OF, "--force")      # a stale lock
     assert code == 0, out
     assert store_counts(url) == (1, 1)
-
-
-def fail_at(monkeypatch, where: str, error: OSError) -> None:
-    """Make the final write fail as Windows (file in use), a full disk or a read-only .bak would:
-    'rename' the workbook's rename and 'backup' the .bak's (both after the store's commit);
-    'stage-backup' the .bak's staging before the commit (no hard links, and no room to copy)."""
-    real_replace, real_copy, real_link = os.replace, shutil.copy2, os.link
-
-    def replace(src, dst, *a, **kw):
-        if (where == "rename" and Path(dst).suffix == ".xlsx") or (where == "backup" and str(dst).endswith(".bak")):
-            raise OSError(error.errno, error.strerror, str(src), None, str(dst))   # as os.replace names both
-        return real_replace(src, dst, *a, **kw)
-
-    def link(src, dst, *a, **kw):
-        if where == "stage-backup":
-            raise OSError(errno.EPERM, "Operation not permitted", str(dst))
-        return real_link(src, dst, *a, **kw)
-
-    def copy2(src, dst, *a, **kw):
-        if where == "stage-backup":
-            raise OSError(error.errno, error.strerror, str(dst))
-        return real_copy(src, dst, *a, **kw)
-    monkeypatch.setattr(writer.os, "replace", replace)
-    monkeypatch.setattr(writer.os, "link", link)
-    monkeypatch.setattr(writer.shutil, "copy2", copy2)
 
 
 FAILURES = [("rename", PermissionError(errno.EACCES, "Permission denied")),   # Excel has the file open
@@ -276,3 +251,11 @@ def test_a_full_disk_refuses_the_sync_before_the_store(book, small_disk):
     assert code == 1 and len(lines) == 1 and "XLAR-E063" in lines[0] and "No space left on device" in lines[0], out
     assert path.read_bytes() == before and store_counts(url) == (0, 0)
     assert sorted(p.name for p in folder.iterdir()) == ["AR.xlsx"]                 # no half-written file left
+
+
+@pytest.mark.parametrize("where", ["stage-backup", "zip", "folder", "rename", "backup"])
+def test_a_write_that_fails_anywhere_costs_no_traceback_and_enters_nothing_twice(backend, tmp_path, where):
+    """One case of each write (tests/reliability/diskfaults.py; bench/reliability.py runs them all)."""
+    case = next(c for c in CASES if c[0] == where)
+    figures = run_disk_faults(backend.url(), tmp_path, [case])
+    assert figures.failures == [] and figures.tried == 1

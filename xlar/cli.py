@@ -12,15 +12,16 @@ from typing import Any, TypeVar
 
 import click
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from xlar.domain.aging import AgingPolicy
-from xlar.domain.errors import XlarError
+from xlar.domain.errors import NotAllowed, XlarError
 from xlar.domain.money import from_minor, parse_decimal
 from xlar.domain.periods import parse_period, period_of
 from xlar.reports import ledger as reports
 from xlar.reports.render import aging_csv, aging_json, amount_text
 from xlar.schema.cells import EARLIEST, LATEST
-from xlar.store import audit
+from xlar.store import audit, seals
 from xlar.store.config import acting_user
 from xlar.store.engine import Store
 from xlar.store.settings import read_settings, write_settings
@@ -794,17 +795,35 @@ def check(obj: Obj, as_of: date | None, month_ends: bool) -> None:
         if month_ends and first is not None:
             dates = sorted({*ends_of(first, as_of), as_of})
         proofs = [proof(conn, on) for on in dates]
-        chain = audit.verify(conn)
+        chain, ledger = _verify_book(conn, [])
     for found in proofs:
         click.echo(found.text())
-    click.echo(chain.text())
     bad = [p.as_of.isoformat() for p in proofs if not p.holds]
     if bad:
         click.echo(f"error: XLAR-E090 the book does not hold together as of {', '.join(bad)}", err=True)
+    if not _report_verified(chain, ledger) or bad:
+        sys.exit(1)
+
+
+def _verify_book(conn: Connection, anchors: list[tuple[int, str]]) -> tuple[audit.Verdict, seals.LedgerVerdict]:
+    """The audit chain (held against ANCHORS and the heads the month-end closes noted) and
+    every row of the book against its seal."""
+    from xlar.services.close import periods_closed
+
+    closes = [(int(p["chain_seq"]), str(p["chain_hash"])) for p in periods_closed(conn) if p["chain_seq"]]
+    chain = audit.verify(conn, [*closes, *anchors])
+    return chain, seals.verify(conn, chain.seals)
+
+
+def _report_verified(chain: audit.Verdict, ledger: seals.LedgerVerdict) -> bool:
+    click.echo(chain.text())
+    click.echo(ledger.text())
     if not chain.holds:
         click.echo("error: XLAR-E091 the audit log was changed outside xlar", err=True)
-    if bad or not chain.holds:
-        sys.exit(1)
+    if not ledger.holds:
+        click.echo("error: XLAR-E092 rows of the book were changed outside xlar: an admin who has checked "
+                   "them takes them as they are with `xlar audit accept`", err=True)
+    return chain.holds and ledger.holds
 
 
 def _anchor(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> list[tuple[int, str]]:
@@ -828,12 +847,36 @@ def audit_group() -> None:
 @click.pass_obj
 def audit_verify(obj: Obj, anchors: list[tuple[int, str]]) -> None:
     """Walk the audit chain; name the first record edited, deleted, inserted or moved
-    directly in the database (exit 1). Prints the head to note as a later anchor."""
+    directly in the database, and every row of the book that is not as xlar wrote it (exit 1).
+    Prints the head to note as a later anchor."""
     with _friendly_errors(), obj.store() as store, store.snapshot() as conn:
-        verdict = audit.verify(conn, anchors)
-    click.echo(verdict.text())
-    if not verdict.holds:
+        chain, ledger = _verify_book(conn, anchors)
+    if not _report_verified(chain, ledger):
         sys.exit(1)
+
+
+@audit_group.command("accept")
+@click.option("--yes", is_flag=True, help="accept without asking")
+@click.pass_obj
+def audit_accept(obj: Obj, yes: bool) -> None:
+    """Take the rows changed outside xlar as they now are (admins): each is audited in your
+    name with its content, and sealed. Check them first (`xlar check` names them)."""
+    with _friendly_errors(), obj.store() as store, store.write() as conn:
+        book = read_settings(conn)
+        if not book.may_administer(obj.user):
+            raise NotAllowed(f"{obj.user} cannot accept rows changed outside xlar: it needs the admin role"
+                             + (f" ({', '.join(sorted(book.admins))})" if book.admins
+                                else "; no admin is set (Settings: admins)"))
+        found = seals.differences(conn)
+        if not found:
+            click.echo("nothing to accept: every row is as xlar wrote it")
+            return
+        for d in found:
+            click.echo(f"  {d.text()}")
+        if not yes and not click.confirm(f"accept these {len(found)} row(s) as they are?", default=False):
+            raise click.Abort()
+        seals.accept(conn, obj.user, found)
+    click.echo(f"accepted {len(found)} row(s) changed outside xlar (audited as {obj.user})")
 
 
 @main.group("import")

@@ -109,5 +109,7 @@ class Issue:
     message: str
 
     def __str__(self) -> str:
+        if not self.sheet:   # the book's, not a sheet's
+            return f"{self.code} {self.message}"
         where = f"{self.sheet}!{self.excel_row}" + (f" [{self.column}]" if self.column else "")
         return f"{where} {self.code} {self.message}"

@@ -31,6 +31,7 @@ from xlar.domain.close import (
 from xlar.domain.errors import InvalidSetting, NotAllowed, PeriodClosed
 from xlar.domain.periods import first_day, last_day, next_period, parse_period, period_of, previous_period
 from xlar.services import fx
+from xlar.store import audit, seals
 from xlar.store.audit import record
 from xlar.store.ledger import lock_ledger
 from xlar.store.settings import BookSettings, read_settings, set_periods
@@ -184,6 +185,10 @@ def blockers(conn: Connection, period: str, book: BookSettings | None = None) ->
                       f"{book.base_currency}, worth {ln.revalued} at {ln.rate}: not revalued "
                       f"(xlar revalue --period {period})")
               for ln in preview.to_post]
+    found += [Blocker(f"{d.table} {d.label or d.key}", None,
+                      f"{d.text()}: a month does not close on rows xlar did not write "
+                      "(xlar check names them; an admin takes them as they are with xlar audit accept)")
+              for d in seals.differences(conn)]
     return found
 
 
@@ -207,10 +212,12 @@ def close(conn: Connection, period: str, user: str, *, today: date) -> Closed:
     result = Closed(period, blockers=blockers(conn, period, book))
     if result.blockers:
         return result
+    chain_seq, chain_hash = audit.head(conn)   # the book as it closes: noted, to anchor the chain
     result.customers = _snapshot(conn, period, user)
     now = datetime.now(UTC)
     before = conn.execute(sa.select(period_closes).where(period_closes.c.period == period)).mappings().first()
-    values = {"status": "closed", "closed_by": user, "closed_at": now}
+    values = {"status": "closed", "closed_by": user, "closed_at": now, "chain_seq": chain_seq,
+              "chain_hash": chain_hash}
     if before is None:
         conn.execute(period_closes.insert().values(period=period, **values))
     else:
@@ -219,7 +226,7 @@ def close(conn: Connection, period: str, user: str, *, today: date) -> Closed:
     set_periods(conn, closed=period, current_period=current, user=user)
     result.current_period = current
     record(conn, user, "close", "period", period, None if before is None else dict(before),
-           {"customers": result.customers, "current_period": current})
+           {"customers": result.customers, "current_period": current, "chain": f"{chain_seq}:{chain_hash}"})
     return result
 
 

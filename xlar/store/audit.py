@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -34,6 +34,7 @@ from xlar.store.writes import execute_many
 
 GENESIS = "0" * 64
 SETTING_ENTITY = "setting"
+LEDGER_ENTITY = "ledger"   # the seals' records (store.seals): xlar's own, admitted with the change they seal
 
 
 def _plain(value: Any) -> Any:
@@ -71,7 +72,7 @@ def record_many(conn: Connection, user: str, action: str, entity: str, entries: 
              "before": as_json(before), "after": as_json(after)} for entity_id, before, after in entries]
     if not rows:
         return
-    if entity != SETTING_ENTITY:   # a settings change was checked against the users before it
+    if entity not in (SETTING_ENTITY, LEDGER_ENTITY):   # a settings change was checked before it
         roles.admit(conn, user)
     seq, previous = _head(conn)
     for row in rows:
@@ -94,6 +95,12 @@ def _head(conn: Connection) -> tuple[int, str]:
         conn.execute(audit_head.insert().values(id=1, seq=0, hash=GENESIS))
         return 0, GENESIS
     return int(row.seq), str(row.hash)
+
+
+def head(conn: Connection) -> tuple[int, str]:
+    """The chain's newest place and hash, as this transaction sees it."""
+    row = conn.execute(sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).first()
+    return (int(row.seq), str(row.hash)) if row else (0, GENESIS)
 
 
 def at_text(value: datetime) -> str:
@@ -129,6 +136,7 @@ class Verdict:
     head_seq: int
     head_hash: str
     problem: str | None = None
+    seals: Mapping[str, str] = field(default_factory=dict)   # per table, the newest sealed "rows:sum"
 
     @property
     def holds(self) -> bool:
@@ -168,8 +176,10 @@ def verify(conn: Connection, anchors: Iterable[tuple[int, str]] = ()) -> Verdict
     head = conn.execute(sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).first()
     head_seq, head_hash = (int(head.seq), str(head.hash)) if head else (0, GENESIS)
 
+    seals: dict[str, str] = {}
+
     def broken(good: int, problem: str) -> Verdict:
-        return Verdict(good, head_seq, head_hash, problem)
+        return Verdict(good, head_seq, head_hash, problem, seals)
 
     seq, previous = 0, GENESIS
     for row in _records(conn):
@@ -184,6 +194,8 @@ def verify(conn: Connection, anchors: Iterable[tuple[int, str]] = ()) -> Verdict
             return broken(seq, f"{_describe(row)} is not the record the anchor {row['seq']} names: "
                                "the log was rewritten at or before it")
         seq, previous = row["seq"], row["hash"]
+        if row["entity"] == LEDGER_ENTITY and row["after"]:
+            seals.update(json.loads(row["after"]))
     if outside is not None:
         return broken(seq, f"record id {outside} is outside the chain (inserted without a place)")
     if (seq, previous) != (head_seq, head_hash):
@@ -194,7 +206,7 @@ def verify(conn: Connection, anchors: Iterable[tuple[int, str]] = ()) -> Verdict
     if expected:
         place = min(expected)
         return broken(seq, f"the anchor {place} names a record the chain does not reach: records were deleted")
-    return Verdict(seq, head_seq, head_hash)
+    return Verdict(seq, head_seq, head_hash, None, seals)
 
 
 def store_version(conn: Connection) -> str:

@@ -16,6 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from xlar.domain.errors import StoreError
+from xlar.store import seals
 from xlar.store.audit import serialise_writers
 from xlar.store.config import STORE_KEY, configured
 
@@ -134,11 +135,15 @@ class Store:
                 yield conn
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """One write transaction: commits when the block ends, rolls back on any error."""
+    def write(self, *, sealed: bool = True) -> Iterator[Connection]:
+        """One write transaction: commits when the block ends, rolls back on any error. The
+        rows it changed are sealed before it commits (store.seals); migrations are not."""
         with self.engine.connect().execution_options(xlar_write=True) as conn, conn.begin():
             serialise_writers(conn)
+            sealed = sealed and seals.track(conn)
             yield conn
+            if sealed:
+                seals.seal(conn)
 
     def schema_revision(self) -> str | None:
         with self.engine.connect() as conn:
@@ -148,10 +153,12 @@ class Store:
         """Bring the schema to the newest migration (creating it in an empty store)."""
         if self.schema_revision() is None:
             self._refuse_other_programs()
-        with self.write() as conn:
+        with self.write(sealed=False) as conn:
             config = _alembic_config()
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
+            if seals.unsealed(conn):
+                seals.seal_all(conn)
 
     def dispose(self) -> None:
         self.engine.dispose()

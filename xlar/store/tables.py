@@ -414,4 +414,27 @@ period_closes = sa.Table(
     sa.Column("reopened_by", sa.String(64)),
     sa.Column("reopened_at", sa.DateTime(timezone=True)),
     sa.Column("reason", sa.Text),
+    sa.Column("chain_seq", Id),                   # the audit chain's head it was closed on
+    sa.Column("chain_hash", sa.String(64)),
+)
+
+# Seals (store.seals): every row of the book under the audit chain.
+row_seals = sa.Table(
+    "row_seals", metadata,
+    sa.Column("tbl", sa.String(32), primary_key=True),
+    sa.Column("row_key", sa.String(200), primary_key=True),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+seal_heads = sa.Table(
+    "seal_heads", metadata,                     # per table: its rows and the sum of their hashes
+    sa.Column("tbl", sa.String(32), primary_key=True),
+    sa.Column("rows", Id, nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+)
+
+seal_dirty = sa.Table(
+    "seal_dirty", metadata,                     # rows this transaction changed: empty between them
+    sa.Column("tbl", sa.String(32), primary_key=True),
+    sa.Column("row_key", sa.String(200), primary_key=True),
 )

@@ -16,7 +16,7 @@ import gc
 import json
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -44,7 +44,7 @@ from xlar.schema.sheets import (
     REMINDER_LEVELS,
 )
 from xlar.services import suggest as suggest_service
-from xlar.store import audit
+from xlar.store import audit, seals
 from xlar.store.audit import store_version
 from xlar.store.engine import Store
 from xlar.store.mapping import MAPPINGS
@@ -406,7 +406,7 @@ def _untouched(book: WorkbookGateway, store: Store, as_of: date) -> SyncReport |
     if state.as_of != as_of or not state.parts:
         return None
     with store.read() as conn:
-        if store_version(conn) != state.store_version:
+        if store_version(conn) != state.store_version or seals.differences(conn):
             return None
     if not book.untouched(state):
         return None
@@ -551,6 +551,8 @@ def _sync(gateway: WorkbookGateway, store: Store, user: str, *, dry_run: bool, a
     report = SyncReport(issues=list(book.issues), dry_run=dry_run)
     with store.write() as conn:
         _refuse_superseded(conn, book, gateway)
+        outside = seals.differences(conn)
+        report.issues.extend(_outside_issues(outside))
         ctx = Context.load(conn, user)
         ctx.named_credits, ctx.as_of = _named_credits(book), as_of
         push = _Push(conn, ctx, book, report, as_of)
@@ -565,6 +567,7 @@ def _sync(gateway: WorkbookGateway, store: Store, user: str, *, dry_run: bool, a
             savepoint.rollback()
             return report
         savepoint.commit()
+        seals.seal(conn)   # now, so the version the workbook records is the one this sync commits
         ctx.refresh(conn)
         stored = {a.sheet.name: a.load(conn, ctx) for a in adapters()}
         stored[INVOICE_LINES.name] = InvoicesAdapter().load_lines(conn, ctx)
@@ -583,7 +586,7 @@ def _sync(gateway: WorkbookGateway, store: Store, user: str, *, dry_run: bool, a
             if grid is None:
                 raise XlarError(f"{gateway.name} has no Allocations sheet to write suggestions into")
             report.counts["Allocations suggested"] += _suggestion_rows(conn, suggest, grid, book.locale)
-        elif not report.changed and book.state.as_of == as_of and _current(book, stored, report,
+        elif not report.changed and not outside and book.state.as_of == as_of and _current(book, stored, report,
                                                                            store_version(conn)):
             return report
         ids = {name: {r.id for r in rows} for name, rows in stored.items()}
@@ -605,6 +608,18 @@ def _sync(gateway: WorkbookGateway, store: Store, user: str, *, dry_run: bool, a
         report.notes.append(note)
     report.written = True
     return report
+
+
+def _outside_issues(found: Sequence[seals.Difference], shown: int = 10) -> list[Issue]:
+    """The rows changed outside xlar (another program, an edit of the database file): one
+    warning each, the first SHOWN of them; the sheets show the store as it is now."""
+    issues = [Issue("", 0, None, "XLAR-W107", f"{d.text()} since xlar last wrote it: the sheets show the store as it is "
+                    "now; an admin who has checked it takes it as it is with `xlar audit accept`")
+              for d in found[:shown]]
+    if len(found) > shown:
+        issues.append(Issue("", 0, None, "XLAR-W107", f"… and {len(found) - shown} more row(s) changed outside "
+                            "xlar (`xlar check` names them all)"))
+    return issues
 
 
 def _current(book: WorkbookData, stored: dict[str, list[StoreRow]], report: SyncReport, version: str) -> bool:

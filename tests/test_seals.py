@@ -1,0 +1,119 @@
+"""Seals: a row of the book changed behind xlar's back is named by `xlar check` and `audit
+verify`, noticed by the next sync (which shows the store as it is now), blocks a month-end close
+until an admin accepts it, and a close notes the chain's head it closed on."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from tests.books import USER, customer, invoice, line
+from tests.reliability.direct_edit import CASES, fill, lift_guards, outside_engine, run_direct_edits
+from xlar.cli import main
+from xlar.services import close as close_service
+from xlar.store import audit, seals
+from xlar.store.settings import write_settings
+from xlar.store.tables import customers, period_closes
+
+ADMIN = "root"
+
+
+def test_every_direct_edit_is_named(store):
+    fill(store)
+    figures = run_direct_edits(store)
+    assert figures.failures == [] and figures.detected == figures.tried == len(CASES)
+    with store.read() as conn:   # every case was rolled back: the book holds again
+        assert seals.verify(conn, audit.verify(conn).seals).holds
+
+
+def test_xlar_own_writes_keep_the_seals(store):
+    fill(store)
+    with store.write() as conn:
+        code = customer(conn, "S1")
+        invoice(conn, code, date(2026, 3, 5), line("1", "10.00"))
+        conn.execute(customers.update().where(customers.c.code == code).values(name="S1 renamed"))
+    with store.read() as conn:
+        chain = audit.verify(conn)
+        verdict = seals.verify(conn, chain.seals)
+    assert chain.holds and verdict.holds, verdict.text()
+    assert verdict.rows > 100
+
+
+def _edit_outside(store, code: str, values: dict[str, object]) -> None:
+    engine = outside_engine(store)
+    try:
+        with engine.connect() as conn, conn.begin():
+            lift_guards(conn)
+            conn.execute(customers.update().where(customers.c.code == code).values(**values))
+    finally:
+        engine.dispose()
+
+
+def _run(store, *args: str) -> tuple[int, str]:
+    done = CliRunner().invoke(main, ["--store", store.url, *args], catch_exceptions=False)
+    return done.exit_code, done.output
+
+
+def test_check_names_the_row_and_an_admin_accepts_it(store):
+    fill(store)
+    with store.write() as conn:
+        write_settings(conn, {"admins": ADMIN}, "carol")   # the approver names the first admin
+    _edit_outside(store, "T001", {"credit_limit_minor": 123_456_700})
+    code, out = _run(store, "check")
+    assert code == 1 and "customers row" in out and "(T001) was changed outside xlar" in out, out
+    assert "XLAR-E092" in out
+    code, out = _run(store, "audit", "verify")
+    assert code == 1 and "(T001) was changed outside xlar" in out
+    code, out = _run(store, "--user", USER, "audit", "accept", "--yes")
+    assert code == 1 and "needs the admin role (root)" in out
+    code, out = _run(store, "--user", ADMIN, "audit", "accept", "--yes")
+    assert code == 0 and "accepted 1 row(s)" in out, out
+    code, out = _run(store, "check")
+    assert code == 0 and "ledger seals intact" in out, out
+    with store.read() as conn:   # the accepted row is in the log, in the admin's name, as it is now
+        rows = conn.execute(sa.select(audit.audit_log).where(audit.audit_log.c.action == "accept")).mappings().all()
+    assert [(r["user_name"], r["entity"]) for r in rows] == [(ADMIN, "customers")]
+    assert '"credit_limit_minor": 123456700' in rows[0]["after"]
+
+
+def test_a_month_does_not_close_on_rows_xlar_did_not_write_and_notes_its_head(store):
+    with store.write() as conn:
+        code = customer(conn, "M1")
+        invoice(conn, code, date(2026, 1, 10), line("1", "100.00"))
+    _edit_outside(store, "M1", {"name": "Moved"})
+    with store.write() as conn:
+        closed = close_service.close(conn, "2026-01", USER, today=date(2026, 2, 5))
+    assert [b.reason for b in closed.blockers] == [(
+        "customers row 1 (M1) was changed outside xlar: a month does not close on rows xlar did not write "
+        "(xlar check names them; an admin takes them as they are with xlar audit accept)")]
+    with store.write() as conn:
+        seals.accept(conn, USER, seals.differences(conn))
+    with store.read() as conn:
+        head = audit.head(conn)
+    with store.write() as conn:
+        closed = close_service.close(conn, "2026-01", USER, today=date(2026, 2, 5))
+    assert not closed.blockers
+    with store.read() as conn:
+        noted = conn.execute(sa.select(period_closes.c.chain_seq, period_closes.c.chain_hash)).one()
+    assert tuple(noted) == head
+    code, out = _run(store, "check", "--month-ends", "--as-of", "2026-02-05")
+    assert code == 0, out
+
+
+@pytest.mark.parametrize("edit", ["credit_limit_raised"])
+def test_the_cases_leave_nothing_behind(store, edit):
+    fill(store)
+    engine = outside_engine(store)
+    try:
+        with engine.connect() as conn:
+            tx = conn.begin()
+            lift_guards(conn)
+            CASES[edit](conn)
+            tx.rollback()
+    finally:
+        engine.dispose()
+    code, out = _run(store, "check")
+    assert code == 0, out

@@ -1,0 +1,360 @@
+"""Seals: every row of the book under the audit chain, so a row inserted, changed or deleted
+directly in the database (behind xlar's back) is named by `xlar check` and `audit verify`.
+
+The audit chain (store.audit) proves the log was not rewritten; it says nothing of the rows
+themselves. Seals close that gap:
+
+- `row_seals` holds, for every row of every table of the book (documents, lines, open items,
+  allocations, journal lines, customers, settings, ...), the SHA-256 of its content.
+- `seal_heads` holds, per table, how many rows it has and the sum of their hashes (mod 2**256,
+  so the sum moves with any row and does not depend on order).
+- Every write transaction that changed rows ends by sealing them (`seal`): their new hashes go
+  into `row_seals`, the sums move, and one audit record (entity "ledger", action "seal") puts
+  the new sums of the tables it changed into the chain.
+
+Which rows a transaction changed is marked by triggers into `seal_dirty`, and only for xlar's
+own writes: on SQLite the triggers are TEMP triggers of xlar's connection (another program's
+connection to the file has none), on PostgreSQL they fire only in a transaction that set
+`xlar.seal` (as `Store.write` does). A row changed by another program is therefore never
+resealed: its hash no longer matches and `differences` names it, until an admin accepts it
+(`accept`, audited with the row as it now is).
+
+Someone who rewrites a row and its seal consistently changes the table's sum, which the chain
+holds: `verify` says the seals of that table were rewritten. Rewriting the chain's tail too is
+caught only against an anchor noted outside the store (a month-end close notes the head).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from xlar.store import audit
+from xlar.store.tables import metadata, row_seals, seal_dirty, seal_heads
+from xlar.store.writes import execute_many, in_chunks
+
+ENTITY = audit.LEDGER_ENTITY
+SEAL_ACTION = "seal"
+ACCEPT_ACTION = "accept"
+SYSTEM_USER = "xlar"
+EXEMPT = frozenset({"audit_log", "audit_head", "row_seals", "seal_heads", "seal_dirty"})
+_SEP = "\x1f"   # between the values of a composite key
+_MOD = 1 << 256
+_LABELS = ("number", "code", "key", "period", "name")   # the column that names a row to a user
+
+
+def sealed_tables() -> list[sa.Table]:
+    """Every table of the book whose rows are sealed (all but the log and the seals)."""
+    return [t for t in metadata.sorted_tables if t.name not in EXEMPT]
+
+
+# ----------------------------------------------------------------------------------------------
+# hashing
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return audit.at_text(value)
+    if isinstance(value, (date, Decimal)):
+        return str(value)
+    raise TypeError(f"cannot seal a {type(value).__name__}")
+
+
+def row_hash(names: Sequence[str], values: Sequence[Any]) -> str:
+    """SHA-256 of a row's values that are not NULL, by column name (as SQLAlchemy reads them
+    back, so the same on every backend; a column added later, NULL in old rows, moves no hash)."""
+    content = {n: v for n, v in zip(names, values, strict=True) if v is not None}
+    text = json.dumps(content, default=_plain, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _digest_text(total: int) -> str:
+    return f"{total % _MOD:064x}"
+
+
+def key_text(values: Iterable[Any]) -> str:
+    """A row's primary key as one text (as the triggers write it)."""
+    return _SEP.join(str(v) for v in values)
+
+
+def _key_columns(table: sa.Table) -> list[sa.Column[Any]]:
+    return list(table.primary_key.columns)
+
+
+def _keys_of(table: sa.Table, rows: Iterable[Sequence[Any]]) -> Iterator[tuple[str, Sequence[Any]]]:
+    positions = [list(table.c).index(c) for c in _key_columns(table)]
+    for row in rows:
+        yield key_text(row[p] for p in positions), row
+
+
+def _rows(conn: Connection, table: sa.Table, keys: Iterable[str] | None = None) -> dict[str, str]:
+    """Key -> hash of TABLE's rows (those of KEYS, or all)."""
+    columns = _key_columns(table)
+    names = [c.name for c in table.c]
+    if keys is None or len(columns) != 1:
+        wanted = None if keys is None else set(keys)
+        found = conn.execute(sa.select(table)).all()
+        return {k: row_hash(names, r) for k, r in _keys_of(table, found) if wanted is None or k in wanted}
+    column = columns[0]
+    kind = column.type.python_type
+    out: dict[str, str] = {}
+    for chunk in in_chunks(kind(k) for k in keys):
+        found = conn.execute(sa.select(table).where(column.in_(chunk))).all()
+        out.update((k, row_hash(names, r)) for k, r in _keys_of(table, found))
+    return out
+
+
+def _seals(conn: Connection, name: str, keys: Iterable[str] | None = None) -> dict[str, str]:
+    s = row_seals.c
+    if keys is None:
+        return dict(conn.execute(sa.select(s.row_key, s.hash).where(s.tbl == name)).all())
+    out: dict[str, str] = {}
+    for chunk in in_chunks(keys):
+        out.update(conn.execute(sa.select(s.row_key, s.hash).where(s.tbl == name, s.row_key.in_(chunk))).all())
+    return out
+
+
+def _sum(hashes: Iterable[str]) -> int:
+    return sum(int(h, 16) for h in hashes)
+
+
+# ----------------------------------------------------------------------------------------------
+# marking xlar's own writes
+
+
+def _sqlite_triggers(table: sa.Table) -> list[str]:
+    def key(ref: str) -> str:
+        return " || char(31) || ".join(f"{ref}.{c.name}" for c in _key_columns(table))
+
+    mark = "INSERT OR IGNORE INTO seal_dirty (tbl, row_key) VALUES ('{t}', {k});"
+    out = []
+    for event, refs in (("INSERT", ("NEW",)), ("UPDATE", ("OLD", "NEW")), ("DELETE", ("OLD",))):
+        body = " ".join(mark.format(t=table.name, k=key(ref)) for ref in refs)
+        out.append(f"CREATE TEMP TRIGGER IF NOT EXISTS xlar_seal_{table.name}_{event.lower()} "
+                   f"AFTER {event} ON main.{table.name} BEGIN {body} END")
+    return out
+
+
+def postgres_triggers(table: str, key_columns: Sequence[str]) -> list[str]:
+    """The PostgreSQL function and statement triggers that mark TABLE's changed rows in
+    seal_dirty, in a transaction that set xlar.seal (for migrations)."""
+    key = "concat_ws(chr(31), " + ", ".join(key_columns) + ")"
+    mark = ("INSERT INTO seal_dirty (tbl, row_key) SELECT DISTINCT '{t}', {k} FROM {rows} "
+            "ON CONFLICT DO NOTHING;")
+    function = (f"CREATE OR REPLACE FUNCTION xlar_seal_{table}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+                "BEGIN\n"
+                "  IF current_setting('xlar.seal', true) = 'on' THEN\n"
+                f"    IF TG_OP IN ('UPDATE', 'DELETE') THEN {mark.format(t=table, k=key, rows='old_rows')} END IF;\n"
+                f"    IF TG_OP IN ('UPDATE', 'INSERT') THEN {mark.format(t=table, k=key, rows='new_rows')} END IF;\n"
+                "  END IF;\n"
+                "  RETURN NULL;\n"
+                "END $$")
+    out = [function]
+    for event, refs in (("INSERT", "NEW TABLE AS new_rows"), ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+                        ("DELETE", "OLD TABLE AS old_rows")):
+        out.append(f"CREATE TRIGGER trg_{table}_seal_{event.lower()} AFTER {event} ON {table} "
+                   f"REFERENCING {refs} FOR EACH STATEMENT EXECUTE FUNCTION xlar_seal_{table}()")
+    return out
+
+
+def track(conn: Connection) -> bool:
+    """Mark the rows this write transaction changes (see the module's text). False for a store
+    without seals (not initialised yet, or before its migration): nothing to mark."""
+    if conn.dialect.name == "postgresql":
+        if conn.exec_driver_sql("SELECT to_regclass('seal_dirty')").scalar() is None:
+            return False
+        conn.exec_driver_sql("SELECT set_config('xlar.seal', 'on', true)")
+        return True
+    tables = sealed_tables()
+    present = conn.exec_driver_sql("SELECT count(*) FROM sqlite_temp_master WHERE type = 'trigger' "
+                                   "AND name LIKE 'xlar_seal_%'").scalar()
+    if present == 3 * len(tables):
+        return True
+    have = set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'").scalars())
+    if not {"seal_dirty", *(t.name for t in tables)} <= have:
+        return False
+    for table in tables:
+        for sql in _sqlite_triggers(table):
+            conn.exec_driver_sql(sql)
+    return True
+
+
+# ----------------------------------------------------------------------------------------------
+# sealing
+
+
+def seal(conn: Connection) -> None:
+    """Seal the rows this transaction changed: new hashes, the tables' sums, one chained record."""
+    marked = conn.execute(sa.select(seal_dirty.c.tbl, seal_dirty.c.row_key)).all()
+    if not marked:
+        return
+    conn.execute(seal_dirty.delete())
+    keys: dict[str, list[str]] = defaultdict(list)
+    for name, key in marked:
+        keys[name].append(key)
+    moved = {}
+    for name in sorted(keys):
+        moved[name] = _reseal(conn, metadata.tables[name], keys[name])
+    audit.record_many(conn, SYSTEM_USER, SEAL_ACTION, ENTITY, [("rows", None, moved)])
+
+
+def _reseal(conn: Connection, table: sa.Table, keys: list[str], old: dict[str, str] | None = None) -> str:
+    """Put the current hashes of TABLE's rows KEYS into its seals and move its sum: "rows:sum"."""
+    now = _rows(conn, table, keys)
+    old = _seals(conn, table.name, keys) if old is None else old
+    s = row_seals.c
+    for chunk in in_chunks(old):
+        conn.execute(row_seals.delete().where(s.tbl == table.name, s.row_key.in_(chunk)))
+    execute_many(conn, row_seals.insert(), [{"tbl": table.name, "row_key": k, "hash": h} for k, h in now.items()])
+    head = conn.execute(sa.select(seal_heads.c.rows, seal_heads.c.digest)
+                        .where(seal_heads.c.tbl == table.name)).first()
+    rows, total = (int(head.rows), int(head.digest, 16)) if head else (0, 0)
+    rows += len(now) - len(old)
+    total = (total + _sum(now.values()) - _sum(old.values())) % _MOD
+    values = {"rows": rows, "digest": _digest_text(total)}
+    if head is None:
+        conn.execute(seal_heads.insert().values(tbl=table.name, **values))
+    else:
+        conn.execute(seal_heads.update().where(seal_heads.c.tbl == table.name).values(**values))
+    return f"{rows}:{values['digest']}"
+
+
+def unsealed(conn: Connection) -> bool:
+    """True for a store whose rows were never sealed (made before seals, or just made)."""
+    return conn.execute(sa.select(sa.func.count()).select_from(seal_heads)).scalar_one() == 0
+
+
+def seal_all(conn: Connection) -> None:
+    """Seal every row of the book afresh (a store made before seals, once it is migrated)."""
+    conn.execute(row_seals.delete())
+    conn.execute(seal_heads.delete())
+    conn.execute(seal_dirty.delete())
+    moved = {t.name: _reseal(conn, t, list(_rows(conn, t)), old={}) for t in sealed_tables()}
+    audit.record_many(conn, SYSTEM_USER, SEAL_ACTION, ENTITY, [("rows", None, moved)])
+
+
+# ----------------------------------------------------------------------------------------------
+# finding what changed outside xlar
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """One row whose content is not what xlar sealed."""
+
+    table: str
+    key: str
+    kind: str            # inserted | changed | deleted
+    label: str = ""      # its number, code or key, where it still has one
+
+    def text(self) -> str:
+        name = f"{self.table} row {self.key.replace(_SEP, '/')}"
+        if self.label and self.label != self.key:
+            name += f" ({self.label})"
+        return f"{name} was {self.kind} outside xlar"
+
+
+@dataclass
+class LedgerVerdict:
+    """What `verify` found: rows not as sealed, and tables whose seals do not add up."""
+
+    rows: int = 0
+    differences: list[Difference] = field(default_factory=list)
+    rewritten: list[str] = field(default_factory=list)   # tables whose seals were rewritten
+
+    @property
+    def holds(self) -> bool:
+        return not self.differences and not self.rewritten
+
+    def text(self, limit: int = 20) -> str:
+        if self.holds:
+            return f"ledger seals intact: {self.rows} row(s) as xlar wrote them"
+        lines = [f"ledger BROKEN: {len(self.differences)} row(s) changed outside xlar"
+                 + (f"; the seals of {', '.join(self.rewritten)} were rewritten" if self.rewritten else "")]
+        lines += [f"  {d.text()}" for d in self.differences[:limit]]
+        if len(self.differences) > limit:
+            lines.append(f"  … and {len(self.differences) - limit} more")
+        return "\n".join(lines)
+
+
+def differences(conn: Connection, tables: Iterable[sa.Table] | None = None) -> list[Difference]:
+    """Every row of TABLES (default: all sealed) inserted, changed or deleted outside xlar (in
+    a write transaction, what it changed itself so far is sealed first)."""
+    seal(conn)
+    found: list[Difference] = []
+    for table in sealed_tables() if tables is None else tables:
+        now, sealed = _rows(conn, table), _seals(conn, table.name)
+        if now == sealed:
+            continue
+        odd = sorted(k for k in now.keys() | sealed.keys() if now.get(k) != sealed.get(k))
+        labels = _labels(conn, table, [k for k in odd if k in now])
+        for key in odd:
+            kind = "inserted" if key not in sealed else "deleted" if key not in now else "changed"
+            found.append(Difference(table.name, key, kind, labels.get(key, "")))
+    return found
+
+
+def _labels(conn: Connection, table: sa.Table, keys: list[str]) -> dict[str, str]:
+    """What names each row of KEYS to a user: its number, code or key, else its document's
+    number or its customer's code."""
+    if not keys:
+        return {}
+    wanted = set(keys)
+    columns = _key_columns(table)
+    rows = [r for r in conn.execute(sa.select(table)).mappings()
+            if key_text(r[c.name] for c in columns) in wanted]
+    named = {}
+    for parent, column, label in (("documents", "document_id", "number"), ("customers", "customer_id", "code")):
+        if column in table.c:
+            ref = metadata.tables[parent]
+            ids = {r[column] for r in rows}
+            named[column] = dict(conn.execute(sa.select(ref.c.id, ref.c[label]).where(ref.c.id.in_(ids))).all())
+            break
+    out = {}
+    for r in rows:
+        label = next((str(r[n]) for n in _LABELS if n in table.c and r[n] not in (None, "")), "")
+        for column, names in named.items():
+            label = label or str(names.get(r[column], ""))
+        out[key_text(r[c.name] for c in columns)] = label
+    return out
+
+
+def verify(conn: Connection, chained: Mapping[str, str]) -> LedgerVerdict:
+    """Compare every row with its seal, and every table's seals with the sums the chain holds
+    (CHAINED: table -> "rows:sum", the newest seal record of each, from `audit.verify`)."""
+    verdict = LedgerVerdict(differences=differences(conn))
+    heads = {r.tbl: f"{r.rows}:{r.digest}" for r in conn.execute(sa.select(seal_heads))}
+    for table in sealed_tables():
+        sealed = _seals(conn, table.name)
+        verdict.rows += len(sealed)
+        summed = f"{len(sealed)}:{_digest_text(_sum(sealed.values()))}"
+        expected = chained.get(table.name, f"0:{_digest_text(0)}")
+        if summed != expected or heads.get(table.name, expected) != expected:
+            verdict.rewritten.append(table.name)
+    return verdict
+
+
+def accept(conn: Connection, user: str, found: Sequence[Difference]) -> int:
+    """Take rows changed outside xlar as they now are: each is audited under USER (the row as
+    it is now, or its deletion) and sealed. Returns how many rows were accepted."""
+    by_table: dict[str, list[Difference]] = defaultdict(list)
+    for d in found:
+        by_table[d.table].append(d)
+    moved = {}
+    for name, rows in sorted(by_table.items()):
+        table = metadata.tables[name]
+        current = {key_text(r[c.name] for c in _key_columns(table)): dict(r)
+                   for r in conn.execute(sa.select(table)).mappings()}
+        audit.record_many(conn, user, ACCEPT_ACTION, name,
+                          [(d.key, {"outside_xlar": d.kind}, current.get(d.key)) for d in rows])
+        moved[name] = _reseal(conn, table, [d.key for d in rows])
+    audit.record_many(conn, SYSTEM_USER, SEAL_ACTION, ENTITY, [("rows", None, moved)])
+    return len(found)
