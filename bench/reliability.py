@@ -10,10 +10,16 @@
 - audit tampering: every case of tests/reliability/tamper.py on each store: detected;
 - copy and paste: --copies seeded cases of rows copied, pasted, typed over, sorted without
   their hidden columns and deleted, then synced (tests/reliability/copypaste.py): store rows
-  changed or deleted without the user's edit.
+  changed or deleted without the user's edit;
+- full disks and read-only places: every case of tests/reliability/diskfaults.py (ENOSPC,
+  EDQUOT, EPERM, EACCES, EBUSY, EROFS at each write of a sync) on each store: tracebacks, rows
+  entered twice, books that do not prove;
+- direct edits: every case of tests/reliability/direct_edit.py (rows of the book inserted,
+  changed or deleted in the database, with their seals too) on each store: detected.
 
     python bench/reliability.py [--kills 100] [--processes 8] [--seconds 30] [--inputs 500]
                                 [--copies 100] [--seed 9] [--backend sqlite --backend postgresql]
+                                [--phase kills --phase direct ...]
 
 PostgreSQL is the server at $XLAR_TEST_PG (default postgresql://postgres@127.0.0.1:5432/test);
 without one it is left out and the script says so. Exit 1 when a target is missed.
@@ -31,6 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.reliability.concurrency import run_concurrent  # noqa: E402
 from tests.reliability.copypaste import run_copy_paste  # noqa: E402
 from tests.reliability.crash import ready_store, run_kills, stores  # noqa: E402
+from tests.reliability.direct_edit import fill as fill_ledger  # noqa: E402
+from tests.reliability.direct_edit import run_direct_edits  # noqa: E402
+from tests.reliability.diskfaults import run_disk_faults  # noqa: E402
 from tests.reliability.fuzz import run_fuzz  # noqa: E402
 from tests.reliability.tamper import fill, run_tampering  # noqa: E402
 
@@ -44,6 +53,18 @@ def tampering(url: str):  # noqa: ANN201 - TamperFigures
         store.dispose()
 
 
+def direct_edits(url: str):  # noqa: ANN201 - DirectEditFigures
+    store = ready_store(url)
+    try:
+        fill_ledger(store)
+        return run_direct_edits(store)
+    finally:
+        store.dispose()
+
+
+PHASES = ("kills", "concurrency", "tamper", "direct", "disk", "copypaste", "fuzz")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kills", type=int, default=100, help="SIGKILLs per store")
@@ -53,13 +74,16 @@ def main() -> int:
     parser.add_argument("--copies", type=int, default=100, help="copy/paste cases per store")
     parser.add_argument("--seed", type=int, default=9)
     parser.add_argument("--backend", action="append", choices=("sqlite", "postgresql"))
+    parser.add_argument("--phase", action="append", choices=PHASES, help="only these phases (repeatable) [all]")
     args = parser.parse_args()
     started = time.monotonic()
     lines: list[str] = []
     good = True
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        for phase in ("kills", "concurrency", "tamper", "copypaste"):
+        for phase in args.phase or PHASES:
+            if phase == "fuzz":
+                continue
             with stores(work / phase, args.backend) as found:
                 for name, url in found:
                     place = work / phase / name
@@ -86,6 +110,18 @@ def main() -> int:
                         line = (f"copy/paste cases tried / rows changed without an edit [{name}]: "
                                 f"{p.tried} / {p.changed_without_edit}   ({p.seconds:.0f} s)")
                         failures = p.failures
+                    elif phase == "direct":
+                        e = direct_edits(url)
+                        ok = not e.failures and e.tried == e.detected
+                        line = f"direct-edit cases tried / detected [{name}]: {e.tried} / {e.detected}"
+                        failures = e.failures
+                    elif phase == "disk":
+                        d = run_disk_faults(url, place)
+                        ok = d.good
+                        line = (f"ENOSPC/EPERM cases tried / tracebacks / rows entered twice [{name}]: "
+                                f"{d.tried} / {d.tracebacks} / {d.entered_twice}   (books not proved "
+                                f"{d.not_proved}; {d.seconds:.0f} s)")
+                        failures = d.failures
                     else:
                         t = tampering(url)
                         ok = not t.failures and t.tried == t.detected
@@ -96,6 +132,10 @@ def main() -> int:
                         print(f"    {failure}", flush=True)
                     lines.append(line)
                     good = good and ok
+        if args.phase and "fuzz" not in args.phase:
+            print(f"targets: only {', '.join(args.phase)} -- {'all good' if good else 'NOT all met'} "
+                  f"({time.monotonic() - started:.0f} s)")
+            return 0 if good else 1
         f = run_fuzz(args.inputs, args.seed, work / "fuzz")
         ok = f.tried >= args.inputs and f.crashes == 0 and f.rows_lost == 0
         line = (f"malformed inputs tried / crashes / rows lost: {f.tried} / {f.crashes} / {f.rows_lost}   "
@@ -106,7 +146,8 @@ def main() -> int:
         good = good and ok
     full = args.kills >= 100 and args.processes >= 8 and args.inputs >= 500 and args.copies >= 100
     verdict = ("all met" if full else "all good, but this run is smaller than the targets") if good else "NOT all met"
-    print(f"targets: kills 100/100/100 per store; concurrency 8/0/0; inputs >= 500/0/0; tampering all detected; copy/paste >= 100/0"
+    print(f"targets: kills 100/100/100 per store; concurrency 8/0/0; inputs >= 500/0/0; tampering all detected; "
+          f"direct edits all detected; disk faults 0 tracebacks / 0 twice; copy/paste >= 100/0"
           f" -- {verdict} ({time.monotonic() - started:.0f} s)")
     return 0 if good else 1
 

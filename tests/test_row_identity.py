@@ -215,3 +215,25 @@ def test_a_row_sorted_and_changed_is_a_new_row_and_nothing_is_lost(store, tmp_pa
         after = sorted(conn.execute(sa.text("SELECT id, result FROM contacts")).all())
     assert after[:3] == before and [r.result for r in after[3:]] == ["C, called twice"]
     assert sorted(r["Result"] for r in read(path, "Contacts")) == ["A", "B", "C", "C, called twice"]
+
+
+def test_a_line_moved_to_another_draft_leaves_the_one_it_was_on(store, tmp_path):
+    """A line whose invoice is typed over to another draft is on that draft only: the draft it
+    left is updated too (it was billed twice: the line stayed on both)."""
+    path = build_template(tmp_path / "AR.xlsx", "en")
+    add_rows(path, "Customers", [{"code": "C001", "name": "Acme", "currency": "CNY"}])
+    add_rows(path, "Invoices", [{"number": n, "date": date(2026, 3, 5), "customer": "C001", "status": "draft"}
+                                for n in ("T1", "T2")])
+    add_rows(path, "InvoiceLines", [{"invoice": "T1", "line": 1, "item": "A", "qty": 1, "unit_price": 100},
+                                    {"invoice": "T1", "line": 2, "item": "A2", "qty": 1, "unit_price": 10},
+                                    {"invoice": "T2", "line": 1, "item": "B", "qty": 2, "unit_price": 50}])
+    sync(path, store)
+    lines = read(path, "InvoiceLines")
+    first, second = (next(r["Invoice no."] for r in lines if r["Item"] == item) for item in ("A", "B"))
+    type_over(path, "InvoiceLines", "Item", "A2", {"Invoice no.": second, "Line": 2})
+    assert sync(path, store).counts["Invoices changed"] == 2
+    with store.read() as conn:
+        totals = dict(conn.execute(sa.select(documents.c.id, documents.c.amount_minor)).all())
+    assert sorted(totals.values()) == [10_000, 11_000]      # 100 on the first, 100 + 10 on the second
+    assert sorted((r["Invoice no."], r["Item"]) for r in read(path, "InvoiceLines")) == [
+        (first, "A"), (second, "A2"), (second, "B")]

@@ -48,7 +48,8 @@ from xlar.store import audit, seals
 from xlar.store.audit import store_version
 from xlar.store.engine import Store
 from xlar.store.mapping import MAPPINGS
-from xlar.store.tables import audit_log
+from xlar.store.tables import audit_log, document_lines, documents
+from xlar.store.writes import in_chunks
 from xlar.sync.adapters import (
     Adapter,
     Context,
@@ -66,6 +67,7 @@ from xlar.sync.documents import (
     InvoicesAdapter,
     PayablesAdapter,
     ReceiptsAdapter,
+    shown_number,
 )
 from xlar.sync.identity import identify
 from xlar.sync.outputs import outputs_for
@@ -322,7 +324,23 @@ class _Push:
         if known - still:  # a line was deleted: its invoice changed
             for number, (values, _) in grouped.items():
                 grouped[number] = (values, True)
+        for number in self._left(lines):   # a line moved to another invoice: the one it left changed too
+            values, _ = grouped.get(number, ([], False))
+            grouped[number] = (values, True)
         return grouped
+
+    def _left(self, lines: SheetData) -> set[str]:
+        """The invoices (as shown) that lines edited to name another invoice belonged to."""
+        edited = {int(r.row_id): str(r.values.get("invoice")) for r in lines.rows
+                  if r.row_id and content_hash(INVOICE_LINES, r.values) != r.synced_hash}
+        d, ln = documents.c, document_lines.c
+        left = set()
+        for chunk in in_chunks(edited):
+            for line_id, number, doc_id in self.conn.execute(
+                    sa.select(ln.id, d.number, d.id).join(documents, d.id == ln.document_id).where(ln.id.in_(chunk))):
+                if shown_number(number, doc_id) != edited[line_id]:
+                    left.add(shown_number(number, doc_id))
+        return left
 
     def _insert(self, adapter: Adapter, row: Row, lines: list[dict[str, object]]) -> bool:
         if isinstance(adapter, SettingsAdapter):
