@@ -237,3 +237,24 @@ def test_a_line_moved_to_another_draft_leaves_the_one_it_was_on(store, tmp_path)
     assert sorted(totals.values()) == [10_000, 11_000]      # 100 on the first, 100 + 10 on the second
     assert sorted((r["Invoice no."], r["Item"]) for r in read(path, "InvoiceLines")) == [
         (first, "A"), (second, "A2"), (second, "B")]
+
+
+def test_a_line_cannot_leave_a_posted_invoice(store, tmp_path):
+    """A posted invoice keeps its lines: a line typed over to a draft is held as typed with the
+    reason, the draft is held with it, and nothing is billed twice."""
+    path = build_template(tmp_path / "AR.xlsx", "en")
+    add_rows(path, "Customers", [{"code": "C001", "name": "Acme", "currency": "CNY"}])
+    add_rows(path, "Invoices", [{"number": "T1", "date": date(2026, 3, 5), "customer": "C001", "status": "posted"},
+                                {"number": "T2", "date": date(2026, 3, 5), "customer": "C001", "status": "draft"}])
+    add_rows(path, "InvoiceLines", [{"invoice": "T1", "line": 1, "item": "A", "qty": 1, "unit_price": 100},
+                                    {"invoice": "T1", "line": 2, "item": "A2", "qty": 1, "unit_price": 10},
+                                    {"invoice": "T2", "line": 1, "item": "B", "qty": 2, "unit_price": 50}])
+    sync(path, store)
+    draft = next(r["Invoice no."] for r in read(path, "InvoiceLines") if r["Item"] == "B")
+    type_over(path, "InvoiceLines", "Item", "A2", {"Invoice no.": draft, "Line": 2})
+    report = sync(path, store)
+    assert [i.code for i in report.issues] == ["XLAR-E020", "XLAR-E124"]
+    assert "line 2 of INV-2026-00001 cannot move to" in report.issues[0].message
+    with store.read() as conn:
+        totals = sorted(conn.execute(sa.select(documents.c.amount_minor)).scalars())
+    assert totals == [10_000, 11_000]      # the posted invoice as it was, the draft without the line

@@ -188,11 +188,12 @@ class _Push:
             self.report.issues.extend(copied.issues)
         seen = {int(r.row_id) for r in data.rows if r.row_id} | _held_ids(data) | found.kept
         self.held_ids[schema.name] = _held_ids(data)
+        left = self._moves(lines) if lines is not None else set()
         held_parents = self._held_parents(lines)
         if lines is not None:
             self._hold_orphan_lines(schema, data, lines)
             self.held_ids[INVOICE_LINES.name] |= _held_ids(lines)
-        children = self._children(data, lines)
+        children = self._children(data, lines, left)
         fresh: list[tuple[Row, list[dict[str, object]]]] = []
         for row in data.rows:
             number = str(row.values.get("number"))
@@ -309,7 +310,8 @@ class _Push:
                 found[str(raw[key]).strip().removesuffix(".0")].append(excel_row)
         return {number: ", ".join(map(str, rows)) for number, rows in found.items()}
 
-    def _children(self, data: SheetData, lines: SheetData | None) -> dict[str, tuple[list[dict[str, object]], bool]]:
+    def _children(self, data: SheetData, lines: SheetData | None,
+                  left: set[str]) -> dict[str, tuple[list[dict[str, object]], bool]]:
         """Invoice number -> (its line values, whether any line changed since the last sync)."""
         if lines is None:
             return {}
@@ -324,22 +326,34 @@ class _Push:
         if known - still:  # a line was deleted: its invoice changed
             for number, (values, _) in grouped.items():
                 grouped[number] = (values, True)
-        for number in self._left(lines):   # a line moved to another invoice: the one it left changed too
+        for number in left:   # a line moved to another invoice: the one it left changed too
             values, _ = grouped.get(number, ([], False))
             grouped[number] = (values, True)
         return grouped
 
-    def _left(self, lines: SheetData) -> set[str]:
-        """The invoices (as shown) that lines edited to name another invoice belonged to."""
-        edited = {int(r.row_id): str(r.values.get("invoice")) for r in lines.rows
-                  if r.row_id and content_hash(INVOICE_LINES, r.values) != r.synced_hash}
+    def _moves(self, lines: SheetData) -> set[str]:
+        """Lines typed over to name another invoice: the drafts they left (which change too). A
+        line cannot leave a posted invoice: it is held as typed, and so is the invoice it names."""
+        edited = {int(r.row_id): r for r in lines.rows
+                  if r.row_id and r.excel_row not in lines.held
+                  and content_hash(INVOICE_LINES, r.values) != r.synced_hash}
         d, ln = documents.c, document_lines.c
         left = set()
         for chunk in in_chunks(edited):
-            for line_id, number, doc_id in self.conn.execute(
-                    sa.select(ln.id, d.number, d.id).join(documents, d.id == ln.document_id).where(ln.id.in_(chunk))):
-                if shown_number(number, doc_id) != edited[line_id]:
-                    left.add(shown_number(number, doc_id))
+            for line_id, line_no, number, doc_id, status in self.conn.execute(
+                    sa.select(ln.id, ln.line_no, d.number, d.id, d.status)
+                    .join(documents, d.id == ln.document_id).where(ln.id.in_(chunk))):
+                was, row = shown_number(number, doc_id), edited[line_id]
+                if was == str(row.values.get("invoice")):
+                    continue
+                if status == "draft":
+                    left.add(was)
+                    continue
+                self.report.issues.append(Issue(INVOICE_LINES.name, row.excel_row, None, "XLAR-E020",
+                                                f"line {line_no} of {was} cannot move to {row.values.get('invoice')}: "
+                                                f"{was} is {status} (a credit note takes it off; set the Invoice "
+                                                f"no. back to {was} to keep it)"))
+                lines.held[row.excel_row] = list(row.raw)
         return left
 
     def _insert(self, adapter: Adapter, row: Row, lines: list[dict[str, object]]) -> bool:
