@@ -44,6 +44,7 @@ MENTIONS = {         # inline code that names a command in a sentence, without i
     "xlar sync": "the command killed by the reliability harness (`xlar sync AR.xlsx` is run from README)",
     "xlar close": "how periods move (`xlar close --period 2026-10` is run from README)",
     "xlar close --reopen": "who may reopen (`… close --period 2026-10 --reopen --reason …` is run from README)",
+    "xlar audit accept": "who may accept (`xlar --user zhao.min audit accept` is run from docs/roles.md)",
 }
 NOT_HERE = {         # commands that cannot run on this machine, and why
     "xlar --store postgresql://owner@db/ar --user zhao.admin …":

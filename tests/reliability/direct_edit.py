@@ -120,9 +120,7 @@ def number_series_moved_back(conn: Connection) -> Expected:
 def _reseal_by_hand(conn: Connection, table: sa.Table, row_id: int, *, head: bool) -> None:
     """What a forger who read store/seals.py does: the row's seal recomputed, and the table's
     sum with it (HEAD)."""
-    names = [c.name for c in table.c]
-    row = conn.execute(sa.select(table).where(table.c.id == row_id)).one()
-    new = seals.row_hash(names, row)
+    new = seals.row_hashes(conn, table, [str(row_id)])[str(row_id)]
     s = row_seals.c
     old = conn.execute(sa.select(s.hash).where(s.tbl == table.name, s.row_key == str(row_id))).scalar_one()
     conn.execute(row_seals.update().where(s.tbl == table.name, s.row_key == str(row_id)).values(hash=new))

@@ -188,7 +188,7 @@ def blockers(conn: Connection, period: str, book: BookSettings | None = None) ->
     found += [Blocker(f"{d.table} {d.label or d.key}", None,
                       f"{d.text()}: a month does not close on rows xlar did not write "
                       "(xlar check names them; an admin takes them as they are with xlar audit accept)")
-              for d in seals.differences(conn)]
+              for d in seals.outside(conn)]
     return found
 
 

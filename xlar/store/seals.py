@@ -27,12 +27,9 @@ caught only against an anchor noted outside the store (a month-end close notes t
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -40,7 +37,7 @@ from sqlalchemy.engine import Connection
 
 from xlar.store import audit
 from xlar.store.tables import metadata, row_seals, seal_dirty, seal_heads
-from xlar.store.writes import execute_many, in_chunks
+from xlar.store.writes import IN_CHUNK, execute_many, in_chunks
 
 ENTITY = audit.LEDGER_ENTITY
 SEAL_ACTION = "seal"
@@ -61,20 +58,17 @@ def sealed_tables() -> list[sa.Table]:
 # hashing
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return audit.at_text(value)
-    if isinstance(value, (date, Decimal)):
-        return str(value)
-    raise TypeError(f"cannot seal a {type(value).__name__}")
+def row_hash(values: Sequence[Any]) -> str:
+    """SHA-256 of a row's stored values in the table's own column order (`SELECT *`), trailing
+    NULLs left out: a column added later (at the end, NULL in old rows) moves no hash."""
+    return _digest(values).hex()
 
 
-def row_hash(names: Sequence[str], values: Sequence[Any]) -> str:
-    """SHA-256 of a row's values that are not NULL, by column name (as SQLAlchemy reads them
-    back, so the same on every backend; a column added later, NULL in old rows, moves no hash)."""
-    content = {n: v for n, v in zip(names, values, strict=True) if v is not None}
-    text = json.dumps(content, default=_plain, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def _digest(values: Sequence[Any]) -> bytes:
+    end = len(values)
+    while end and values[end - 1] is None:
+        end -= 1
+    return hashlib.sha256(repr(tuple(values[:end])).encode("utf-8")).digest()
 
 
 def _digest_text(total: int) -> str:
@@ -90,33 +84,82 @@ def _key_columns(table: sa.Table) -> list[sa.Column[Any]]:
     return list(table.primary_key.columns)
 
 
-def _keys_of(table: sa.Table, rows: Iterable[Sequence[Any]]) -> Iterator[tuple[str, Sequence[Any]]]:
-    positions = [list(table.c).index(c) for c in _key_columns(table)]
-    for row in rows:
-        yield key_text(row[p] for p in positions), row
+def _raw_rows(conn: Connection, table: sa.Table, keys: Iterable[str] | None = None) -> Iterator[tuple[str, bytes]]:
+    """(key, digest) of TABLE's rows, those of KEYS or all, as the driver reads them: the stored
+    values, no type conversion (PostgreSQL's times are taken in UTC, whatever the session's zone)."""
+    cursor = conn.connection.dbapi_connection.cursor()   # type: ignore[union-attr]
+    try:
+        sql = f'SELECT * FROM "{table.name}"'
+        key_names = [c.name for c in _key_columns(table)]
+        keys = None if keys is None else list(keys)
+        if keys is None or len(key_names) != 1 or len(keys) > 5 * IN_CHUNK:   # many: one read, filtered
+            wanted = None if keys is None else set(keys)
+            cursor.execute(sql)
+            batches: Iterator[Sequence[Any]] = iter([cursor.fetchall()])
+        else:
+            wanted = None
+            kind = _key_columns(table)[0].type.python_type
+            mark = "?" if conn.dialect.name == "sqlite" else "%s"
+
+            def fetch(chunk: list[Any]) -> Sequence[Any]:
+                cursor.execute(f'{sql} WHERE "{key_names[0]}" IN ({", ".join([mark] * len(chunk))})', chunk)
+                return cursor.fetchall()   # type: ignore[no-any-return]
+            batches = (fetch(chunk) for chunk in in_chunks(kind(k) for k in keys))
+        positions: list[int] = []
+        times: list[int] = []
+        for rows in batches:
+            if not positions:   # the table's own column order (the cursor's once it has run)
+                names = [d[0] for d in cursor.description]
+                positions = [names.index(n) for n in key_names]
+                if conn.dialect.name == "postgresql":
+                    times = [names.index(c.name) for c in table.c if isinstance(c.type, sa.DateTime)]
+            for row in rows:
+                if times:
+                    row = list(row)
+                    for i in times:
+                        if row[i] is not None:
+                            row[i] = audit.at_text(row[i])
+                key = str(row[positions[0]]) if len(positions) == 1 else key_text(row[p] for p in positions)
+                if wanted is None or key in wanted:
+                    yield key, _digest(row)
+    finally:
+        cursor.close()
 
 
-def _rows(conn: Connection, table: sa.Table, keys: Iterable[str] | None = None) -> dict[str, str]:
+def row_hashes(conn: Connection, table: sa.Table, keys: Iterable[str] | None = None) -> dict[str, str]:
     """Key -> hash of TABLE's rows (those of KEYS, or all)."""
-    columns = _key_columns(table)
-    names = [c.name for c in table.c]
-    if keys is None or len(columns) != 1:
-        wanted = None if keys is None else set(keys)
-        found = conn.execute(sa.select(table)).all()
-        return {k: row_hash(names, r) for k, r in _keys_of(table, found) if wanted is None or k in wanted}
-    column = columns[0]
-    kind = column.type.python_type
-    out: dict[str, str] = {}
-    for chunk in in_chunks(kind(k) for k in keys):
-        found = conn.execute(sa.select(table).where(column.in_(chunk))).all()
-        out.update((k, row_hash(names, r)) for k, r in _keys_of(table, found))
-    return out
+    return {k: d.hex() for k, d in _raw_rows(conn, table, keys)}
+
+
+def table_sum(conn: Connection, table: sa.Table) -> str:
+    """TABLE's rows and the sum of their hashes, as seal_heads holds them: "rows:sum"."""
+    count = total = 0
+    for _key, digest in _raw_rows(conn, table):
+        count += 1
+        total += int.from_bytes(digest, "big")
+    return f"{count}:{_digest_text(total)}"
+
+
+def outside(conn: Connection) -> list[Difference]:
+    """The rows changed outside xlar, looked for only when the tables' sums say there are some."""
+    seal(conn)
+    return [] if intact(conn) else differences(conn)
+
+
+def intact(conn: Connection) -> bool:
+    """True when every table's rows add up to the sum xlar sealed (one pass over the rows, no
+    seal read: what a sync asks before it says "no changes")."""
+    heads = {r.tbl: f"{r.rows}:{r.digest}" for r in conn.execute(sa.select(seal_heads))}
+    empty = f"0:{_digest_text(0)}"
+    return all(table_sum(conn, t) == heads.get(t.name, empty) for t in sealed_tables())
 
 
 def _seals(conn: Connection, name: str, keys: Iterable[str] | None = None) -> dict[str, str]:
     s = row_seals.c
-    if keys is None:
-        return dict(conn.execute(sa.select(s.row_key, s.hash).where(s.tbl == name)).all())
+    keys = None if keys is None else list(keys)
+    if keys is None or len(keys) > 5 * IN_CHUNK:   # many: one read of them all beats many IN lists
+        found = dict(conn.execute(sa.select(s.row_key, s.hash).where(s.tbl == name)).all())
+        return found if keys is None else {k: found[k] for k in keys if k in found}
     out: dict[str, str] = {}
     for chunk in in_chunks(keys):
         out.update(conn.execute(sa.select(s.row_key, s.hash).where(s.tbl == name, s.row_key.in_(chunk))).all())
@@ -209,7 +252,7 @@ def seal(conn: Connection) -> None:
 
 def _reseal(conn: Connection, table: sa.Table, keys: list[str], old: dict[str, str] | None = None) -> str:
     """Put the current hashes of TABLE's rows KEYS into its seals and move its sum: "rows:sum"."""
-    now = _rows(conn, table, keys)
+    now = row_hashes(conn, table, keys)
     old = _seals(conn, table.name, keys) if old is None else old
     s = row_seals.c
     for chunk in in_chunks(old):
@@ -238,7 +281,7 @@ def seal_all(conn: Connection) -> None:
     conn.execute(row_seals.delete())
     conn.execute(seal_heads.delete())
     conn.execute(seal_dirty.delete())
-    moved = {t.name: _reseal(conn, t, list(_rows(conn, t)), old={}) for t in sealed_tables()}
+    moved = {t.name: _reseal(conn, t, list(row_hashes(conn, t)), old={}) for t in sealed_tables()}
     audit.record_many(conn, SYSTEM_USER, SEAL_ACTION, ENTITY, [("rows", None, moved)])
 
 
@@ -291,7 +334,7 @@ def differences(conn: Connection, tables: Iterable[sa.Table] | None = None) -> l
     seal(conn)
     found: list[Difference] = []
     for table in sealed_tables() if tables is None else tables:
-        now, sealed = _rows(conn, table), _seals(conn, table.name)
+        now, sealed = row_hashes(conn, table), _seals(conn, table.name)
         if now == sealed:
             continue
         odd = sorted(k for k in now.keys() | sealed.keys() if now.get(k) != sealed.get(k))
