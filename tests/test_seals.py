@@ -117,3 +117,25 @@ def test_the_cases_leave_nothing_behind(store, edit):
         engine.dispose()
     code, out = _run(store, "check")
     assert code == 0, out
+
+
+def test_the_sync_notices_a_row_changed_outside_and_shows_the_store_as_it_is(store, tmp_path):
+    from tests.sheets import add_rows, read
+    from xlar.sync.engine import sync_workbook
+    from xlar.workbook.template import build_template
+
+    path = build_template(tmp_path / "AR.xlsx", "en")
+    add_rows(path, "Customers", [{"code": "T001", "name": "Acme", "currency": "CNY", "credit_limit": 1000}])
+    as_of = date(2026, 3, 31)
+    sync_workbook(path, store, USER, as_of=as_of)
+    assert sync_workbook(path, store, USER, as_of=as_of).summary() == "no changes"
+    _edit_outside(store, "T001", {"credit_limit_minor": 100_000_000})   # 1,000.00 -> 1,000,000.00
+    report = sync_workbook(path, store, USER, as_of=as_of)
+    assert [i.code for i in report.issues] == ["XLAR-W107"] and report.written
+    assert "customers row 1 (T001) was changed outside xlar" in report.issues[0].message
+    assert [r["Credit limit"] for r in read(path, "Customers")] == [1_000_000]
+    assert [r["Code"] for r in read(path, "Errors")] == ["XLAR-W107"]
+    with store.write() as conn:
+        seals.accept(conn, USER, seals.differences(conn))
+    report = sync_workbook(path, store, USER, as_of=as_of)
+    assert report.issues == [] and read(path, "Errors") == []
