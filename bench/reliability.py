@@ -44,20 +44,12 @@ from tests.reliability.fuzz import run_fuzz  # noqa: E402
 from tests.reliability.tamper import fill, run_tampering  # noqa: E402
 
 
-def tampering(url: str):  # noqa: ANN201 - TamperFigures
+def on_filled_book(url: str, fill_book, run):  # noqa: ANN001, ANN201 - the figures RUN gives
+    """RUN's figures on the store at URL, filled by FILL_BOOK first."""
     store = ready_store(url)
     try:
-        fill(store)
-        return run_tampering(store)
-    finally:
-        store.dispose()
-
-
-def direct_edits(url: str):  # noqa: ANN201 - DirectEditFigures
-    store = ready_store(url)
-    try:
-        fill_ledger(store)
-        return run_direct_edits(store)
+        fill_book(store)
+        return run(store)
     finally:
         store.dispose()
 
@@ -111,7 +103,7 @@ def main() -> int:
                                 f"{p.tried} / {p.changed_without_edit}   ({p.seconds:.0f} s)")
                         failures = p.failures
                     elif phase == "direct":
-                        e = direct_edits(url)
+                        e = on_filled_book(url, fill_ledger, run_direct_edits)
                         ok = not e.failures and e.tried == e.detected
                         line = f"direct-edit cases tried / detected [{name}]: {e.tried} / {e.detected}"
                         failures = e.failures
@@ -123,7 +115,7 @@ def main() -> int:
                                 f"{d.not_proved}; {d.seconds:.0f} s)")
                         failures = d.failures
                     else:
-                        t = tampering(url)
+                        t = on_filled_book(url, fill, run_tampering)
                         ok = not t.failures and t.tried == t.detected
                         line = f"audit tampering cases tried / detected [{name}]: {t.tried} / {t.detected}"
                         failures = t.failures

@@ -109,15 +109,33 @@ def test_a_receipt_naming_its_invoices_is_matched_when_approved(store):
     with store.write() as conn:
         three_invoices(conn)
         conn.execute(documents.update().where(documents.c.number == "INV-2026-00003").values(fapiao_no="04405678"))
+        approver(conn)   # the book has an approver: receipts clear once approved
         rec = receipt(conn, "C1", date(2026, 3, 10), "550", approve=False,
                       reference="INV-2026-00002 / fapiao 04405678")
         assert open_of(conn, "C1")["RC-2026-00001"] == D("-550.00")   # confirmed: booked, not yet clearing
-        approver(conn)
         receipts.approve(conn, [rec], APPROVER)
         assert open_of(conn, "C1") == {"INV-2026-00001": D("400.00"), "INV-2026-00002": D("0.00"),
                                        "INV-2026-00003": D("250.00"), "RC-2026-00001": D("0.00")}
         method = conn.execute(sa.text("select method from allocation_batches")).scalars().all()
         assert method == ["auto"]
+
+
+def test_a_book_for_one_person_clears_confirmed_receipts_until_it_names_an_approver(store):
+    """With no approvers named nobody could approve a receipt: a confirmed one clears (as
+    receipt_clearing = confirmed). Naming the first approver switches the approval step on."""
+    with store.write() as conn:
+        first, _, _ = three_invoices(conn)
+        rec = receipt(conn, "C1", date(2026, 3, 10), "400", approve=False)
+        inv = conn.execute(sa.select(open_items.c.id).where(open_items.c.document_id == first)).scalar_one()
+        credit = conn.execute(sa.select(open_items.c.id).where(open_items.c.document_id == rec)).scalar_one()
+        matching.allocate(conn, [matching.Match(inv, credit, D("400"))], method="manual", user=USER)
+        assert open_of(conn, "C1")["INV-2026-00001"] == D("0.00")
+        approver(conn, APPROVER)
+        later = receipt(conn, "C1", date(2026, 3, 11), "300", approve=False)
+        credit = conn.execute(sa.select(open_items.c.id).where(open_items.c.document_id == later)).scalar_one()
+        second = conn.execute(sa.select(open_items.c.id).where(open_items.c.document_id == first + 1)).scalar_one()
+        with pytest.raises(InvalidAllocation, match="not approved yet"):
+            matching.allocate(conn, [matching.Match(second, credit, D("300"))], method="manual", user=USER)
 
 
 def test_the_enterer_cannot_approve_their_own_receipt(store):

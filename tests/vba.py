@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import re
 import warnings
 from dataclasses import dataclass
@@ -303,17 +305,24 @@ def exported_form(source: str) -> tuple[str, int]:
 
 def syntax_errors(source: str, target: dict[str, object]) -> list[str]:
     """'line:column message' for each syntax error the MS-VBAL grammar finds (empty: it parses)."""
+    text, offset = exported_form(preprocess(source, target))
+    return [f"{line - offset}:{column} {message}" for line, column, message in _grammar_errors(text)]
+
+
+@functools.lru_cache(maxsize=64)
+def _grammar_errors(text: str) -> tuple[tuple[int, int, str], ...]:
+    """The grammar's errors in TEXT (a module as exported): cached, as most modules read the
+    same on Windows and on a Mac, and a parse of xlwings' module takes the grammar ~20 s."""
     from antlr4 import CommonTokenStream, InputStream
     from antlr4.error.ErrorListener import ErrorListener
     from antlr4_vba.vbaLexer import vbaLexer
     from antlr4_vba.vbaParser import vbaParser
 
-    text, offset = exported_form(preprocess(source, target))
-    errors: list[str] = []
+    errors: list[tuple[int, int, str]] = []
 
     class Collect(ErrorListener):  # type: ignore[misc]
         def syntaxError(self, recognizer, symbol, line, column, message, exc):
-            errors.append(f"{line - offset}:{column} {message}")
+            errors.append((line, column, message))
 
     lexer = vbaLexer(InputStream(text))
     parser = vbaParser(CommonTokenStream(lexer))
@@ -321,4 +330,4 @@ def syntax_errors(source: str, target: dict[str, object]) -> list[str]:
         recognizer.removeErrorListeners()
         recognizer.addErrorListener(Collect())
     parser.startRule()
-    return errors
+    return tuple(errors)
