@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import functools
-
 import re
 import warnings
 from dataclasses import dataclass
