@@ -5,9 +5,15 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
+from tests.books import USER, customer, invoice, line, receipt
 from tests.sheets import add_rows, delete_row, edit, read
 from xlar.reports import ledger as reports
+from xlar.services import matching
+from xlar.store.tables import open_items
 from xlar.sync.engine import sync_workbook
 from xlar.workbook.template import build_template
 
@@ -192,3 +198,28 @@ def test_two_colleagues_never_lose_a_row(store, workbook, tmp_path):
     assert deleted and "deleted in the store" in deleted[0].reason
     assert read(mine, "Invoices") == read(theirs, "Invoices")
     assert any(c["Yours"] == "alice edits" for c in read(mine, "Conflicts"))  # kept until she clears it
+
+
+def test_overdue_means_open_and_past_due(store, workbook):
+    """The Invoices sheet shows each posted document's open amount on the sync's date, and the
+    overdue highlight looks at it: a paid invoice, a draft or a credit note is never marked."""
+    with store.write() as conn:
+        code = customer(conn, "C001")
+        paid = invoice(conn, code, date(2026, 1, 5), line("1", "100"), due=date(2026, 2, 4))
+        invoice(conn, code, date(2026, 1, 6), line("1", "50"), due=date(2026, 2, 5))
+        rec = receipt(conn, code, date(2026, 2, 1), "100", approve=False)   # one person: clears confirmed
+        items = dict(conn.execute(sa.select(open_items.c.document_id, open_items.c.id)).all())
+        matching.allocate(conn, [matching.Match(items[paid], items[rec], Decimal(100))], method="manual", user=USER)
+    path = workbook(locale="en")
+    add_rows(path, "Invoices", [{"number": "T9", "date": date(2026, 1, 7), "customer": "C001", "status": "draft",
+                                 "due_date": date(2026, 2, 6)}])
+    add_rows(path, "InvoiceLines", [{"invoice": "T9", "line": 1, "item": "A", "qty": 1, "unit_price": 9}])
+    sync(path, store)
+    rows = {r["Invoice no."]: r for r in read(path, "Invoices")}
+    assert rows["INV-2026-00001"]["Open"] == 0 and rows["INV-2026-00002"]["Open"] == 50
+    assert rows["DRAFT-4"]["Open"] in (None, "")   # a draft owes nothing yet
+    ws = load_workbook(path)["Invoices"]
+    header = [c.value for c in ws[1]]
+    open_col = get_column_letter(header.index("Open") + 1)
+    [rule] = [r for cf in ws.conditional_formatting for r in cf.rules]
+    assert f"N(${open_col}2)>0" in rule.formula[0] and "Status" not in rule.formula[0]

@@ -152,6 +152,8 @@ INVOICES = SheetSchema(
         _money("net", "Net", "未税金额", note="computed from the lines", computed=True),
         _money("tax", "Tax", "税额", note="computed from the lines", computed=True),
         _money("total", "Total", "含税金额", note="computed from the lines", computed=True),
+        _money("open", "Open", "未收金额", computed=True,
+               note="still owed on the sync's date, after receipts and credit notes (posted documents)"),
         Column("due_date", K.DATE, "Due date", "到期日", width=12, note="blank = from payment terms"),
         Column("expected_date", K.DATE, "Expected receipt", "预计收款日", width=12, note="blank = the due date"),
         Column("order", K.CODE, "Order", "订单编号", note="deposits and installments follow the order"),

@@ -78,7 +78,7 @@ MAPPINGS: dict[str, SheetMapping] = {m.sheet.name: m for m in (
                  | {"date": "doc_on", "customer": "customer_id", "net": "net_minor", "tax": "tax_minor",
                     "total": "amount_minor", "due_date": "due_on", "expected_date": "expected_on",
                     "order": "order_number"},
-                 derived=frozenset({"original"}),
+                 derived=frozenset({"original", "open"}),
                  internal=_DOC_INTERNAL | {"method", "reference", "created_by", "approved_by", "maturity_on"}),
     SheetMapping(INVOICE_LINES, t.document_lines, _same(
         "delivery", "delivery_line", "item", "qty", "unit_price", "tax_rate")

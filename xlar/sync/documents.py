@@ -29,6 +29,7 @@ from xlar.services import documents as docs
 from xlar.services import matching, receipts, settle
 from xlar.store import tables as t
 from xlar.store.audit import record
+from xlar.store.ledger import OPEN, open_items_stmt
 from xlar.store.writes import insert_rows, update_row
 from xlar.sync.adapters import Adapter, Context, Item
 from xlar.sync.rows import StoreRow
@@ -121,12 +122,14 @@ class InvoicesAdapter(DocumentAdapter):
         d = t.documents.c
         related = dict(conn.execute(sa.select(d.id, d.number).where(
             d.id.in_(sa.select(d.related_id).where(d.related_id.is_not(None), d.kind.in_(self.kinds))))).all())
+        still = _open_by_document(conn, ctx.as_of or date.today())
         return [StoreRow(r["id"], r["rev"], {
             "number": shown_number(r["number"], r["id"]), "kind": r["kind"], "date": r["doc_on"],
             "customer": ctx.code_of.get(r["customer_id"]), "currency": r["currency"],
             "fx_rate": None if r["currency"] == ctx.base_currency else r["fx_rate"],
             "net": from_minor(r["net_minor"], r["currency"]), "tax": from_minor(r["tax_minor"], r["currency"]),
             "total": from_minor(r["amount_minor"], r["currency"]), "due_date": r["due_on"],
+            "open": from_minor(still[r["id"]], r["currency"]) if r["id"] in still else None,
             "expected_date": r["expected_on"], "order": r["order_number"],
             "original": related.get(r["related_id"]) if r["related_id"] else None,
             "source": r["source"], "fapiao_no": r["fapiao_no"], "status": r["status"], "memo": r["memo"],
@@ -175,6 +178,14 @@ class InvoicesAdapter(DocumentAdapter):
             record(conn, ctx.user, "update", "document", row_id, {k: doc[k] for k in after}, after)
             return
         super().update(conn, ctx, row_id, values, lines, on=on, content_changed=content_changed)
+
+
+def _open_by_document(conn: Connection, as_of: date) -> dict[int, int]:
+    """Document id -> what its items still have open on AS_OF, in minor units (posted documents
+    dated by then; an exchange difference booked on an item is base currency only: left out)."""
+    item = open_items_stmt(as_of).subquery("item")
+    return dict(conn.execute(sa.select(item.c.document_id, sa.func.sum(item.c[OPEN]))
+                             .where(item.c.revalues_id.is_(None)).group_by(item.c.document_id)).all())
 
 
 def _line(ln: dict[str, object]) -> LineInput:

@@ -635,7 +635,10 @@ def _sync(gateway: WorkbookGateway, store: Store, user: str, *, dry_run: bool, a
             if book.state.token:   # ... and which new rows of the workbook it read are in now
                 audit.record(conn, user, SUPERSEDED, WORKBOOK_ENTITY, book.state.token, None,
                              {"by": token, "rows": sorted(_new_rows(book))})
-        state = SyncState(ids, store_version(conn), as_of, token=token)
+        # suggested Allocations rows are the workbook's, not yet the store's: the next sync must
+        # read them even though the file is as this sync wrote it (no store version recorded)
+        suggested = suggest is not None and report.counts["Allocations suggested"] > 0
+        state = SyncState(ids, None if suggested else store_version(conn), as_of, token=token)
         gateway.stage(sheets, outputs_for(conn, as_of, report, book.locale, book.conflicts_shown), state,
                       book.locale)
     note = gateway.commit()

@@ -115,10 +115,11 @@ def print_wide(ws: Worksheet) -> None:
 
 
 def _highlight_overdue(ws: Worksheet, locale: str) -> None:
+    """Rows still owed past their due date: an open amount (the sync's computed Open column, so a
+    paid invoice, a credit note, a draft or a void is never marked) and a due date before today."""
     keys = [c.key for c in INVOICES.columns]
-    due, status = column_letters(keys.index("due_date")), column_letters(keys.index("status"))
-    void = _choice_label("void", locale)
-    formula = f'AND(${due}2<>"",${due}2<TODAY(),${status}2<>"{void}",${status}2<>"void")'
+    due, still = column_letters(keys.index("due_date")), column_letters(keys.index("open"))
+    formula = f'AND(N(${still}2)>0,${due}2<>"",${due}2<TODAY())'
     last = column_letters(len(INVOICES.columns) - 1)
     ws.conditional_formatting.add(f"A2:{last}{LIST_ROWS}", FormulaRule(formula=[formula], fill=OVERDUE_FILL))
 
