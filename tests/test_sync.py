@@ -223,3 +223,18 @@ def test_overdue_means_open_and_past_due(store, workbook):
     open_col = get_column_letter(header.index("Open") + 1)
     [rule] = [r for cf in ws.conditional_formatting for r in cf.rules]
     assert f"N(${open_col}2)>0" in rule.formula[0] and "Status" not in rule.formula[0]
+
+
+def test_new_receipts_need_no_number(store, workbook):
+    """A receipt typed without a number goes in and comes back numbered: DRAFT-n for a draft,
+    the series number once posted; the next sync changes nothing."""
+    path = workbook(locale="en")
+    add_rows(path, "Customers", [{"code": "C001", "name": "Acme", "currency": "CNY"}])
+    add_rows(path, "Receipts", [{"date": date(2026, 3, 10), "customer": "C001", "amount": 100, "status": "posted"},
+                                {"date": date(2026, 3, 11), "customer": "C001", "amount": 50},
+                                {"date": date(2026, 3, 12), "customer": "C001", "amount": 70, "status": "posted"}])
+    report = sync(path, store)
+    assert report.issues == [] and report.counts["Receipts added"] == 3
+    assert [(r["Receipt no."], r["Amount"]) for r in read(path, "Receipts")] == [
+        ("RC-2026-00001", 100), ("DRAFT-2", 50), ("RC-2026-00002", 70)]
+    assert sync(path, store).summary() == "no changes"

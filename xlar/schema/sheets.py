@@ -185,7 +185,8 @@ INVOICE_LINES = SheetSchema(
 
 RECEIPTS = SheetSchema(
     "Receipts", "收款单", "tblReceipts", (
-        Column("number", K.CODE, "Receipt no.", "收款单号", required=True),
+        Column("number", K.CODE, "Receipt no.", "收款单号",
+               note="blank on a new row: xlar numbers it (DRAFT-n, the series number once posted)"),
         Column("date", K.DATE, "Date", "收款日期", required=True, width=12),
         CUSTOMER,
         Column("method", K.CHOICE, "Method", "收款方式", choices=("bank", "cash", "note", "offset"), width=9),
