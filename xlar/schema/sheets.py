@@ -303,10 +303,11 @@ INPUT_SHEETS: tuple[SheetSchema, ...] = (
     INVOICES, INVOICE_LINES, RECEIPTS, ALLOCATIONS, PAYABLES, FX_RATES, CONTACTS, REMINDER_LEVELS,
 )
 
-# Output sheets: rewritten by xlar on every sync, never read back.
+# Output sheets: written by xlar on every sync (the first sync adds them), never read back.
+# Statements and the dashboard are files of their own (xlar statement, xlar dashboard).
 OUTPUT_SHEETS: dict[str, str] = {
-    "Balances": "余额", "Aging": "账龄", "Overdue": "超期", "Statement": "对账单",
-    "Forecast": "回款预测", "Dashboard": "仪表板", "Journal": "凭证", "MonthlyStats": "月结统计",
+    "Balances": "余额", "Aging": "账龄", "Overdue": "超期",
+    "Forecast": "回款预测", "Journal": "凭证", "MonthlyStats": "月结统计",
     "BankLines": "银行流水", "BankExceptions": "待处理流水", "Revaluation": "期末调汇", "Worklist": "催收清单", "Errors": "错误",
     "Conflicts": "冲突",
 }

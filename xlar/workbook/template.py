@@ -13,6 +13,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
@@ -21,7 +22,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from xlar.domain.money import CURRENCY_EXPONENTS
 from xlar.schema.columns import HIDDEN, Column, Kind, SheetSchema
 from xlar.schema.hashing import template_rev
-from xlar.schema.sheets import CHOICE_ZH, INPUT_SHEETS, INVOICES, OUTPUT_SHEETS, SETTINGS
+from xlar.schema.sheets import CHOICE_ZH, INPUT_SHEETS, INVOICES, SETTINGS
 from xlar.workbook.package import column_letters
 from xlar.workbook.styles import save_book
 
@@ -100,18 +101,42 @@ def _input_sheet(wb: Workbook, sheet: SheetSchema, locale: str) -> Worksheet:
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
     ws.add_table(table)
     ws.freeze_panes = "A2"
-    print_wide(ws)
+    print_setup(ws)
     return ws
 
 
-def print_wide(ws: Worksheet) -> None:
-    """Landscape, every column on one page's width, the header repeated on each page."""
-    ws.page_setup.orientation = "landscape"
+# What an A4 page holds at 100 %, in Excel's column-width units (about 5.25 pt each), inside
+# 0.7" margins; and the smallest scale that keeps 11 pt text at 8 pt or more.
+PORTRAIT_WIDTH, LANDSCAPE_WIDTH, LEAST_SCALE = 94, 141, 0.73
+
+
+def shown_width(ws: Worksheet) -> float:
+    """The sheet's width in column-width units, hidden columns left out."""
+    total = 0.0
+    for c in range(1, ws.max_column + 1):
+        d = ws.column_dimensions.get(get_column_letter(c))
+        if d is not None and d.hidden:
+            continue
+        total += d.width if d is not None and d.width else 8.43
+    return total
+
+
+def print_setup(ws: Worksheet) -> None:
+    """A4, the header row on every page, text never below 8 pt: portrait, one page wide, for a
+    sheet that fits so; landscape, one page wide, for one that fits at 73 % or more; a wider
+    sheet prints at 73 % over pages side by side, its first column repeated on each."""
+    width = shown_width(ws)
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = "1:1"
+    if width <= LANDSCAPE_WIDTH / LEAST_SCALE:
+        ws.page_setup.orientation = "portrait" if width <= PORTRAIT_WIDTH / LEAST_SCALE else "landscape"
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        return
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.scale = round(LEAST_SCALE * 100)
+    ws.print_title_cols = "A:A"
 
 
 def _highlight_overdue(ws: Worksheet, locale: str) -> None:
@@ -151,6 +176,7 @@ def build_template(path: Path, locale: str = "zh-CN", settings: dict[str, str] |
         about.append([line])
     about["A1"].font = Font(bold=True, size=14)
     about.column_dimensions["A"].width = 110
+    print_setup(about)
     for sheet in INPUT_SHEETS:
         ws = _input_sheet(wb, sheet, locale)
         if sheet is INVOICES:
@@ -160,14 +186,7 @@ def build_template(path: Path, locale: str = "zh-CN", settings: dict[str, str] |
             for key, value in settings.items():   # marked as the template's own (not the user's) values
                 ws.append([key, value, None, template_rev(SETTINGS, {"key": key, "value": value})])
             ws.tables[SETTINGS.table].ref = f"A1:{column_letters(len(SETTINGS.columns) + len(HIDDEN) - 1)}{len(settings) + 1}"
-    for name, zh in OUTPUT_SHEETS.items():
-        ws = wb.create_sheet(zh if locale == "zh-CN" else name)
-        ws["A1"] = "由 xlar 在每次同步时生成，请勿在此录入" if locale == "zh-CN" else \
-            "Written by xlar on every sync; do not type here"
-        ws["A1"].font = Font(italic=True, color="808080")
-        ws.freeze_panes = "A2"
-        print_wide(ws)
-    _lists(wb, locale)
+    _lists(wb, locale)   # the output sheets come with the first sync: no empty page that promises them
     wb.properties.creator = "xlar"
     wb.properties.created = wb.properties.modified = FIXED_TIME
     path.parent.mkdir(parents=True, exist_ok=True)
