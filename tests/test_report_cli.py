@@ -115,3 +115,21 @@ def test_statement_needs_customers_or_all(demo, tmp_path):
     assert run("--store", demo, "report", "overdue", "-o", tmp_path / "x.xlsx").exit_code == 2
     assert run("--store", demo, "report", "statement", "--as-of", "2026-11-20").exit_code == 2   # a span: --from/--to
     assert run("--store", demo, "report", "installments", "--salesperson", "王芳").exit_code == 2
+
+
+def test_an_exported_sheet_is_wide_enough_for_its_dates_and_amounts(tmp_path):
+    """The journal export showed ### for every date (default column width): each column is as
+    wide as its header and widest value need."""
+    import pandas as pd
+
+    from xlar.reports.render import write_frame
+
+    frame = pd.DataFrame({"date": [date(2026, 10, 1)], "document": ["INV-2026-00049"],
+                          "debit": [Decimal("1234567.89")], "memo": ["华东精密机械有限公司 10月货款"]})
+    path = tmp_path / "j.xlsx"
+    write_frame(frame, path, "xlsx", "Journal")
+    ws = openpyxl.load_workbook(path)["Journal"]
+    widths = {ws.cell(1, c).value: ws.column_dimensions[openpyxl.utils.get_column_letter(c)].width
+              for c in range(1, 5)}
+    assert widths["date"] >= 11 and widths["document"] >= 15 and widths["debit"] >= 13
+    assert widths["memo"] >= 28   # Chinese characters take two columns each

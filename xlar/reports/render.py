@@ -142,9 +142,12 @@ def write_frame(frame: pd.DataFrame, path: Path, fmt: str, title: str) -> None:
         return
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.utils import get_column_letter
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title)
+    for i, width in enumerate(_frame_widths(safe), start=1):   # wide enough: no ### for a date or amount
+        sheet.column_dimensions[get_column_letter(i)].width = width
     sheet.append([str(c) for c in frame.columns])
     for row in safe.itertuples(index=False):
         cells = []
@@ -159,6 +162,24 @@ def write_frame(frame: pd.DataFrame, path: Path, fmt: str, title: str) -> None:
             cells.append(cell)
         sheet.append(cells)
     save_book(book.save, path)
+
+
+def _frame_widths(frame: pd.DataFrame, widest: int = 60) -> list[float]:
+    """Per column, the width its header and its widest value need (dates as yyyy-mm-dd, amounts
+    with thousands separators), a little over, at most WIDEST."""
+    from xlar.workbook.writer import display_width
+
+    def shown(value: object) -> int:
+        if _blank(value):
+            return 0
+        if isinstance(value, Decimal):
+            return len(f"{value:,.2f}")
+        if isinstance(value, date):
+            return 10
+        return display_width(str(value))
+
+    return [min(widest, max([display_width(str(name)), *(shown(v) for v in frame[name])]) + 2.5)
+            for name in frame.columns]
 
 
 def report_text(result: Result) -> str:
