@@ -156,6 +156,9 @@ def test_worklist_levels_promises_and_disputes(book):
     assert before["C1"].level is not None and before["C1"].level.level == 2
     assert before["C2"].level is None and before["C2"].reason == "nothing due yet"
     assert list(frame["customer"])[:1] == ["C1"] and "承诺" in frame.iloc[0]["reason"]
+    # amounts are numbers, their currency in its own column (it was the text "CNY 500.00")
+    first = frame.iloc[0]
+    assert (first["currency"], first["overdue"]) == ("CNY", D("500.00"))
 
 
 def test_a_sheet_of_reminder_levels_per_class_and_a_dispute_holds_everything(book):

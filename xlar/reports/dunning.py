@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -27,19 +27,25 @@ CHANNEL_ZH = {"email": "邮件", "letter": "函件", "phone": "电话", "wechat"
 
 def worklist_frame(conn: Connection, as_of: date, customer: str | None = None, salesperson: str | None = None,
                    locale: str = "zh-CN") -> pd.DataFrame:
-    """One row per customer with open items: level, channel, why, overdue per currency."""
+    """One row per customer with open items and currency it owes in: level, channel, why, and
+    the overdue and disputed amounts as numbers, the currency in its own column (a customer
+    owing in two currencies has two rows; one that owes nothing overdue has one, no currency)."""
     zh = locale == "zh-CN"
-    rows = [{"level": w.level.level if w.level else None,
-             "channel": (CHANNEL_ZH.get(w.level.channel, w.level.channel) if zh else w.level.channel) if w.level else "",
-             "customer": w.customer, "name": w.name, "salesperson": w.salesperson, "credit_class": w.credit_class,
-             "oldest_days": w.oldest_days,
-             "overdue": "; ".join(f"{cur} {amount:,}" for cur, amount in sorted(w.overdue.items())),
-             "held_disputed": "; ".join(f"{cur} {amount:,}" for cur, amount in sorted(w.held_disputed.items())),
-             "reason": w.reason, "promise": w.promise, "last_contact": w.last_contact, "next_action": w.next_action,
-             "contact": w.contact, "phone": w.phone, "email": w.email}
-            for w in worklist(conn, as_of, customer, salesperson, locale)]
+    rows = []
+    for w in worklist(conn, as_of, customer, salesperson, locale):
+        common = {"level": w.level.level if w.level else None,
+                  "channel": (CHANNEL_ZH.get(w.level.channel, w.level.channel) if zh else w.level.channel)
+                  if w.level else "",
+                  "customer": w.customer, "name": w.name, "salesperson": w.salesperson,
+                  "credit_class": w.credit_class, "oldest_days": w.oldest_days}
+        rest = {"reason": w.reason, "promise": w.promise, "last_contact": w.last_contact,
+                "next_action": w.next_action, "contact": w.contact, "phone": w.phone, "email": w.email}
+        for currency in sorted(w.overdue.keys() | w.held_disputed.keys()) or [None]:
+            rows.append({**common, "currency": currency,
+                         "overdue": w.overdue.get(currency) if currency else None,
+                         "held_disputed": w.held_disputed.get(currency) if currency else None, **rest})
     return pd.DataFrame(rows, columns=["level", "channel", "customer", "name", "salesperson", "credit_class",
-                                       "oldest_days", "overdue", "held_disputed", "reason", "promise",
+                                       "oldest_days", "currency", "overdue", "held_disputed", "reason", "promise",
                                        "last_contact", "next_action", "contact", "phone", "email"], dtype=object)
 
 
@@ -97,7 +103,7 @@ def eml(letter: Letter, pdf: Path, sender: str) -> bytes:
     message["From"] = header_text(sender)
     message["To"] = header_text(letter.customer.email or "")
     message["Subject"] = header_text(letter.subject)
-    message["Date"] = format_datetime(datetime.combine(letter.issued_on, time(9), tzinfo=timezone.utc))
+    message["Date"] = format_datetime(datetime.combine(letter.issued_on, time(9), tzinfo=UTC))
     lines = [_fill(letter.labels["dear"], {"name": letter.customer.name}), "", letter.body, ""]
     lines += [f"{it.document}  {it.due_on}  {it.currency} {it.open:,}" for it in letter.items]
     lines += ["", letter.labels["regards"], letter.company.name]
