@@ -258,3 +258,23 @@ def test_a_line_cannot_leave_a_posted_invoice(store, tmp_path):
     with store.read() as conn:
         totals = sorted(conn.execute(sa.select(documents.c.amount_minor)).scalars())
     assert totals == [10_000, 11_000]      # the posted invoice as it was, the draft without the line
+
+
+def test_a_drafts_only_line_does_not_move_to_another_draft(store, tmp_path):
+    """Moving a draft's only line would leave it with nothing to bill: the move is held with
+    the reason, and nothing is billed twice."""
+    path = build_template(tmp_path / "AR.xlsx", "en")
+    add_rows(path, "Customers", [{"code": "C001", "name": "Acme", "currency": "CNY"}])
+    add_rows(path, "Invoices", [{"number": n, "date": date(2026, 3, 5), "customer": "C001", "status": "draft"}
+                                for n in ("T1", "T2")])
+    add_rows(path, "InvoiceLines", [{"invoice": "T1", "line": 1, "item": "A", "qty": 1, "unit_price": 100},
+                                    {"invoice": "T2", "line": 1, "item": "B", "qty": 2, "unit_price": 50}])
+    sync(path, store)
+    other = next(r["Invoice no."] for r in read(path, "InvoiceLines") if r["Item"] == "B")
+    type_over(path, "InvoiceLines", "Item", "A", {"Invoice no.": other, "Line": 2})
+    report = sync(path, store)
+    assert [i.code for i in report.issues] == ["XLAR-E020", "XLAR-E124"]
+    assert "only line" in report.issues[0].message
+    with store.read() as conn:
+        totals = sorted(conn.execute(sa.select(documents.c.amount_minor)).scalars())
+    assert totals == [10_000, 10_000]

@@ -16,7 +16,7 @@ from xlar.cli import main
 from xlar.services import close as close_service
 from xlar.store import audit, seals
 from xlar.store.settings import write_settings
-from xlar.store.tables import customers, period_closes
+from xlar.store.tables import customers, period_closes, seal_dirty
 
 ADMIN = "root"
 
@@ -139,3 +139,50 @@ def test_the_sync_notices_a_row_changed_outside_and_shows_the_store_as_it_is(sto
         seals.accept(conn, USER, seals.differences(conn))
     report = sync_workbook(path, store, USER, as_of=as_of)
     assert report.issues == [] and read(path, "Errors") == []
+
+
+def test_marks_left_by_another_program_are_never_sealed_and_a_check_writes_nothing(store):
+    """Rows listed in seal_dirty by someone else (or PostgreSQL's xlar.seal set in their own
+    session) are not this transaction's: xlar drops such marks, and check and verify seal nothing."""
+    fill(store)
+    engine = outside_engine(store)
+    try:
+        with engine.connect() as conn, conn.begin():
+            lift_guards(conn)
+            conn.execute(customers.update().where(customers.c.code == "T001").values(name="Forged"))
+            row_id = conn.execute(sa.select(customers.c.id).where(customers.c.code == "T001")).scalar_one()
+            conn.execute(seal_dirty.insert().values(tbl="customers", row_key=str(row_id)))
+    finally:
+        engine.dispose()
+    with store.read() as conn:
+        before = audit.head(conn)
+    for _ in range(2):
+        code, out = _run(store, "check")
+        assert code == 1 and "(T001) was changed outside xlar" in out, out
+    with store.write() as conn:   # any write of xlar's: the planted mark is dropped, not sealed
+        customer(conn, "S9")
+    with store.read() as conn:
+        assert audit.head(conn)[0] > before[0]
+        assert [d.label for d in seals.differences(conn)] == ["T001"]
+
+
+def test_a_row_changed_outside_stays_named_when_xlar_writes_it_next(store):
+    """The outside change is not taken as xlar's when xlar updates that row later (SQLite: its
+    triggers keep the row's hash as it was and compare it with the seal)."""
+    if store.dialect == "postgresql":
+        pytest.skip("PostgreSQL's triggers keep no hash of the row as it was: see docs/roles.md")
+    fill(store)
+    _edit_outside(store, "T001", {"credit_limit_minor": 999_999_900})
+    with store.write() as conn:
+        conn.execute(customers.update().where(customers.c.code == "T001").values(name="Renamed by xlar"))
+    with store.read() as conn:
+        assert [(d.label, d.kind) for d in seals.differences(conn)] == [("T001", "changed")]
+
+
+def test_every_table_of_the_book_is_marked_on_postgresql(store):
+    """A table added later needs its triggers in its own migration: this fails until it has them."""
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite's triggers are made by xlar's connections from the tables as they are")
+    with store.read() as conn:
+        names = set(conn.execute(sa.text("SELECT tgname FROM pg_trigger WHERE tgname LIKE 'trg_%_seal_%'")).scalars())
+    assert names == {f"trg_{t.name}_seal_{e}" for t in seals.sealed_tables() for e in ("insert", "update", "delete")}

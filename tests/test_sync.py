@@ -238,3 +238,23 @@ def test_new_receipts_need_no_number(store, workbook):
     assert [(r["Receipt no."], r["Amount"]) for r in read(path, "Receipts")] == [
         ("RC-2026-00001", 100), ("DRAFT-2", 50), ("RC-2026-00002", 70)]
     assert sync(path, store).summary() == "no changes"
+
+
+def test_output_amounts_have_their_currencys_decimals(store, workbook):
+    """JPY amounts show no decimals, CNY two (they showed ".00" for yen); base columns keep the
+    base currency's."""
+    with store.write() as conn:
+        customer(conn, "J1", currency="JPY")
+        customer(conn, "C1")
+        invoice(conn, "J1", date(2026, 3, 5), line("3", "1000"), rate="0.048")
+        invoice(conn, "C1", date(2026, 3, 5), line("1", "10.50"))
+    path = workbook(locale="en")
+    sync(path, store)
+    ws = load_workbook(path)["Balances"]
+    formats = {ws.cell(r, 1).value: (ws.cell(r, 4).number_format, ws.cell(r, 5).number_format)
+               for r in range(2, ws.max_row + 1)}
+    assert formats["J1"] == ("#,##0;[Red]-#,##0", "#,##0.00;[Red]-#,##0.00")
+    assert formats["C1"] == ("#,##0.00;[Red]-#,##0.00", "#,##0.00;[Red]-#,##0.00")
+    aging = load_workbook(path)["Aging"]
+    row = next(r for r in range(2, aging.max_row + 1) if aging.cell(r, 1).value == "J1")
+    assert {aging.cell(row, c).number_format for c in range(4, aging.max_column + 1)} == {"#,##0;[Red]-#,##0"}

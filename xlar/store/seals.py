@@ -12,12 +12,17 @@ themselves. Seals close that gap:
   into `row_seals`, the sums move, and one audit record (entity "ledger", action "seal") puts
   the new sums of the tables it changed into the chain.
 
-Which rows a transaction changed is marked by triggers into `seal_dirty`, and only for xlar's
-own writes: on SQLite the triggers are TEMP triggers of xlar's connection (another program's
-connection to the file has none), on PostgreSQL they fire only in a transaction that set
-`xlar.seal` (as `Store.write` does). A row changed by another program is therefore never
-resealed: its hash no longer matches and `differences` names it, until an admin accepts it
-(`accept`, audited with the row as it now is).
+Which rows a transaction changed is marked by triggers, and only for xlar's own writes: on
+SQLite by TEMP triggers of xlar's connection into its TEMP table (another program's connection
+has neither), on PostgreSQL by triggers that fire only in a transaction that set `xlar.seal`
+(as `Store.write` does), into `seal_dirty`, which each write of xlar's empties first. Only a
+write of xlar's seals (`check` and `verify` never write). A row changed by another program is
+therefore not resealed: its hash no longer matches and `differences` names it, until an admin
+accepts it (`accept`, audited with the row as it now is). On SQLite this holds even when xlar
+updates that row later (its update trigger keeps the row's hash as it was, and a row that did
+not match its seal keeps the seal); on PostgreSQL such a later update by xlar seals the row as
+it then is (its triggers keep keys only), and a session that sets `xlar.seal` itself is taken
+for xlar's.
 
 Someone who rewrites a row and its seal consistently changes the table's sum, which the chain
 holds: `verify` says the seals of that table were rewritten. Rewriting the chain's tail too is
@@ -174,14 +179,31 @@ def _sum(hashes: Iterable[str]) -> int:
 # marking xlar's own writes
 
 
-def _sqlite_triggers(table: sa.Table) -> list[str]:
+_TEMP_DIRTY = ("CREATE TEMP TABLE IF NOT EXISTS xlar_dirty (tbl TEXT NOT NULL, row_key TEXT NOT NULL, "
+               "old_hash TEXT, PRIMARY KEY (tbl, row_key)) WITHOUT ROWID")
+ROW_HASH_FUNCTION = "xlar_row_hash"
+
+
+def sqlite_row_hash(*values: Any) -> str:
+    """row_hash for SQLite triggers (registered on xlar's connections): the values as the
+    driver gives them, so the same hash a SELECT * of the row gives."""
+    return row_hash(values)
+
+
+def _sqlite_triggers(table: sa.Table, physical: Sequence[str]) -> list[str]:
+    """TEMP triggers of this connection: the key of every row it inserts, updates or deletes goes
+    into its TEMP table xlar_dirty, which no other connection can write; an update also keeps the
+    hash of the row as it was (PHYSICAL: the table's own column order), so a row another program
+    changed is not sealed as xlar's when xlar writes it next."""
     def key(ref: str) -> str:
         return " || char(31) || ".join(f"{ref}.{c.name}" for c in _key_columns(table))
 
-    mark = "INSERT OR IGNORE INTO seal_dirty (tbl, row_key) VALUES ('{t}', {k});"
+    old = f"{ROW_HASH_FUNCTION}(" + ", ".join(f'OLD."{c}"' for c in physical) + ")"
+    first = "INSERT OR IGNORE INTO xlar_dirty (tbl, row_key, old_hash) VALUES ('{t}', {k}, {h});"
     out = []
-    for event, refs in (("INSERT", ("NEW",)), ("UPDATE", ("OLD", "NEW")), ("DELETE", ("OLD",))):
-        body = " ".join(mark.format(t=table.name, k=key(ref)) for ref in refs)
+    for event, marks in (("INSERT", [("NEW", "NULL")]), ("UPDATE", [("OLD", old), ("NEW", "NULL")]),
+                         ("DELETE", [("OLD", "NULL")])):
+        body = " ".join(first.format(t=table.name, k=key(ref), h=h) for ref, h in marks)
         out.append(f"CREATE TEMP TRIGGER IF NOT EXISTS xlar_seal_{table.name}_{event.lower()} "
                    f"AFTER {event} ON main.{table.name} BEGIN {body} END")
     return out
@@ -211,24 +233,39 @@ def postgres_triggers(table: str, key_columns: Sequence[str]) -> list[str]:
 
 def track(conn: Connection) -> bool:
     """Mark the rows this write transaction changes (see the module's text). False for a store
-    without seals (not initialised yet, or before its migration): nothing to mark."""
+    without seals (not initialised yet, or before its migration): nothing to mark. Marks found
+    before it starts are not this transaction's: they are dropped, never sealed (their rows stay
+    as they are, and are named if they differ from their seals)."""
     if conn.dialect.name == "postgresql":
         if conn.exec_driver_sql("SELECT to_regclass('seal_dirty')").scalar() is None:
             return False
         conn.exec_driver_sql("SELECT set_config('xlar.seal', 'on', true)")
+        conn.exec_driver_sql("DELETE FROM seal_dirty")
+        conn.info[_TRACKING] = conn.get_transaction()
         return True
     tables = sealed_tables()
     present = conn.exec_driver_sql("SELECT count(*) FROM sqlite_temp_master WHERE type = 'trigger' "
                                    "AND name LIKE 'xlar_seal_%'").scalar()
-    if present == 3 * len(tables):
-        return True
-    have = set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'").scalars())
-    if not {"seal_dirty", *(t.name for t in tables)} <= have:
-        return False
-    for table in tables:
-        for sql in _sqlite_triggers(table):
-            conn.exec_driver_sql(sql)
+    if present != 3 * len(tables):
+        have = set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'").scalars())
+        if not {"seal_dirty", *(t.name for t in tables)} <= have:
+            return False
+        conn.exec_driver_sql(_TEMP_DIRTY)
+        for table in tables:
+            physical = [r[1] for r in conn.exec_driver_sql(f'PRAGMA main.table_info("{table.name}")')]
+            for sql in _sqlite_triggers(table, physical):
+                conn.exec_driver_sql(sql)
+    conn.exec_driver_sql("DELETE FROM temp.xlar_dirty")
+    conn.info[_TRACKING] = conn.get_transaction()
     return True
+
+
+def _tracking(conn: Connection) -> bool:
+    """Whether this transaction is a write of xlar's that marks its rows (Store.write)."""
+    return conn.info.get(_TRACKING) is not None and conn.info.get(_TRACKING) is conn.get_transaction()
+
+
+_TRACKING = "xlar_seals_tracking"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -236,18 +273,35 @@ def track(conn: Connection) -> bool:
 
 
 def seal(conn: Connection) -> None:
-    """Seal the rows this transaction changed: new hashes, the tables' sums, one chained record."""
-    marked = conn.execute(sa.select(seal_dirty.c.tbl, seal_dirty.c.row_key)).all()
+    """Seal the rows this transaction changed: new hashes, the tables' sums, one chained record.
+    Only in a write of xlar's (anywhere else it does nothing: a check never writes). A row that
+    another program had changed before xlar updated it keeps its old seal (SQLite), so it is
+    still named as changed outside xlar."""
+    if not _tracking(conn):
+        return
+    if conn.dialect.name == "postgresql":
+        marked = [(t, k, None) for t, k in conn.execute(sa.select(seal_dirty.c.tbl, seal_dirty.c.row_key)).all()]
+        conn.execute(seal_dirty.delete())
+    else:
+        marked = list(conn.exec_driver_sql("SELECT tbl, row_key, old_hash FROM temp.xlar_dirty").all())
+        conn.exec_driver_sql("DELETE FROM temp.xlar_dirty")
     if not marked:
         return
-    conn.execute(seal_dirty.delete())
     keys: dict[str, list[str]] = defaultdict(list)
-    for name, key in marked:
+    was: dict[tuple[str, str], str] = {}
+    for name, key, old_hash in marked:
         keys[name].append(key)
+        if old_hash is not None:
+            was[(name, key)] = old_hash
     moved = {}
     for name in sorted(keys):
-        moved[name] = _reseal(conn, metadata.tables[name], keys[name])
-    audit.record_many(conn, SYSTEM_USER, SEAL_ACTION, ENTITY, [("rows", None, moved)])
+        sealed = _seals(conn, name, keys[name])
+        tampered = {k for k in keys[name] if (name, k) in was and k in sealed and sealed[k] != was[(name, k)]}
+        if len(tampered) < len(keys[name]):
+            moved[name] = _reseal(conn, metadata.tables[name], [k for k in keys[name] if k not in tampered],
+                                  {k: h for k, h in sealed.items() if k not in tampered})
+    if moved:
+        audit.record_many(conn, SYSTEM_USER, SEAL_ACTION, ENTITY, [("rows", None, moved)])
 
 
 def _reseal(conn: Connection, table: sa.Table, keys: list[str], old: dict[str, str] | None = None) -> str:

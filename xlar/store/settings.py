@@ -115,7 +115,7 @@ class BookSettings:
     authentication: str = "claimed"         # database: the acting user is the PostgreSQL login
     match_mode: str = "document"            # product: matches pay invoice lines item by item
     receipt_clearing: str = "approved"      # which receipts clear invoices: approved, or confirmed too
-                                            # (confirmed while the book names no approvers)
+                                            # (confirmed while the book names no users at all)
     match_at_approval: str = "reference"    # what a receipt is matched to when it starts clearing
     write_off_tolerance: Decimal = Decimal(0)  # in the document's currency
     write_off_reasons: tuple[str, ...] = ()
@@ -160,9 +160,10 @@ class BookSettings:
             admins=_names(merged["admins"]),
             authentication=merged["authentication"],
             match_mode=merged["match_mode"],
-            # a book that names no approvers is kept by one person: nobody could approve a receipt,
-            # so confirmed receipts clear; naming the first approver switches the approval step on
-            receipt_clearing=merged["receipt_clearing"] if _names(merged["approvers"]) else "confirmed",
+            # a book that names no users at all is kept by one person: nobody could approve a
+            # receipt, so confirmed receipts clear; naming the first approver switches approval on
+            receipt_clearing=merged["receipt_clearing"] if any(_names(merged[k]) for k in ("clerks", "approvers", "admins"))
+            else "confirmed",
             match_at_approval=merged["match_at_approval"],
             write_off_tolerance=_amount("write_off_tolerance", merged["write_off_tolerance"]),
             write_off_reasons=tuple(sorted(_names(merged["write_off_reasons"]))),

@@ -339,6 +339,7 @@ class _Push:
                   and content_hash(INVOICE_LINES, r.values) != r.synced_hash}
         d, ln = documents.c, document_lines.c
         left = set()
+        remaining = Counter(str(r.values.get("invoice")) for r in lines.rows if r.excel_row not in lines.held)
         for chunk in in_chunks(edited):
             for line_id, line_no, number, doc_id, status in self.conn.execute(
                     sa.select(ln.id, ln.line_no, d.number, d.id, d.status)
@@ -346,13 +347,14 @@ class _Push:
                 was, row = shown_number(number, doc_id), edited[line_id]
                 if was == str(row.values.get("invoice")):
                     continue
-                if status == "draft":
+                if status == "draft" and remaining[was] > 0:
                     left.add(was)
                     continue
+                why = (f"{was} is {status} (a credit note takes it off" if status != "draft" else
+                       f"it is {was}'s only line (delete {was}'s row, or give it another line first")
                 self.report.issues.append(Issue(INVOICE_LINES.name, row.excel_row, None, "XLAR-E020",
                                                 f"line {line_no} of {was} cannot move to {row.values.get('invoice')}: "
-                                                f"{was} is {status} (a credit note takes it off; set the Invoice "
-                                                f"no. back to {was} to keep it)"))
+                                                f"{why}; set the Invoice no. back to {was} to keep it)"))
                 lines.held[row.excel_row] = list(row.raw)
         return left
 

@@ -41,7 +41,7 @@ def outputs_for(conn: Connection, as_of: date, report: SyncReport, locale: str,
         ["Customer", "Name", "Currency", "Balance", f"Base balance ({aging.base_currency})", "As of"],
         [[b.customer, names.get(b.customer, ""), b.currency, b.balance, b.base_balance, as_of]
          for b in reports.balances(conn, as_of)],
-        {3: MONEY, 4: MONEY, 5: "yyyy-mm-dd"})
+        {3: MONEY, 4: MONEY, 5: "yyyy-mm-dd"}, {3: 2})
     total, total_buckets = aging.total_base
     aging_rows = [[r.customer, r.name, r.currency, *(r.buckets[label] for label in labels), r.balance]
                   for r in aging.rows]
@@ -50,7 +50,7 @@ def outputs_for(conn: Connection, as_of: date, report: SyncReport, locale: str,
     aging_out = Output(
         "Aging", (["客户编号", "客户名称", "币种"] if zh else ["Customer", "Name", "Currency"]) + shown_labels
         + ["余额" if zh else "Balance"], aging_rows,
-        {i: MONEY for i in range(3, 4 + len(labels))})
+        {i: MONEY for i in range(3, 4 + len(labels))}, {i: 2 for i in range(3, 4 + len(labels))})
     errors = Output(
         "Errors", ["工作表", "行", "列", "代码", "说明"] if zh else ["Sheet", "Row", "Column", "Code", "Message"],
         [[i.sheet, i.excel_row or None, i.column, i.code, i.message] for i in report.issues], {})
@@ -77,7 +77,10 @@ def report_output(name: str, result: Result) -> Output:
             formats[i] = "yyyy-mm-dd"
     rows = [[None if v is None or (isinstance(v, float) and v != v) else v for v in row]
             for row in shown.itertuples(index=False)]
-    return Output(name, [str(c) for c in shown.columns], rows, formats)
+    keys = list(result.frame.columns)
+    currency_of = ({i: keys.index("currency") for i, key in enumerate(keys)
+                    if formats.get(i) == MONEY and not str(key).startswith("base_")} if "currency" in keys else {})
+    return Output(name, [str(c) for c in shown.columns], rows, formats, currency_of)
 
 
 def _collections(conn: Connection, as_of: date, locale: str) -> list[Output]:
@@ -118,7 +121,7 @@ def _month_end(conn: Connection, as_of: date, zh: bool) -> list[Output]:
         "Journal", ["日期", "单据", "类型", "行", "科目", "客户", "币种", "借方", "贷方", "本币借方", "本币贷方", "摘要"]
         if zh else ["Date", "Document", "Kind", "Line", "Account", "Customer", "Currency", "Debit", "Credit",
                     f"Base debit ({book.base_currency})", f"Base credit ({book.base_currency})", "Memo"],
-        lines.values.tolist(), {0: "yyyy-mm-dd", 7: MONEY, 8: MONEY, 9: MONEY, 10: MONEY})
+        lines.values.tolist(), {0: "yyyy-mm-dd", 7: MONEY, 8: MONEY, 9: MONEY, 10: MONEY}, {7: 6, 8: 6})
     stat_rows = []
     closed = close.snapshots(conn, [p["period"] for p in close.periods_closed(conn)])
     for period, stats in closed.items():
@@ -129,7 +132,8 @@ def _month_end(conn: Connection, as_of: date, zh: bool) -> list[Output]:
     names = [STAT_ZH[c] for c in STAT_COLUMNS] if zh else [c.capitalize() for c in STAT_COLUMNS]
     base_names = [f"{n} ({book.base_currency})" for n in names]
     stats_out = Output("MonthlyStats", (["期间", "客户编号", "币种"] if zh else ["Period", "Customer", "Currency"])
-                       + names + base_names, stat_rows, {i: MONEY for i in range(3, 3 + 2 * len(names))})
+                       + names + base_names, stat_rows, {i: MONEY for i in range(3, 3 + 2 * len(names))},
+                       {i: 2 for i in range(3, 3 + len(names))})
     period = book.current_period or period_of(as_of)
     preview = fx.preview(conn, period, book)
     reval_out = Output(
@@ -141,7 +145,7 @@ def _month_end(conn: Connection, as_of: date, zh: bool) -> list[Output]:
         [[period, ln.customer, ln.document, ln.installment_no, ln.currency, ln.due_on, ln.open, ln.book_base,
           ln.booked, ln.rate, ln.revalued if ln.rate is not None else None,
           ln.difference if ln.rate is not None else ("无汇率" if zh else "no rate")] for ln in preview.lines],
-        {5: "yyyy-mm-dd", 6: MONEY, 7: MONEY, 8: MONEY, 9: "0.000000", 10: MONEY, 11: MONEY})
+        {5: "yyyy-mm-dd", 6: MONEY, 7: MONEY, 8: MONEY, 9: "0.000000", 10: MONEY, 11: MONEY}, {6: 4})
     return [journal_out, stats_out, reval_out]
 
 
@@ -159,7 +163,7 @@ def _bank(conn: Connection, zh: bool) -> list[Output]:
         [[r["id"], r["booked_on"], r["currency"], from_minor(r["amount_minor"], r["currency"]), r["counterparty"],
           r["counterparty_account"], r["reference"], r["customer"], r["invoices"], r["confidence"], r["reason"],
           r["receipt"] or (f"DRAFT-{r['receipt_doc']}" if r["receipt_doc"] else None),
-          r["exception"] or r["receipt_status"]] for r in rows], formats)
+          r["exception"] or r["receipt_status"]] for r in rows], formats, {3: 2})
     queue = Output(
         "BankExceptions",
         ["流水号", "记账日", "币种", "金额", "对方户名", "对方账号", "附言", "建议客户", "原因"] if zh else
@@ -167,5 +171,5 @@ def _bank(conn: Connection, zh: bool) -> list[Output]:
          "Why it waits"],
         [[r["id"], r["booked_on"], r["currency"], from_minor(r["amount_minor"], r["currency"]), r["counterparty"],
           r["counterparty_account"], r["reference"], r["customer"], r["exception"]]
-         for r in rows if r["receipt_id"] is None and r["exception"]], formats)
+         for r in rows if r["receipt_id"] is None and r["exception"]], formats, {3: 2})
     return [lines, queue]

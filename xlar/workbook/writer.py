@@ -11,18 +11,20 @@ from __future__ import annotations
 import os
 import shutil
 import unicodedata
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from itertools import chain
 from pathlib import Path
 
+from xlar.domain.money import CURRENCY_EXPONENTS
 from xlar.schema.columns import Column, Kind, SheetSchema
 from xlar.schema.sheets import CHOICE_ZH, OUTPUT_SHEETS
 from xlar.workbook.package import column_letters, reading
 from xlar.workbook.parts import ColumnStyles, Package, SheetPart, rows_xml
 from xlar.workbook.state import STATE_SHEET, SyncState
+from xlar.workbook.styles import StyleSheet
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,33 @@ class Output:
     headers: list[str]
     rows: list[list[object]]
     formats: dict[int, str]           # column index -> number format
+    currency_of: dict[int, int] = field(default_factory=dict)   # amount column -> its row's currency column
+
+
+def places_format(number_format: str, places: int) -> str:
+    """NUMBER_FORMAT (two decimals, as MONEY) with PLACES decimals: JPY 0, KWD 3."""
+    return number_format.replace("0.00", "0" + ("." + "0" * places if places else ""))
+
+
+def _by_currency(out: Output, body: ColumnStyles, styles: StyleSheet) -> Callable[[Sequence[object]], ColumnStyles]:
+    """The column styles for a row: its amounts with as many decimals as its currency has."""
+    variants: dict[tuple[tuple[int, int], ...], ColumnStyles] = {(): body}
+
+    def pick(row: Sequence[object]) -> ColumnStyles:
+        key = []
+        for amount, currency in out.currency_of.items():
+            code = row[currency] if currency < len(row) else None
+            places = CURRENCY_EXPONENTS.get(code, 2) if isinstance(code, str) else 2
+            if places != 2 and amount in out.formats:
+                key.append((amount, places))
+        found = variants.get(tuple(key))
+        if found is None:
+            changed = dict(key)
+            found = variants[tuple(key)] = ColumnStyles(styles, [
+                styles.style(number_format=places_format(out.formats[c], changed[c])) if c in changed
+                else body.plain[c] for c in range(len(body.plain))])
+        return found
+    return pick
 
 
 def translated(col: Column, locale: str) -> bool:
@@ -106,7 +135,14 @@ def _write_output(pkg: Package, out: Output, locale: str) -> None:
     widths = output_widths(out)
     cols = "<cols>" + "".join(f'<col min="{c + 1}" max="{c + 1}" width="{w}" customWidth="1"/>'
                               for c, w in enumerate(widths)) + "</cols>"
-    rows: Iterator[str] = chain(rows_xml([out.headers], 1, head), rows_xml(out.rows, 2, body))
+    if out.currency_of:   # every row's styles found now: the style sheet is complete before rows stream
+        pick = _by_currency(out, body, pkg.styles)
+        styled = [pick(row) for row in out.rows]
+        data: Iterator[str] = chain.from_iterable(rows_xml([row], n, style)
+                                                  for n, (row, style) in enumerate(zip(out.rows, styled), 2))
+    else:
+        data = rows_xml(out.rows, 2, body)
+    rows: Iterator[str] = chain(rows_xml([out.headers], 1, head), data)
     pkg.replaced[part] = xml.stream(rows, keep_through=0, last_row=len(out.rows) + 1, last_col=width - 1,
                                     cols=cols)
 
