@@ -217,20 +217,35 @@ def test_a_row_sorted_and_changed_is_a_new_row_and_nothing_is_lost(store, tmp_pa
     assert sorted(r["Result"] for r in read(path, "Contacts")) == ["A", "B", "C", "C, called twice"]
 
 
+def two_invoices(tmp_path, store, first_status: str, lines: list[tuple[str, str, int, int]]) -> Path:
+    """T1 (FIRST_STATUS) and draft T2 of customer C001 with LINES (invoice, item, qty, price), synced."""
+    path = build_template(tmp_path / "AR.xlsx", "en")
+    add_rows(path, "Customers", [{"code": "C001", "name": "Acme", "currency": "CNY"}])
+    add_rows(path, "Invoices", [{"number": n, "date": date(2026, 3, 5), "customer": "C001", "status": status}
+                                for n, status in (("T1", first_status), ("T2", "draft"))])
+    numbers: dict[str, int] = {}
+    rows = []
+    for invoice, item, qty, price in lines:
+        numbers[invoice] = numbers.get(invoice, 0) + 1
+        rows.append({"invoice": invoice, "line": numbers[invoice], "item": item, "qty": qty, "unit_price": price})
+    add_rows(path, "InvoiceLines", rows)
+    sync(path, store)
+    return path
+
+
+def moved_line(path: Path, item: str, to_item: str) -> str:
+    """Type ITEM's line over to the invoice TO_ITEM's line is on, as its line 2; that invoice's number."""
+    target = next(r["Invoice no."] for r in read(path, "InvoiceLines") if r["Item"] == to_item)
+    type_over(path, "InvoiceLines", "Item", item, {"Invoice no.": target, "Line": 2})
+    return target
+
+
 def test_a_line_moved_to_another_draft_leaves_the_one_it_was_on(store, tmp_path):
     """A line whose invoice is typed over to another draft is on that draft only: the draft it
     left is updated too (it was billed twice: the line stayed on both)."""
-    path = build_template(tmp_path / "AR.xlsx", "en")
-    add_rows(path, "Customers", [{"code": "C001", "name": "Acme", "currency": "CNY"}])
-    add_rows(path, "Invoices", [{"number": n, "date": date(2026, 3, 5), "customer": "C001", "status": "draft"}
-                                for n in ("T1", "T2")])
-    add_rows(path, "InvoiceLines", [{"invoice": "T1", "line": 1, "item": "A", "qty": 1, "unit_price": 100},
-                                    {"invoice": "T1", "line": 2, "item": "A2", "qty": 1, "unit_price": 10},
-                                    {"invoice": "T2", "line": 1, "item": "B", "qty": 2, "unit_price": 50}])
-    sync(path, store)
-    lines = read(path, "InvoiceLines")
-    first, second = (next(r["Invoice no."] for r in lines if r["Item"] == item) for item in ("A", "B"))
-    type_over(path, "InvoiceLines", "Item", "A2", {"Invoice no.": second, "Line": 2})
+    path = two_invoices(tmp_path, store, "draft", [("T1", "A", 1, 100), ("T1", "A2", 1, 10), ("T2", "B", 2, 50)])
+    first = next(r["Invoice no."] for r in read(path, "InvoiceLines") if r["Item"] == "A")
+    second = moved_line(path, "A2", "B")
     assert sync(path, store).counts["Invoices changed"] == 2
     with store.read() as conn:
         totals = dict(conn.execute(sa.select(documents.c.id, documents.c.amount_minor)).all())
@@ -242,16 +257,8 @@ def test_a_line_moved_to_another_draft_leaves_the_one_it_was_on(store, tmp_path)
 def test_a_line_cannot_leave_a_posted_invoice(store, tmp_path):
     """A posted invoice keeps its lines: a line typed over to a draft is held as typed with the
     reason, the draft is held with it, and nothing is billed twice."""
-    path = build_template(tmp_path / "AR.xlsx", "en")
-    add_rows(path, "Customers", [{"code": "C001", "name": "Acme", "currency": "CNY"}])
-    add_rows(path, "Invoices", [{"number": "T1", "date": date(2026, 3, 5), "customer": "C001", "status": "posted"},
-                                {"number": "T2", "date": date(2026, 3, 5), "customer": "C001", "status": "draft"}])
-    add_rows(path, "InvoiceLines", [{"invoice": "T1", "line": 1, "item": "A", "qty": 1, "unit_price": 100},
-                                    {"invoice": "T1", "line": 2, "item": "A2", "qty": 1, "unit_price": 10},
-                                    {"invoice": "T2", "line": 1, "item": "B", "qty": 2, "unit_price": 50}])
-    sync(path, store)
-    draft = next(r["Invoice no."] for r in read(path, "InvoiceLines") if r["Item"] == "B")
-    type_over(path, "InvoiceLines", "Item", "A2", {"Invoice no.": draft, "Line": 2})
+    path = two_invoices(tmp_path, store, "posted", [("T1", "A", 1, 100), ("T1", "A2", 1, 10), ("T2", "B", 2, 50)])
+    moved_line(path, "A2", "B")
     report = sync(path, store)
     assert [i.code for i in report.issues] == ["XLAR-E020", "XLAR-E124"]
     assert "line 2 of INV-2026-00001 cannot move to" in report.issues[0].message
@@ -263,15 +270,8 @@ def test_a_line_cannot_leave_a_posted_invoice(store, tmp_path):
 def test_a_drafts_only_line_does_not_move_to_another_draft(store, tmp_path):
     """Moving a draft's only line would leave it with nothing to bill: the move is held with
     the reason, and nothing is billed twice."""
-    path = build_template(tmp_path / "AR.xlsx", "en")
-    add_rows(path, "Customers", [{"code": "C001", "name": "Acme", "currency": "CNY"}])
-    add_rows(path, "Invoices", [{"number": n, "date": date(2026, 3, 5), "customer": "C001", "status": "draft"}
-                                for n in ("T1", "T2")])
-    add_rows(path, "InvoiceLines", [{"invoice": "T1", "line": 1, "item": "A", "qty": 1, "unit_price": 100},
-                                    {"invoice": "T2", "line": 1, "item": "B", "qty": 2, "unit_price": 50}])
-    sync(path, store)
-    other = next(r["Invoice no."] for r in read(path, "InvoiceLines") if r["Item"] == "B")
-    type_over(path, "InvoiceLines", "Item", "A", {"Invoice no.": other, "Line": 2})
+    path = two_invoices(tmp_path, store, "draft", [("T1", "A", 1, 100), ("T2", "B", 2, 50)])
+    moved_line(path, "A", "B")
     report = sync(path, store)
     assert [i.code for i in report.issues] == ["XLAR-E020", "XLAR-E124"]
     assert "only line" in report.issues[0].message
