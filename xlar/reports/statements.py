@@ -29,6 +29,7 @@ from xlar.reports.papers import STATEMENT_LABELS, Party, Statement, StatementLin
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import customers
 from xlar.workbook.styles import save_book
+from xlar.workbook.writer import places_format
 
 CURRENCY_WORDS = {"CNY": "人民币", "USD": "美元", "EUR": "欧元", "JPY": "日元", "HKD": "港币", "GBP": "英镑"}
 
@@ -211,8 +212,7 @@ def statement_xlsx(statement: Statement, path: Path) -> Path:
 def _xlsx_section(ws, section: StatementSection, lb: dict[str, str], box, grey) -> None:  # type: ignore[no-untyped-def]
     from openpyxl.styles import Font
 
-    places = exponent(section.currency)
-    money = "#,##0" + ("." + "0" * places if places else "") + ";-#,##0" + ("." + "0" * places if places else "")
+    money = places_format("#,##0.00;-#,##0.00", exponent(section.currency))
     _put(ws, [])
     _put(ws, [f"{lb['currency']}: {section.currency}"])
     ws.cell(ws.max_row, 1).font = Font(bold=True)

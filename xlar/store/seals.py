@@ -80,6 +80,9 @@ def _digest_text(total: int) -> str:
     return f"{total % _MOD:064x}"
 
 
+_NO_ROWS = f"0:{_digest_text(0)}"   # a table's "rows:sum" before it has any
+
+
 def key_text(values: Iterable[Any]) -> str:
     """A row's primary key as one text (as the triggers write it)."""
     return _SEP.join(str(v) for v in values)
@@ -155,8 +158,7 @@ def intact(conn: Connection) -> bool:
     """True when every table's rows add up to the sum xlar sealed (one pass over the rows, no
     seal read: what a sync asks before it says "no changes")."""
     heads = {r.tbl: f"{r.rows}:{r.digest}" for r in conn.execute(sa.select(seal_heads))}
-    empty = f"0:{_digest_text(0)}"
-    return all(table_sum(conn, t) == heads.get(t.name, empty) for t in sealed_tables())
+    return all(table_sum(conn, t) == heads.get(t.name, _NO_ROWS) for t in sealed_tables())
 
 
 def _seals(conn: Connection, name: str, keys: Iterable[str] | None = None) -> dict[str, str]:
@@ -433,7 +435,7 @@ def verify(conn: Connection, chained: Mapping[str, str]) -> LedgerVerdict:
         sealed = _seals(conn, table.name)
         verdict.rows += len(sealed)
         summed = f"{len(sealed)}:{_digest_text(_sum(sealed.values()))}"
-        expected = chained.get(table.name, f"0:{_digest_text(0)}")
+        expected = chained.get(table.name, _NO_ROWS)
         if summed != expected or heads.get(table.name, expected) != expected:
             verdict.rewritten.append(table.name)
     return verdict
