@@ -139,6 +139,44 @@ def totals_of(lines: Sequence[PricedLine]) -> Totals:
 
 
 @dataclass(frozen=True, slots=True)
+class HeaderAmounts:
+    """An invoice typed by its amounts instead of lines (a service invoice): what was typed."""
+
+    net: Decimal | None = None
+    tax: Decimal | None = None
+    total: Decimal | None = None
+
+    @property
+    def given(self) -> bool:
+        return any(v is not None for v in (self.net, self.tax, self.total))
+
+
+def header_totals(typed: HeaderAmounts, tax_rate: Decimal, currency: str) -> Totals:
+    """Net and tax of an invoice typed by amount. Net and tax given: the total is their sum (a
+    typed total must agree); only the net: tax = ROUND(net x TAX_RATE); only the total: net =
+    ROUND(total / (1 + TAX_RATE)), tax the rest; a total with the net or the tax: the other is
+    the difference. TAX_RATE is a fraction (0.13). Each amount keeps its currency's decimals."""
+    for name, value in (("net", typed.net), ("tax", typed.tax), ("total", typed.total)):
+        if value is not None and round_money(value, currency) != value:
+            raise InvalidDocument(f"{name} {value} has more decimals than {currency} has")
+    net, tax, total = (None if v is None else round_money(v, currency) for v in (typed.net, typed.tax, typed.total))
+    if net is not None and tax is not None:
+        if total is not None and total != net + tax:
+            raise InvalidDocument(f"total {total} is not net {net} + tax {tax} = {net + tax}: "
+                                  "correct one of them, or leave the total blank")
+    elif net is not None:
+        tax = total - net if total is not None else round_money(net * tax_rate, currency)
+    elif total is not None:
+        net = total - tax if tax is not None else round_money(total / (1 + tax_rate), currency)
+        tax = total - net
+    else:
+        raise InvalidDocument("give the net (or the total) as well as the tax")
+    if net <= 0 or tax < 0:
+        raise InvalidDocument(f"net {net} must be positive and tax {tax} not negative")
+    return Totals(net, tax)
+
+
+@dataclass(frozen=True, slots=True)
 class Accounts:
     """General-ledger accounts postings use (defaults follow China's standard chart)."""
 

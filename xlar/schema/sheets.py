@@ -142,16 +142,22 @@ DELIVERIES = SheetSchema(
 
 INVOICES = SheetSchema(
     "Invoices", "发票", "tblInvoices", (
-        Column("number", K.CODE, "Invoice no.", "发票单号", required=True,
-               note="your draft's own reference; xlar gives the final number when posted"),
+        Column("number", K.CODE, "Invoice no.", "发票单号",
+               note="blank on a new row: xlar numbers it (DRAFT-n, the series number once posted); a number "
+                    "you type is kept as Your ref."),
+        Column("your_ref", K.CODE, "Your ref.", "自编号",
+               note="your own number for it: InvoiceLines, Allocations, credit notes and receipts' references "
+                    "may name it in the sync that enters it"),
         Column("kind", K.CHOICE, "Kind", "类型", choices=INVOICE_KINDS, width=12),
         Column("date", K.DATE, "Date", "发票日期", required=True, width=12),
         CUSTOMER,
         CURRENCY,
         FX_RATE,
-        _money("net", "Net", "未税金额", note="computed from the lines", computed=True),
-        _money("tax", "Tax", "税额", note="computed from the lines", computed=True),
-        _money("total", "Total", "含税金额", note="computed from the lines", computed=True),
+        _money("net", "Net", "未税金额",
+               note="an invoice without lines: its amount before tax; with lines: computed from them (grey)"),
+        _money("tax", "Tax", "税额", note="without lines: blank = the net x the setting tax_rate"),
+        _money("total", "Total", "含税金额",
+               note="without lines: blank = net + tax; the total alone is split by the setting tax_rate"),
         _money("open", "Open", "未收金额", computed=True,
                note="still owed on the sync's date, after receipts and credit notes (posted documents)"),
         Column("due_date", K.DATE, "Due date", "到期日", width=12, note="blank = from payment terms"),
@@ -186,7 +192,10 @@ INVOICE_LINES = SheetSchema(
 RECEIPTS = SheetSchema(
     "Receipts", "收款单", "tblReceipts", (
         Column("number", K.CODE, "Receipt no.", "收款单号",
-               note="blank on a new row: xlar numbers it (DRAFT-n, the series number once posted)"),
+               note="blank on a new row: xlar numbers it (DRAFT-n, the series number once posted); a number "
+                    "you type is kept as Your ref."),
+        Column("your_ref", K.CODE, "Your ref.", "自编号",
+               note="your own number for it: Allocations may name it in the sync that enters it"),
         Column("date", K.DATE, "Date", "收款日期", required=True, width=12),
         CUSTOMER,
         Column("method", K.CHOICE, "Method", "收款方式", choices=("bank", "cash", "note", "offset"), width=9),

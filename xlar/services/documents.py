@@ -23,10 +23,12 @@ from xlar.domain.documents import (
     POSTABLE_KINDS,
     DocKind,
     DocStatus,
+    HeaderAmounts,
     LineInput,
     Release,
     Totals,
     base_totals,
+    header_totals,
     journal_for,
     price_lines,
     sign_of,
@@ -88,6 +90,8 @@ class DraftDocument:
     expected_on: date | None = None      # expected receipt date; default: the due date
     maturity_on: date | None = None      # receipts by bank acceptance note: when the note matures
     disputed: bool = False               # the customer disputes it: held out of dunning
+    user_ref: str | None = None          # the number the user typed on the new row (Your ref.)
+    header: HeaderAmounts | None = None  # an invoice without lines: its typed net, tax and total
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,11 +172,20 @@ def installment_plan(conn: Connection, code: str) -> list[InstallmentPeriod]:
     return check_plan(code, [InstallmentPeriod(no, pct, months or 0, days or 0) for no, pct, months, days in rows])
 
 
-def _totals(draft: DraftDocument, currency: str) -> tuple[Totals, list[dict[str, Any]]]:
+def _totals(draft: DraftDocument, currency: str, tax_rate: Decimal) -> tuple[Totals, list[dict[str, Any]]]:
     what = f"{draft.kind} for {draft.customer}"
     if draft.kind in LINE_KINDS:
-        if not draft.lines or draft.amount is not None:
-            raise InvalidDocument(f"{what}: give lines (item, qty, unit price, tax rate), not an amount")
+        if draft.amount is not None:
+            raise InvalidDocument(f"{what}: give lines (item, qty, unit price, tax rate) or its net and tax, "
+                                  "not an amount")
+        if not draft.lines:   # typed by amount: one implied line, to the revenue account
+            if draft.header is None or not draft.header.given:
+                raise InvalidDocument(f"{what}: give its lines (item, qty, unit price, tax rate) or its amounts "
+                                      "(net and tax, or the total)")
+            try:
+                return header_totals(draft.header, tax_rate, currency), []
+            except InvalidDocument as exc:
+                raise InvalidDocument(f"{what}: {exc.message}") from None
         priced = price_lines(draft.lines, currency)
         lines = [{"line_no": p.line_no, "item": p.item, "description": p.description, "qty": p.qty,
                   "unit_price": p.unit_price, "tax_rate": p.tax_rate,
@@ -211,7 +224,7 @@ def _prepare(refs: _Refs, draft: DraftDocument, book: BookSettings) -> Prepared:
     else:
         rate = parse_rate(draft.fx_rate)
     ensure_open(draft.doc_on, book.closed_period, f"{draft.kind} for {draft.customer}")
-    totals, lines = _totals(draft, currency)
+    totals, lines = _totals(draft, currency, book.tax_rate)
     billed.check_lines(refs.line_check, draft.kind, draft.customer, currency, draft.lines)
     base = totals if currency == book.base_currency else base_totals(totals, rate, book.base_currency)
     links = _links(refs, draft, cust, currency)
@@ -249,7 +262,7 @@ def _prepare(refs: _Refs, draft: DraftDocument, book: BookSettings) -> Prepared:
         "payment_terms": terms_code, "method": method, "reference": draft.reference, "memo": draft.memo,
         "source": draft.source, "fapiao_no": draft.fapiao_no, **links,
         "expected_on": draft.expected_on or due_on, "maturity_on": draft.maturity_on,
-        "disputed": "yes" if draft.disputed else None,
+        "disputed": "yes" if draft.disputed else None, "user_ref": draft.user_ref,
     }
     return Prepared(values, lines)
 
@@ -309,6 +322,8 @@ class Posting:
 
     override_credit: bool = False
     warnings: list[tuple[int, str]] = field(default_factory=list)   # (document id, message)
+    named: frozenset[str] = frozenset()   # receipts the workbook matches itself (number or Your ref.):
+                                          # not matched at entry when they start clearing
 
 
 def store_new(conn: Connection, prepared: Sequence[Prepared], user: str, posted: Sequence[bool],
@@ -551,7 +566,8 @@ def _after_posting(conn: Connection, docs: Sequence[Mapping[str, Any]], book: Bo
     if book.receipt_clearing == "confirmed":
         # receipts clear once confirmed: matched at entry now (receipts builds on this module)
         from xlar.services import receipts
-        receipts.match_at_entry(conn, [d["id"] for d in docs if d["kind"] == DocKind.RECEIPT.value], user, book)
+        receipts.match_at_entry(conn, [d["id"] for d in docs if d["kind"] == DocKind.RECEIPT.value
+                                       and not {d["number"], d.get("user_ref")} & posting.named], user, book)
     charges = [doc for doc in docs if DocKind(doc["kind"]) in CHARGE_KINDS]
     warnings = check_credit(conn, [Charge(doc["customer_id"], doc["doc_on"], f"posting {label(doc)}")
                                    for doc in charges], book, user, override=posting.override_credit)

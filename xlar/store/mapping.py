@@ -77,7 +77,7 @@ MAPPINGS: dict[str, SheetMapping] = {m.sheet.name: m for m in (
                                               "status", "memo", "disputed")
                  | {"date": "doc_on", "customer": "customer_id", "net": "net_minor", "tax": "tax_minor",
                     "total": "amount_minor", "due_date": "due_on", "expected_date": "expected_on",
-                    "order": "order_number"},
+                    "order": "order_number", "your_ref": "user_ref"},
                  derived=frozenset({"original", "open"}),
                  internal=_DOC_INTERNAL | {"method", "reference", "created_by", "approved_by", "maturity_on"}),
     SheetMapping(INVOICE_LINES, t.document_lines, _same(
@@ -87,7 +87,7 @@ MAPPINGS: dict[str, SheetMapping] = {m.sheet.name: m for m in (
     SheetMapping(RECEIPTS, t.documents, _same("number", "method", "currency", "fx_rate", "reference", "status",
                                               "approved_by", "memo")
                  | {"date": "doc_on", "customer": "customer_id", "amount": "amount_minor",
-                    "entered_by": "created_by", "maturity_date": "maturity_on"},
+                    "entered_by": "created_by", "maturity_date": "maturity_on", "your_ref": "user_ref"},
                  internal=_DOC_INTERNAL | {"kind", "net_minor", "tax_minor", "due_on", "source", "fapiao_no",
                                            "order_number", "expected_on", "disputed"}),
     SheetMapping(ALLOCATIONS, t.allocations,

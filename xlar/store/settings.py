@@ -30,6 +30,7 @@ DEFAULTS: dict[str, str] = {
     "match_mode": "document",
     "revenue_recognition": "invoice",
     "delivery_difference": "reverse",
+    "tax_rate": "13",
     "account_receivable": "1122",
     "account_revenue": "6001",
     "account_output_vat": "222101",
@@ -92,6 +93,13 @@ def _percentages(key: str, text: str) -> tuple[Decimal, ...]:
     return values
 
 
+def _percent(key: str, text: str) -> Decimal:
+    value = _amount(key, text.replace("%", ""))
+    if value >= 100:
+        raise InvalidSetting(f"setting {key} is a percentage from 0 to below 100, not {text!r}")
+    return value
+
+
 def _number(key: str, text: str, low: int, high: int) -> int:
     if not text.strip().isdigit() or not low <= int(text) <= high:
         raise InvalidSetting(f"setting {key} must be a whole number from {low} to {high}, not {text!r}")
@@ -126,6 +134,7 @@ class BookSettings:
     company_email: str = ""
     company_tax_id: str = ""
     locale: str = "zh-CN"
+    tax_rate: Decimal = Decimal("0.13")     # an invoice typed by its net alone: its tax rate (a fraction)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, str]) -> BookSettings:
@@ -172,6 +181,7 @@ class BookSettings:
             company_address=merged["company_address"], company_phone=merged["company_phone"],
             company_email=merged["company_email"], company_tax_id=merged["company_tax_id"],
             locale=merged["locale"],
+            tax_rate=_percent("tax_rate", merged["tax_rate"]) / 100,
         )
 
     def allowance_rates(self) -> dict[str, Decimal]:

@@ -127,6 +127,7 @@ documents = sa.Table(
     sa.Column("batch_id", Id, sa.ForeignKey("allocation_batches.id")),  # realized FX: the match batch
     _rev(),
     sa.Column("disputed", sa.String(8)),  # 'yes': the customer disputes it; held out of dunning
+    sa.Column("user_ref", sa.String(40)),  # the number the user typed on the new row (Your ref.)
     sa.Index("ix_documents_status_kind", "status", "kind"),   # drafts and unapproved receipts block a close
 )
 

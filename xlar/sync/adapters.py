@@ -7,6 +7,7 @@ edits). Every write is audited with the syncing user.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -34,6 +35,8 @@ from xlar.store.settings import DEFAULTS, read_settings, write_settings
 from xlar.store.writes import insert_rows, update_row
 from xlar.sync.rows import StoreRow
 
+_NAME = re.compile(r"[^\s,;，；、/()（）]+")   # a document number within a reference
+
 
 @dataclass(slots=True)
 class Context:
@@ -45,9 +48,11 @@ class Context:
     id_of: dict[str, int] = field(default_factory=dict)
     currency_of: dict[str, str] = field(default_factory=dict)
     warnings: dict[int, str] = field(default_factory=dict)   # row id -> a warning the row's write gave
+    notes: dict[int, str] = field(default_factory=dict)      # row id -> what of the row was not taken
     named_credits: set[str] = field(default_factory=set)    # receipts new Allocations rows name
     as_of: date | None = None                               # the sync's date (matches undone on it)
     closed_period: str | None = None
+    aliases: dict[str, str] = field(default_factory=dict)   # a number typed on a new row -> the store's
 
     @classmethod
     def load(cls, conn: Connection, user: str) -> Context:
@@ -68,6 +73,18 @@ class Context:
         self.code_of[customer_id] = code
         self.id_of[code] = customer_id
         self.currency_of[code] = currency
+
+    def resolve(self, name: object) -> object:
+        """The store's number of the document NAME names: a new row of this sync is named by the
+        number or Your ref. typed on it (a name that is a store number stays that number)."""
+        return name if name is None else self.aliases.get(str(name), name)
+
+    def resolve_text(self, text: object) -> object:
+        """TEXT (a receipt's reference) with each whole name of a new row of this sync replaced by
+        the store's number, so that matching by reference finds it."""
+        if not isinstance(text, str) or not self.aliases:
+            return text
+        return _NAME.sub(lambda m: self.aliases.get(m.group(0), m.group(0)), text)
 
     def customer_id(self, code: object) -> int:
         if code not in self.id_of:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from xlar.domain.documents import LINE_KINDS, DocKind, LineInput
+from xlar.domain.documents import LINE_KINDS, DocKind, HeaderAmounts, LineInput
 from xlar.domain.errors import (
     Immutable,
     InvalidAllocation,
@@ -30,7 +31,7 @@ from xlar.services import matching, receipts, settle
 from xlar.store import tables as t
 from xlar.store.audit import record
 from xlar.store.ledger import OPEN, open_items_stmt
-from xlar.store.writes import insert_rows, update_row
+from xlar.store.writes import in_chunks, insert_rows, update_row
 from xlar.sync.adapters import Adapter, Context, Item
 from xlar.sync.rows import StoreRow
 
@@ -39,6 +40,23 @@ DRAFT_PREFIX = "DRAFT-"
 
 def shown_number(number: str | None, doc_id: int) -> str:
     return number or f"{DRAFT_PREFIX}{doc_id}"
+
+
+def shown_numbers(conn: Connection, doc_ids: Sequence[int]) -> dict[int, str]:
+    """Document id -> the number the sheets show for it now (DRAFT-<id> for a draft)."""
+    d = t.documents.c
+    return {doc_id: shown_number(number, doc_id) for chunk in in_chunks(doc_ids)
+            for doc_id, number in conn.execute(sa.select(d.id, d.number).where(d.id.in_(chunk)))}
+
+
+def typed_ref(values: dict[str, object]) -> str | None:
+    """What a new row is called by the user: its Your ref., else the number typed on it (a new
+    row's number is the user's own; the store numbers the document)."""
+    for key in ("your_ref", "number"):
+        value = values.get(key)
+        if value is not None and not str(value).upper().startswith(DRAFT_PREFIX):
+            return str(value)
+    return None
 
 
 class DocumentAdapter(Adapter):
@@ -65,7 +83,7 @@ class DocumentAdapter(Adapter):
             try:
                 if status not in ("draft", "posted"):
                     raise InvalidDocument(f"a new document can be draft or posted, not {status}")
-                drafts.append(self.draft(ctx, values, lines))
+                drafts.append(self.draft(ctx, {**values, "your_ref": typed_ref(values)}, lines))
             except XlarError as exc:
                 results[k] = exc
                 continue
@@ -76,7 +94,7 @@ class DocumentAdapter(Adapter):
                 results[k] = prepared
             else:
                 good.append((k, prepared))
-        posting = docs.Posting()
+        posting = docs.Posting(named=frozenset(ctx.named_credits))
         ids = docs.store_new(conn, [p for _, p in good], ctx.user,
                              [items[k][0].get("status") == "posted" for k, _ in good], posting)
         ctx.warnings.update(posting.warnings)
@@ -93,7 +111,7 @@ class DocumentAdapter(Adapter):
             if content_changed:
                 docs.update_draft(conn, row_id, self.draft(ctx, values, lines), ctx.user)
             if wanted == "posted":
-                posting = docs.Posting()
+                posting = docs.Posting(named=frozenset(ctx.named_credits))
                 docs.post_many(conn, [docs.load(conn, row_id, lock=True)], ctx.user, posting)
                 ctx.warnings.update(posting.warnings)
             elif wanted != "draft":
@@ -116,7 +134,7 @@ class InvoicesAdapter(DocumentAdapter):
     kinds = tuple(k.value for k in LINE_KINDS)
     shown = ("id", "rev", "number", "kind", "doc_on", "customer_id", "currency", "fx_rate", "net_minor",
              "tax_minor", "amount_minor", "due_on", "expected_on", "order_number", "related_id", "source",
-             "fapiao_no", "status", "memo", "disputed")
+             "fapiao_no", "status", "memo", "disputed", "user_ref")
 
     def load(self, conn: Connection, ctx: Context) -> list[StoreRow]:
         d = t.documents.c
@@ -124,7 +142,8 @@ class InvoicesAdapter(DocumentAdapter):
             d.id.in_(sa.select(d.related_id).where(d.related_id.is_not(None), d.kind.in_(self.kinds))))).all())
         still = _open_by_document(conn, ctx.as_of or date.today())
         return [StoreRow(r["id"], r["rev"], {
-            "number": shown_number(r["number"], r["id"]), "kind": r["kind"], "date": r["doc_on"],
+            "number": shown_number(r["number"], r["id"]), "your_ref": r["user_ref"], "kind": r["kind"],
+            "date": r["doc_on"],
             "customer": ctx.code_of.get(r["customer_id"]), "currency": r["currency"],
             "fx_rate": None if r["currency"] == ctx.base_currency else r["fx_rate"],
             "net": from_minor(r["net_minor"], r["currency"]), "tax": from_minor(r["tax_minor"], r["currency"]),
@@ -154,6 +173,17 @@ class InvoicesAdapter(DocumentAdapter):
             }, parent=number))
         return result
 
+    def insert_many(self, conn: Connection, ctx: Context, items: Sequence[Item]) -> list[int | XlarError]:
+        results = super().insert_many(conn, ctx, items)
+        with_lines = {r: values for r, (values, lines) in zip(results, items, strict=True)
+                      if isinstance(r, int) and lines and any(values.get(k) is not None for k in ("net", "tax", "total"))}
+        for chunk in in_chunks(list(with_lines)):
+            for doc in conn.execute(sa.select(t.documents).where(t.documents.c.id.in_(chunk))).mappings():
+                note = _header_note(None, doc, with_lines[doc["id"]])
+                if note:
+                    ctx.notes[doc["id"]] = note
+        return results
+
     def draft(self, ctx: Context, values: dict[str, object], lines: Sequence[dict[str, object]]) -> docs.DraftDocument:
         ordered = sorted(lines, key=lambda ln: int(ln["line"]))  # type: ignore[call-overload]
         return docs.DraftDocument(
@@ -163,12 +193,19 @@ class InvoicesAdapter(DocumentAdapter):
             due_on=values.get("due_date"), memo=values.get("memo"),  # type: ignore[arg-type]
             source=values.get("source"), fapiao_no=values.get("fapiao_no"),  # type: ignore[arg-type]
             expected_on=values.get("expected_date"), order=values.get("order"),  # type: ignore[arg-type]
-            original=values.get("original"), disputed=values.get("disputed") == "yes")  # type: ignore[arg-type]
+            original=ctx.resolve(values.get("original")), disputed=values.get("disputed") == "yes",  # type: ignore[arg-type]
+            user_ref=values.get("your_ref"), header=None if ordered else _header(values))  # type: ignore[arg-type]
 
     def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object],
                lines: Sequence[dict[str, object]] = (), *, on: date | None = None,
                content_changed: bool = True) -> None:
         doc = docs.load(conn, row_id)
+        if doc["status"] == "draft" and lines and content_changed:
+            super().update(conn, ctx, row_id, values, lines, on=on, content_changed=content_changed)
+            note = _header_note(doc, docs.load(conn, row_id), values)
+            if note:
+                ctx.notes[row_id] = note
+            return
         if (doc["status"] != "draft" and values.get("status") == doc["status"] and content_changed
                 and _only_open_fields_changed(ctx, doc, values)):
             after = {"fapiao_no": values.get("fapiao_no"), "expected_on": values.get("expected_date") or doc["due_on"],
@@ -178,6 +215,30 @@ class InvoicesAdapter(DocumentAdapter):
             record(conn, ctx.user, "update", "document", row_id, {k: doc[k] for k in after}, after)
             return
         super().update(conn, ctx, row_id, values, lines, on=on, content_changed=content_changed)
+
+
+def _header(values: dict[str, object]) -> HeaderAmounts:
+    def amount(key: str) -> Decimal | None:
+        value = values.get(key)
+        return None if value is None else decimal_from_number(value)
+    return HeaderAmounts(amount("net"), amount("tax"), amount("total"))
+
+
+def _header_note(before: Any, after: Any, values: dict[str, object]) -> str | None:
+    """An invoice with lines has its Net, Tax and Total computed from them: what is typed there is
+    not taken. Said when what is typed is neither what the store had (a draft's header before
+    its lines changed) nor what the lines now give."""
+    cur = after["currency"]
+    typed = {key: values.get(key) for key in ("net", "tax", "total")}
+    columns = {"net": "net_minor", "tax": "tax_minor", "total": "amount_minor"}
+    def matches(doc: Any) -> bool:
+        return doc is not None and all(v is None or decimal_from_number(v) == from_minor(doc[columns[k]], cur)
+                                       for k, v in typed.items())
+    if matches(before) or matches(after):
+        return None
+    shown = ", ".join(f"{k} {from_minor(after[c], cur)}" for k, c in columns.items())
+    return (f"{shown_number(after['number'], after['id'])} has lines: its net, tax and total are computed from them "
+            f"({shown}); the amounts typed there were not taken")
 
 
 def _open_by_document(conn: Connection, as_of: date) -> dict[int, int]:
@@ -206,10 +267,13 @@ def _only_open_fields_changed(ctx: Context, doc: Any, values: dict[str, object])
     """True when a posted invoice's row differs from the store only in what stays open after
     posting: the fapiao number (often known later), the expected receipt date and whether the
     customer disputes it."""
-    keys = ("kind", "date", "customer", "currency", "due_date", "source", "memo", "order")
+    keys = ("kind", "date", "customer", "currency", "due_date", "source", "memo", "order", "your_ref",
+            "net", "tax", "total")
+    cur = doc["currency"]
     stored = {"kind": doc["kind"], "date": doc["doc_on"], "customer": ctx.code_of.get(doc["customer_id"]),
-              "currency": doc["currency"], "due_date": doc["due_on"], "source": doc["source"], "memo": doc["memo"],
-              "order": doc["order_number"]}
+              "currency": cur, "due_date": doc["due_on"], "source": doc["source"], "memo": doc["memo"],
+              "order": doc["order_number"], "your_ref": doc["user_ref"], "net": from_minor(doc["net_minor"], cur),
+              "tax": from_minor(doc["tax_minor"], cur), "total": from_minor(doc["amount_minor"], cur)}
     return all(values.get(k) == stored[k] for k in keys) and (
         values.get("fapiao_no") != doc["fapiao_no"] or (values.get("expected_date") or doc["due_on"]) != doc["expected_on"]
         or _disputed(values) != doc["disputed"])
@@ -221,11 +285,11 @@ class ReceiptsAdapter(DocumentAdapter):
     sheet = RECEIPTS
     kinds = (DocKind.RECEIPT.value,)
     shown = ("id", "rev", "number", "doc_on", "customer_id", "method", "currency", "fx_rate", "amount_minor",
-             "maturity_on", "reference", "status", "created_by", "approved_by", "memo")
+             "maturity_on", "reference", "status", "created_by", "approved_by", "memo", "user_ref")
 
     def load(self, conn: Connection, ctx: Context) -> list[StoreRow]:
         return [StoreRow(r["id"], r["rev"], {
-            "number": shown_number(r["number"], r["id"]), "date": r["doc_on"],
+            "number": shown_number(r["number"], r["id"]), "your_ref": r["user_ref"], "date": r["doc_on"],
             "customer": ctx.code_of.get(r["customer_id"]), "method": r["method"], "currency": r["currency"],
             "fx_rate": None if r["currency"] == ctx.base_currency else r["fx_rate"],
             "amount": from_minor(r["amount_minor"], r["currency"]), "maturity_date": r["maturity_on"],
@@ -239,7 +303,8 @@ class ReceiptsAdapter(DocumentAdapter):
             amount=decimal_from_number(values["amount"]), currency=values.get("currency"),  # type: ignore[arg-type]
             fx_rate=values.get("fx_rate"), method=values.get("method"),  # type: ignore[arg-type]
             maturity_on=values.get("maturity_date"),  # type: ignore[arg-type]
-            reference=values.get("reference"), memo=values.get("memo"))  # type: ignore[arg-type]
+            reference=ctx.resolve_text(values.get("reference")), memo=values.get("memo"),  # type: ignore[arg-type]
+            user_ref=values.get("your_ref"))  # type: ignore[arg-type]
 
     def insert_many(self, conn: Connection, ctx: Context, items: Sequence[Item]) -> list[int | XlarError]:
         approved = {k for k, (values, _) in enumerate(items) if values.get("status") == "approved"}
@@ -260,7 +325,7 @@ class ReceiptsAdapter(DocumentAdapter):
                            content_changed=content_changed)
         elif content_changed:
             raise Immutable(f"{docs.label(doc)} is posted: it can be approved, not changed")
-        named = {shown_number(doc["number"], row_id), docs.load(conn, row_id)["number"]} & ctx.named_credits
+        named = {shown_number(doc["number"], row_id), docs.load(conn, row_id)["number"], doc["user_ref"]} & ctx.named_credits
         receipts.approve(conn, [row_id], ctx.user, without_matching=[row_id] if named else [])
 
 
@@ -302,6 +367,7 @@ class AllocationsAdapter(Adapter):
 
     def _match(self, conn: Connection, ctx: Context, values: dict[str, object], not_before: date | None = None) -> int:
         method = str(values.get("method") or "manual")
+        values = {**values, "invoice": ctx.resolve(values["invoice"]), "credit_doc": ctx.resolve(values.get("credit_doc"))}
         invoice, amount = str(values["invoice"]), decimal_from_number(values["amount"])
         installment = int(values.get("installment_no") or 1)  # type: ignore[call-overload]
         memo = None if values.get("memo") is None else str(values["memo"])

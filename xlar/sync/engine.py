@@ -68,6 +68,8 @@ from xlar.sync.documents import (
     PayablesAdapter,
     ReceiptsAdapter,
     shown_number,
+    shown_numbers,
+    typed_ref,
 )
 from xlar.sync.identity import identify
 from xlar.sync.outputs import outputs_for
@@ -91,6 +93,9 @@ from xlar.workbook.reader import (
 )
 from xlar.workbook.state import SyncState
 from xlar.workbook.writer import SheetRows, cell_value, translated
+
+
+NOT_TAKEN = "XLAR-W108"   # typed in a cell xlar computes: shown as computed, what was typed not taken
 
 
 def adapters() -> list[Adapter]:
@@ -196,7 +201,7 @@ class _Push:
         children = self._children(data, lines, left)
         fresh: list[tuple[Row, list[dict[str, object]]]] = []
         for row in data.rows:
-            number = str(row.values.get("number"))
+            number = _name(row.values)
             if number in held_parents:
                 self.report.issues.append(Issue(schema.name, row.excel_row, None, "XLAR-E124",
                                                 f"{number} is held back until its lines on rows "
@@ -207,7 +212,11 @@ class _Push:
             else:
                 self._row(adapter, data, lines, row, current.get(int(row.row_id)) if row.row_id else None,
                           children.get(number, ([], False)))
-        self._add(adapter, data, lines, fresh)
+        # a credit note naming an invoice typed in this sync goes in after it (by the store's number)
+        typed = {typed_ref(row.values) for row, _ in fresh} - {None}
+        later = {id(row) for row, _ in fresh if str(row.values.get("original")) in typed}
+        self._add(adapter, data, lines, [f for f in fresh if id(f[0]) not in later])
+        self._add(adapter, data, lines, [f for f in fresh if id(f[0]) in later])
         self._deletions(adapter, current, seen)
 
     def _add(self, adapter: Adapter, data: SheetData, lines: SheetData | None,
@@ -231,17 +240,36 @@ class _Push:
                 self.report.counts[f"{schema.name} added"] += 1
                 self.new_extras[schema.name][str(result)] = row.extras
                 self._warned(schema, row, result)
+        self._known_as([(row, result) for (row, _), result in zip(fresh, results, strict=True)
+                        if isinstance(adapter, DocumentAdapter) and isinstance(result, int)])
+
+    def _known_as(self, entered: Sequence[tuple[Row, int]]) -> None:
+        """New documents are named by what the user typed (number or Your ref.) for the rest of the
+        sync: other rows of it (Allocations, credit notes, receipts' references) may name them so.
+        A store number keeps meaning its own document."""
+        names = {typed_ref(row.values): doc_id for row, doc_id in entered} | {
+            str(row.values["number"]): doc_id for row, doc_id in entered if row.values.get("number")}
+        names.pop(None, None)
+        if not names:
+            return
+        taken = {number for chunk in in_chunks(list(names)) for number in self.conn.execute(
+            sa.select(documents.c.number).where(documents.c.number.in_(chunk))).scalars()}
+        numbers = shown_numbers(self.conn, list(set(names.values())))
+        self.ctx.aliases.update({str(name): numbers[doc_id] for name, doc_id in names.items() if name not in taken})
 
     def _warned(self, schema: SheetSchema, row: Row, row_id: int) -> None:
         """A warning the row's write gave (a credit limit that only warns) goes to the Errors sheet."""
         message = self.ctx.warnings.pop(row_id, None)
         if message:
             self.report.issues.append(Issue(schema.name, row.excel_row, None, "XLAR-W060", message))
+        note = self.ctx.notes.pop(row_id, None)
+        if note:
+            self.report.issues.append(Issue(schema.name, row.excel_row, None, NOT_TAKEN, note))
 
     def _hold(self, data: SheetData, lines: SheetData | None, row: Row) -> None:
         """Keep ROW (and an invoice's lines) as typed; the store's version is not written over it."""
         data.held[row.excel_row] = list(row.raw)
-        self._hold_lines(lines, str(row.values.get("number")))
+        self._hold_lines(lines, _name(row.values))
         if row.row_id:
             self.held_ids[data.schema.name].add(int(row.row_id))
 
@@ -277,9 +305,10 @@ class _Push:
 
     def _hold_orphan_lines(self, schema: SheetSchema, data: SheetData, lines: SheetData) -> None:
         """Lines of an invoice row that was held back, or of no invoice row at all, stay as typed."""
-        at = data.layout.index("number") if "number" in data.layout else None
-        held_numbers = {str(raw[at]).strip().removesuffix(".0") for raw in data.held.values()} if at is not None else set()
-        known = {str(r.values.get("number")) for r in data.rows} | held_numbers
+        at = [data.layout.index(key) for key in ("number", "your_ref") if key in data.layout]
+        held_numbers = {str(raw[i]).strip().removesuffix(".0") for raw in data.held.values() for i in at
+                        if not is_blank(raw[i])}
+        known = {_name(r.values) for r in data.rows} | {str(r.values.get("your_ref")) for r in data.rows} | held_numbers
         for number in held_numbers:
             self._hold_lines(lines, number)
         for line in lines.rows:
@@ -364,6 +393,8 @@ class _Push:
                 adapter.sheet, row.values, row.rev, row.synced_hash))
         new_id = adapter.insert(self.conn, self.ctx, row.values, lines)
         self.new_extras[adapter.sheet.name][str(new_id)] = row.extras
+        if isinstance(adapter, DocumentAdapter):
+            self._known_as([(row, new_id)])
         self._warned(adapter.sheet, row, new_id)
         return True
 
@@ -378,6 +409,11 @@ class _Push:
         else:
             adapter.update(self.conn, self.ctx, store_row.id, row.values)
         self._warned(adapter.sheet, row, store_row.id)
+
+
+def _name(values: dict[str, object]) -> str:
+    """How InvoiceLines rows name an Invoices row: its number (a new row's typed number), else its Your ref."""
+    return str(values.get("number") or values.get("your_ref"))
 
 
 def _differs(mine: object, theirs: object) -> bool:
