@@ -35,7 +35,7 @@ from xlar.schema.sheets import CUSTOMERS, INVOICE_LINES, INVOICES, RECEIPTS
 from xlar.store.engine import Store
 from xlar.store.settings import write_settings
 from xlar.sync.engine import sync_workbook
-from xlar.workbook.template import build_template
+from xlar.workbook.template import HEADER_ROW, build_template
 
 AS_OF = date(2026, 6, 30)
 
@@ -57,7 +57,7 @@ def build_input(path: Path, invoices: int, receipts: int, customers: int) -> Non
     for schema, rows in sheets.items():
         ws = wb[schema.name]
         at = {col.key: c for c, col in enumerate(schema.columns, start=1)}
-        for r, row in enumerate(rows, start=2):
+        for r, row in enumerate(rows, start=HEADER_ROW + 1):
             for key, value in row.items():
                 ws.cell(r, at[key], value)
     wb.save(path)
@@ -71,6 +71,7 @@ def floor(path: Path, tmp: Path) -> float:
                                                                           "InvoiceLines", "Receipts")}
     db = sqlite3.connect(tmp / "floor.db")
     for name, grid in grids.items():
+        grid = grid[HEADER_ROW - 1:]   # the headers and rows, below the legend
         width = len(grid[0])
         db.execute(f"CREATE TABLE {name} ({', '.join(f'c{i}' for i in range(width))})")
         db.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' for _ in range(width))})",
@@ -133,8 +134,8 @@ def main() -> int:
               f"{t_read:.1f} s: ratio {t_resaved / t_read:.2f} (no target)")
         wb = openpyxl.load_workbook(path)
         ws = wb["Customers"]
-        phone = [c.value for c in ws[1]].index("Phone") + 1
-        for r in range(2, min(1000, args.customers) + 2):
+        phone = [c.value for c in ws[HEADER_ROW]].index("Phone") + 1
+        for r in range(HEADER_ROW + 1, min(1000, args.customers) + HEADER_ROW + 1):
             ws.cell(r, phone, f"555-{r}")
         wb.save(path)
         t = time.perf_counter()

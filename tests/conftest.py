@@ -65,6 +65,7 @@ def _no_user_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """The tests never read the xlar config file of whoever runs them."""
     before = os.environ.get("XLAR_CONFIG")
     os.environ["XLAR_CONFIG"] = str(tmp_path_factory.mktemp("config") / "xlar.conf")
+    os.environ["XLAR_LOCALE"] = "en"   # the messages tests expect, whatever the machine's language
     yield
     if before is None:
         os.environ.pop("XLAR_CONFIG", None)

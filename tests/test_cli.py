@@ -45,7 +45,9 @@ def test_demo_then_aging_json_adds_up(runner, tmp_path):
     workbook = tmp_path / "d" / "AR.xlsx"
     invoices = read(workbook, "发票")
     assert len(invoices) >= 150 and all(r["状态"] in ("已审核", "作废") for r in invoices)
-    assert read(workbook, "账龄")[-1]["余额"] == pytest.approx(float(total["balance"]))
+    aging = read(workbook, "账龄")
+    assert aging[-1]["余额 (CNY)"] == pytest.approx(float(total["balance"]))
+    assert sum(r["余额 (CNY)"] for r in aging[:-1]) == pytest.approx(aging[-1]["余额 (CNY)"])   # they add up
     pdf = to_pdf(workbook, tmp_path)
     assert pdf.stat().st_size > 20_000
     again = run(runner, "demo", tmp_path / "d")
@@ -96,6 +98,19 @@ def test_bad_arguments_give_one_line_and_an_exit_code(runner, tmp_path, args, me
     assert result.exit_code == code
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("env", "said"), [({"XLAR_LOCALE": "zh-CN"}, "error: XLAR-E010 未知客户 'NOPE'"),
+                                           ({"XLAR_LOCALE": "", "LC_ALL": "", "LC_MESSAGES": "",
+                                             "LANG": "zh_CN.UTF-8"}, "error: XLAR-E010 未知客户 'NOPE'"),
+                                           ({"XLAR_LOCALE": "en"}, "error: XLAR-E010 unknown customer 'NOPE'")])
+def test_a_refusal_is_said_in_the_users_language(runner, tmp_path, monkeypatch, env, said):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    assert run(runner, "--store", url, "init").exit_code == 0
+    result = run(runner, "--store", url, "balance", "NOPE")
+    assert result.exit_code == 1 and result.output.strip() == said
 
 
 def test_a_missing_store_or_dead_server_is_one_line(runner, tmp_path):

@@ -133,9 +133,9 @@ def test_an_action_through_the_file_and_through_xlwings_gives_identical_sheets(b
             assert file_tables(path) == fake_tables(book), tag
     sheets = fake_sheets(book)
     invoices = sheets["发票" if locale == "zh-CN" else "Invoices"]
-    assert [row[0] for row in invoices[1:4]] == ["INV-2026-00001", "INV-2026-00002", "T9"]  # T9 held: C404
+    assert [row[0] for row in invoices[2:5]] == ["INV-2026-00001", "INV-2026-00002", "T9"]  # T9 held: C404
     errors = sheets["错误" if locale == "zh-CN" else "Errors"]
-    assert [(row[0], row[1], row[3]) for row in errors[1:]] == [(sheets_title(locale), 4.0,
+    assert [(row[0], row[1], row[3]) for row in errors[1:]] == [(sheets_title(locale), 5.0,
                                                            "XLAR-E113")]
     assert "posted 1: INV-2026-00002" in told["post"]
 
@@ -170,9 +170,9 @@ def test_text_starting_with_equals_stays_text_through_live_syncs(backend, tmp_pa
     path = build_template(tmp_path / "AR.xlsx", "en")
     book = FakeBook.load(path)
     customers = book.sheets["Customers"]
-    header = customers.range((1, 1), (1, 20)).value
+    header = customers.range((2, 1), (2, 20)).value                      # below the legend
     for key, typed_text in (("Code", "'C1"), ("Name", "'=Acme (HK)"), ("Currency", "'CNY")):
-        customers.range((2, header.index(key) + 1)).value = typed_text   # typed in Excel as text
+        customers.range((3, header.index(key) + 1)).value = typed_text   # typed in Excel as text
     with backend.store() as store:
         for _ in range(3):
             told = actions.run("sync", Session(XlwingsGateway(book), store, "alice", AS_OF, ScriptedUi(), tmp_path))

@@ -127,7 +127,7 @@ def test_an_old_copy_with_new_rows_is_refused_one_without_is_synced(store, tmp_p
     sync_workbook(path, store, "alice", as_of=AS_OF)          # NEW goes in from the original
     add_rows(copy, "Customers", [{"code": "BOB", "name": "bob's own", "currency": "CNY"}])
     with pytest.raises(Interrupted, match=r"copy.xlsx is behind the store: a later sync of it \(or of a copy "
-                                          r"of it\) on .* already entered 1 of its new rows \(Customers row 3"):
+                                          r"of it\) on .* already entered 1 of its new rows \(Customers row 4"):
         sync_workbook(copy, store, "bob", as_of=AS_OF)        # ... and would again from the copy
     delete_row(copy, "Customers", {"code": "NEW"})             # bob's own row alone goes in
     assert sync_workbook(copy, store, "bob", as_of=AS_OF).counts["Customers added"] == 1

@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import sqlalchemy as sa
 
-from tests.sheets import add_rows, read
+from tests.sheets import add_rows, read, top_row
 from xlar.store.tables import customers, documents
 from xlar.sync.engine import sync_workbook
 from xlar.workbook.template import build_template
@@ -25,14 +25,14 @@ def sync(path, store, user="alice"):
 def _sheet(path: Path, title: str):
     wb = openpyxl.load_workbook(path)
     ws = wb[title]
-    header = [c.value for c in ws[1]]
+    header = [c.value for c in ws[top_row(ws)]]
     return wb, ws, header
 
 
 def copy_row(path: Path, title: str, column: str, value: object, changes: dict[str, object]) -> None:
     """Copy the row whose COLUMN is VALUE, hidden cells and all, below the last row; then type CHANGES."""
     wb, ws, header = _sheet(path, title)
-    source = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, header.index(column) + 1).value == value)
+    source = next(r for r in range(top_row(ws) + 1, ws.max_row + 1) if ws.cell(r, header.index(column) + 1).value == value)
     target = ws.max_row + 1
     for c in range(1, len(header) + 1):
         ws.cell(target, c, ws.cell(source, c).value)
@@ -43,7 +43,7 @@ def copy_row(path: Path, title: str, column: str, value: object, changes: dict[s
 
 def type_over(path: Path, title: str, column: str, value: object, changes: dict[str, object]) -> None:
     wb, ws, header = _sheet(path, title)
-    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, header.index(column) + 1).value == value)
+    row = next(r for r in range(top_row(ws) + 1, ws.max_row + 1) if ws.cell(r, header.index(column) + 1).value == value)
     for name, new in changes.items():
         ws.cell(row, header.index(name) + 1, new)
     wb.save(path)
@@ -52,7 +52,7 @@ def type_over(path: Path, title: str, column: str, value: object, changes: dict[
 def swap_visible(path: Path, title: str, column: str, a: object, b: object) -> None:
     """Two rows' visible cells swapped, their hidden _id and _rev left (a sort without the hidden columns)."""
     wb, ws, header = _sheet(path, title)
-    rows = {ws.cell(r, header.index(column) + 1).value: r for r in range(2, ws.max_row + 1)}
+    rows = {ws.cell(r, header.index(column) + 1).value: r for r in range(top_row(ws) + 1, ws.max_row + 1)}
     visible = [i + 1 for i, h in enumerate(header) if h not in ("_id", "_rev")]
     for c in visible:
         first, second = ws.cell(rows[a], c).value, ws.cell(rows[b], c).value
@@ -90,7 +90,7 @@ def test_a_copied_row_typed_over_is_a_new_customer_and_the_original_stays(store,
     assert after["X1"] == before["X1"] and after["C005"] == before["C005"]
     assert after["X2"][1] == "Xylo GmbH" and len(after) == 3
     [warning] = codes(report.issues, "XLAR-W103")
-    assert "a copy of row 2 ('X1')" in warning.message and "new row 'X2'" in warning.message
+    assert "a copy of row 3 ('X1')" in warning.message and "new row 'X2'" in warning.message
     assert {r["Code"] for r in read(path, "Customers")} == {"X1", "X2", "C005"}
 
 
@@ -205,12 +205,12 @@ def test_a_row_sorted_and_changed_is_a_new_row_and_nothing_is_lost(store, tmp_pa
         before = sorted(conn.execute(sa.text("SELECT id, result FROM contacts")).all())
     wb, ws, header = _sheet(path, "Contacts")
     result = header.index("Result") + 1
-    for row, text in zip(range(2, 5), ("B", "C, called twice", "A"), strict=True):
+    for row, text in zip(range(3, 6), ("B", "C, called twice", "A"), strict=True):
         ws.cell(row, result, text)
     wb.save(path)
     report = sync(path, store)
     moved = codes(report.issues, "XLAR-W105")
-    assert len(moved) == 2 and "2 row(s) moved" in moved[0].message and moved[1].excel_row == 3
+    assert len(moved) == 2 and "2 row(s) moved" in moved[0].message and moved[1].excel_row == 4
     with store.read() as conn:
         after = sorted(conn.execute(sa.text("SELECT id, result FROM contacts")).all())
     assert after[:3] == before and [r.result for r in after[3:]] == ["C, called twice"]

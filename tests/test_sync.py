@@ -64,7 +64,8 @@ def test_a_newcomers_path(store, workbook, locale):
     aging = read(path, "账龄" if zh else "Aging")
     total = aging[-1]
     unapplied, not_due = ("未核销收款", "未到期") if zh else ("unapplied", "not_due")
-    assert total["31-60"] == 113.0 and total[unapplied] == -100.0 and total[not_due] == 0
+    assert total["31-60 (CNY)"] == 113.0 and total[f"{unapplied} (CNY)"] == -100.0 and total[f"{not_due} (CNY)"] == 0
+    assert total["31-60"] is None or total["31-60"] == ""   # a total only in the base currency
     balances_sheet = read(path, "余额" if zh else "Balances")
     assert {r["客户编号" if zh else "Customer"]: r["余额" if zh else "Balance"] for r in balances_sheet} == {
         "C001": 13.0}
@@ -90,7 +91,7 @@ def test_the_errors_sheet_names_every_bad_cell_and_nothing_is_lost(store, workbo
     assert result.counts["Invoices added"] == 2
     shown = {r["Invoice no."]: r for r in read(path, "Invoices")}
     assert shown["T3"]["Date"] == "3/15/2026" and shown["T4"]["Customer"] == "C404"  # kept as typed
-    row_of_t3 = list(shown).index("T3") + 2
+    row_of_t3 = list(shown).index("T3") + 3      # below the legend and the headers
     assert errors[("Invoices", "XLAR-E113")]["Row"] == row_of_t3
     # fixing the cells lets them through on the next sync
     edit(path, "Invoices", {"number": "T3"}, {"date": date(2026, 3, 15)})
@@ -154,8 +155,8 @@ def test_user_columns_are_kept(store, workbook, tmp_path):
     newcomer_rows(path)
     wb = openpyxl.load_workbook(path)
     ws = wb["Customers"]
-    ws.cell(1, 20, "My rating")
-    ws.cell(2, 20, "good payer")
+    ws.cell(2, 20, "My rating")      # beside the headers (row 1 is the legend)
+    ws.cell(3, 20, "good payer")
     wb.save(path)
     sync(path, store)
     rows = {r["Code"]: r for r in read(path, "Customers")}
@@ -219,10 +220,10 @@ def test_overdue_means_open_and_past_due(store, workbook):
     assert rows["INV-2026-00001"]["Open"] == 0 and rows["INV-2026-00002"]["Open"] == 50
     assert rows["DRAFT-4"]["Open"] in (None, "")   # a draft owes nothing yet
     ws = load_workbook(path)["Invoices"]
-    header = [c.value for c in ws[1]]
+    header = [c.value for c in ws[2]]
     open_col = get_column_letter(header.index("Open") + 1)
-    [rule] = [r for cf in ws.conditional_formatting for r in cf.rules]
-    assert f"N(${open_col}2)>0" in rule.formula[0] and "Status" not in rule.formula[0]
+    [rule] = [r for cf in ws.conditional_formatting for r in cf.rules if "TODAY()" in r.formula[0]]
+    assert f"N(${open_col}3)>0" in rule.formula[0] and "Status" not in rule.formula[0]
 
 
 def test_new_receipts_need_no_number(store, workbook):
@@ -257,4 +258,37 @@ def test_output_amounts_have_their_currencys_decimals(store, workbook):
     assert formats["C1"] == ("#,##0.00;[Red]-#,##0.00", "#,##0.00;[Red]-#,##0.00")
     aging = load_workbook(path)["Aging"]
     row = next(r for r in range(2, aging.max_row + 1) if aging.cell(r, 1).value == "J1")
-    assert {aging.cell(row, c).number_format for c in range(4, aging.max_column + 1)} == {"#,##0;[Red]-#,##0"}
+    buckets = [c for c in range(4, aging.max_column + 1) if "(CNY)" not in str(aging.cell(1, c).value)]
+    assert {aging.cell(row, c).number_format for c in buckets} == {"#,##0;[Red]-#,##0"}    # yen
+    assert {aging.cell(row, c).number_format for c in range(4, aging.max_column + 1)} - {
+        aging.cell(row, c).number_format for c in buckets} == {"#,##0.00;[Red]-#,##0.00"}   # the base columns
+
+
+def test_output_sheets_are_filtered_tables_of_numbers_whose_base_columns_add_up(store, workbook):
+    """Every output sheet has a filter over its rows (not its total row); Aging's total row is bold
+    and in the base currency, and each base column of the rows adds up to it; amounts are numbers."""
+    with store.write() as conn:
+        customer(conn, "U1", currency="USD")
+        customer(conn, "C1")
+        invoice(conn, "U1", date(2026, 1, 5), line("3", "1000.10"), rate="7.1234")
+        invoice(conn, "U1", date(2026, 3, 5), line("1", "99.99"), rate="7.2001")
+        invoice(conn, "C1", date(2026, 2, 5), line("1", "10.50"))
+        receipt(conn, "C1", date(2026, 3, 6), "3.33")
+    path = workbook(locale="en")
+    sync(path, store)
+    wb = load_workbook(path)
+    for name in ("Balances", "Aging", "Overdue", "Worklist", "Forecast", "Journal", "Errors", "Conflicts"):
+        ws = wb[name]
+        assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), name
+    aging = wb["Aging"]
+    last = aging.max_row
+    assert aging.auto_filter.ref.endswith(str(last - 1))              # the total row stays out of the filter
+    assert aging.cell(last, 1).value == "Total (CNY)" and aging.cell(last, 1).font.b
+    headers = [c.value for c in aging[1]]
+    base = [i for i, h in enumerate(headers, start=1) if str(h).endswith("(CNY)")]
+    assert len(base) == len(headers) - 3 - len(base)                    # each bucket twice: own and base currency
+    for c in base:
+        rows = [aging.cell(r, c).value for r in range(2, last)]
+        assert all(isinstance(v, (int, float)) for v in rows)
+        assert round(sum(Decimal(str(v)) for v in rows), 2) == round(Decimal(str(aging.cell(last, c).value)), 2)
+    assert all(aging.cell(last, c).value is None for c in range(3, base[0]))   # no sum across currencies

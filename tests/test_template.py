@@ -1,6 +1,7 @@
 """The template: committed copies match what the code builds; it reads back clean."""
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import openpyxl
 import pytest
 
 from tests.render import to_pdf
+from xlar.schema.notes import LEGEND, NOTES_ZH, PROMPT_LIMIT, TITLE_LIMIT
 from xlar.schema.sheets import INPUT_SHEETS, INVOICES, OUTPUT_SHEETS
 from xlar.store.settings import DEFAULTS
 from xlar.workbook.reader import read_workbook
@@ -58,15 +60,16 @@ def test_template_reads_back_clean_with_every_sheet(locale):
     for name, zh in OUTPUT_SHEETS.items():   # the first sync adds them: no empty page promising them
         assert (zh if locale == "zh-CN" else name) not in wb.sheetnames
     invoices = wb[INVOICES.title(locale)]
-    assert invoices.freeze_panes == "A2"
-    assert invoices.tables[INVOICES.table].ref.startswith("A1:")
-    assert [c.value for c in invoices[1]][:3] == [c.label(locale) for c in INVOICES.columns[:3]]
+    assert invoices.freeze_panes == "A3"                   # the legend, then the headers
+    assert invoices["A1"].value == LEGEND[locale]
+    assert invoices.tables[INVOICES.table].ref.startswith("A2:")
+    assert [c.value for c in invoices[2]][:3] == [c.label(locale) for c in INVOICES.columns[:3]]
     hidden = [k for k, d in invoices.column_dimensions.items() if d.hidden]
-    assert [invoices[f"{k}1"].value for k in hidden] == ["_id", "_rev"]
+    assert [invoices[f"{k}2"].value for k in hidden] == ["_id", "_rev"]
     lists = {v.formula1 for v in invoices.data_validations.dataValidation}
     assert "=xlar_customers" in lists and "=xlar_currencies" in lists
     assert any("已审核" in f or "posted" in f for f in lists)
-    assert len(invoices.conditional_formatting) == 1
+    assert len(invoices.conditional_formatting) == 2       # overdue rows; amounts computed from lines
 
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])
@@ -95,8 +98,39 @@ def test_every_sheet_prints_on_a4_with_text_of_8_pt_or_more(locale):
             assert ws.print_title_cols == "$A:$A", ws.title
         assert scale * 11 >= 8, (ws.title, width, scale)
         if ws.title != wb.worksheets[0].title:
-            assert ws.print_title_rows == "$1:$1", ws.title
+            assert ws.print_title_rows == "$2:$2", ws.title
         orientations[ws.title] = setup.orientation
     settings = "设置" if locale == "zh-CN" else "Settings"
     customers = "客户" if locale == "zh-CN" else "Customers"
     assert orientations[settings] == "portrait" and orientations[customers] == "landscape"
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_every_column_explains_itself(locale):
+    """Each input column has an input message over all its rows (however long the Table grows)
+    and the same text as its header's comment, in the workbook's language; computed columns have
+    grey headers, required ones yellow text, as the legend on row 1 says."""
+    wb = openpyxl.load_workbook(committed(locale))
+    for schema in INPUT_SHEETS:
+        ws = wb[schema.title(locale)]
+        prompts = {str(v.sqref).split(":")[0]: v for v in ws.data_validations.dataValidation}
+        for i, col in enumerate(schema.columns, start=1):
+            letter = openpyxl.utils.get_column_letter(i)
+            rule = prompts[f"{letter}3"]
+            assert rule.showInputMessage and str(rule.sqref) == f"{letter}3:{letter}1048576", (ws.title, col.key)
+            assert len(rule.promptTitle) <= TITLE_LIMIT and len(rule.prompt) <= PROMPT_LIMIT
+            header = ws.cell(2, i)
+            assert header.comment is not None and rule.prompt in header.comment.text
+            if col.note:
+                assert (NOTES_ZH[col.note] if locale == "zh-CN" else col.note) in rule.prompt
+            if locale == "zh-CN":   # no English word outside setting keys and placeholders
+                assert not re.search(r"\b(?!DRAFT|ISO|YYYY|MM|yyyy|mm|dd|xlar|tax_rate|write_off_reasons)"
+                                     r"[A-Za-z]{3,}\b", re.sub(r"\{\w+\}", "", rule.prompt)), rule.prompt
+            grey = header.fill.fgColor.rgb.endswith("808080")
+            assert grey == col.computed, (ws.title, col.key)
+            assert header.font.color.rgb.endswith("FFD966") == col.required, (ws.title, col.key)
+
+
+def test_every_note_has_its_chinese():
+    notes = {c.note for s in INPUT_SHEETS for c in s.columns if c.note}
+    assert notes - NOTES_ZH.keys() == set()

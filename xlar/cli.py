@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from xlar.domain.periods import parse_period, period_of
 from xlar.reports import ledger as reports
 from xlar.reports.render import aging_csv, aging_json, amount_text
 from xlar.schema.cells import EARLIEST, LATEST
+from xlar.schema.messages import localize
 from xlar.store import audit, seals
 from xlar.store.config import acting_user
 from xlar.store.engine import Store
@@ -121,7 +123,7 @@ def _friendly_errors() -> Iterator[None]:
     try:
         yield
     except XlarError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {exc.code} {localize(exc.message, cli_locale())}", err=True)
         sys.exit(1)
     except sa.exc.OperationalError as exc:
         click.echo(f"error: XLAR-E050 store unavailable: {str(exc.orig).strip().splitlines()[0]}", err=True)
@@ -130,6 +132,16 @@ def _friendly_errors() -> Iterator[None]:
         what = f"{exc.filename}: " if exc.filename else ""
         click.echo(f"error: XLAR-E051 {what}{exc.strerror or exc}", err=True)
         sys.exit(1)
+
+
+def cli_locale() -> str:
+    """The language of the command's messages: $XLAR_LOCALE, else the system's (LC_ALL, LC_MESSAGES,
+    LANG: zh_CN.UTF-8 is zh-CN), else English."""
+    for name in ("XLAR_LOCALE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value:
+            return "zh-CN" if value.replace("_", "-").lower().startswith("zh") else "en"
+    return "en"
 
 
 class XlarGroup(click.Group):

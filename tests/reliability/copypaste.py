@@ -19,6 +19,8 @@ from pathlib import Path
 
 import openpyxl
 
+from tests.sheets import top_row
+
 from tests.reliability.crash import ready_store, stores
 from tests.sheets import add_rows
 from xlar.schema.hashing import content_hash
@@ -65,8 +67,9 @@ def edit(path: Path, sheet: str, steps: list[Step]) -> tuple[list[str], dict[int
     row, not with a sort of the visible ones); returns the header and _id -> the rows carrying it."""
     wb = openpyxl.load_workbook(path)
     ws = wb[sheet]
-    header = [c.value for c in ws[1]]
-    rows = [list(r) for r in ws.iter_rows(min_row=2, values_only=True) if any(v is not None for v in r)]
+    top = top_row(ws)
+    header = [c.value for c in ws[top]]
+    rows = [list(r) for r in ws.iter_rows(min_row=top + 1, values_only=True) if any(v is not None for v in r)]
     hidden = {header.index("_id"), header.index("_rev")}
     for op, a, b, column, pick in steps:
         if not rows:
@@ -85,8 +88,8 @@ def edit(path: Path, sheet: str, steps: list[Step]) -> tuple[list[str], dict[int
             for c in range(len(header)):
                 if c not in hidden:
                     rows[i][c], rows[j][c] = rows[j][c], rows[i][c]
-    ws.delete_rows(2, ws.max_row)
-    for r, values in enumerate(rows, start=2):
+    ws.delete_rows(top + 1, ws.max_row)
+    for r, values in enumerate(rows, start=top + 1):
         for c, value in enumerate(values, start=1):
             ws.cell(r, c, value)
     wb.save(path)

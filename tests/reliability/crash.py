@@ -42,6 +42,7 @@ from python_calamine import CalamineWorkbook
 from sqlalchemy.engine import Connection
 
 from tests.pgserver import DEFAULT_URL, answers
+from tests.sheets import grid_rows, top_row
 from xlar.cli import main as xlar
 from xlar.schema.sheets import INPUT_SHEETS
 from xlar.store import tables as t
@@ -77,14 +78,16 @@ def type_into(path: Path, adds: dict[str, list[dict[str, object]]],
     for edit in edits:
         ws, cols = _sheet(wb, edit.sheet)
         column, value = cols[edit.match[0]], edit.match[1]
-        row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, column).value == value)
+        row = next(r for r in range(top_row(ws) + 1, ws.max_row + 1) if ws.cell(r, column).value == value)
         before.append({key: ws.cell(row, cols[key]).value for key in edit.changes})
         for key, typed in edit.changes.items():
             ws.cell(row, cols[key], typed)
     for sheet, rows in adds.items():
         ws, cols = _sheet(wb, sheet)
+        top = top_row(ws)
         last = max((n for n, cells in enumerate(ws.iter_rows(values_only=True), start=1)
-                    if any(cells[c - 1] is not None for c in cols.values() if c <= len(cells))), default=1)
+                    if n >= top and any(cells[c - 1] is not None for c in cols.values() if c <= len(cells))),
+                   default=top)
         for i, row_values in enumerate(rows, start=1):
             for key, typed in row_values.items():
                 ws.cell(last + i, cols[key], typed)
@@ -95,7 +98,7 @@ def type_into(path: Path, adds: dict[str, list[dict[str, object]]],
 def _sheet(wb: openpyxl.Workbook, name: str) -> tuple[Any, dict[str, int]]:
     schema = next(s for s in INPUT_SHEETS if s.name == name)
     ws = wb[schema.title("en")]
-    header = [c.value for c in ws[1]]
+    header = [c.value for c in ws[top_row(ws)]]
     return ws, {c.key: header.index(c.label("en")) + 1 for c in schema.columns if c.label("en") in header}
 
 
@@ -192,8 +195,7 @@ def book_view(book: Path) -> View:
     grids = CalamineWorkbook.from_path(str(book))
 
     def rows(title: str) -> list[dict[str, Any]]:
-        grid = grids.get_sheet_by_name(title).to_python()
-        return [dict(zip(grid[0], r)) for r in grid[1:] if any(c not in ("", None) for c in r)]
+        return grid_rows(grids.get_sheet_by_name(title).to_python())
 
     lines = Counter(str(r["Invoice no."]) for r in rows("InvoiceLines") if r["_id"] != "")
     for title, kind, number in (("Customers", "customer", "Code"), ("Invoices", "invoice", "Invoice no."),

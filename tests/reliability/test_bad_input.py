@@ -129,8 +129,8 @@ def test_the_sync_survives_a_pasted_row_with_a_foreign_id(store, tmp_path):
     add_rows(path, "Customers", [{"code": "C1", "name": "Acme", "currency": "CNY"}])
     book = openpyxl.load_workbook(path)
     sheet = book["Customers"]
-    column = [c.value for c in sheet[1]].index("_id") + 1
-    sheet.cell(2, column, "row 12 of the old workbook")
+    column = [c.value for c in sheet[2]].index("_id") + 1          # the headers, below the legend
+    sheet.cell(3, column, "row 12 of the old workbook")
     book.save(path)
     report = sync_workbook(path, store, "alice", as_of=AS_OF)
     assert report.counts["Customers added"] == 1

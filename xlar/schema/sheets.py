@@ -25,6 +25,25 @@ CHOICE_ZH: dict[str, str] = {
 }
 
 
+# Each setting (store.settings.DEFAULTS) as a zh-CN book names it on its Settings sheet; the reader
+# takes the label or the key. A test holds that every setting has one.
+SETTING_ZH: dict[str, str] = {
+    "company": "公司名称", "base_currency": "本位币", "current_period": "当前期间", "closed_period": "已结账期间",
+    "locale": "语言", "aging_basis": "账龄计算依据", "aging_buckets": "账龄分段（天）", "match_mode": "核销方式",
+    "revenue_recognition": "收入确认时点", "delivery_difference": "销货与开票差额处理", "tax_rate": "默认税率（%）",
+    "account_receivable": "应收账款科目", "account_revenue": "主营业务收入科目", "account_output_vat": "销项税额科目",
+    "account_bank": "银行存款科目", "account_cash": "库存现金科目", "account_opening": "期初余额对方科目",
+    "account_unbilled": "应收暂估科目", "account_vat_unbilled": "待转销项税额科目", "account_advances": "预收账款科目",
+    "account_notes": "应收票据科目", "account_payable": "应付账款科目", "account_fx_gain": "汇兑收益科目",
+    "account_fx_loss": "汇兑损失科目", "account_write_off": "核销差额科目", "credit_warning_classes": "超信用额度仅提醒的等级",
+    "approvers": "核准人", "admins": "管理员", "receipt_clearing": "收款冲账时点", "match_at_approval": "收款核准时核销方式",
+    "write_off_tolerance": "核销差额容差", "write_off_reasons": "核销差额原因", "bank_auto_confidence": "银行流水自动生成收款的可信度",
+    "bad_debt_allowance": "坏账准备计提比例（%）", "company_address": "公司地址", "company_phone": "公司电话",
+    "company_email": "公司邮箱", "company_tax_id": "公司税号", "clerks": "录入员", "authentication": "身份验证方式",
+}
+CHOICE_ZH.update(SETTING_ZH)
+
+
 def _money(key: str, en: str, zh: str, **kw: object) -> Column:
     return Column(key, K.MONEY, en, zh, currency_from="currency", **kw)  # type: ignore[arg-type]
 
@@ -37,7 +56,8 @@ FX_RATE = Column("fx_rate", K.RATE, "FX rate", "汇率", width=10,
 
 SETTINGS = SheetSchema(
     "Settings", "设置", "tblSettings", (
-        Column("key", K.CODE, "Setting", "设置项", required=True, width=22),
+        Column("key", K.CHOICE, "Setting", "设置项", required=True, width=30, choices=tuple(SETTING_ZH),
+               note="one row per setting: change its value, not its name"),
         Column("value", K.TEXT, "Value", "值", width=40),
     ), key=("key",), store_table="settings",
     purpose_en="Company-wide settings of the book", purpose_zh="账套设置",

@@ -53,6 +53,7 @@ class Context:
     as_of: date | None = None                               # the sync's date (matches undone on it)
     closed_period: str | None = None
     aliases: dict[str, str] = field(default_factory=dict)   # a number typed on a new row -> the store's
+    locale: str = "en"                                      # the workbook's language (xlar's memos in it)
 
     @classmethod
     def load(cls, conn: Connection, user: str) -> Context:

@@ -25,6 +25,7 @@ from xlar.domain.errors import (
     XlarError,
 )
 from xlar.domain.money import decimal_from_number, from_minor, tidy, to_minor
+from xlar.schema.messages import localize_memo
 from xlar.schema.sheets import ALLOCATIONS, INVOICES, MATCH_METHODS, PAYABLES, RECEIPTS
 from xlar.services import documents as docs
 from xlar.services import matching, receipts, settle
@@ -358,7 +359,7 @@ class AllocationsAdapter(Adapter):
             "item": r["item"], "amount": from_minor(r["amount_minor"], r["currency"]),
             "method": r["method"] if r["method"] in MATCH_METHODS else None,
             "reason_code": r["credit_reference"] if r["credit_kind"] == DocKind.WRITE_OFF.value else None,
-            "memo": r["memo"], "date": r["effective_on"], "batch": r["batch_id"],
+            "memo": localize_memo(r["memo"], ctx.locale), "date": r["effective_on"], "batch": r["batch_id"],
         }) for r in rows]
 
     def insert(self, conn: Connection, ctx: Context, values: dict[str, object],

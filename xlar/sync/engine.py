@@ -29,6 +29,7 @@ from xlar.domain.errors import Interrupted, Issue, XlarError
 from xlar.schema.cells import is_blank
 from xlar.schema.columns import ID_COLUMN, REV_COLUMN, Column, Kind, SheetSchema
 from xlar.schema.hashing import untouched_template_row
+from xlar.schema.messages import localize_memo
 from xlar.schema.sheets import (
     ALLOCATIONS,
     CONTACTS,
@@ -93,7 +94,6 @@ from xlar.workbook.reader import (
 )
 from xlar.workbook.state import SyncState
 from xlar.workbook.writer import SheetRows, cell_value, translated
-
 
 NOT_TAKEN = "XLAR-W108"   # typed in a cell xlar computes: shown as computed, what was typed not taken
 
@@ -608,7 +608,7 @@ def _suggestion_rows(conn: Connection, suggest: Suggest, sheet: SheetRows, local
         values = {"credit_doc": p.credit.number if p.credit else None, "invoice": p.debit.number,
                   "installment_no": p.debit.installment_no if p.debit.installment_no > 1 else None,
                   "item": p.item, "amount": p.amount, "method": p.method, "reason_code": p.reason_code,
-                  "memo": p.reason}
+                  "memo": localize_memo(p.reason, locale)}
         sheet.rows.append([cell_value(ALLOCATIONS, key, values[key], locale) if key in values else None
                            for key in sheet.layout])
     return len(proposals)
@@ -627,7 +627,7 @@ def _sync(gateway: WorkbookGateway, store: Store, user: str, *, dry_run: bool, a
         outside = seals.outside(conn)
         report.issues.extend(_outside_issues(outside))
         ctx = Context.load(conn, user)
-        ctx.named_credits, ctx.as_of = _named_credits(book), as_of
+        ctx.named_credits, ctx.as_of, ctx.locale = _named_credits(book), as_of, book.locale
         push = _Push(conn, ctx, book, report, as_of)
         savepoint = conn.begin_nested()
         for adapter in adapters():
@@ -704,7 +704,7 @@ def _current(book: WorkbookData, stored: dict[str, list[StoreRow]], report: Sync
     since the last sync (a bank import, say) may change output sheets alone: they are written."""
     if book.state.store_version != version:
         return False
-    if [tuple(row) for row in book.errors_shown] != [issue_cells(i) for i in report.issues]:
+    if [tuple(row) for row in book.errors_shown] != [issue_cells(i, book.locale) for i in report.issues]:
         return False
     for name, rows in stored.items():
         data = book.sheets.get(name)

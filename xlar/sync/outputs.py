@@ -14,9 +14,10 @@ from xlar.domain.close import COLUMNS as STAT_COLUMNS
 from xlar.domain.money import from_minor
 from xlar.domain.periods import first_open_day, period_of
 from xlar.reports import ledger as reports
-from xlar.reports.catalog import Params, Result, run
+from xlar.reports.catalog import ROW_WORDS, Params, Result, run
 from xlar.reports.journal import journal
 from xlar.reports.labels import BUCKET_ZH, KIND_ZH
+from xlar.schema.messages import localize, sheet_title
 from xlar.services import bank, close, fx
 from xlar.store.settings import read_settings
 from xlar.workbook.writer import Output
@@ -42,18 +43,24 @@ def outputs_for(conn: Connection, as_of: date, report: SyncReport, locale: str,
         [[b.customer, names.get(b.customer, ""), b.currency, b.balance, b.base_balance, as_of]
          for b in reports.balances(conn, as_of)],
         {3: MONEY, 4: MONEY, 5: "yyyy-mm-dd"}, {3: 2})
+    # each row in its own currency, then in the base currency: the base columns add up to the total row
+    base = aging.base_currency
     total, total_buckets = aging.total_base
-    aging_rows = [[r.customer, r.name, r.currency, *(r.buckets[label] for label in labels), r.balance]
-                  for r in aging.rows]
-    aging_rows.append([("合计" if zh else "Total") + f" ({aging.base_currency})", "", aging.base_currency,
+    n = len(labels)
+    aging_rows: list[list[object]] = [
+        [r.customer, r.name, r.currency, *(r.buckets[label] for label in labels), r.balance,
+         *(r.base_buckets[label] for label in labels), r.base_balance] for r in aging.rows]
+    aging_rows.append([("合计" if zh else "Total") + f" ({base})", "", None, *([None] * (n + 1)),
                        *(total_buckets[label] for label in labels), total])
+    balance_word = "余额" if zh else "Balance"
     aging_out = Output(
         "Aging", (["客户编号", "客户名称", "币种"] if zh else ["Customer", "Name", "Currency"]) + shown_labels
-        + ["余额" if zh else "Balance"], aging_rows,
-        {i: MONEY for i in range(3, 4 + len(labels))}, {i: 2 for i in range(3, 4 + len(labels))})
+        + [balance_word] + [f"{label} ({base})" for label in [*shown_labels, balance_word]], aging_rows,
+        {i: MONEY for i in range(3, 5 + 2 * n)}, {i: 2 for i in range(3, 4 + n)}, totals=1)
     errors = Output(
         "Errors", ["工作表", "行", "列", "代码", "说明"] if zh else ["Sheet", "Row", "Column", "Code", "Message"],
-        [[i.sheet, i.excel_row or None, i.column, i.code, i.message] for i in report.issues], {})
+        [[sheet_title(i.sheet, locale), i.excel_row or None, i.column, i.code, localize(i.message, locale)]
+         for i in report.issues], {})
     conflicts = Output(
         "Conflicts", ["工作表", "行", "列", "账簿中的值", "您的值", "原因"] if zh else
         ["Sheet", "Row", "Column", "In the store", "Yours", "Reason"],
@@ -80,7 +87,11 @@ def report_output(name: str, result: Result) -> Output:
     keys = list(result.frame.columns)
     currency_of = ({i: keys.index("currency") for i, key in enumerate(keys)
                     if formats.get(i) == MONEY and not str(key).startswith("base_")} if "currency" in keys else {})
-    return Output(name, [str(c) for c in shown.columns], rows, formats, currency_of)
+    words = {word for pair in ROW_WORDS.values() for word in pair}
+    totals = 0   # rows such as Total at the end: bold, below the filter
+    while totals < len(rows) and any(isinstance(v, str) and v in words for v in rows[-1 - totals]):
+        totals += 1
+    return Output(name, [str(c) for c in shown.columns], rows, formats, currency_of, totals)
 
 
 def _collections(conn: Connection, as_of: date, locale: str) -> list[Output]:

@@ -181,8 +181,8 @@ class SheetPart:
         return found
 
     def stream(self, rows: Iterable[str], *, keep_through: int, last_row: int, last_col: int,
-               cols: str | None = None) -> Iterator[bytes]:
-        """The sheet with rows after KEEP_THROUGH replaced by ROWS."""
+               cols: str | None = None, auto_filter: str | None = None) -> Iterator[bytes]:
+        """The sheet with rows after KEEP_THROUGH replaced by ROWS (and a filter over AUTO_FILTER)."""
         head = self.xml[:self.open_start].decode()
         ref = f"A1:{column_letters(max(last_col, 0))}{max(last_row, 1)}"
         head = re.sub(r'<dimension\b[^>]*?/>', f'<dimension ref="{ref}"/>', head, count=1)
@@ -202,7 +202,22 @@ class SheetPart:
                 batch = []
         yield "".join(batch).encode()
         yield b"</sheetData>"
-        yield self.xml[self.close_end:]
+        tail = self.xml[self.close_end:]
+        yield tail if auto_filter is None else with_auto_filter(tail, auto_filter)
+
+
+# What may stand between </sheetData> and <autoFilter> (the schema's order of a worksheet's children).
+_BEFORE_FILTER = re.compile(rb"(?:<(sheetCalcPr|sheetProtection|protectedRanges|scenarios)\b(?:[^>]*/>|.*?</\1>))*",
+                            re.S)
+_FILTER = re.compile(rb"<autoFilter\b[^>]*?(?:/>|>.*?</autoFilter>)", re.S)
+
+
+def with_auto_filter(tail: bytes, ref: str) -> bytes:
+    """TAIL (a sheet's XML after </sheetData>) with one filter over REF, where the schema puts it."""
+    tail = _FILTER.sub(b"", tail)
+    at = _BEFORE_FILTER.match(tail)
+    end = at.end() if at else 0
+    return tail[:end] + f'<autoFilter ref="{ref}"/>'.encode() + tail[end:]
 
 
 def new_sheet_xml(*, frozen_header: bool = False) -> bytes:

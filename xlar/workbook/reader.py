@@ -21,10 +21,17 @@ from python_calamine import CalamineError
 from xlar.domain.errors import Issue
 from xlar.schema.cells import MISS, Parsed, fast_parser, is_blank, parse_cell, proves_locale_mixup
 from xlar.schema.columns import ID_COLUMN, REV_COLUMN, Column, Kind, SheetSchema, normalize_header
+from xlar.schema.messages import localize, sheet_title
 from xlar.schema.sheets import find_sheet
 from xlar.store.mapping import MAPPINGS
 from xlar.workbook.gateway import FileGrids, Grids
-from xlar.workbook.package import BrokenWorkbook, FormulaText, SpecialCell, column_letters, first_line
+from xlar.workbook.package import (
+    BrokenWorkbook,
+    FormulaText,
+    SpecialCell,
+    column_letters,
+    first_line,
+)
 from xlar.workbook.state import STATE_SHEET, SyncState
 
 HEADER_SEARCH_ROWS = 20
@@ -176,9 +183,10 @@ def issues_shown(grids: Grids) -> list[Issue]:
     return found
 
 
-def issue_cells(issue: Issue) -> tuple[str, ...]:
-    return tuple(_plain(c) for c in (issue.sheet, issue.excel_row or "", issue.column or "", issue.code,
-                                      issue.message))
+def issue_cells(issue: Issue, locale: str = "en") -> tuple[str, ...]:
+    """The Errors sheet's row for ISSUE in a LOCALE book (sheet and message in its language)."""
+    return tuple(_plain(c) for c in (sheet_title(issue.sheet, locale), issue.excel_row or "", issue.column or "",
+                                      issue.code, localize(issue.message, locale)))
 
 
 def _find_header(grid: list[list[object]], index: Mapping[str, str], schema: SheetSchema) -> int | None:

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.comments import Comment
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -22,7 +23,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from xlar.domain.money import CURRENCY_EXPONENTS
 from xlar.schema.columns import HIDDEN, Column, Kind, SheetSchema
 from xlar.schema.hashing import template_rev
-from xlar.schema.sheets import CHOICE_ZH, INPUT_SHEETS, INVOICES, SETTINGS
+from xlar.schema.notes import LEGEND, prompt
+from xlar.schema.sheets import CHOICE_ZH, INPUT_SHEETS, INVOICE_LINES, INVOICES, SETTINGS
 from xlar.workbook.package import column_letters
 from xlar.workbook.styles import save_book
 
@@ -34,8 +36,14 @@ FORMATS = {
 }
 LOOKUP_NAMES = {"customers": "xlar_customers", "currencies": "xlar_currencies", "terms": "xlar_terms",
                 "installments": "xlar_installments"}
-LIST_ROWS = 5000
+LIST_LIMIT = 255                    # Excel's longest list typed into a validation
+LINES_NAME = "xlar_invoice_lines"   # InvoiceLines' Invoice no. column: which invoices have lines
+# Validations, highlights and lists cover every row a sheet can have, however long the Table grows.
+LIST_ROWS = 1_048_576
+HEADER_ROW = 2      # row 1 holds the legend of the header colours
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
+COMPUTED_FILL = PatternFill("solid", fgColor="808080")
+COMPUTED_FONT = Font(color="595959", italic=True)
 OVERDUE_FILL = PatternFill("solid", fgColor="F8CBAD")
 FIXED_TIME = datetime(2026, 1, 1)
 ABOUT = {
@@ -63,45 +71,53 @@ def _choice_label(code: str, locale: str) -> str:
     return CHOICE_ZH.get(code, code) if locale == "zh-CN" else code
 
 
-def _validation(col: Column, locale: str) -> DataValidation | None:
-    if col.choices:
-        values = ",".join(_choice_label(c, locale) for c in col.choices)
+def _validation(col: Column, locale: str) -> DataValidation:
+    """The column's validation: a list for choices and lookups, and always its input message."""
+    title, text = prompt(col, locale)
+    shown = {"showInputMessage": True, "promptTitle": title, "prompt": text}
+    values = ",".join(_choice_label(c, locale) for c in col.choices)
+    if col.choices and len(values) <= LIST_LIMIT:
         return DataValidation(type="list", formula1=f'"{values}"', allow_blank=True, showErrorMessage=True,
-                              errorTitle="xlar", error=values)
+                              errorTitle="xlar", error=values, **shown)
     if col.lookup:
         return DataValidation(type="list", formula1=f"={LOOKUP_NAMES[col.lookup]}", allow_blank=True,
-                              showErrorMessage=False)
-    return None
+                              showErrorMessage=False, **shown)
+    return DataValidation(allow_blank=True, **shown)
 
 
 def _input_sheet(wb: Workbook, sheet: SheetSchema, locale: str) -> Worksheet:
     ws = wb.create_sheet(sheet.title(locale))
     headers = [c.label(locale) for c in sheet.columns] + list(HIDDEN)
+    ws.append([LEGEND[locale]])
+    ws["A1"].font = Font(italic=True, color="595959")
     ws.append(headers)
     ws.append([None] * len(headers))
+    first = HEADER_ROW + 1
     for i, col in enumerate(sheet.columns):
         letter = column_letters(i)
         ws.column_dimensions[letter].width = col.width
         ws.column_dimensions[letter].number_format = FORMATS[col.kind]
-        ws.cell(2, i + 1).number_format = FORMATS[col.kind]
+        cell = ws.cell(first, i + 1)
+        cell.number_format = FORMATS[col.kind]
+        if col.computed:
+            cell.font = COMPUTED_FONT
         rule = _validation(col, locale)
-        if rule is not None:
-            rule.add(f"{letter}2:{letter}{LIST_ROWS}")
-            ws.add_data_validation(rule)
-        header = ws.cell(1, i + 1)
-        header.font = Font(bold=True, color="FFFFFF")
-        header.fill = HEADER_FILL
+        rule.add(f"{letter}{first}:{letter}{LIST_ROWS}")
+        ws.add_data_validation(rule)
+        header = ws.cell(HEADER_ROW, i + 1)
+        header.font = Font(bold=True, color="FFD966" if col.required else "FFFFFF")
+        header.fill = COMPUTED_FILL if col.computed else HEADER_FILL
         header.alignment = Alignment(vertical="center", wrap_text=True)
-        if col.required:
-            header.font = Font(bold=True, color="FFD966")
+        title, text = prompt(col, locale)
+        header.comment = Comment(f"{title}\n{text}", "xlar", width=240, height=110)
     for j in range(len(HIDDEN)):
         ws.column_dimensions[column_letters(len(sheet.columns) + j)].hidden = True
-    ref = f"A1:{column_letters(len(headers) - 1)}2"
+    ref = f"A{HEADER_ROW}:{column_letters(len(headers) - 1)}{first}"
     table = Table(displayName=sheet.table, ref=ref)
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
     ws.add_table(table)
-    ws.freeze_panes = "A2"
-    print_setup(ws)
+    ws.freeze_panes = f"A{first}"
+    print_setup(ws, HEADER_ROW)
     return ws
 
 
@@ -121,13 +137,14 @@ def shown_width(ws: Worksheet) -> float:
     return total
 
 
-def print_setup(ws: Worksheet) -> None:
+def print_setup(ws: Worksheet, title_row: int | None = None) -> None:
     """A4, the header row on every page, text never below 8 pt: portrait, one page wide, for a
     sheet that fits so; landscape, one page wide, for one that fits at 73 % or more; a wider
     sheet prints at 73 % over pages side by side, its first column repeated on each."""
     width = shown_width(ws)
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.print_title_rows = "1:1"
+    if title_row:
+        ws.print_title_rows = f"{title_row}:{title_row}"
     if width <= LANDSCAPE_WIDTH / LEAST_SCALE:
         ws.page_setup.orientation = "portrait" if width <= PORTRAIT_WIDTH / LEAST_SCALE else "landscape"
         ws.page_setup.fitToWidth = 1
@@ -141,12 +158,19 @@ def print_setup(ws: Worksheet) -> None:
 
 def _highlight_overdue(ws: Worksheet, locale: str) -> None:
     """Rows still owed past their due date: an open amount (the sync's computed Open column, so a
-    paid invoice, a credit note, a draft or a void is never marked) and a due date before today."""
+    paid invoice, a credit note, a draft or a void is never marked) and a due date before today.
+    The amounts of an invoice with lines are computed from them: grey, as computed columns are."""
     keys = [c.key for c in INVOICES.columns]
-    due, still = column_letters(keys.index("due_date")), column_letters(keys.index("open"))
-    formula = f'AND(N(${still}2)>0,${due}2<>"",${due}2<TODAY())'
+    first = HEADER_ROW + 1
+    due, still, number = (column_letters(keys.index(k)) for k in ("due_date", "open", "number"))
+    formula = f'AND(N(${still}{first})>0,${due}{first}<>"",${due}{first}<TODAY())'
     last = column_letters(len(INVOICES.columns) - 1)
-    ws.conditional_formatting.add(f"A2:{last}{LIST_ROWS}", FormulaRule(formula=[formula], fill=OVERDUE_FILL))
+    ws.conditional_formatting.add(f"A{first}:{last}{LIST_ROWS}", FormulaRule(formula=[formula], fill=OVERDUE_FILL))
+    amounts = [column_letters(keys.index(k)) for k in ("net", "tax", "total")]
+    ws.conditional_formatting.add(
+        f"{amounts[0]}{first}:{amounts[-1]}{LIST_ROWS}",
+        FormulaRule(formula=[f'AND(${number}{first}<>"",COUNTIF({LINES_NAME},${number}{first})>0)'],
+                    font=COMPUTED_FONT))
 
 
 def _lists(wb: Workbook, locale: str) -> None:
@@ -161,7 +185,9 @@ def _lists(wb: Workbook, locale: str) -> None:
                                ("installments", "InstallmentTerms")):
         sheet = next(s for s in INPUT_SHEETS if s.name == sheet_name)
         wb.defined_names[LOOKUP_NAMES[lookup]] = DefinedName(
-            LOOKUP_NAMES[lookup], attr_text=f"'{sheet.title(locale)}'!$A$2:$A${LIST_ROWS}")
+            LOOKUP_NAMES[lookup], attr_text=f"'{sheet.title(locale)}'!$A${HEADER_ROW + 1}:$A${LIST_ROWS}")
+    wb.defined_names[LINES_NAME] = DefinedName(
+        LINES_NAME, attr_text=f"'{INVOICE_LINES.title(locale)}'!$A${HEADER_ROW + 1}:$A${LIST_ROWS}")
 
 
 def build_template(path: Path, locale: str = "zh-CN", settings: dict[str, str] | None = None) -> Path:
@@ -182,10 +208,11 @@ def build_template(path: Path, locale: str = "zh-CN", settings: dict[str, str] |
         if sheet is INVOICES:
             _highlight_overdue(ws, locale)
         if sheet is SETTINGS and settings:
-            ws.delete_rows(2)
+            ws.delete_rows(HEADER_ROW + 1)
             for key, value in settings.items():   # marked as the template's own (not the user's) values
-                ws.append([key, value, None, template_rev(SETTINGS, {"key": key, "value": value})])
-            ws.tables[SETTINGS.table].ref = f"A1:{column_letters(len(SETTINGS.columns) + len(HIDDEN) - 1)}{len(settings) + 1}"
+                ws.append([_choice_label(key, locale), value, None, template_rev(SETTINGS, {"key": key, "value": value})])
+            ws.tables[SETTINGS.table].ref = (f"A{HEADER_ROW}:{column_letters(len(SETTINGS.columns) + len(HIDDEN) - 1)}"
+                                             f"{len(settings) + HEADER_ROW}")
     _lists(wb, locale)   # the output sheets come with the first sync: no empty page that promises them
     wb.properties.creator = "xlar"
     wb.properties.created = wb.properties.modified = FIXED_TIME

@@ -43,6 +43,7 @@ class Output:
     rows: list[list[object]]
     formats: dict[int, str]           # column index -> number format
     currency_of: dict[int, int] = field(default_factory=dict)   # amount column -> its row's currency column
+    totals: int = 0                   # the last rows are totals: bold, below the filter
 
 
 def places_format(number_format: str, places: int) -> str:
@@ -135,16 +136,19 @@ def _write_output(pkg: Package, out: Output, locale: str) -> None:
     widths = output_widths(out)
     cols = "<cols>" + "".join(f'<col min="{c + 1}" max="{c + 1}" width="{w}" customWidth="1"/>'
                               for c, w in enumerate(widths)) + "</cols>"
+    listed = len(out.rows) - out.totals
     if out.currency_of:   # every row's styles found now: the style sheet is complete before rows stream
         pick = _by_currency(out, body, pkg.styles)
-        styled = [pick(row) for row in out.rows]
+        styled = [pick(row) for row in out.rows[:listed]]
         data: Iterator[str] = chain.from_iterable(rows_xml([row], n, style)
                                                   for n, (row, style) in enumerate(zip(out.rows, styled), 2))
     else:
-        data = rows_xml(out.rows, 2, body)
-    rows: Iterator[str] = chain(rows_xml([out.headers], 1, head), data)
+        data = rows_xml(out.rows[:listed], 2, body)
+    total = ColumnStyles(pkg.styles, [pkg.styles.style(s, bold=True) for s in body.plain])
+    rows: Iterator[str] = chain(rows_xml([out.headers], 1, head), data,
+                                rows_xml(out.rows[listed:], listed + 2, total))
     pkg.replaced[part] = xml.stream(rows, keep_through=0, last_row=len(out.rows) + 1, last_col=width - 1,
-                                    cols=cols)
+                                    cols=cols, auto_filter=f"A1:{column_letters(width - 1)}{listed + 1}")
 
 
 def _state_part(pkg: Package, state: SyncState) -> tuple[str, object]:

@@ -1,0 +1,119 @@
+"""A zh-CN book speaks Chinese where the accountant must act: its Errors sheet (issue 20)."""
+
+import re
+from datetime import date
+
+import pytest
+
+from tests.sheets import add_rows, read
+from xlar.schema.messages import RULES, localize
+from xlar.sync.engine import sync_workbook
+from xlar.workbook.template import build_template
+
+AS_OF = date(2026, 3, 31)
+# what may stay in Latin letters: codes, currencies, Excel's own words, formats
+ALLOWED = {"TRUE", "FALSE", "YYYY", "MM", "DD", "CNY", "USD", "Excel", "xlar", "NUL", "DRAFT"}
+
+
+def english_words(text: str) -> set[str]:
+    """Latin words of 3 letters or more outside the user's data (quoted) and error codes."""
+    text = re.sub(r"'[^']*'|\"[^\"]*\"|XLAR-[EW]\d+", "", text)
+    return set(re.findall(r"[A-Za-z]{3,}", text)) - ALLOWED
+
+
+def test_every_bad_cell_and_refused_row_is_told_in_chinese(store, tmp_path):
+    """One workbook with a bad cell of every kind the reader finds, and rows the sync refuses: each
+    Errors row names the sheet by its Chinese title and says what is wrong in Chinese."""
+    path = build_template(tmp_path / "AR.xlsx", "zh-CN")
+    add_rows(path, "Customers", [
+        {"code": "C001", "name": "甲公司", "currency": "CNY"},
+        {"code": "C002", "currency": "CNY"},                               # E102 name blank
+        {"code": "C003", "name": "乙公司", "currency": "CNY", "closing_day": 1.5},    # E109
+        {"code": "C004", "name": "丙公司", "currency": "CNY", "credit_limit": True},  # E104
+        {"code": "C005\n1", "name": "丁公司", "currency": "CNY"},                      # E106
+        {"code": 123, "name": "戊公司", "currency": "CNY"},                            # W101
+        {"code": "C006", "name": "己", "currency": "CNY", "credit_limit": "12"},       # E107
+        {"code": "C007", "name": "庚", "currency": "CNY", "credit_limit": 1.234},      # E103
+        {"code": "C008", "name": "辛", "currency": "CNY", "status": "暂停"},            # E116
+        {"code": "C009", "name": "壬", "currency": "CNY"},
+        {"code": "C009", "name": "重复", "currency": "CNY"}], "zh-CN")                 # E118
+    add_rows(path, "PaymentTerms", [{"code": "N30", "name": "月结30天", "basis": "按发票日", "days": 30,
+                                     "discount_pct": 13}], "zh-CN")                # E110
+    add_rows(path, "Invoices", [
+        {"date": "3/15/2026", "customer": "C001", "net": 100},                     # E113
+        {"date": "2026-02-30", "customer": "C001", "net": 100},                    # E112
+        {"date": 45000, "customer": "C001", "net": 100},                           # E114
+        {"date": date(2026, 3, 2), "customer": "C404", "net": 100},                # E010
+        {"date": date(2026, 3, 2), "customer": "C001", "net": 100, "tax": 6, "total": 107},   # E021
+        {"date": date(2026, 3, 2), "customer": "C001", "tax": 6},                  # E021
+        {"number": "甲1", "date": date(2026, 3, 2), "customer": "C001"}], "zh-CN")
+    add_rows(path, "InvoiceLines", [
+        {"invoice": "甲1", "line": 1, "item": "物料", "qty": "两", "unit_price": 1},   # E108 -> E124
+        {"invoice": "无此单", "line": 1, "item": "物料", "qty": 1, "unit_price": 1}],   # E125
+        "zh-CN")
+    add_rows(path, "Receipts", [{"date": date(2026, 3, 2), "customer": "C001", "amount": 5, "method": "电汇"}],
+             "zh-CN")                                                               # E116
+    report = sync_workbook(path, store, "alice", as_of=AS_OF)
+    errors = read(path, "错误")
+    codes = {r["代码"] for r in errors}
+    assert {"XLAR-E102", "XLAR-E109", "XLAR-E104", "XLAR-E106", "XLAR-W101", "XLAR-E107", "XLAR-E103",
+            "XLAR-E116", "XLAR-E118", "XLAR-E113", "XLAR-E112", "XLAR-E114", "XLAR-E010", "XLAR-E021",
+            "XLAR-E108", "XLAR-E110", "XLAR-E124", "XLAR-E125"} <= codes, codes
+    assert len(errors) == len(report.issues)
+    for row in errors:
+        assert row["工作表"] in {"客户", "付款条件", "发票", "发票明细", "收款单"}, row
+        assert not english_words(row["说明"]), row
+    method = next(r for r in errors if r["工作表"] == "收款单")
+    assert method["说明"] == "'电汇' 不是以下之一：银行、现金、银行承兑汇票、冲账"
+    # the Errors sheet as written counts as shown: the next sync finds nothing new to write
+    again = sync_workbook(path, store, "alice", as_of=AS_OF)
+    assert not again.written
+
+
+@pytest.mark.parametrize("message", [
+    "invoice for C001 in USD needs an exchange rate to CNY",
+    "credit_note for C9: give the net (or the total) as well as the tax",
+    "'0.001': 0.001 has more decimals than CNY allows (2)",
+    "unknown customer 'C404'",
+])
+def test_known_service_messages_are_chinese(message):
+    assert not english_words(localize(message)), localize(message)
+
+
+def test_an_english_book_keeps_english_and_an_unknown_message_is_left_as_it_is():
+    assert localize("unknown customer 'C9'", "en") == "unknown customer 'C9'"
+    assert localize("something new: here") == "something new: here"
+    assert len(RULES) > 40
+
+
+def test_the_settings_sheet_names_each_setting_in_the_books_language(store, tmp_path):
+    """Every setting has a Chinese name on a zh-CN Settings sheet (the key stays what the store
+    keeps); a value changed beside its Chinese name is the setting's."""
+    from tests.sheets import edit
+    from xlar.schema.sheets import SETTING_ZH
+    from xlar.store.settings import DEFAULTS, read_settings
+
+    assert SETTING_ZH.keys() == DEFAULTS.keys()
+    path = build_template(tmp_path / "AR.xlsx", "zh-CN", {**DEFAULTS, "locale": "zh-CN"})
+    shown = [r["设置项"] for r in read(path, "设置")]
+    assert shown == [SETTING_ZH[k] for k in DEFAULTS]
+    assert sync_workbook(path, store, "alice", as_of=AS_OF).issues == []
+    assert [r["设置项"] for r in read(path, "设置")] == shown
+    edit(path, "Settings", {"key": "默认税率（%）"}, {"value": "6"}, "zh-CN")
+    report = sync_workbook(path, store, "alice", as_of=AS_OF)
+    assert report.issues == [] and report.counts["Settings changed"] + report.counts["Settings added"] == 1
+    with store.read() as conn:
+        assert str(read_settings(conn).tax_rate) == "0.06"
+
+
+def test_the_memos_xlar_writes_on_allocations_are_chinese_in_a_chinese_book(store, tmp_path):
+    path = build_template(tmp_path / "AR.xlsx", "zh-CN")
+    add_rows(path, "Customers", [{"code": "C001", "name": "甲公司", "currency": "CNY"}], "zh-CN")
+    add_rows(path, "Invoices", [{"number": "甲1", "date": date(2026, 3, 1), "customer": "C001", "net": 100,
+                                 "status": "posted"}], "zh-CN")
+    add_rows(path, "Receipts", [{"date": date(2026, 3, 5), "customer": "C001", "amount": 50, "reference": "甲1",
+                                 "status": "posted"}], "zh-CN")
+    assert sync_workbook(path, store, "alice", as_of=AS_OF).issues == []
+    [match] = read(path, "核销")
+    assert match["备注"] == "RC-2026-00001 的参考号写明了 INV-2026-00001"
+    assert not sync_workbook(path, store, "alice", as_of=AS_OF).written
