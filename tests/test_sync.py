@@ -292,3 +292,29 @@ def test_output_sheets_are_filtered_tables_of_numbers_whose_base_columns_add_up(
         assert all(isinstance(v, (int, float)) for v in rows)
         assert round(sum(Decimal(str(v)) for v in rows), 2) == round(Decimal(str(aging.cell(last, c).value)), 2)
     assert all(aging.cell(last, c).value is None for c in range(3, base[0]))   # no sum across currencies
+
+
+def test_output_sheets_print_readably_with_their_header_on_every_page(store, workbook):
+    """A narrow output sheet prints portrait one page wide; Aging (each bucket twice) at 73 % over
+    pages with its first column repeated; every output sheet repeats its header row."""
+    from xlar.workbook.printing import LANDSCAPE_WIDTH, LEAST_SCALE, PORTRAIT_WIDTH
+
+    with store.write() as conn:
+        customer(conn, "C1")
+        invoice(conn, "C1", date(2026, 2, 5), line("1", "10.50"))
+    path = workbook(locale="en")
+    sync(path, store)
+    sync_workbook(path, store, "alice", as_of=date(2026, 4, 1))   # written again: replaced, not added
+    wb = load_workbook(path)
+    for name in ("Balances", "Aging", "Journal", "Errors"):
+        ws = wb[name]
+        width = sum(d.width for d in ws.column_dimensions.values() if d.width)
+        setup = ws.page_setup
+        assert ws.print_title_rows == "$1:$1", name
+        if ws.sheet_properties.pageSetUpPr.fitToPage:
+            page = PORTRAIT_WIDTH if setup.orientation == "portrait" else LANDSCAPE_WIDTH
+            assert min(1.0, page / width) * 11 >= 8, name
+        else:
+            assert int(setup.scale) == round(LEAST_SCALE * 100) and ws.print_title_cols == "$A:$A", name
+    assert wb["Balances"].page_setup.orientation == "portrait"
+    assert not wb["Aging"].sheet_properties.pageSetUpPr.fitToPage

@@ -81,7 +81,8 @@ def test_libreoffice_opens_the_template(tmp_path, locale):
 def test_every_sheet_prints_on_a4_with_text_of_8_pt_or_more(locale):
     """Portrait for narrow sheets, landscape one page wide where that stays readable, else 73 %
     over pages side by side with the first column repeated; the header row on every page."""
-    from xlar.workbook.template import LANDSCAPE_WIDTH, PORTRAIT_WIDTH, shown_width
+    from xlar.workbook.printing import LANDSCAPE_WIDTH, PORTRAIT_WIDTH
+    from xlar.workbook.template import shown_width
 
     wb = openpyxl.load_workbook(committed(locale))
     orientations = {}
@@ -117,7 +118,11 @@ def test_every_column_explains_itself(locale):
         for i, col in enumerate(schema.columns, start=1):
             letter = openpyxl.utils.get_column_letter(i)
             rule = prompts[f"{letter}3"]
-            assert rule.showInputMessage and str(rule.sqref) == f"{letter}3:{letter}1048576", (ws.title, col.key)
+            covering = [v for v in ws.data_validations.dataValidation
+                        if all(r.min_col == r.max_col == i for r in v.sqref.ranges)]
+            cells = sum(r.max_row - r.min_row + 1 for v in covering for r in v.sqref.ranges)
+            assert cells == 1048576 - 2, (ws.title, col.key)          # every row below the headers, once
+            assert all(v.showInputMessage and v.prompt == rule.prompt for v in covering), (ws.title, col.key)
             assert len(rule.promptTitle) <= TITLE_LIMIT and len(rule.prompt) <= PROMPT_LIMIT
             header = ws.cell(2, i)
             assert header.comment is not None and rule.prompt in header.comment.text
@@ -134,3 +139,13 @@ def test_every_column_explains_itself(locale):
 def test_every_note_has_its_chinese():
     notes = {c.note for s in INPUT_SHEETS for c in s.columns if c.note}
     assert notes - NOTES_ZH.keys() == set()
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_a_setting_with_allowed_values_has_them_as_a_list(locale):
+    from xlar.store.settings import CHOICES
+
+    ws = openpyxl.load_workbook(committed(locale))["设置" if locale == "zh-CN" else "Settings"]
+    keys = list(DEFAULTS)
+    lists = {str(v.sqref): v.formula1 for v in ws.data_validations.dataValidation if v.type == "list"}
+    assert lists == {f"B{3 + keys.index(k)}": '"' + ",".join(v) + '"' for k, v in CHOICES.items()}

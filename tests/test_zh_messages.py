@@ -16,8 +16,8 @@ ALLOWED = {"TRUE", "FALSE", "YYYY", "MM", "DD", "CNY", "USD", "Excel", "xlar", "
 
 
 def english_words(text: str) -> set[str]:
-    """Latin words of 3 letters or more outside the user's data (quoted) and error codes."""
-    text = re.sub(r"'[^']*'|\"[^\"]*\"|XLAR-[EW]\d+", "", text)
+    """Latin words of 3 letters or more outside the user's data (quoted), error codes and document numbers."""
+    text = re.sub(r"'[^']*'|\"[^\"]*\"|XLAR-[EW]\d+|\b[A-Z]{2,5}-\d{4}-\d+\b", "", text)   # and document numbers
     return set(re.findall(r"[A-Za-z]{3,}", text)) - ALLOWED
 
 
@@ -117,3 +117,59 @@ def test_the_memos_xlar_writes_on_allocations_are_chinese_in_a_chinese_book(stor
     [match] = read(path, "核销")
     assert match["备注"] == "RC-2026-00001 的参考号写明了 INV-2026-00001"
     assert not sync_workbook(path, store, "alice", as_of=AS_OF).written
+
+
+def test_mainland_wording_and_an_earlier_books_headers_still_read(store, tmp_path):
+    """物料编码 is the item's header now; a book made with the earlier 品号 still syncs."""
+    import openpyxl
+
+    path = build_template(tmp_path / "AR.xlsx", "zh-CN")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["发票明细"]
+    [cell] = [c for c in ws[2] if c.value == "物料编码"]
+    cell.value = "品号"
+    wb.save(path)
+    add_rows(path, "Customers", [{"code": "C001", "name": "甲公司", "currency": "CNY"}], "zh-CN")
+    add_rows(path, "Invoices", [{"number": "甲1", "date": date(2026, 3, 1), "customer": "C001"}], "zh-CN")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["发票明细"]
+    for col, value in enumerate(["甲1", 1, None, None, "P-1", 2, 50], start=1):
+        ws.cell(3, col, value)
+    wb.save(path)
+    assert sync_workbook(path, store, "alice", as_of=AS_OF).issues == []
+    assert read(path, "发票明细")[0]["品号"] == "P-1"
+
+
+def test_a_refusal_of_every_kind_the_services_give_is_chinese(store, tmp_path):
+    """One refusal per error code the services give through a sync (E002 … E060), in a zh-CN book."""
+    from tests.sheets import edit
+    from xlar.store.settings import set_periods
+
+    path = build_template(tmp_path / "AR.xlsx", "zh-CN")
+    add_rows(path, "Customers", [{"code": "C001", "name": "甲公司", "currency": "CNY"},
+                                 {"code": "C002", "name": "乙公司", "currency": "CNY", "credit_limit": 50}], "zh-CN")
+    add_rows(path, "Invoices", [{"number": "甲1", "date": date(2026, 3, 1), "customer": "C001", "net": 100,
+                                 "status": "posted"}], "zh-CN")
+    add_rows(path, "Receipts", [{"number": "收1", "date": date(2026, 3, 2), "customer": "C001", "amount": 500,
+                                 "status": "posted"}], "zh-CN")
+    assert sync_workbook(path, store, "alice", as_of=AS_OF).issues == []
+    with store.write() as conn:
+        set_periods(conn, closed="2026-01", current_period="2026-02", user="alice")
+    add_rows(path, "PaymentTerms", [{"code": "N9", "name": "九天", "basis": "按发票日", "days": 9,
+                                     "discount_days": 5}], "zh-CN")                               # E004
+    edit(path, "Settings", {"key": "默认税率（%）"}, {"value": "abc"}, "zh-CN")                     # E005
+    add_rows(path, "Customers", [{"code": "C003", "name": "丙公司", "currency": "XYZ"}], "zh-CN")   # E002
+    edit(path, "Invoices", {"number": "INV-2026-00001"}, {"memo": "改了"}, "zh-CN")                  # E020
+    add_rows(path, "Invoices", [
+        {"date": date(2026, 3, 3), "customer": "C001", "currency": "XYZ", "fx_rate": 1.5, "net": 1},  # E103
+        {"date": date(2026, 1, 5), "customer": "C001", "net": 1},                                 # E030
+        {"date": date(2026, 3, 5), "customer": "C002", "net": 100, "status": "posted"}], "zh-CN")  # E060
+    add_rows(path, "Allocations", [{"credit_doc": "RC-2026-00001", "invoice": "INV-2026-00001", "amount": 400},  # E040
+                                   {"invoice": "INV-2026-00001", "amount": 1}], "zh-CN")            # E041
+    report = sync_workbook(path, store, "alice", as_of=AS_OF)
+    errors = read(path, "错误")
+    codes = {r["代码"] for r in errors}
+    assert {"XLAR-E002", "XLAR-E004", "XLAR-E005", "XLAR-E020", "XLAR-E030", "XLAR-E040", "XLAR-E041",
+            "XLAR-E060"} <= codes, (codes, report.issues)
+    for row in errors:
+        assert not english_words(row["说明"]), row

@@ -46,7 +46,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "contact": ("Contact", "联系人"), "phone": ("Phone", "电话"), "email": ("Email", "邮箱"),
     "held_disputed": ("Disputed (held)", "争议暂缓金额"), "customers": ("Customers", "客户数"),
     "delivery": ("Delivery", "销货单号"), "line_kind": ("Kind", "类型"), "other": ("Credits and other", "红字及其他"),
-    "held": ("Held", "暂缓"), "line": ("Line", "行号"), "item": ("Item", "品号"), "qty": ("Quantity", "数量"),
+    "held": ("Held", "暂缓"), "line": ("Line", "行号"), "item": ("Item", "物料编码"), "qty": ("Quantity", "数量"),
     "delivered_net": ("Delivered net", "出货未税金额"), "billed_qty": ("Billed qty", "已开票数量"),
     "billed_delivered_net": ("Delivered value billed", "已开票出货金额"), "invoiced_net": ("Invoiced net", "发票未税金额"),
     "difference": ("Difference", "差异"), "unbilled_qty": ("Unbilled qty", "未开票数量"),

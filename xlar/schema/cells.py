@@ -18,7 +18,7 @@ from xlar.domain.errors import XlarError
 from xlar.domain.money import decimal_from_number, parse_rate, to_minor
 from xlar.domain.periods import parse_period, period_of
 from xlar.schema.columns import Column, Kind
-from xlar.schema.sheets import CHOICE_ZH
+from xlar.schema.sheets import CHOICE_ZH, CHOICE_ZH_EARLIER
 
 EXCEL_ERRORS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
                 "#SPILL!", "#CALC!")
@@ -241,7 +241,8 @@ def _period(col: Column, raw: object, _cur: str | None) -> Parsed | CellError:
 @functools.cache
 def _choices(col: Column) -> dict[str, Parsed]:
     """What a cell of COL may say (either language, any case) -> the choice's code."""
-    return {text.casefold(): Parsed(code) for code in col.choices for text in (code, CHOICE_ZH.get(code, code))}
+    return {text.casefold(): Parsed(code) for code in col.choices
+            for text in (code, CHOICE_ZH.get(code, code), *CHOICE_ZH_EARLIER.get(code, ()))}
 
 
 def _choice(col: Column, raw: object, _cur: str | None) -> Parsed | CellError:

@@ -32,6 +32,7 @@ class Column:
     width: int = 14
     note: str = ""                     # shown as the header's input message
     computed: bool = False             # written by xlar, never read back as input
+    aliases: tuple[str, ...] = ()      # earlier headers still read (品号 for 物料编码)
 
     def label(self, locale: str) -> str:
         return self.zh if locale == "zh-CN" else self.en
@@ -62,7 +63,7 @@ class SheetSchema:
         """Every accepted header text (either language, any case) -> column key."""
         index: dict[str, str] = {}
         for col in self.columns:
-            for text in (col.key, col.en, col.zh):
+            for text in (col.key, col.en, col.zh, *col.aliases):
                 index[normalize_header(text)] = col.key
         return index
 

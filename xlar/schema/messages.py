@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from xlar.schema.sheets import CHOICE_ZH, INPUT_SHEETS, OUTPUT_SHEETS
+from xlar.schema.sheets import CHOICE_ZH, INPUT_SHEETS, OUTPUT_SHEETS, SETTING_ZH
 
 SHEET_ZH = {s.name: s.zh for s in INPUT_SHEETS} | OUTPUT_SHEETS
 COLUMN_ZH = {c.en: c.zh for s in INPUT_SHEETS for c in s.columns}
@@ -34,6 +34,36 @@ def _fields(text: str) -> str:
 
 def _kind(word: str) -> str:
     return KIND_ZH.get(word, word)
+
+
+def _what(text: str) -> str:
+    """'invoice for C001', 'posting invoice draft #7' as a zh-CN book says them."""
+    found = re.fullmatch(r"(?P<post>posting )?(?P<k>\w+)(?: for (?P<c>\S+))?(?P<rest> .+)?", text)
+    if found is None or found["k"] not in KIND_ZH:
+        return text
+    said = _kind(found["k"]) + (f"（客户 {found['c']}）" if found["c"] else "") + _draft(found["rest"] or "")
+    return ("审核" + said) if found["post"] else said
+
+
+def _draft(text: str) -> str:
+    return text.replace("draft #", "草稿 #")
+
+
+def _setting_names(text: str) -> str:
+    return "、".join(SETTING_ZH.get(k.strip(), k.strip()) for k in text.split(","))
+
+
+_SETTING_KINDS = {"an amount of 0 or more": "0 或更大的金额", "an amount": "金额"}
+
+
+def _setting_kind(what: str) -> str:
+    found = re.fullmatch(r"a whole number from (\d+) to (\d+)", what)
+    if found:
+        return f" {found[1]} 至 {found[2]} 的整数"
+    found = re.fullmatch(r"one of (.+)", what)
+    if found:
+        return "以下之一：" + found[1]
+    return _SETTING_KINDS.get(what, what)
 
 
 _RULES: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
@@ -105,6 +135,39 @@ _RULES: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
     (r"(?P<v>\S+) has more decimals than (?P<c>[A-Z]{3}) allows \((?P<n>\d+)\)", "{v} 的小数位数超过 {c} 允许的 {n} 位"),
     (r"(?P<k>\w+) for (?P<c>\S+) in (?P<cur>[A-Z]{3}) needs an exchange rate to (?P<b>[A-Z]{3})",
      lambda m: f"{_kind(m['k'])}（客户 {m['c']}，{m['cur']}）需要折合 {m['b']} 的汇率"),
+    # one refusal of each kind the services give (domain.errors' codes)
+    (r"unknown currency (?P<v>.+)", "未知币种 {v}"),
+    (r"terms (?P<t>'.*'): days must not be negative, got (?P<d>-?\d+)", "付款条件 {t}：天数不能为负数（{d}）"),
+    (r"terms (?P<t>'.*'): closing_date terms need a due day of month 1-31, got (?P<d>-?\d+)",
+     "付款条件 {t}：按结账日的条件须填 1-31 的到期日（{d}）"),
+    (r"terms (?P<t>'.*'): give both discount_days and discount_pct", "付款条件 {t}：折扣天数和折扣率须同时填写"),
+    (r"terms (?P<t>'.*'): discount_pct must be between 0 and 100", "付款条件 {t}：折扣率须在 0 与 100 之间"),
+    (r"installment terms (?P<t>'.*'): percentages add up to (?P<p>\S+)%, not 100%", "分期条件 {t}：比例合计 {p}%，不是 100%"),
+    (r"installment terms (?P<t>'.*') have no periods", "分期条件 {t} 没有分期"),
+    (r"setting (?P<k>\w+) must be (?P<what>.+), not (?P<v>.+)",
+     lambda m: f"设置项“{SETTING_ZH.get(m['k'], m['k'])}”须为{_setting_kind(m['what'])}，不能是 {m['v']}"),
+    (r"setting (?P<k>\w+) is a percentage from 0 to below 100, not (?P<v>.+)",
+     lambda m: f"设置项“{SETTING_ZH.get(m['k'], m['k'])}”须为 0 至 100 以下的百分比，不能是 {m['v']}"),
+    (r"(?P<k>\w+) (?P<n>\S+|draft #\d+) is (?P<s>\w+): it cannot be changed; set Status to void to reverse it",
+     lambda m: f"{_kind(m['k'])} {_draft(m['n'])} 的状态为“{CHOICE_ZH.get(m['s'], m['s'])}”：不能修改；如需冲回，"
+               "请将状态设为“作废”"),
+    (r"(?P<what>.+) is dated (?P<d>\S+), in period (?P<p>\S+) which is closed \(closed through (?P<c>\S+)\)",
+     lambda m: f"{_what(m['what'])} 的日期 {m['d']} 属于已结账期间 {m['p']}（已结账至 {m['c']}）"),
+    (r"(?P<k>\w+) (?P<n>\S+) has (?P<a>\S+) (?P<c>[A-Z]{3}) open; cannot apply (?P<m>\S+)",
+     lambda m: f"{_kind(m['k'])} {m['n']} 未核销余额 {m['a']} {m['c']}；不能核销 {m['m']}"),
+    (r"matching (?P<i>\S+): name the receipt or credit note that pays it", "核销 {i}：请填写付款的收款单或红字发票"),
+    (r"(?P<d>\S+) is a draft: post it \(and approve a receipt\) before matching it",
+     "{d} 是草稿：请先审核（收款单还须核准）再核销"),
+    ((r"(?P<what>.+): customer (?P<p>\S+)'s exposure (?P<e>\S+) (?P<c>[A-Z]{3}) exceeds its credit limit (?P<l>\S+) "
+     r"[A-Z]{3}(?P<how>; an approver can override it| \(credit class \S+ warns only\))"),
+     lambda m: f"{_what(m['what'])}：客户 {m['p']} 的风险敞口 {m['e']} {m['c']} 超过信用额度 {m['l']}"
+               + ("；可由核准人批准超额" if m["how"].startswith(";") else "（该信用等级仅提醒）")),
+    (r"(?P<u>\S+) cannot change (?P<k>.+): settings and users are changed by an admin \((?P<a>.+)\)",
+     lambda m: f"{m['u']} 不能修改 {_setting_names(m['k'])}：设置和用户由管理员（{m['a']}）修改"),
+    ((r"(?P<u>\S+) cannot change (?P<k>.+): these settings are changed by an approver \((?P<a>.+)\) until the book "
+     r"has an admin"), lambda m: f"{m['u']} 不能修改 {_setting_names(m['k'])}：账套设置管理员之前，这些设置由核准人（{m['a']}）修改"),
+    ((r"(?P<u>\S+) is not a user of this book: its users are the clerks, approvers and admins its settings name "
+     r"\((?P<n>.+)\); an admin adds users"), "{u} 不是本账套的用户：用户为设置中列出的录入员、核准人和管理员（{n}）；由管理员添加用户"),
     (r"(?P<v>.+?): (?P<rest>.+)", lambda m: _then(m, f"{m['v']}：")),
 ]
 # What xlar writes in a match's memo (domain.matching's reasons, services' memos).

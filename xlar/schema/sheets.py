@@ -20,7 +20,7 @@ CHOICE_ZH: dict[str, str] = {
     "open": "执行中", "closed": "已结案", "cancelled": "已取消", "phone": "电话", "email": "邮件",
     "visit": "拜访", "letter": "函件", "wechat": "微信",
     "manual": "手工", "auto": "自动", "fifo": "先进先出", "due_date": "按到期日", "exact": "金额相符",
-    "reference": "按参考号", "product": "按品号", "installment": "按分期", "write_off": "核销差额",
+    "reference": "按参考号", "product": "按物料", "installment": "按分期", "write_off": "核销差额",
     "transfer": "转销", "yes": "是", "no": "否",
 }
 
@@ -42,6 +42,7 @@ SETTING_ZH: dict[str, str] = {
     "company_email": "公司邮箱", "company_tax_id": "公司税号", "clerks": "录入员", "authentication": "身份验证方式",
 }
 CHOICE_ZH.update(SETTING_ZH)
+CHOICE_ZH_EARLIER: dict[str, tuple[str, ...]] = {"product": ("按品号",)}   # labels of earlier books, still read
 
 
 def _money(key: str, en: str, zh: str, **kw: object) -> Column:
@@ -147,7 +148,7 @@ DELIVERIES = SheetSchema(
         Column("date", K.DATE, "Date", "日期", required=True, width=12),
         CUSTOMER,
         Column("order", K.CODE, "Order", "订单编号"),
-        Column("item", K.CODE, "Item", "品号", required=True),
+        Column("item", K.CODE, "Item", "物料编码", required=True, aliases=("品号",)),
         Column("qty", K.DECIMAL, "Quantity", "数量", required=True, width=10),
         Column("unit_price", K.DECIMAL, "Unit price", "单价", width=12),
         Column("tax_rate", K.PERCENT, "Tax rate", "税率", width=8),
@@ -200,7 +201,7 @@ INVOICE_LINES = SheetSchema(
         Column("line", K.INT, "Line", "行号", required=True, width=6),
         Column("delivery", K.CODE, "Delivery no.", "销货单号"),
         Column("delivery_line", K.INT, "Delivery line", "销货行号", width=8),
-        Column("item", K.CODE, "Item", "品号", required=True),
+        Column("item", K.CODE, "Item", "物料编码", required=True, aliases=("品号",)),
         Column("qty", K.DECIMAL, "Quantity", "数量", required=True, width=10),
         Column("unit_price", K.DECIMAL, "Unit price", "单价", required=True, width=12),
         Column("tax_rate", K.PERCENT, "Tax rate", "税率", width=8),
@@ -243,7 +244,7 @@ ALLOCATIONS = SheetSchema(
                note="blank on a write-off row"),
         Column("invoice", K.CODE, "Invoice no.", "发票单号", required=True),
         Column("installment_no", K.INT, "Installment", "期数", width=8),
-        Column("item", K.CODE, "Item", "品号", note="matching by product: the invoice lines' item"),
+        Column("item", K.CODE, "Item", "物料编码", aliases=("品号",), note="matching by product: the invoice lines' item"),
         Column("amount", K.MONEY, "Amount", "核销金额", required=True),
         Column("method", K.CHOICE, "Method", "核销方式", choices=MATCH_METHODS, width=10,
                note="blank = manual; write_off needs a reason; transfer moves a receipt to the invoice's customer"),

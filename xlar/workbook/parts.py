@@ -17,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
-from xml.sax.saxutils import quoteattr
+from xml.sax.saxutils import escape, quoteattr
 
 from xlar.workbook.package import (
     FormulaText,
@@ -26,6 +26,7 @@ from xlar.workbook.package import (
     resolve_target,
     sheet_parts_in,
 )
+from xlar.workbook.printing import PageLayout
 from xlar.workbook.styles import StyleSheet, remap_cells
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -40,7 +41,7 @@ DATE_FORMAT = "yyyy-mm-dd"
 _ATTR = re.compile(r'([\w:]+)="([^"]*)"')
 _ROW_START = re.compile(rb'<row\b[^>]*?\br="(\d+)"')
 _CELL_TAG = re.compile(rb"<c\b([^>]*?)/?>")
-_CONTROL = {i: f"_x{i:04X}_" for i in (*range(0, 9), 11, 12, *range(14, 32))}
+_CONTROL = {i: f"_x{i:04X}_" for i in (*range(9), 11, 12, *range(14, 32))}
 _TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", **_CONTROL})
 
 
@@ -181,14 +182,18 @@ class SheetPart:
         return found
 
     def stream(self, rows: Iterable[str], *, keep_through: int, last_row: int, last_col: int,
-               cols: str | None = None, auto_filter: str | None = None) -> Iterator[bytes]:
-        """The sheet with rows after KEEP_THROUGH replaced by ROWS (and a filter over AUTO_FILTER)."""
+               cols: str | None = None, auto_filter: str | None = None,
+               page: PageLayout | None = None) -> Iterator[bytes]:
+        """The sheet with rows after KEEP_THROUGH replaced by ROWS (and a filter over AUTO_FILTER,
+        printed as PAGE says)."""
         head = self.xml[:self.open_start].decode()
+        if page is not None:
+            head = re.sub(r'fitToPage="[^"]*"', f'fitToPage="{int(page.fit)}"', head, count=1)
         ref = f"A1:{column_letters(max(last_col, 0))}{max(last_row, 1)}"
         head = re.sub(r'<dimension\b[^>]*?/>', f'<dimension ref="{ref}"/>', head, count=1)
         if cols is not None:
             if re.search(r"<cols\b", head):
-                head = re.sub(r"<cols\b.*?</cols>|<cols\b[^>]*/>", lambda _m: cols, head, count=1, flags=re.S)
+                head = re.sub(r"<cols\b.*?</cols>|<cols\b[^>]*/>", lambda _m: cols, head, count=1, flags=re.DOTALL)
             else:
                 head += cols
         yield head.encode()
@@ -203,13 +208,15 @@ class SheetPart:
         yield "".join(batch).encode()
         yield b"</sheetData>"
         tail = self.xml[self.close_end:]
+        if page is not None:
+            tail = re.sub(rb"<pageSetup\b[^>]*/>", page.page_setup_xml().encode(), tail, count=1)
         yield tail if auto_filter is None else with_auto_filter(tail, auto_filter)
 
 
 # What may stand between </sheetData> and <autoFilter> (the schema's order of a worksheet's children).
 _BEFORE_FILTER = re.compile(rb"(?:<(sheetCalcPr|sheetProtection|protectedRanges|scenarios)\b(?:[^>]*/>|.*?</\1>))*",
-                            re.S)
-_FILTER = re.compile(rb"<autoFilter\b[^>]*?(?:/>|>.*?</autoFilter>)", re.S)
+                            re.DOTALL)
+_FILTER = re.compile(rb"<autoFilter\b[^>]*?(?:/>|>.*?</autoFilter>)", re.DOTALL)
 
 
 def with_auto_filter(tail: bytes, ref: str) -> bytes:
@@ -312,6 +319,25 @@ class Package:
         self.replaced[part] = new_sheet_xml(frozen_header=frozen_header)
         self.sheets[title] = part
         return part
+
+    def set_print_titles(self, title: str, *, first_column: bool) -> None:
+        """Print sheet TITLE with its first row (and its first column) on every page."""
+        names = re.findall(r"<(?:\w+:)?sheet\b[^>]*?\bname=\"([^\"]*)\"", self.workbook)
+        index = names.index(quoteattr(title)[1:-1])
+        quoted = "'" + title.replace("'", "''") + "'"
+        ref = f"{quoted}!$1:$1" + (f",{quoted}!$A:$A" if first_column else "")
+        tag = re.search(r"<(\w+:)?sheets\b", self.workbook)
+        ns = tag.group(1) or "" if tag else ""
+        element = f'<{ns}definedName name="_xlnm.Print_Titles" localSheetId="{index}">{escape(ref)}</{ns}definedName>'
+        self.workbook = re.sub(rf'<{ns}definedName name="_xlnm.Print_Titles" localSheetId="{index}">.*?</{ns}definedName>',
+                               "", self.workbook)
+        if f"<{ns}definedNames>" in self.workbook:
+            self.workbook = self.workbook.replace(f"</{ns}definedNames>", element + f"</{ns}definedNames>", 1)
+        elif f"<{ns}definedNames/>" in self.workbook:
+            self.workbook = self.workbook.replace(f"<{ns}definedNames/>", f"<{ns}definedNames>{element}</{ns}definedNames>", 1)
+        else:
+            self.workbook = self.workbook.replace(f"</{ns}sheets>", f"</{ns}sheets><{ns}definedNames>{element}"
+                                                  f"</{ns}definedNames>", 1)
 
     def _drop_calc_chain(self) -> None:
         """Excel rebuilds the calculation chain; a stale one (formulas moved) makes it repair the file."""

@@ -16,6 +16,7 @@ from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
@@ -25,7 +26,9 @@ from xlar.schema.columns import HIDDEN, Column, Kind, SheetSchema
 from xlar.schema.hashing import template_rev
 from xlar.schema.notes import LEGEND, prompt
 from xlar.schema.sheets import CHOICE_ZH, INPUT_SHEETS, INVOICE_LINES, INVOICES, SETTINGS
+from xlar.store.settings import CHOICES as SETTING_CHOICES
 from xlar.workbook.package import column_letters
+from xlar.workbook.printing import page_layout
 from xlar.workbook.styles import save_book
 
 LOCALES = ("zh-CN", "en")
@@ -121,11 +124,6 @@ def _input_sheet(wb: Workbook, sheet: SheetSchema, locale: str) -> Worksheet:
     return ws
 
 
-# What an A4 page holds at 100 %, in Excel's column-width units (about 5.25 pt each), inside
-# 0.7" margins; and the smallest scale that keeps 11 pt text at 8 pt or more.
-PORTRAIT_WIDTH, LANDSCAPE_WIDTH, LEAST_SCALE = 94, 141, 0.73
-
-
 def shown_width(ws: Worksheet) -> float:
     """The sheet's width in column-width units, hidden columns left out."""
     total = 0.0
@@ -138,22 +136,19 @@ def shown_width(ws: Worksheet) -> float:
 
 
 def print_setup(ws: Worksheet, title_row: int | None = None) -> None:
-    """A4, the header row on every page, text never below 8 pt: portrait, one page wide, for a
-    sheet that fits so; landscape, one page wide, for one that fits at 73 % or more; a wider
-    sheet prints at 73 % over pages side by side, its first column repeated on each."""
-    width = shown_width(ws)
+    """A4, the header row on every page, text never below 8 pt (workbook.printing)."""
+    layout = page_layout(shown_width(ws))
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     if title_row:
         ws.print_title_rows = f"{title_row}:{title_row}"
-    if width <= LANDSCAPE_WIDTH / LEAST_SCALE:
-        ws.page_setup.orientation = "portrait" if width <= PORTRAIT_WIDTH / LEAST_SCALE else "landscape"
+    ws.page_setup.orientation = layout.orientation
+    if layout.fit:
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
-        return
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.scale = round(LEAST_SCALE * 100)
-    ws.print_title_cols = "A:A"
+    else:
+        ws.page_setup.scale = layout.scale
+        ws.print_title_cols = "A:A"
 
 
 def _highlight_overdue(ws: Worksheet, locale: str) -> None:
@@ -171,6 +166,23 @@ def _highlight_overdue(ws: Worksheet, locale: str) -> None:
         f"{amounts[0]}{first}:{amounts[-1]}{LIST_ROWS}",
         FormulaRule(formula=[f'AND(${number}{first}<>"",COUNTIF({LINES_NAME},${number}{first})>0)'],
                     font=COMPUTED_FONT))
+
+
+def _setting_lists(ws: Worksheet, keys: list[str], locale: str) -> None:
+    """A drop-down of its allowed values on each setting that has them (the sync writes the
+    settings back in this order); the rest of the Value column keeps its input message alone."""
+    title, text = prompt(SETTINGS.by_key["value"], locale)
+    rows = {HEADER_ROW + 1 + n: key for n, key in enumerate(keys) if key in SETTING_CHOICES}
+    for row, key in rows.items():
+        allowed = ",".join(SETTING_CHOICES[key])
+        rule = DataValidation(type="list", formula1=f'"{allowed}"', allow_blank=True, showErrorMessage=True,
+                              errorTitle="xlar", error=allowed, showInputMessage=True, promptTitle=title,
+                              prompt=text)
+        rule.add(f"B{row}")
+        ws.add_data_validation(rule)
+    column = next(v for v in ws.data_validations.dataValidation if str(v.sqref).startswith(f"B{HEADER_ROW + 1}:"))
+    edges = [HEADER_ROW, *sorted(rows), LIST_ROWS + 1]
+    column.sqref = MultiCellRange(" ".join(f"B{a + 1}:B{b - 1}" for a, b in zip(edges, edges[1:]) if b - a > 1))
 
 
 def _lists(wb: Workbook, locale: str) -> None:
@@ -211,6 +223,7 @@ def build_template(path: Path, locale: str = "zh-CN", settings: dict[str, str] |
             ws.delete_rows(HEADER_ROW + 1)
             for key, value in settings.items():   # marked as the template's own (not the user's) values
                 ws.append([_choice_label(key, locale), value, None, template_rev(SETTINGS, {"key": key, "value": value})])
+            _setting_lists(ws, list(settings), locale)
             ws.tables[SETTINGS.table].ref = (f"A{HEADER_ROW}:{column_letters(len(SETTINGS.columns) + len(HIDDEN) - 1)}"
                                              f"{len(settings) + HEADER_ROW}")
     _lists(wb, locale)   # the output sheets come with the first sync: no empty page that promises them

@@ -23,6 +23,7 @@ from xlar.schema.columns import Column, Kind, SheetSchema
 from xlar.schema.sheets import CHOICE_ZH, OUTPUT_SHEETS
 from xlar.workbook.package import column_letters, reading
 from xlar.workbook.parts import ColumnStyles, Package, SheetPart, rows_xml
+from xlar.workbook.printing import page_layout
 from xlar.workbook.state import STATE_SHEET, SyncState
 from xlar.workbook.styles import StyleSheet
 
@@ -147,8 +148,10 @@ def _write_output(pkg: Package, out: Output, locale: str) -> None:
     total = ColumnStyles(pkg.styles, [pkg.styles.style(s, bold=True) for s in body.plain])
     rows: Iterator[str] = chain(rows_xml([out.headers], 1, head), data,
                                 rows_xml(out.rows[listed:], listed + 2, total))
+    page = page_layout(sum(widths))
     pkg.replaced[part] = xml.stream(rows, keep_through=0, last_row=len(out.rows) + 1, last_col=width - 1,
-                                    cols=cols, auto_filter=f"A1:{column_letters(width - 1)}{listed + 1}")
+                                    cols=cols, auto_filter=f"A1:{column_letters(width - 1)}{listed + 1}", page=page)
+    pkg.set_print_titles(title, first_column=page.repeat_first_column)
 
 
 def _state_part(pkg: Package, state: SyncState) -> tuple[str, object]:
