@@ -133,3 +133,7 @@ def test_an_exported_sheet_is_wide_enough_for_its_dates_and_amounts(tmp_path):
               for c in range(1, 5)}
     assert widths["date"] >= 11 and widths["document"] >= 15 and widths["debit"] >= 13
     assert widths["memo"] >= 28   # Chinese characters take two columns each
+    # it printed five columns a page, portrait, over 30 pages for a month of the demo: now one page
+    # wide (this one is narrow: portrait), its header row on every page
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.orientation == "portrait"
+    assert ws.print_title_rows == "$1:$1"

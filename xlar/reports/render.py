@@ -15,6 +15,7 @@ import pandas as pd
 from xlar.reports.catalog import Result
 from xlar.reports.labels import neutral
 from xlar.reports.ledger import AgingReport
+from xlar.workbook.printing import set_page
 from xlar.workbook.styles import save_book
 from xlar.workbook.writer import display_width
 
@@ -146,8 +147,10 @@ def write_frame(frame: pd.DataFrame, path: Path, fmt: str, title: str) -> None:
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title)
-    for i, width in enumerate(_frame_widths(safe), start=1):   # wide enough: no ### for a date or amount
+    widths = _frame_widths(safe)
+    for i, width in enumerate(widths, start=1):   # wide enough: no ### for a date or amount
         sheet.column_dimensions[get_column_letter(i)].width = width
+    set_page(sheet, sum(widths), 1)
     sheet.append([str(c) for c in frame.columns])
     for row in safe.itertuples(index=False):
         cells = []
@@ -245,9 +248,5 @@ def write_report(result: Result, path: Path) -> None:
     sheet.freeze_panes = "A4"
     if len(shown.columns):
         sheet.auto_filter.ref = f"A3:{get_column_letter(len(shown.columns))}{max(3, sheet.max_row)}"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth = 1
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.page_setup.fitToHeight = 0
-    sheet.print_title_rows = "3:3"
+    set_page(sheet, sum(min(max(w + 2, 8), 50) for w in widths), 3)
     save_book(book.save, path)

@@ -29,7 +29,7 @@ from xlar.domain.errors import Interrupted, Issue, XlarError
 from xlar.schema.cells import is_blank
 from xlar.schema.columns import ID_COLUMN, REV_COLUMN, Column, Kind, SheetSchema
 from xlar.schema.hashing import untouched_template_row
-from xlar.schema.messages import localize_memo
+from xlar.schema.messages import localize_memo, sheet_title
 from xlar.schema.sheets import (
     ALLOCATIONS,
     CONTACTS,
@@ -37,6 +37,7 @@ from xlar.schema.sheets import (
     CUSTOMERS,
     DELIVERIES,
     FX_RATES,
+    INPUT_SHEETS,
     INSTALLMENT_TERMS,
     INVOICE_LINES,
     INVOICES,
@@ -128,25 +129,40 @@ class SyncReport:
     dry_run: bool = False
     finished: str | None = None   # what was done about an earlier, interrupted sync
     notes: list[str] = field(default_factory=list)   # written, but not quite as usual (the .bak elsewhere)
+    locale: str = "en"                               # the workbook's language: the summary's
 
     @property
     def changed(self) -> bool:
         return bool(self.counts or self.conflicts)
 
     def summary(self) -> str:
+        zh = self.locale == "zh-CN"
         if not self.changed and not self.written:
-            head = "no changes"
+            head = "没有变化" if zh else "no changes"
         else:
-            done = ", ".join(f"{n} {what}" for what, n in sorted(self.counts.items())) or (
-                "workbook refreshed from the store" if self.written else "store unchanged")
-            head = ("would apply: " if self.dry_run else "") + done
+            done = ("，" if zh else ", ").join(_counted(what, n, zh) for what, n in sorted(self.counts.items())) or (
+                ("工作簿已按账簿刷新" if zh else "workbook refreshed from the store") if self.written else
+                ("账簿未变" if zh else "store unchanged"))
+            head = (("将执行：" if zh else "would apply: ") if self.dry_run else "") + done
         tail = []
         if self.conflicts:
-            tail.append(f"{len(self.conflicts)} conflicts (see the Conflicts sheet)")
+            tail.append(f"{len(self.conflicts)} 处冲突（见“冲突”表）" if zh else
+                        f"{len(self.conflicts)} conflicts (see the Conflicts sheet)")
         errors = [i for i in self.issues if not i.code.startswith("XLAR-W")]
         if errors:
-            tail.append(f"{len(errors)} problems (see the Errors sheet)")
-        return "; ".join([*([self.finished] if self.finished else []), head, *tail, *self.notes])
+            tail.append(f"{len(errors)} 个问题（见“错误”表）" if zh else f"{len(errors)} problems (see the Errors sheet)")
+        return ("；" if zh else "; ").join([*([self.finished] if self.finished else []), head, *tail, *self.notes])
+
+
+_DONE_ZH = {"added": "新增", "changed": "修改", "deleted": "删除", "suggested": "建议"}
+
+
+def _counted(what: str, n: int, zh: bool) -> str:
+    """'3 Invoices added'; in a zh-CN book '发票新增 3'."""
+    if not zh:
+        return f"{n} {what}"
+    sheet, _, done = what.partition(" ")
+    return f"{sheet_title(sheet, 'zh-CN')}{_DONE_ZH.get(done, done)} {n}"
 
 
 class _Push:
@@ -483,7 +499,9 @@ def _untouched(book: WorkbookGateway, store: Store, as_of: date) -> SyncReport |
     with store.read() as conn:
         if not seals.intact(conn):
             return None
-    return SyncReport(issues=issues_shown(book))
+    titles = set(book.titles())
+    zh = sum(s.zh in titles for s in INPUT_SHEETS) > sum(s.name in titles for s in INPUT_SHEETS)
+    return SyncReport(issues=issues_shown(book), locale="zh-CN" if zh else "en")
 
 
 @contextmanager
@@ -621,7 +639,7 @@ def _sync(gateway: WorkbookGateway, store: Store, user: str, *, dry_run: bool, a
         untouched.dry_run = dry_run
         return untouched
     book = read_book(gateway)
-    report = SyncReport(issues=list(book.issues), dry_run=dry_run)
+    report = SyncReport(issues=list(book.issues), dry_run=dry_run, locale=book.locale)
     with store.write() as conn:
         _refuse_superseded(conn, book, gateway)
         outside = seals.outside(conn)

@@ -8,6 +8,7 @@ its first column repeated on each. Widths are Excel's column-width units (about 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 # What an A4 page holds at 100 %, inside 0.7" margins; the smallest scale that keeps 11 pt at 8 pt.
 PORTRAIT_WIDTH, LANDSCAPE_WIDTH, LEAST_SCALE = 94, 141, 0.73
@@ -34,3 +35,20 @@ def page_layout(width: float) -> PageLayout:
     if width <= LANDSCAPE_WIDTH / LEAST_SCALE:
         return PageLayout("portrait" if width <= PORTRAIT_WIDTH / LEAST_SCALE else "landscape", None, False)
     return PageLayout("landscape", round(LEAST_SCALE * 100), True)
+
+
+def set_page(ws: Any, width: float, title_row: int | None) -> PageLayout:
+    """Give the openpyxl worksheet WS (WIDTH units wide) its A4 layout, its TITLE_ROW repeated."""
+    layout = page_layout(width)
+    ws.page_setup.paperSize = "9"
+    ws.page_setup.orientation = layout.orientation
+    if title_row:
+        ws.print_title_rows = f"{title_row}:{title_row}"
+    if layout.fit:
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+    else:
+        ws.page_setup.scale = layout.scale
+        ws.print_title_cols = "A:A"
+    return layout

@@ -8,6 +8,7 @@ invoices are highlighted; output sheets follow. Built with openpyxl from the sch
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -28,7 +29,7 @@ from xlar.schema.notes import LEGEND, prompt
 from xlar.schema.sheets import CHOICE_ZH, INPUT_SHEETS, INVOICE_LINES, INVOICES, SETTINGS
 from xlar.store.settings import CHOICES as SETTING_CHOICES
 from xlar.workbook.package import column_letters
-from xlar.workbook.printing import page_layout
+from xlar.workbook.printing import set_page
 from xlar.workbook.styles import save_book
 
 LOCALES = ("zh-CN", "en")
@@ -137,18 +138,7 @@ def shown_width(ws: Worksheet) -> float:
 
 def print_setup(ws: Worksheet, title_row: int | None = None) -> None:
     """A4, the header row on every page, text never below 8 pt (workbook.printing)."""
-    layout = page_layout(shown_width(ws))
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    if title_row:
-        ws.print_title_rows = f"{title_row}:{title_row}"
-    ws.page_setup.orientation = layout.orientation
-    if layout.fit:
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-    else:
-        ws.page_setup.scale = layout.scale
-        ws.print_title_cols = "A:A"
+    set_page(ws, shown_width(ws), title_row)
 
 
 def _highlight_overdue(ws: Worksheet, locale: str) -> None:
@@ -182,7 +172,7 @@ def _setting_lists(ws: Worksheet, keys: list[str], locale: str) -> None:
         ws.add_data_validation(rule)
     column = next(v for v in ws.data_validations.dataValidation if str(v.sqref).startswith(f"B{HEADER_ROW + 1}:"))
     edges = [HEADER_ROW, *sorted(rows), LIST_ROWS + 1]
-    column.sqref = MultiCellRange(" ".join(f"B{a + 1}:B{b - 1}" for a, b in zip(edges, edges[1:]) if b - a > 1))
+    column.sqref = MultiCellRange(" ".join(f"B{a + 1}:B{b - 1}" for a, b in pairwise(edges) if b - a > 1))
 
 
 def _lists(wb: Workbook, locale: str) -> None:
