@@ -122,7 +122,7 @@ def test_every_column_explains_itself(locale):
                         if all(r.min_col == r.max_col == i for r in v.sqref.ranges)]
             cells = sum(r.max_row - r.min_row + 1 for v in covering for r in v.sqref.ranges)
             assert cells == 1048576 - 2, (ws.title, col.key)          # every row below the headers, once
-            assert all(v.showInputMessage and v.prompt == rule.prompt for v in covering), (ws.title, col.key)
+            assert all(v.showInputMessage and v.promptTitle == rule.promptTitle for v in covering), (ws.title, col.key)
             assert len(rule.promptTitle) <= TITLE_LIMIT and len(rule.prompt) <= PROMPT_LIMIT
             header = ws.cell(2, i)
             assert header.comment is not None and rule.prompt in header.comment.text
@@ -143,9 +143,13 @@ def test_every_note_has_its_chinese():
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])
 def test_a_setting_with_allowed_values_has_them_as_a_list(locale):
+    from xlar.schema.sheets import setting_value
     from xlar.store.settings import CHOICES
 
     ws = openpyxl.load_workbook(committed(locale))["设置" if locale == "zh-CN" else "Settings"]
     keys = list(DEFAULTS)
     lists = {str(v.sqref): v.formula1 for v in ws.data_validations.dataValidation if v.type == "list"}
-    assert lists == {f"B{3 + keys.index(k)}": '"' + ",".join(v) + '"' for k, v in CHOICES.items()}
+    assert lists == {f"B{3 + keys.index(k)}": '"' + ",".join(setting_value(k, c, locale) for c in v) + '"'
+                     for k, v in CHOICES.items()}
+    approvers = next(v for v in ws.data_validations.dataValidation if str(v.sqref) == f"B{3 + keys.index('approvers')}")
+    assert ("一人记账" if locale == "zh-CN" else "one person") in approvers.prompt    # a one-person book, said

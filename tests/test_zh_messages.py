@@ -104,6 +104,14 @@ def test_the_settings_sheet_names_each_setting_in_the_books_language(store, tmp_
     assert report.issues == [] and report.counts["Settings changed"] + report.counts["Settings added"] == 1
     with store.read() as conn:
         assert str(read_settings(conn).tax_rate) == "0.06"
+    # a setting's allowed values read in Chinese, kept as their codes
+    assert {r["设置项"]: r["值"] for r in read(path, "设置")}["收款冲账时点"] == "核准后冲账"
+    edit(path, "Settings", {"key": "收款核准时核销方式"}, {"value": "先进先出"}, "zh-CN")
+    assert sync_workbook(path, store, "alice", as_of=AS_OF).issues == []
+    with store.read() as conn:
+        assert read_settings(conn).match_at_approval == "fifo"
+    assert {r["设置项"]: r["值"] for r in read(path, "设置")}["收款核准时核销方式"] == "先进先出"
+    assert not sync_workbook(path, store, "alice", as_of=AS_OF).written
 
 
 def test_the_memos_xlar_writes_on_allocations_are_chinese_in_a_chinese_book(store, tmp_path):

@@ -42,6 +42,27 @@ SETTING_ZH: dict[str, str] = {
     "company_email": "公司邮箱", "company_tax_id": "公司税号", "clerks": "录入员", "authentication": "身份验证方式",
 }
 CHOICE_ZH.update(SETTING_ZH)
+# The allowed values of the settings that have them (store.settings.CHOICES) as a zh-CN book shows
+# them; the store keeps the code, the sheet reads either.
+SETTING_VALUE_ZH: dict[str, dict[str, str]] = {
+    "match_mode": {"document": "按单据", "product": "按物料"},
+    "revenue_recognition": {"invoice": "开票时确认", "delivery": "销货时确认"},
+    "delivery_difference": {"reverse": "冲回暂估", "difference": "只记差额"},
+    "locale": {"zh-CN": "zh-CN", "en": "en"},
+    "receipt_clearing": {"approved": "核准后冲账", "confirmed": "确认后冲账"},
+    "match_at_approval": {"reference": "按参考号", "fifo": "先进先出", "none": "不自动核销"},
+    "authentication": {"claimed": "按填写的用户名", "database": "按数据库登录名"},
+}
+
+
+def setting_value(key: str, value: str, locale: str) -> str:
+    """A setting's value as a LOCALE book shows it."""
+    return SETTING_VALUE_ZH.get(key, {}).get(value, value) if locale == "zh-CN" else value
+
+
+def setting_code(key: str, shown: str) -> str:
+    """The value the store keeps for SHOWN (a label or the code itself)."""
+    return next((code for code, label in SETTING_VALUE_ZH.get(key, {}).items() if shown == label), shown)
 CHOICE_ZH_EARLIER: dict[str, tuple[str, ...]] = {"product": ("按品号",)}   # labels of earlier books, still read
 
 

@@ -22,7 +22,7 @@ from xlar.domain.errors import InvalidDocument, NotAllowed, NotFound, XlarError
 from xlar.domain.money import decimal_from_number, from_minor, tidy, to_minor
 from xlar.domain.terms import PaymentTerms, TermsBasis
 from xlar.schema.columns import Kind, SheetSchema
-from xlar.schema.sheets import SETTINGS
+from xlar.schema.sheets import SETTINGS, setting_code, setting_value
 from xlar.services.credit import Charge, check_credit
 from xlar.services.deliveries import DeliveryLine, add_deliveries, delete_delivery, update_delivery
 from xlar.services.documents import installment_plan
@@ -288,6 +288,11 @@ class TermsAdapter(TableAdapter):
         return values
 
 
+def _value(key: str, values: Mapping[str, object]) -> str:
+    """A Settings row's value as the store keeps it (a zh-CN label is taken as its code)."""
+    return "" if values.get("value") is None else setting_code(key, str(values["value"]))
+
+
 class SettingsAdapter(Adapter):
     """Settings rows are keyed by their key; there is no revision to conflict on."""
 
@@ -296,11 +301,12 @@ class SettingsAdapter(Adapter):
     def load(self, conn: Connection, ctx: Context) -> list[StoreRow]:
         stored = dict(conn.execute(sa.select(t.settings.c.key, t.settings.c.value)).all())
         merged = {**DEFAULTS, **stored}
-        return [StoreRow(i, 1, {"key": k, "value": merged[k]}) for i, k in enumerate(DEFAULTS, start=1)]
+        return [StoreRow(i, 1, {"key": k, "value": setting_value(k, merged[k], ctx.locale)})
+                for i, k in enumerate(DEFAULTS, start=1)]
 
     def _write(self, conn: Connection, ctx: Context, values: dict[str, object]) -> int:
         key = str(values["key"])
-        write_settings(conn, {key: "" if values.get("value") is None else str(values["value"])}, ctx.user)
+        write_settings(conn, {key: _value(key, values)}, ctx.user)
         return list(DEFAULTS).index(key) + 1
 
     def offer(self, conn: Connection, ctx: Context, values: dict[str, object], *, template: bool = False) -> bool:
@@ -310,7 +316,8 @@ class SettingsAdapter(Adapter):
         it fills a setting only in a new book (no customers, no documents yet) and only for a user
         who may set it; in a book in use it is passed over, and the sync shows the book's value.
         An English template synced into a Chinese book does not change its locale."""
-        key, value = str(values["key"]), "" if values.get("value") is None else str(values["value"])
+        key = str(values["key"])
+        value = _value(key, values)
         current = conn.execute(sa.select(t.settings.c.value).where(t.settings.c.key == key)).scalar()
         if value == DEFAULTS.get(key) or value == current:
             return False

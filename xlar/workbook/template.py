@@ -26,7 +26,14 @@ from xlar.domain.money import CURRENCY_EXPONENTS
 from xlar.schema.columns import HIDDEN, Column, Kind, SheetSchema
 from xlar.schema.hashing import template_rev
 from xlar.schema.notes import LEGEND, prompt
-from xlar.schema.sheets import CHOICE_ZH, INPUT_SHEETS, INVOICE_LINES, INVOICES, SETTINGS
+from xlar.schema.sheets import (
+    CHOICE_ZH,
+    INPUT_SHEETS,
+    INVOICE_LINES,
+    INVOICES,
+    SETTINGS,
+    setting_value,
+)
 from xlar.store.settings import CHOICES as SETTING_CHOICES
 from xlar.workbook.package import column_letters
 from xlar.workbook.printing import set_page
@@ -158,16 +165,32 @@ def _highlight_overdue(ws: Worksheet, locale: str) -> None:
                     font=COMPUTED_FONT))
 
 
+# What the Value cell of a setting says when selected, beyond its drop-down.
+SETTING_NOTES = {
+    "approvers": {
+        "en": "blank: a book kept by one person, confirmed receipts clear invoices; naming the first approver "
+              "switches the approval step on (receipts then clear once another approver approves them)",
+        "zh-CN": "留空：一人记账，确认的收款即冲账；填写第一位核准人即启用核准步骤（之后收款须由另一位核准人核准后冲账）"},
+    "receipt_clearing": {
+        "en": "which receipts clear invoices; while the book names no users at all, confirmed ones do",
+        "zh-CN": "哪些收款可以冲账；账套未设任何用户时，确认的收款即冲账"},
+}
+
+
 def _setting_lists(ws: Worksheet, keys: list[str], locale: str) -> None:
     """A drop-down of its allowed values on each setting that has them (the sync writes the
     settings back in this order); the rest of the Value column keeps its input message alone."""
     title, text = prompt(SETTINGS.by_key["value"], locale)
-    rows = {HEADER_ROW + 1 + n: key for n, key in enumerate(keys) if key in SETTING_CHOICES}
+    rows = {HEADER_ROW + 1 + n: key for n, key in enumerate(keys) if key in SETTING_CHOICES or key in SETTING_NOTES}
     for row, key in rows.items():
-        allowed = ",".join(SETTING_CHOICES[key])
-        rule = DataValidation(type="list", formula1=f'"{allowed}"', allow_blank=True, showErrorMessage=True,
-                              errorTitle="xlar", error=allowed, showInputMessage=True, promptTitle=title,
-                              prompt=text)
+        said = SETTING_NOTES.get(key, {}).get(locale, text)
+        if key in SETTING_CHOICES:
+            allowed = ",".join(setting_value(key, code, locale) for code in SETTING_CHOICES[key])
+            rule = DataValidation(type="list", formula1=f'"{allowed}"', allow_blank=True, showErrorMessage=True,
+                                  errorTitle="xlar", error=allowed, showInputMessage=True, promptTitle=title,
+                                  prompt=said)
+        else:
+            rule = DataValidation(allow_blank=True, showInputMessage=True, promptTitle=title, prompt=said)
         rule.add(f"B{row}")
         ws.add_data_validation(rule)
     column = next(v for v in ws.data_validations.dataValidation if str(v.sqref).startswith(f"B{HEADER_ROW + 1}:"))
@@ -212,7 +235,8 @@ def build_template(path: Path, locale: str = "zh-CN", settings: dict[str, str] |
         if sheet is SETTINGS and settings:
             ws.delete_rows(HEADER_ROW + 1)
             for key, value in settings.items():   # marked as the template's own (not the user's) values
-                ws.append([_choice_label(key, locale), value, None, template_rev(SETTINGS, {"key": key, "value": value})])
+                shown = setting_value(key, value, locale)
+                ws.append([_choice_label(key, locale), shown, None, template_rev(SETTINGS, {"key": key, "value": shown})])
             _setting_lists(ws, list(settings), locale)
             ws.tables[SETTINGS.table].ref = (f"A{HEADER_ROW}:{column_letters(len(SETTINGS.columns) + len(HIDDEN) - 1)}"
                                              f"{len(settings) + HEADER_ROW}")
