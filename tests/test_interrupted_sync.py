@@ -135,3 +135,24 @@ def test_an_old_copy_with_new_rows_is_refused_one_without_is_synced(store, tmp_p
     report = sync_workbook(clean, store, "bob", as_of=AS_OF)
     assert not report.counts.get("Customers added")
     assert sorted(r["Code"] for r in read(clean, "Customers")) == ["BOB", "K0", "NEW"]
+
+
+def test_a_sync_killed_between_its_two_renames_gets_its_backup_on_the_next_sync(store, tmp_path):
+    """Killed after the workbook was renamed into place and before its .bak: the previous version
+    waits beside it (staged) and the next sync makes it the .bak."""
+    from xlar.workbook.writer import staged_backup_path
+
+    path = build_template(tmp_path / "AR.xlsx", "en")
+    typed(path, 1)
+    sync_workbook(path, store, "alice", as_of=AS_OF)
+    older = (tmp_path / "AR.xlsx.bak").read_bytes()
+    typed(path, 1, start=1)
+    before = path.read_bytes()
+    sync_workbook(path, store, "alice", as_of=AS_OF)
+    # the state a kill between the two renames leaves: the new workbook, the staged previous
+    # version beside it, the .bak still the one before that
+    (tmp_path / "AR.xlsx.bak").replace(staged_backup_path(path))
+    (tmp_path / "AR.xlsx.bak").write_bytes(older)
+    again = sync_workbook(path, store, "alice", as_of=AS_OF)
+    assert "its previous version is AR.xlsx.bak" in again.summary()
+    assert (tmp_path / "AR.xlsx.bak").read_bytes() == before and not staged_backup_path(path).exists()

@@ -52,7 +52,7 @@ from xlar.sync.engine import sync_workbook
 from xlar.workbook.reader import read_workbook
 from xlar.workbook.state import STATE_SHEET
 from xlar.workbook.template import build_template
-from xlar.workbook.writer import staged_path
+from xlar.workbook.writer import staged_backup_path, staged_path
 
 AS_OF = date(2026, 3, 31)
 SETTINGS = {"company": "Reliability Co.", "base_currency": "CNY", "current_period": "2026-03"}
@@ -123,6 +123,12 @@ def strays(book: Path) -> list[str]:
     or the one an interrupted sync wrote, set aside because BOOK had changed since."""
     return sorted(p.name for p in book.parent.iterdir() if p == staged_path(book)
                   or p.name.startswith(f"{book.stem}.synced-before-interruption"))
+
+
+def _previous_versions(book: Path) -> list[bytes]:
+    """Where the workbook before a sync is kept: BOOK.bak, or (a sync killed between its two
+    renames) the backup it staged beside BOOK, which the next sync makes the .bak."""
+    return [p.read_bytes() for p in (book.with_name(book.name + ".bak"), staged_backup_path(book)) if p.exists()]
 
 
 def damage(book: Path, old: bytes) -> str:
@@ -489,7 +495,7 @@ class KillRun:
         state = damage(self.book, old)
         if state == "new" and not committed:
             state = "the workbook was replaced but the store did not commit"
-        elif state == "new" and self.book.with_name(self.book.name + ".bak").read_bytes() != old:
+        elif state == "new" and old not in _previous_versions(self.book):
             state = "the workbook was replaced and the backup is not the workbook before the sync"
         if state in ("old", "new"):
             f.intact += 1

@@ -305,7 +305,7 @@ def finish_interrupted(path: Path, recorded: Callable[[str], bool]) -> str | Non
     store then refuses PATH's new rows: sync.engine's check of superseded workbooks)."""
     temp = staged_path(path)
     if not temp.exists():
-        return None
+        return _finish_backup(path)
     state = _state_of(temp) or SyncState()
     if state.token is None or not recorded(state.token):
         temp.unlink()
@@ -323,6 +323,20 @@ def finish_interrupted(path: Path, recorded: Callable[[str], bool]) -> str | Non
         raise not_replaced(path, temp, exc) from None
     done = f"finished an interrupted sync of {path.name} (the store had its changes)"
     return done if note is None else f"{done}; {note}"
+
+
+def _finish_backup(path: Path) -> str | None:
+    """A sync stopped between its two renames (the workbook replaced, its .bak not yet): the
+    previous version staged beside it becomes PATH.bak now. None when there is nothing to do, or
+    when the .bak still cannot be replaced (the staged copy stays, and says so next time)."""
+    staged = staged_backup_path(path)
+    if not staged.exists() or not path.exists():
+        return None
+    try:
+        os.replace(staged, path.with_name(path.name + ".bak"))
+    except OSError:
+        return None
+    return f"finished an interrupted sync of {path.name}: its previous version is {path.name}.bak"
 
 
 def pending_interruption(path: Path) -> str | None:
