@@ -37,7 +37,6 @@ from xlar.schema.sheets import (
     CUSTOMERS,
     DELIVERIES,
     FX_RATES,
-    INPUT_SHEETS,
     INSTALLMENT_TERMS,
     INVOICE_LINES,
     INVOICES,
@@ -88,6 +87,7 @@ from xlar.workbook.reader import (
     Row,
     SheetData,
     WorkbookData,
+    book_locale,
     issue_cells,
     issues_shown,
     read_book,
@@ -499,9 +499,7 @@ def _untouched(book: WorkbookGateway, store: Store, as_of: date) -> SyncReport |
     with store.read() as conn:
         if not seals.intact(conn):
             return None
-    titles = set(book.titles())
-    zh = sum(s.zh in titles for s in INPUT_SHEETS) > sum(s.name in titles for s in INPUT_SHEETS)
-    return SyncReport(issues=issues_shown(book), locale="zh-CN" if zh else "en")
+    return SyncReport(issues=issues_shown(book), locale=book_locale(book.titles()))
 
 
 @contextmanager

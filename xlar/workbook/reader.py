@@ -116,7 +116,6 @@ def read_book(source: Grids) -> WorkbookData:
     state = SyncState()
     errors_shown: list[tuple[str, ...]] = []
     conflicts_shown: list[list[object]] = []
-    zh_titles = 0
     for title in titles:
         if title == STATE_SHEET:
             state = _sync_state(grids)
@@ -130,7 +129,6 @@ def read_book(source: Grids) -> WorkbookData:
         schema = find_sheet(title)
         if schema is None:
             continue
-        zh_titles += title == schema.zh
         if schema.name in sheets:
             issues.append(Issue(title, 1, None, "XLAR-E120", f"a second {schema.name} sheet; only "
                                 f"'{sheets[schema.name].title}' is read"))
@@ -138,8 +136,14 @@ def read_book(source: Grids) -> WorkbookData:
         data = read_sheet(grids, title, schema)
         sheets[schema.name] = data
         issues += data.issues
-    return WorkbookData(sheets, issues, state, "zh-CN" if zh_titles * 2 > len(sheets) else "en", errors_shown,
-                        conflicts_shown)
+    return WorkbookData(sheets, issues, state, book_locale(titles), errors_shown, conflicts_shown)
+
+
+def book_locale(titles: Iterable[str]) -> str:
+    """zh-CN when most of the input sheets a workbook has go by their Chinese titles, else en."""
+    found = [(title, schema) for title in titles if (schema := find_sheet(title)) is not None]
+    zh_titles = sum(title == schema.zh for title, schema in found)
+    return "zh-CN" if zh_titles * 2 > len({schema.name for _, schema in found}) else "en"
 
 
 ERRORS_TITLES = ("Errors", "错误")
