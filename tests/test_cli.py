@@ -100,17 +100,39 @@ def test_bad_arguments_give_one_line_and_an_exit_code(runner, tmp_path, args, me
     assert "Traceback" not in result.output
 
 
-@pytest.mark.parametrize(("env", "said"), [({"XLAR_LOCALE": "zh-CN"}, "error: XLAR-E010 未知客户 'NOPE'"),
-                                           ({"XLAR_LOCALE": "", "LC_ALL": "", "LC_MESSAGES": "",
-                                             "LANG": "zh_CN.UTF-8"}, "error: XLAR-E010 未知客户 'NOPE'"),
-                                           ({"XLAR_LOCALE": "en"}, "error: XLAR-E010 unknown customer 'NOPE'")])
-def test_a_refusal_is_said_in_the_users_language(runner, tmp_path, monkeypatch, env, said):
+NO_LOCALE = {"XLAR_LOCALE": "", "LC_ALL": "", "LC_MESSAGES": ""}
+IN_ZH, IN_EN = "error: XLAR-E010 未知客户 'NOPE'", "error: XLAR-E010 unknown customer 'NOPE'"
+
+
+@pytest.mark.parametrize(("env", "book", "args", "said"), [
+    ({"XLAR_LOCALE": "zh-CN"}, "en", (), IN_ZH),                            # asked for, over the book's
+    ({"XLAR_LOCALE": "en"}, "zh-CN", (), IN_EN),
+    ({**NO_LOCALE, "LANG": "en_US.UTF-8"}, "zh-CN", (), IN_ZH),               # the book's, over the system's
+    ({**NO_LOCALE, "LANG": "zh_CN.UTF-8"}, "en", (), IN_EN),
+    ({"XLAR_LOCALE": "zh-CN"}, "zh-CN", ("--locale", "en"), IN_EN),           # --locale over everything
+])
+def test_a_refusal_is_said_in_the_books_language_unless_asked_otherwise(runner, tmp_path, monkeypatch, env, book,
+                                                                         args, said):
+    from xlar.store.engine import Store
+    from xlar.store.settings import write_settings
+
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     url = f"sqlite:///{tmp_path / 'x.db'}"
     assert run(runner, "--store", url, "init").exit_code == 0
-    result = run(runner, "--store", url, "balance", "NOPE")
+    store = Store.open(url)
+    with store.write() as conn:
+        write_settings(conn, {"locale": book}, "tester")
+    store.dispose()
+    result = run(runner, "--store", url, *args, "balance", "NOPE")
     assert result.exit_code == 1 and result.output.strip() == said
+
+
+def test_before_any_book_is_open_the_systems_language_is_used(runner, tmp_path, monkeypatch):
+    for name, value in {**NO_LOCALE, "LANG": "zh_CN.UTF-8"}.items():
+        monkeypatch.setenv(name, value)
+    result = run(runner, "--store", f"sqlite:///{tmp_path / 'none.db'}", "balance", "C1")
+    assert result.exit_code == 1 and result.output.startswith("error: XLAR-E050 ") and "处没有账簿：请运行 `xlar" in result.output
 
 
 def test_a_missing_store_or_dead_server_is_one_line(runner, tmp_path):
@@ -135,7 +157,7 @@ def test_invoice_generate_post_and_reports_from_the_command_line(runner, tmp_pat
     assert run(runner, "--store", url, "init", "--period", "2026-06").exit_code == 0
     store = Store.open(url)
     with store.write() as conn:
-        save_customer(conn, Customer("C1", "Acme", "CNY", closing_day=25, credit_limit=Decimal("100000")), "t")
+        save_customer(conn, Customer("C1", "Acme", "CNY", closing_day=25, credit_limit=Decimal(100000)), "t")
         add_deliveries(conn, [DeliveryLine("SH1", 1, "C1", date(2026, 6, 10), "A", Decimal(3), unit_price=Decimal(10),
                                            tax_rate=Decimal("0.13"))], "t")
     store.dispose()

@@ -8,8 +8,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
-import sqlalchemy as sa
 import pytest
+import sqlalchemy as sa
 
 from tests.fakexw import FakeBook, typed
 from tests.sheets import add_rows
@@ -137,7 +137,7 @@ def test_an_action_through_the_file_and_through_xlwings_gives_identical_sheets(b
     errors = sheets["错误" if locale == "zh-CN" else "Errors"]
     assert [(row[0], row[1], row[3]) for row in errors[1:]] == [(sheets_title(locale), 5.0,
                                                            "XLAR-E113")]
-    assert "posted 1: INV-2026-00002" in told["post"]
+    assert ("已过账 1 张：INV-2026-00002" if locale == "zh-CN" else "posted 1: INV-2026-00002") in told["post"]
 
 
 def test_text_that_excel_would_coerce_stays_text():

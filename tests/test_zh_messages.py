@@ -12,7 +12,8 @@ from xlar.workbook.template import build_template
 
 AS_OF = date(2026, 3, 31)
 # what may stay in Latin letters: codes, currencies, Excel's own words, formats
-ALLOWED = {"TRUE", "FALSE", "YYYY", "MM", "DD", "CNY", "USD", "Excel", "xlar", "NUL", "DRAFT"}
+ALLOWED = {"TRUE", "FALSE", "YYYY", "MM", "DD", "CNY", "USD", "Excel", "xlar", "NUL", "DRAFT", "CSV", "camt", "GBK",
+           "UTF"}
 
 
 def english_words(text: str) -> set[str]:
@@ -181,3 +182,58 @@ def test_a_refusal_of_every_kind_the_services_give_is_chinese(store, tmp_path):
             "XLAR-E060"} <= codes, (codes, report.issues)
     for row in errors:
         assert not english_words(row["说明"]), row
+
+
+BANK_CSV = """账号:6222 0000 1111 2222
+交易日期,借方金额,贷方金额,币种,对方户名,对方账号,摘要,附言
+2026/03/25,,"50.00",人民币,甲公司,6222000011113333,货款,INV-2026-00001
+2026/03/26,,"80.00",人民币,不认识的公司,6222000011114444,货款,
+"""
+
+
+def test_every_ribbon_button_speaks_the_workbooks_language(store, tmp_path):
+    """In a zh-CN workbook each button of the AR tab asks and tells in Chinese: its questions, what
+    it did, what keeps a month from closing, and a refusal (issue 20: no English outside codes, data,
+    document numbers, file paths and the commands it names)."""
+    from tests.test_excel_live import ScriptedUi
+    from xlar.excel import actions
+    from xlar.excel.actions import Session
+    from xlar.workbook.gateway import FileGateway
+
+    path = build_template(tmp_path / "AR.xlsx", "zh-CN")
+    add_rows(path, "Customers", [{"code": "C001", "name": "甲公司", "currency": "CNY"},
+                                 {"code": "C002", "name": "乙公司", "currency": "USD"}], "zh-CN")
+    add_rows(path, "Invoices", [
+        {"date": date(2026, 3, 1), "customer": "C001", "net": 100, "status": "posted"},
+        {"date": date(2026, 3, 20), "customer": "C001", "net": 50},
+        {"date": date(2026, 3, 21), "customer": "C002", "net": 10, "fx_rate": 7.1, "status": "posted"}], "zh-CN")
+    statement = tmp_path / "流水.csv"
+    statement.write_text(BANK_CSV, encoding="utf-8")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("nothing,a,bank,would,write\n1,2,3,4,5\n", encoding="utf-8")
+    told, asked = {}, []
+    for tag, answers, file in (("sync", (), None), ("post", (), None), ("match", (), None),
+                               ("generate_invoices", (), None), ("bank_import", (), statement),
+                               ("bank_import", (), bad), ("bank_import", (), None), ("revalue", (), None),
+                               ("close", (), None), ("report", ("1",), None), ("report", ("99",), None),
+                               ("dashboard", (), None)):
+        ui = ScriptedUi(answers, file)
+        gateway = FileGateway(path)
+        try:
+            on = date(2026, 4, 2) if tag == "close" else AS_OF   # a month closes once it has ended
+            said = actions.run(tag, Session(gateway, store, "alice", on, ui, tmp_path))
+        finally:
+            gateway.close()
+        told.setdefault(tag, []).append(said)
+        asked += ui.asked
+    for tag, messages in told.items():
+        for said in messages:
+            shown = re.sub(r"-> \S+|xlar [a-z]+ [a-z]+ --\w+ \S+", "", said)   # file paths, commands named
+            assert not english_words(shown), (tag, said)
+    for question in asked:
+        assert not english_words(re.sub(r"\d+\. .*? / .*", "", question)), question
+    assert "已过账 1 张：" in told["post"][0]
+    assert told["close"][0].startswith("错误：XLAR-E030 ") and "不能结账" in told["close"][0], told["close"]
+    assert "USD 汇率：“汇率”表没有 USD 在 2026-03 的汇率" in told["close"][0]
+    assert told["bank_import"][0].startswith("读取 2 行") and "未选择文件" in told["bank_import"][2]
+    assert told["report"][1].startswith("错误：XLAR-E140")

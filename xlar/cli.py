@@ -92,9 +92,11 @@ WORKBOOK = WorkbookFile()
 class Obj:
     """Shared state of one invocation (ctx.obj): which store, which user."""
 
-    def __init__(self, store_url: str | None, user: str) -> None:
+    def __init__(self, store_url: str | None, user: str, locale: str | None = None) -> None:
         self.store_url = store_url
         self.user = user
+        self.locale = locale                    # --locale
+        self.book_locale: str | None = None     # the locale setting of the store the command opened
 
     def url_for(self, workbook: Path | None) -> str | None:
         """--store; else, for a command on WORKBOOK, the store the workbook uses, as in Excel
@@ -111,6 +113,8 @@ class Obj:
         command is done."""
         store = Store.open(self.url_for(workbook))
         try:
+            with store.read() as conn:
+                self.book_locale = read_settings(conn).locale
             yield store
         finally:
             store.dispose()
@@ -126,7 +130,8 @@ def _friendly_errors() -> Iterator[None]:
         click.echo(f"error: {exc.code} {localize(exc.message, cli_locale())}", err=True)
         sys.exit(1)
     except sa.exc.OperationalError as exc:
-        click.echo(f"error: XLAR-E050 store unavailable: {str(exc.orig).strip().splitlines()[0]}", err=True)
+        unavailable = "账簿无法连接" if cli_locale() == "zh-CN" else "store unavailable"
+        click.echo(f"error: XLAR-E050 {unavailable}: {str(exc.orig).strip().splitlines()[0]}", err=True)
         sys.exit(1)
     except OSError as exc:
         what = f"{exc.filename}: " if exc.filename else ""
@@ -135,13 +140,26 @@ def _friendly_errors() -> Iterator[None]:
 
 
 def cli_locale() -> str:
-    """The language of the command's messages: $XLAR_LOCALE, else the system's (LC_ALL, LC_MESSAGES,
-    LANG: zh_CN.UTF-8 is zh-CN), else English."""
-    for name in ("XLAR_LOCALE", "LC_ALL", "LC_MESSAGES", "LANG"):
+    """The language of the command's messages: --locale or $XLAR_LOCALE; else the locale setting of
+    the book the command opened; else the system's (LC_ALL, LC_MESSAGES, LANG: zh_CN.UTF-8 is
+    zh-CN); else English."""
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_object(Obj) if ctx is not None else None
+    if obj is not None and obj.locale:
+        return obj.locale
+    if os.environ.get("XLAR_LOCALE"):
+        return _language(os.environ["XLAR_LOCALE"])
+    if obj is not None and obj.book_locale:
+        return obj.book_locale
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(name, "")
         if value:
-            return "zh-CN" if value.replace("_", "-").lower().startswith("zh") else "en"
+            return _language(value)
     return "en"
+
+
+def _language(value: str) -> str:
+    return "zh-CN" if value.replace("_", "-").lower().startswith("zh") else "en"
 
 
 class XlarGroup(click.Group):
@@ -158,11 +176,13 @@ class XlarGroup(click.Group):
               "$XLAR_STORE; else xlar.db beside the workbook, or ./xlar.db]")
 @click.option("--user", default=None, help="who is acting (audit, roles) [default: $XLAR_USER, else XLAR_USER in "
               "the xlar config file, else the login name]")
+@click.option("--locale", "locale", type=click.Choice(["zh-CN", "en"]), default=None,
+              help="language of the messages [default: $XLAR_LOCALE, else the book's locale setting, else $LANG]")
 @click.version_option(package_name="xlar")
 @click.pass_context
-def main(ctx: click.Context, store_url: str | None, user: str | None) -> None:
+def main(ctx: click.Context, store_url: str | None, user: str | None, locale: str | None) -> None:
     """xlar: accounts receivable for accountants who live in Excel."""
-    ctx.obj = Obj(store_url, acting_user(user))
+    ctx.obj = Obj(store_url, acting_user(user), locale)
 
 
 @main.command()
@@ -1119,7 +1139,7 @@ def excel_status(folder: Path | None) -> None:
 def excel_run(obj: Obj, tag: str, workbook: Path, as_of: date | None, yes: bool, chosen: Path | None,
               answer: str | None) -> None:
     """Run a ribbon button's action (TAG: sync, post, close …) on a workbook file, as Excel would."""
-    from xlar.excel.actions import ACTIONS, Session, TerminalUi, run
+    from xlar.excel.actions import ACTIONS, Session, TerminalUi, is_refusal, run
     from xlar.sync.engine import finish_interrupted_sync
     from xlar.workbook.gateway import FileGateway, refuse_open
 
@@ -1137,7 +1157,7 @@ def excel_run(obj: Obj, tag: str, workbook: Path, as_of: date | None, yes: bool,
             store.dispose()
         if finished:
             click.echo(finished)
-    sys.exit(1 if message.startswith("error") else 0)
+    sys.exit(1 if is_refusal(message) else 0)
 
 
 if __name__ == "__main__":

@@ -20,11 +20,13 @@ from xlar.domain.documents import LINE_KINDS
 from xlar.domain.errors import XlarError
 from xlar.reports.catalog import REPORTS, Params
 from xlar.reports.catalog import run as run_report
+from xlar.schema.messages import localize
 from xlar.store.config import acting_user, config_path
 from xlar.store.engine import Store
 from xlar.store.settings import read_settings
 from xlar.sync.engine import Suggest, SyncReport, sync_book
 from xlar.workbook.gateway import WorkbookGateway
+from xlar.workbook.reader import book_locale
 from xlar.workbook.stores import store_url, workbook_folder
 
 
@@ -80,6 +82,14 @@ class Session:
     def sync(self, suggest: Suggest | None = None) -> SyncReport:
         return sync_book(self.book, self.store, self.user, as_of=self.as_of, suggest=suggest)
 
+    @property
+    def locale(self) -> str:
+        """The workbook's language (its sheets' titles): what the accountant is told in."""
+        return book_locale(self.book.titles())
+
+    def say(self, en: str, zh: str) -> str:
+        return zh if self.locale == "zh-CN" else en
+
 
 @dataclass(frozen=True, slots=True)
 class Action:
@@ -101,8 +111,8 @@ def _generate(s: Session) -> str:
     first = s.sync()   # deliveries typed just before the click are billed too
     with s.store.write() as conn:
         result = generate(conn, s.as_of, s.user)
-    problems = "".join(f"\n- {p}" for p in result.problems)
-    return f"{first.summary()}\n{result.summary()}{problems}\n{s.sync().summary()}"
+    problems = "".join(f"\n- {localize(p, s.locale)}" for p in result.problems)
+    return f"{first.summary()}\n{result.summary(s.locale)}{problems}\n{s.sync().summary()}"
 
 
 def _post(s: Session) -> str:
@@ -115,39 +125,42 @@ def _post(s: Session) -> str:
             documents.c.status == "draft", documents.c.kind.in_(sorted(k.value for k in LINE_KINDS)),
             documents.c.doc_on <= s.as_of).order_by(documents.c.doc_on, documents.c.id)).mappings().all()
     if not drafts:
-        return f"{first.summary()}\nno draft invoices dated {s.as_of} or earlier"
-    if not s.ui.confirm(f"Post {len(drafts)} draft invoice(s) dated {s.as_of} or earlier? / "
-                        f"过账 {len(drafts)} 张草稿发票？"):
-        return "nothing posted"
+        return f"{first.summary()}\n" + s.say(f"no draft invoices dated {s.as_of} or earlier",
+                                               f"没有 {s.as_of} 及以前日期的草稿发票")
+    if not s.ui.confirm(s.say(f"Post {len(drafts)} draft invoice(s) dated {s.as_of} or earlier?",
+                              f"审核过账 {len(drafts)} 张 {s.as_of} 及以前日期的草稿发票？")):
+        return s.say("nothing posted", "未过账")
     with s.store.write() as conn:
         posting = docs.Posting()
         numbers = docs.post_many(conn, [docs.load(conn, d["id"], lock=True) for d in drafts], s.user, posting)
-    warnings = "".join(f"\nwarning: {w}" for _, w in posting.warnings)
-    return f"posted {len(numbers)}: {numbers[0]} … {numbers[-1]}{warnings}\n{s.sync().summary()}"
+    warnings = "".join(s.say("\nwarning: ", "\n提醒：") + localize(w, s.locale) for _, w in posting.warnings)
+    done = s.say(f"posted {len(numbers)}: ", f"已过账 {len(numbers)} 张：") + f"{numbers[0]} … {numbers[-1]}"
+    return f"{done}{warnings}\n{s.sync().summary()}"
 
 
 def _match(s: Session) -> str:
     report = s.sync(Suggest())
-    return (f"{report.summary()}\nthe suggested matches are new rows of the Allocations sheet: "
-            "edit or delete them, then Sync to record them")
+    return f"{report.summary()}\n" + s.say(
+        "the suggested matches are new rows of the Allocations sheet: edit or delete them, then Sync to record them",
+        "建议的核销已作为新行列在“核销”表：可修改或删除，然后点“同步”记账")
 
 
 def _bank_import(s: Session) -> str:
     from xlar.services import bank
 
-    file = s.ui.choose_file("Bank statement (CSV, MT940, CAMT.053) / 银行对账单")
+    file = s.ui.choose_file(s.say("Bank statement (CSV, MT940, CAMT.053)", "银行对账单（CSV、MT940、CAMT.053）"))
     if file is None:
-        return "no file chosen"
+        return s.say("no file chosen", "未选择文件")
     with s.store.write() as conn:
         result = bank.import_statement(conn, file.read_bytes(), file.name, s.user)
-    return f"{result.summary()}\n{s.sync().summary()}"
+    return f"{result.summary(s.locale)}\n{s.sync().summary()}"
 
 
 def _current_period(s: Session) -> str:
     with s.store.read() as conn:
         period = read_settings(conn).current_period
     if not period:
-        raise XlarError("the book has no current_period setting: set it on the Settings sheet")
+        raise XlarError("the book has no current_period setting: set it on the Settings sheet", code="XLAR-E149")
     return period
 
 
@@ -156,11 +169,13 @@ def _revalue(s: Session) -> str:
 
     first = s.sync()   # the month's rate typed on FxRates just before the click counts
     period = _current_period(s)
-    if not s.ui.confirm(f"Revalue the open foreign-currency items of {period}? / 期末调汇 {period}？"):
-        return f"{first.summary()}\nnothing booked"
+    if not s.ui.confirm(s.say(f"Revalue the open foreign-currency items of {period}?",
+                              f"对 {period} 未结清的外币项目期末调汇？")):
+        return f"{first.summary()}\n" + s.say("nothing booked", "未记账")
     with s.store.write() as conn:
         numbers = fx.revalue(conn, period, s.user)
-    booked = ", ".join(numbers) if numbers else "nothing to book: every item is revalued"
+    booked = s.say(", ", "、").join(numbers) if numbers else s.say("nothing to book: every item is revalued",
+                                                                  "无需记账：所有项目均已调汇")
     return f"{period}: {booked}\n{s.sync().summary()}"
 
 
@@ -169,14 +184,16 @@ def _close(s: Session) -> str:
 
     first = s.sync()
     period = _current_period(s)
-    if not s.ui.confirm(f"Close {period}? Its documents are then locked. / 月结 {period}？结账后本月单据锁定。"):
-        return f"{first.summary()}\n{period} not closed"
+    if not s.ui.confirm(s.say(f"Close {period}? Its documents are then locked.", f"月结 {period}？结账后本月单据锁定。")):
+        return f"{first.summary()}\n" + s.say(f"{period} not closed", f"{period} 未结账")
     with s.store.write() as conn:
         result = close.close(conn, period, s.user, today=s.as_of)
     if result.blockers:
-        listed = "".join(f"\n- {b}" for b in result.blockers)
-        return f"error: XLAR-E030 {period} cannot close: {len(result.blockers)} thing(s) to finish first:{listed}"
-    return f"{period} closed; current period {result.current_period}\n{s.sync().summary()}"
+        listed = "".join(f"\n- {b.said(s.locale)}" for b in result.blockers)
+        return s.say("error: ", "错误：") + "XLAR-E030 " + s.say(f"{period} cannot close: {len(result.blockers)} thing(s) to finish first:",
+                                            f"{period} 不能结账：须先处理 {len(result.blockers)} 项：") + listed
+    return s.say(f"{period} closed; current period {result.current_period}",
+                 f"{period} 已结账；当前期间 {result.current_period}") + f"\n{s.sync().summary()}"
 
 
 def _report(s: Session) -> str:
@@ -184,9 +201,9 @@ def _report(s: Session) -> str:
 
     names = list(REPORTS)
     listed = "\n".join(f"{i}. {REPORTS[n].zh} / {REPORTS[n].en}" for i, n in enumerate(names, start=1))
-    answer = s.ui.ask(f"Which report? / 哪张报表？\n{listed}", "1")
+    answer = s.ui.ask(s.say("Which report?", "哪张报表？") + f"\n{listed}", "1")
     if not answer:
-        return "no report chosen"
+        return s.say("no report chosen", "未选择报表")
     name = names[int(answer) - 1] if answer.strip().isdigit() and 0 < int(answer) <= len(names) else answer.strip()
     if name not in REPORTS:
         raise XlarError(f"no report {answer!r}: give its number or name", code="XLAR-E140")
@@ -196,7 +213,7 @@ def _report(s: Session) -> str:
     path = s.folder / f"{name}-{s.as_of.isoformat()}.xlsx"
     write_report(result, path)
     s.ui.show(path)
-    return f"{result.title}: {len(result.frame)} rows -> {path}"
+    return f"{result.title}: " + s.say(f"{len(result.frame)} rows -> {path}", f"{len(result.frame)} 行 -> {path}")
 
 
 def _dashboard(s: Session) -> str:
@@ -208,7 +225,7 @@ def _dashboard(s: Session) -> str:
     path = s.folder / f"dashboard-{s.as_of.isoformat()}.xlsx"
     build_dashboard(data, path)
     s.ui.show(path)
-    return f"dashboard as of {s.as_of} -> {path}"
+    return s.say(f"dashboard as of {s.as_of} -> {path}", f"仪表板（截至 {s.as_of}）-> {path}")
 
 
 ACTIONS: dict[str, Action] = {a.tag: a for a in (
@@ -232,9 +249,14 @@ def run(tag: str, session: Session) -> str:
     try:
         message = action.run(session)
     except XlarError as exc:
-        message = f"error: {exc}"
+        message = session.say("error: ", "错误：") + f"{exc.code} {localize(exc.message, session.locale)}"
     session.ui.tell(message)
     return message
+
+
+def is_refusal(message: str) -> bool:
+    """Whether what an action told is a refusal (it starts 'error: ', or '错误：' in a zh-CN book)."""
+    return message.startswith(("error: ", "错误："))
 
 
 def current_user() -> str:
@@ -249,8 +271,8 @@ def dispatch(tag: str) -> None:
 
     book = xw.Book.caller()
     ui = ExcelUi(book)
+    gateway = XlwingsGateway(book)
     try:
-        gateway = XlwingsGateway(book)
         saved_in = workbook_folder(book.fullname)
         folder = saved_in or Path.home()
         store = Store.open(store_url(gateway, saved_in))
@@ -258,8 +280,9 @@ def dispatch(tag: str) -> None:
             run(tag, Session(gateway, store, current_user(), date.today(), ui, folder))
         finally:
             store.dispose()
-    except XlarError as exc:
-        ui.tell(f"error: {exc}")
+    except XlarError as exc:   # the store cannot be opened
+        zh = book_locale(gateway.titles()) == "zh-CN"
+        ui.tell(("错误：" if zh else "error: ") + f"{exc.code} {localize(exc.message, 'zh-CN' if zh else 'en')}")
     except Exception as exc:  # noqa: BLE001 - shown to the accountant in one line, kept whole in the log
         ui.tell(f"XLAR-E142 {tag} failed: {exc}\n(details in {_log_failure(tag, exc)})")
 

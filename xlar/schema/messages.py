@@ -45,6 +45,18 @@ def _what(text: str) -> str:
     return ("审核" + said) if found["post"] else said
 
 
+def _where(text: str) -> str:
+    """'CSV row 3 [amount]', 'MT940 line 5 (:61:)', 'camt.053 entry 2 TxDtls 1 <Amt>' in Chinese."""
+    text = re.sub(r"\b(CSV row|MT940 line) (\d+)", lambda m: f"{m[1].split()[0]} 第 {m[2]} 行", text)
+    text = re.sub(r"\bcamt\.053 entry (\d+)", r"camt.053 第 \1 笔", text)
+    text = re.sub(r" TxDtls (\d+)", r" 第 \1 笔明细", text)
+    return re.sub(r"\[(\w+)\]", lambda m: f"[{_CSV_FIELD_ZH.get(m[1], m[1])}]", text)
+
+
+_CSV_FIELD_ZH = {"date": "日期", "value_date": "起息日", "amount": "金额", "credit": "贷方金额", "debit": "借方金额",
+                 "currency": "币种"}
+
+
 def _draft(text: str) -> str:
     return text.replace("draft #", "草稿 #")
 
@@ -53,6 +65,7 @@ def _setting_names(text: str) -> str:
     return "、".join(SETTING_ZH.get(k.strip(), k.strip()) for k in text.split(","))
 
 
+_OUTSIDE = {"inserted": "插入", "changed": "修改", "deleted": "删除"}
 _SETTING_KINDS = {"an amount of 0 or more": "0 或更大的金额", "an amount": "金额"}
 
 
@@ -168,6 +181,71 @@ _RULES: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
      r"has an admin"), lambda m: f"{m['u']} 不能修改 {_setting_names(m['k'])}：账套设置管理员之前，这些设置由核准人（{m['a']}）修改"),
     ((r"(?P<u>\S+) is not a user of this book: its users are the clerks, approvers and admins its settings name "
      r"\((?P<n>.+)\); an admin adds users"), "{u} 不是本账套的用户：用户为设置中列出的录入员、核准人和管理员（{n}）；由管理员添加用户"),
+    # what keeps a month from closing (services.close.blockers)
+    (r"a draft of (?P<c>\S+): post it or delete it", "客户 {c} 的草稿：请审核或删除"),
+    (r"a draft delivery of (?P<c>\S+): post it or delete it", "客户 {c} 的草稿销货单：请审核或删除"),
+    (r"(?P<c>\S+)'s receipt is confirmed but not approved", "客户 {c} 的收款单已确认但未核准"),
+    (r"FxRates has no (?P<cur>[A-Z]{3}) rate for (?P<p>\S+): foreign items cannot be revalued",
+     "“汇率”表没有 {cur} 在 {p} 的汇率：外币项目无法调汇"),
+    ((r"(?P<o>\S+) (?P<cur>[A-Z]{3}) open is booked at (?P<b>\S+) (?P<base>[A-Z]{3}), worth (?P<w>\S+) at (?P<r>\S+): "
+      r"not revalued \(xlar revalue --period (?P<p>\S+)\)"),
+     "未收 {o} {cur} 的记账金额为 {b} {base}，按汇率 {r} 应为 {w}：尚未调汇（xlar revalue --period {p}）"),
+    ((r"(?P<t>\S+) row (?P<k>\S+)(?: \((?P<l>.+)\))? was (?P<how>inserted|changed|deleted) outside xlar: a month does "
+      r"not close on rows xlar did not write \(xlar check names them; an admin takes them as they are with xlar "
+      r"audit accept\)"),
+     lambda m: f"表 {m['t']} 的行 {m['k']}" + (f"（{m['l']}）" if m["l"] else "") + "在 xlar 之外被"
+               + _OUTSIDE[m["how"]] + "：月结不接受非 xlar 写入的行（xlar check 列出这些行；管理员可用 xlar audit accept 照原样接受）"),
+    # revaluation and closing (services.fx, services.close)
+    (r"(?P<c>[A-Z]{3}) is the base currency: it has no rate", "{c} 是本位币：没有汇率"),
+    (r"revaluation of (?P<p>\S+) needs the period's rate of (?P<c>.+) on the FxRates sheet",
+     "{p} 期末调汇需要在“汇率”表录入 {c} 的当期汇率"),
+    (r"period (?P<p>\S+) is already closed \(closed through (?P<c>\S+)\)", "期间 {p} 已结账（已结账至 {c}）"),
+    (r"close (?P<e>\S+) first: months close in order \(closed through (?P<c>\S+)\)",
+     "请先结 {e}：月结须按顺序进行（已结账至 {c}）"),
+    (r"period (?P<p>\S+) ends (?P<d>\S+): it cannot close before then", "期间 {p} 于 {d} 结束：在此之前不能结账"),
+    (r"reopening (?P<p>\S+) needs a reason", "反结账 {p} 须填写原因"),
+    (r"the book has no current_period setting: set it on the Settings sheet", "账套没有“当前期间”设置：请在“设置”表填写"),
+    (r"no report (?P<v>.+): give its number or name", "没有报表 {v}：请输入报表的序号或名称"),
+    # opening the store (store.engine)
+    (r"no store at (?P<p>.+): run `(?P<c>.+)`", "{p} 处没有账簿：请运行 `{c}`"),
+    (r"cannot open store (?P<u>\S+): (?P<r>.+)", "无法打开账簿 {u}：{r}"),
+    (r"store (?P<u>\S+) is not initialised: run `(?P<c>.+)`", "账簿 {u} 尚未初始化：请运行 `{c}`"),
+    (r"store (?P<u>\S+) is at schema (?P<v>\S+): run `(?P<c>.+)`", "账簿 {u} 的结构版本为 {v}：请运行 `{c}` 升级"),
+    # bank files (domain.bank's parsers)
+    (r"the bank file is empty", "银行文件为空"),
+    (r"(?P<w>CSV row \d+|MT940 line \d+): a NUL character; not a text statement \(saved as UTF-16\?\)",
+     lambda m: f"{_where(m['w'])}：含 NUL 字符；不是文本格式的对账单（是否保存成了 UTF-16？）"),
+    (r"unknown statement format (?P<f>.+); expected one of (?P<l>.+)", "未知的对账单格式 {f}；应为以下之一：{l}"),
+    (r"(?P<w>.+?): currency (?P<c>.+) is not an ISO 4217 code", lambda m: f"{_where(m['w'])}：币种 {m['c']} 不是 ISO 4217 代码"),
+    (r"(?P<w>.+?): (?P<a>\S+) has more decimals than (?P<c>[A-Z]{3}) allows",
+     lambda m: f"{_where(m['w'])}：{m['a']} 的小数位数超过 {m['c']} 允许的位数"),
+    (r"MT940: no statement header ':20:' found", "MT940：找不到对账单表头 ':20:'"),
+    (r"MT940 line (?P<n>\d+): a tag before the first ':20:' header", "MT940 第 {n} 行：在第一个 ':20:' 表头之前出现标签"),
+    (r"MT940 line (?P<n>\d+): unknown tag (?P<t>.+)", "MT940 第 {n} 行：未知标签 {t}"),
+    (r"MT940 line (?P<n>\d+): a second ':86:' after one entry's details", "MT940 第 {n} 行：同一笔明细后出现第二个 ':86:'"),
+    (r"MT940 statement at line (?P<n>\d+): no closing balance ':62F:'/':62M:'; the file looks truncated",
+     "MT940 第 {n} 行起的对账单：没有期末余额 ':62F:'/':62M:'；文件似乎不完整"),
+    (r"MT940 line (?P<n>\d+): cannot read (?P<t>':\w+:') (?P<v>.+)", "MT940 第 {n} 行：无法读取 {t} {v}"),
+    (r"(?P<w>(?:CSV|MT940|camt\.053) .+?): missing", lambda m: f"{_where(m['w'])}：缺失"),
+    (r"(?P<w>.+?): no amount or date", lambda m: f"{_where(m['w'])}：没有金额或日期"),
+    (r"(?P<w>.+?): no currency; the statement has no ':60F:' balance",
+     lambda m: f"{_where(m['w'])}：没有币种；对账单没有 ':60F:' 期初余额"),
+    (r"camt\.053: not well-formed XML at line (?P<n>\d+), column (?P<c>\d+)", "camt.053：第 {n} 行第 {c} 列的 XML 格式不正确"),
+    (r"camt\.053: <(?P<t>[^>]+)> in (?P<v>.+) is not a bank-to-customer statement \(Document/BkToCstmrStmt\)",
+     "camt.053：{v} 中的 <{t}> 不是银行对账单（Document/BkToCstmrStmt）"),
+    (r"camt\.053: XML with a DTD or entity declarations is refused \((?P<e>\w+)\)", "camt.053：拒绝含 DTD 或实体声明的 XML（{e}）"),
+    (r"(?P<w>.+?): no <BookgDt> or <ValDt>", lambda m: f"{_where(m['w'])}：没有 <BookgDt> 或 <ValDt>"),
+    (r"(?P<w>.+?): (?P<v>.+) is not an amount", lambda m: f"{_where(m['w'])}：{m['v']} 不是金额"),
+    (r"(?P<w>.+?) <(?P<t>\w+)>: (?P<v>.+) is not a date", lambda m: f"{_where(m['w'])} <{m['t']}>：{m['v']} 不是日期"),
+    (r"(?P<w>.+?) <CdtDbtInd>: (?P<v>.+) is neither CRDT nor DBIT",
+     lambda m: f"{_where(m['w'])} <CdtDbtInd>：{m['v']} 既不是 CRDT 也不是 DBIT"),
+    (r"CSV: the file is neither UTF-8 nor GBK text", "CSV：文件既不是 UTF-8 也不是 GBK 编码的文本"),
+    (r"CSV row (?P<n>\d+): a quote opened here is not closed before (?P<v>.+); close it and import again",
+     "CSV 第 {n} 行：此处的引号在 {v} 之前没有闭合；请补上引号后重新导入"),
+    (r"CSV: no header row with a date and an amount column \(such as (?P<w>.+)\) in the first (?P<n>\d+) rows",
+     lambda m: f"CSV：前 {m['n']} 行中没有含日期列和金额列的表头行（如 "
+               + "、".join(w for w in m["w"].split(", ") if re.search("[\u4e00-\u9fff]", w)) + "）"),
+    (r"(?P<w>.+?): no currency, and the mapping fixes none", lambda m: f"{_where(m['w'])}：没有币种，映射也未指定币种"),
     (r"(?P<v>.+?): (?P<rest>.+)", lambda m: _then(m, f"{m['v']}：")),
 ]
 # What xlar writes in a match's memo (domain.matching's reasons, services' memos).
@@ -224,6 +302,25 @@ def localize(message: str, locale: str = "zh-CN") -> str:
         if text != message:
             return text
     return message
+
+
+_BLOCKERS: list[tuple[str, Callable[[re.Match[str]], str]]] = [
+    (r"(?P<k>\w+) (?P<n>\S+) line (?P<l>\d+)", lambda m: f"{CHOICE_ZH.get(m['k'], m['k'])}单 {m['n']} 第 {m['l']} 行"),
+    (r"(?P<cur>[A-Z]{3}) rate", lambda m: f"{m['cur']} 汇率"),
+    (r"(?P<k>\w+) (?P<n>\S+) of (?P<c>\S+)", lambda m: f"{_kind(m['k'])} {m['n']}（客户 {m['c']}）"),
+    (r"(?P<k>\w+) (?P<n>(?!draft )\S+)", lambda m: f"{_kind(m['k'])} {m['n']}" if m["k"] in KIND_ZH else m[0]),
+]
+BLOCKERS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (re.compile(pattern + r"\Z"), said) for pattern, said in _BLOCKERS]
+
+
+def localize_blocker(what: str) -> str:
+    """What keeps a month from closing ('invoice draft #7', 'USD rate', 'delivery D1 line 2') in Chinese."""
+    for pattern, say in BLOCKERS:
+        found = pattern.match(what)
+        if found is not None:
+            return say(found)
+    return _what(what)
 
 
 def sheet_title(name: str, locale: str) -> str:

@@ -55,10 +55,20 @@ class Imported:
     receipts: int = 0
     queued: Counter[str] = field(default_factory=Counter)
 
-    def summary(self) -> str:
+    def summary(self, locale: str = "en") -> str:
+        if locale == "zh-CN":
+            queued = "，".join(f"{QUEUED_ZH.get(why, why)} {n}" for why, n in sorted(self.queued.items())) or "无"
+            return (f"读取 {self.read} 行：新增 {self.new}，已导入过 {self.duplicates}；"
+                    f"生成草稿收款单 {self.receipts} 张；待处理：{queued}")
         queued = ", ".join(f"{n} {why}" for why, n in sorted(self.queued.items())) or "none"
         return (f"{self.read} lines read: {self.new} new, {self.duplicates} already imported; "
                 f"{self.receipts} draft receipts; exception queue: {queued}")
+
+
+# Why a statement line waits in the exception queue (domain.bank.suggest), as a zh-CN book says it.
+QUEUED_ZH = {"reversal": "冲正", "not a receipt (debit)": "非收款（付出）", "not a receipt (zero)": "非收款（金额为零）",
+             "ambiguous": "客户不明确", "no customer found": "未找到客户", "short payment": "少付",
+             "over payment": "多付", "no receipt": "未能生成收款单", "low confidence": "把握不足"}
 
 
 def _customer_refs(conn: Connection) -> list[CustomerRef]:

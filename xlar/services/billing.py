@@ -67,9 +67,12 @@ class Generation:
     problems: list[str] = field(default_factory=list)
     dry_run: bool = False
 
-    def summary(self) -> str:
-        verb = "would create" if self.dry_run else "created"
+    def summary(self, locale: str = "en") -> str:
         count = len(self.planned) if self.dry_run else len(self.created)
+        if locale == "zh-CN":
+            tail = f"；{len(self.problems)} 个问题" if self.problems else ""
+            return f"{'将生成' if self.dry_run else '已生成'} {count} 张草稿单据{tail}"
+        verb = "would create" if self.dry_run else "created"
         tail = f"; {len(self.problems)} problems" if self.problems else ""
         return f"{verb} {count} draft documents{tail}"
 

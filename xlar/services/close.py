@@ -29,7 +29,15 @@ from xlar.domain.close import (
     differences,
 )
 from xlar.domain.errors import InvalidSetting, NotAllowed, PeriodClosed
-from xlar.domain.periods import first_day, last_day, next_period, parse_period, period_of, previous_period
+from xlar.domain.periods import (
+    first_day,
+    last_day,
+    next_period,
+    parse_period,
+    period_of,
+    previous_period,
+)
+from xlar.schema.messages import localize, localize_blocker
 from xlar.services import fx
 from xlar.store import audit, seals
 from xlar.store.audit import record
@@ -58,7 +66,15 @@ class Blocker:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.what}{f' ({self.on.isoformat()})' if self.on else ''}: {self.reason}"
+        return self.said("en")
+
+    def said(self, locale: str) -> str:
+        """The blocker in LOCALE (schema.messages has the zh-CN patterns of what and why)."""
+        on = f" ({self.on.isoformat()})" if self.on else ""
+        if locale != "zh-CN":
+            return f"{self.what}{on}: {self.reason}"
+        on = f"（{self.on.isoformat()}）" if self.on else ""
+        return f"{localize_blocker(self.what)}{on}：{localize(self.reason, locale)}"
 
 
 @dataclass(slots=True)
