@@ -17,6 +17,16 @@ def to_pdf(workbook: Path, out: Path) -> Path:
     return pdf
 
 
+def require_carlito() -> None:
+    """Carlito (Calibri's metric twin) is what lays columns out as Excel does; without it
+    LibreOffice falls back to a wider font and breaks pages elsewhere."""
+    found = subprocess.run(["fc-list"], check=False, capture_output=True, text=True).stdout
+    if "carlito" not in found.lower():
+        if os.environ.get("XLAR_REQUIRE_LIBREOFFICE") == "1":
+            pytest.fail("the Carlito font is required here (apt-get install fonts-crosextra-carlito)")
+        pytest.skip("the Carlito font is not installed")
+
+
 def converted(workbook: Path, out: Path, fmt: str) -> Path:
     """WORKBOOK converted by LibreOffice to FMT (pdf, ods, xlsx) in OUT; skip (or fail where
     required) without LibreOffice."""

@@ -8,9 +8,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from tests.render import to_pdf
+from tests.render import require_carlito, to_pdf
 from xlar.schema.notes import LEGEND, NOTES_ZH, PROMPT_LIMIT, TITLE_LIMIT
-from xlar.schema.sheets import INPUT_SHEETS, INVOICES, OUTPUT_SHEETS
+from xlar.schema.sheets import CUSTOMERS, INPUT_SHEETS, INVOICES, OUTPUT_SHEETS
 from xlar.store.settings import DEFAULTS
 from xlar.workbook.reader import read_workbook
 from xlar.workbook.template import build_template
@@ -73,8 +73,20 @@ def test_template_reads_back_clean_with_every_sheet(locale):
 
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])
-def test_libreoffice_opens_the_template(tmp_path, locale):
-    to_pdf(committed(locale), tmp_path)
+def test_libreoffice_opens_the_template_and_prints_it_on_18_pages(tmp_path, locale):
+    """A page per visible sheet, two for each sheet printed at 73 % side by side (Customers,
+    Invoices): 18, from 31. Laid out with Carlito, Calibri's metric twin, as Excel lays it out."""
+    import subprocess
+
+    pdf = to_pdf(committed(locale), tmp_path)
+    require_carlito()
+    wb = openpyxl.load_workbook(committed(locale))
+    shown = [ws for ws in wb.worksheets if ws.sheet_state == "visible"]
+    wide = [ws.title for ws in shown if not ws.sheet_properties.pageSetUpPr.fitToPage]
+    assert sorted(wide) == sorted([CUSTOMERS.title(locale), INVOICES.title(locale)])
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
+    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    assert pages == len(shown) + len(wide) == 18
 
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])
