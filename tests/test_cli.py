@@ -70,7 +70,7 @@ def test_init_balance_and_report_on_each_backend(runner, backend):
     store.dispose()
     out = run(runner, "--store", url, "balance", "C1", "--as-of", "2026-03-31")
     assert out.output.strip() == "C1: 113.00 CNY as of 2026-03-31"
-    assert "C1: 0 as of 2026-02-28" in run(runner, "--store", url, "balance", "C1", "--as-of", "2026-02-28").output
+    assert "C1: 0.00 CNY as of 2026-02-28" in run(runner, "--store", url, "balance", "C1", "--as-of", "2026-02-28").output
     csv = run(runner, "--store", url, "report", "aging", "--as-of", "2026-05-15", "--buckets", "30,60",
               "--format", "csv").output.splitlines()
     assert csv[0] == "customer,name,currency,not_due,1-30,31-60,61+,unapplied,balance," \

@@ -21,6 +21,7 @@ from xlar.services import matching, receipts
 from xlar.services.matching import Match
 from xlar.store.settings import read_settings, set_periods
 from xlar.store.tables import (
+    allocation_batches,
     allocations,
     audit_log,
     document_lines,
@@ -229,17 +230,29 @@ def test_over_allocation_is_impossible(store):
         assert conn.execute(sa.select(sa.func.count()).select_from(allocations)).scalar() == 1
 
 
-def test_a_match_cannot_borrow_from_an_undo_that_takes_effect_later(store):
+def test_a_match_never_borrows_from_an_undo_that_takes_effect_later_it_waits_for_it(store):
+    """Issue 21: the right receipt matched after an undo takes effect on the undo's date (not on
+    its documents' date, while the first match still held), and says so; the past stays as it was."""
     with store.write() as conn:
         customer(conn, "C1")
         inv = item_of(conn, invoice(conn, "C1", date(2026, 3, 1), line("1", "100")))
         first = item_of(conn, receipt(conn, "C1", date(2026, 3, 5), "100"))
         second = item_of(conn, receipt(conn, "C1", date(2026, 3, 10), "100"))
         batch = matching.allocate(conn, [Match(inv, first, D("100"))], method="manual", user=USER)
+        before = open_of(conn, "C1", date(2026, 3, 20))
         matching.undo(conn, batch, on=date(2026, 3, 25), user=USER)
-        # the second receipt's match would take effect on 10 March, while the first still holds
-        with pytest.raises(OverAllocation, match="on 2026-03-10"):
-            matching.allocate(conn, [Match(inv, second, D("100"))], method="manual", user=USER)
+        rematch = matching.allocate(conn, [Match(inv, second, D("100"))], method="manual", user=USER)
+        [(on, memo)] = conn.execute(sa.select(allocations.c.effective_on, allocation_batches.c.memo)
+                                    .join(allocation_batches, allocation_batches.c.id == allocations.c.batch_id)
+                                    .where(allocations.c.batch_id == rematch)).all()
+        assert on == date(2026, 3, 25)
+        assert memo == "takes effect 2026-03-25: invoice INV-2026-00001 has room for it from then"
+        assert open_of(conn, "C1", date(2026, 3, 20)) == before     # as recorded: the first receipt paid it
+        assert open_of(conn, "C1", date(2026, 3, 31)) == {"INV-2026-00001": D("0.00"), "RC-2026-00001": D("-100.00"),
+                                                              "RC-2026-00002": D("0.00")}
+        # more than is open after every move is still refused
+        with pytest.raises(OverAllocation, match="INV-2026-00001 has 0.00 CNY open; cannot apply 100.01"):
+            matching.allocate(conn, [Match(inv, first, D("100.01"))], method="manual", user=USER)
 
 
 def test_fifo_pays_the_oldest_due_first(store):

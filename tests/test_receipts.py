@@ -66,7 +66,7 @@ def test_fifo_receipt_of_1000_against_400_300_500_leaves_200_open_on_the_third(s
         batches = suggest.apply(conn, suggest.propose(conn, "fifo", customer="C1"), USER)
         assert open_of(conn, "C1") == {"INV-2026-00001": D("0.00"), "INV-2026-00002": D("0.00"),
                                        "INV-2026-00003": D("200.00"), "RC-2026-00001": D("0.00")}
-        assert len(batches) == 1
+        assert len(batches.batches) == 1 and batches.refused == []
         assert matching.match_fifo(conn, paid, user=USER) is None   # nothing left to apply
 
 
@@ -355,7 +355,7 @@ def test_nothing_is_settled_in_a_closed_period(store):
                         lambda: settle.transfer(conn, "INV-2026-00001", "C2", date(2026, 3, 20), USER)):
             with pytest.raises(XlarError, match="in period 2026-03 which is closed"):
                 attempt()
-        batch = suggest.apply(conn, suggest.propose(conn, "fifo", customer="C1"), USER)[0]
+        batch = suggest.apply(conn, suggest.propose(conn, "fifo", customer="C1"), USER).batches[0]
         effective = conn.execute(sa.text(f"select distinct effective_on from allocations where batch_id = {batch}"))
         assert [str(d) for d, in effective] == ["2026-04-01"]   # a match moves to the first open day
 

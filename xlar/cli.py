@@ -27,6 +27,7 @@ from xlar.store import audit, seals
 from xlar.store.config import acting_user
 from xlar.store.engine import Store
 from xlar.store.settings import read_settings, write_settings
+from xlar.store.tables import customers as customer_table
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -257,8 +258,9 @@ def balance(obj: Obj, customer: str, as_of: date | None) -> None:
         as_of = as_of or date.today()
         with obj.store() as store, store.read() as conn:
             rows = reports.balances(conn, as_of, customer)
-        if not rows:
-            click.echo(f"{customer}: 0 as of {as_of.isoformat()}")
+            currency = conn.execute(sa.select(customer_table.c.currency).where(customer_table.c.code == customer)).scalar_one()
+        if not rows:   # nothing owed yet: zero in the customer's currency, with its decimals
+            click.echo(f"{customer}: {amount_text(from_minor(0, currency))} {currency} as of {as_of.isoformat()}")
         for row in rows:
             click.echo(f"{customer}: {amount_text(row.balance)} {row.currency} as of {as_of.isoformat()}")
 
@@ -569,11 +571,17 @@ def match(obj: Obj, workbook: Path | None, apply_now: bool, strategy: str, custo
                 what = p.credit.number if p.credit else f"write-off ({p.reason_code})"
                 click.echo(f"{what:>16} -> {p.debit.number:<16} {amount_text(p.amount):>14} {p.debit.currency}"
                            f"  [{p.method}] {p.reason}")
-            if apply_now and proposals:
-                batches = suggest.apply(conn, proposals, obj.user, on=on)
-                click.echo(f"recorded as match batches {', '.join(map(str, batches))}")
+            applied = suggest.apply(conn, proposals, obj.user, on=on) if apply_now and proposals else None
+            if applied is not None and applied.batches:
+                click.echo(f"recorded as match batches {', '.join(map(str, applied.batches))}")
+            for p, exc in applied.refused if applied is not None else []:
+                what = p.credit.number if p.credit else "write-off"
+                click.echo(f"refused: {what} -> {p.debit.number} {amount_text(p.amount)} {p.debit.currency}: "
+                           f"{exc.code} {localize(exc.message, cli_locale())}", err=True)
         if not proposals:
             click.echo("nothing to match")
+        if applied is not None and applied.refused:
+            sys.exit(1)
 
 
 @main.command("write-off")

@@ -180,3 +180,31 @@ def check_never_overdrawn(
             )
         if applied < 0:
             raise OverAllocation(f"{label}: more reversed than matched on {on.isoformat()}")
+
+
+def first_room(limit: int, moves: Iterable[tuple[date, int]], amount: int, not_before: date) -> date | None:
+    """The first date on or after NOT_BEFORE from which AMOUNT more can be applied to an item of
+    LIMIT (minor units) without what is applied to it exceeding LIMIT on that date or any later
+    one; None when no date has the room (AMOUNT is more than is open after every move).
+
+    MOVES are the (effective date, amount) of the matches already on the item, undos negative:
+    a match that replaces one undone later than its documents' dates takes effect on the undo's
+    date, so what was recorded for every earlier date stays as it was.
+    """
+    per_day: dict[date, int] = defaultdict(int)
+    for on, moved in moves:
+        per_day[on] += moved
+    days = sorted(per_day)
+    applied, running = 0, []
+    for on in days:
+        applied += per_day[on]
+        running.append(applied)
+    if amount > limit:
+        return None
+    crowded = [i for i, total in enumerate(running) if total + amount > limit]
+    if not crowded:
+        return not_before
+    last = crowded[-1]
+    if last == len(days) - 1:
+        return None
+    return max(not_before, days[last + 1])

@@ -206,6 +206,16 @@ _RULES: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
     (r"reopening (?P<p>\S+) needs a reason", "反结账 {p} 须填写原因"),
     (r"the book has no current_period setting: set it on the Settings sheet", "账套没有“当前期间”设置：请在“设置”表填写"),
     (r"no report (?P<v>.+): give its number or name", "没有报表 {v}：请输入报表的序号或名称"),
+    # corrections on the Allocations sheet (sync.documents.AllocationsAdapter)
+    (r"Undo on is for a match already recorded: leave it blank on a new row", "撤销日期只用于已记账的核销：新行请留空"),
+    (r"Undo on (?P<v>\S+) is after today \((?P<t>\S+)\): a match is undone on a day that has come",
+     "撤销日期 {v} 晚于今天（{t}）：只能在已到的日期撤销核销"),
+    (r"Undo on (?P<v>\S+) is before the match took effect \((?P<e>\S+)\): type that day or a later one",
+     "撤销日期 {v} 早于该笔核销生效之日（{e}）：请填写该日或更晚的日期"),
+    (r"a match's documents are not edited: delete the row \(undoing the match\) and add the right one",
+     "核销的单据不能修改：请删除该行（即撤销该笔核销）后新增正确的行"),
+    (r"a match's method and write-off reason are not edited: delete the row \(undoing the match\) and add the "
+     r"right one", "核销方式和核销差额原因不能修改：请删除该行（即撤销该笔核销）后新增正确的行"),
     # opening the store (store.engine)
     (r"no store at (?P<p>.+): run `(?P<c>.+)`", "{p} 处没有账簿：请运行 `{c}`"),
     (r"cannot open store (?P<u>\S+): (?P<r>.+)", "无法打开账簿 {u}：{r}"),
@@ -262,6 +272,12 @@ _MEMOS: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
     (r"credit note (?P<d>\S+)", "红字发票 {d}"),
     (r"void of (?P<d>\S+)", "{d} 作废"),
     (r"match row deleted in the workbook", "在工作簿中删除了核销行"),
+    (r"match row undone in the workbook", "在工作簿中撤销了核销行"),
+    (r"match row changed in the workbook", "在工作簿中修改了核销行"),
+    (r"takes effect (?P<on>\S+): (?P<k>\w+) (?P<n>\S+(?: #\d+)?) has room for it from then",
+     lambda m: f"{m['on']} 起生效：{_kind(m['k'])} {m['n']} 自该日起才有可核销的余额"),
+    (r"takes effect (?P<on>\S+), when the match it replaces is undone", "{on} 起生效，即被替换的核销撤销之日"),
+    (r"takes effect (?P<on>\S+), the first day of an open period", "{on} 起生效，即未结账期间的第一天"),
 ]
 MEMOS: list[Rule] = [(re.compile(pattern + r"\Z", re.DOTALL), said) for pattern, said in _MEMOS]
 

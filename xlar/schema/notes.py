@@ -55,8 +55,11 @@ NOTES_ZH: dict[str, str] = {
         "空白 = 手工；核销差额须填原因；转销把收款转到发票所属客户",
     "write-off rows: one of the setting write_off_reasons": "核销差额行：设置 write_off_reasons 中的一个原因",
     "suggestions say why here": "系统建议在此说明理由",
-    "the later of the two documents' dates": "两张单据中较晚的日期",
+    "the latest of: both documents' dates, the first open day, the first day both have room (after an undo: its day)":
+        "取以下最晚者：两张单据的日期、第一个未结账日、两张单据都有可核销余额之日（撤销之后：撤销之日）",
     "delete a row to undo its match; change its amount to rematch": "删除一行即撤销该笔核销；修改金额即重新核销",
+    "a date here undoes the match on that day (with a changed amount: when the change takes effect); blank = "
+    "the day of the sync": "填写日期即于该日撤销此笔核销（同时修改金额：即修改生效之日）；空白 = 同步当天",
     "a customer with a vendor code": "有供应商编号的客户",
     "cleared by netting documents": "已通过对冲单冲销的金额",
     "YYYY-MM": "格式 YYYY-MM",

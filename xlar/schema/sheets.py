@@ -272,10 +272,14 @@ ALLOCATIONS = SheetSchema(
         Column("reason_code", K.CODE, "Write-off reason", "核销原因", width=12,
                note="write-off rows: one of the setting write_off_reasons"),
         Column("memo", K.TEXT, "Memo", "备注", width=40, note="suggestions say why here"),
-        Column("date", K.DATE, "Effective", "核销日期", width=12, note="the later of the two documents' dates",
-               computed=True),
+        Column("date", K.DATE, "Effective", "核销日期", width=12, computed=True,
+               note="the latest of: both documents' dates, the first open day, the first day both have room "
+                    "(after an undo: its day)"),
         Column("batch", K.INT, "Batch", "核销批次", width=8, computed=True,
                note="delete a row to undo its match; change its amount to rematch"),
+        Column("undo_on", K.DATE, "Undo on", "撤销日期", width=12,
+               note="a date here undoes the match on that day (with a changed amount: when the change takes "
+                    "effect); blank = the day of the sync"),
     ), key=(), store_table="allocations",
 )
 

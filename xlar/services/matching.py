@@ -1,8 +1,10 @@
 """Allocation (核销): matching credit items (receipts, credit notes) to debit items.
 
-An allocation takes effect on the later of its two documents' dates (moved to the
-first open day when that falls in a closed period). Nothing is deleted: undo writes
-reversing allocations. No item is ever applied beyond its amount, on any date.
+An allocation takes effect on the later of its two documents' dates, moved on to the first
+open day when that falls in a closed period, and to the first date from which both items have
+the room for it (after an undo: the undo's date). Nothing is deleted: undo writes reversing
+allocations, from the day given (never before the match took effect). No item is ever applied
+beyond its amount, on any date, and what was recorded for past dates stays as it was.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from xlar.domain.documents import DocKind, fx_realized_journal
 from xlar.domain.errors import InvalidAllocation, NotFound, OverAllocation
-from xlar.domain.ledger import OpenItem, base_share, check_never_overdrawn, fifo_plan
+from xlar.domain.ledger import OpenItem, base_share, check_never_overdrawn, fifo_plan, first_room
 from xlar.domain.money import from_minor, to_minor
 from xlar.domain.periods import ensure_open, first_open_day
 from xlar.store.audit import record
@@ -162,9 +164,14 @@ def _never_overdrawn(items: dict[int, RowMapping], moves: dict[int, list[tuple[d
 
 def allocate(conn: Connection, matches: Sequence[Match], *, method: str, user: str,
              memo: str | None = None, not_before: date | None = None) -> int:
-    """Record MATCHES as one batch; refuse the whole batch if any match is not allowed. A match
-    takes effect on the later of its documents' dates (and NOT_BEFORE: a rematch takes effect
-    when the match it replaces was undone)."""
+    """Record MATCHES as one batch; refuse the whole batch if any match is not allowed.
+
+    A match takes effect on the latest of: its two documents' dates, the first open day,
+    NOT_BEFORE (a changed match: the day the amount it replaces is undone), and the first date
+    from which both items have the room for it on every later date. It never over-applies an
+    item on any date and never needs an undo to be backdated; the memo says why when the date
+    is later than the documents'. Refused only when an item has less open than the amount.
+    """
     if not matches:
         raise InvalidAllocation("nothing to allocate")
     if method not in METHODS:
@@ -174,7 +181,7 @@ def allocate(conn: Connection, matches: Sequence[Match], *, method: str, user: s
     items = _items(conn, ids)
     moves = _moves(conn, ids)
     opens = first_open_day(book.closed_period)
-    rows = []
+    rows, why = [], []
     for m in matches:
         debit, credit = items[m.debit_item_id], items[m.credit_item_id]
         _check(debit, credit, book, method)
@@ -182,15 +189,28 @@ def allocate(conn: Connection, matches: Sequence[Match], *, method: str, user: s
         amount = to_minor(m.amount, cur)
         if amount <= 0:
             raise InvalidAllocation(f"matching {_name(credit)} to {_name(debit)}: amount {m.amount} must be positive")
-        on = max(debit["doc_on"], credit["doc_on"], opens or date.min, not_before or date.min)
+        documents_on = max(debit["doc_on"], credit["doc_on"])
+        on = max(documents_on, opens or date.min, not_before or date.min)
+        ruled, crowded = on, debit
+        for item in (debit, credit):
+            room = first_room(abs(item["amount_minor"]), [(mv[0], mv[1]) for mv in moves[item["id"]]], amount, ruled)
+            if room is None:
+                open_ = abs(item["amount_minor"]) - sum(mv[1] for mv in moves[item["id"]])
+                raise OverAllocation(
+                    f"{_name(item)} has {from_minor(open_, cur)} {cur} open; cannot apply {m.amount}")
+            if room > on:
+                on, crowded = room, item
+        if on > ruled:
+            why.append(f"takes effect {on.isoformat()}: {_name(crowded)} has room for it from then")
+        elif on > documents_on and on == not_before:
+            why.append(f"takes effect {on.isoformat()}, when the match it replaces is undone")
+        elif on > documents_on:
+            why.append(f"takes effect {on.isoformat()}, the first day of an open period")
         shares = []
         for item in (debit, credit):
             applied = sum(mv[1] for mv in moves[item["id"]])
             applied_base = sum(mv[2] for mv in moves[item["id"]])
             open_ = abs(item["amount_minor"]) - applied
-            if amount > open_:
-                raise OverAllocation(
-                    f"{_name(item)} has {from_minor(open_, cur)} {cur} open; cannot apply {m.amount}")
             open_base = abs(item["base_amount_minor"]) - applied_base
             share = base_share(from_minor(amount, cur), from_minor(open_, cur),
                                from_minor(open_base, book.base_currency), book.base_currency)
@@ -201,7 +221,8 @@ def allocate(conn: Connection, matches: Sequence[Match], *, method: str, user: s
                      "item": m.item})
     _never_overdrawn(items, moves)
     _check_products(conn, rows, items)
-    return _insert_batch(conn, method, user, memo, rows, items, book)
+    said = "; ".join(dict.fromkeys([*([memo] if memo else []), *why])) or None
+    return _insert_batch(conn, method, user, said[:500] if said else None, rows, items, book)
 
 
 def _check_products(conn: Connection, rows: Sequence[Mapping[str, Any]], items: Mapping[int, RowMapping]) -> None:

@@ -2,7 +2,8 @@
 
 `propose` loads what is open (credits that clear: approved receipts, credit notes, ...;
 debits: invoices and the like) and asks a strategy of xlar.domain.matching for proposals;
-`apply` records them, one match batch per method, write-offs through their own documents.
+`apply` records them, one match batch per method, write-offs through their own documents; a
+proposal the store refuses is listed with its reason, the others are recorded.
 The Allocations sheet shows proposals as editable rows (xlar match --suggest): what the
 accountant keeps is committed, checked, at the next sync.
 """
@@ -10,14 +11,16 @@ accountant keeps is committed, checked, at the next sync.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from xlar.domain.errors import NotFound
+from xlar.domain.errors import NotFound, XlarError
 from xlar.domain.matching import Open, Proposal, plan
 from xlar.domain.money import from_minor
 from xlar.services import matching, settle
@@ -107,22 +110,60 @@ def _default_reason(book: BookSettings) -> str | None:
     return "SHORT_PAYMENT" if "SHORT_PAYMENT" in reasons else (reasons[0] if reasons else None)
 
 
+@dataclass(slots=True)
+class Applied:
+    """What `apply` recorded (match batches) and what it refused, each proposal with its reason."""
+
+    batches: list[int] = field(default_factory=list)
+    refused: list[tuple[Proposal, XlarError]] = field(default_factory=list)
+
+
 def apply(conn: Connection, proposals: Sequence[Proposal], user: str, *, method: str | None = None,
-          on: date | None = None) -> list[int]:
+          on: date | None = None) -> Applied:
     """Record PROPOSALS: one match batch per method (METHOD for all, when given), then the
-    write-offs. Returns the match batches' ids."""
-    per_method: dict[str, list[matching.Match]] = defaultdict(list)
-    memos: dict[str, list[str]] = defaultdict(list)
+    write-offs. A proposal the store refuses is listed with its reason and the rest are still
+    recorded: when a batch is refused, its proposals are tried one by one, each all or nothing."""
+    per_method: dict[str, list[Proposal]] = defaultdict(list)
     for p in proposals:
-        if p.credit is None:
+        if p.credit is not None:
+            per_method[method or p.method].append(p)
+    result = Applied()
+    for how, group in per_method.items():
+        memo = "; ".join(dict.fromkeys(p.reason for p in group))[:500]
+        batch = _savepoint(conn, partial(matching.allocate, conn, [_match(p) for p in group], method=how, user=user,
+                                         memo=memo))
+        if not isinstance(batch, XlarError):
+            result.batches.append(batch)
             continue
-        how = method or p.method
-        per_method[how].append(matching.Match(p.debit.id, p.credit.id, p.amount, p.item))
-        memos[how].append(p.reason)
-    batches = [matching.allocate(conn, matches, method=how, user=user, memo="; ".join(dict.fromkeys(memos[how]))[:500])
-               for how, matches in per_method.items()]
+        for p in group:   # one by one: each match all or nothing on its own
+            one = _savepoint(conn, partial(matching.allocate, conn, [_match(p)], method=how, user=user,
+                                           memo=p.reason[:500]))
+            if isinstance(one, XlarError):
+                result.refused.append((p, one))
+            else:
+                result.batches.append(one)
     for p in proposals:
         if p.credit is None and p.reason_code:
-            settle.write_off(conn, p.debit.number, p.amount, p.reason_code, on or date.today(), user,
-                             installment=p.debit.installment_no, memo=p.reason)
-    return batches
+            done = _savepoint(conn, partial(settle.write_off, conn, p.debit.number, p.amount, p.reason_code,
+                                            on or date.today(), user, installment=p.debit.installment_no,
+                                            memo=p.reason))
+            if isinstance(done, XlarError):
+                result.refused.append((p, done))
+    return result
+
+
+def _match(p: Proposal) -> matching.Match:
+    assert p.credit is not None
+    return matching.Match(p.debit.id, p.credit.id, p.amount, p.item)
+
+
+T = TypeVar("T")
+
+
+def _savepoint(conn: Connection, record: Callable[[], T]) -> T | XlarError:
+    """RECORD inside a savepoint: what it returns, or the refusal (then nothing of it is kept)."""
+    try:
+        with conn.begin_nested():
+            return record()
+    except XlarError as exc:
+        return exc

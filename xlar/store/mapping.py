@@ -93,7 +93,7 @@ MAPPINGS: dict[str, SheetMapping] = {m.sheet.name: m for m in (
     SheetMapping(ALLOCATIONS, t.allocations,
                  {"credit_doc": "credit_item_id", "invoice": "debit_item_id", "amount": "amount_minor",
                   "date": "effective_on", "item": "item"},
-                 derived=frozenset({"installment_no", "method", "reason_code", "memo", "batch"}),
+                 derived=frozenset({"installment_no", "method", "reason_code", "memo", "batch", "undo_on"}),
                  internal=frozenset({"id", "batch_id", "debit_base_minor", "credit_base_minor", "reverses_id"})),
     SheetMapping(PAYABLES, t.payables, _same("number", "currency", "reference", "memo")
                  | {"customer": "customer_id", "date": "payable_on", "due_date": "due_on", "amount": "amount_minor"},

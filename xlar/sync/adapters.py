@@ -101,10 +101,13 @@ class Adapter:
 
     A `batched` adapter takes all of a sync's new rows in one call (`insert_many`): each row
     is checked first, the good ones are stored in batches, and each comes back as its new id
-    or as the error that held it back."""
+    or as the error that held it back. A `corrections_first` adapter has its deleted and
+    edited rows done before its new rows, so a new row may use what a correction frees (a
+    match undone on the Allocations sheet, and the right one added in the same sync)."""
 
     sheet: SheetSchema
     batched = False
+    corrections_first = False
 
     def load(self, conn: Connection, ctx: Context) -> list[StoreRow]:
         raise NotImplementedError

@@ -333,10 +333,13 @@ class ReceiptsAdapter(DocumentAdapter):
 class AllocationsAdapter(Adapter):
     """Live matches (核销). A new row is a match (a write-off row writes the difference off, a
     transfer row moves the receipt to the invoice's customer first); deleting a row undoes
-    its match; changing its amount undoes it and matches the new amount. Every row is checked:
-    no over-allocation, same customer, consistent currencies, an open period."""
+    its match (a date typed in Undo on: on that day); changing its amount undoes it and matches
+    the new amount. Every row is checked: no over-allocation, same customer, consistent
+    currencies, an open period. The Effective column shows the date each match got (its rule:
+    services.matching.allocate) and the memo says why when it is later than the documents'."""
 
     sheet = ALLOCATIONS
+    corrections_first = True
 
     def load(self, conn: Connection, ctx: Context, only: int | None = None) -> list[StoreRow]:
         a, oi, b = t.allocations.c, t.open_items, t.allocation_batches
@@ -364,6 +367,8 @@ class AllocationsAdapter(Adapter):
 
     def insert(self, conn: Connection, ctx: Context, values: dict[str, object],
                lines: Sequence[dict[str, object]] = ()) -> int:
+        if values.get("undo_on") is not None:
+            raise InvalidAllocation("Undo on is for a match already recorded: leave it blank on a new row")
         return self._match(conn, ctx, values)
 
     def _match(self, conn: Connection, ctx: Context, values: dict[str, object], not_before: date | None = None) -> int:
@@ -417,34 +422,73 @@ class AllocationsAdapter(Adapter):
         return int(conn.execute(sa.select(sa.func.max(t.allocations.c.id)).where(where)).scalar_one())
 
     def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object]) -> None:
-        """A changed amount: the match is undone and the new amount matched (both audited)."""
+        """An Undo on date undoes the match on that day; a changed amount undoes it (on that day,
+        else on the day of the sync) and matches the new amount, taking effect no earlier than the
+        undo, so what was recorded for past dates stays; a changed memo is the batch's memo."""
         old = next(iter(self.load(conn, ctx, only=row_id)), None)
         if old is None:
             raise InvalidAllocation(f"match {row_id} is no longer live")
         def pair(row: dict[str, object]) -> tuple[object, ...]:
             return (str(row.get("credit_doc")), str(row.get("invoice")), int(row.get("installment_no") or 1),  # type: ignore[call-overload]
                     row.get("item"))
-        same = pair(values) == pair(old.values)
-        if not same:
+        if pair(values) != pair(old.values):
             raise InvalidAllocation("a match's documents are not edited: delete the row (undoing the match) "
                                     "and add the right one")
-        self.delete(conn, ctx, row_id)
-        if decimal_from_number(values["amount"]) != 0:
-            method = values.get("method") or "manual"
+        method = values.get("method") or "manual"
+        if method != (old.values["method"] or "manual") or values.get("reason_code") != old.values["reason_code"]:
+            raise InvalidAllocation("a match's method and write-off reason are not edited: delete the row "
+                                    "(undoing the match) and add the right one")
+        amount = decimal_from_number(values["amount"])
+        if values.get("undo_on") is None and amount == old.values["amount"]:
+            self._memo(conn, ctx, row_id, values.get("memo"))
+            return
+        on = self._undo_on(ctx, values.get("undo_on"), old.values["date"])  # type: ignore[arg-type]
+        self._undo(conn, ctx, row_id, on, "match row changed in the workbook" if amount != old.values["amount"]
+                   else "match row undone in the workbook")
+        if amount != old.values["amount"] and amount != 0:
             again = {**values, "method": method} | ({"credit_doc": None} if method == "write_off" else {})
-            self._match(conn, ctx, again, self._today(ctx))
+            self._match(conn, ctx, again, on)
+
+    def _undo_on(self, ctx: Context, typed: object, effective: date) -> date:
+        """The day an undo takes effect: the date typed in Undo on (a day that has come, on or after
+        the day the match took effect), else the day of the sync."""
+        today = self._today(ctx)
+        if typed is None:
+            return today
+        if not isinstance(typed, date):
+            raise InvalidAllocation(f"Undo on {typed!r} is not a date")
+        if typed > today:
+            raise InvalidAllocation(f"Undo on {typed.isoformat()} is after today ({today.isoformat()}): a match is "
+                                    "undone on a day that has come")
+        if typed < effective:
+            raise InvalidAllocation(f"Undo on {typed.isoformat()} is before the match took effect "
+                                    f"({effective.isoformat()}): type that day or a later one")
+        return typed
+
+    def _memo(self, conn: Connection, ctx: Context, row_id: int, memo: object) -> None:
+        """A memo edited on the sheet becomes its batch's memo (audited)."""
+        b = t.allocation_batches
+        batch_id = conn.execute(sa.select(t.allocations.c.batch_id).where(t.allocations.c.id == row_id)).scalar_one()
+        before = conn.execute(sa.select(b.c.memo).where(b.c.id == batch_id)).scalar_one()
+        text = None if memo is None else str(memo)[:500]
+        if text == localize_memo(before, ctx.locale) or text == before:
+            return
+        conn.execute(b.update().where(b.c.id == batch_id).values(memo=text))
+        record(conn, ctx.user, "update", "allocation_batch", batch_id, {"memo": before}, {"memo": text})
 
     def delete(self, conn: Connection, ctx: Context, row_id: int) -> None:
-        """Undo the match; a write-off's document is voided with it."""
+        """Undo the match on the day of the sync; a write-off's document is voided with it."""
+        self._undo(conn, ctx, row_id, self._today(ctx), "match row deleted in the workbook")
+
+    def _undo(self, conn: Connection, ctx: Context, row_id: int, on: date, memo: str) -> None:
         a, oi = t.allocations.c, t.open_items.c
         credit_doc = conn.execute(sa.select(t.documents).join(t.open_items, oi.document_id == t.documents.c.id)
                                   .join(t.allocations, a.credit_item_id == oi.id)
                                   .where(a.id == row_id)).mappings().first()
         if credit_doc is not None and credit_doc["kind"] == DocKind.WRITE_OFF.value:
-            settle.void(conn, credit_doc["number"], self._today(ctx), ctx.user, "write-off row deleted in the workbook")
+            settle.void(conn, credit_doc["number"], on, ctx.user, f"write-off {memo.removeprefix('match ')}")
             return
-        matching.undo_allocations(conn, [row_id], on=self._today(ctx), user=ctx.user,
-                                  memo="match row deleted in the workbook")
+        matching.undo_allocations(conn, [row_id], on=on, user=ctx.user, memo=memo)
 
 
 class PayablesAdapter(Adapter):

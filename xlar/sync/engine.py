@@ -216,7 +216,11 @@ class _Push:
             self.held_ids[INVOICE_LINES.name] |= _held_ids(lines)
         children = self._children(data, lines, left)
         fresh: list[tuple[Row, list[dict[str, object]]]] = []
-        for row in data.rows:
+        rows = data.rows
+        if adapter.corrections_first:
+            self._deletions(adapter, current, seen)
+            rows = [r for r in rows if r.row_id] + [r for r in rows if not r.row_id]
+        for row in rows:
             number = _name(row.values)
             if number in held_parents:
                 self.report.issues.append(Issue(schema.name, row.excel_row, None, "XLAR-E124",
@@ -233,7 +237,8 @@ class _Push:
         later = {id(row) for row, _ in fresh if str(row.values.get("original")) in typed}
         self._add(adapter, data, lines, [f for f in fresh if id(f[0]) not in later])
         self._add(adapter, data, lines, [f for f in fresh if id(f[0]) in later])
-        self._deletions(adapter, current, seen)
+        if not adapter.corrections_first:
+            self._deletions(adapter, current, seen)
 
     def _add(self, adapter: Adapter, data: SheetData, lines: SheetData | None,
              fresh: list[tuple[Row, list[dict[str, object]]]]) -> None:
