@@ -266,3 +266,20 @@ def test_a_refusal_is_still_a_refusal(store):
         rec = item_of(conn, receipt(conn, "C1", date(2026, 3, 2), "50"))
     with pytest.raises(XlarError, match="has 50.00 CNY open; cannot apply 60"), store.write() as conn:
         matching.allocate(conn, [matching.Match(inv, rec, D(60))], method="manual", user=USER)
+
+
+def test_a_write_off_row_is_voided_on_its_undo_on_date(store, matched_book):
+    path = matched_book
+    with store.write() as conn:
+        write_settings(conn, {"write_off_tolerance": "5"}, USER)
+    add_rows(path, "Invoices", [{"number": "J", "date": date(2026, 3, 2), "customer": "C1", "net": 3, "tax": 0,
+                                 "status": "posted"}])
+    add_rows(path, "Allocations", [{"invoice": "J", "amount": 3, "method": "write_off", "reason_code": "ROUNDING"}])
+    assert sync_workbook(path, store, USER, as_of=MARCH_END).issues == []
+    edit(path, "Allocations", {"invoice": "INV-2026-00002"}, {"undo_on": date(2026, 4, 3)})
+    report = sync_workbook(path, store, USER, as_of=UNDO_DAY)
+    assert report.issues == [], report.issues
+    assert [r["Invoice no."] for r in read(path, "Allocations")] == ["INV-2026-00001"]
+    assert open_on(store, "C1", date(2026, 4, 2))["INV-2026-00002"] == D("0.00")
+    assert open_on(store, "C1", date(2026, 4, 3))["INV-2026-00002"] == D("3.00")
+    proves_at_every_month_end(store, UNDO_DAY)

@@ -76,6 +76,16 @@ def test_every_bad_cell_and_refused_row_is_told_in_chinese(store, tmp_path):
     "credit_note for C9: give the net (or the total) as well as the tax",
     "'0.001': 0.001 has more decimals than CNY allows (2)",
     "unknown customer 'C404'",
+    ("invoice INV-2026-00007 cannot be voided: it is dated 2026-09-18, in period 2026-09 which is closed (closed "
+    "through 2026-10)"),
+    "revaluation of 2026-10 is dated 2026-10-31, in period 2026-10 which is closed (closed through 2026-10)",
+    "void of receipt RC-2026-00001 is dated 2026-09-18, in period 2026-09 which is closed (closed through 2026-10)",
+    ("write-off of invoice INV-2026-00001 #2 is dated 2026-09-18, in period 2026-09 which is closed (closed through "
+    "2026-10)"),
+    "match row changed in the workbook is dated 2026-03-25, in period 2026-03 which is closed (closed through 2026-03)",
+    "undo of batch 7 is dated 2026-03-25, in period 2026-03 which is closed (closed through 2026-03)",
+    "the USD rate of 2026-03 is dated 2026-03-01, in period 2026-03 which is closed (closed through 2026-03)",
+    "netting for C001 is dated 2026-03-01, in period 2026-03 which is closed (closed through 2026-03)",
 ])
 def test_known_service_messages_are_chinese(message):
     assert not english_words(localize(message)), localize(message)
@@ -126,6 +136,19 @@ def test_the_memos_xlar_writes_on_allocations_are_chinese_in_a_chinese_book(stor
     [match] = read(path, "核销")
     assert match["备注"] == "RC-2026-00001 的参考号写明了 INV-2026-00001"
     assert not sync_workbook(path, store, "alice", as_of=AS_OF).written
+
+
+@pytest.mark.parametrize("memo", [
+    "takes effect 2026-04-10: invoice INV-2026-00001 has room for it from then",
+    "takes effect 2026-04-10: receipt RC-2026-00002 has room for it from then",
+    "takes effect 2026-03-20, when the match it replaces is undone",
+    "takes effect 2026-04-01, the first day of an open period",
+    "match row changed in the workbook",
+])
+def test_why_a_match_takes_effect_later_is_said_in_chinese(memo):
+    from xlar.schema.messages import localize_memo
+
+    assert not english_words(localize_memo(memo, "zh-CN")), localize_memo(memo, "zh-CN")
 
 
 def test_mainland_wording_and_an_earlier_books_headers_still_read(store, tmp_path):

@@ -36,8 +36,27 @@ def _kind(word: str) -> str:
     return KIND_ZH.get(word, word)
 
 
+_WHATS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (re.compile(r"(?P<w>.+) cannot be voided: it"), lambda m: f"{_what(m['w'])} 不能作废：其"),
+    (re.compile(r"void of (?P<w>.+)"), lambda m: f"{_what(m['w'])} 作废"),
+    (re.compile(r"(?P<how>write-off|transfer|refund) of (?P<w>.+)"),
+     lambda m: f"{_what(m['w'])} { {'write-off': '核销差额', 'transfer': '转销', 'refund': '退款'}[m['how']]}"),
+    (re.compile(r"revaluation of (?P<p>\S+)"), lambda m: f"{m['p']} 期末调汇"),
+    (re.compile(r"netting for (?P<c>\S+)"), lambda m: f"客户 {m['c']} 的应收应付对冲"),
+    (re.compile(r"the (?P<c>[A-Z]{3}) rate of (?P<p>\S+)"), lambda m: f"{m['c']} 在 {m['p']} 的汇率"),
+    (re.compile(r"undo of (?P<what>batch|match) (?P<n>[\d, ]+)"),
+     lambda m: f"撤销核销{'批次' if m['what'] == 'batch' else ''} {m['n']}"),
+    (re.compile(r"match row (?P<how>deleted|changed|undone) in the workbook"),
+     lambda m: f"在工作簿中{ {'deleted': '删除', 'changed': '修改', 'undone': '撤销'}[m['how']]}的核销行"),
+]
+
+
 def _what(text: str) -> str:
-    """'invoice for C001', 'posting invoice draft #7' as a zh-CN book says them."""
+    """'invoice for C001', 'posting invoice draft #7', 'void of receipt RC-…' as a zh-CN book says them."""
+    for pattern, say in _WHATS:
+        found_what = pattern.fullmatch(text)
+        if found_what is not None:
+            return say(found_what)
     found = re.fullmatch(r"(?P<post>posting )?(?P<k>\w+)(?: for (?P<c>\S+))?(?P<rest> .+)?", text)
     if found is None or found["k"] not in KIND_ZH:
         return text
@@ -165,7 +184,8 @@ _RULES: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
      lambda m: f"{_kind(m['k'])} {_draft(m['n'])} 的状态为“{CHOICE_ZH.get(m['s'], m['s'])}”：不能修改；如需冲回，"
                "请将状态设为“作废”"),
     (r"(?P<what>.+) is dated (?P<d>\S+), in period (?P<p>\S+) which is closed \(closed through (?P<c>\S+)\)",
-     lambda m: f"{_what(m['what'])} 的日期 {m['d']} 属于已结账期间 {m['p']}（已结账至 {m['c']}）"),
+     lambda m: f"{_what(m['what'])}{'' if m['what'].endswith(': it') else ' 的'}日期 {m['d']} 属于已结账期间 {m['p']}"
+               f"（已结账至 {m['c']}）"),
     (r"(?P<k>\w+) (?P<n>\S+) has (?P<a>\S+) (?P<c>[A-Z]{3}) open; cannot apply (?P<m>\S+)",
      lambda m: f"{_kind(m['k'])} {m['n']} 未核销余额 {m['a']} {m['c']}；不能核销 {m['m']}"),
     (r"matching (?P<i>\S+): name the receipt or credit note that pays it", "核销 {i}：请填写付款的收款单或红字发票"),
@@ -214,8 +234,8 @@ _RULES: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
      "撤销日期 {v} 早于该笔核销生效之日（{e}）：请填写该日或更晚的日期"),
     (r"a match's documents are not edited: delete the row \(undoing the match\) and add the right one",
      "核销的单据不能修改：请删除该行（即撤销该笔核销）后新增正确的行"),
-    (r"a match's method and write-off reason are not edited: delete the row \(undoing the match\) and add the "
-     r"right one", "核销方式和核销差额原因不能修改：请删除该行（即撤销该笔核销）后新增正确的行"),
+    ((r"a match's method and write-off reason are not edited: delete the row \(undoing the match\) and add the "
+     r"right one"), "核销方式和核销差额原因不能修改：请删除该行（即撤销该笔核销）后新增正确的行"),
     # opening the store (store.engine)
     (r"no store at (?P<p>.+): run `(?P<c>.+)`", "{p} 处没有账簿：请运行 `{c}`"),
     (r"cannot open store (?P<u>\S+): (?P<r>.+)", "无法打开账簿 {u}：{r}"),
