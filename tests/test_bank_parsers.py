@@ -9,16 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from xlar.domain.bank import (
-    BankLine,
-    CsvMapping,
-    CustomerRef,
-    InvalidImport,
-    OpenInvoice,
-    detect_format,
-    parse_statement,
-    suggest,
-)
+from xlar.domain.bank import BankLine, CsvMapping, InvalidImport, detect_format, parse_statement
+from xlar.domain.cash import CustomerRef, OpenInvoice, suggest
 
 D = Decimal
 BANK = Path(__file__).resolve().parents[2] / "shared" / "data" / "bank"

@@ -1,10 +1,10 @@
-"""Bank statements in (MT940, camt.053, CSV) and cash-application suggestions out.
+"""Bank statements in: MT940, camt.053 and CSV files read into BankLine records.
 
 The parsers turn a file's bytes into BankLine records: one line per booked entry (one
 per transaction of a camt batch), amounts signed and exact at the currency's minor unit.
 A file that cannot be read is refused whole with InvalidImport, whose one-line message
-names the position and the value; no library exception escapes. `suggest` scores one
-receipt against the customers and their open invoices, without any store.
+names the position and the value; no library exception escapes. Who paid a line and which
+invoices it clears is xlar.domain.cash.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from difflib import SequenceMatcher
-from functools import lru_cache
 from xml.etree.ElementTree import Element, ParseError
 
 import mt940
@@ -110,7 +108,7 @@ def _shown(value: str) -> str:
     return repr(value if len(value) <= 60 else value[:60] + "...")
 
 
-def _join(parts: Sequence[str]) -> str:
+def join_parts(parts: Sequence[str]) -> str:
     """The non-empty parts, squashed and de-duplicated in order, joined by spaces."""
     seen: list[str] = []
     for part in map(_squash, parts):
@@ -330,7 +328,7 @@ def _sepa_purpose(pieces: list[str]) -> tuple[str, str]:
     end_to_end = _squash(values.get("EREF", ""))
     if end_to_end.upper() == "NOTPROVIDED":
         end_to_end = ""
-    return end_to_end, _join([values.get("SVWZ", ""), *free])
+    return end_to_end, join_parts([values.get("SVWZ", ""), *free])
 
 
 # ---------------------------------------------------------------- camt.053
@@ -436,7 +434,7 @@ def _camt_entry(ntry: Element, where: str) -> list[_Draft]:
         return [replace(base, details=_camt_details(txs[0], sign > 0, note),
                         bank_ref=_text(txs[0], "Refs", "AcctSvcrRef") or base.bank_ref)]
     texts = [_camt_details(tx, sign > 0, "").reference for tx in txs]
-    return [replace(base, details=_Details(reference=_join([*texts, note])))]
+    return [replace(base, details=_Details(reference=join_parts([*texts, note])))]
 
 
 def _batch_amounts(txs: list[Element], sign: int, total: Decimal, currency: str,
@@ -489,7 +487,7 @@ def _camt_details(tx: Element, credit: bool, note: str) -> _Details:
     parties = _find(tx, "RltdPties")
     rmt = _kids(tx, "RmtInf")
     strd = [s for r in rmt for s in _kids(r, "Strd")]
-    reference = _join([*_texts(rmt, "Ustrd"), *_texts(strd, "CdtrRefInf", "Ref"),
+    reference = join_parts([*_texts(rmt, "Ustrd"), *_texts(strd, "CdtrRefInf", "Ref"),
                        *_texts(strd, "RfrdDocInf", "Nb"), *_texts([tx], "AddtlTxInf"), note])
     end_to_end = _text(tx, "Refs", "EndToEndId")
     return _Details(
@@ -742,243 +740,3 @@ def _decimal(text: str, decimal: str, where: str) -> Decimal | None:
     except InvalidOperation:
         raise InvalidImport(f"{where}: {_shown(text)} is not an amount") from None
     return -value if negative else value
-
-
-# ---------------------------------------------------------------- cash application
-
-@dataclass(frozen=True, slots=True)
-class CustomerRef:
-    code: str
-    name: str
-    bank_account: str  # "" when unknown
-
-
-@dataclass(frozen=True, slots=True)
-class OpenInvoice:
-    number: str
-    customer: str
-    currency: str
-    open: Decimal
-    due_on: date
-
-
-@dataclass(frozen=True, slots=True)
-class Suggestion:
-    """Who paid and which invoices the receipt clears; `exception` sends it to a person."""
-
-    customer: str | None
-    invoices: tuple[tuple[str, Decimal], ...]
-    confidence: int
-    reason: str
-    exception: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class _Payer:
-    code: str
-    confidence: int
-    reasons: tuple[str, ...]
-
-
-_LEGAL_WORDS = frozenset({
-    "bv", "nv", "vof", "bvba", "gmbh", "ag", "kg", "ug", "ohg", "co", "ltd", "limited", "llc",
-    "llp", "inc", "corp", "corporation", "plc", "pty", "sa", "sas", "sarl", "srl", "spa", "oy",
-    "ab", "as", "aps", "kk", "company",
-})
-_CJK_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "公司")
-_SEGMENT = re.compile(r"[0-9A-Za-z\-/._]+")
-_PIECE = re.compile(r"[0-9A-Za-z]+")
-_MAX_PIECES = 8  # an invoice number has at most this many dash-separated parts
-_MIN_CODE = 3  # shorter customer codes turn up in any text by chance
-
-
-def suggest(line: BankLine, customers: Sequence[CustomerRef], invoices: Sequence[OpenInvoice],
-            tolerance: Decimal = Decimal(0)) -> Suggestion:
-    """Who paid LINE and which open invoices it clears, deterministically.
-
-    Reversals and debits are exceptions. The payer comes from the strongest tier that
-    finds anyone: (1) the payer's account equals a customer's, or invoice numbers are
-    named in the remittance (90 each, 100 both); (2) a customer code as a whole token
-    (75); (3) a similar payer name (60-70). Two customers in that tier: ambiguous.
-    Invoices: see `_invoices`. Confidence +10 when the amount equals what is applied.
-    """
-    if line.reversal:
-        return Suggestion(None, (), 0, "reversed entry", "reversal")
-    if line.amount <= 0:
-        return Suggestion(None, (), 0, f"money out {line.amount:,} {line.currency}",
-                          "not a receipt (debit)" if line.amount else "not a receipt (zero)")
-    text = f"{line.reference} {line.end_to_end}"
-    named = _named_invoices(text, invoices)
-    payer = _payer(line, text, customers, named)
-    if isinstance(payer, Suggestion):
-        return payer
-    applied, exact, note, exception = _invoices(line, payer.code, named, invoices, tolerance)
-    reason = "; ".join([*payer.reasons, note])
-    if not applied:
-        return Suggestion(payer.code, (), min(payer.confidence, 60), reason, None)
-    confidence = min(100, payer.confidence + (10 if exact else 0))
-    return Suggestion(payer.code, applied, confidence, reason, exception)
-
-
-def _payer(line: BankLine, text: str, customers: Sequence[CustomerRef],
-           named: list[OpenInvoice]) -> _Payer | Suggestion:
-    account = _account(line.counterparty_account)
-    by_account = {c.code for c in customers if account and _account(c.bank_account) == account}
-    by_invoice = {inv.customer for inv in named}
-    strong = sorted(by_account | by_invoice)
-    if len(strong) == 1:
-        reasons = (f"account {account} is {strong[0]}'s",) if by_account else ()
-        return _Payer(strong[0], 100 if by_account and by_invoice else 90, reasons)
-    if strong:
-        return _ambiguous(strong, "the account and the invoices named point to")
-    upper = text.upper()   # a plain substring test first: the token regex only where it can match
-    by_code = sorted({c.code for c in customers if len(c.code) >= _MIN_CODE
-                      and c.code.upper() in upper and _has_token(text, c.code)})
-    if len(by_code) == 1:
-        return _Payer(by_code[0], 75, (f"customer code {by_code[0]} in the remittance",))
-    if by_code:
-        return _ambiguous(by_code, "the remittance names the codes of")
-    return _by_name(line.counterparty, customers)
-
-
-def _by_name(payer: str, customers: Sequence[CustomerRef]) -> _Payer | Suggestion:
-    """A unique similar name; among several, a unique equal one (after normalising)."""
-    scored = sorted({(c.code, s) for c in customers
-                     if (s := _name_score(payer, c.name)) is not None})
-    equal = [code for code, s in scored if s == 1.0]
-    if len(scored) > 1 and len(equal) != 1:
-        return _ambiguous([code for code, _ in scored], f"the payer name {payer!r} resembles")
-    if not scored:
-        return Suggestion(None, (), 0, "no account, invoice number, customer code or similar "
-                          f"name matched (payer {payer!r})", "no customer found")
-    code, score = (equal[0], 1.0) if equal else scored[0]
-    confidence = 60 + round((score - 0.85) / 0.15 * 10)
-    return _Payer(code, confidence, (f"payer name {payer!r} resembles {code}'s",))
-
-
-def _ambiguous(codes: list[str], why: str) -> Suggestion:
-    listed = ", ".join(codes[:-1]) + " or " + codes[-1]
-    return Suggestion(None, (), 0, f"{why} {', '.join(codes)}", f"ambiguous: {listed}")
-
-
-def _invoices(line: BankLine, code: str, named: list[OpenInvoice], invoices: Sequence[OpenInvoice],
-              tolerance: Decimal) -> tuple[tuple[tuple[str, Decimal], ...], bool, str, str | None]:
-    """(applications, exact, reason, exception) for the payer's invoices in the line's currency.
-
-    Named invoices are applied in the order named, up to the amount; off by more than
-    TOLERANCE is a short/over payment. Else the one invoice whose open equals the amount
-    (the oldest due if several); else all of them, oldest due first, if they add up to
-    it exactly; else nothing: an unapplied receipt, not an exception.
-    """
-    amount, currency = line.amount, line.currency
-    mine = [inv for inv in named if inv.customer == code]
-    usable = [inv for inv in mine if inv.currency == currency]
-    if usable:
-        return _apply_named(amount, usable, tolerance)
-    others = [f"{inv.number} named but in {inv.currency}" for inv in mine]
-    open_items = sorted((inv for inv in invoices if inv.customer == code
-                         and inv.currency == currency and inv.open > 0),
-                        key=lambda inv: (inv.due_on, inv.number))
-    equal = [inv for inv in open_items if inv.open == amount]
-    if equal:
-        note = (f"{equal[0].number} is the only invoice open for exactly {amount:,}"
-                if len(equal) == 1 else
-                f"{len(equal)} invoices open for exactly {amount:,}; the oldest due, {equal[0].number}")
-        return ((equal[0].number, amount),), len(equal) == 1, _join([*others, note]), None
-    if len(open_items) > 1 and sum(inv.open for inv in open_items) == amount:
-        applied = tuple((inv.number, inv.open) for inv in open_items)
-        return applied, True, _join([*others, f"amount equal to all {len(applied)} open invoices"]), None
-    note = f"no invoice identified: unapplied {amount:,} {currency}"
-    return (), False, "; ".join([*others, note]), None
-
-
-def _apply_named(amount: Decimal, named: list[OpenInvoice],
-                 tolerance: Decimal) -> tuple[tuple[tuple[str, Decimal], ...], bool, str, str | None]:
-    applied: list[tuple[str, Decimal]] = []
-    left = amount
-    for inv in named:
-        take = min(inv.open, left)
-        if take <= 0:
-            break
-        applied.append((inv.number, take))
-        left -= take
-    total = sum((inv.open for inv in named), Decimal(0))
-    numbers = ", ".join(inv.number for inv in named)
-    its = "its" if len(named) == 1 else "their"
-    said = f"{numbers} named in the remittance"
-    if amount == total:
-        return tuple(applied), True, f"{said}, amount equal to {its} open {total:,}", None
-    gap = amount - total
-    if abs(gap) <= tolerance:
-        side = "over" if gap > 0 else "short"
-        return tuple(applied), False, f"{said}, {abs(gap):,} {side} of {its} open {total:,}, within tolerance", None
-    if gap < 0:
-        return tuple(applied), False, said, f"short payment: {amount:,} of {total:,} named"
-    return tuple(applied), False, said, f"over payment: {amount:,} for {total:,} named"
-
-
-def _named_invoices(text: str, invoices: Sequence[OpenInvoice]) -> list[OpenInvoice]:
-    """Open invoices whose number is a whole token of TEXT (dashes optional), in text order."""
-    first_at = _token_keys(text)
-    hits = [(first_at[key], inv.number, inv) for inv in invoices
-            if inv.open > 0 and (key := _compact(inv.number)) and key in first_at]
-    return [inv for _, _, inv in sorted(hits, key=lambda hit: hit[:2])]
-
-
-def _token_keys(text: str) -> dict[str, int]:
-    """Compact forms of every run of alphanumeric pieces joined by - / . _ -> first position.
-
-    'ref//INV-2026-00012/' yields INV, INV2026, INV202600012, 2026, ... so a number is
-    found with or without its dashes, yet never inside a longer run of letters and digits.
-    """
-    keys: dict[str, int] = {}
-    for segment in _SEGMENT.finditer(text):
-        pieces = list(_PIECE.finditer(segment.group()))
-        for i, start in enumerate(pieces):
-            key = ""
-            for piece in pieces[i: i + _MAX_PIECES]:
-                key += piece.group().upper()
-                keys.setdefault(key, segment.start() + start.start())
-    return keys
-
-
-@lru_cache(maxsize=1 << 16)
-def _compact(number: str) -> str:
-    """NUMBER without its dashes and spaces, upper case (cached: the same invoice numbers are
-    looked up for every line of a statement)."""
-    return re.sub(r"[^0-9A-Za-z]", "", number).upper()
-
-
-def _has_token(text: str, token: str) -> bool:
-    return re.search(rf"(?<![0-9A-Za-z]){re.escape(token)}(?![0-9A-Za-z])", text, re.IGNORECASE) is not None
-
-
-def _account(account: str) -> str:
-    return "".join(account.split()).upper()
-
-
-def _norm_name(name: str) -> str:
-    """Case, punctuation and legal forms (BV, GmbH, Ltd, 有限公司 ...) removed."""
-    words = [w for w in re.split(r"[\W_]+", name.casefold().replace(".", "")) if w]
-    joined = " ".join([w for w in words if w not in _LEGAL_WORDS] or words)
-    for suffix in _CJK_SUFFIXES:
-        if joined.endswith(suffix) and len(joined) > len(suffix):
-            return joined[: -len(suffix)].strip()
-    return joined
-
-
-def _name_score(payer: str, customer: str) -> float | None:
-    """1.0 equal; difflib ratio if >= 0.85; 0.85 if one name contains the other; else None."""
-    a, b = _norm_name(payer), _norm_name(customer)
-    if not a or not b:
-        return None
-    if a == b:
-        return 1.0
-    ratio = SequenceMatcher(None, a, b).ratio()
-    if ratio >= 0.85:
-        return ratio
-    short, long = sorted((a, b), key=len)
-    if re.search(r"[\u4e00-\u9fff]", short):
-        return 0.85 if len(short) >= 2 and short in long else None
-    contained = re.search(rf"(?<!\w){re.escape(short)}(?!\w)", long)
-    return 0.85 if len(short) >= 4 and contained else None

@@ -1,7 +1,7 @@
 """Bank statements (`xlar bank import`): lines in, receipt suggestions and an exception queue out.
 
 Every statement line is kept once (its key: importing the same file twice adds nothing)
-with what the scorer (xlar.domain.bank.suggest) made of it: a customer, the invoices the
+with what the scorer (xlar.domain.cash) made of it: a customer, the invoices the
 money pays, a confidence and a reason. A sure enough credit (setting bank_auto_confidence)
 becomes a draft receipt whose reference names those invoices, so approving it matches them;
 the rest wait in the exception queue with the reason: no customer, ambiguous, short or over
@@ -20,23 +20,15 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
-from xlar.domain.bank import (
-    BankLine,
-    CsvMapping,
-    CustomerRef,
-    InvalidImport,
-    OpenInvoice,
-    Suggestion,
-    parse_statement,
-    suggest,
-)
+from xlar.domain.bank import BankLine, CsvMapping, InvalidImport, parse_statement
+from xlar.domain.cash import CashIndex, CustomerRef, OpenInvoice, Suggestion
 from xlar.domain.documents import DocKind
 from xlar.domain.errors import InvalidDocument, NotFound, XlarError
 from xlar.domain.money import from_minor, to_minor
 from xlar.services import documents as docs
 from xlar.services.credit import latest_rate
 from xlar.services.matching import LIVE
-from xlar.store.audit import record
+from xlar.store.audit import record, record_many
 from xlar.store.ledger import OPEN, open_items_stmt
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import bank_lines, customers, documents
@@ -65,7 +57,7 @@ class Imported:
                 f"{self.receipts} draft receipts; exception queue: {queued}")
 
 
-# Why a statement line waits in the exception queue (domain.bank.suggest), as a zh-CN book says it.
+# Why a statement line waits in the exception queue (domain.cash), as a zh-CN book says it.
 QUEUED_ZH = {"reversal": "冲正", "not a receipt (debit)": "非收款（付出）", "not a receipt (zero)": "非收款（金额为零）",
              "ambiguous": "客户不明确", "no customer found": "未找到客户", "short payment": "少付",
              "over payment": "多付", "no receipt": "未能生成收款单", "low confidence": "把握不足"}
@@ -115,38 +107,41 @@ def import_statement(conn: Connection, data: bytes, source: str, user: str, *, f
     fresh = [(key, ln) for key, ln in keyed.items() if key not in known]
     result.duplicates = len(lines) - len(fresh)
     result.new = len(fresh)
-    refs = _customer_refs(conn)
-    invoices = _open_invoices(conn)
+    index = CashIndex(_customer_refs(conn), _open_invoices(conn))   # built once: every line is looked up in it
+    suggested = []
+    for _key, line in fresh:
+        found = index.suggest(line, book.write_off_tolerance)
+        index.consume(found)
+        suggested.append(found)
+    exceptions = {n: found.exception for n, found in enumerate(suggested) if found.exception is not None}
+    exceptions |= {n: f"low confidence: {found.confidence} < {book.bank_auto_confidence}"
+                   for n, found in enumerate(suggested) if n not in exceptions
+                   and not (found.customer and found.confidence >= book.bank_auto_confidence)}
+    receipt_of = _draft_receipts(conn, [(n, fresh[n][1], suggested[n]) for n in range(len(fresh))
+                                        if n not in exceptions], source, user, book, exceptions)
     ids = {code: i for i, code in conn.execute(sa.select(customers.c.id, customers.c.code))}
     now = datetime.now(UTC)
-    for key, line in fresh:
-        found = suggest(line, refs, invoices, book.write_off_tolerance)
-        invoices = _consume(invoices, found)
-        receipt_id, exception = None, found.exception
-        if exception is None and found.customer and found.confidence >= book.bank_auto_confidence:
-            try:
-                with conn.begin_nested():
-                    receipt_id = _draft_receipt(conn, line, found, source, user, book)
-            except XlarError as exc:
-                exception = f"no receipt: {exc.message}"
-        elif exception is None:
-            exception = f"low confidence: {found.confidence} < {book.bank_auto_confidence}"
-        if receipt_id is not None:
+    rows = []
+    for n, ((key, line), found) in enumerate(zip(fresh, suggested, strict=True)):
+        if n in receipt_of:
             result.receipts += 1
         else:
-            result.queued[_exception_kind(exception or "")] += 1
-        row = {"line_key": key, "source": source[:200], "account": line.account[:64],
-               "statement": line.statement[:64], "seq": line.seq, "booked_on": line.booked_on,
-               "value_on": line.value_on, "amount_minor": to_minor(line.amount, line.currency),
-               "currency": line.currency, "counterparty": line.counterparty[:200] or None,
-               "counterparty_account": line.counterparty_account[:64] or None, "reference": line.reference or None,
-               "end_to_end": line.end_to_end[:100] or None, "bank_ref": line.bank_ref[:100] or None,
-               "reversal": line.reversal, "customer_id": ids.get(found.customer) if found.customer else None,
-               "invoices": _invoices_text(found) or None, "confidence": found.confidence, "reason": found.reason,
-               "exception": exception, "receipt_id": receipt_id, "imported_by": user, "imported_at": now}
-        new_id = insert_rows(conn, bank_lines, [row])[0]
-        record(conn, user, "import", "bank_line", new_id, None,
-               {k: v for k, v in row.items() if k in ("line_key", "source", "amount_minor", "exception", "receipt_id")})
+            result.queued[_exception_kind(exceptions[n])] += 1
+        rows.append({
+            "line_key": key, "source": source[:200], "account": line.account[:64],
+            "statement": line.statement[:64], "seq": line.seq, "booked_on": line.booked_on,
+            "value_on": line.value_on, "amount_minor": to_minor(line.amount, line.currency),
+            "currency": line.currency, "counterparty": line.counterparty[:200] or None,
+            "counterparty_account": line.counterparty_account[:64] or None, "reference": line.reference or None,
+            "end_to_end": line.end_to_end[:100] or None, "bank_ref": line.bank_ref[:100] or None,
+            "reversal": line.reversal, "customer_id": ids.get(found.customer) if found.customer else None,
+            "invoices": _invoices_text(found) or None, "confidence": found.confidence, "reason": found.reason,
+            "exception": exceptions.get(n), "receipt_id": receipt_of.get(n), "imported_by": user, "imported_at": now})
+    new_ids = insert_rows(conn, bank_lines, rows) if rows else []
+    record_many(conn, user, "import", "bank_line", [
+        (new_id, None, {k: v for k, v in row.items() if k in ("line_key", "source", "amount_minor", "exception",
+                                                               "receipt_id")})
+        for new_id, row in zip(new_ids, rows, strict=True)])
     return result
 
 
@@ -161,32 +156,46 @@ def _keys(lines: Sequence[BankLine]) -> dict[str, BankLine]:
     return keyed
 
 
-def _consume(invoices: list[OpenInvoice], found: Suggestion) -> list[OpenInvoice]:
-    """The invoices still open once FOUND's line paid what it names (two lines never pay the same)."""
-    paid = dict(found.invoices)
-    if not paid:
-        return invoices
-    return [inv if inv.number not in paid else OpenInvoice(inv.number, inv.customer, inv.currency,
-                                                           inv.open - paid[inv.number], inv.due_on)
-            for inv in invoices if inv.number not in paid or inv.open > paid[inv.number]]
-
-
 def _invoices_text(found: Suggestion) -> str:
     return "; ".join(f"{number}={amount}" for number, amount in found.invoices)
 
 
-def _draft_receipt(conn: Connection, line: BankLine, found: Suggestion, source: str, user: str,
-                   book: BookSettings) -> int:
-    """A draft receipt for a bank line; its reference names the invoices it pays."""
+def _receipt(conn: Connection, line: BankLine, found: Suggestion, source: str, book: BookSettings,
+             rates: dict[tuple[str, date], Decimal]) -> docs.DraftDocument:
+    """A bank line's draft receipt; its reference names the invoices it pays."""
     assert found.customer is not None
     reference = " ".join([number for number, _ in found.invoices] + ([line.end_to_end] if line.end_to_end else []))
-    draft = docs.DraftDocument(
-        DocKind.RECEIPT, found.customer, line.booked_on, amount=line.amount, currency=line.currency,
-        fx_rate=None if line.currency == book.base_currency else latest_rate(conn, line.currency, line.booked_on, book),
+    rate = None
+    if line.currency != book.base_currency:
+        if (line.currency, line.booked_on) not in rates:
+            rates[(line.currency, line.booked_on)] = latest_rate(conn, line.currency, line.booked_on, book)
+        rate = rates[(line.currency, line.booked_on)]
+    return docs.DraftDocument(
+        DocKind.RECEIPT, found.customer, line.booked_on, amount=line.amount, currency=line.currency, fx_rate=rate,
         method="bank", reference=(reference or line.reference)[:200] or None,
         memo=f"bank {source} #{line.seq}: {line.counterparty} {line.reference}".strip()[:500],
         source=f"bank {line.bank_ref or line.seq}"[:100])
-    return docs.create_draft(conn, draft, user)
+
+
+def _draft_receipts(conn: Connection, wanted: Sequence[tuple[int, BankLine, Suggestion]], source: str, user: str,
+                    book: BookSettings, exceptions: dict[int, str]) -> dict[int, int]:
+    """Draft receipts for the lines WANTED, stored in one batch: line -> receipt id; a line whose
+    receipt is refused gets its reason in EXCEPTIONS ("no receipt: ...")."""
+    rates: dict[tuple[str, date], Decimal] = {}
+    drafts: list[tuple[int, docs.DraftDocument]] = []
+    for n, line, found in wanted:
+        try:
+            drafts.append((n, _receipt(conn, line, found, source, book, rates)))
+        except XlarError as exc:
+            exceptions[n] = f"no receipt: {exc.message}"
+    ready = []
+    for (n, _draft), prepared in zip(drafts, docs.prepare(conn, [d for _, d in drafts]), strict=True):
+        if isinstance(prepared, XlarError):
+            exceptions[n] = f"no receipt: {prepared.message}"
+        else:
+            ready.append((n, prepared))
+    ids = docs.store_new(conn, [p for _, p in ready], user, [False] * len(ready)) if ready else []
+    return {n: doc_id for (n, _), doc_id in zip(ready, ids, strict=True)}
 
 
 def resolve(conn: Connection, line_id: int, customer: str, user: str, *, invoices: Sequence[str] = ()) -> int:
@@ -202,7 +211,7 @@ def resolve(conn: Connection, line_id: int, customer: str, user: str, *, invoice
     line = _line_of(row)
     found = Suggestion(customer, tuple((number, Decimal(0)) for number in invoices), 100,
                        f"resolved by {user}", None)
-    receipt_id = _draft_receipt(conn, line, found, row["source"], user, book)
+    receipt_id = docs.create_draft(conn, _receipt(conn, line, found, row["source"], book, {}), user)
     cust_id = conn.execute(sa.select(customers.c.id).where(customers.c.code == customer)).scalar_one()
     after = {"receipt_id": receipt_id, "exception": None, "customer_id": cust_id,
              "invoices": " ".join(invoices) or None, "reason": f"{row['reason']}; resolved by {user}"}
