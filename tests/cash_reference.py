@@ -21,6 +21,7 @@ from xlar.domain.cash import (
     compact,
     has_token,
     name_score,
+    not_a_receipt,
     scored,
     strong_payer,
     token_keys,
@@ -29,11 +30,9 @@ from xlar.domain.cash import (
 
 def suggest(line: BankLine, customers: Sequence[CustomerRef], invoices: Sequence[OpenInvoice],
             tolerance: Decimal = Decimal(0)) -> Suggestion:
-    if line.reversal:
-        return Suggestion(None, (), 0, "reversed entry", "reversal")
-    if line.amount <= 0:
-        return Suggestion(None, (), 0, f"money out {line.amount:,} {line.currency}",
-                          "not a receipt (debit)" if line.amount else "not a receipt (zero)")
+    refused = not_a_receipt(line)
+    if refused is not None:
+        return refused
     text = f"{line.reference} {line.end_to_end}"
     named = _named_invoices(text, invoices)
     payer = _payer(line, text, customers, named)

@@ -343,8 +343,9 @@ def _kids(element: Element | None, name: str) -> list[Element]:
 
 def _find(element: Element | None, *path: str) -> Element | None:
     for name in path:
-        found = _kids(element, name)
-        element = found[0] if found else None
+        if element is None:
+            return None
+        element = next((c for c in element if _local(c) == name), None)
     return element
 
 

@@ -2,7 +2,7 @@
 
 A `CashIndex` is built once per import from the customers and their open invoices: invoices by
 compact number and by customer, customers by bank account, by code and by normalised name, a
-bigram index of names and a prefix-filter index of their characters. `suggest` scores one line
+the runs of words of names, Chinese names by bigram, and which names hold each character. `suggest` scores one line
 by the rules written on it, looking only at what the indexes hand it, and `consume` takes what
 a line paid off the open amounts, so two lines never pay the same. The candidates an index hands
 over always include every customer or invoice a scan over all of them would accept (each is
@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from difflib import SequenceMatcher
+from functools import lru_cache
+
+import numpy as np
 
 from xlar.domain.bank import BankLine, join_parts
 
@@ -64,12 +67,13 @@ _LEGAL_WORDS = frozenset({
 })
 _CJK_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "公司")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_NOT_ALNUM = re.compile(r"[^0-9A-Za-z]")
 _SEGMENT = re.compile(r"[0-9A-Za-z\-/._]+")
 _PIECE = re.compile(r"[0-9A-Za-z]+")
 _MAX_PIECES = 8  # an invoice number has at most this many dash-separated parts
 MIN_CODE = 3  # shorter customer codes turn up in any text by chance
-# A similar name: SequenceMatcher's ratio 2M/(la+lb) >= 0.85, M matching characters; M is at
-# most the characters the names share (O), so O >= 0.425 (la + O), i.e. O >= 17/23 of each length.
+# A similar name: SequenceMatcher's ratio 2M/(la+lb) >= 0.85, M matching characters; M is at most
+# the characters the names share, whose 2 x /(la+lb) is difflib's quick_ratio: an upper bound.
 SIMILAR = 0.85
 
 
@@ -114,11 +118,9 @@ class CashIndex:
         (75); (3) a similar payer name (60-70). Two customers in that tier: ambiguous.
         Invoices: see `choose`. Confidence +10 when the amount equals what is applied.
         """
-        if line.reversal:
-            return Suggestion(None, (), 0, "reversed entry", "reversal")
-        if line.amount <= 0:
-            return Suggestion(None, (), 0, f"money out {line.amount:,} {line.currency}",
-                              "not a receipt (debit)" if line.amount else "not a receipt (zero)")
+        refused = not_a_receipt(line)
+        if refused is not None:
+            return refused
         text = f"{line.reference} {line.end_to_end}"
         named = self.named(text)
         payer = self.payer(line, text, named)
@@ -167,56 +169,93 @@ class CashIndex:
 
 
 class _NameIndex:
-    """Customers' normalised names: equal ones, names sharing a bigram, and a prefix filter of
-    their characters (rarest first), so a payer is scored only against names that can pass."""
+    """Customers' normalised names: equal ones, the runs of whole words in each, Chinese ones by
+    bigram, and per character which names hold it how often (in order of length), so that
+    difflib's bound on the similarity (the characters two names share: its quick_ratio) is had
+    at once for every name of a length that can be similar, and the full ratio computed above it."""
 
     def __init__(self, names: Sequence[tuple[str, str]]) -> None:
         self.names = [(code, norm_name(name)) for code, name in names]
         self.equal: dict[str, list[int]] = defaultdict(list)
-        self.bigrams: dict[str, list[int]] = defaultdict(list)
-        tokens = [_tokens(norm) for _, norm in self.names]
-        self.frequency = Counter(t for own in tokens for t in set(own))
-        self.prefixes: dict[tuple[str, int], list[int]] = defaultdict(list)
+        self.words: dict[str, list[int]] = defaultdict(list)     # every run of whole words of a name
+        self.bigrams: dict[str, list[int]] = defaultdict(list)   # names with Chinese in them
         for i, (_code, norm) in enumerate(self.names):
             if not norm:
                 continue
             self.equal[norm].append(i)
-            for gram in {norm[k:k + 2] for k in range(len(norm) - 1)}:
-                self.bigrams[gram].append(i)
-            for token in self._prefix(tokens[i]):
-                self.prefixes[token].append(i)
-        self.lengths = sorted({len(norm) for _, norm in self.names if norm})
-
-    def _prefix(self, tokens: list[tuple[str, int]]) -> list[tuple[str, int]]:
-        needed = (17 * len(tokens) + 22) // 23     # ceil(17/23 of the length)
-        ordered = sorted(tokens, key=lambda t: (self.frequency.get(t, 0), t))
-        return ordered[: len(tokens) - needed + 1]
+            words = norm.split(" ")
+            for run in {" ".join(words[j:k]) for j in range(len(words)) for k in range(j + 1, len(words) + 1)}:
+                self.words[run].append(i)
+            if _CJK.search(norm):
+                for gram in {norm[k:k + 2] for k in range(len(norm) - 1)}:
+                    self.bigrams[gram].append(i)
+        self.order = np.array(sorted(range(len(self.names)), key=lambda i: len(self.names[i][1])), dtype=np.int64)
+        self.length = np.array([len(self.names[i][1]) for i in self.order], dtype=np.int64)
+        held: dict[str, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
+        for rank, i in enumerate(self.order.tolist()):
+            for ch, count in Counter(self.names[i][1]).items():
+                at, times = held[ch]
+                at.append(rank)
+                times.append(count)
+        self.chars = {ch: (np.array(at, dtype=np.int64), np.array(times, dtype=np.int64))
+                      for ch, (at, times) in held.items()}
+        self.cjk_lengths = sorted({len(norm) for _, norm in self.names if _CJK.search(norm)})
 
     def similar(self, payer: str) -> list[tuple[str, float]]:
         """(code, score) of every customer whose name scores against PAYER (see name_score)."""
         a = norm_name(payer)
         if not a:
             return []
+        la = len(a)
         found: set[int] = set(self.equal.get(a, ()))
-        for token in self._prefix(_tokens(a)):                # similar: share a prefix character
-            found.update(self.prefixes.get(token, ()))
-        if len(a) >= 2:                                       # a name containing the payer's
-            rarest = min((a[k:k + 2] for k in range(len(a) - 1)), key=lambda g: (len(self.bigrams.get(g, ())), g))
-            found.update(self.bigrams.get(rarest, ()))
-        for length in self.lengths:                           # a name the payer's contains
-            for k in range(len(a) - length + 1):
-                found.update(self.equal.get(a[k:k + length], ()))
+        found.update(self._similar(a))
+        cjk = _CJK.search(a) is not None
+        if cjk and la >= 2:          # a Chinese payer's name inside a longer one: it holds all its bigrams
+            grams = sorted({a[k:k + 2] for k in range(la - 1)}, key=lambda g: (len(self.bigrams.get(g, ())), g))
+            holding = set(self.bigrams.get(grams[0], ()))
+            for gram in grams[1:3]:
+                holding &= set(self.bigrams.get(gram, ()))
+            found |= holding
+        elif la >= 4:                # ... else as whole words of it
+            found.update(self.words.get(a, ()))
+        words = a.split(" ")         # a name inside the payer's: whole words of it, or a Chinese part of it
+        for j in range(len(words)):
+            for k in range(j + 1, len(words) + 1):
+                found.update(self.equal.get(" ".join(words[j:k]), ()))
+        if cjk:
+            for length in self.cjk_lengths:
+                if length > la:
+                    break
+                for k in range(la - length + 1):
+                    found.update(self.equal.get(a[k:k + length], ()))
         return [(self.names[i][0], s) for i in found if (s := normalised_score(a, self.names[i][1])) is not None]
 
+    def _similar(self, a: str) -> list[int]:
+        """The names whose quick_ratio with A reaches SIMILAR: of a length within 17/23 and 23/17 of
+        A's (two similar names share 17/23 of either length), sharing enough characters."""
+        la = len(a)
+        low, high = (int(np.searchsorted(self.length, (17 * la + 22) // 23, "left")),
+                     int(np.searchsorted(self.length, 23 * la // 17, "right")))
+        if low >= high:
+            return []
+        shared = np.zeros(high - low, dtype=np.int64)
+        for ch, count in Counter(a).items():
+            if ch in self.chars:
+                at, times = self.chars[ch]
+                first, last = np.searchsorted(at, low, "left"), np.searchsorted(at, high, "left")
+                shared[at[first:last] - low] += np.minimum(times[first:last], count)
+        bound = 2.0 * shared / (self.length[low:high] + la)
+        return self.order[low + np.nonzero(bound >= SIMILAR)[0]].tolist()
 
-def _tokens(norm: str) -> list[tuple[str, int]]:
-    """A name as its characters, the k-th occurrence of each its own token (a multiset as a set)."""
-    seen: Counter[str] = Counter()
-    out = []
-    for ch in norm:
-        seen[ch] += 1
-        out.append((ch, seen[ch]))
-    return out
+
+def not_a_receipt(line: BankLine) -> Suggestion | None:
+    """The exception of a reversal or of money going out; None for a receipt."""
+    if line.reversal:
+        return Suggestion(None, (), 0, "reversed entry", "reversal")
+    if line.amount <= 0:
+        return Suggestion(None, (), 0, f"money out {line.amount:,} {line.currency}",
+                          "not a receipt (debit)" if line.amount else "not a receipt (zero)")
+    return None
 
 
 def strong_payer(strong: list[str], by_account: set[str], by_invoice: set[str], account: str) -> Payer | Suggestion:
@@ -336,11 +375,17 @@ def token_keys(text: str) -> dict[str, int]:
 
 def compact(number: str) -> str:
     """NUMBER without its dashes and spaces, upper case."""
-    return re.sub(r"[^0-9A-Za-z]", "", number).upper()
+    return _NOT_ALNUM.sub("", number).upper()
 
 
 def has_token(text: str, token: str) -> bool:
-    return re.search(rf"(?<![0-9A-Za-z]){re.escape(token)}(?![0-9A-Za-z])", text, re.IGNORECASE) is not None
+    return _token_pattern(token).search(text) is not None
+
+
+@lru_cache(maxsize=1 << 16)
+def _token_pattern(token: str) -> re.Pattern[str]:
+    """TOKEN as a whole token, any case (compiled once: a statement asks for the same codes again)."""
+    return re.compile(rf"(?<![0-9A-Za-z]){re.escape(token)}(?![0-9A-Za-z])", re.IGNORECASE)
 
 
 def bank_account(account: str) -> str:
@@ -368,16 +413,32 @@ def normalised_score(a: str, b: str) -> float | None:
         return None
     if a == b:
         return 1.0
-    matcher = SequenceMatcher(None, a, b)
-    if matcher.real_quick_ratio() >= SIMILAR and matcher.quick_ratio() >= SIMILAR:   # upper bounds first
-        ratio = matcher.ratio()
-        if ratio >= SIMILAR:
-            return ratio
-    short, long = sorted((a, b), key=len)
+    la, lb = len(a), len(b)
+    if 2.0 * min(la, lb) / (la + lb) >= SIMILAR:     # difflib's upper bounds first: length, then characters
+        matcher = SequenceMatcher(None, a, b)
+        if matcher.quick_ratio() >= SIMILAR:
+            ratio = matcher.ratio()
+            if ratio >= SIMILAR:
+                return ratio
+    short, long = (a, b) if la <= lb else (b, a)
     if _CJK.search(short):
         return 0.85 if len(short) >= 2 and short in long else None
-    contained = re.search(rf"(?<!\w){re.escape(short)}(?!\w)", long)
-    return 0.85 if len(short) >= 4 and contained else None
+    return 0.85 if len(short) >= 4 and _whole_words_in(short, long) else None
+
+
+def _whole_words_in(short: str, long: str) -> bool:
+    """SHORT in LONG with no word character (regex \\w: alphanumeric or _) either side."""
+    start = long.find(short)
+    while start >= 0:
+        end = start + len(short)
+        if (start == 0 or not _word_char(long[start - 1])) and (end == len(long) or not _word_char(long[end])):
+            return True
+        start = long.find(short, start + 1)
+    return False
+
+
+def _word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
 
 
 def suggest(line: BankLine, customers: Sequence[CustomerRef], invoices: Sequence[OpenInvoice],
