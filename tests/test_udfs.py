@@ -187,3 +187,27 @@ def test_a_change_during_a_recalculation_leaves_no_older_snapshot(book):
     assert udfs.AR_BALANCE("C3", date(2026, 4, 30)) == 250.0
     clock.now += 5                                     # the next recalculation
     assert udfs.AR_BALANCE("C3", AS_OF) == 250.0
+
+
+def test_a_balance_answered_from_the_snapshot_is_the_one_summed_and_a_refusal_is_never_kept(tmp_path, monkeypatch):
+    """AR_BALANCE keeps each customer's sum with its snapshot: asked again it gives the same
+    number; TRUE is refused even after 1 was answered (equal as keys, not as arguments)."""
+    from xlar.store.engine import Store
+
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    store = Store.connect(url)
+    store.upgrade()
+    with store.write() as conn:
+        customer(conn, "1")
+        invoice(conn, "1", date(2026, 3, 1), line("1", "100"))
+    store.dispose()
+    monkeypatch.setenv("XLAR_STORE", url)
+    FACTS.forget()
+    try:
+        first = [udfs.AR_BALANCE(1, "2026-03-31"), udfs.AR_BALANCE(1, "2026-03-31"), udfs.AR_BALANCE("1", "2026-03-31")]
+        assert first == [100.0, 100.0, 100.0]
+        assert udfs.AR_BALANCE(True, "2026-03-31") == "#XLAR-ARG"
+        assert udfs.AR_BALANCE("NOPE", "2026-03-31") == "#XLAR-CUSTOMER"
+        assert udfs.AR_BALANCE("1", "2026-02-28") == 0.0
+    finally:
+        FACTS.forget()

@@ -56,6 +56,7 @@ class Ledger:
     settings: dict[str, str]
     currencies: dict[str, str]                       # customer code -> its currency
     items: dict[str, list[Item]] = field(default_factory=dict)
+    balances: dict[tuple[object, ...], float] = field(default_factory=dict)   # AR_BALANCE's answers, by its arguments
 
     @property
     def base_currency(self) -> str:

@@ -192,8 +192,17 @@ def bucket_label(value: object, policy: AgingPolicy) -> str:
 @xw.func(category=CATEGORY)
 @answers
 def AR_BALANCE(customer: Any, as_of: Any = None, in_currency: Any = None, caller: Any = None) -> Any:
-    """Customer's balance (应收余额) as of a date (blank: today)."""
-    return number(view(customer, as_of, in_currency, caller).total())
+    """Customer's balance (应收余额) as of a date (blank: today); each customer and currency
+    summed once per snapshot, the other cells asking for it answered from the sum."""
+    ledger = FACTS.ledger(store_url(caller), day(as_of, dt.date.today()))
+    key = (customer.__class__, customer, in_currency.__class__, in_currency)   # True and 1 are equal keys
+    try:
+        return ledger.balances[key]
+    except KeyError:
+        found = ledger.balances[key] = number(view(customer, as_of, in_currency, caller).total())
+        return found
+    except TypeError:   # arguments that are not hashable (a range): no memo
+        return number(view(customer, as_of, in_currency, caller).total())
 
 
 @xw.func(category=CATEGORY)
