@@ -4,9 +4,12 @@ item dated up to a date with what was open of it then and when it was settled.""
 
 from __future__ import annotations
 
+from collections import namedtuple
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -54,15 +57,27 @@ def history(conn: Connection, as_of: date, customer: str | None = None, salesper
             .outerjoin(settled, settled.c.item_id == listing.c.id)
             .where(listing.c.revalues_id.is_(None))
             .order_by(c.code, listing.c.doc_on, d.number, listing.c.installment_no))
-    found = pd.DataFrame([tuple(r) for r in conn.execute(only(stmt, customer, salesperson))], columns=HISTORY_COLUMNS)
-    for column in ("disputed", "reference", "credit_class", "salesperson", "reverses_kind"):
-        found[column] = [v if isinstance(v, str) else "" for v in found[column]]
-    found["settled_on"] = [v if isinstance(v, date) else None for v in found["settled_on"]]
-    # the expected date the user typed; by default it is the document's due date, which is not an
-    # installment's own (the last one's)
-    found["expected"] = [e if isinstance(e, date) and e != doc_due else None
-                         for e, doc_due in zip(found["expected"], found["doc_due"])]
-    return found
+    texts = [HISTORY_COLUMNS.index(c) for c in ("disputed", "reference", "credit_class", "salesperson", "reverses_kind")]
+    settled_at, expected_at, due_at = (HISTORY_COLUMNS.index(c) for c in ("settled_on", "expected", "doc_due"))
+    rows = []
+    for found_row in conn.execute(only(stmt, customer, salesperson)).all():   # plain values, one pass
+        row: list[object] = list(found_row)
+        for i in texts:
+            row[i] = row[i] if isinstance(row[i], str) else ""
+        row[settled_at] = row[settled_at] if isinstance(row[settled_at], date) else None
+        # the expected date the user typed; by default it is the document's due date, which is not an
+        # installment's own (the last one's)
+        expected = row[expected_at]
+        row[expected_at] = expected if isinstance(expected, date) and expected != row[due_at] else None
+        rows.append(row)
+    return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+
+
+def records(frame: pd.DataFrame) -> Iterator[Any]:
+    """FRAME's rows as named tuples of plain values, read column by column (itertuples asks pandas
+    for every cell of a column of text or dates one by one)."""
+    row = namedtuple("row", frame.columns)  # type: ignore[misc]
+    return map(row._make, zip(*(frame[c].tolist() for c in frame.columns), strict=True))
 
 
 def _owed(found: pd.DataFrame) -> pd.DataFrame:
@@ -80,7 +95,7 @@ def payments(conn: Connection, as_of: date, customer: str | None = None, salespe
              "amount": from_minor(int(r.amount_minor), r.currency),
              "days_to_settle": (r.settled_on - r.date).days, "days_late": max(0, (r.settled_on - r.due).days),
              "disputed": r.disputed or ""}
-            for r in done.itertuples(index=False)]
+            for r in records(done)]
     return pd.DataFrame(rows, columns=["customer", "name", "document", "reference", "installment", "date", "due",
                                        "settled_on",
                                        "currency", "amount", "days_to_settle", "days_late", "disputed"])
@@ -114,7 +129,7 @@ def habits(found: pd.DataFrame, as_of: date, months: int = 12, dso_days: int = 9
     recent = as_of - timedelta(days=91)
     dso_from = as_of - timedelta(days=dso_days - 1)
     tallies: dict[tuple[str, str], _Tally] = {}
-    for r in found.itertuples(index=False):
+    for r in records(found):
         t = tallies.get((r.customer, r.currency))
         if t is None:
             t = tallies[(r.customer, r.currency)] = _Tally(r.terms_days)
@@ -215,7 +230,7 @@ def collection_analysis(conn: Connection, date_from: date, date_to: date, custom
     before: dict[tuple[str, str], int] = {}
     tally: dict[tuple[str, str], dict[str, _Month]] = {}
     names: dict[str, str] = {}
-    for r in found.itertuples(index=False):
+    for r in records(found):
         key = (r.customer, r.currency)
         names[r.customer] = r.name
         mine = tally.get(key)
@@ -290,7 +305,7 @@ def forecast_detail(conn: Connection, as_of: date, customer: str | None = None, 
     left = {key: -int(v) for key, v in credits.items()}   # paid, not matched yet: takes off the oldest
     base = read_settings(conn).base_currency
     rows = []
-    for r in owed.itertuples(index=False):
+    for r in records(owed):
         open_minor, base_minor = int(r.open_minor), int(r.base_open_minor)
         taken = min(left.get((r.customer, r.currency), 0), open_minor)
         if taken:
