@@ -200,6 +200,7 @@ class _NameIndex:
         self.chars = {ch: (np.array(at, dtype=np.int64), np.array(times, dtype=np.int64))
                       for ch, (at, times) in held.items()}
         self.cjk_lengths = sorted({len(norm) for _, norm in self.names if _CJK.search(norm)})
+        self.longest = max((len(norm) for _, norm in self.names), default=0)
 
     def similar(self, payer: str) -> list[tuple[str, float]]:
         """(code, score) of every customer whose name scores against PAYER (see name_score)."""
@@ -219,9 +220,14 @@ class _NameIndex:
         elif la >= 4:                # ... else as whole words of it
             found.update(self.words.get(a, ()))
         words = a.split(" ")         # a name inside the payer's: whole words of it, or a Chinese part of it
-        for j in range(len(words)):
+        for j in range(len(words)):  # (runs no longer than the longest name: a bank may send any length)
+            run = words[j]
             for k in range(j + 1, len(words) + 1):
-                found.update(self.equal.get(" ".join(words[j:k]), ()))
+                if k > j + 1:
+                    run = f"{run} {words[k - 1]}"
+                if len(run) > self.longest:
+                    break
+                found.update(self.equal.get(run, ()))
         if cjk:
             for length in self.cjk_lengths:
                 if length > la:
