@@ -99,6 +99,12 @@ class Obj:
         self.locale = locale                    # --locale
         self.book_locale: str | None = None     # the locale setting of the store the command opened
 
+    def asked_locale(self) -> str | None:
+        """The language the messages were asked in: --locale, else $XLAR_LOCALE; None: not asked."""
+        if self.locale:
+            return self.locale
+        return _language(os.environ["XLAR_LOCALE"]) if os.environ.get("XLAR_LOCALE") else None
+
     def url_for(self, workbook: Path | None) -> str | None:
         """--store; else, for a command on WORKBOOK, the store the workbook uses, as in Excel
         (its xlar.conf sheet, XLAR_STORE, xlar.db beside it); else None (XLAR_STORE, ./xlar.db)."""
@@ -114,8 +120,9 @@ class Obj:
         command is done."""
         store = Store.open(self.url_for(workbook))
         try:
-            with store.read() as conn:
-                self.book_locale = read_settings(conn).locale
+            if self.asked_locale() is None:   # messages in the book's language
+                with store.read() as conn:
+                    self.book_locale = read_settings(conn).locale
             yield store
         finally:
             store.dispose()
@@ -145,13 +152,10 @@ def cli_locale() -> str:
     the book the command opened; else the system's (LC_ALL, LC_MESSAGES, LANG: zh_CN.UTF-8 is
     zh-CN); else English."""
     ctx = click.get_current_context(silent=True)
-    obj = ctx.find_object(Obj) if ctx is not None else None
-    if obj is not None and obj.locale:
-        return obj.locale
-    if os.environ.get("XLAR_LOCALE"):
-        return _language(os.environ["XLAR_LOCALE"])
-    if obj is not None and obj.book_locale:
-        return obj.book_locale
+    obj = (ctx.find_object(Obj) if ctx is not None else None) or Obj(None, "")
+    asked = obj.asked_locale() or obj.book_locale
+    if asked:
+        return asked
     for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(name, "")
         if value:

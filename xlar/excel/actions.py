@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Protocol
@@ -82,10 +82,10 @@ class Session:
     def sync(self, suggest: Suggest | None = None) -> SyncReport:
         return sync_book(self.book, self.store, self.user, as_of=self.as_of, suggest=suggest)
 
-    @property
-    def locale(self) -> str:
-        """The workbook's language (its sheets' titles): what the accountant is told in."""
-        return book_locale(self.book.titles())
+    locale: str = field(init=False)   # the workbook's language (its sheets' titles): what the accountant is told in
+
+    def __post_init__(self) -> None:
+        self.locale = book_locale(self.book.titles())   # once: in Excel each look at the titles is a call to it
 
     def say(self, en: str, zh: str) -> str:
         return zh if self.locale == "zh-CN" else en
@@ -190,8 +190,8 @@ def _close(s: Session) -> str:
         result = close.close(conn, period, s.user, today=s.as_of)
     if result.blockers:
         listed = "".join(f"\n- {b.said(s.locale)}" for b in result.blockers)
-        return s.say("error: ", "错误：") + "XLAR-E030 " + s.say(f"{period} cannot close: {len(result.blockers)} thing(s) to finish first:",
-                                            f"{period} 不能结账：须先处理 {len(result.blockers)} 项：") + listed
+        return refusal(s.locale, "XLAR-E030", s.say(f"{period} cannot close: {len(result.blockers)} thing(s) to finish "
+                                                    "first:", f"{period} 不能结账：须先处理 {len(result.blockers)} 项：") + listed)
     return s.say(f"{period} closed; current period {result.current_period}",
                  f"{period} 已结账；当前期间 {result.current_period}") + f"\n{s.sync().summary()}"
 
@@ -249,14 +249,21 @@ def run(tag: str, session: Session) -> str:
     try:
         message = action.run(session)
     except XlarError as exc:
-        message = session.say("error: ", "错误：") + f"{exc.code} {localize(exc.message, session.locale)}"
+        message = refusal(session.locale, exc.code, localize(exc.message, session.locale))
     session.ui.tell(message)
     return message
 
 
+REFUSED = {"en": "error: ", "zh-CN": "错误："}   # how what an action tells starts when it refused
+
+
+def refusal(locale: str, code: str, message: str) -> str:
+    """A refusal as the accountant is told it: 'error: XLAR-E030 …', '错误：XLAR-E030 …' in a zh-CN book."""
+    return f"{REFUSED[locale]}{code} {message}"
+
+
 def is_refusal(message: str) -> bool:
-    """Whether what an action told is a refusal (it starts 'error: ', or '错误：' in a zh-CN book)."""
-    return message.startswith(("error: ", "错误："))
+    return message.startswith(tuple(REFUSED.values()))
 
 
 def current_user() -> str:
@@ -281,8 +288,8 @@ def dispatch(tag: str) -> None:
         finally:
             store.dispose()
     except XlarError as exc:   # the store cannot be opened
-        zh = book_locale(gateway.titles()) == "zh-CN"
-        ui.tell(("错误：" if zh else "error: ") + f"{exc.code} {localize(exc.message, 'zh-CN' if zh else 'en')}")
+        locale = book_locale(gateway.titles())
+        ui.tell(refusal(locale, exc.code, localize(exc.message, locale)))
     except Exception as exc:  # noqa: BLE001 - shown to the accountant in one line, kept whole in the log
         ui.tell(f"XLAR-E142 {tag} failed: {exc}\n(details in {_log_failure(tag, exc)})")
 

@@ -46,8 +46,7 @@ _WHATS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"the (?P<c>[A-Z]{3}) rate of (?P<p>\S+)"), lambda m: f"{m['c']} 在 {m['p']} 的汇率"),
     (re.compile(r"undo of (?P<what>batch|match) (?P<n>[\d, ]+)"),
      lambda m: f"撤销核销{'批次' if m['what'] == 'batch' else ''} {m['n']}"),
-    (re.compile(r"match row (?P<how>deleted|changed|undone) in the workbook"),
-     lambda m: f"在工作簿中{ {'deleted': '删除', 'changed': '修改', 'undone': '撤销'}[m['how']]}的核销行"),
+    (re.compile(r"match row (?P<how>deleted|changed|undone) in the workbook"), lambda m: _row_done(m["how"])),
 ]
 
 
@@ -76,6 +75,12 @@ _CSV_FIELD_ZH = {"date": "日期", "value_date": "起息日", "amount": "金额"
                  "currency": "币种"}
 
 
+def _at(said: str) -> Callable[[re.Match[str]], str]:
+    """A refusal of a bank file at a place (group w: 'CSV row 3 [amount]'…): the place in Chinese,
+    then SAID with the message's other groups filled in."""
+    return lambda m: _where(m["w"]) + said.format(**m.groupdict())
+
+
 def _draft(text: str) -> str:
     return text.replace("draft #", "草稿 #")
 
@@ -85,6 +90,12 @@ def _setting_names(text: str) -> str:
 
 
 _OUTSIDE = {"inserted": "插入", "changed": "修改", "deleted": "删除"}
+_DONE = {**_OUTSIDE, "undone": "撤销"}
+
+
+def _row_done(how: str, done: str = "") -> str:
+    """'match row deleted in the workbook' in Chinese: as a memo (… 删除了 …) or naming what was dated."""
+    return f"在工作簿中{_DONE[how]}{done}{'核销行' if done else '的核销行'}"
 _SETTING_KINDS = {"an amount of 0 or more": "0 或更大的金额", "an amount": "金额"}
 
 
@@ -244,11 +255,11 @@ _RULES: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
     # bank files (domain.bank's parsers)
     (r"the bank file is empty", "银行文件为空"),
     (r"(?P<w>CSV row \d+|MT940 line \d+): a NUL character; not a text statement \(saved as UTF-16\?\)",
-     lambda m: f"{_where(m['w'])}：含 NUL 字符；不是文本格式的对账单（是否保存成了 UTF-16？）"),
+     _at("：含 NUL 字符；不是文本格式的对账单（是否保存成了 UTF-16？）")),
     (r"unknown statement format (?P<f>.+); expected one of (?P<l>.+)", "未知的对账单格式 {f}；应为以下之一：{l}"),
-    (r"(?P<w>.+?): currency (?P<c>.+) is not an ISO 4217 code", lambda m: f"{_where(m['w'])}：币种 {m['c']} 不是 ISO 4217 代码"),
+    (r"(?P<w>.+?): currency (?P<c>.+) is not an ISO 4217 code", _at("：币种 {c} 不是 ISO 4217 代码")),
     (r"(?P<w>.+?): (?P<a>\S+) has more decimals than (?P<c>[A-Z]{3}) allows",
-     lambda m: f"{_where(m['w'])}：{m['a']} 的小数位数超过 {m['c']} 允许的位数"),
+     _at("：{a} 的小数位数超过 {c} 允许的位数")),
     (r"MT940: no statement header ':20:' found", "MT940：找不到对账单表头 ':20:'"),
     (r"MT940 line (?P<n>\d+): a tag before the first ':20:' header", "MT940 第 {n} 行：在第一个 ':20:' 表头之前出现标签"),
     (r"MT940 line (?P<n>\d+): unknown tag (?P<t>.+)", "MT940 第 {n} 行：未知标签 {t}"),
@@ -256,26 +267,26 @@ _RULES: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
     (r"MT940 statement at line (?P<n>\d+): no closing balance ':62F:'/':62M:'; the file looks truncated",
      "MT940 第 {n} 行起的对账单：没有期末余额 ':62F:'/':62M:'；文件似乎不完整"),
     (r"MT940 line (?P<n>\d+): cannot read (?P<t>':\w+:') (?P<v>.+)", "MT940 第 {n} 行：无法读取 {t} {v}"),
-    (r"(?P<w>(?:CSV|MT940|camt\.053) .+?): missing", lambda m: f"{_where(m['w'])}：缺失"),
-    (r"(?P<w>.+?): no amount or date", lambda m: f"{_where(m['w'])}：没有金额或日期"),
+    (r"(?P<w>(?:CSV|MT940|camt\.053) .+?): missing", _at("：缺失")),
+    (r"(?P<w>.+?): no amount or date", _at("：没有金额或日期")),
     (r"(?P<w>.+?): no currency; the statement has no ':60F:' balance",
-     lambda m: f"{_where(m['w'])}：没有币种；对账单没有 ':60F:' 期初余额"),
+     _at("：没有币种；对账单没有 ':60F:' 期初余额")),
     (r"camt\.053: not well-formed XML at line (?P<n>\d+), column (?P<c>\d+)", "camt.053：第 {n} 行第 {c} 列的 XML 格式不正确"),
     (r"camt\.053: <(?P<t>[^>]+)> in (?P<v>.+) is not a bank-to-customer statement \(Document/BkToCstmrStmt\)",
      "camt.053：{v} 中的 <{t}> 不是银行对账单（Document/BkToCstmrStmt）"),
     (r"camt\.053: XML with a DTD or entity declarations is refused \((?P<e>\w+)\)", "camt.053：拒绝含 DTD 或实体声明的 XML（{e}）"),
-    (r"(?P<w>.+?): no <BookgDt> or <ValDt>", lambda m: f"{_where(m['w'])}：没有 <BookgDt> 或 <ValDt>"),
-    (r"(?P<w>.+?): (?P<v>.+) is not an amount", lambda m: f"{_where(m['w'])}：{m['v']} 不是金额"),
-    (r"(?P<w>.+?) <(?P<t>\w+)>: (?P<v>.+) is not a date", lambda m: f"{_where(m['w'])} <{m['t']}>：{m['v']} 不是日期"),
+    (r"(?P<w>.+?): no <BookgDt> or <ValDt>", _at("：没有 <BookgDt> 或 <ValDt>")),
+    (r"(?P<w>.+?): (?P<v>.+) is not an amount", _at("：{v} 不是金额")),
+    (r"(?P<w>.+?) <(?P<t>\w+)>: (?P<v>.+) is not a date", _at(" <{t}>：{v} 不是日期")),
     (r"(?P<w>.+?) <CdtDbtInd>: (?P<v>.+) is neither CRDT nor DBIT",
-     lambda m: f"{_where(m['w'])} <CdtDbtInd>：{m['v']} 既不是 CRDT 也不是 DBIT"),
+     _at(" <CdtDbtInd>：{v} 既不是 CRDT 也不是 DBIT")),
     (r"CSV: the file is neither UTF-8 nor GBK text", "CSV：文件既不是 UTF-8 也不是 GBK 编码的文本"),
     (r"CSV row (?P<n>\d+): a quote opened here is not closed before (?P<v>.+); close it and import again",
      "CSV 第 {n} 行：此处的引号在 {v} 之前没有闭合；请补上引号后重新导入"),
     (r"CSV: no header row with a date and an amount column \(such as (?P<w>.+)\) in the first (?P<n>\d+) rows",
      lambda m: f"CSV：前 {m['n']} 行中没有含日期列和金额列的表头行（如 "
                + "、".join(w for w in m["w"].split(", ") if re.search("[\u4e00-\u9fff]", w)) + "）"),
-    (r"(?P<w>.+?): no currency, and the mapping fixes none", lambda m: f"{_where(m['w'])}：没有币种，映射也未指定币种"),
+    (r"(?P<w>.+?): no currency, and the mapping fixes none", _at("：没有币种，映射也未指定币种")),
     (r"(?P<v>.+?): (?P<rest>.+)", lambda m: _then(m, f"{m['v']}：")),
 ]
 # What xlar writes in a match's memo (domain.matching's reasons, services' memos).
@@ -291,9 +302,7 @@ _MEMOS: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
      "核销后余额 {a} 在核销差额容差 {t} 以内"),
     (r"credit note (?P<d>\S+)", "红字发票 {d}"),
     (r"void of (?P<d>\S+)", "{d} 作废"),
-    (r"match row deleted in the workbook", "在工作簿中删除了核销行"),
-    (r"match row undone in the workbook", "在工作簿中撤销了核销行"),
-    (r"match row changed in the workbook", "在工作簿中修改了核销行"),
+    (r"match row (?P<how>deleted|changed|undone) in the workbook", lambda m: _row_done(m["how"], "了")),
     (r"takes effect (?P<on>\S+): (?P<k>\w+) (?P<n>\S+(?: #\d+)?) has room for it from then",
      lambda m: f"{m['on']} 起生效：{_kind(m['k'])} {m['n']} 自该日起才有可核销的余额"),
     (r"takes effect (?P<on>\S+), when the match it replaces is undone", "{on} 起生效，即被替换的核销撤销之日"),
