@@ -337,15 +337,24 @@ def _local(element: Element) -> str:
     return str(element.tag).rpartition("}")[2]
 
 
+def _strip_namespaces(root: Element) -> None:
+    """Every tag by its local name (camt.053.001.02 to .08 differ only in the namespace), so that
+    ElementTree's own child lookups serve below."""
+    for element in root.iter():
+        tag = element.tag
+        if isinstance(tag, str) and tag.startswith("{"):
+            element.tag = tag.rpartition("}")[2]
+
+
 def _kids(element: Element | None, name: str) -> list[Element]:
-    return [] if element is None else [c for c in element if _local(c) == name]
+    return [] if element is None else element.findall(name)
 
 
 def _find(element: Element | None, *path: str) -> Element | None:
     for name in path:
         if element is None:
             return None
-        element = next((c for c in element if _local(c) == name), None)
+        element = element.find(name)
     return element
 
 
@@ -374,9 +383,11 @@ def _parse_camt(data: bytes) -> list[BankLine]:
         raise InvalidImport(f"camt.053: not well-formed XML at line {line_no}, column {column}") from None
     except (LookupError, ValueError) as exc:  # e.g. an unknown encoding in the declaration
         raise InvalidImport(f"camt.053: cannot be read ({_squash(str(exc))[:120]})") from None
+    tag = str(root.tag)
+    _strip_namespaces(root)
     report = _find(root, "BkToCstmrStmt")
     if _local(root) != "Document" or report is None:
-        raise InvalidImport(f"camt.053: <{_local(root)}> in {str(root.tag)[:80]!r} "
+        raise InvalidImport(f"camt.053: <{_local(root)}> in {tag[:80]!r} "
                             "is not a bank-to-customer statement (Document/BkToCstmrStmt)")
     lines: list[BankLine] = []
     entry_no = 0
@@ -682,7 +693,15 @@ def _csv_currency(row: _Row, mapping: CsvMapping) -> str:
     return code
 
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _csv_date(text: str, date_format: str, where: str) -> date:
+    if date_format in ("", "%Y-%m-%d") and _ISO_DAY.fullmatch(text):   # most banks' dates: read at once
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
     candidates = (text, text.replace("T", " ").split(" ")[0])
     for fmt in (date_format,) if date_format else _ISO_DATES:
         for candidate in candidates:

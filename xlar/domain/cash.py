@@ -144,21 +144,25 @@ class CashIndex:
         if strong:
             return strong_payer(strong, by_account, by_invoice, account)
         upper = text.upper()   # the codes whose upper case is in the text, then tested as whole tokens
-        found = {code for code in self._codes_in(upper) if has_token(text, code)}
+        plain = text.isascii()  # (ASCII: right where they stand; else by has_token's pattern)
+        found = {code for at, code in self._codes_in(upper)
+                 if (_alone(upper, at, len(code)) if plain and code.isascii() else has_token(text, code))}
         if found:
             return code_payer(sorted(found))
         if line.counterparty not in self._payers:
             self._payers[line.counterparty] = by_name(line.counterparty, self._names.similar(line.counterparty))
         return self._payers[line.counterparty]
 
-    def _codes_in(self, upper: str) -> Iterable[str]:
+    def _codes_in(self, upper: str) -> Iterable[tuple[int, str]]:
+        """(where, code) of every code whose upper case stands in UPPER there."""
         n = len(upper)
         for i, ch in enumerate(upper):
             if ch in self._code_starts:
                 for length in self._code_lengths:
                     if i + length > n:
                         break
-                    yield from self._by_code.get(upper[i:i + length], ())
+                    for code in self._by_code.get(upper[i:i + length], ()):
+                        yield i, code
 
     def consume(self, found: Suggestion) -> None:
         """What FOUND's line paid is no longer open (an invoice it pays in full is gone)."""
@@ -201,12 +205,16 @@ class _NameIndex:
                       for ch, (at, times) in held.items()}
         self.cjk_lengths = sorted({len(norm) for _, norm in self.names if _CJK.search(norm)})
         self.longest = max((len(norm) for _, norm in self.names), default=0)
+        self.matchers: dict[int, SequenceMatcher[str]] = {}
 
     def similar(self, payer: str) -> list[tuple[str, float]]:
-        """(code, score) of every customer whose name scores against PAYER (see name_score)."""
+        """(code, score) of every customer whose name scores against PAYER (see name_score); when
+        exactly one name equals it, that one alone (by_name takes it whatever else resembles)."""
         a = norm_name(payer)
         if not a:
             return []
+        if len(equal := self.equal.get(a, ())) == 1:
+            return [(self.names[equal[0]][0], 1.0)]
         la = len(a)
         found: set[int] = set(self.equal.get(a, ()))
         found.update(self._similar(a))
@@ -234,7 +242,15 @@ class _NameIndex:
                     break
                 for k in range(la - length + 1):
                     found.update(self.equal.get(a[k:k + length], ()))
-        return [(self.names[i][0], s) for i in found if (s := normalised_score(a, self.names[i][1])) is not None]
+        return [(self.names[i][0], s) for i in found
+                if (s := normalised_score(a, self.names[i][1], self._matcher(i))) is not None]
+
+    def _matcher(self, i: int) -> SequenceMatcher[str]:
+        """A SequenceMatcher with name I as its second sequence, made once (difflib indexes the
+        second sequence; the payer is set as the first, so the ratio is the same as a new one's)."""
+        if i not in self.matchers:
+            self.matchers[i] = SequenceMatcher(None, "", self.names[i][1])
+        return self.matchers[i]
 
     def _similar(self, a: str) -> list[int]:
         """The names whose quick_ratio with A reaches SIMILAR: of a length within 17/23 and 23/17 of
@@ -380,12 +396,23 @@ def token_keys(text: str) -> dict[str, int]:
 
 
 def compact(number: str) -> str:
-    """NUMBER without its dashes and spaces, upper case."""
-    return _NOT_ALNUM.sub("", number).upper()
+    """NUMBER without its dashes and spaces (anything but ASCII letters and digits), upper case."""
+    plain = number.replace("-", "").replace(" ", "")
+    return (plain if plain.isascii() and plain.isalnum() else _NOT_ALNUM.sub("", number)).upper()
 
 
 def has_token(text: str, token: str) -> bool:
     return _token_pattern(token).search(text) is not None
+
+
+def _alone(text: str, at: int, length: int) -> bool:
+    """TEXT[at:at+length] has no ASCII letter or digit either side (has_token's boundaries)."""
+    end = at + length
+    return ((at == 0 or not _ascii_alnum(text[at - 1])) and (end == len(text) or not _ascii_alnum(text[end])))
+
+
+def _ascii_alnum(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
 
 
 @lru_cache(maxsize=1 << 16)
@@ -413,15 +440,18 @@ def name_score(payer: str, customer: str) -> float | None:
     return normalised_score(norm_name(payer), norm_name(customer))
 
 
-def normalised_score(a: str, b: str) -> float | None:
-    """name_score of two names already normalised."""
+def normalised_score(a: str, b: str, matcher: SequenceMatcher[str] | None = None) -> float | None:
+    """name_score of two names already normalised (MATCHER: one whose second sequence is B)."""
     if not a or not b:
         return None
     if a == b:
         return 1.0
     la, lb = len(a), len(b)
     if 2.0 * min(la, lb) / (la + lb) >= SIMILAR:     # difflib's upper bounds first: length, then characters
-        matcher = SequenceMatcher(None, a, b)
+        if matcher is None:
+            matcher = SequenceMatcher(None, a, b)
+        else:
+            matcher.set_seq1(a)
         if matcher.quick_ratio() >= SIMILAR:
             ratio = matcher.ratio()
             if ratio >= SIMILAR:

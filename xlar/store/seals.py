@@ -100,14 +100,18 @@ def _raw_rows(conn: Connection, table: sa.Table, keys: Iterable[str] | None = No
         sql = f'SELECT * FROM "{table.name}"'
         key_names = [c.name for c in _key_columns(table)]
         keys = None if keys is None else list(keys)
-        if keys is None or len(key_names) != 1 or len(keys) > 5 * IN_CHUNK:   # many: one read, filtered
+        kind = _key_columns(table)[0].type.python_type if len(key_names) == 1 else None
+        mark = "?" if conn.dialect.name == "sqlite" else "%s"
+        if keys is None or kind is None or len(keys) > 5 * IN_CHUNK:   # many: one read, filtered
             wanted = None if keys is None else set(keys)
-            cursor.execute(sql)
+            if wanted and kind is int:   # (rows added together have ids close together: their range)
+                ids = [int(k) for k in wanted]
+                cursor.execute(f'{sql} WHERE "{key_names[0]}" BETWEEN {mark} AND {mark}', (min(ids), max(ids)))
+            else:
+                cursor.execute(sql)
             batches: Iterator[Sequence[Any]] = iter([cursor.fetchall()])
         else:
             wanted = None
-            kind = _key_columns(table)[0].type.python_type
-            mark = "?" if conn.dialect.name == "sqlite" else "%s"
 
             def fetch(chunk: list[Any]) -> Sequence[Any]:
                 cursor.execute(f'{sql} WHERE "{key_names[0]}" IN ({", ".join([mark] * len(chunk))})', chunk)
