@@ -4,8 +4,11 @@ account detail (客户往来明细), the AR subsidiary ledger (应收明细账) 
 
 from __future__ import annotations
 
+from collections import namedtuple
+from collections.abc import Iterator, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -29,6 +32,13 @@ def only(stmt: Select[tuple[object, ...]], customer: str | None, salesperson: st
     if salesperson:
         stmt = stmt.where(customers.c.salesperson == salesperson)
     return stmt
+
+
+def records(frame: pd.DataFrame) -> Iterator[Any]:
+    """FRAME's rows as named tuples of plain values, read column by column (itertuples asks pandas
+    for every cell of a column of text or dates one by one)."""
+    row = namedtuple("row", frame.columns)  # type: ignore[misc]
+    return map(row._make, zip(*(frame[c].tolist() for c in frame.columns), strict=True))
 
 
 MOVEMENT_COLUMNS = ["customer", "name", "salesperson", "currency", "document_id", "date", "document", "kind",
@@ -64,10 +74,23 @@ def movements(conn: Connection, date_from: date, date_to: date, customer: str | 
             .join_from(grouped, customers, c.id == grouped.c.customer_id)
             .outerjoin(documents, d.id == grouped.c.doc_key)
             .order_by(c.code, grouped.c.currency, d.doc_on.is_not(None), d.doc_on, d.id))
-    frame = pd.DataFrame([tuple(r) for r in conn.execute(only(stmt, customer, salesperson))], columns=MOVEMENT_COLUMNS)
-    for column in ("reference", "salesperson"):
-        frame[column] = [v if isinstance(v, str) else "" for v in frame[column]]
-    return frame
+    return frame_of(conn.execute(only(stmt, customer, salesperson)).all(), MOVEMENT_COLUMNS,
+                    texts=("reference", "salesperson"))
+
+
+def columns_of(rows: Sequence[Sequence[Any]], names: Sequence[str], texts: Sequence[str] = ()) -> dict[str, list[Any]]:
+    """ROWS (as the driver gave them) column by column, the columns TEXTS with "" for no text."""
+    columns = {name: list(values) for name, values in zip(names, zip(*rows), strict=True)}
+    for name in texts:
+        columns[name] = [v if isinstance(v, str) else "" for v in columns[name]]
+    return columns
+
+
+def frame_of(rows: Sequence[Sequence[Any]], names: Sequence[str], texts: Sequence[str] = ()) -> pd.DataFrame:
+    """ROWS as a frame (made column by column: pandas is slow at rows of Python values)."""
+    if not rows:
+        return pd.DataFrame([], columns=list(names))
+    return pd.DataFrame(columns_of(rows, names, texts), columns=list(names))
 
 
 def account_detail(conn: Connection, date_from: date, date_to: date, customer: str | None = None,
@@ -81,7 +104,7 @@ def account_detail(conn: Connection, date_from: date, date_to: date, customer: s
     # one pass: the rows come ordered by customer, currency, the opening row first, then by date
     opening_of: dict[tuple[str, str], tuple[int, int]] = {}
     moved = []
-    for r in found.itertuples(index=False):
+    for r in records(found):
         if r.document_id is None or pd.isna(r.document_id):
             before = opening_of.get((r.customer, r.currency), (0, 0))
             opening_of[(r.customer, r.currency)] = (before[0] + int(r.amount_minor), before[1] + int(r.base_minor))
@@ -133,7 +156,7 @@ def salesperson_detail(conn: Connection, date_from: date, date_to: date, custome
              "debit": from_minor(int(r.amount_minor), r.currency) if r.amount_minor > 0 else None,
              "credit": from_minor(-int(r.amount_minor), r.currency) if r.amount_minor < 0 else None,
              "base_amount": from_minor(int(r.base_minor), base)}
-            for r in found.itertuples(index=False)]
+            for r in records(found)]
     frame = pd.DataFrame(rows, columns=["salesperson", "customer", "name", "date", "document", "kind", "currency",
                                         "debit", "credit", "base_amount"])
     return frame.sort_values(["salesperson", "customer", "date", "document"], kind="stable").reset_index(drop=True)

@@ -4,12 +4,9 @@ item dated up to a date with what was open of it then and when it was settled.""
 
 from __future__ import annotations
 
-from collections import namedtuple
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -18,7 +15,7 @@ from sqlalchemy.engine import Connection
 from xlar.domain.collections import PaymentHabits, credit_score, dso, expected_on
 from xlar.domain.money import from_minor
 from xlar.domain.periods import first_day, last_day, next_period, period_of
-from xlar.reports.accounts import only
+from xlar.reports.accounts import columns_of, only, records
 from xlar.store.ledger import OPEN, OPEN_BASE, open_items_stmt
 from xlar.store.settings import read_settings
 from xlar.store.tables import allocations, customers, documents, payment_terms
@@ -44,6 +41,10 @@ def history(conn: Connection, as_of: date, customer: str | None = None, salesper
     listing = open_items_stmt(as_of).subquery("listing")
     d, c, t = documents.c, customers.c, payment_terms.c
     original = documents.alias("original")
+    # the whole book: every item read in its own order, its customer by key (SQLite otherwise walks
+    # the customers in code order and each one's items by index, twice as slow; "+ 0" keeps it
+    # from that index); one customer: through it
+    customer_id = listing.c.customer_id if customer else listing.c.customer_id + 0
     stmt = (sa.select(c.code, c.name, c.salesperson, c.credit_class, c.credit_limit_minor, t.days, d.number,
                       sa.func.coalesce(d.fapiao_no, d.reference), d.kind,
                       d.status, listing.c.installment_no, listing.c.doc_on, listing.c.due_on, d.expected_on,
@@ -52,32 +53,22 @@ def history(conn: Connection, as_of: date, customer: str | None = None, salesper
                       d.due_on, original.c.kind)
             .join_from(listing, documents, d.id == listing.c.document_id)
             .outerjoin(original, original.c.id == d.reverses_id)
-            .join(customers, c.id == listing.c.customer_id)
+            .join(customers, c.id == customer_id)
             .outerjoin(payment_terms, t.code == c.payment_terms)
             .outerjoin(settled, settled.c.item_id == listing.c.id)
             .where(listing.c.revalues_id.is_(None))
             .order_by(c.code, listing.c.doc_on, d.number, listing.c.installment_no))
-    texts = [HISTORY_COLUMNS.index(c) for c in ("disputed", "reference", "credit_class", "salesperson", "reverses_kind")]
-    settled_at, expected_at, due_at = (HISTORY_COLUMNS.index(c) for c in ("settled_on", "expected", "doc_due"))
-    rows = []
-    for found_row in conn.execute(only(stmt, customer, salesperson)).all():   # plain values, one pass
-        row: list[object] = list(found_row)
-        for i in texts:
-            row[i] = row[i] if isinstance(row[i], str) else ""
-        row[settled_at] = row[settled_at] if isinstance(row[settled_at], date) else None
-        # the expected date the user typed; by default it is the document's due date, which is not an
-        # installment's own (the last one's)
-        expected = row[expected_at]
-        row[expected_at] = expected if isinstance(expected, date) and expected != row[due_at] else None
-        rows.append(row)
-    return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
-
-
-def records(frame: pd.DataFrame) -> Iterator[Any]:
-    """FRAME's rows as named tuples of plain values, read column by column (itertuples asks pandas
-    for every cell of a column of text or dates one by one)."""
-    row = namedtuple("row", frame.columns)  # type: ignore[misc]
-    return map(row._make, zip(*(frame[c].tolist() for c in frame.columns), strict=True))
+    found = conn.execute(only(stmt, customer, salesperson)).all()
+    if not found:
+        return pd.DataFrame([], columns=HISTORY_COLUMNS)
+    columns = columns_of(found, HISTORY_COLUMNS, ("disputed", "reference", "credit_class", "salesperson",
+                                                  "reverses_kind"))
+    columns["settled_on"] = [v if isinstance(v, date) else None for v in columns["settled_on"]]
+    # the expected date the user typed; by default it is the document's due date, which is not an
+    # installment's own (the last one's)
+    columns["expected"] = [v if isinstance(v, date) and v != due else None
+                           for v, due in zip(columns["expected"], columns["doc_due"], strict=True)]
+    return pd.DataFrame(columns, columns=HISTORY_COLUMNS)
 
 
 def _owed(found: pd.DataFrame) -> pd.DataFrame:
@@ -216,6 +207,16 @@ class _Month:
     late: list[int] = field(default_factory=list)
 
 
+_NOTHING = _Month()   # a month nothing happened in (read, never written)
+
+
+def _month(tally: dict[str, _Month], period: str) -> _Month:
+    """TALLY's figures of PERIOD, made when first moved (most customers move in few months)."""
+    if period not in tally:
+        tally[period] = _Month()
+    return tally[period]
+
+
 def collection_analysis(conn: Connection, date_from: date, date_to: date, customer: str | None = None,
                         salesperson: str | None = None, dso_days: int = 90) -> pd.DataFrame:
     """Per customer, currency and month of FROM..TO: opening balance, invoiced and received
@@ -230,17 +231,25 @@ def collection_analysis(conn: Connection, date_from: date, date_to: date, custom
     before: dict[tuple[str, str], int] = {}
     tally: dict[tuple[str, str], dict[str, _Month]] = {}
     names: dict[str, str] = {}
+    month_of: dict[date, str] = {}      # a book has few distinct dates: each one's month, and the
+    windows: dict[date, list[str]] = {}  # months whose DSO window holds it, worked out once
+
+    def period(on: date) -> str:
+        if on not in month_of:
+            month_of[on] = period_of(on)
+        return month_of[on]
+
     for r in records(found):
         key = (r.customer, r.currency)
         names[r.customer] = r.name
         mine = tally.get(key)
         if mine is None:
-            mine = tally[key] = {m: _Month() for m in months}
+            mine = tally[key] = {}
         amount = int(r.amount_minor)
         if r.date < start:
             before[key] = before.get(key, 0) + amount
         else:
-            month = mine[period_of(r.date)]
+            month = _month(mine, period(r.date))
             month.amount += amount
             if r.kind in OWED_KINDS or r.reverses_kind in OWED_KINDS:
                 month.invoiced += amount
@@ -248,24 +257,25 @@ def collection_analysis(conn: Connection, date_from: date, date_to: date, custom
                 month.received -= amount
         if r.kind not in OWED_KINDS or r.status == "void" or amount <= 0:
             continue
-        due_month = mine.get(period_of(r.due))
-        if due_month is not None:
+        if (due := period(r.due)) in ends:
+            due_month = _month(mine, due)
             due_month.fell_due += amount
-            if r.settled_on is not None and r.settled_on <= ends[period_of(r.due)]:
+            if r.settled_on is not None and r.settled_on <= ends[due]:
                 due_month.collected_of_due += amount
-        settled_month = mine.get(period_of(r.settled_on)) if r.settled_on is not None else None
-        if settled_month is not None:
+        if r.settled_on is not None and (settled := period(r.settled_on)) in ends:
+            settled_month = _month(mine, settled)
             settled_month.to_collect.append((r.settled_on - r.date).days)
             settled_month.late.append(max(0, (r.settled_on - r.due).days))
         if r.kind in SALES_KINDS:
-            for m, end in ends.items():
-                if end - timedelta(days=dso_days - 1) <= r.date <= end:
-                    mine[m].sales_in_window += amount
+            if r.date not in windows:
+                windows[r.date] = [m for m, end in ends.items() if end - timedelta(days=dso_days - 1) <= r.date <= end]
+            for m in windows[r.date]:
+                _month(mine, m).sales_in_window += amount
     rows = []
     for (code, cur), mine in sorted(tally.items()):
         opening = before.get((code, cur), 0)
         for m in months:
-            t = mine[m]
+            t = mine.get(m, _NOTHING)
             closing = opening + t.amount
             if opening or closing or t.invoiced or t.received or t.fell_due:
                 to_collect = opening + t.invoiced
