@@ -34,11 +34,12 @@ def only(stmt: Select[tuple[object, ...]], customer: str | None, salesperson: st
     return stmt
 
 
-def records(frame: pd.DataFrame) -> Iterator[Any]:
-    """FRAME's rows as named tuples of plain values, read column by column (itertuples asks pandas
-    for every cell of a column of text or dates one by one)."""
-    row = namedtuple("row", frame.columns)  # type: ignore[misc]
-    return map(row._make, zip(*(frame[c].tolist() for c in frame.columns), strict=True))
+def records(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> Iterator[Any]:
+    """FRAME's rows (only COLUMNS of them, when given) as named tuples of plain values, read column
+    by column (itertuples asks pandas for every cell of a column of text or dates one by one)."""
+    names = list(frame.columns if columns is None else columns)
+    row = namedtuple("row", names)  # type: ignore[misc]
+    return map(row._make, zip(*(frame[c].tolist() for c in names), strict=True))
 
 
 MOVEMENT_COLUMNS = ["customer", "name", "salesperson", "currency", "document_id", "date", "document", "kind",

@@ -120,7 +120,8 @@ def habits(found: pd.DataFrame, as_of: date, months: int = 12, dso_days: int = 9
     recent = as_of - timedelta(days=91)
     dso_from = as_of - timedelta(days=dso_days - 1)
     tallies: dict[tuple[str, str], _Tally] = {}
-    for r in records(found):
+    for r in records(found, ("customer", "currency", "terms_days", "open_minor", "kind", "status", "amount_minor",
+                             "due", "settled_on", "date", "doc_due")):
         t = tallies.get((r.customer, r.currency))
         if t is None:
             t = tallies[(r.customer, r.currency)] = _Tally(r.terms_days)
@@ -239,7 +240,8 @@ def collection_analysis(conn: Connection, date_from: date, date_to: date, custom
             month_of[on] = period_of(on)
         return month_of[on]
 
-    for r in records(found):
+    for r in records(found, ("customer", "currency", "name", "amount_minor", "date", "kind", "reverses_kind",
+                             "status", "due", "settled_on")):
         key = (r.customer, r.currency)
         names[r.customer] = r.name
         mine = tally.get(key)
@@ -315,7 +317,8 @@ def forecast_detail(conn: Connection, as_of: date, customer: str | None = None, 
     left = {key: -int(v) for key, v in credits.items()}   # paid, not matched yet: takes off the oldest
     base = read_settings(conn).base_currency
     rows = []
-    for r in records(owed):
+    for r in records(owed, ("open_minor", "base_open_minor", "customer", "currency", "disputed", "due", "expected",
+                            "name", "document", "installment")):
         open_minor, base_minor = int(r.open_minor), int(r.base_open_minor)
         taken = min(left.get((r.customer, r.currency), 0), open_minor)
         if taken:

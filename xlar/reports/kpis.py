@@ -76,11 +76,12 @@ def _dso_trend(found, as_of: date, base: str) -> list[tuple[str, Decimal | None]
         ends.append(min(last_day(period), as_of))
         period = previous_period(period)
     trend = []
+    dated, amounts = found["date"].to_numpy(), found["base_amount_minor"].to_numpy()   # two columns, not
+    owed_on, owed_amounts = owed["date"].to_numpy(), owed["base_amount_minor"].to_numpy()  # the frames
     for end in sorted(ends):
-        balance = from_minor(int(found[found["date"] <= end]["base_amount_minor"].sum()), base)
-        window = owed[(owed["date"] <= end) & (owed["date"] > end - timedelta(days=DSO_DAYS))]
-        trend.append((period_of(end), dso(balance, from_minor(int(window["base_amount_minor"].sum()), base),
-                                          DSO_DAYS)))
+        balance = from_minor(int(amounts[dated <= end].sum()), base)
+        window = owed_amounts[(owed_on <= end) & (owed_on > end - timedelta(days=DSO_DAYS))]
+        trend.append((period_of(end), dso(balance, from_minor(int(window.sum()), base), DSO_DAYS)))
     return trend
 
 
