@@ -302,7 +302,7 @@ class _Push:
                              lambda: self._insert(adapter, row, kids[0])):
                 self._hold(data, lines, row)  # kept as typed, to be fixed
             return
-        if content_hash(schema, row.values) == row.synced_hash and not kids[1]:
+        if not row.edited and not kids[1]:
             return  # not edited since the last sync
         if store_row is None:
             self._conflict(schema, row, "deleted in the store by a colleague; your version is kept here", None)
@@ -369,7 +369,7 @@ class _Push:
         for row in lines.rows:
             number = str(row.values.get("invoice"))
             values, changed = grouped.get(number, ([], False))
-            changed = changed or row.row_id is None or content_hash(INVOICE_LINES, row.values) != row.synced_hash
+            changed = changed or row.row_id is None or row.edited
             grouped[number] = ([*values, row.values], changed)
         known = self.book.state.ids.get(INVOICE_LINES.name, set())
         still = {int(r.row_id) for r in lines.rows if r.row_id}
@@ -386,7 +386,7 @@ class _Push:
         line cannot leave a posted invoice: it is held as typed, and so is the invoice it names."""
         edited = {int(r.row_id): r for r in lines.rows
                   if r.row_id and r.excel_row not in lines.held
-                  and content_hash(INVOICE_LINES, r.values) != r.synced_hash}
+                  and r.edited}
         d, ln = documents.c, document_lines.c
         left = set()
         remaining = Counter(str(r.values.get("invoice")) for r in lines.rows if r.excel_row not in lines.held)
@@ -738,6 +738,6 @@ def _current(book: WorkbookData, stored: dict[str, list[StoreRow]], report: Sync
             return False
         if shown != {(r.id, r.rev, content_hash(schema, r.values)) for r in rows}:
             return False
-        if any(content_hash(schema, r.values) != r.synced_hash for r in kept):
+        if any(r.edited for r in kept):
             return False
     return True

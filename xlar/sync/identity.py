@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from xlar.domain.errors import Issue
 from xlar.schema.columns import SheetSchema
-from xlar.schema.hashing import canonical, content_hash
+from xlar.schema.hashing import canonical
 from xlar.sync.rows import StoreRow
 from xlar.workbook.reader import Row
 
@@ -46,8 +46,8 @@ def key_of(schema: SheetSchema, values: Mapping[str, object]) -> tuple[object, .
     return tuple(values.get(k) for k in schema.key)
 
 
-def _untouched(schema: SheetSchema, row: Row) -> bool:
-    return row.synced_hash is not None and content_hash(schema, row.values) == row.synced_hash
+def _untouched(row: Row) -> bool:
+    return row.synced_hash is not None and not row.edited
 
 
 def _hidden_of(row: Row, other: Row) -> Row:
@@ -67,7 +67,7 @@ def _rejoin(schema: SheetSchema, rows: list[Row]) -> tuple[list[Row], list[Issue
     changed: dict[int, str] = {}
     for n, row in enumerate(rows):
         if row.row_id and row.synced_hash is not None:
-            now = content_hash(schema, row.values)
+            now = row.content
             if now != row.synced_hash:
                 changed[n] = now
                 free[row.synced_hash].append(n)
@@ -121,7 +121,7 @@ def identify(schema: SheetSchema, rows: Sequence[Row], current: Mapping[int, Sto
         if store is not None:   # of copies, the one with the store's key
             same_key = [n for n in fitting if key_of(schema, rejoined[n].values) == key_of(schema, store.values)]
             fitting = same_key or fitting
-        keeper = next((n for n in fitting if _untouched(schema, rejoined[n])), fitting[0] if fitting else None)
+        keeper = next((n for n in fitting if _untouched(rejoined[n])), fitting[0] if fitting else None)
         if keeper is None and store is not None:
             result.kept.add(row_id)
         for n in members:
@@ -136,7 +136,7 @@ def identify(schema: SheetSchema, rows: Sequence[Row], current: Mapping[int, Sto
 def _rekeyed(schema: SheetSchema, row: Row, store: StoreRow | None) -> bool:
     """The row's key was typed over since the sync that wrote it (a colleague's later revision
     is the conflict rules' to decide; a key never changes in the store)."""
-    return bool(schema.key) and store is not None and row.rev == store.rev and not _untouched(schema, row) \
+    return bool(schema.key) and store is not None and row.rev == store.rev and not _untouched(row) \
         and key_of(schema, row.values) != key_of(schema, store.values)
 
 

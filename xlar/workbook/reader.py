@@ -21,6 +21,7 @@ from python_calamine import CalamineError
 from xlar.domain.errors import Issue
 from xlar.schema.cells import MISS, Parsed, fast_parser, is_blank, parse_cell, proves_locale_mixup
 from xlar.schema.columns import ID_COLUMN, REV_COLUMN, Column, Kind, SheetSchema, normalize_header
+from xlar.schema.hashing import content_hash
 from xlar.schema.messages import localize, sheet_title
 from xlar.schema.sheets import find_sheet
 from xlar.store.mapping import MAPPINGS
@@ -45,7 +46,13 @@ class Row:
     rev: int | None                 # the store's revision when this row was last synced
     synced_hash: str | None         # the row's content hash then: a different hash is an edit
     extras: tuple[object, ...]
+    content: str                    # the content hash of its values now (schema.hashing), worked out once
     raw: tuple[object, ...] = ()    # the cells as read, to write back untouched if held
+
+    @property
+    def edited(self) -> bool:
+        """True when its values differ from what the last sync wrote (or it never had any)."""
+        return self.content != self.synced_hash
 
 
 @dataclass(slots=True)
@@ -269,6 +276,7 @@ def _label(schema: SheetSchema, title: str, col: Column) -> str:
 class _Plan:
     """How one sheet's rows are read: per schema column, where it is and how it is named."""
 
+    schema: SheetSchema
     columns: tuple[tuple[Column, int | None, str, Callable[[object, str | None], object]], ...]
     # per column: the column, its index in the row, its label, its fast parser
     currency_at: int | None
@@ -280,7 +288,7 @@ class _Plan:
     @classmethod
     def of(cls, schema: SheetSchema, title: str, layout: list[str]) -> _Plan:
         by_key = {key: i for i, key in enumerate(layout)}
-        return cls(tuple((col, by_key.get(col.key), _label(schema, title, col), fast_parser(col))
+        return cls(schema, tuple((col, by_key.get(col.key), _label(schema, title, col), fast_parser(col))
                          for col in schema.columns),
                      by_key.get("currency"), by_key.get(ID_COLUMN), by_key.get(REV_COLUMN),
                      tuple(i for i, key in enumerate(layout) if key.startswith("+")),
@@ -358,7 +366,8 @@ def _parse_row(plan: _Plan, title: str, r: int, raw: list[object],
         _check_lengths(plan, title, excel_row, values, issues)
     row_id = _row_id(raw, plan.id_at, title, excel_row, issues)
     rev, synced_hash = parse_rev(raw[plan.rev_at] if plan.rev_at is not None else None)
-    row = Row(excel_row, values, row_id, rev, synced_hash, tuple(raw[i] for i in plan.extras), tuple(raw))
+    row = Row(excel_row, values, row_id, rev, synced_hash, tuple(raw[i] for i in plan.extras),
+              content_hash(plan.schema, values), tuple(raw))
     return excel_row, raw, row, issues
 
 
