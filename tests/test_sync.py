@@ -320,3 +320,39 @@ def test_output_sheets_print_readably_with_their_header_on_every_page(store, wor
             assert int(setup.scale) == round(LEAST_SCALE * 100) and ws.print_title_cols == "$A:$A", name
     assert wb["Balances"].page_setup.orientation == "portrait"
     assert not wb["Aging"].sheet_properties.pageSetUpPr.fitToPage
+
+
+
+def test_a_sync_rewrites_only_the_sheets_whose_cells_change(store, workbook, monkeypatch):
+    """A sheet that shows the store's rows already, cell for cell, is copied as the user saved it;
+    one with an edit, or whose computed cells move in the store (an invoice's open amount after a
+    match), is written again; and the next sync finds nothing to do."""
+    from xlar.workbook import writer
+    written = []
+    write_input = writer._write_input
+    monkeypatch.setattr(writer, "_write_input", lambda pkg, sheet: (written.append(sheet.title),
+                                                                    write_input(pkg, sheet)))
+    path = workbook(locale="en")
+    newcomer_rows(path)
+    sync(path, store)
+    assert {"Customers", "Invoices", "InvoiceLines", "Receipts"} <= set(written)
+    edit(path, "Customers", {"code": "C002"}, {"phone": "555-0102"})   # saved by another program
+    written.clear()
+    second = sync(path, store)
+    assert second.summary() == "1 Customers changed" and second.written
+    assert "Customers" in written and not {"Invoices", "InvoiceLines", "Receipts"} & set(written)
+    assert {r["Code"]: r["Phone"] for r in read(path, "Customers")} == {"C001": "", "C002": "555-0102"}
+    assert [r["Open"] for r in read(path, "Invoices")] == [113.0, ""]
+    with store.write() as conn:   # the store alone moves: an invoice's open amount, a computed cell
+        items = dict(conn.execute(sa.select(open_items.c.document_id, open_items.c.id)).all())
+        invoice_id, receipt_id = sorted(items)[:2]
+        matching.allocate(conn, [matching.Match(items[invoice_id], items[receipt_id], Decimal(100))],
+                          method="manual", user=USER)
+    edit(path, "Customers", {"code": "C001"}, {"phone": "555-0101"})
+    written.clear()
+    third = sync(path, store)
+    assert third.summary() == "1 Customers changed"
+    assert "Invoices" in written and not {"InvoiceLines", "Receipts"} & set(written)
+    assert [r["Open"] for r in read(path, "Invoices")] == [13.0, ""]
+    before = path.read_bytes()
+    assert not sync(path, store).written and path.read_bytes() == before

@@ -118,7 +118,8 @@ class XlwingsGateway:
         self._staged = None
         present = set(self.titles())   # one look at the sheet names, not one per sheet written
         for sheet in sheets:
-            self._write_input(sheet)
+            if not sheet.shown:
+                self._write_input(sheet)
         for out in outputs:
             self._write_output(out, locale, present)
         self._write_state(state, present)  # last, as in a file: a sync cut short is redone from the old state

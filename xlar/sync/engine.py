@@ -19,7 +19,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
+from decimal import Decimal
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -486,7 +487,41 @@ def _sheet_rows(stored: list[StoreRow], data: SheetData | None, held_ids: set[in
     for excel_row, raw in sorted(data.held.items()):
         moved[(schema.name, excel_row)] = data.header_row + 1 + len(out)
         out.append(list(raw))
-    return SheetRows(schema, data.title, data.header_row, data.layout, out)
+    return SheetRows(schema, data.title, data.header_row, data.layout, out, _already_shown(data, out))
+
+
+def _already_shown(data: SheetData, out: list[list[object]]) -> bool:
+    """True when DATA's rows, read where they stand (one after another below the header, none
+    held), show every cell of OUT already: writing the sheet again would change nothing."""
+    if data.held or len(data.rows) != len(out):
+        return False
+    first = data.header_row + 1
+    for n, (row, cells) in enumerate(zip(data.rows, out, strict=True)):
+        raw = row.raw
+        if row.excel_row != first + n or len(raw) < len(cells) or any(not is_blank(v) for v in raw[len(cells):]):
+            return False
+        if not all(map(_shows, raw, cells)):
+            return False
+    return True
+
+
+def _shows(raw: object, cell: object) -> bool:
+    """Whether a cell read as RAW shows CELL, the value a sync would write there (a number as
+    the float it reads back as; a date as a date, or a date and time at midnight)."""
+    if cell is None or cell == "":
+        return raw is None or raw == ""
+    if isinstance(cell, bool) or isinstance(raw, bool):
+        return raw is cell
+    if isinstance(cell, str):
+        return isinstance(raw, str) and raw == cell
+    if isinstance(cell, date):
+        if isinstance(cell, datetime):
+            return isinstance(raw, datetime) and raw == cell
+        return (isinstance(raw, datetime) and raw.time() == time() and raw.date() == cell) or \
+            (type(raw) is date and raw == cell)
+    if isinstance(cell, (int, Decimal)) and isinstance(raw, (int, float)):
+        return Decimal(repr(raw)) == cell if isinstance(raw, float) else raw == cell
+    return type(raw) is type(cell) and raw == cell
 
 
 def _untouched(book: WorkbookGateway, store: Store, as_of: date) -> SyncReport | None:

@@ -35,6 +35,7 @@ class SheetRows:
     header_row: int
     layout: list[str]                 # per sheet column: key, _id, _rev or '+extra'
     rows: list[list[object]]          # cells in layout order
+    shown: bool = False               # the sheet shows these very rows already: not written again
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +178,8 @@ def write_workbook(path: Path, sheets: Sequence[SheetRows], outputs: Sequence[Ou
             pkg = Package(path)
             try:
                 for sheet in sheets:
-                    _write_input(pkg, sheet)
+                    if not sheet.shown:   # else its part is copied as it is
+                        _write_input(pkg, sheet)
                 for out in outputs:
                     _write_output(pkg, out, locale)
                 part, make = _state_part(pkg, state)
