@@ -715,6 +715,7 @@ def _sync(gateway: WorkbookGateway, store: Store, user: str, *, dry_run: bool, a
             if grid is None:
                 raise XlarError(f"{gateway.name} has no Allocations sheet to write suggestions into")
             report.counts["Allocations suggested"] += _suggestion_rows(conn, suggest, grid, book.locale)
+            sheets = [dataclasses.replace(sheet, shown=False) if sheet is grid else sheet for sheet in sheets]
         elif not report.changed and not outside and book.state.as_of == as_of and _current(book, stored, report,
                                                                            store_version(conn)):
             return report
