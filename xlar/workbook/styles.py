@@ -271,13 +271,18 @@ _STYLE_ATTR = re.compile(rb'(<(?:\w+:)?(?:c|row)\b[^>]*?\bs=")(\d+)(")|(<(?:\w+:
 
 def remap_cells(sheet_xml: bytes, remap: dict[int, int]) -> bytes:
     """SHEET_XML with every cell's, row's and column's style index moved by REMAP."""
-    if not remap:
+    moving = {str(old).encode(): str(new).encode() for old, new in remap.items() if old != new}
+    if not moving:
         return sheet_xml
+    # only the indices that move are matched (the closing quote makes each a whole number)
+    indices = b"|".join(sorted(moving, key=len, reverse=True))
+    pattern = re.compile(_STYLE_ATTR.pattern.replace(rb"(\d+)", b"(" + indices + b")"))
 
     def moved(m: re.Match[bytes]) -> bytes:
-        head, index, tail = (m.group(1), m.group(2), m.group(3)) if m.group(1) else (m.group(4), m.group(5), m.group(6))
-        return head + str(remap.get(int(index), int(index))).encode() + tail
-    return _STYLE_ATTR.sub(moved, sheet_xml)
+        if m.group(1):
+            return m.group(1) + moving[m.group(2)] + m.group(3)
+        return m.group(4) + moving[m.group(5)] + m.group(6)
+    return pattern.sub(moved, sheet_xml)
 
 
 def normalized_package(data: bytes) -> bytes:
