@@ -33,18 +33,18 @@ from xlar.store.writes import in_chunks
 def _opens(conn: Connection, book: BookSettings, customer_ids: set[int] | None,
            by_product: bool) -> tuple[list[Open], list[Open]]:
     """Credits and debits still open, of CUSTOMER_IDS (None: every customer): one statement for
-    the whole book, else one per customer, each summing only that customer's matches."""
+    the whole book, else one per few hundred customers, each summing only their matches."""
     d = documents.c
 
-    def stmt(customer_id: int | None) -> sa.Select[Any]:
+    def stmt(customer_id: list[int] | None) -> sa.Select[Any]:
         listing = open_items_stmt(None, customer_id).subquery("listing")
         return (sa.select(listing, d.number, d.kind, d.status, d.reference, d.memo, d.fapiao_no,
                           d.installment_terms, customers.c.code)
                 .join(documents, d.id == listing.c.document_id)
                 .join(customers, customers.c.id == listing.c.customer_id)
                 .where(listing.c[OPEN] != 0, d.status.in_(matching.LIVE)))
-    rows = [row for customer_id in (sorted(customer_ids) if customer_ids is not None else [None])
-            for row in conn.execute(stmt(customer_id)).mappings()]
+    scopes = list(in_chunks(customer_ids)) if customer_ids is not None else [None]
+    rows = [row for scope in scopes for row in conn.execute(stmt(scope)).mappings()]
     rows = [r for r in rows if matching.clears(r["kind"], r["status"], book)]
     items = _items_open(conn, [r["document_id"] for r in rows]) if by_product else {}
     credits, debits = [], []

@@ -83,9 +83,18 @@ OPEN = "open_minor"
 OPEN_BASE = "open_base_minor"
 
 
-def moved(as_of: date | None, customer_id: int | None = None, foreign_to: str | None = None) -> Subquery:
+Customers = int | Sequence[int] | None   # one customer's id, several, or every customer (None)
+
+
+def of_customers(column: ColumnElement[int], customer_id: Customers) -> ColumnElement[bool]:
+    """COLUMN (a customer id) is CUSTOMER_ID, or one of them."""
+    return column == customer_id if isinstance(customer_id, int) else column.in_(list(customer_id or ()))
+
+
+def moved(as_of: date | None, customer_id: Customers = None, foreign_to: str | None = None) -> Subquery:
     """Per open item, what allocations effective on or before AS_OF moved (signed); only a
-    customer's items, or only items in another currency than FOREIGN_TO, when given."""
+    customer's items (or several customers'), or only items in another currency than
+    FOREIGN_TO, when given."""
     a = allocations.c
     debit = sa.select(a.debit_item_id.label("item_id"), (-a.amount_minor).label("amount"),
                       (-a.debit_base_minor).label("base"))
@@ -95,7 +104,7 @@ def moved(as_of: date | None, customer_id: int | None = None, foreign_to: str | 
         debit = debit.where(a.effective_on <= as_of)
         credit = credit.where(a.effective_on <= as_of)
     if customer_id is not None:
-        own = sa.select(open_items.c.id).where(open_items.c.customer_id == customer_id)
+        own = sa.select(open_items.c.id).where(of_customers(open_items.c.customer_id, customer_id))
         debit = debit.where(a.debit_item_id.in_(own))
         credit = credit.where(a.credit_item_id.in_(own))
     if foreign_to is not None:   # a match's two items share one currency: the debit item's tells
@@ -111,10 +120,10 @@ def moved(as_of: date | None, customer_id: int | None = None, foreign_to: str | 
     )
 
 
-def open_items_stmt(as_of: date | None, customer_id: int | None = None, foreign_to: str | None = None
+def open_items_stmt(as_of: date | None, customer_id: Customers = None, foreign_to: str | None = None
                     ) -> Select[tuple[object, ...]]:
     """Every item dated on or before AS_OF with its open amount then (None: all time); only a
-    customer's, or only those in another currency than FOREIGN_TO, when given."""
+    customer's (or several customers'), or only those in another currency than FOREIGN_TO, when given."""
     oi = open_items.c
     mv = moved(as_of, customer_id, foreign_to)
     stmt = (
@@ -128,7 +137,7 @@ def open_items_stmt(as_of: date | None, customer_id: int | None = None, foreign_
     if as_of is not None:
         stmt = stmt.where(oi.doc_on <= as_of)
     if customer_id is not None:
-        stmt = stmt.where(oi.customer_id == customer_id)
+        stmt = stmt.where(of_customers(oi.customer_id, customer_id))
     if foreign_to is not None:
         stmt = stmt.where(oi.currency != foreign_to)
     return stmt
