@@ -299,15 +299,65 @@ def seal(conn: Connection) -> None:
         keys[name].append(key)
         if old_hash is not None:
             was[(name, key)] = old_hash
-    moved = {}
+    few = len(marked) <= IN_CHUNK   # a transaction of a few rows: each step once for all its tables
+    sealed_now = _few_seals(conn, keys) if few else {}
+    plan: dict[str, tuple[list[str], dict[str, str]]] = {}
     for name in sorted(keys):
-        sealed = _seals(conn, name, keys[name])
+        sealed = sealed_now.get(name, {}) if few else _seals(conn, name, keys[name])
         tampered = {k for k in keys[name] if (name, k) in was and k in sealed and sealed[k] != was[(name, k)]}
         if len(tampered) < len(keys[name]):
-            moved[name] = _reseal(conn, metadata.tables[name], [k for k in keys[name] if k not in tampered],
-                                  {k: h for k, h in sealed.items() if k not in tampered})
+            plan[name] = ([k for k in keys[name] if k not in tampered],
+                          {k: h for k, h in sealed.items() if k not in tampered})
+    moved = _reseal_few(conn, plan) if few else {
+        name: _reseal(conn, metadata.tables[name], keys_of, old) for name, (keys_of, old) in plan.items()}
     if moved:
         audit.record_many(conn, SYSTEM_USER, SEAL_ACTION, ENTITY, [("rows", None, moved)])
+
+
+def _few_seals(conn: Connection, keys: Mapping[str, list[str]]) -> dict[str, dict[str, str]]:
+    """The seals of a few rows of several tables (KEYS: table -> row keys), in one statement."""
+    s = row_seals.c
+    wanted = {(name, k) for name, ks in keys.items() for k in ks}
+    found: dict[str, dict[str, str]] = defaultdict(dict)
+    for tbl, key, digest in conn.execute(sa.select(s.tbl, s.row_key, s.hash).where(
+            s.tbl.in_(sorted(keys)), s.row_key.in_(sorted({k for _, k in wanted})))):
+        if (tbl, key) in wanted:
+            found[tbl][key] = digest
+    return found
+
+
+_DROP_SEAL = row_seals.delete().where(row_seals.c.tbl == sa.bindparam("t"), row_seals.c.row_key == sa.bindparam("k"))
+_MOVE_HEAD = seal_heads.update().where(seal_heads.c.tbl == sa.bindparam("t")).values(
+    rows=sa.bindparam("r"), digest=sa.bindparam("d"))
+
+
+def _reseal_few(conn: Connection, plan: Mapping[str, tuple[list[str], dict[str, str]]]) -> dict[str, str]:
+    """`_reseal` of a few rows of several tables (PLAN: table -> its keys and their old seals),
+    each step one statement for them all: table -> its new "rows:sum"."""
+    now = {name: row_hashes(conn, metadata.tables[name], keys) for name, (keys, _old) in plan.items()}
+    dropped = [{"t": name, "k": k} for name, (_keys, old) in plan.items() for k in old]
+    if dropped:
+        conn.execute(_DROP_SEAL, dropped)
+    execute_many(conn, row_seals.insert(), [{"tbl": name, "row_key": k, "hash": h}
+                                            for name, hashes in now.items() for k, h in hashes.items()])
+    heads = {tbl: (int(rows), int(digest, 16)) for tbl, rows, digest in conn.execute(
+        sa.select(seal_heads.c.tbl, seal_heads.c.rows, seal_heads.c.digest).where(seal_heads.c.tbl.in_(sorted(plan))))}
+    moved, updates, inserts = {}, [], []
+    for name, (_keys, old) in plan.items():
+        rows, total = heads.get(name, (0, 0))
+        rows += len(now[name]) - len(old)
+        total = (total + _sum(now[name].values()) - _sum(old.values())) % _MOD
+        digest = _digest_text(total)
+        if name in heads:
+            updates.append({"t": name, "r": rows, "d": digest})
+        else:
+            inserts.append({"tbl": name, "rows": rows, "digest": digest})
+        moved[name] = f"{rows}:{digest}"
+    if updates:
+        conn.execute(_MOVE_HEAD, updates)
+    if inserts:
+        execute_many(conn, seal_heads.insert(), inserts)
+    return moved
 
 
 def _reseal(conn: Connection, table: sa.Table, keys: list[str], old: dict[str, str] | None = None) -> str:
