@@ -371,3 +371,23 @@ def test_void_and_reissue_by_reversal_with_the_deposit_offset(store):
         statuses = sorted(conn.execute(sa.select(documents.c.status).where(
             documents.c.kind == "deposit_offset")).scalars())
         assert statuses == ["posted", "void"]
+
+
+def test_a_subsidiarys_invoice_counts_against_its_head_offices_limit(store):
+    """The credit check reads only the charged customers and the head-office trees, yet groups
+    them as before: a branch two levels down fills its head office's limit; other customers
+    (one with a larger limit of its own) play no part."""
+    from tests.books import invoice, line
+    with store.write() as conn:
+        save_customer(conn, Customer("H1", "Head", "CNY", credit_limit=D("1000.00")), USER)
+        save_customer(conn, Customer("B1", "Branch", "CNY", parent_code="H1"), USER)
+        save_customer(conn, Customer("B2", "Sub-branch", "CNY", parent_code="B1"), USER)
+        save_customer(conn, Customer("U1", "Unrelated", "CNY", credit_limit=D("5000.00")), USER)
+        invoice(conn, "H1", date(2026, 6, 1), line("1", "600"))
+        invoice(conn, "U1", date(2026, 6, 1), line("1", "4000"))
+        invoice(conn, "B1", date(2026, 6, 2), line("1", "300"))
+        with pytest.raises(CreditLimitExceeded, match=r"customer H1's exposure 1,200.00 CNY exceeds its credit "
+                                                       r"limit 1,000.00 CNY"):
+            with conn.begin_nested():
+                invoice(conn, "B2", date(2026, 6, 3), line("1", "300"))
+        invoice(conn, "U1", date(2026, 6, 3), line("1", "900"))   # its own limit, not H1's
