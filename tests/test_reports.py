@@ -320,3 +320,22 @@ def test_a_customer_who_paid_but_is_not_matched_is_not_dunned(store):
     assert work.level is None and "match them first" in work.reason
     assert forecast.empty
     assert aging.loc["P1", "balance"] == D("0.00") and aging.loc["P1", "allowance"] == D("0.00")
+
+
+@pytest.mark.parametrize("as_of", [date(2026, 1, 4), date(2026, 2, 28), date(2026, 3, 20), date(2026, 3, 31)])
+def test_reports_sharing_one_history_say_what_they_say_alone(book, as_of):
+    """A sync reads the book's history once for Overdue, Worklist and the forecast: each report
+    built from it is the report built from its own query, cell for cell and row for row."""
+    import pandas as pd
+
+    from xlar.reports.collection import history
+
+    with book.read() as conn:
+        found = history(conn, as_of)
+        for name in ("overdue", "worklist", "forecast-detail"):
+            for locale in ("zh-CN", "en"):
+                alone = report(conn, name, as_of, locale=locale)
+                shared = report(conn, name, as_of, locale=locale, history=found)
+                assert len(alone) or as_of < date(2026, 1, 5), name   # nothing before the first invoice
+                # an empty frame's column types (object or float) show nothing on a sheet
+                pd.testing.assert_frame_equal(shared, alone, check_exact=True, check_dtype=bool(len(alone)))

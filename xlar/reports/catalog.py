@@ -28,6 +28,9 @@ class Params:
     locale: str = "zh-CN"
     policy: AgingPolicy | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # collection.history as of AS_OF (whole book) when the caller read it already: the reports
+    # that can share it (a sync's Overdue, Worklist and Forecast) read the book once
+    history: pd.DataFrame | None = None
 
 
 Builder = Callable[[Connection, Params], pd.DataFrame]
@@ -76,7 +79,7 @@ SPECS: tuple[Spec, ...] = (
          lambda c, p: billing.delivery_difference(c, p.date_from, p.date_to, p.customer),
          "deliveries against what invoices billed of them", as_of=False, salesperson=False),
     Spec("overdue", "Overdue detail", "超期账款明细", False,
-         lambda c, p: receivables.overdue(c, p.as_of, p.customer, p.salesperson),
+         lambda c, p: receivables.overdue(c, p.as_of, p.customer, p.salesperson, p.history),
          "every item past due and still open"),
     Spec("uncollected", "Uncollected detail", "未收款明细", False,
          lambda c, p: receivables.uncollected(c, p.as_of, p.customer, p.salesperson),
@@ -111,10 +114,10 @@ SPECS: tuple[Spec, ...] = (
          lambda c, p: collection.forecast(c, p.as_of, p.customer, p.salesperson, p.extra.get("by", "week")),
          "expected receipts per week (or --by month)"),
     Spec("worklist", "Collection worklist", "催收清单", False,
-         lambda c, p: dunning.worklist_frame(c, p.as_of, p.customer, p.salesperson, p.locale),
+         lambda c, p: dunning.worklist_frame(c, p.as_of, p.customer, p.salesperson, p.locale, p.history),
          "who to contact today, at which reminder level and why"),
     Spec("forecast-detail", "Cash forecast detail", "回款预测明细", False,
-         lambda c, p: collection.forecast_detail(c, p.as_of, p.customer, p.salesperson),
+         lambda c, p: collection.forecast_detail(c, p.as_of, p.customer, p.salesperson, found=p.history),
          "per open invoice: the expected receipt date"),
 )
 REPORTS: dict[str, Spec] = {s.name: s for s in SPECS}

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -15,14 +16,13 @@ from sqlalchemy.engine import Connection
 from xlar.domain.collections import PaymentHabits, credit_score, dso, expected_on
 from xlar.domain.money import from_minor
 from xlar.domain.periods import first_day, last_day, next_period, period_of
-from xlar.reports.accounts import columns_of, only, records
+from xlar.reports.accounts import columns_of, dates, driver_rows, only, records
+from xlar.services.collections import OWED_KINDS
 from xlar.store.ledger import OPEN, OPEN_BASE, open_items_stmt
 from xlar.store.settings import read_settings
 from xlar.store.tables import allocations, customers, documents, payment_terms
 
 ZERO = Decimal(0)
-# Documents that leave the customer owing: their items are what a customer pays, late or not.
-OWED_KINDS = ("invoice", "debit_note", "deposit_invoice", "opening_balance", "transfer_debit")
 SALES_KINDS = ("invoice", "debit_note", "deposit_invoice")   # what DSO and the monthly sales count
 HISTORY_COLUMNS = ["customer", "name", "salesperson", "credit_class", "credit_limit_minor", "terms_days",
                    "document", "reference", "kind", "status", "installment", "date", "due", "expected", "disputed", "currency",
@@ -58,12 +58,13 @@ def history(conn: Connection, as_of: date, customer: str | None = None, salesper
             .outerjoin(settled, settled.c.item_id == listing.c.id)
             .where(listing.c.revalues_id.is_(None))
             .order_by(c.code, listing.c.doc_on, d.number, listing.c.installment_no))
-    found = conn.execute(only(stmt, customer, salesperson)).all()
+    found = driver_rows(conn, only(stmt, customer, salesperson))
     if not found:
         return pd.DataFrame([], columns=HISTORY_COLUMNS)
     columns = columns_of(found, HISTORY_COLUMNS, ("disputed", "reference", "credit_class", "salesperson",
                                                   "reverses_kind"))
-    columns["settled_on"] = [v if isinstance(v, date) else None for v in columns["settled_on"]]
+    for name in ("date", "due", "expected", "settled_on", "doc_due"):
+        columns[name] = dates(columns[name])
     # the expected date the user typed; by default it is the document's due date, which is not an
     # installment's own (the last one's)
     columns["expected"] = [v if isinstance(v, date) and v != due else None
@@ -96,71 +97,98 @@ def _mean(values: list[int]) -> Decimal:
     return (Decimal(sum(values)) / len(values) if values else ZERO).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-@dataclass(slots=True)
-class _Tally:
-    """What one pass over a customer's rows gathers for its payment habits."""
+def _average(total: int, count: int) -> Decimal:
+    return (Decimal(total) / count if count else ZERO).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
-    stated_terms: object = None
-    balance: int = 0
-    late: list[int] = field(default_factory=list)
-    recent: list[int] = field(default_factory=list)
-    earlier: list[int] = field(default_factory=list)
-    worst_open: int = 0
-    sales: int = 0                 # in the DSO window
-    window_sales: int = 0          # in the look-back window
-    first: date | None = None
-    spans: list[int] = field(default_factory=list)
+
+def _ints(values: pd.Series) -> np.ndarray:
+    """A column of whole numbers (PostgreSQL gives a sum as a Decimal) as int64."""
+    return np.fromiter(map(int, values), np.int64, len(values))
+
+
+def _days(values: pd.Series) -> np.ndarray:
+    """A column of dates as day numbers (-1 for none), each distinct date converted once."""
+    number = {on: on.toordinal() for on in set(values) if isinstance(on, date)}
+    return np.fromiter((number.get(on, -1) for on in values), np.int64, len(values))
+
+
+class _Groups:
+    """Per-group sums, counts and extremes of row columns, exact in int64 (GROUP: each row's group)."""
+
+    def __init__(self, group: np.ndarray, size: int) -> None:
+        self.group, self.size = group, size
+
+    def sum(self, values: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
+        found = np.zeros(self.size, np.int64)
+        np.add.at(found, self.group if where is None else self.group[where], values if where is None else values[where])
+        return found
+
+    def count(self, where: np.ndarray) -> np.ndarray:
+        return np.bincount(self.group[where], minlength=self.size)
+
+    def max(self, values: np.ndarray, where: np.ndarray, floor: int = 0) -> np.ndarray:
+        found = np.full(self.size, floor, np.int64)
+        np.maximum.at(found, self.group[where], values[where])
+        return found
+
+    def min(self, values: np.ndarray, where: np.ndarray, ceiling: int) -> np.ndarray:
+        found = np.full(self.size, ceiling, np.int64)
+        np.minimum.at(found, self.group[where], values[where])
+        return found
 
 
 def habits(found: pd.DataFrame, as_of: date, months: int = 12, dso_days: int = 90
            ) -> dict[tuple[str, str], PaymentHabits]:
-    """Per customer and currency, from HISTORY rows: payment habits over the last MONTHS (one
-    pass over the rows)."""
-    since = as_of - timedelta(days=round(months * 365 / 12))
-    recent = as_of - timedelta(days=91)
-    dso_from = as_of - timedelta(days=dso_days - 1)
-    tallies: dict[tuple[str, str], _Tally] = {}
-    for r in records(found, ("customer", "currency", "terms_days", "open_minor", "kind", "status", "amount_minor",
-                             "due", "settled_on", "date", "doc_due")):
-        t = tallies.get((r.customer, r.currency))
-        if t is None:
-            t = tallies[(r.customer, r.currency)] = _Tally(r.terms_days)
-        t.balance += int(r.open_minor)
-        if r.kind not in OWED_KINDS or r.status == "void" or r.amount_minor <= 0:
-            continue
-        if r.open_minor > 0:
-            t.worst_open = max(t.worst_open, (as_of - r.due).days)
-        if r.settled_on is not None and r.settled_on > since:
-            late = max(0, (r.settled_on - r.due).days)
-            t.late.append(late)
-            (t.recent if r.settled_on > recent else t.earlier).append(late)
-        if r.kind in SALES_KINDS:
-            if r.date >= dso_from:
-                t.sales += int(r.amount_minor)
-            if r.date > since:
-                t.window_sales += int(r.amount_minor)
-                t.first = r.date if t.first is None else min(t.first, r.date)
-                t.spans.append((r.doc_due - r.date).days)
+    """Per customer and currency, from HISTORY rows: payment habits over the last MONTHS (column
+    by column: every figure is a sum, count or extreme over the group's rows)."""
+    if found.empty:
+        return {}
+    today = as_of.toordinal()
+    since = today - round(months * 365 / 12)
+    recent = today - 91
+    dso_from = today - (dso_days - 1)
+    by_key = found.groupby(["customer", "currency"], sort=True)
+    keys, stated = list(by_key.size().index), by_key["terms_days"].first().tolist()
+    groups = _Groups(by_key.ngroup().to_numpy(), len(keys))
+    amount, open_minor = _ints(found["amount_minor"]), _ints(found["open_minor"])
+    on, due, settled, doc_due = (_days(found[c]) for c in ("date", "due", "settled_on", "doc_due"))
+    owed = found["kind"].isin(OWED_KINDS).to_numpy() & (found["status"] != "void").to_numpy() & (amount > 0)
+    sales = owed & found["kind"].isin(SALES_KINDS).to_numpy()
+    done = owed & (settled > since)                       # settled in the window (-1: not settled)
+    late = np.maximum(settled - due, 0)
+    in_window = sales & (on > since)
+    balance = groups.sum(open_minor)
+    worst_open = groups.max(today - due, owed & (open_minor > 0))
+    settled_count, late_total = groups.count(done), groups.sum(late, done)
+    on_time, worst_late = groups.count(done & (late == 0)), groups.max(late, done)
+    recent_count, recent_total = groups.count(done & (settled > recent)), groups.sum(late, done & (settled > recent))
+    earlier_count = settled_count - recent_count
+    dso_sales, window_sales = groups.sum(amount, sales & (on >= dso_from)), groups.sum(amount, in_window)
+    first = groups.min(on, in_window, today)
+    span_count, span_total = groups.count(in_window), groups.sum(doc_due - on, in_window)
     result = {}
-    for (code, cur), t in sorted(tallies.items()):
-        covered = min(months, max(1, round((as_of - (t.first or as_of)).days / (365 / 12))))  # a newer customer
+    for i, (code, cur) in enumerate(keys):
+        n, recent_n, earlier_n = int(settled_count[i]), int(recent_count[i]), int(earlier_count[i])
+        covered = min(months, max(1, round((today - int(first[i])) / (365 / 12))))  # a newer customer
         result[(code, cur)] = PaymentHabits(
-            settled=len(t.late), avg_days_late=_mean(t.late),
-            on_time_share=(Decimal(sum(1 for n in t.late if n == 0)) / len(t.late)) if t.late else ZERO,
-            max_days_overdue=max([*t.late, t.worst_open, 0]),
-            trend=(_mean(t.recent) - _mean(t.earlier)) if t.recent and t.earlier else Decimal("0.00"),
-            dso=dso(from_minor(t.balance, cur), from_minor(t.sales, cur), dso_days),
-            monthly_sales=from_minor(t.window_sales, cur) / covered,
-            terms_days=_terms_days(t.spans, t.stated_terms))
+            settled=n, avg_days_late=_average(int(late_total[i]), n),
+            on_time_share=(Decimal(int(on_time[i])) / n) if n else ZERO,
+            max_days_overdue=int(max(worst_late[i], worst_open[i])),
+            trend=(_average(int(recent_total[i]), recent_n)
+                   - _average(int(late_total[i] - recent_total[i]), earlier_n)) if recent_n and earlier_n
+            else Decimal("0.00"),
+            dso=dso(from_minor(int(balance[i]), cur), from_minor(int(dso_sales[i]), cur), dso_days),
+            monthly_sales=from_minor(int(window_sales[i]), cur) / covered,
+            terms_days=_terms_days(int(span_total[i]), int(span_count[i]), stated[i]))
     return result
 
 
-def _terms_days(spans: list[int], stated: object) -> int:
+def _terms_days(span_total: int, spans: int, stated: object) -> int:
     """The credit the customer is given, in days: how long its invoices of the window run from
     their date to their due date on average (month-end and closing-day terms run longer than
     their stated days); the stated days without invoices."""
     if spans:
-        return int((Decimal(sum(spans)) / len(spans)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        return int((Decimal(span_total) / spans).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     return int(stated) if stated is not None and not pd.isna(stated) else 0
 
 

@@ -16,23 +16,26 @@ from sqlalchemy.engine import Connection
 
 from xlar.domain.capital import capital_amount
 from xlar.domain.collections import DEFAULT_LEVELS
-from xlar.domain.money import exponent
+from xlar.domain.money import exponent, from_minor
+from xlar.reports.accounts import records
 from xlar.reports.papers import LETTER_LABELS, Letter, LetterItem
 from xlar.reports.statements import CURRENCY_WORDS, company_party, parties
-from xlar.services.collections import WorkItem, worklist
+from xlar.services.collections import OWED_KINDS, DueItem, WorkItem, worklist
 from xlar.store.settings import read_settings
 
 CHANNEL_ZH = {"email": "邮件", "letter": "函件", "phone": "电话", "wechat": "微信", "visit": "拜访"}
 
 
 def worklist_frame(conn: Connection, as_of: date, customer: str | None = None, salesperson: str | None = None,
-                   locale: str = "zh-CN") -> pd.DataFrame:
+                   locale: str = "zh-CN", history: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per customer with open items and currency it owes in: level, channel, why, and
     the overdue and disputed amounts as numbers, the currency in its own column (a customer
-    owing in two currencies has two rows; one that owes nothing overdue has one, no currency)."""
+    owing in two currencies has two rows; one that owes nothing overdue has one, no currency).
+    HISTORY: collection.history as of AS_OF for the same customers, when the caller has it."""
     zh = locale == "zh-CN"
     rows = []
-    for w in worklist(conn, as_of, customer, salesperson, locale):
+    items = None if history is None else due_items(history)
+    for w in worklist(conn, as_of, customer, salesperson, locale, items):
         common = {"level": w.level.level if w.level else None,
                   "channel": (CHANNEL_ZH.get(w.level.channel, w.level.channel) if zh else w.level.channel)
                   if w.level else "",
@@ -47,6 +50,21 @@ def worklist_frame(conn: Connection, as_of: date, customer: str | None = None, s
     return pd.DataFrame(rows, columns=["level", "channel", "customer", "name", "salesperson", "credit_class",
                                        "oldest_days", "currency", "overdue", "held_disputed", "reason", "promise",
                                        "last_contact", "next_action", "contact", "phone", "email"], dtype=object)
+
+
+def due_items(history: pd.DataFrame) -> dict[str, list[DueItem]]:
+    """What `worklist` reads of the book, taken from a history frame: per customer, its open
+    items owed and its unmatched credits, by due date."""
+    found = history[(history["open_minor"] != 0)
+                    & ((history["open_minor"] < 0) | history["kind"].isin(OWED_KINDS))]
+    found = found.sort_values(["customer", "due", "document", "installment"], kind="stable")
+    items: dict[str, list[DueItem]] = {}
+    for r in records(found, ("customer", "document", "installment", "date", "due", "currency", "open_minor",
+                             "disputed")):
+        items.setdefault(r.customer, []).append(DueItem(r.document, r.installment, r.date, r.due, r.currency,
+                                                        from_minor(int(r.open_minor), r.currency),
+                                                        r.disputed == "yes"))
+    return items
 
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")

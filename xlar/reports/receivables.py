@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -137,12 +138,16 @@ def salesperson_aging(conn: Connection, as_of: date, customer: str | None = None
     return pd.DataFrame(rows, columns=["salesperson", "customers", *labels, "base_balance", "allowance"], dtype=object)
 
 
-def overdue(conn: Connection, as_of: date, customer: str | None = None, salesperson: str | None = None
-            ) -> pd.DataFrame:
-    """Every item past its due date on AS_OF and still open, oldest first, with its age bucket."""
+def overdue(conn: Connection, as_of: date, customer: str | None = None, salesperson: str | None = None,
+            history: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every item past its due date on AS_OF and still open, oldest first, with its age bucket.
+    HISTORY: collection.history as of AS_OF for the same customers, when the caller has it."""
     book = read_settings(conn)
-    found = items(conn, as_of, customer, salesperson)
-    found = found[(found["amount"] > 0) & (found["due"] < as_of)].copy()
+    if history is None:
+        found = items(conn, as_of, customer, salesperson)
+        found = found[(found["amount"] > 0) & (found["due"] < as_of)].copy()
+    else:
+        found = _overdue_of(history, as_of, book.base_currency)
     found["days_overdue"] = [(as_of - due).days for due in found["due"]]
     policy = book.aging
     found["bucket"] = [policy.bucket_of(due if policy.basis is Basis.DUE else on, as_of)
@@ -150,6 +155,19 @@ def overdue(conn: Connection, as_of: date, customer: str | None = None, salesper
     found = found.sort_values(["days_overdue", "customer"], ascending=[False, True], kind="stable")
     return found[["customer", "name", "salesperson", "document", "kind", "installment", "date", "due",
                   "days_overdue", "bucket", "currency", "open", "base_open", "disputed"]].reset_index(drop=True)
+
+
+def _overdue_of(history: pd.DataFrame, as_of: date, base: str) -> pd.DataFrame:
+    """What `overdue` reads of `items`, taken from a history frame: the open invoices (positive
+    amounts) due before AS_OF, in the order `items` reads them."""
+    owed = history[(history["open_minor"] != 0) & (history["amount_minor"] > 0)]
+    owed = owed[np.fromiter((due < as_of for due in owed["due"]), bool, len(owed))]
+    owed = owed.sort_values(["customer", "due", "document", "installment"], kind="stable")
+    found = owed[["customer", "name", "salesperson", "document", "kind", "installment", "date", "due", "currency",
+                  "disputed"]].copy()
+    found["open"] = [from_minor(int(v), cur) for v, cur in zip(owed["open_minor"], owed["currency"], strict=True)]
+    found["base_open"] = [from_minor(int(v), base) for v in owed["base_open_minor"]]
+    return found
 
 
 def uncollected(conn: Connection, as_of: date, customer: str | None = None, salesperson: str | None = None

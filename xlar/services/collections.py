@@ -32,6 +32,7 @@ from xlar.store.writes import insert_rows
 
 ZERO = Decimal(0)
 STATE_ZH = {"pending": "待履行", "kept": "已履行", "broken": "未履行"}
+# documents that leave the customer owing: their items are what a customer pays, late or not
 OWED_KINDS = ("invoice", "debit_note", "deposit_invoice", "opening_balance", "transfer_debit")
 
 
@@ -141,10 +142,12 @@ def _received_since(conn: Connection, since: dict[str, date], as_of: date) -> di
 
 
 def worklist(conn: Connection, as_of: date, customer: str | None = None, salesperson: str | None = None,
-             locale: str = "en") -> list[WorkItem]:
+             locale: str = "en", items: dict[str, list[DueItem]] | None = None) -> list[WorkItem]:
     """Every customer with open items: its reminder level today and why, or why it is held;
-    those to contact first (highest level, most overdue) first."""
-    items = _items(conn, as_of, customer, salesperson)
+    those to contact first (highest level, most overdue) first. ITEMS: each customer's open
+    items as `_items` reads them, when the caller has them already."""
+    if items is None:
+        items = _items(conn, as_of, customer, salesperson)
     c = customers.c
     people = {r.code: r for r in conn.execute(
         sa.select(c.code, c.name, c.salesperson, c.credit_class, c.contact, c.phone, c.email)

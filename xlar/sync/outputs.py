@@ -15,6 +15,7 @@ from xlar.domain.money import from_minor
 from xlar.domain.periods import first_open_day, period_of
 from xlar.reports import ledger as reports
 from xlar.reports.catalog import ROW_WORDS, Params, Result, run
+from xlar.reports.collection import history
 from xlar.reports.journal import journal
 from xlar.reports.labels import BUCKET_ZH, KIND_ZH
 from xlar.schema.messages import localize, sheet_title
@@ -97,7 +98,7 @@ def report_output(name: str, result: Result) -> Output:
 def _collections(conn: Connection, as_of: date, locale: str) -> list[Output]:
     """Overdue (every item past due), Worklist (who to contact today and why) and Forecast
     (expected receipts per week, then per month, in base currency)."""
-    params = Params(as_of, as_of, as_of, locale=locale)
+    params = Params(as_of, as_of, as_of, locale=locale, history=history(conn, as_of))   # read once, for all three
     overdue = report_output("Overdue", run(conn, "overdue", params))
     worklist = report_output("Worklist", run(conn, "worklist", params))
     detail = run(conn, "forecast-detail", params).frame
