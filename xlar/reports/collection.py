@@ -20,7 +20,7 @@ from xlar.reports.accounts import columns_of, dates, driver_rows, only, records
 from xlar.services.collections import OWED_KINDS
 from xlar.store.ledger import OPEN, OPEN_BASE, open_items_stmt
 from xlar.store.settings import read_settings
-from xlar.store.tables import allocations, customers, documents, payment_terms
+from xlar.store.tables import customers, documents, payment_terms
 
 ZERO = Decimal(0)
 SALES_KINDS = ("invoice", "debit_note", "deposit_invoice")   # what DSO and the monthly sales count
@@ -35,10 +35,7 @@ def history(conn: Connection, as_of: date, customer: str | None = None, salesper
     """Every item dated on or before AS_OF (exchange differences left out) with its open amount
     then and, once nothing is open of it, the date it was settled: the latest match that moved
     it (a match takes effect on the later of its two documents' dates)."""
-    a = allocations.c
-    settled = (sa.select(a.debit_item_id.label("item_id"), sa.func.max(a.effective_on).label("settled_on"))
-               .where(a.effective_on <= as_of).group_by(a.debit_item_id).subquery("settled"))
-    listing = open_items_stmt(as_of).subquery("listing")
+    listing = open_items_stmt(as_of, settled=True).subquery("listing")
     d, c, t = documents.c, customers.c, payment_terms.c
     original = documents.alias("original")
     # the whole book: every item read in its own order, its customer by key (SQLite otherwise walks
@@ -49,13 +46,12 @@ def history(conn: Connection, as_of: date, customer: str | None = None, salesper
                       sa.func.coalesce(d.fapiao_no, d.reference), d.kind,
                       d.status, listing.c.installment_no, listing.c.doc_on, listing.c.due_on, d.expected_on,
                       d.disputed, listing.c.currency, listing.c.amount_minor, listing.c[OPEN], listing.c[OPEN_BASE],
-                      sa.case((listing.c[OPEN] == 0, settled.c.settled_on), else_=None), listing.c.base_amount_minor,
+                      sa.case((listing.c[OPEN] == 0, listing.c.settled_on), else_=None), listing.c.base_amount_minor,
                       d.due_on, original.c.kind)
             .join_from(listing, documents, d.id == listing.c.document_id)
             .outerjoin(original, original.c.id == d.reverses_id)
             .join(customers, c.id == customer_id)
             .outerjoin(payment_terms, t.code == c.payment_terms)
-            .outerjoin(settled, settled.c.item_id == listing.c.id)
             .where(listing.c.revalues_id.is_(None))
             .order_by(c.code, listing.c.doc_on, d.number, listing.c.installment_no))
     found = driver_rows(conn, only(stmt, customer, salesperson))
@@ -103,13 +99,15 @@ def _average(total: int, count: int) -> Decimal:
 
 def _ints(values: pd.Series) -> np.ndarray:
     """A column of whole numbers (PostgreSQL gives a sum as a Decimal) as int64."""
-    return np.fromiter(map(int, values), np.int64, len(values))
+    if values.dtype.kind in "iu":
+        return values.to_numpy(np.int64)
+    return np.fromiter(map(int, values.tolist()), np.int64, len(values))
 
 
 def _days(values: pd.Series) -> np.ndarray:
     """A column of dates as day numbers (-1 for none), each distinct date converted once."""
-    number = {on: on.toordinal() for on in set(values) if isinstance(on, date)}
-    return np.fromiter((number.get(on, -1) for on in values), np.int64, len(values))
+    at, distinct = pd.factorize(values)   # none: at -1, the last number
+    return np.array([on.toordinal() for on in distinct] + [-1], np.int64)[at]
 
 
 class _Groups:

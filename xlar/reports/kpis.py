@@ -51,11 +51,14 @@ def dashboard_data(conn: Connection, as_of: date, locale: str) -> DashboardData:
     detail = forecast_detail(conn, as_of, found=found)
     dated = detail[detail["expected"].notna()]
     horizon = as_of + timedelta(days=30)
-    soon = sum((v for v, on in zip(dated["base_open"], dated["expected"]) if on <= horizon), Decimal(0))
+    soon = sum((v for v, on in zip(dated["base_open"].tolist(), dated["expected"].tolist(), strict=True)
+                if on <= horizon), Decimal(0))
     first_week = as_of - timedelta(days=as_of.weekday())
     weeks = [first_week + timedelta(weeks=i) for i in range(13)]
-    forecast = tuple((week, sum((v for v, w in zip(dated["base_open"], dated["week"]) if w == week), Decimal(0)))
-                     for week in weeks)
+    expected: dict[date, Decimal] = {}
+    for v, w in zip(dated["base_open"].tolist(), dated["week"].tolist(), strict=True):
+        expected[w] = expected.get(w, Decimal(0)) + v
+    forecast = tuple((week, expected.get(week, Decimal(0))) for week in weeks)
     top = _top_overdue(by_due, as_of)
     labels = KPI_LABELS[locale]
     share = (overdue * 100 / balance).quantize(Decimal("0.1"), ROUND_HALF_UP) if balance > 0 else Decimal(0)

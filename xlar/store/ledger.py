@@ -91,15 +91,18 @@ def of_customers(column: ColumnElement[int], customer_id: Customers) -> ColumnEl
     return column == customer_id if isinstance(customer_id, int) else column.in_(list(customer_id or ()))
 
 
-def moved(as_of: date | None, customer_id: Customers = None, foreign_to: str | None = None) -> Subquery:
+def moved(as_of: date | None, customer_id: Customers = None, foreign_to: str | None = None, *,
+          settled: bool = False) -> Subquery:
     """Per open item, what allocations effective on or before AS_OF moved (signed); only a
     customer's items (or several customers'), or only items in another currency than
-    FOREIGN_TO, when given."""
+    FOREIGN_TO, when given. SETTLED: also the latest date a match took off a debit item
+    ("settled_on"; None for a credit item)."""
     a = allocations.c
+    latest = [a.effective_on.label("on")] if settled else []
     debit = sa.select(a.debit_item_id.label("item_id"), (-a.amount_minor).label("amount"),
-                      (-a.debit_base_minor).label("base"))
+                      (-a.debit_base_minor).label("base"), *latest)
     credit = sa.select(a.credit_item_id.label("item_id"), a.amount_minor.label("amount"),
-                       a.credit_base_minor.label("base"))
+                       a.credit_base_minor.label("base"), *([sa.null().label("on")] if settled else []))
     if as_of is not None:
         debit = debit.where(a.effective_on <= as_of)
         credit = credit.where(a.effective_on <= as_of)
@@ -114,23 +117,26 @@ def moved(as_of: date | None, customer_id: Customers = None, foreign_to: str | N
     moves = sa.union_all(debit, credit).subquery("moves")
     return (
         sa.select(moves.c.item_id, sa.func.sum(moves.c.amount).label("amount"),
-                  sa.func.sum(moves.c.base).label("base"))
+                  sa.func.sum(moves.c.base).label("base"),
+                  *([sa.func.max(moves.c.on, type_=sa.Date).label("settled_on")] if settled else []))
         .group_by(moves.c.item_id)
         .subquery("moved")
     )
 
 
-def open_items_stmt(as_of: date | None, customer_id: Customers = None, foreign_to: str | None = None
-                    ) -> Select[tuple[object, ...]]:
+def open_items_stmt(as_of: date | None, customer_id: Customers = None, foreign_to: str | None = None, *,
+                    settled: bool = False) -> Select[tuple[object, ...]]:
     """Every item dated on or before AS_OF with its open amount then (None: all time); only a
-    customer's (or several customers'), or only those in another currency than FOREIGN_TO, when given."""
+    customer's (or several customers'), or only those in another currency than FOREIGN_TO, when
+    given. SETTLED: with the latest date a match took off it ("settled_on", see `moved`)."""
     oi = open_items.c
-    mv = moved(as_of, customer_id, foreign_to)
+    mv = moved(as_of, customer_id, foreign_to, settled=settled)
     stmt = (
         sa.select(
             *open_items.c,
             (oi.amount_minor + sa.func.coalesce(mv.c.amount, 0)).label(OPEN),
             (oi.base_amount_minor + sa.func.coalesce(mv.c.base, 0)).label(OPEN_BASE),
+            *([mv.c.settled_on] if settled else []),
         )
         .select_from(open_items.outerjoin(mv, mv.c.item_id == oi.id))
     )
