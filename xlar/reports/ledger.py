@@ -51,19 +51,38 @@ def aging(conn: Connection, as_of: date, policy: AgingPolicy | None = None,
     book = read_settings(conn)
     policy = policy or book.aging
     cust_id = None if customer is None else customer_id(conn, customer)
-    n = len(policy.labels)
+    labels = policy.labels
+    n = len(labels)
     base = book.base_currency
+    money = _Money()
     rows = []
     found = conn.execute(aging_stmt(as_of, policy, cust_id))
     for code, name, salesperson, credit_class, cur, balance, base_balance, *amounts in found:
         rows.append(AgingRow(
-            code, name, cur, from_minor(balance, cur),
-            {label: from_minor(v, cur) for label, v in zip(policy.labels, amounts[:n])},
-            from_minor(base_balance, base),
-            {label: from_minor(v, base) for label, v in zip(policy.labels, amounts[n:])},
+            code, name, cur, money(balance, cur), dict(zip(labels, money.many(amounts[:n], cur), strict=True)),
+            money(base_balance, base), dict(zip(labels, money.many(amounts[n:], base), strict=True)),
             salesperson, credit_class,
         ))
     return AgingReport(as_of, policy, base, rows)
+
+
+class _Money:
+    """from_minor for a report's many amounts: most buckets of most rows are zero, and a zero (an
+    immutable Decimal) is made once per currency."""
+
+    def __init__(self) -> None:
+        self.zeros: dict[str, Decimal] = {}
+
+    def __call__(self, minor: int, currency: str) -> Decimal:
+        if minor:
+            return from_minor(minor, currency)
+        if currency not in self.zeros:
+            self.zeros[currency] = from_minor(0, currency)
+        return self.zeros[currency]
+
+    def many(self, minors: list[int], currency: str) -> list[Decimal]:
+        zero = self(0, currency)
+        return [from_minor(minor, currency) if minor else zero for minor in minors]
 
 
 @dataclass(frozen=True, slots=True)
