@@ -56,7 +56,7 @@ def aging(conn: Connection, as_of: date, policy: AgingPolicy | None = None,
     base = book.base_currency
     money = _Money()
     rows = []
-    found = conn.execute(aging_stmt(as_of, policy, cust_id))
+    found = conn.execute(*aging_stmt(as_of, policy, cust_id))
     for code, name, salesperson, credit_class, cur, balance, base_balance, *amounts in found:
         rows.append(AgingRow(
             code, name, cur, money(balance, cur), dict(zip(labels, money.many(amounts[:n], cur), strict=True)),

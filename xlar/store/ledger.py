@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -83,15 +84,18 @@ OPEN = "open_minor"
 OPEN_BASE = "open_base_minor"
 
 
-Customers = int | Sequence[int] | None   # one customer's id, several, or every customer (None)
+# one customer's id (or a parameter that will hold it), several, or every customer (None)
+Customers = int | sa.BindParameter[int] | Sequence[int] | None
 
 
 def of_customers(column: ColumnElement[int], customer_id: Customers) -> ColumnElement[bool]:
     """COLUMN (a customer id) is CUSTOMER_ID, or one of them."""
-    return column == customer_id if isinstance(customer_id, int) else column.in_(list(customer_id or ()))
+    if isinstance(customer_id, int | sa.BindParameter):
+        return column == customer_id
+    return column.in_(list(customer_id or ()))
 
 
-def moved(as_of: date | None, customer_id: Customers = None, foreign_to: str | None = None, *,
+def moved(as_of: date | sa.BindParameter[date] | None, customer_id: Customers = None, foreign_to: str | None = None, *,
           settled: bool = False) -> Subquery:
     """Per open item, what allocations effective on or before AS_OF moved (signed); only a
     customer's items (or several customers'), or only items in another currency than
@@ -124,7 +128,7 @@ def moved(as_of: date | None, customer_id: Customers = None, foreign_to: str | N
     )
 
 
-def open_items_stmt(as_of: date | None, customer_id: Customers = None, foreign_to: str | None = None, *,
+def open_items_stmt(as_of: date | sa.BindParameter[date] | None, customer_id: Customers = None, foreign_to: str | None = None, *,
                     settled: bool = False) -> Select[tuple[object, ...]]:
     """Every item dated on or before AS_OF with its open amount then (None: all time); only a
     customer's (or several customers'), or only those in another currency than FOREIGN_TO, when
@@ -149,30 +153,43 @@ def open_items_stmt(as_of: date | None, customer_id: Customers = None, foreign_t
     return stmt
 
 
-def _bucket_index(policy: AgingPolicy, as_of: date, item: Subquery, aged: Any) -> ColumnElement[int]:
-    """0..n-1 for the age buckets youngest first, n for unapplied credit. An exchange difference
-    booked on an item (revalues_id; AGED is that item, outer-joined) ages with the item, so a
-    revaluation and its reversal fall in the item's bucket."""
+def _bucket_index(policy: AgingPolicy, earliest: Sequence[sa.BindParameter[date]], item: Subquery, aged: Any
+                  ) -> ColumnElement[int]:
+    """0..n-1 for the age buckets youngest first (EARLIEST: each but the oldest one's earliest
+    date), n for unapplied credit. An exchange difference booked on an item (revalues_id; AGED
+    is that item, outer-joined) ages with the item, so a revaluation and its reversal fall in
+    the item's bucket."""
     def own(column: str) -> ColumnElement[Any]:
         return sa.func.coalesce(aged.c[column], item.c[column])
     basis_on = own("due_on" if policy.basis is Basis.DUE else "doc_on")
-    bounds = policy.lower_bounds(as_of)
-    whens: list[tuple[ColumnElement[bool], int]] = [(own("amount_minor") < 0, len(bounds) + 1)]
-    whens += [(basis_on >= earliest, i) for i, (_label, earliest) in enumerate(bounds)]
-    return sa.case(*whens, else_=len(bounds))
+    whens: list[tuple[ColumnElement[bool], int]] = [(own("amount_minor") < 0, len(earliest) + 1)]
+    whens += [(basis_on >= on, i) for i, on in enumerate(earliest)]
+    return sa.case(*whens, else_=len(earliest))
 
 
-def aging_stmt(
-    as_of: date, policy: AgingPolicy, customer_id: int | None = None
-) -> Select[tuple[object, ...]]:
+def aging_stmt(as_of: date, policy: AgingPolicy, customer_id: int | None = None
+               ) -> tuple[Select[tuple[object, ...]], dict[str, object]]:
     """One row per customer and currency: code, name, salesperson, credit class, currency,
     balance, base balance, then each bucket's open amount (policy.labels order), then the same
-    in base currency."""
-    item = open_items_stmt(as_of, customer_id).subquery("item")
+    in base currency; with the values of its parameters. The statement is made once per policy
+    (a workbook asks for the aging again and again): the dates and the customer are parameters."""
+    values: dict[str, object] = {"as_of": as_of}
+    values |= {f"from_{i}": on for i, (_label, on) in enumerate(policy.lower_bounds(as_of))}
+    if customer_id is not None:
+        values["customer_id"] = customer_id
+    return _aging(policy, customer_id is not None), values
+
+
+@lru_cache(maxsize=32)
+def _aging(policy: AgingPolicy, one_customer: bool) -> Select[tuple[object, ...]]:
+    as_of = sa.bindparam("as_of", type_=sa.Date)
+    earliest = [sa.bindparam(f"from_{i}", type_=sa.Date) for i in range(len(policy.age_labels) - 1)]
+    item = open_items_stmt(as_of, sa.bindparam("customer_id", type_=sa.Integer) if one_customer else None
+                           ).subquery("item")
     aged = open_items.alias("aged")
     bucketed = sa.select(
         item.c.customer_id, item.c.currency, item.c[OPEN], item.c[OPEN_BASE],
-        _bucket_index(policy, as_of, item, aged).label("bucket"),
+        _bucket_index(policy, earliest, item, aged).label("bucket"),
     ).select_from(item.outerjoin(aged, aged.c.id == item.c.revalues_id)).subquery("bucketed")
     labels = policy.labels
 
