@@ -30,7 +30,7 @@ class Params:
     extra: dict[str, str] = field(default_factory=dict)
     # collection.history as of AS_OF (whole book) when the caller read it already: the reports
     # that can share it (a sync's Overdue, Worklist and Forecast) read the book once
-    history: pd.DataFrame | None = None
+    history: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
 
 Builder = Callable[[Connection, Params], pd.DataFrame]
