@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 from xlar.domain.errors import InvalidSetting
 
@@ -81,7 +82,15 @@ class AgingPolicy:
 
     def bucket_of(self, basis_on: date, as_of: date) -> str:
         """The age bucket of an item whose due (or document) date is BASIS_ON."""
-        for label, earliest in self.lower_bounds(as_of):
+        bounds, oldest = _bounds(self, as_of)
+        for label, earliest in bounds:
             if basis_on >= earliest:
                 return label
-        return self.age_labels[-1]
+        return oldest
+
+
+@lru_cache(maxsize=256)
+def _bounds(policy: AgingPolicy, as_of: date) -> tuple[tuple[tuple[str, date], ...], str]:
+    """POLICY's lower bounds as of AS_OF and its oldest label, worked out once (a report asks
+    for the bucket of every item)."""
+    return tuple(policy.lower_bounds(as_of)), policy.age_labels[-1]

@@ -77,14 +77,14 @@ def report_output(name: str, result: Result) -> Output:
     """A catalog report as an output sheet: headers in the locale, amounts and dates formatted."""
     shown = result.shown()
     formats: dict[int, str] = {}
+    columns = [shown.iloc[:, i].tolist() for i in range(shown.shape[1])]   # (a column's cells at once)
     for i, key in enumerate(result.frame.columns):
-        values = [v for v in result.frame[key] if v is not None]
+        values = [v for v in columns[i] if v is not None]
         if any(isinstance(v, Decimal) for v in values) and key not in ("avg_days_late", "dso", "trend"):
             formats[i] = MONEY
         elif any(isinstance(v, date) for v in values):
             formats[i] = "yyyy-mm-dd"
-    rows = [[None if v is None or (isinstance(v, float) and v != v) else v for v in row]
-            for row in shown.itertuples(index=False)]
+    rows = [[None if v is None or (isinstance(v, float) and v != v) else v for v in row] for row in zip(*columns)]
     keys = list(result.frame.columns)
     currency_of = ({i: keys.index("currency") for i, key in enumerate(keys)
                     if formats.get(i) == MONEY and not str(key).startswith("base_")} if "currency" in keys else {})
