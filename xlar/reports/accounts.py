@@ -5,7 +5,7 @@ account detail (客户往来明细), the AR subsidiary ledger (应收明细账) 
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -77,25 +77,6 @@ def movements(conn: Connection, date_from: date, date_to: date, customer: str | 
             .order_by(c.code, grouped.c.currency, d.doc_on.is_not(None), d.doc_on, d.id))
     return frame_of(conn.execute(only(stmt, customer, salesperson)).all(), MOVEMENT_COLUMNS,
                     texts=("reference", "salesperson"))
-
-
-def driver_rows(conn: Connection, stmt: Select[tuple[object, ...]]) -> list[Sequence[Any]]:
-    """STMT's rows as the database driver gives them, without SQLAlchemy's processing of each
-    value (a fifth of the time of a read of the whole book). Only dates differ: SQLite gives them
-    as ISO text, which `dates` reads."""
-    result = conn.execute(stmt)
-    try:
-        return list(result.cursor.fetchall())   # type: ignore[union-attr]
-    finally:
-        result.close()
-
-
-def dates(values: Iterable[Any]) -> list[date | None]:
-    """VALUES (dates, ISO text as SQLite keeps them, or None) as dates; each distinct text is read
-    once (a book has a few hundred dates a year and a hundred thousand items)."""
-    values = list(values)
-    read = {text: date.fromisoformat(text) for text in set(values) if isinstance(text, str)}
-    return [read.get(value, value) for value in values]   # a date or None stands as it is
 
 
 def columns_of(rows: Sequence[Sequence[Any]], names: Sequence[str], texts: Sequence[str] = ()) -> dict[str, list[Any]]:

@@ -16,9 +16,10 @@ from sqlalchemy.engine import Connection
 from xlar.domain.collections import PaymentHabits, credit_score, dso, expected_on
 from xlar.domain.money import from_minor
 from xlar.domain.periods import first_day, last_day, next_period, period_of
-from xlar.reports.accounts import columns_of, dates, driver_rows, only, records
+from xlar.reports.accounts import columns_of, only, records
 from xlar.services.collections import OWED_KINDS
 from xlar.store.ledger import OPEN, OPEN_BASE, open_items_stmt
+from xlar.store.reads import dates, driver_rows
 from xlar.store.settings import read_settings
 from xlar.store.tables import customers, documents, payment_terms
 

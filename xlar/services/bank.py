@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
@@ -30,6 +31,7 @@ from xlar.services.credit import latest_rate
 from xlar.services.matching import LIVE
 from xlar.store.audit import record, record_many
 from xlar.store.ledger import OPEN, open_items_stmt
+from xlar.store.reads import dates, driver_rows
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import bank_lines, customers, documents
 from xlar.store.writes import in_chunks, insert_rows, update_row
@@ -72,18 +74,24 @@ def _customer_refs(conn: Connection) -> list[CustomerRef]:
 def _open_invoices(conn: Connection) -> list[OpenInvoice]:
     listing = open_items_stmt(None).subquery("listing")
     d = documents.c
-    rows = conn.execute(
+    rows = driver_rows(conn, (
         sa.select(d.number, d.fapiao_no, customers.c.code, listing.c.currency, listing.c[OPEN], listing.c.due_on)
         .join(documents, d.id == listing.c.document_id).join(customers, customers.c.id == listing.c.customer_id)
-        .where(listing.c[OPEN] > 0, d.status.in_(LIVE)).order_by(listing.c.due_on, d.number)).all()
-    totals: dict[tuple[str, str, str], tuple[int, date]] = {}
+        .where(listing.c[OPEN] > 0, d.status.in_(LIVE)).order_by(listing.c.due_on, d.number)))
+    totals: dict[tuple[str, str, str], tuple[int, Any]] = {}
     for number, fapiao, code, cur, open_, due in rows:
         # installments: one invoice, its earliest due date; a customer quotes the fapiao number
         # (发票号码) as often as ours, and a receipt naming it is matched to the invoice by it
         name = fapiao or number
-        before, first_due = totals.get((name, code, cur), (0, due))
-        totals[(name, code, cur)] = (before + open_, min(first_due, due))
-    return [OpenInvoice(name, code, cur, from_minor(total, cur), due) for (name, code, cur), (total, due) in totals.items()]
+        if (name, code, cur) in totals:   # (due dates as the driver gives them: ISO text orders as the dates)
+            before, first_due = totals[(name, code, cur)]
+            totals[(name, code, cur)] = (before + open_, min(first_due, due))
+        else:
+            totals[(name, code, cur)] = (open_, due)
+    distinct = list({due for _, due in totals.values()})
+    due_on = dict(zip(distinct, dates(distinct), strict=True))
+    return [OpenInvoice(name, code, cur, from_minor(total, cur), due_on[due])
+            for (name, code, cur), (total, due) in totals.items()]
 
 
 def _exception_kind(text: str) -> str:
