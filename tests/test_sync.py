@@ -323,6 +323,20 @@ def test_output_sheets_print_readably_with_their_header_on_every_page(store, wor
 
 
 
+def test_a_cell_counts_as_shown_only_when_a_sync_would_write_it_so():
+    """A sheet is copied, not rewritten, only when every cell already reads back as what the sync
+    would write: a number as the float Excel keeps, a date as a date, a date at midnight as well;
+    a time of day or a duration, which the sync writes as their text, never counts as shown."""
+    from datetime import datetime, time, timedelta
+
+    from xlar.sync.engine import _shows
+
+    assert _shows(113.0, Decimal("113.00")) and _shows(1.5, 1.5) and _shows("C001", "C001") and _shows(None, "")
+    assert _shows(datetime(2026, 3, 1), date(2026, 3, 1)) and not _shows(datetime(2026, 3, 1, 9), date(2026, 3, 1))
+    assert not _shows(time(12, 30), time(12, 30)) and not _shows(timedelta(hours=1), timedelta(hours=1))
+    assert not _shows(1, True) and not _shows("113", Decimal(113)) and not _shows(0.1 + 0.2, Decimal("0.3"))
+
+
 def test_a_sync_rewrites_only_the_sheets_whose_cells_change(store, workbook, monkeypatch):
     """A sheet that shows the store's rows already, cell for cell, is copied as the user saved it;
     one with an edit, or whose computed cells move in the store (an invoice's open amount after a

@@ -521,7 +521,8 @@ def _shows(raw: object, cell: object) -> bool:
             (type(raw) is date and raw == cell)
     if isinstance(cell, (int, Decimal)) and isinstance(raw, (int, float)):
         return Decimal(repr(raw)) == cell if isinstance(raw, float) else raw == cell
-    return type(raw) is type(cell) and raw == cell
+    # a float as it is; any other value (a time, a duration) a sync writes as its text: rewrite
+    return type(cell) is float and type(raw) is float and raw == cell
 
 
 def _untouched(book: WorkbookGateway, store: Store, as_of: date) -> SyncReport | None:
