@@ -22,11 +22,11 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from aging import best, generate, load  # noqa: E402  (the same synthetic book as the aging bench)
+from aging import best, generate, load
 
-from xlar.domain.periods import first_day, last_day  # noqa: E402
-from xlar.services import close, fx  # noqa: E402
-from xlar.store.engine import Store  # noqa: E402
+from xlar.domain.periods import first_day, last_day
+from xlar.services import close, fx
+from xlar.store.engine import Store
 
 PERIOD = "2025-09"
 TODAY = date(2025, 10, 15)

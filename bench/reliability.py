@@ -34,17 +34,17 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.reliability.concurrency import run_concurrent  # noqa: E402
-from tests.reliability.copypaste import run_copy_paste  # noqa: E402
-from tests.reliability.crash import ready_store, run_kills, stores  # noqa: E402
-from tests.reliability.direct_edit import fill as fill_ledger  # noqa: E402
-from tests.reliability.direct_edit import run_direct_edits  # noqa: E402
-from tests.reliability.diskfaults import run_disk_faults  # noqa: E402
-from tests.reliability.fuzz import run_fuzz  # noqa: E402
-from tests.reliability.tamper import fill, run_tampering  # noqa: E402
+from tests.reliability.concurrency import run_concurrent
+from tests.reliability.copypaste import run_copy_paste
+from tests.reliability.crash import ready_store, run_kills, stores
+from tests.reliability.direct_edit import fill as fill_ledger
+from tests.reliability.direct_edit import run_direct_edits
+from tests.reliability.diskfaults import run_disk_faults
+from tests.reliability.fuzz import run_fuzz
+from tests.reliability.tamper import fill, run_tampering
 
 
-def on_filled_book(url: str, fill_book, run):  # noqa: ANN001, ANN201 - the figures RUN gives
+def on_filled_book(url: str, fill_book, run):
     """RUN's figures on the store at URL, filled by FILL_BOOK first."""
     store = ready_store(url)
     try:

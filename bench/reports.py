@@ -30,14 +30,14 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from aging import best, insert_rows, restart_sequences  # noqa: E402  (the aging bench's loading and timing)
+from aging import best, insert_rows, restart_sequences
 
-from xlar.reports import catalog, kpis  # noqa: E402
-from xlar.reports import ledger as reports  # noqa: E402
-from xlar.services import fx  # noqa: E402
-from xlar.store.engine import Store  # noqa: E402
-from xlar.store.settings import write_settings  # noqa: E402
-from xlar.sync.outputs import _collections  # noqa: E402
+from xlar.reports import catalog, kpis
+from xlar.reports import ledger as reports
+from xlar.services import fx
+from xlar.store.engine import Store
+from xlar.store.settings import write_settings
+from xlar.sync.outputs import _collections
 
 START = date(2025, 1, 1)
 AS_OF = date(2025, 12, 31)

@@ -27,14 +27,15 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from aging import best  # noqa: E402
-from reports import AS_OF, generate, load  # noqa: E402
+from aging import best
+from reports import AS_OF, generate, load
 
-from tests.counting import Clock, Statements  # noqa: E402
-from xlar.excel import udfs  # noqa: E402
-from xlar.excel.facts import FACTS  # noqa: E402
-from xlar.reports import ledger as reports  # noqa: E402
-from xlar.store.engine import Store  # noqa: E402
+from tests.counting import Clock, Statements
+from xlar.excel import udfs
+from xlar.excel.facts import FACTS
+from xlar.reports import ledger as reports
+from xlar.store.engine import Store
+
 
 def recalc(codes: list[str]) -> list[object]:
     return [udfs.AR_BALANCE(code, AS_OF) for code in codes]

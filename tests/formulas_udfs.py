@@ -9,8 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 import formulas
-import schedula
 import numpy as np
+import schedula
 
 from xlar.excel.udfs import FUNCTIONS
 

@@ -61,7 +61,7 @@ def test_the_ribbon_is_well_formed_and_every_button_is_a_registered_action(built
     buttons = minidom.parseString(ui).getElementsByTagName("button")
     tags = [b.getAttribute("tag") for b in buttons]
     assert sorted(tags) == sorted(ACTIONS) and len(set(tags)) == len(tags)
-    callbacks = set(re.findall(r"^Public Sub (\w+)\(control As IRibbonControl\)", decoded["XlarRibbon"], re.M))
+    callbacks = set(re.findall(r"^Public Sub (\w+)\(control As IRibbonControl\)", decoded["XlarRibbon"], re.MULTILINE))
     assert {b.getAttribute("onAction") for b in buttons} == {"XlarAction"} <= callbacks
     tab = minidom.parseString(ui).getElementsByTagName("tab")[0]
     assert tab.getAttribute("label") == "AR 应收"
@@ -92,7 +92,7 @@ def test_the_embedded_xlwings_is_the_installed_one_and_reads_our_config(built, d
 
 def test_the_function_wrappers_are_xlwings_own(decoded):
     wrappers = decoded["xlwings_udfs"]
-    declared = set(re.findall(r"^Function (AR_\w+)\(", wrappers, re.M))
+    declared = set(re.findall(r"^Function (AR_\w+)\(", wrappers, re.MULTILINE))
     assert declared == set(FUNCTIONS)
     assert 'XLPy.CallUDF("xlar.excel.udfs", "AR_BALANCE", Array(customer, as_of, in_currency, Nothing)' in wrappers
     assert "Function AR_PERIOD()" in wrappers   # the caller argument is Excel's, not the user's

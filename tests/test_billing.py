@@ -131,8 +131,8 @@ def test_partial_billing_by_hand_then_generation_bills_the_rest(store):
         manual = docs.create_draft(conn, docs.DraftDocument(
             DocKind.INVOICE, "C3", date(2026, 6, 5), (LineInput("X", D(4), D(50), D("0.13"), "", "P1", 1),)), USER)
         docs.post(conn, manual, USER)
-        with pytest.raises(OverBilled, match="delivery P1 line 1: 11 would be billed of 10 delivered"):
-            with conn.begin_nested():
+        with pytest.raises(OverBilled, match="delivery P1 line 1: 11 would be billed of 10 delivered"), \
+                conn.begin_nested():
                 docs.create_draft(conn, docs.DraftDocument(
                     DocKind.INVOICE, "C3", date(2026, 6, 6), (LineInput("X", D(7), D(50), D(0), "", "P1", 1),)), USER)
         rest = generated(conn, date(2026, 6, 30))
@@ -281,12 +281,10 @@ def test_credit_limit_refuses_warns_or_lets_an_approver_override(store):
         assert (exp.delivered_not_billed, exp.total, exp.available) == (D("1130.00"), D("1130.00"), D("-130.00"))
         inv = generated(conn, date(2026, 6, 30))[0]
         with pytest.raises(CreditLimitExceeded, match=r"customer L1's exposure 1,130.00 CNY exceeds its credit "
-                                                       r"limit 1,000.00 CNY"):
-            with conn.begin_nested():
-                docs.post(conn, inv["id"], USER)
-        with pytest.raises(CreditLimitExceeded, match="alice is not an approver"):
-            with conn.begin_nested():
-                docs.post(conn, inv["id"], USER, override_credit=True)
+                                                       r"limit 1,000.00 CNY"), conn.begin_nested():
+            docs.post(conn, inv["id"], USER)
+        with pytest.raises(CreditLimitExceeded, match="alice is not an approver"), conn.begin_nested():
+            docs.post(conn, inv["id"], USER, override_credit=True)
         write_settings(conn, {"approvers": "boss"}, USER)
         docs.post(conn, inv["id"], "boss", override_credit=True)
         audited = conn.execute(sa.text("SELECT user_name FROM audit_log WHERE action = 'credit_override'")).all()
@@ -387,7 +385,6 @@ def test_a_subsidiarys_invoice_counts_against_its_head_offices_limit(store):
         invoice(conn, "U1", date(2026, 6, 1), line("1", "4000"))
         invoice(conn, "B1", date(2026, 6, 2), line("1", "300"))
         with pytest.raises(CreditLimitExceeded, match=r"customer H1's exposure 1,200.00 CNY exceeds its credit "
-                                                       r"limit 1,000.00 CNY"):
-            with conn.begin_nested():
-                invoice(conn, "B2", date(2026, 6, 3), line("1", "300"))
+                                                       r"limit 1,000.00 CNY"), conn.begin_nested():
+            invoice(conn, "B2", date(2026, 6, 3), line("1", "300"))
         invoice(conn, "U1", date(2026, 6, 3), line("1", "900"))   # its own limit, not H1's

@@ -21,4 +21,4 @@ def test_capital_amounts(amount, words):
 
 
 def test_the_currency_word_goes_first():
-    assert capital_amount(Decimal("800"), "人民币") == "人民币捌佰元整"
+    assert capital_amount(Decimal(800), "人民币") == "人民币捌佰元整"

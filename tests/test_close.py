@@ -9,7 +9,14 @@ import sqlalchemy as sa
 
 from tests.books import APPROVER, USER, D, approver, customer, invoice, item_of, line, receipt
 from xlar.domain.documents import DocKind
-from xlar.domain.errors import Immutable, InvalidDocument, InvalidSetting, NotAllowed, PeriodClosed, XlarError
+from xlar.domain.errors import (
+    Immutable,
+    InvalidDocument,
+    InvalidSetting,
+    NotAllowed,
+    PeriodClosed,
+    XlarError,
+)
 from xlar.reports import ledger as reports
 from xlar.reports.fx import fx_adjustments
 from xlar.reports.journal import proof
@@ -51,8 +58,8 @@ def test_usd_revalued_reversed_then_paid_realizes_from_the_original_rate(store):
             ("INV-2026-00001", D("1000.00"), D("7100.00"), D("7200.00"), D("100.00"))]
         assert base_balance(conn, "U1", date(2026, 1, 31)) == D("7100.00")    # a preview books nothing
         assert [str(b) for b in close.blockers(conn, JAN)] == [
-            "invoice INV-2026-00001 of U1 (2026-01-10): 1000.00 USD open is booked at 7100.00 CNY, worth 7200.00 "
-            "at 7.2: not revalued (xlar revalue --period 2026-01)"]
+            ("invoice INV-2026-00001 of U1 (2026-01-10): 1000.00 USD open is booked at 7100.00 CNY, worth 7200.00 "
+             "at 7.2: not revalued (xlar revalue --period 2026-01)")]
         assert fx.revalue(conn, JAN, USER) == ["FX-2026-00001"]
         assert fx.revalue(conn, JAN, USER) == []          # everything revalued: a second run books nothing
         assert journal_of(conn, "FX-2026-00001") == [("1122", "100", "0"), ("6603", "0", "100")]
@@ -143,8 +150,7 @@ def test_close_lists_what_is_unfinished_and_nothing_moves_after(store):
                 attempt()
         with pytest.raises(NotAllowed, match="move only by closing a month"):
             write_settings(conn, {"closed_period": JAN}, APPROVER)
-        with pytest.raises(sa.exc.DatabaseError, match="XLAR-E030"):   # the store's own guard
-            with conn.begin_nested():
+        with pytest.raises(sa.exc.DatabaseError, match="XLAR-E030"), conn.begin_nested():   # the store's own guard
                 conn.execute(journal_lines.insert().values(
                     document_id=jan_invoice, line_no=99, account="1122", customer_id=1, currency="CNY",
                     debit_minor=1, credit_minor=0, base_debit_minor=1, base_credit_minor=0,
@@ -289,11 +295,11 @@ def test_a_sync_that_edits_a_closed_month_applies_everything_else(store, tmp_pat
     messages = sorted(f"{i.sheet}: {i.message}" for i in result.issues)
     assert messages == [
         "FxRates: the USD rate of 2026-01 is dated 2026-01-01, in period 2026-01 which is closed (closed through 2026-01)",
-        "Invoices: invoice INV-2026-00001 cannot be voided: it is dated 2026-01-05, in period 2026-01 which is "
-        "closed (closed through 2026-01)",
+        ("Invoices: invoice INV-2026-00001 cannot be voided: it is dated 2026-01-05, in period 2026-01 which is "
+         "closed (closed through 2026-01)"),
         "Invoices: invoice for C1 is dated 2026-01-30, in period 2026-01 which is closed (closed through 2026-01)",
-        "Settings: the closed and current periods move only by closing a month (xlar close) or reopening it "
-        "(xlar close --reopen)"]
+        ("Settings: the closed and current periods move only by closing a month (xlar close) or reopening it "
+         "(xlar close --reopen)")]
     with store.read() as conn:
         assert reports.balances(conn, date(2026, 2, 28), "C1")[0].balance == D("1060.00")   # N1 went through
         assert close.recompute(conn, JAN, USER, apply=False) == []

@@ -1,14 +1,16 @@
-"""Each layer imports only the layers below it; the domain imports no infrastructure."""
+"""Each layer imports only the layers below it, and never what layers.toml forbids it (the
+domain no infrastructure, the CLI not the Excel layer, ...): the pairs are read from that file."""
 
 import ast
+import tomllib
 from pathlib import Path
 
 import xlar
 
-LAYERS = ["domain", "schema", "store", "workbook", "services", "reports", "sync", "excel", "cli"]
-TOP_LEVEL = {"cli": "cli", "demo": "cli", "__init__": "domain"}
-INFRASTRUCTURE = {"sqlalchemy", "alembic", "openpyxl", "xlwings", "pandas", "python_calamine", "click"}
 ROOT = Path(xlar.__file__).parent
+RULES = tomllib.loads((ROOT.parent / "layers.toml").read_text(encoding="utf-8"))
+LAYERS: list[str] = RULES["order"]
+TOP_LEVEL: dict[str, str] = RULES["top_level"]
 
 
 def layer_of(module: str) -> str:
@@ -26,28 +28,51 @@ def imports(path: Path) -> set[str]:
     return found
 
 
+def modules() -> list[tuple[str, str, set[str]]]:
+    """(path in xlar/, layer, what it imports: layers of xlar, top-level names of the rest)."""
+    found = []
+    for path in sorted(ROOT.rglob("*.py")):
+        where = path.relative_to(ROOT).as_posix()
+        names = {layer_of(n.removeprefix("xlar.")) if n.startswith("xlar.") else n.split(".")[0]
+                 for n in imports(path)}
+        found.append((where, layer_of(where.removesuffix(".py").replace("/", ".")), names))
+    return found
+
+
+def forbidden_imports(found: list[tuple[str, str, set[str]]], rules: dict[str, list[str]]) -> set[str]:
+    """'module -> name' for every import FOUND that RULES (layer or module -> names) forbid."""
+    return {f"{where} -> {name}" for where, layer, names in found
+            for name in names & {*rules.get(layer, ()), *rules.get(where, ())}}
+
+
+def test_the_rules_name_only_layers_and_modules_that_exist():
+    found = {where for where, _layer, _names in modules()}
+    assert set(TOP_LEVEL.values()) <= set(LAYERS)
+    assert [k for k in RULES["forbidden"] if k not in LAYERS and k not in found] == []
+    assert [k for k in RULES["known"] if k.split(" -> ")[0] not in found] == []
+
+
 def test_every_module_belongs_to_a_known_layer():
-    for path in ROOT.rglob("*.py"):
-        module = path.relative_to(ROOT).with_suffix("").as_posix().replace("/", ".")
-        assert layer_of(module) in LAYERS, f"{module} is in no layer"
+    assert [where for where, layer, _names in modules() if layer not in LAYERS] == []
 
 
 def test_layers_import_only_downwards():
-    violations = []
-    for path in ROOT.rglob("*.py"):
-        own = layer_of(path.relative_to(ROOT).with_suffix("").as_posix().replace("/", "."))
-        for name in imports(path):
-            if name.startswith("xlar."):
-                other = layer_of(name.removeprefix("xlar."))
-                if LAYERS.index(other) > LAYERS.index(own):
-                    violations.append(f"{path.relative_to(ROOT)} ({own}) imports {name} ({other})")
-            elif own == "domain" and name.split(".")[0] in INFRASTRUCTURE:
-                violations.append(f"{path.relative_to(ROOT)} (domain) imports {name}")
+    violations = [f"{where} ({layer}) imports {name}" for where, layer, names in modules()
+                  for name in names if name in LAYERS and LAYERS.index(name) > LAYERS.index(layer)]
     assert violations == []
+
+
+def test_no_import_the_file_forbids_but_those_it_knows_of():
+    found = forbidden_imports(modules(), RULES["forbidden"])
+    known = set(RULES["known"])
+    assert sorted(found - known) == [], "forbidden by layers.toml"
+    assert sorted(known - found) == [], "gone from the code: take them off layers.toml's [known]"
 
 
 def test_the_check_itself_sees_a_violation(tmp_path):
     bad = tmp_path / "bad.py"
-    bad.write_text("from xlar.services import matching\nimport sqlalchemy\n")
-    assert {"xlar.services", "sqlalchemy"} <= imports(bad)
+    bad.write_text("from xlar.services import matching\nimport sqlalchemy.orm\n")
+    assert {"xlar.services", "sqlalchemy.orm"} <= imports(bad)
     assert LAYERS.index(layer_of("services.matching")) > LAYERS.index("store")
+    found = [("domain/bad.py", "domain", {"services", "sqlalchemy"}), ("cli.py", "cli", {"excel", "store"})]
+    assert forbidden_imports(found, RULES["forbidden"]) == {"domain/bad.py -> sqlalchemy", "cli.py -> excel"}

@@ -35,8 +35,8 @@ def xlar(*args: object) -> str:
 def fonts_and_formats(book: Path) -> tuple[int, int, bytes]:
     with zipfile.ZipFile(book) as z:
         styles = z.read("xl/styles.xml")
-    fonts = re.search(rb"<fonts\b.*?</fonts>", styles, re.S)
-    xfs = re.search(rb"<cellXfs\b.*?</cellXfs>", styles, re.S)
+    fonts = re.search(rb"<fonts\b.*?</fonts>", styles, re.DOTALL)
+    xfs = re.search(rb"<cellXfs\b.*?</cellXfs>", styles, re.DOTALL)
     return (len(re.findall(rb"<font\b", fonts.group(0) if fonts else b"")),
             len(re.findall(rb"<xf\b", xfs.group(0) if xfs else b"")), styles)
 
@@ -123,7 +123,7 @@ def test_the_validator_reports_what_excel_would_repair(tmp_path):
             data = src.read(info.filename)
             if info.filename == "xl/styles.xml":
                 data = re.sub(rb"<font>(.*?)</font>", rb'<font><name val="Calibri"/><sz val="11"/></font>',
-                              data, count=1, flags=re.S)
+                              data, count=1, flags=re.DOTALL)
             dst.writestr(info, data)
     results = validate([bad])
     errors = results[str(bad)]

@@ -378,7 +378,7 @@ def test_a_transfer_is_voided_with_its_counterpart_and_settlements_only_so(store
         customer(conn, "C1")
         customer(conn, "C2")
         invoice(conn, "C1", MAR, line("1", "500"))
-        old, new = settle.transfer(conn, "INV-2026-00001", "C2", date(2026, 3, 10), USER)
+        old, _new = settle.transfer(conn, "INV-2026-00001", "C2", date(2026, 3, 10), USER)
         with pytest.raises(Immutable, match="xlar void TC-2026-00001"):
             docs.void(conn, old, date(2026, 3, 11), USER, "no")
         assert settle.void(conn, "TC-2026-00001", date(2026, 3, 11), USER, "wrong customer") == [

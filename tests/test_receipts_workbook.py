@@ -49,8 +49,8 @@ def test_receipts_are_approved_on_the_sheet_by_another_approver(store, tmp_path)
         {"number": "R2", "date": date(2026, 3, 10), "customer": "C1", "amount": 50, "status": "approved"}])
     result = sync(path, store)
     assert [i.message for i in result.issues] == [
-        "alice cannot enter a receipt as approved: it is entered draft or posted, and another approver "
-        "approves it (segregation of duties)"]
+        ("alice cannot enter a receipt as approved: it is entered draft or posted, and another approver "
+         "approves it (segregation of duties)")]
     assert balances(store) == {"C1": D("250.00")}
     edit(path, "Receipts", {"number": "RC-2026-00001"}, {"status": "approved"})
     result = sync(path, store)   # alice entered it: she cannot approve it
@@ -147,7 +147,7 @@ def test_payables_are_netted_from_the_sheet_and_frozen_once_netted(store, tmp_pa
     with store.write() as conn:
         settle.net(conn, "V1", date(2026, 3, 5), "alice")
     sync(path, store)
-    assert [(r["Vendor invoice"], r["Netted"]) for r in read(path, "Payables")][0] == ("P-1", 120)
+    assert next((r["Vendor invoice"], r["Netted"]) for r in read(path, "Payables")) == ("P-1", 120)
     assert balances(store) == {"V1": D("180.00")}
     edit(path, "Payables", {"number": "P-1"}, {"amount": 100})
     result = sync(path, store)

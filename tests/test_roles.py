@@ -15,8 +15,8 @@ from xlar.domain.customers import Customer
 from xlar.domain.documents import DocKind
 from xlar.domain.errors import NotAllowed
 from xlar.services import close, receipts, settle
-from xlar.services.credit import CreditLimitExceeded
 from xlar.services import documents as docs
+from xlar.services.credit import CreditLimitExceeded
 from xlar.services.customers import save_customer
 from xlar.store.settings import DEFAULTS, write_settings
 from xlar.store.tables import audit_log, customers
@@ -56,8 +56,8 @@ def test_someone_outside_the_book_changes_nothing(book, tmp_path):
     add_rows(path, "Customers", [{"code": "E1", "name": "Eve's", "currency": "CNY"}])
     report = sync_workbook(path, book, STRANGER, as_of=date(2026, 3, 31))
     assert [i.message for i in report.issues if i.sheet == "Customers"] == [
-        f"{STRANGER} is not a user of this book: its users are the clerks, approvers and admins its settings "
-        f"name (alice, {CLERK}, {APPROVER}, {ADMIN}); an admin adds users"]
+        (f"{STRANGER} is not a user of this book: its users are the clerks, approvers and admins its settings "
+         f"name (alice, {CLERK}, {APPROVER}, {ADMIN}); an admin adds users")]
     with book.read() as conn:
         assert conn.execute(sa.select(customers.c.code)).scalars().all() == ["C1"]
 

@@ -41,7 +41,7 @@ def book(store, monkeypatch):
         inv1 = invoice(conn, "C1", date(2026, 1, 5), line("1", "1000"))
         invoice(conn, "C1", date(2026, 1, 20), line("1", "500"))
         paid = receipt(conn, "C1", date(2026, 2, 10), "600")
-        matching.allocate(conn, [matching.Match(item(conn, inv1), item(conn, paid), D("600"))], method="manual",
+        matching.allocate(conn, [matching.Match(item(conn, inv1), item(conn, paid), D(600))], method="manual",
                           user=USER)
         invoice(conn, "1001", date(2026, 3, 1), line("1", "100"), rate="7")
     monkeypatch.setenv("XLAR_STORE", store.url)

@@ -19,8 +19,8 @@ from xlar.domain.periods import period_of
 from xlar.domain.terms import PaymentTerms, TermsBasis, add_months
 from xlar.reports import ledger as reports
 from xlar.reports.render import aging_text
-from xlar.services import documents as docs
 from xlar.services import close, fx, matching, receipts
+from xlar.services import documents as docs
 from xlar.services.customers import save_customer, save_terms
 from xlar.store.engine import Store
 from xlar.store.settings import DEFAULTS, write_settings

@@ -36,7 +36,7 @@ def text(value: str) -> XCell:
     return XCell("s", value)
 
 
-def num(value: float | int | str) -> XCell:
+def num(value: float | str) -> XCell:
     return XCell("n", value if isinstance(value, str) else repr(value))
 
 
@@ -44,7 +44,7 @@ def day(on: date) -> XCell:
     return XCell("date", str((on - EPOCH).days))
 
 
-def serial(value: float | int) -> XCell:
+def serial(value: float) -> XCell:
     """A number shown in a date format."""
     return XCell("date", repr(value))
 

@@ -19,10 +19,8 @@ from pathlib import Path
 
 import openpyxl
 
-from tests.sheets import top_row
-
 from tests.reliability.crash import ready_store, stores
-from tests.sheets import add_rows
+from tests.sheets import add_rows, top_row
 from xlar.schema.hashing import content_hash
 from xlar.schema.sheets import INPUT_SHEETS
 from xlar.store.engine import Store

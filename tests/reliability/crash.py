@@ -146,7 +146,7 @@ def damage(book: Path, old: bytes) -> str:
         for title in grids.sheet_names:
             grids.get_sheet_by_name(title).to_python()
         state = read_workbook(book).state
-    except Exception as exc:  # whatever the reader trips on is damage to report
+    except Exception as exc:  # noqa: BLE001  (whatever the reader trips on is damage to report)
         return f"the workbook is damaged: {type(exc).__name__}: {exc}"
     if STATE_SHEET not in grids.sheet_names or not state.store_version or state.as_of != AS_OF:
         return "the workbook was replaced by one without its sync state"
@@ -516,7 +516,7 @@ class KillRun:
         problems += mismatches(in_store, self.want, keys | (set(in_store.rows) - self.bad), "store")
         try:
             in_book = book_view(self.book)
-        except Exception as exc:  # a workbook that cannot be read is what this harness looks for
+        except Exception as exc:  # noqa: BLE001  (a workbook that cannot be read is what this harness looks for)
             problems.append(Problem(None, f"the workbook cannot be read: {type(exc).__name__}: {exc}"))
         else:
             problems += mismatches(in_book, self.want, keys | (set(in_book.rows) - self.bad), "workbook")

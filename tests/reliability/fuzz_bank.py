@@ -258,11 +258,11 @@ def _xml_text(value: str) -> str:
 CAMT_STRUCTURE = (
     "<Ntry><CdtDbtInd>CRDT</CdtDbtInd><BookgDt><Dt>2026-03-02</Dt></BookgDt></Ntry>\n",
     '<Ntry><Amt Ccy="EUR">5.00</Amt><CdtDbtInd>CRDT</CdtDbtInd></Ntry>\n',
-    '<Ntry><Amt Ccy="EUR">5.00</Amt><Amt Ccy="USD">7.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>'
-    "<BookgDt><Dt>2026-03-02</Dt></BookgDt></Ntry>\n",
-    '<Ntry><Amt Ccy="EUR">5.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><BookgDt><Dt>2026-03-02</Dt></BookgDt>'
-    '<NtryDtls><TxDtls><Amt Ccy="EUR">1.00</Amt></TxDtls><TxDtls><Amt Ccy="EUR">9.00</Amt></TxDtls>'
-    "</NtryDtls></Ntry>\n",
+    ('<Ntry><Amt Ccy="EUR">5.00</Amt><Amt Ccy="USD">7.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>'
+     "<BookgDt><Dt>2026-03-02</Dt></BookgDt></Ntry>\n"),
+    ('<Ntry><Amt Ccy="EUR">5.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><BookgDt><Dt>2026-03-02</Dt></BookgDt>'
+     '<NtryDtls><TxDtls><Amt Ccy="EUR">1.00</Amt></TxDtls><TxDtls><Amt Ccy="EUR">9.00</Amt></TxDtls>'
+     "</NtryDtls></Ntry>\n"),
     "<Ntry><Ntry/></Ntry>\n", "<!-- a comment --><?pi here?>\n", "<![CDATA[<Ntry>]]>\n",
     _camt_entry("<![CDATA[=1+1 & more]]>"), _camt_entry("a &unknown; entity"), _camt_entry("bad &#1; char"),
     _camt_entry("raw \x01 control"), "<Ntry>" * 500 + "</Ntry>" * 500 + "\n", "</Stmt><Stmt><Id>S2</Id>\n",

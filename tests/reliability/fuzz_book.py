@@ -21,7 +21,15 @@ from tests.reliability.book_damage import FILE_KINDS, SHEET_KINDS, damage_file, 
 from tests.reliability.judge import Found, Outcome, judge, sheet_found
 from tests.reliability.xlsx import Template, header, layout, row_of
 from xlar.schema.columns import Kind, SheetSchema
-from xlar.schema.sheets import CONTACTS, CUSTOMERS, FX_RATES, INVOICE_LINES, INVOICES, PAYMENT_TERMS, RECEIPTS
+from xlar.schema.sheets import (
+    CONTACTS,
+    CUSTOMERS,
+    FX_RATES,
+    INVOICE_LINES,
+    INVOICES,
+    PAYMENT_TERMS,
+    RECEIPTS,
+)
 from xlar.workbook.package import column_letters
 from xlar.workbook.reader import read_workbook
 

@@ -19,7 +19,16 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from tests.reliability.badvalues import CELL_KINDS, TEXT_VALUES, XCell, day, long_string, num, shown, text
+from tests.reliability.badvalues import (
+    CELL_KINDS,
+    TEXT_VALUES,
+    XCell,
+    day,
+    long_string,
+    num,
+    shown,
+    text,
+)
 from tests.reliability.fuzz_bank import BILLION_LAUGHS, XXE
 from tests.reliability.judge import Found, Outcome, judge
 from tests.reliability.xlsx import minimal_sheet, write_minimal

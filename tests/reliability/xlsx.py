@@ -76,7 +76,7 @@ class Template:
         self.sheets = sheet_parts(path)
         styles = self.parts["xl/styles.xml"].decode()
         date_fmt = re.search(r'numFmtId="(\d+)" formatCode="yyyy-mm-dd"', styles)
-        xfs = re.search(r"<cellXfs[^>]*>(.*?)</cellXfs>", styles, re.S)
+        xfs = re.search(r"<cellXfs[^>]*>(.*?)</cellXfs>", styles, re.DOTALL)
         assert date_fmt and xfs, "the template has no date style"
         ids = re.findall(r'<xf numFmtId="(\d+)"', xfs[1])
         self.date_style = ids.index(date_fmt[1])
@@ -89,7 +89,7 @@ class Template:
         merged = (f'<mergeCells count="{len(merges)}">' + "".join(f'<mergeCell ref="{m}"/>' for m in merges)
                   + "</mergeCells>") if merges else ""
         body = sheet_data(rows, self.date_style) + extra + merged
-        part = re.sub(r"<sheetData>.*?</sheetData>|<sheetData\s*/>", lambda _m: body, part, count=1, flags=re.S)
+        part = re.sub(r"<sheetData>.*?</sheetData>|<sheetData\s*/>", lambda _m: body, part, count=1, flags=re.DOTALL)
         return re.sub(r'<dimension ref="[^"]*"', f'<dimension ref="A1:{column_letters(width - 1)}{max(len(rows), 1)}"',
                       part, count=1).encode()
 

@@ -7,6 +7,7 @@ ISO 4217 exponent (Excel's ROUND: 2.665 -> 2.67). Floats enter only through
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
@@ -68,7 +69,7 @@ def decimal_from_number(value: object) -> Decimal:
     """
     if type(value) is float:
         text = repr(value)
-        if len(text) <= MAX_SIGNIFICANT_DIGITS and value == value and "n" not in text:  # not nan/inf:
+        if len(text) <= MAX_SIGNIFICANT_DIGITS and math.isfinite(value):  # not nan/inf,
             return Decimal(text)  # and too short to hold more digits than Excel keeps
     if isinstance(value, bool):
         raise InvalidAmount(f"{value!r} is not a number")

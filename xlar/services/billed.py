@@ -113,7 +113,7 @@ def rebill(conn: Connection, keys: Iterable[Key]) -> None:
     rows = delivery_rows(conn, wanted, lock=True)
     missing = wanted - rows.keys()
     if missing:
-        raise NotFound(f"no {key_text(sorted(missing)[0])}")
+        raise NotFound(f"no {key_text(min(missing))}")
     billed: dict[Key, Decimal] = defaultdict(Decimal)
     for number, line_no, qty, *_values in _billing_lines(conn, wanted, LIVE_BILLING):
         billed[(number, line_no)] += abs(qty)

@@ -235,13 +235,13 @@ def _check_products(conn: Connection, rows: Sequence[Mapping[str, Any]], items: 
         return
     doc_ids = {doc_id for doc_id, _ in wanted}
     ln, a, oi = document_lines.c, allocations.c, open_items.c
-    gross = dict(((doc_id, item), total) for doc_id, item, total in conn.execute(
+    gross = {(doc_id, item): total for doc_id, item, total in conn.execute(
         sa.select(ln.document_id, ln.item, sa.func.sum(ln.net_minor + ln.tax_minor))
-        .where(ln.document_id.in_(doc_ids)).group_by(ln.document_id, ln.item)))
-    paid = dict(((doc_id, item), total) for doc_id, item, total in conn.execute(
+        .where(ln.document_id.in_(doc_ids)).group_by(ln.document_id, ln.item))}
+    paid = {(doc_id, item): total for doc_id, item, total in conn.execute(
         sa.select(oi.document_id, a.item, sa.func.sum(a.amount_minor))
         .join(open_items, oi.id == a.debit_item_id)
-        .where(oi.document_id.in_(doc_ids), a.item.is_not(None)).group_by(oi.document_id, a.item)))
+        .where(oi.document_id.in_(doc_ids), a.item.is_not(None)).group_by(oi.document_id, a.item))}
     for (doc_id, item), amount in wanted.items():
         room = gross.get((doc_id, item), 0) - (paid.get((doc_id, item)) or 0)
         if amount > room:

@@ -59,7 +59,7 @@ def read_rows(path: Path) -> list[list[object]]:
     try:
         sheet = CalamineWorkbook.from_path(str(path))
         return [list(row) for row in sheet.get_sheet_by_index(0).to_python(skip_empty_area=False)]
-    except Exception as exc:  # calamine raises its own errors for what is not a workbook
+    except Exception as exc:  # noqa: BLE001  (calamine raises its own errors for what is not a workbook)
         raise InvalidDocument(f"{path.name} is not a CSV or a workbook xlar can read: {exc}") from None
 
 

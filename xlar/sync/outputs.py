@@ -4,6 +4,7 @@ Errors, Conflicts."""
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -84,7 +85,7 @@ def report_output(name: str, result: Result) -> Output:
             formats[i] = MONEY
         elif any(isinstance(v, date) for v in values):
             formats[i] = "yyyy-mm-dd"
-    rows = [[None if v is None or (isinstance(v, float) and v != v) else v for v in row] for row in zip(*columns)]
+    rows = [[None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in row] for row in zip(*columns)]
     keys = list(result.frame.columns)
     currency_of = ({i: keys.index("currency") for i, key in enumerate(keys)
                     if formats.get(i) == MONEY and not str(key).startswith("base_")} if "currency" in keys else {})

@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, Self
 
 from python_calamine import CalamineError, CalamineWorkbook, WorkbookClosed
 
@@ -147,7 +147,7 @@ class FileGrids:
         except WorkbookClosed:
             pass
 
-    def __enter__(self) -> FileGrids:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -10,6 +10,7 @@ sheet are kept; the Tables' ranges follow the new row count.
 
 from __future__ import annotations
 
+import math
 import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -104,7 +105,7 @@ def rows_xml(rows: Iterable[Sequence[object]], first_row: int, styles: ColumnSty
             elif kind is date:
                 cells.append(f"{heads[i]}{at}{date_attr(i)}><v>{(value - EPOCH).days}</v></c>")
             elif kind is float:
-                if value == value and abs(value) != float("inf"):
+                if math.isfinite(value):
                     cells.append(f"{heads[i]}{at}{attr[i]}><v>{value!r}</v></c>")
             elif kind is datetime:
                 serial = (value - datetime(1899, 12, 30)).total_seconds() / 86400
