@@ -82,3 +82,18 @@ def test_the_fast_parser_agrees_with_parse_cell(raw, col, currency):
     full = parse_cell(col, raw, currency)
     assert isinstance(full, Parsed) and full.warning is None, (raw, col.key, full)
     assert fast == full.value and type(fast) is type(full.value), (raw, col.key, fast, full.value)
+
+
+def test_a_columns_most_characters_are_what_its_store_column_keeps():
+    """The reader refuses a text longer than the book keeps (Column.max_len) without asking the
+    store; each limit is the store column's String(n), for every text column and every code
+    column under 40 characters (a longer code is refused as a code already)."""
+    checked = 0
+    for mapping in MAPPINGS.values():
+        for key, column in mapping.columns.items():
+            col, n = mapping.sheet.by_key[key], getattr(mapping.table.c[column].type, "length", None)
+            limited = isinstance(n, int) and not col.computed and (
+                col.kind is Kind.TEXT or (col.kind is Kind.CODE and n < 40))
+            assert col.max_len == (n if limited else None), (mapping.sheet.name, key, n, col.max_len)
+            checked += limited
+    assert checked >= 30

@@ -33,6 +33,7 @@ class Column:
     note: str = ""                     # shown as the header's input message
     computed: bool = False             # written by xlar, never read back as input
     aliases: tuple[str, ...] = ()      # earlier headers still read (品号 for 物料编码)
+    max_len: int | None = None         # the most characters the book keeps (its store column holds no more)
 
     def label(self, locale: str) -> str:
         return self.zh if locale == "zh-CN" else self.en

@@ -71,7 +71,7 @@ def _money(key: str, en: str, zh: str, **kw: object) -> Column:
 
 
 CUSTOMER = Column("customer", K.CODE, "Customer", "客户编号", required=True, lookup="customers")
-CURRENCY = Column("currency", K.CODE, "Currency", "币种", lookup="currencies", width=8,
+CURRENCY = Column("currency", K.CODE, "Currency", "币种", max_len=3, lookup="currencies", width=8,
                   note="ISO code; blank = the customer's currency")
 FX_RATE = Column("fx_rate", K.RATE, "FX rate", "汇率", width=10,
                  note="to the base currency; blank for base-currency documents")
@@ -87,26 +87,26 @@ SETTINGS = SheetSchema(
 
 CUSTOMERS = SheetSchema(
     "Customers", "客户", "tblCustomers", (
-        Column("code", K.CODE, "Code", "客户编号", required=True, width=10),
-        Column("name", K.TEXT, "Name", "客户名称", required=True, width=30),
-        Column("category", K.TEXT, "Category", "客户类别"),
-        Column("parent_code", K.CODE, "Head office", "总公司编号", lookup="customers",
+        Column("code", K.CODE, "Code", "客户编号", max_len=32, required=True, width=10),
+        Column("name", K.TEXT, "Name", "客户名称", max_len=200, required=True, width=30),
+        Column("category", K.TEXT, "Category", "客户类别", max_len=64),
+        Column("parent_code", K.CODE, "Head office", "总公司编号", max_len=32, lookup="customers",
                note="billed instead of this customer"),
-        Column("salesperson", K.TEXT, "Salesperson", "业务员"),
-        Column("currency", K.CODE, "Currency", "币种", required=True, lookup="currencies", width=8),
-        Column("payment_terms", K.CODE, "Payment terms", "付款条件", lookup="terms"),
+        Column("salesperson", K.TEXT, "Salesperson", "业务员", max_len=64),
+        Column("currency", K.CODE, "Currency", "币种", max_len=3, required=True, lookup="currencies", width=8),
+        Column("payment_terms", K.CODE, "Payment terms", "付款条件", max_len=32, lookup="terms"),
         Column("closing_day", K.INT, "Closing day", "结账日", width=8, note="1-31; blank = month end"),
         _money("credit_limit", "Credit limit", "信用额度"),
-        Column("credit_class", K.CODE, "Credit class", "信用等级", width=8),
+        Column("credit_class", K.CODE, "Credit class", "信用等级", max_len=16, width=8),
         Column("tax_id", K.CODE, "Tax ID", "税号", width=20),
-        Column("contact", K.TEXT, "Contact", "联系人"),
-        Column("phone", K.TEXT, "Phone", "电话"),
-        Column("email", K.TEXT, "Email", "邮箱", width=24),
+        Column("contact", K.TEXT, "Contact", "联系人", max_len=100),
+        Column("phone", K.TEXT, "Phone", "电话", max_len=64),
+        Column("email", K.TEXT, "Email", "邮箱", max_len=200, width=24),
         Column("address", K.TEXT, "Address", "地址", width=30),
-        Column("vendor_code", K.CODE, "Vendor code", "供应商编号", note="for AR/AP netting"),
+        Column("vendor_code", K.CODE, "Vendor code", "供应商编号", max_len=32, note="for AR/AP netting"),
         Column("bank_account", K.CODE, "Bank account", "付款账号", width=24,
                note="the account it pays from: bank statement lines are matched by it"),
-        Column("ar_account", K.CODE, "AR account", "应收科目", width=10,
+        Column("ar_account", K.CODE, "AR account", "应收科目", max_len=32, width=10,
                note="its receivable account in the general ledger; blank = the book's (Settings)"),
         Column("status", K.CHOICE, "Status", "状态", choices=("active", "blocked", "inactive"), width=8),
     ), key=("code",), store_table="customers",
@@ -114,8 +114,8 @@ CUSTOMERS = SheetSchema(
 
 PAYMENT_TERMS = SheetSchema(
     "PaymentTerms", "付款条件", "tblPaymentTerms", (
-        Column("code", K.CODE, "Code", "代码", required=True, width=10),
-        Column("name", K.TEXT, "Name", "名称", required=True, width=28),
+        Column("code", K.CODE, "Code", "代码", max_len=32, required=True, width=10),
+        Column("name", K.TEXT, "Name", "名称", max_len=200, required=True, width=28),
         Column("basis", K.CHOICE, "Basis", "起算方式", required=True,
                choices=("invoice_date", "month_end", "closing_date")),
         Column("days", K.INT, "Days", "天数", required=True, width=8,
@@ -127,7 +127,7 @@ PAYMENT_TERMS = SheetSchema(
 
 INSTALLMENT_TERMS = SheetSchema(
     "InstallmentTerms", "分期条件", "tblInstallmentTerms", (
-        Column("code", K.CODE, "Code", "代码", required=True, width=10),
+        Column("code", K.CODE, "Code", "代码", max_len=32, required=True, width=10),
         Column("period_no", K.INT, "Period", "期数", required=True, width=8),
         Column("percent", K.PERCENT, "Percent", "比例", required=True, width=10),
         Column("offset_months", K.INT, "Months after", "间隔月数", width=10, note="after the invoice date"),
@@ -142,8 +142,8 @@ CONTRACTS = SheetSchema(
         Column("sign_date", K.DATE, "Signed", "签订日期", width=12),
         _money("amount", "Amount", "合同金额"),
         CURRENCY,
-        Column("payment_terms", K.CODE, "Payment terms", "付款条件", lookup="terms"),
-        Column("installment_terms", K.CODE, "Installments", "分期条件", lookup="installments"),
+        Column("payment_terms", K.CODE, "Payment terms", "付款条件", max_len=32, lookup="terms"),
+        Column("installment_terms", K.CODE, "Installments", "分期条件", max_len=32, lookup="installments"),
         Column("status", K.CHOICE, "Status", "状态", choices=("open", "closed", "cancelled"), width=8),
     ), key=("number",), store_table="contracts",
 )
@@ -157,7 +157,7 @@ ORDERS = SheetSchema(
         CURRENCY,
         Column("deposit_pct", K.PERCENT, "Deposit %", "订金比例", width=10),
         Column("contract", K.CODE, "Contract", "合同编号"),
-        Column("installment_terms", K.CODE, "Installments", "分期条件", lookup="installments"),
+        Column("installment_terms", K.CODE, "Installments", "分期条件", max_len=32, lookup="installments"),
     ), key=("number",), store_table="orders",
 )
 
@@ -174,7 +174,7 @@ DELIVERIES = SheetSchema(
         Column("unit_price", K.DECIMAL, "Unit price", "单价", width=12),
         Column("tax_rate", K.PERCENT, "Tax rate", "税率", width=8),
         CURRENCY,
-        Column("salesperson", K.TEXT, "Salesperson", "业务员"),
+        Column("salesperson", K.TEXT, "Salesperson", "业务员", max_len=64),
         Column("status", K.CHOICE, "Status", "状态", choices=("draft", "posted"), width=8,
                note="blank = posted; draft lines are neither billed nor booked"),
         Column("billed_qty", K.DECIMAL, "Billed qty", "已开票数量", width=10, computed=True,
@@ -206,7 +206,7 @@ INVOICES = SheetSchema(
         Column("expected_date", K.DATE, "Expected receipt", "预计收款日", width=12, note="blank = the due date"),
         Column("order", K.CODE, "Order", "订单编号", note="deposits and installments follow the order"),
         Column("original", K.CODE, "Original invoice", "原发票号", note="credit notes: the invoice credited"),
-        Column("source", K.TEXT, "Source", "来源单据"),
+        Column("source", K.TEXT, "Source", "来源单据", max_len=100),
         Column("fapiao_no", K.CODE, "Fapiao no.", "发票号码"),
         Column("status", K.CHOICE, "Status", "状态", choices=DOC_STATUSES, width=8,
                note="set to posted to post"),
@@ -246,7 +246,7 @@ RECEIPTS = SheetSchema(
         _money("amount", "Amount", "收款金额", required=True),
         Column("maturity_date", K.DATE, "Note matures", "票据到期日", width=12,
                note="bank acceptance notes: the note's maturity date"),
-        Column("reference", K.TEXT, "Reference", "参考号", width=20,
+        Column("reference", K.TEXT, "Reference", "参考号", max_len=200, width=20,
                note="invoice numbers here are matched when the receipt is approved"),
         Column("status", K.CHOICE, "Status", "状态", choices=RECEIPT_STATUSES, width=8,
                note="posted = confirmed; approved by an approver who did not enter it"),
@@ -292,7 +292,7 @@ PAYABLES = SheetSchema(
         Column("due_date", K.DATE, "Due date", "到期日", width=12),
         CURRENCY,
         _money("amount", "Amount", "应付金额", required=True),
-        Column("reference", K.TEXT, "Reference", "参考号", width=20),
+        Column("reference", K.TEXT, "Reference", "参考号", max_len=200, width=20),
         _money("netted", "Netted", "已对冲", computed=True, note="cleared by netting documents"),
         Column("memo", K.TEXT, "Memo", "备注", width=24),
     ), key=("customer", "number"), store_table="payables",
@@ -300,7 +300,7 @@ PAYABLES = SheetSchema(
 
 FX_RATES = SheetSchema(
     "FxRates", "汇率", "tblFxRates", (
-        Column("currency", K.CODE, "Currency", "币种", required=True, lookup="currencies", width=8),
+        Column("currency", K.CODE, "Currency", "币种", max_len=3, required=True, lookup="currencies", width=8),
         Column("period", K.PERIOD, "Period", "期间", required=True, width=9, note="YYYY-MM"),
         Column("rate", K.RATE, "Rate", "汇率", required=True, width=12),
     ), key=("currency", "period"), store_table="fx_rates",
@@ -329,7 +329,7 @@ CONTACTS = SheetSchema(
         Column("date", K.DATE, "Date", "日期", required=True, width=12),
         Column("method", K.CHOICE, "Method", "方式", choices=("phone", "email", "visit", "letter", "wechat"),
                width=9),
-        Column("person", K.TEXT, "Person", "联系人"),
+        Column("person", K.TEXT, "Person", "联系人", max_len=100),
         Column("result", K.TEXT, "Result", "结果", width=30),
         Column("promise_date", K.DATE, "Promised on", "承诺付款日", width=12),
         Column("promise_amount", K.MONEY, "Promised amount", "承诺金额"),
@@ -339,7 +339,7 @@ CONTACTS = SheetSchema(
 
 REMINDER_LEVELS = SheetSchema(
     "ReminderLevels", "催收级别", "tblReminderLevels", (
-        Column("credit_class", K.CODE, "Credit class", "信用等级", required=True, width=8,
+        Column("credit_class", K.CODE, "Credit class", "信用等级", max_len=16, required=True, width=8,
                note="* = every class without levels of its own"),
         Column("level", K.INT, "Level", "级别", required=True, width=6),
         Column("days", K.INT, "Days after due", "逾期天数", required=True, width=10,

@@ -8,7 +8,6 @@ goes through.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -24,7 +23,6 @@ from xlar.schema.columns import ID_COLUMN, REV_COLUMN, Column, Kind, SheetSchema
 from xlar.schema.hashing import content_hash
 from xlar.schema.messages import localize, sheet_title
 from xlar.schema.sheets import find_sheet
-from xlar.store.mapping import MAPPINGS
 from xlar.workbook.gateway import FileGrids, Grids
 from xlar.workbook.package import (
     BrokenWorkbook,
@@ -292,23 +290,8 @@ class _Plan:
                          for col in schema.columns),
                      by_key.get("currency"), by_key.get(ID_COLUMN), by_key.get(REV_COLUMN),
                      tuple(i for i, key in enumerate(layout) if key.startswith("+")),
-                     tuple((key, n, _label(schema, title, schema.by_key[key]))
-                           for key, n in store_lengths(schema.name).items() if key in by_key))
-
-
-@functools.cache
-def store_lengths(sheet: str) -> dict[str, int]:
-    """Column key -> the most characters the store keeps of it (its String(n) column), for SHEET's
-    text columns that could hold more (a code over 40 characters is refused already; a choice is short)."""
-    mapping = MAPPINGS.get(sheet)
-    if mapping is None:
-        return {}
-    found = {}
-    for key, column in mapping.columns.items():
-        col, n = mapping.sheet.by_key[key], getattr(mapping.table.c[column].type, "length", None)
-        if isinstance(n, int) and not col.computed and (col.kind is Kind.TEXT or col.kind is Kind.CODE and n < 40):
-            found[key] = n
-    return found
+                     tuple((col.key, col.max_len, _label(schema, title, col))
+                           for col in schema.columns if col.max_len is not None and col.key in by_key))
 
 
 def _check_lengths(plan: _Plan, title: str, excel_row: int, values: dict[str, object], issues: list[Issue]) -> None:
