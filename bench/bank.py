@@ -37,8 +37,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from aging import insert_rows, restart_sequences
 
 from tests import cash_reference
-from xlar.domain.bank import parse_statement
 from xlar.domain.cash import CashIndex
+from xlar.imports.bank import parse_statement
 from xlar.services import bank
 from xlar.store.engine import Store
 from xlar.store.settings import write_settings

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from xlar.domain.bank import BankLine, CsvMapping, InvalidImport, detect_format, parse_statement
+from xlar.domain.bank import BankLine
 from xlar.domain.cash import CustomerRef, OpenInvoice, suggest
+from xlar.imports.bank import CsvMapping, InvalidImport, detect_format, parse_statement
 
 D = Decimal
 BANK = Path(__file__).resolve().parents[2] / "shared" / "data" / "bank"

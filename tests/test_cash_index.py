@@ -13,8 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import cash_reference as reference
-from xlar.domain.bank import BankLine, parse_statement
+from xlar.domain.bank import BankLine
 from xlar.domain.cash import CashIndex, CustomerRef, OpenInvoice
+from xlar.imports.bank import parse_statement
 
 BANK = Path(__file__).resolve().parents[2] / "shared" / "data" / "bank"
 WORDS = ["Acme", "Beta", "Gamma", "Delta", "Media", "Party", "Trading", "Hong", "Kong", "Pacific", "Rim", "Lyon",

@@ -223,7 +223,7 @@ def test_overlapping_exports_add_only_the_new_lines_and_twin_payments_both_count
 
 
 def test_an_absurd_amount_refuses_the_whole_file_with_its_line(store):
-    from xlar.domain.bank import InvalidImport
+    from xlar.imports.bank import InvalidImport
 
     with store.write() as conn:
         bad = b"Date,Amount,Currency\n2026-03-02,10.00,CNY\n2026-03-02,99999999999999999999999,CNY\n"

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from tests.reliability.badvalues import TEXT_VALUES, long_string
 from tests.reliability.judge import Found
-from xlar.domain.bank import BankLine, parse_statement
+from xlar.domain.bank import BankLine
+from xlar.imports.bank import parse_statement
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "data" / "bank"
 BILLION_LAUGHS = ('<!DOCTYPE Document [<!ENTITY a "aaaaaaaaaa">'

@@ -17,8 +17,8 @@ from tests.reliability.badvalues import XCell, num, text
 from tests.reliability.fuzz_bank import BILLION_LAUGHS
 from tests.reliability.xlsx import Template, header, row_of
 from tests.sheets import add_rows
-from xlar.domain.bank import InvalidImport, parse_statement
 from xlar.domain.errors import InvalidDocument
+from xlar.imports.bank import InvalidImport, parse_statement
 from xlar.schema.cells import CellError, Parsed, parse_cell
 from xlar.schema.sheets import CUSTOMERS, FX_RATES, PAYMENT_TERMS
 from xlar.services.customers import save_customer

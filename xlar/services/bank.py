@@ -21,11 +21,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
-from xlar.domain.bank import BankLine, CsvMapping, InvalidImport, parse_statement
+from xlar.domain.bank import BankLine
 from xlar.domain.cash import CashIndex, CustomerRef, OpenInvoice, Suggestion
 from xlar.domain.documents import DocKind
 from xlar.domain.errors import InvalidDocument, NotFound, XlarError
 from xlar.domain.money import from_minor, to_minor
+from xlar.imports.bank import CsvMapping, InvalidImport, parse_statement
 from xlar.services import documents as docs
 from xlar.services.credit import latest_rate
 from xlar.services.matching import LIVE

@@ -11,25 +11,22 @@ number) is skipped, so importing a file twice adds nothing.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 import sqlalchemy as sa
-from python_calamine import CalamineWorkbook
 from sqlalchemy.engine import Connection
 
 from xlar.domain.documents import DocKind, DocStatus
 from xlar.domain.errors import InvalidDocument, Issue, NotFound, XlarError
+from xlar.imports.opening import columns_of, read_rows
 from xlar.schema.cells import CellError, is_blank, parse_cell
 from xlar.schema.columns import Kind
 from xlar.schema.sheets import OPENING_BALANCES
 from xlar.services import documents as docs
 from xlar.store.tables import customers, documents
-from xlar.workbook.reader import header_layout
 
 COLUMNS = OPENING_BALANCES.columns
 SOURCE = "opening balance import"
@@ -42,58 +39,14 @@ class Imported:
     issues: list[Issue] = field(default_factory=list)
 
 
-def read_rows(path: Path) -> list[list[object]]:
-    """The file's rows (the header first): a CSV (UTF-8, with or without BOM) or the first sheet
-    of an xlsx."""
-    if path.suffix.lower() == ".csv":
-        data = path.read_bytes()
-        for encoding in ("utf-8-sig", "gb18030"):   # Excel in China saves CSV as GBK
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise InvalidDocument(f"{path.name}: not UTF-8 or GBK text")
-        return _csv_rows(path.name, text)
-    try:
-        sheet = CalamineWorkbook.from_path(str(path))
-        return [list(row) for row in sheet.get_sheet_by_index(0).to_python(skip_empty_area=False)]
-    except Exception as exc:  # noqa: BLE001  (calamine raises its own errors for what is not a workbook)
-        raise InvalidDocument(f"{path.name} is not a CSV or a workbook xlar can read: {exc}") from None
-
-
-def _csv_rows(name: str, text: str) -> list[list[object]]:
-    """The rows of a CSV file's TEXT; refused whole when a quote left open swallows rows after it
-    (they would be lost as one cell) or a cell is beyond what the csv module reads."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    rows: list[list[object]] = []
-    try:
-        for row in reader:
-            width = len(rows[0]) if rows else len(row)
-            swallowed = [line for cell in row for line in cell.splitlines()[1:] if line.count(",") >= max(width - 1, 1)]
-            if rows and swallowed:
-                first = reader.line_num - sum(c.rstrip("\r\n").count("\n") for c in row)
-                raise InvalidDocument(f"{name} row {first}: a quote opened here is not closed before "
-                                      f"{swallowed[0][:60]!r}; close it and import again")
-            rows.append(list(row))
-    except csv.Error as exc:
-        raise InvalidDocument(f"{name} row {reader.line_num}: not CSV xlar can read ({exc})") from None
-    return rows
-
-
 def import_opening(conn: Connection, path: Path, user: str) -> Imported:
     """Import the open items in PATH (see the module's doc) inside the caller's transaction."""
     rows = read_rows(path)
     name = path.name
     result = Imported()
-    if not rows:
-        result.issues.append(Issue(name, 1, None, "XLAR-E122", "the file is empty"))
+    layout, result.issues = columns_of(rows, name)
+    if layout is None:
         return result
-    keys, result.issues = header_layout(rows[0], OPENING_BALANCES.header_index(), name, 1, OPENING_BALANCES)
-    if any(i.code == "XLAR-E122" for i in result.issues):
-        return result
-    layout = {key: at for at, key in enumerate(keys) if not key.startswith("+")}
     currencies = dict(conn.execute(sa.select(customers.c.code, customers.c.currency)).all())
     d = documents.c
     done = set(conn.execute(sa.select(customers.c.code, d.reference).join(customers, customers.c.id == d.customer_id)
