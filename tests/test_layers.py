@@ -69,6 +69,77 @@ def test_no_import_the_file_forbids_but_those_it_knows_of():
     assert sorted(known - found) == [], "gone from the code: take them off layers.toml's [known]"
 
 
+def module_graph() -> dict[str, set[str]]:
+    """Each module of xlar -> the modules of xlar it imports, at the top or inside a function."""
+    names = {path.relative_to(ROOT.parent).with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")
+             for path in ROOT.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for path in sorted(ROOT.rglob("*.py")):
+        own = path.relative_to(ROOT.parent).with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")
+        found = set()
+        for node in _run_time(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found |= {f"{node.module}.{alias.name}" for alias in node.names} | {node.module}
+        graph[own] = {name for name in found if name in names and name != own}
+    return graph
+
+
+def _run_time(tree: ast.AST) -> list[ast.AST]:
+    """TREE's nodes but those under `if TYPE_CHECKING:` (imports a type checker alone reads)."""
+    found, todo = [], [tree]
+    while todo:
+        node = todo.pop()
+        found.append(node)
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            todo += node.orelse
+            continue
+        todo += ast.iter_child_nodes(node)
+    return found
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in sorted(graph.get(node, ())):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(found)
+
+
+def test_no_import_cycle_but_those_the_file_knows_of():
+    """Modules that import each other, even through an import inside a function, are one
+    module in two files: the file lists the ones still there and what removes them."""
+    found = [" ".join(group) for group in cycles(module_graph())]
+    known = list(RULES["cycles"])
+    assert sorted(set(found) - set(known)) == [], "import cycles"
+    assert sorted(set(known) - set(found)) == [], "gone from the code: take them off layers.toml's [cycles]"
+
+
 def test_the_check_itself_sees_a_violation(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("from xlar.services import matching\nimport sqlalchemy.orm\n")
@@ -76,3 +147,7 @@ def test_the_check_itself_sees_a_violation(tmp_path):
     assert LAYERS.index(layer_of("services.matching")) > LAYERS.index("store")
     found = [("domain/bad.py", "domain", {"services", "sqlalchemy"}), ("cli.py", "cli", {"excel", "store"})]
     assert forbidden_imports(found, RULES["forbidden"]) == {"domain/bad.py -> sqlalchemy", "cli.py -> excel"}
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    seen = [n.names[0].name for n in _run_time(ast.parse("if TYPE_CHECKING:\n    import a\nimport b\n"))
+            if isinstance(n, ast.Import)]
+    assert seen == ["b"]
