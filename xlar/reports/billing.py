@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from xlar.domain.billing import schedule
 from xlar.domain.money import from_minor
-from xlar.services.documents import installment_plan
+from xlar.services.booking import installment_plan
 from xlar.store.ledger import OPEN, open_items_stmt
 from xlar.store.settings import read_settings
 from xlar.store.tables import contracts, customers, deliveries, document_lines, documents, orders

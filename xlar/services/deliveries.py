@@ -26,8 +26,8 @@ from xlar.domain.errors import Immutable, InvalidDocument, NotFound, XlarError
 from xlar.domain.money import round_money, tidy, to_minor
 from xlar.domain.periods import ensure_open, period_of
 from xlar.services.billed import RETURN, key_text, parents
+from xlar.services.booking import base_of
 from xlar.services.credit import latest_rate
-from xlar.services.documents import base_of
 from xlar.store.audit import record, record_many
 from xlar.store.ledger import journal_rows
 from xlar.store.numbering import reserve_numbers

@@ -21,8 +21,7 @@ from xlar.domain.errors import InvalidAllocation, InvalidDocument, NotAllowed, N
 from xlar.domain.ledger import base_share
 from xlar.domain.money import from_minor, to_minor
 from xlar.domain.periods import ensure_open
-from xlar.services import documents as docs
-from xlar.services import matching
+from xlar.services import booking, matching
 from xlar.store.audit import record
 from xlar.store.ledger import OPEN, OPEN_BASE, journal_rows, open_items_stmt
 from xlar.store.settings import BookSettings, read_settings
@@ -155,7 +154,7 @@ def write_off(conn: Connection, number: str, amount: Decimal, reason_code: str, 
         raise NotAllowed(f"writing off {from_minor(minor, item.currency)} {item.currency} of {item.label} is over "
                          f"the tolerance {book.write_off_tolerance} (setting write_off_tolerance): an approver must")
     on = _dated(item, on, book, "write-off")
-    row = docs.post_generated(conn, {
+    row = booking.post_generated(conn, {
         "kind": DocKind.WRITE_OFF.value, "customer_id": item.customer_id, "doc_on": on,
         "currency": item.currency, "fx_rate": item.fx_rate, "amount_minor": minor,
         "base_amount_minor": _share(item, minor, book), "related_id": item.document_id, "source": number,
@@ -188,9 +187,9 @@ def transfer(conn: Connection, number: str, to: str, on: date, user: str, *, amo
               "memo": f"{item.label} transferred from {item.customer} to {to}" + (f": {reason}" if reason else "")}
     old_kind, new_kind = ((DocKind.TRANSFER_DEBIT, DocKind.TRANSFER_CREDIT) if debit_side
                           else (DocKind.TRANSFER_CREDIT, DocKind.TRANSFER_DEBIT))
-    old = docs.post_generated(conn, {**common, "kind": old_kind.value, "customer_id": item.customer_id}, book,
+    old = booking.post_generated(conn, {**common, "kind": old_kind.value, "customer_id": item.customer_id}, book,
                               user, status="draft")
-    new = docs.post_generated(conn, {**common, "kind": new_kind.value, "customer_id": target["id"],
+    new = booking.post_generated(conn, {**common, "kind": new_kind.value, "customer_id": target["id"],
                                      "due_on": item.due_on, "related_id": old["id"]}, book, user, journal=[])
     update_row(conn, documents, old["id"], {"related_id": new["id"], "status": "posted"})
     old.update(related_id=new["id"], status="posted")
@@ -198,7 +197,7 @@ def transfer(conn: Connection, number: str, to: str, on: date, user: str, *, amo
     zero = Decimal(0)
     lines = [JournalLine(book.accounts.receivable, Decimal(minor), zero, Decimal(base), zero),
              JournalLine(book.accounts.receivable, zero, Decimal(minor), zero, Decimal(base))]
-    docs.book_generated(conn, old, book, journal_rows(old, lines, [debtor, creditor]))
+    booking.book_generated(conn, old, book, journal_rows(old, lines, [debtor, creditor]))
     counterpart = item_of(conn, old["id"])
     pair = matching.Match(counterpart, item.id, from_minor(minor, item.currency)) if debit_side else \
         matching.Match(item.id, counterpart, from_minor(minor, item.currency))
@@ -224,7 +223,7 @@ def refund(conn: Connection, number: str, on: date, user: str, *, amount: Decima
         raise InvalidDocument(f"refund method {method!r} is not one of {', '.join(RECEIPT_METHODS)}")
     minor = _amount(item, amount, "refunded", book)
     on = _dated(item, on, book, "refund")
-    row = docs.post_generated(conn, {
+    row = booking.post_generated(conn, {
         "kind": DocKind.REFUND.value, "customer_id": item.customer_id, "doc_on": on, "currency": item.currency,
         "fx_rate": item.fx_rate, "amount_minor": minor, "base_amount_minor": _share(item, minor, book),
         "method": method, "related_id": item.document_id, "source": number,
@@ -277,7 +276,7 @@ def net(conn: Connection, customer: str, on: date, user: str, *, currency: str |
             f"netting for {customer} in {cur}: payables {from_minor(payable_total, cur)} and receivables "
             f"{from_minor(receivable_total, cur)} open; cannot net {from_minor(minor, cur)}")
     rate = invoices[0]["fx_rate"] if cur != book.base_currency else Decimal(1)
-    row = docs.post_generated(conn, {
+    row = booking.post_generated(conn, {
         "kind": DocKind.NETTING.value, "customer_id": cust["id"], "doc_on": on, "currency": cur, "fx_rate": rate,
         "amount_minor": minor, "reference": cust["vendor_code"],
         "memo": f"AR/AP netting with vendor {cust['vendor_code']}"}, book, user)
@@ -321,9 +320,9 @@ def netted_of(conn: Connection, payable_ids: Sequence[int]) -> dict[int, int]:
 def void(conn: Connection, number: str, on: date, user: str, reason: str) -> list[str]:
     """Void a write-off, refund, netting or transfer: its matches are undone, a netting gives its
     payables back, a transfer is voided with its counterpart. Returns the reversals' numbers."""
-    doc = docs.find(conn, number, lock=True)
-    if doc["kind"] not in docs.SETTLEMENT_KINDS:
-        raise InvalidDocument(f"{docs.label(doc)} is not a settlement: void it as a document")
+    doc = booking.find(conn, number, lock=True)
+    if doc["kind"] not in booking.SETTLEMENT_KINDS:
+        raise InvalidDocument(f"{booking.label(doc)} is not a settlement: void it as a document")
     ids = [doc["id"]]
     if doc["kind"] in (DocKind.TRANSFER_DEBIT.value, DocKind.TRANSFER_CREDIT.value) and doc["related_id"]:
         ids.append(doc["related_id"])
@@ -331,5 +330,5 @@ def void(conn: Connection, number: str, on: date, user: str, reason: str) -> lis
     matching.undo_items(conn, items, on=on, user=user, memo=f"void of {doc['number']}: {reason}")
     if doc["kind"] == DocKind.NETTING.value:
         unnet(conn, doc["id"])
-    reversals = [docs.void(conn, doc_id, on, user, reason, settlement=True) for doc_id in ids]
+    reversals = [booking.void(conn, doc_id, on, user, reason, settlement=True) for doc_id in ids]
     return [conn.execute(sa.select(documents.c.number).where(documents.c.id == r)).scalar_one() for r in reversals]

@@ -23,9 +23,9 @@ from xlar.domain.money import decimal_from_number, from_minor, tidy, to_minor
 from xlar.domain.terms import PaymentTerms, TermsBasis
 from xlar.schema.columns import Kind, SheetSchema
 from xlar.schema.sheets import SETTINGS, setting_code, setting_value
+from xlar.services.booking import installment_plan
 from xlar.services.credit import Charge, check_credit
 from xlar.services.deliveries import DeliveryLine, add_deliveries, delete_delivery, update_delivery
-from xlar.services.documents import installment_plan
 from xlar.services.fx import ensure_rate_open
 from xlar.store import tables as t
 from xlar.store.audit import record, record_many
