@@ -213,7 +213,8 @@ class _NameIndex:
         a = norm_name(payer)
         if not a:
             return []
-        if len(equal := self.equal.get(a, ())) == 1:
+        equal: list[int] = self.equal.get(a, [])
+        if len(equal) == 1:
             return [(self.names[equal[0]][0], 1.0)]
         la = len(a)
         found: set[int] = set(self.equal.get(a, ()))
@@ -267,7 +268,8 @@ class _NameIndex:
                 first, last = np.searchsorted(at, low, "left"), np.searchsorted(at, high, "left")
                 shared[at[first:last] - low] += np.minimum(times[first:last], count)
         bound = 2.0 * shared / (self.length[low:high] + la)
-        return self.order[low + np.nonzero(bound >= SIMILAR)[0]].tolist()
+        found: list[int] = self.order[low + np.nonzero(bound >= SIMILAR)[0]].tolist()
+        return found
 
 
 def not_a_receipt(line: BankLine) -> Suggestion | None:

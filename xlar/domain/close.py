@@ -54,12 +54,20 @@ class Difference:
     computed: int | None
 
 
+def _amounts(stat: Stat) -> Mapping[str, int]:
+    return stat.amounts
+
+
+def _base(stat: Stat) -> Mapping[str, int]:
+    return stat.base
+
+
 def differences(stored: Mapping[tuple[str, str], Stat], computed: Mapping[tuple[str, str], Stat]) -> list[Difference]:
     """Every figure that differs between two snapshots, customer by customer."""
     found = []
     for key in sorted(stored.keys() | computed.keys()):
         old, new = stored.get(key), computed.get(key)
-        for prefix, pick in (("", lambda s: s.amounts), ("base_", lambda s: s.base)):
+        for prefix, pick in (("", _amounts), ("base_", _base)):
             for column in COLUMNS:
                 a = pick(old)[column] if old else None
                 b = pick(new)[column] if new else None

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -68,7 +68,7 @@ Entry = tuple[object, Mapping[str, Any] | None, Mapping[str, Any] | None]   # en
 def record_many(conn: Connection, user: str, action: str, entity: str, entries: Iterable[Entry]) -> None:
     """Append one audit record per (entity id, before, after), in one batch, chained."""
     at = datetime.now(UTC)
-    rows = [{"at": at, "user_name": user, "action": action, "entity": entity, "entity_id": str(entity_id),
+    rows: list[dict[str, Any]] = [{"at": at, "user_name": user, "action": action, "entity": entity, "entity_id": str(entity_id),
              "before": as_json(before), "after": as_json(after)} for entity_id, before, after in entries]
     if not rows:
         return
@@ -161,7 +161,7 @@ def _records(conn: Connection, batch: int = 20_000) -> Iterator[Mapping[str, Any
                             .order_by(audit_log.c.seq).limit(batch)).mappings().all()
         if not rows:
             return
-        yield from rows
+        yield from cast("Sequence[Mapping[str, Any]]", rows)   # rows by column name: str keys only
         after = rows[-1]["seq"]
 
 

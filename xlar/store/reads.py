@@ -18,7 +18,7 @@ def driver_rows(conn: Connection, stmt: Select[tuple[object, ...]]) -> list[Sequ
     as ISO text, which `dates` reads."""
     result = conn.execute(stmt)
     try:
-        return list(result.cursor.fetchall())   # type: ignore[union-attr]
+        return list(result.cursor.fetchall())
     finally:
         result.close()
 

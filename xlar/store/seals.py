@@ -115,7 +115,7 @@ def _raw_rows(conn: Connection, table: sa.Table, keys: Iterable[str] | None = No
 
             def fetch(chunk: list[Any]) -> Sequence[Any]:
                 cursor.execute(f'{sql} WHERE "{key_names[0]}" IN ({", ".join([mark] * len(chunk))})', chunk)
-                return cursor.fetchall()   # type: ignore[no-any-return]
+                return cursor.fetchall()
             batches = (fetch(chunk) for chunk in in_chunks(kind(k) for k in keys))
         positions: list[int] = []
         times: list[int] = []

@@ -32,7 +32,7 @@ class _Batch:
     constants: tuple[tuple[int, Any], ...]    # position -> value fixed in the statement (rev + 1)
 
     def values(self, row: Mapping[str, Any]) -> tuple[Any, ...] | list[Any]:
-        got = self.getter(row)
+        got: tuple[Any, ...] | list[Any] = self.getter(row)
         if self.single:
             got = (got,)
         if not self.processors and not self.constants:
@@ -40,7 +40,7 @@ class _Batch:
         out = list(got)
         for i, processor in self.processors:
             if out[i] is not None:
-                out[i] = processor(out[i])  # type: ignore[operator]
+                out[i] = processor(out[i])
         for i, constant in self.constants:
             out.insert(i, constant)
         return out
@@ -99,7 +99,9 @@ def _update(table: sa.Table) -> sa.Update:
 
 def insert_row(conn: Connection, table: sa.Table, values: Mapping[str, Any]) -> int:
     """Insert one row; returns its id."""
-    return int(conn.execute(table.insert(), dict(values)).inserted_primary_key[0])
+    key = conn.execute(table.insert(), dict(values)).inserted_primary_key
+    assert key is not None   # an INSERT of one row has its key
+    return int(key[0])
 
 
 def reserve_ids(conn: Connection, table: sa.Table, count: int) -> list[int]:

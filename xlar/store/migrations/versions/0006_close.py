@@ -48,7 +48,7 @@ END $$""")
                    f"BEGIN SELECT RAISE(ABORT, '{_MESSAGE}'); END")
 
 
-def _stat_columns() -> list[sa.Column]:
+def _stat_columns() -> list[sa.Column[int]]:
     names = ("opening", "invoiced", "credited", "received", "adjusted", "fx", "closing")
     return [sa.Column(f"{prefix}{name}_minor", sa.BigInteger(), nullable=False)
             for prefix in ("", "base_") for name in names]
