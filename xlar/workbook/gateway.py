@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Protocol, Self
+from typing import Protocol, Self, cast
 
 from python_calamine import CalamineError, CalamineWorkbook, WorkbookClosed
 
@@ -119,7 +119,8 @@ class FileGrids:
             raise BrokenWorkbook(f"sheet {title!r} uses cells as far as {end[0]} ({end[1]:,} rows by {end[2]:,} "
                                  "columns): delete the stray cells beyond its table (Ctrl+End goes to the last "
                                  "one) and save")
-        return self.book.get_sheet_by_name(title).to_python(skip_empty_area=False)  # type: ignore[no-any-return]
+        # calamine's cells (str, float, int, bool, dates, durations) are read as any cell is: objects
+        return cast("list[list[object]]", self.book.get_sheet_by_name(title).to_python(skip_empty_area=False))
 
     def prefetch(self, titles: Iterable[str]) -> None:
         if self._pool is None:

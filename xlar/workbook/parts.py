@@ -18,6 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from xlar.workbook.package import (
@@ -83,7 +84,7 @@ class ColumnStyles:
         return self._dates[i]
 
 
-def rows_xml(rows: Iterable[Sequence[object]], first_row: int, styles: ColumnStyles) -> Iterator[str]:
+def rows_xml(rows: Iterable[Sequence[Any]], first_row: int, styles: ColumnStyles) -> Iterator[str]:
     """<row> elements for ROWS starting at Excel row FIRST_ROW (blank cells are left out)."""
     width = len(styles.plain)
     heads = [f'<c r="{column_letters(i)}' for i in range(width)]

@@ -245,7 +245,9 @@ def read_sheet(grids: Grids, title: str, schema: SheetSchema,
 
 def header_layout(header: list[object], index: Mapping[str, str], title: str, excel_row: int,
             schema: SheetSchema) -> tuple[list[str], list[Issue]]:
-    layout, issues, seen = [], [], {}
+    layout: list[str] = []
+    issues: list[Issue] = []
+    seen: dict[str, int] = {}
     for i, cell in enumerate(header):
         key = index.get(normalize_header(str(cell))) if not is_blank(cell) else None
         if key is None:
@@ -313,8 +315,9 @@ def _parse_row(plan: _Plan, title: str, r: int, raw: list[object],
     issues: list[Issue] = []
     values: dict[str, object] = {}
     currency = None
-    if plan.currency_at is not None and isinstance(raw[plan.currency_at], str):
-        currency = raw[plan.currency_at].strip().upper() or None  # type: ignore[union-attr]
+    typed = raw[plan.currency_at] if plan.currency_at is not None else None
+    if isinstance(typed, str):
+        currency = typed.strip().upper() or None
         if currency and len(currency) != 3:
             currency = None
     for col, i, label, fast in plan.columns:

@@ -35,14 +35,14 @@ class SyncState:
 
     def rows(self) -> list[list[object]]:
         fingerprint = ";".join(f"{name}={crc:08x}" for name, crc in sorted(self.parts.items()))
-        meta = [[f"{_META}store", self.store_version or ""],
+        meta: list[list[object]] = [[f"{_META}store", self.store_version or ""],
                 [f"{_META}as_of", self.as_of.isoformat() if self.as_of else ""],
                 [f"{_META}sync", self.token or ""],
                 [f"{_META}source", self.source or ""]]
         if len(fingerprint) <= CELL_LIMIT:
             meta.append([f"{_META}parts", fingerprint])
-        return [["xlar sync state", FORMAT], *meta,
-                *([name, *encode_ids(ids)] for name, ids in sorted(self.ids.items()))]
+        by_sheet: list[list[object]] = [[name, *encode_ids(ids)] for name, ids in sorted(self.ids.items())]
+        return [["xlar sync state", FORMAT], *meta, *by_sheet]
 
     @classmethod
     def from_rows(cls, grid: Sequence[Sequence[object]]) -> SyncState:

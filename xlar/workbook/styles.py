@@ -260,7 +260,8 @@ class StyleSheet:
     # ---- writing --------------------------------------------------------------------------
 
     def to_bytes(self) -> bytes:
-        return etree.tostring(self.root, xml_declaration=True, encoding="UTF-8", standalone=True)
+        written: bytes = etree.tostring(self.root, xml_declaration=True, encoding="UTF-8", standalone=True)
+        return written
 
     def changed(self) -> bool:
         return self.original is None or self.to_bytes() != self.original
@@ -275,7 +276,8 @@ def remap_cells(sheet_xml: bytes, remap: dict[int, int]) -> bytes:
     if not moving:
         return sheet_xml
     # only the indices that move are matched (the closing quote makes each a whole number)
-    indices = b"|".join(sorted(moving, key=len, reverse=True))
+    longest_first: list[bytes] = sorted(moving, key=len, reverse=True)
+    indices = b"|".join(longest_first)
     pattern = re.compile(_STYLE_ATTR.pattern.replace(rb"(\d+)", b"(" + indices + b")"))
 
     def moved(m: re.Match[bytes]) -> bytes:
