@@ -400,3 +400,19 @@ def test_opening_import_reads_gbk_and_takes_a_corrected_row_after_a_void(store, 
         assert base_balance(conn, "C1", date(2026, 1, 31)) == D("60.00")
         with pytest.raises(InvalidDocument, match="old.xlsx is not a CSV or a workbook"):
             import_opening(conn, junk, USER)
+
+
+def test_an_empty_or_headless_opening_file_is_refused_whole_with_one_code_each(store, tmp_path):
+    """An empty file has no header row (XLAR-E121, as a sheet without one); a header without a
+    required column is XLAR-E122. Either way nothing is imported."""
+    from xlar.services.opening import import_opening
+
+    empty, headless = tmp_path / "empty.csv", tmp_path / "headless.csv"
+    empty.write_text("", encoding="utf-8")
+    headless.write_text("客户编号,原单号\nC1,A-001\n", encoding="utf-8")
+    with store.write() as conn:
+        customer(conn, "C1")
+        nothing = import_opening(conn, empty, USER)
+        missing = import_opening(conn, headless, USER)
+    assert [(i.code, i.message) for i in nothing.issues] == [("XLAR-E121", "the file is empty: no header row")]
+    assert {i.code for i in missing.issues} == {"XLAR-E122"} and not missing.documents and not nothing.documents

@@ -24,7 +24,7 @@ The rules:
   of the workbook the first one wrote) or an import. A valid row held back with an issue
   is lost, except in a damaged file (a workbook without its styles has no dates), where
   it may be held with an issue on its sheet. Refusing the whole file with a one-line XlarError, or the
-  whole sheet with a sheet-level issue (XLAR-E120..E122, or E122 for an opening file),
+  whole sheet with a sheet-level issue (XLAR-E120..E122; E121 or E122 for an opening file),
   loses nothing: the user is told and nothing half-done is kept. The bank parsers refuse a
   statement whole when one entry is bad, by design. A truncated file's valid rows are the
   ones wholly before the cut; a file damaged at random bytes is checked for crashes only.

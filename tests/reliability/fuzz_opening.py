@@ -201,7 +201,7 @@ def imported(store: Store, item: OpeningInput) -> Found:
         result = import_opening(conn, item.path, USER)
         d = documents.c
         rows = conn.execute(sa.select(d.reference, d.amount_minor).where(d.reference.in_(item.numbers))).all()
-    whole = next((str(i) for i in result.issues if i.code == "XLAR-E122"), None)
+    whole = next((str(i) for i in result.issues if i.code in ("XLAR-E121", "XLAR-E122")), None)
     return Found(frozenset(f"{ref}|{minor}" for ref, minor in rows), whole, tuple(i.message for i in result.issues))
 
 

@@ -59,7 +59,8 @@ def columns_of(rows: list[list[object]], name: str) -> tuple[dict[str, int] | No
     """Column key -> its position, from the header (ROWS' first), and the issues the header has;
     no columns when the file is empty or its header cannot be read."""
     if not rows:
-        return None, [Issue(name, 1, None, "XLAR-E122", "the file is empty")]
+        # as a sheet without its header row (XLAR-E122 is a required column missing from one)
+        return None, [Issue(name, 1, None, "XLAR-E121", "the file is empty: no header row")]
     keys, issues = header_layout(rows[0], OPENING_BALANCES.header_index(), name, 1, OPENING_BALANCES)
     if any(i.code == "XLAR-E122" for i in issues):
         return None, issues

@@ -252,8 +252,9 @@ _RULES: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
     (r"cannot open store (?P<u>\S+): (?P<r>.+)", "无法打开账簿 {u}：{r}"),
     (r"store (?P<u>\S+) is not initialised: run `(?P<c>.+)`", "账簿 {u} 尚未初始化：请运行 `{c}`"),
     (r"store (?P<u>\S+) is at schema (?P<v>\S+): run `(?P<c>.+)`", "账簿 {u} 的结构版本为 {v}：请运行 `{c}` 升级"),
-    # bank files (domain.bank's parsers)
+    # bank files (imports.bank's parsers) and opening-balance files
     (r"the bank file is empty", "银行文件为空"),
+    (r"the file is empty: no header row", "文件为空：没有标题行"),
     (r"(?P<w>CSV row \d+|MT940 line \d+): a NUL character; not a text statement \(saved as UTF-16\?\)",
      _at("：含 NUL 字符；不是文本格式的对账单（是否保存成了 UTF-16？）")),
     (r"unknown statement format (?P<f>.+); expected one of (?P<l>.+)", "未知的对账单格式 {f}；应为以下之一：{l}"),
