@@ -18,13 +18,16 @@ def layer_of(module: str) -> str:
     return TOP_LEVEL.get(first, first)
 
 
-def imports(path: Path) -> set[str]:
+def imports(path: Path, *, run_time: bool = False) -> set[str]:
+    """What PATH imports: `import a.b` as a.b, `from a import b` as a and a.b (b may be a module);
+    RUN_TIME: not what it imports under `if TYPE_CHECKING:` (a type checker alone reads those)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in _run_time(tree) if run_time else ast.walk(tree):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
+            found |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
     return found
 
 
@@ -71,19 +74,11 @@ def test_no_import_the_file_forbids_but_those_it_knows_of():
 
 def module_graph() -> dict[str, set[str]]:
     """Each module of xlar -> the modules of xlar it imports, at the top or inside a function."""
-    names = {path.relative_to(ROOT.parent).with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")
-             for path in ROOT.rglob("*.py")}
-    graph: dict[str, set[str]] = {}
-    for path in sorted(ROOT.rglob("*.py")):
-        own = path.relative_to(ROOT.parent).with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")
-        found = set()
-        for node in _run_time(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                found |= {alias.name for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                found |= {f"{node.module}.{alias.name}" for alias in node.names} | {node.module}
-        graph[own] = {name for name in found if name in names and name != own}
-    return graph
+    dotted = {path: path.relative_to(ROOT.parent).with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")
+              for path in sorted(ROOT.rglob("*.py"))}
+    names = set(dotted.values())
+    return {own: {name for name in imports(path, run_time=True) if name in names and name != own}
+            for path, own in dotted.items()}
 
 
 def _run_time(tree: ast.AST) -> list[ast.AST]:

@@ -69,6 +69,13 @@ def history(conn: Connection, as_of: date, customer: str | None = None, salesper
     return pd.DataFrame(columns, columns=HISTORY_COLUMNS)
 
 
+def open_by_due(found: pd.DataFrame) -> pd.DataFrame:
+    """FOUND's (HISTORY rows') items with something open, per customer by due date, number and
+    installment: the order the open-item queries of the overdue report and the worklist read them."""
+    found = found[found["open_minor"] != 0]
+    return found.sort_values(["customer", "due", "document", "installment"], kind="stable")
+
+
 def _owed(found: pd.DataFrame) -> pd.DataFrame:
     return found[found["kind"].isin(OWED_KINDS) & (found["status"] != "void") & (found["amount_minor"] > 0)]
 
@@ -90,12 +97,12 @@ def payments(conn: Connection, as_of: date, customer: str | None = None, salespe
                                        "currency", "amount", "days_to_settle", "days_late", "disputed"])
 
 
-def _mean(values: list[int]) -> Decimal:
-    return (Decimal(sum(values)) / len(values) if values else ZERO).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
 def _average(total: int, count: int) -> Decimal:
     return (Decimal(total) / count if count else ZERO).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _mean(values: list[int]) -> Decimal:
+    return _average(sum(values), len(values))
 
 
 def _ints(values: pd.Series) -> np.ndarray:

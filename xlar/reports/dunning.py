@@ -18,6 +18,7 @@ from xlar.domain.capital import capital_amount
 from xlar.domain.collections import DEFAULT_LEVELS
 from xlar.domain.money import exponent, from_minor
 from xlar.reports.accounts import records
+from xlar.reports.collection import open_by_due
 from xlar.reports.papers import LETTER_LABELS, Letter, LetterItem
 from xlar.reports.statements import CURRENCY_WORDS, company_party, parties
 from xlar.services.collections import OWED_KINDS, DueItem, WorkItem, worklist
@@ -55,9 +56,8 @@ def worklist_frame(conn: Connection, as_of: date, customer: str | None = None, s
 def due_items(history: pd.DataFrame) -> dict[str, list[DueItem]]:
     """What `worklist` reads of the book, taken from a history frame: per customer, its open
     items owed and its unmatched credits, by due date."""
-    found = history[(history["open_minor"] != 0)
-                    & ((history["open_minor"] < 0) | history["kind"].isin(OWED_KINDS))]
-    found = found.sort_values(["customer", "due", "document", "installment"], kind="stable")
+    found = open_by_due(history)
+    found = found[(found["open_minor"] < 0) | found["kind"].isin(OWED_KINDS)]
     items: dict[str, list[DueItem]] = {}
     for r in records(found, ("customer", "document", "installment", "date", "due", "currency", "open_minor",
                              "disputed")):

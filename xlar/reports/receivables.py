@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from xlar.domain.aging import UNAPPLIED, AgingPolicy, Basis
 from xlar.domain.money import exponent, from_minor
 from xlar.reports.accounts import only
+from xlar.reports.collection import open_by_due
 from xlar.reports.ledger import AgingReport, aging
 from xlar.store.ledger import OPEN, OPEN_BASE, open_items_stmt
 from xlar.store.settings import BookSettings, read_settings
@@ -160,9 +161,8 @@ def overdue(conn: Connection, as_of: date, customer: str | None = None, salesper
 def _overdue_of(history: pd.DataFrame, as_of: date, base: str) -> pd.DataFrame:
     """What `overdue` reads of `items`, taken from a history frame: the open invoices (positive
     amounts) due before AS_OF, in the order `items` reads them."""
-    owed = history[(history["open_minor"] != 0) & (history["amount_minor"] > 0)]
-    owed = owed[np.fromiter((due < as_of for due in owed["due"]), bool, len(owed))]
-    owed = owed.sort_values(["customer", "due", "document", "installment"], kind="stable")
+    owed = open_by_due(history)
+    owed = owed[(owed["amount_minor"] > 0).to_numpy() & np.fromiter((due < as_of for due in owed["due"]), bool, len(owed))]
     found = owed[["customer", "name", "salesperson", "document", "kind", "installment", "date", "due", "currency",
                   "disputed"]].copy()
     found["open"] = [from_minor(int(v), cur) for v, cur in zip(owed["open_minor"], owed["currency"], strict=True)]

@@ -81,14 +81,12 @@ def _open_invoices(conn: Connection) -> list[OpenInvoice]:
         .where(listing.c[OPEN] > 0, d.status.in_(LIVE)).order_by(listing.c.due_on, d.number)))
     totals: dict[tuple[str, str, str], tuple[int, Any]] = {}
     for number, fapiao, code, cur, open_, due in rows:
-        # installments: one invoice, its earliest due date; a customer quotes the fapiao number
-        # (发票号码) as often as ours, and a receipt naming it is matched to the invoice by it
+        # installments: one invoice, its earliest due date (as the driver gives it: ISO text orders
+        # as the dates); a customer quotes the fapiao number (发票号码) as often as ours, and a
+        # receipt naming it is matched to the invoice by it
         name = fapiao or number
-        if (name, code, cur) in totals:   # (due dates as the driver gives them: ISO text orders as the dates)
-            before, first_due = totals[(name, code, cur)]
-            totals[(name, code, cur)] = (before + open_, min(first_due, due))
-        else:
-            totals[(name, code, cur)] = (open_, due)
+        before, first_due = totals.get((name, code, cur), (0, due))
+        totals[(name, code, cur)] = (before + open_, min(first_due, due))
     distinct = list({due for _, due in totals.values()})
     due_on = dict(zip(distinct, dates(distinct), strict=True))
     return [OpenInvoice(name, code, cur, from_minor(total, cur), due_on[due])
