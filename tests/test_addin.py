@@ -15,10 +15,10 @@ import pytest
 import xlwings
 
 from tests.render import converted
-from xlar.excel import addin
-from xlar.excel.actions import ACTIONS
+from xlar.actions.ribbon import ACTIONS
+from xlar.addin import build as addin
+from xlar.addin.vbaproject import xlsm_twin
 from xlar.excel.udfs import FUNCTIONS
-from xlar.excel.vbaproject import xlsm_twin
 from xlar.store.config import read_config
 
 with warnings.catch_warnings():  # oletools calls a pyparsing API that is deprecated

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.vba import CATEGORY, RESERVED, Declared, declared, decoded_modules, reserved_uses
-from xlar.excel import addin
+from xlar.addin import build as addin
 from xlar.excel.udfs import FUNCTIONS
 
 MODULES = {"XlarRibbon", "xlwings", "xlwings_udfs", "Dictionary", "ThisWorkbook", "Sheet1"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.vba import MAC, TARGETS, WINDOWS, decoded_modules, preprocess, syntax_errors
-from xlar.excel import addin
+from xlar.addin import build as addin
 
 pytestmark = pytest.mark.slow   # xlwings' module of 1,000 lines takes the grammar ~20 s
 

@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.render import converted
-from xlar.excel.cfb import cfb_key, compound_file
-from xlar.excel.vbaproject import (
+from xlar.addin.cfb import cfb_key, compound_file
+from xlar.addin.vbaproject import (
     REFERENCES,
     VbaModule,
     class_source,

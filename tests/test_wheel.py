@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.vba import decoded_modules
-from xlar.excel import addin
+from xlar.addin import build as addin
 
 pytestmark = pytest.mark.slow   # a new venv and xlar's dependencies: about a minute with pip's cache
 
@@ -33,7 +33,7 @@ def run(*command: str | Path, cwd: Path) -> str:
 
 @pytest.fixture(scope="session")
 def wheel(tmp_path_factory) -> Path:
-    """The wheel of a copy of the checkout, its symlink xlar/excel/macros -> macros/ kept (a build
+    """The wheel of a copy of the checkout, its symlink xlar/addin/macros -> macros/ kept (a build
     leaves build/ and egg-info behind; stale files in a checkout's build/ would end up in the wheel)."""
     tree = tmp_path_factory.mktemp("tree")
     for name in SOURCES:
@@ -62,7 +62,7 @@ def venv(wheel, tmp_path_factory) -> Path:
 def test_the_wheel_carries_the_addin_sources(wheel):
     with zipfile.ZipFile(wheel) as z:
         names = set(z.namelist())
-        packaged = {n.removeprefix("xlar/excel/macros/"): z.read(n) for n in names if n.startswith("xlar/excel/macros/")}
+        packaged = {n.removeprefix("xlar/addin/macros/"): z.read(n) for n in names if n.startswith("xlar/addin/macros/")}
     assert "xlar/py.typed" in names and "xlar/store/migrations/script.py.mako" in names
     assert packaged == {p.name: p.read_bytes() for p in (CHECKOUT / "macros").iterdir()}
 
@@ -70,7 +70,7 @@ def test_the_wheel_carries_the_addin_sources(wheel):
 def test_the_installed_xlar_builds_the_addin_outside_the_checkout(venv, tmp_path):
     work = tmp_path / "elsewhere"
     work.mkdir()
-    where = run(venv / "python", "-c", "import xlar.excel.addin as a; print(a.__file__); print(a.macros_dir())",
+    where = run(venv / "python", "-c", "import xlar.addin.build as a; print(a.__file__); print(a.macros_dir())",
                 cwd=work).split()
     assert all(Path(p).is_relative_to(venv.parent) for p in where), where   # the installed copy, not the checkout
     run(venv / "xlar", "excel", "build", "-o", "tmp/xlar.xlam", cwd=work)

@@ -219,8 +219,8 @@ def test_every_ribbon_button_speaks_the_workbooks_language(store, tmp_path):
     it did, what keeps a month from closing, and a refusal (issue 20: no English outside codes, data,
     document numbers, file paths and the commands it names)."""
     from tests.test_excel_live import ScriptedUi
-    from xlar.excel import actions
-    from xlar.excel.actions import Session
+    from xlar.actions import ribbon as actions
+    from xlar.actions.session import Session
     from xlar.workbook.gateway import FileGateway
 
     path = build_template(tmp_path / "AR.xlsx", "zh-CN")
@@ -234,7 +234,7 @@ def test_every_ribbon_button_speaks_the_workbooks_language(store, tmp_path):
     statement.write_text(BANK_CSV, encoding="utf-8")
     bad = tmp_path / "bad.csv"
     bad.write_text("nothing,a,bank,would,write\n1,2,3,4,5\n", encoding="utf-8")
-    told, asked = {}, []
+    told, asked, outcomes = {}, [], {}
     for tag, answers, file in (("sync", (), None), ("post", (), None), ("match", (), None),
                                ("generate_invoices", (), None), ("bank_import", (), statement),
                                ("bank_import", (), bad), ("bank_import", (), None), ("revalue", (), None),
@@ -247,7 +247,8 @@ def test_every_ribbon_button_speaks_the_workbooks_language(store, tmp_path):
             said = actions.run(tag, Session(gateway, store, "alice", on, ui, tmp_path))
         finally:
             gateway.close()
-        told.setdefault(tag, []).append(said)
+        told.setdefault(tag, []).append(said.told)
+        outcomes.setdefault(tag, []).append(said)
         asked += ui.asked
     for tag, messages in told.items():
         for said in messages:
@@ -260,3 +261,7 @@ def test_every_ribbon_button_speaks_the_workbooks_language(store, tmp_path):
     assert "USD 汇率：“汇率”表没有 USD 在 2026-03 的汇率" in told["close"][0]
     assert told["bank_import"][0].startswith("读取 2 行") and "未选择文件" in told["bank_import"][2]
     assert told["report"][1].startswith("错误：XLAR-E140")
+    assert [(o.status, o.code) for o in outcomes["close"] + outcomes["report"]] == [
+        ("refused", "XLAR-E030"), ("done", None), ("refused", "XLAR-E140")]
+    assert [o.status for o in outcomes["bank_import"]] == ["done", "refused", "cancelled"]
+    assert outcomes["post"][0].counts["posted"] == 1 and outcomes["report"][0].files[0].exists()

@@ -1100,7 +1100,7 @@ _STARTUP = click.option("--dir", "folder", type=click.Path(file_okay=False, path
               show_default=True)
 def excel_build(output: Path) -> None:
     """Build xlar.xlam from macros/ and the installed xlwings (same sources, same bytes)."""
-    from xlar.excel.addin import build
+    from xlar.addin.build import build
 
     with _friendly_errors():
         click.echo(f"add-in -> {build(output)}")
@@ -1110,7 +1110,7 @@ def excel_build(output: Path) -> None:
 @_STARTUP
 def excel_install(folder: Path | None) -> None:
     """Put the add-in in Excel's startup folder, set to run this Python (close Excel first)."""
-    from xlar.excel.addin import install
+    from xlar.addin.build import install
 
     with _friendly_errors():
         for line in install(folder):
@@ -1121,7 +1121,7 @@ def excel_install(folder: Path | None) -> None:
 @_STARTUP
 def excel_uninstall(folder: Path | None) -> None:
     """Take the add-in out of Excel's startup folder."""
-    from xlar.excel.addin import uninstall
+    from xlar.addin.build import uninstall
 
     with _friendly_errors():
         for line in uninstall(folder):
@@ -1132,7 +1132,7 @@ def excel_uninstall(folder: Path | None) -> None:
 @_STARTUP
 def excel_status(folder: Path | None) -> None:
     """Is the add-in installed, is it this version's, which Python and store does it use."""
-    from xlar.excel.addin import status
+    from xlar.addin.build import status
 
     with _friendly_errors():
         for line in status(folder).lines():
@@ -1151,7 +1151,8 @@ def excel_status(folder: Path | None) -> None:
 def excel_run(obj: Obj, tag: str, workbook: Path, as_of: date | None, yes: bool, chosen: Path | None,
               answer: str | None) -> None:
     """Run a ribbon button's action (TAG: sync, post, close …) on a workbook file, as Excel would."""
-    from xlar.excel.actions import ACTIONS, Session, TerminalUi, is_refusal, run
+    from xlar.actions.ribbon import ACTIONS, run
+    from xlar.actions.session import Session, TerminalUi
     from xlar.sync.engine import finish_interrupted_sync
     from xlar.workbook.gateway import FileGateway, refuse_open
 
@@ -1163,13 +1164,13 @@ def excel_run(obj: Obj, tag: str, workbook: Path, as_of: date | None, yes: bool,
         try:
             finished = finish_interrupted_sync(workbook, store)
             with FileGateway(workbook) as gateway:
-                message = run(tag, Session(gateway, store, obj.user, as_of or date.today(),
+                outcome = run(tag, Session(gateway, store, obj.user, as_of or date.today(),
                                            TerminalUi(yes, chosen, answer), workbook.parent))
         finally:
             store.dispose()
         if finished:
             click.echo(finished)
-    sys.exit(1 if is_refusal(message) else 0)
+    sys.exit(1 if outcome.refused else 0)
 
 
 if __name__ == "__main__":

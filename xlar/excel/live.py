@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from xlar.excel.addin import ADDIN, RIBBON_MODULE
+from xlar.addin.build import ADDIN, RIBBON_MODULE
 from xlar.workbook.gateway import Cell
 from xlar.workbook.package import FormulaText, SpecialCell
 from xlar.workbook.state import STATE_SHEET, SyncState

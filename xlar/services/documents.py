@@ -392,6 +392,13 @@ def delete_draft(conn: Connection, doc_id: int, user: str) -> None:
     record(conn, user, "delete", "document", doc_id, dict(doc), None)
 
 
+def due_drafts(conn: Connection, on: date) -> list[int]:
+    """The ids of the draft invoices and notes dated ON or earlier, oldest first: what Post posts."""
+    return list(conn.execute(sa.select(documents.c.id).where(
+        documents.c.status == DocStatus.DRAFT.value, documents.c.kind.in_(sorted(k.value for k in LINE_KINDS)),
+        documents.c.doc_on <= on).order_by(documents.c.doc_on, documents.c.id)).scalars())
+
+
 def post(conn: Connection, doc_id: int, user: str, *, override_credit: bool = False) -> str:
     """Post a draft: number it, write its open items and journal; it is immutable from now on."""
     return post_many(conn, [load(conn, doc_id, lock=True)], user, Posting(override_credit))[0]

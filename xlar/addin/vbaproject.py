@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from xlar.excel.cfb import compound_file
+from xlar.addin.cfb import compound_file
 
 KINDS = ("procedural", "class", "document")
 CHUNK = 4096  # decompressed chunk size (2.4.1.1.3)

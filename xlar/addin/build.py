@@ -22,8 +22,8 @@ from xml.sax.saxutils import escape
 
 import xlwings
 
+from xlar.addin.vbaproject import VbaModule, class_source, document_source, vba_project
 from xlar.domain.errors import XlarError
-from xlar.excel.vbaproject import VbaModule, class_source, document_source, vba_project
 
 PROJECT = "xlar"
 ADDIN = "xlar.xlam"
