@@ -1,6 +1,6 @@
 """Worksheet functions: =AR_BALANCE("C001") and friends (xlwings UDFs, Windows Excel).
 
-Read-only and thin: each answers from the snapshot xlar.excel.facts keeps (one statement per
+Read-only and thin: each answers from the snapshot xlar.reports.facts keeps (one statement per
 recalculation, whatever the number of cells). A bad argument, an unknown customer or a store
 that cannot be read gives a short #XLAR-… code in the cell, never a traceback. Amounts are
 in the customer's currency unless IN_CURRENCY is given ("BASE" for the book's base currency,
@@ -32,7 +32,7 @@ from xlar.domain.aging import AgingPolicy
 from xlar.domain.collections import dso
 from xlar.domain.errors import XlarError
 from xlar.domain.terms import add_months
-from xlar.excel.facts import FACTS, Item, Ledger
+from xlar.reports.facts import FACTS, Item, Ledger
 from xlar.reports.labels import BUCKET_ZH
 
 F = TypeVar("F", bound=Callable[..., Any])
