@@ -32,8 +32,8 @@ from reports import AS_OF, generate, load
 
 from tests.counting import Clock, Statements
 from xlar.excel import udfs
-from xlar.reports.facts import FACTS
 from xlar.reports import ledger as reports
+from xlar.reports.facts import FACTS
 from xlar.store.engine import Store
 
 

@@ -14,8 +14,8 @@ from tests.books import USER, customer, invoice, line, receipt
 from tests.counting import Clock, Statements
 from xlar.domain.terms import add_months
 from xlar.excel import udfs
-from xlar.reports.facts import FACTS
 from xlar.reports import ledger as reports
+from xlar.reports.facts import FACTS
 from xlar.services import matching
 from xlar.services.credit import exposure
 from xlar.store.settings import read_settings, write_settings
