@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from xlar.domain.aging import AgingPolicy
+from xlar.domain.codes import Code, is_warning
 from xlar.domain.errors import NotAllowed, XlarError
 from xlar.domain.money import from_minor, parse_decimal
 from xlar.domain.periods import parse_period, period_of
@@ -135,16 +136,21 @@ def _friendly_errors() -> Iterator[None]:
     try:
         yield
     except XlarError as exc:
-        click.echo(f"error: {exc.code} {localize(exc.message, cli_locale())}", err=True)
+        _refused(exc.code, exc.message)
         sys.exit(1)
     except sa.exc.OperationalError as exc:
         unavailable = "账簿无法连接" if cli_locale() == "zh-CN" else "store unavailable"
-        click.echo(f"error: XLAR-E050 {unavailable}: {str(exc.orig).strip().splitlines()[0]}", err=True)
+        _refused(Code.E050, f"{unavailable}: {str(exc.orig).strip().splitlines()[0]}")
         sys.exit(1)
     except OSError as exc:
         what = f"{exc.filename}: " if exc.filename else ""
-        click.echo(f"error: XLAR-E051 {what}{exc.strerror or exc}", err=True)
+        _refused(Code.E051, f"{what}{exc.strerror or exc}")
         sys.exit(1)
+
+
+def _refused(code: Code, message: str) -> None:
+    """'error: CODE message' on stderr, the message in the command's language."""
+    click.echo(f"error: {code} {localize(message, cli_locale())}", err=True)
 
 
 def cli_locale() -> str:
@@ -299,7 +305,7 @@ def sync(obj: Obj, workbook: Path, dry_run: bool, as_of: date | None, as_json: b
         for issue in result.issues:
             click.echo(str(issue))
         click.echo(result.summary())
-    errors = [i for i in result.issues if not i.code.startswith("XLAR-W")]
+    errors = [i for i in result.issues if not is_warning(i.code)]
     sys.exit(1 if errors or result.conflicts else 0)
 
 
@@ -760,8 +766,7 @@ def close_month(obj: Obj, period: str, reopen: bool, reason: str, recompute: boo
         if result.blockers:
             for blocker in result.blockers:
                 click.echo(f"  {blocker}", err=True)
-            click.echo(f"error: XLAR-E030 {period} cannot close: {len(result.blockers)} thing(s) to finish "
-                       "first (above)", err=True)
+            _refused(Code.E030, f"{period} cannot close: {len(result.blockers)} thing(s) to finish first (above)")
             sys.exit(1)
     click.echo(f"{period} closed: MonthlyStats for {result.customers} customer-currencies; "
                f"current period {result.current_period}")
@@ -844,7 +849,7 @@ def check(obj: Obj, as_of: date | None, month_ends: bool) -> None:
         click.echo(found.text())
     bad = [p.as_of.isoformat() for p in proofs if not p.holds]
     if bad:
-        click.echo(f"error: XLAR-E090 the book does not hold together as of {', '.join(bad)}", err=True)
+        _refused(Code.E090, f"the book does not hold together as of {', '.join(bad)}")
     if not _report_verified(chain, ledger) or bad:
         sys.exit(1)
 
@@ -863,10 +868,10 @@ def _report_verified(chain: audit.Verdict, ledger: seals.LedgerVerdict) -> bool:
     click.echo(chain.text())
     click.echo(ledger.text())
     if not chain.holds:
-        click.echo("error: XLAR-E091 the audit log was changed outside xlar", err=True)
+        _refused(Code.E091, "the audit log was changed outside xlar")
     if not ledger.holds:
-        click.echo("error: XLAR-E092 rows of the book were changed outside xlar: an admin who has checked "
-                   "them takes them as they are with `xlar audit accept`", err=True)
+        _refused(Code.E092, "rows of the book were changed outside xlar: an admin who has checked them takes them "
+                            "as they are with `xlar audit accept`")
     return chain.holds and ledger.holds
 
 
@@ -1084,6 +1089,18 @@ def dashboard(obj: Obj, as_of: date | None, locale: str | None, output: Path) ->
         data = dashboard_data(conn, as_of or date.today(), locale or read_settings(conn).locale)
     build_dashboard(data, output)
     click.echo(f"dashboard as of {data.as_of} -> {output}")
+
+
+@main.command()
+@click.argument("code", required=False)
+def codes(code: str | None) -> None:
+    """What xlar's codes mean (XLAR-E… refuses, XLAR-W… warns): all of them, or CODE's."""
+    from xlar.domain.codes import CODES, meaning
+
+    if code is not None and code.upper() not in CODES:
+        raise click.BadParameter(f"{code} is not one of xlar's codes (`xlar codes` lists them)", param_hint="CODE")
+    for each in [Code(code.upper())] if code is not None else list(Code):
+        click.echo(f"{each} {meaning(each, cli_locale())}")
 
 
 @main.group()

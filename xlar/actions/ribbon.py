@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from xlar.actions.session import Outcome, Session
+from xlar.domain.codes import Code
 from xlar.domain.errors import XlarError
 from xlar.reports.catalog import REPORTS, Params
 from xlar.reports.catalog import run as run_report
@@ -89,7 +90,7 @@ def _current_period(s: Session) -> str:
     with s.store.read() as conn:
         period = read_settings(conn).current_period
     if not period:
-        raise XlarError("the book has no current_period setting: set it on the Settings sheet", code="XLAR-E149")
+        raise XlarError("the book has no current_period setting: set it on the Settings sheet", code=Code.E149)
     return period
 
 
@@ -120,7 +121,7 @@ def _close(s: Session) -> Outcome:
     if result.blockers:
         s.counts["blockers"] = len(result.blockers)
         listed = "".join(f"\n- {b.said(s.locale)}" for b in result.blockers)
-        return s.refused("XLAR-E030", s.say(f"{period} cannot close: {len(result.blockers)} thing(s) to finish first:",
+        return s.refused(Code.E030, s.say(f"{period} cannot close: {len(result.blockers)} thing(s) to finish first:",
                                             f"{period} 不能结账：须先处理 {len(result.blockers)} 项：") + listed)
     return s.done(s.say(f"{period} closed; current period {result.current_period}",
                         f"{period} 已结账；当前期间 {result.current_period}") + f"\n{s.sync().summary()}")
@@ -136,7 +137,7 @@ def _report(s: Session) -> Outcome:
         return s.cancelled(s.say("no report chosen", "未选择报表"))
     name = names[int(answer) - 1] if answer.strip().isdigit() and 0 < int(answer) <= len(names) else answer.strip()
     if name not in REPORTS:
-        raise XlarError(f"no report {answer!r}: give its number or name", code="XLAR-E140")
+        raise XlarError(f"no report {answer!r}: give its number or name", code=Code.E140)
     with s.store.read() as conn:
         book = read_settings(conn)
         result = run_report(conn, name, Params(s.as_of, date(s.as_of.year, 1, 1), s.as_of, locale=book.locale))
@@ -176,7 +177,7 @@ def run(tag: str, session: Session) -> Outcome:
     """Run the action of TAG and tell its outcome; a user error becomes a refusal, never a traceback."""
     action = ACTIONS.get(tag)
     if action is None:
-        raise XlarError(f"no action {tag!r}", code="XLAR-E141")
+        raise XlarError(f"no action {tag!r}", code=Code.E141)
     try:
         outcome = action.run(session)
     except XlarError as exc:

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal, Protocol
 
+from xlar.domain.codes import is_warning
 from xlar.store.engine import Store
 from xlar.sync.engine import Suggest, SyncReport, sync_book
 from xlar.workbook.gateway import WorkbookGateway
@@ -95,7 +96,7 @@ class Session:
     def sync(self, suggest: Suggest | None = None) -> SyncReport:
         report = sync_book(self.book, self.store, self.user, as_of=self.as_of, suggest=suggest)
         self.counts.update(report.counts)
-        problems = sum(1 for i in report.issues if not i.code.startswith("XLAR-W"))
+        problems = sum(1 for i in report.issues if not is_warning(i.code))
         if problems:
             self.counts["problems"] += problems
         return report

@@ -23,6 +23,7 @@ from xml.sax.saxutils import escape
 import xlwings
 
 from xlar.addin.vbaproject import VbaModule, class_source, document_source, vba_project
+from xlar.domain.codes import Code
 from xlar.domain.errors import XlarError
 
 PROJECT = "xlar"
@@ -41,7 +42,7 @@ def macros_dir() -> Path:
     for folder in (Path(__file__).resolve().parents[2] / "macros", Path(__file__).parent / "macros"):
         if (folder / "customUI14.xml").exists():
             return folder
-    raise XlarError("the add-in's sources (macros/) are not installed with xlar", code="XLAR-E143")
+    raise XlarError("the add-in's sources (macros/) are not installed with xlar", code=Code.E143)
 
 
 def _text(path: Path) -> str:
@@ -71,7 +72,7 @@ def xlwings_module() -> str:
     for old, new, times in edits:
         if source.count(old) != times:
             raise XlarError(f"this xlwings' custom add-in module is not the one xlar was made for: "
-                            f"{old.strip()!r} is not found {times} time(s)", code="XLAR-E144")
+                            f"{old.strip()!r} is not found {times} time(s)", code=Code.E144)
         source = source.replace(old, new)
     return source
 
@@ -80,7 +81,7 @@ def udf_wrappers() -> str:
     found = subprocess.run([sys.executable, "-m", "xlar.excel.wrappers"], capture_output=True, check=False)
     if found.returncode != 0:
         raise XlarError(f"xlwings could not generate the function wrappers: "
-                        f"{found.stderr.decode(errors='replace').strip().splitlines()[-1:]}", code="XLAR-E145")
+                        f"{found.stderr.decode(errors='replace').strip().splitlines()[-1:]}", code=Code.E145)
     return found.stdout.decode("ascii")
 
 
@@ -176,7 +177,7 @@ def startup_folder() -> Path:
         return Path(os.environ["APPDATA"]) / "Microsoft" / "Excel" / "XLSTART"
     if sys.platform == "darwin":
         return Path.home() / MAC_STARTUP
-    raise XlarError("Excel runs on Windows and macOS: give the startup folder with --dir", code="XLAR-E146")
+    raise XlarError("Excel runs on Windows and macOS: give the startup folder with --dir", code=Code.E146)
 
 
 def interpreter_settings() -> dict[str, str]:

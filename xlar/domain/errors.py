@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from xlar.domain.codes import Code
+
 
 class XlarError(Exception):
     """A refusal caused by the user's input or request, never a programming fault.
@@ -13,9 +15,9 @@ class XlarError(Exception):
     never starts with a code (str() puts the one code in front).
     """
 
-    code = "XLAR-E000"
+    code: Code = Code.E000
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str, *, code: Code | None = None) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
@@ -26,76 +28,76 @@ class XlarError(Exception):
 
 
 class InvalidAmount(XlarError):
-    code = "XLAR-E001"
+    code = Code.E001
 
 
 class UnknownCurrency(XlarError):
-    code = "XLAR-E002"
+    code = Code.E002
 
 
 class CurrencyMismatch(XlarError):
-    code = "XLAR-E003"
+    code = Code.E003
 
 
 class InvalidTerms(XlarError):
-    code = "XLAR-E004"
+    code = Code.E004
 
 
 class InvalidSetting(XlarError):
-    code = "XLAR-E005"
+    code = Code.E005
 
 
 class NotFound(XlarError):
-    code = "XLAR-E010"
+    code = Code.E010
 
 
 class Immutable(XlarError):
-    code = "XLAR-E020"
+    code = Code.E020
 
 
 class InvalidDocument(XlarError):
-    code = "XLAR-E021"
+    code = Code.E021
 
 
 class PeriodClosed(XlarError):
-    code = "XLAR-E030"
+    code = Code.E030
 
 
 class OverAllocation(XlarError):
-    code = "XLAR-E040"
+    code = Code.E040
 
 
 class InvalidAllocation(XlarError):
-    code = "XLAR-E041"
+    code = Code.E041
 
 
 class StoreError(XlarError):
-    code = "XLAR-E050"
+    code = Code.E050
 
 
 class Interrupted(XlarError):
     """A sync was stopped half way and cannot be finished safely without the user."""
 
-    code = "XLAR-E061"
+    code = Code.E061
 
 
 class WorkbookOpen(XlarError):
     """The workbook file is open in Excel or LibreOffice (its lock file is beside it)."""
 
-    code = "XLAR-E062"
+    code = Code.E062
 
 
 class WorkbookNotWritten(XlarError):
     """The store took a sync's changes but the workbook file could not be replaced; the next
     sync finishes the job from the staged copy."""
 
-    code = "XLAR-E063"
+    code = Code.E063
 
 
 class NotAllowed(XlarError):
     """The user may not do this: a role is missing, or duties must be separated."""
 
-    code = "XLAR-E070"
+    code = Code.E070
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +107,7 @@ class Issue:
     sheet: str
     excel_row: int
     column: str | None
-    code: str
+    code: Code
     message: str
 
     def __str__(self) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from xlar.actions.ribbon import run
 from xlar.actions.session import Session, refusal
+from xlar.domain.codes import Code
 from xlar.domain.errors import XlarError
 from xlar.schema.messages import localize
 from xlar.store.config import acting_user, config_path
@@ -43,7 +44,7 @@ def dispatch(tag: str) -> None:
         locale = book_locale(gateway.titles())
         ui.tell(refusal(locale, exc.code, localize(exc.message, locale)))
     except Exception as exc:  # noqa: BLE001 - shown to the accountant in one line, kept whole in the log
-        ui.tell(f"XLAR-E142 {tag} failed: {exc}\n(details in {_log_failure(tag, exc)})")
+        ui.tell(f"{Code.E142} {tag} failed: {exc}\n(details in {_log_failure(tag, exc)})")
 
 
 def _log_failure(tag: str, exc: BaseException) -> Path:

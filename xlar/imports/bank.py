@@ -26,6 +26,7 @@ from defusedxml import ElementTree as SafeET
 
 from xlar.domain.bank import BankLine, join_parts
 from xlar.domain.bank import squash as _squash
+from xlar.domain.codes import Code
 from xlar.domain.errors import InvalidAmount, XlarError
 from xlar.domain.money import CURRENCY_EXPONENTS, from_minor, to_minor
 
@@ -35,7 +36,7 @@ FORMATS = ("csv", "mt940", "camt053")
 class InvalidImport(XlarError):
     """A bank file that cannot be read as it stands."""
 
-    code = "XLAR-E080"
+    code = Code.E080
 
 
 def parse_statement(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
+from xlar.domain.codes import Code
 from xlar.domain.errors import InvalidDocument, Issue
 from xlar.schema.sheets import OPENING_BALANCES
 from xlar.workbook.reader import header_layout
@@ -60,8 +61,8 @@ def columns_of(rows: list[list[object]], name: str) -> tuple[dict[str, int] | No
     no columns when the file is empty or its header cannot be read."""
     if not rows:
         # as a sheet without its header row (XLAR-E122 is a required column missing from one)
-        return None, [Issue(name, 1, None, "XLAR-E121", "the file is empty: no header row")]
+        return None, [Issue(name, 1, None, Code.E121, "the file is empty: no header row")]
     keys, issues = header_layout(rows[0], OPENING_BALANCES.header_index(), name, 1, OPENING_BALANCES)
-    if any(i.code == "XLAR-E122" for i in issues):
+    if any(i.code == Code.E122 for i in issues):
         return None, issues
     return {key: at for at, key in enumerate(keys) if not key.startswith("+")}, issues

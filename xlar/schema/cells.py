@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 
+from xlar.domain.codes import Code
 from xlar.domain.errors import XlarError
 from xlar.domain.money import decimal_from_number, parse_rate, to_minor
 from xlar.domain.periods import parse_period, period_of
@@ -33,7 +34,7 @@ LARGEST_WHOLE = 2 ** 31         # days, lines, levels: what the store's integers
 
 @dataclass(frozen=True, slots=True)
 class CellError:
-    code: str
+    code: Code
     message: str
 
 
@@ -64,7 +65,7 @@ def proves_locale_mixup(raw: object) -> bool:
 
 
 _BLANK = Parsed(None)
-_REQUIRED = CellError("XLAR-E102", "is required but blank")
+_REQUIRED = CellError(Code.E102, "is required but blank")
 
 
 def parse_cell(col: Column, raw: object, currency: str | None = None) -> Parsed | CellError:
@@ -72,11 +73,11 @@ def parse_cell(col: Column, raw: object, currency: str | None = None) -> Parsed 
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return _REQUIRED if col.required else _BLANK
     if isinstance(raw, str) and raw.lstrip()[0] == "#" and raw.strip() in EXCEL_ERRORS:
-        return CellError("XLAR-E101", f"the cell shows the error {raw.strip()}")
+        return CellError(Code.E101, f"the cell shows the error {raw.strip()}")
     try:
         return _PARSERS[col.kind](col, raw, currency)
     except XlarError as exc:
-        return CellError("XLAR-E103", f"{_shown(raw)}: {exc.message}")
+        return CellError(Code.E103, f"{_shown(raw)}: {exc.message}")
 
 
 MISS = object()   # a fast parser's answer when the cell needs parse_cell's full judgement
@@ -144,35 +145,35 @@ def _text(col: Column, raw: object, _cur: str | None) -> Parsed | CellError:
     if type(raw) is str and len(raw) <= 40 and "\n" not in raw and "\r" not in raw and "\x00" not in raw:
         return Parsed(raw.strip() if col.kind is Kind.CODE else raw)   # the usual case
     if isinstance(raw, bool):
-        return CellError("XLAR-E104", f"{_shown(raw)} is TRUE/FALSE, not text")
+        return CellError(Code.E104, f"{_shown(raw)} is TRUE/FALSE, not text")
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
     text = raw.isoformat() if isinstance(raw, (date, datetime)) else str(raw)
     if len(text) > MAX_TEXT:
-        return CellError("XLAR-E105", f"text of {len(text):,} characters is longer than a cell holds")
+        return CellError(Code.E105, f"text of {len(text):,} characters is longer than a cell holds")
     if "\x00" in text:   # Excel's _x0000_: PostgreSQL keeps no NUL in text
-        return CellError("XLAR-E129", f"{_shown(raw)} holds a NUL character (\\x00), which the book cannot keep")
+        return CellError(Code.E129, f"{_shown(raw)} holds a NUL character (\\x00), which the book cannot keep")
     if col.kind is Kind.CODE:
         text = text.strip()
         if "\n" in text or "\r" in text:
-            return CellError("XLAR-E106", f"{_shown(raw)} has a line break; codes are one line")
+            return CellError(Code.E106, f"{_shown(raw)} has a line break; codes are one line")
         if len(text) > 40:
-            return CellError("XLAR-E105", f"{_shown(raw)} is longer than 40 characters")
+            return CellError(Code.E105, f"{_shown(raw)} is longer than 40 characters")
         if isinstance(raw, int):
-            return Parsed(text, CellError("XLAR-W101", f"{text} was stored as a number: leading zeros, "
+            return Parsed(text, CellError(Code.W101, f"{text} was stored as a number: leading zeros, "
                                                        "if it had any, are lost; format the column as Text"))
     return Parsed(text)
 
 
 def _number(raw: object) -> Decimal | CellError:
     if isinstance(raw, bool):
-        return CellError("XLAR-E104", f"{_shown(raw)} is TRUE/FALSE, not a number")
+        return CellError(Code.E104, f"{_shown(raw)} is TRUE/FALSE, not a number")
     if isinstance(raw, str):
         if _NUMBER_TEXT.match(raw):
-            return CellError("XLAR-E107", f"number stored as text {_shown(raw)}: re-enter it as a number")
-        return CellError("XLAR-E108", f"{_shown(raw)} is not a number")
+            return CellError(Code.E107, f"number stored as text {_shown(raw)}: re-enter it as a number")
+        return CellError(Code.E108, f"{_shown(raw)} is not a number")
     if isinstance(raw, (date, datetime)):
-        return CellError("XLAR-E108", f"{_shown(raw)} is a date, not a number")
+        return CellError(Code.E108, f"{_shown(raw)} is a date, not a number")
     return decimal_from_number(raw)
 
 
@@ -181,9 +182,9 @@ def _int(col: Column, raw: object, _cur: str | None) -> Parsed | CellError:
     if isinstance(value, CellError):
         return value
     if value != value.to_integral_value():
-        return CellError("XLAR-E109", f"{value} is not a whole number")
+        return CellError(Code.E109, f"{value} is not a whole number")
     if abs(value) >= LARGEST_WHOLE:
-        return CellError("XLAR-E128", f"{int(value):,} is too large for this column (at most {LARGEST_WHOLE - 1:,})")
+        return CellError(Code.E128, f"{int(value):,} is too large for this column (at most {LARGEST_WHOLE - 1:,})")
     return Parsed(int(value))
 
 
@@ -192,14 +193,14 @@ def _decimal(col: Column, raw: object, currency: str | None) -> Parsed | CellErr
     if isinstance(value, CellError):
         return value
     if abs(value) >= LARGEST:
-        return CellError("XLAR-E128", f"{value:,} is too large: xlar keeps amounts, rates and quantities "
+        return CellError(Code.E128, f"{value:,} is too large: xlar keeps amounts, rates and quantities "
                                       "below 10,000,000,000,000")
     if col.kind is Kind.MONEY and currency is not None:
         to_minor(value, currency)  # more decimals than the currency has: refused
     if col.kind is Kind.RATE:
         value = parse_rate(value)
     if col.kind is Kind.PERCENT and not Decimal(0) <= value < Decimal(1):
-        return CellError("XLAR-E110", f"{value} is {value * 100}%: type a percentage like 13% (0.13)")
+        return CellError(Code.E110, f"{value} is {value * 100}%: type a percentage like 13% (0.13)")
     return Parsed(value)
 
 
@@ -208,7 +209,7 @@ def _date(col: Column, raw: object, _cur: str | None) -> Parsed | CellError:
         raw = raw.date()
     if isinstance(raw, date):
         if not EARLIEST <= raw <= LATEST:
-            return CellError("XLAR-E111", f"date {raw.isoformat()} is out of range")
+            return CellError(Code.E111, f"date {raw.isoformat()} is out of range")
         return Parsed(raw)
     if isinstance(raw, str):
         text = raw.strip()
@@ -216,17 +217,17 @@ def _date(col: Column, raw: object, _cur: str | None) -> Parsed | CellError:
             try:
                 return _date(col, date.fromisoformat(text), None)
             except ValueError:
-                return CellError("XLAR-E112", f"{_shown(raw)} is not a real date")
+                return CellError(Code.E112, f"{_shown(raw)} is not a real date")
         if _LOCALE_DATE.match(text):
-            return CellError("XLAR-E113", f"date typed as text {_shown(raw)}: day and month order is "
+            return CellError(Code.E113, f"date typed as text {_shown(raw)}: day and month order is "
                                           "ambiguous; enter a real date (or YYYY-MM-DD)")
-        return CellError("XLAR-E112", f"{_shown(raw)} is not a date")
+        return CellError(Code.E112, f"{_shown(raw)} is not a date")
     if isinstance(raw, time):
-        return CellError("XLAR-E111", f"{_shown(raw)} is a time of day, not a date "
+        return CellError(Code.E111, f"{_shown(raw)} is a time of day, not a date "
                                       "(Excel has no dates before 1900)")
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        return CellError("XLAR-E114", f"number {_shown(raw)[1:-1]} in a date column: format the cell as a date")
-    return CellError("XLAR-E112", f"{_shown(raw)} is not a date")
+        return CellError(Code.E114, f"number {_shown(raw)[1:-1]} in a date column: format the cell as a date")
+    return CellError(Code.E112, f"{_shown(raw)} is not a date")
 
 
 def _period(col: Column, raw: object, _cur: str | None) -> Parsed | CellError:
@@ -235,7 +236,7 @@ def _period(col: Column, raw: object, _cur: str | None) -> Parsed | CellError:
     if isinstance(raw, str):
         parse_period(raw)
         return Parsed(raw.strip())
-    return CellError("XLAR-E115", f"{_shown(raw)} is not a period like 2026-03")
+    return CellError(Code.E115, f"{_shown(raw)} is not a period like 2026-03")
 
 
 @functools.cache
@@ -249,7 +250,7 @@ def _choice(col: Column, raw: object, _cur: str | None) -> Parsed | CellError:
     found = _choices(col).get(str(raw).strip().casefold())
     if found is not None:
         return found
-    return CellError("XLAR-E116", f"{_shown(raw)} is not one of {', '.join(col.choices)}")
+    return CellError(Code.E116, f"{_shown(raw)} is not one of {', '.join(col.choices)}")
 
 
 _PARSERS = {

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from xlar.domain.billing import billed_party, share_units
+from xlar.domain.codes import Code
 from xlar.domain.documents import DocKind, LineInput
 from xlar.domain.errors import InvalidDocument, NotFound, XlarError
 from xlar.domain.money import tidy
@@ -30,7 +31,7 @@ RETURN = "return"
 
 
 class OverBilled(XlarError):
-    code = "XLAR-E022"
+    code = Code.E022
 
 
 def key_text(key: Key) -> str:

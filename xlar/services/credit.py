@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from xlar.domain.billing import billed_party, share_units
+from xlar.domain.codes import Code
 from xlar.domain.documents import CREDIT_KINDS, LINE_KINDS, DocKind
 from xlar.domain.errors import InvalidDocument, NotFound, XlarError
 from xlar.domain.money import convert, from_minor, to_minor
@@ -30,7 +31,7 @@ from xlar.store.writes import IN_CHUNK
 
 
 class CreditLimitExceeded(XlarError):
-    code = "XLAR-E060"
+    code = Code.E060
 
 
 @dataclass(frozen=True, slots=True)

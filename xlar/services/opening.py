@@ -19,6 +19,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from xlar.domain.codes import Code
 from xlar.domain.documents import DocKind, DocStatus
 from xlar.domain.errors import InvalidDocument, Issue, NotFound, XlarError
 from xlar.imports.opening import columns_of, read_rows
@@ -69,7 +70,7 @@ def import_opening(conn: Connection, path: Path, user: str) -> Imported:
             result.skipped.append(key[1])
             continue
         if key in seen:
-            result.issues.append(Issue(name, excel_row, "Original number", "XLAR-E118",
+            result.issues.append(Issue(name, excel_row, "Original number", Code.E118,
                                        f"{key[1]!r} of {key[0]} is also on row {seen[key]}"))
             continue
         seen[key] = excel_row

@@ -26,6 +26,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from xlar.domain.codes import Code, is_warning
 from xlar.domain.errors import Interrupted, Issue, XlarError
 from xlar.schema.cells import is_blank
 from xlar.schema.columns import ID_COLUMN, REV_COLUMN, Column, Kind, SheetSchema
@@ -97,7 +98,7 @@ from xlar.workbook.reader import (
 from xlar.workbook.state import SyncState
 from xlar.workbook.writer import SheetRows, cell_value, translated
 
-NOT_TAKEN = "XLAR-W108"   # typed in a cell xlar computes: shown as computed, what was typed not taken
+NOT_TAKEN = Code.W108   # typed in a cell xlar computes: shown as computed, what was typed not taken
 
 
 def adapters() -> list[Adapter]:
@@ -149,7 +150,7 @@ class SyncReport:
         if self.conflicts:
             tail.append(f"{len(self.conflicts)} 处冲突（见“冲突”表）" if zh else
                         f"{len(self.conflicts)} conflicts (see the Conflicts sheet)")
-        errors = [i for i in self.issues if not i.code.startswith("XLAR-W")]
+        errors = [i for i in self.issues if not is_warning(i.code)]
         if errors:
             tail.append(f"{len(errors)} 个问题（见“错误”表）" if zh else f"{len(errors)} problems (see the Errors sheet)")
         return ("；" if zh else "; ").join([*([self.finished] if self.finished else []), head, *tail, *self.notes])
@@ -184,7 +185,7 @@ class _Push:
             return False
         except (sa.exc.IntegrityError, sa.exc.DataError) as exc:
             reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
-            self.report.issues.append(Issue(sheet.name, excel_row, None, "XLAR-E126",
+            self.report.issues.append(Issue(sheet.name, excel_row, None, Code.E126,
                                             f"the store refused the row: {reason}"))
             return False
         if done is not False:
@@ -224,7 +225,7 @@ class _Push:
         for row in rows:
             number = _name(row.values)
             if number in held_parents:
-                self.report.issues.append(Issue(schema.name, row.excel_row, None, "XLAR-E124",
+                self.report.issues.append(Issue(schema.name, row.excel_row, None, Code.E124,
                                                 f"{number} is held back until its lines on rows "
                                                 f"{held_parents[number]} are fixed"))
                 self._hold(data, lines, row)
@@ -283,7 +284,7 @@ class _Push:
         """A warning the row's write gave (a credit limit that only warns) goes to the Errors sheet."""
         message = self.ctx.warnings.pop(row_id, None)
         if message:
-            self.report.issues.append(Issue(schema.name, row.excel_row, None, "XLAR-W060", message))
+            self.report.issues.append(Issue(schema.name, row.excel_row, None, Code.W060, message))
         note = self.ctx.notes.pop(row_id, None)
         if note:
             self.report.issues.append(Issue(schema.name, row.excel_row, None, NOT_TAKEN, note))
@@ -336,7 +337,7 @@ class _Push:
         for line in lines.rows:
             number = str(line.values.get("invoice"))
             if number not in known and line.excel_row not in lines.held:
-                self.report.issues.append(Issue(INVOICE_LINES.name, line.excel_row, None, "XLAR-E125",
+                self.report.issues.append(Issue(INVOICE_LINES.name, line.excel_row, None, Code.E125,
                                                 f"no invoice {number!r} on the {schema.name} sheet"))
                 self._hold_lines(lines, number)
 
@@ -403,7 +404,7 @@ class _Push:
                     continue
                 why = (f"{was} is {status} (a credit note takes it off" if status != "draft" else
                        f"it is {was}'s only line (delete {was}'s row, or give it another line first")
-                self.report.issues.append(Issue(INVOICE_LINES.name, row.excel_row, None, "XLAR-E020",
+                self.report.issues.append(Issue(INVOICE_LINES.name, row.excel_row, None, Code.E020,
                                                 f"line {line_no} of {was} cannot move to {row.values.get('invoice')}: "
                                                 f"{why}; set the Invoice no. back to {was} to keep it)"))
                 lines.held[row.excel_row] = list(row.raw)
@@ -747,11 +748,11 @@ def _sync(gateway: WorkbookGateway, store: Store, user: str, *, dry_run: bool, a
 def _outside_issues(found: Sequence[seals.Difference], shown: int = 10) -> list[Issue]:
     """The rows changed outside xlar (another program, an edit of the database file): one
     warning each, the first SHOWN of them; the sheets show the store as it is now."""
-    issues = [Issue("", 0, None, "XLAR-W107", f"{d.text()} since xlar last wrote it: the sheets show the store as it is "
+    issues = [Issue("", 0, None, Code.W107, f"{d.text()} since xlar last wrote it: the sheets show the store as it is "
                     "now; an admin who has checked it takes it as it is with `xlar audit accept`")
               for d in found[:shown]]
     if len(found) > shown:
-        issues.append(Issue("", 0, None, "XLAR-W107", f"… and {len(found) - shown} more row(s) changed outside "
+        issues.append(Issue("", 0, None, Code.W107, f"… and {len(found) - shown} more row(s) changed outside "
                             "xlar (`xlar check` names them all)"))
     return issues
 

@@ -24,15 +24,16 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from xlar.domain.codes import Code
 from xlar.domain.errors import Issue
 from xlar.schema.columns import SheetSchema
 from xlar.schema.hashing import canonical
 from xlar.sync.rows import StoreRow
 from xlar.workbook.reader import Row
 
-COPIED = "XLAR-W103"
-REKEYED = "XLAR-W104"
-MOVED = "XLAR-W105"
+COPIED = Code.W103
+REKEYED = Code.W104
+MOVED = Code.W105
 
 
 @dataclass(slots=True)

@@ -19,6 +19,7 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
 from defusedxml import ElementTree as SafeET
 
+from xlar.domain.codes import Code
 from xlar.domain.errors import XlarError
 
 NS = {
@@ -33,7 +34,7 @@ _FORMULA_OR_ERROR = re.compile(rb'<f[ >/]|t="e"')  # not <formula> of a conditio
 class BrokenWorkbook(XlarError):
     """A workbook file that cannot be read as it stands: a damaged zip, a missing or broken part."""
 
-    code = "XLAR-E127"
+    code = Code.E127
 
 
 def first_line(exc: BaseException) -> str:

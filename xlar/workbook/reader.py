@@ -17,6 +17,7 @@ from pathlib import Path
 
 from python_calamine import CalamineError
 
+from xlar.domain.codes import CODES, Code, is_warning
 from xlar.domain.errors import Issue
 from xlar.schema.cells import MISS, Parsed, fast_parser, is_blank, parse_cell, proves_locale_mixup
 from xlar.schema.columns import ID_COLUMN, REV_COLUMN, Column, Kind, SheetSchema, normalize_header
@@ -135,7 +136,7 @@ def read_book(source: Grids) -> WorkbookData:
         if schema is None:
             continue
         if schema.name in sheets:
-            issues.append(Issue(title, 1, None, "XLAR-E120", f"a second {schema.name} sheet; only "
+            issues.append(Issue(title, 1, None, Code.E120, f"a second {schema.name} sheet; only "
                                 f"'{sheets[schema.name].title}' is read"))
             continue
         data = read_sheet(grids, title, schema)
@@ -187,8 +188,8 @@ def issues_shown(grids: Grids) -> list[Issue]:
     found = []
     for row in grids.grid(title)[1:]:
         sheet, excel_row, column, code, message = (_plain(c) for c in [*row, "", "", "", "", ""][:5])
-        if code:
-            found.append(Issue(sheet, int(excel_row or 0), column or None, code, message))
+        if code in CODES:   # a row whose code is not xlar's was not written by a sync
+            found.append(Issue(sheet, int(excel_row or 0), column or None, Code(code), message))
     return found
 
 
@@ -219,11 +220,11 @@ def read_sheet(grids: Grids, title: str, schema: SheetSchema,
     at = _find_header(grid, index, schema)
     if at is None:
         data = SheetData(schema, title, 1, [])
-        data.issues.append(Issue(title, 1, None, "XLAR-E121", "no header row with this sheet's column names"))
+        data.issues.append(Issue(title, 1, None, Code.E121, "no header row with this sheet's column names"))
         return data
     layout, issues = header_layout(grid[at], index, title, at + 1, schema)
     data = SheetData(schema, title, at + 1, layout, issues=issues)
-    if any(i.code == "XLAR-E122" for i in issues):
+    if any(i.code == Code.E122 for i in issues):
         return data  # without a required column no row can be read
     parsed = []
     plan = _Plan.of(schema, title, layout)
@@ -236,7 +237,7 @@ def read_sheet(grids: Grids, title: str, schema: SheetSchema,
     _check_duplicates(schema, title, layout, parsed)
     for excel_row, raw, row, row_issues in parsed:
         data.issues += row_issues
-        if any(not i.code.startswith("XLAR-W") for i in row_issues):
+        if any(not is_warning(i.code) for i in row_issues):
             data.held[excel_row] = raw
         else:
             data.rows.append(row)
@@ -253,7 +254,7 @@ def header_layout(header: list[object], index: Mapping[str, str], title: str, ex
         if key is None:
             layout.append("+" + str(cell))
         elif key in seen:
-            issues.append(Issue(title, excel_row, str(cell), "XLAR-E123",
+            issues.append(Issue(title, excel_row, str(cell), Code.E123,
                                 f"column {cell!r} appears twice (columns {column_letters(seen[key])} and "
                                 f"{column_letters(i)}); the second is kept as your own column"))
             layout.append("+" + str(cell))
@@ -262,7 +263,7 @@ def header_layout(header: list[object], index: Mapping[str, str], title: str, ex
             layout.append(key)
     for col in schema.columns:
         if col.required and col.key not in seen:
-            issues.append(Issue(title, excel_row, None, "XLAR-E122",
+            issues.append(Issue(title, excel_row, None, Code.E122,
                                 f"required column {col.en!r} ({col.zh}) is missing"))
     return layout, issues
 
@@ -301,7 +302,7 @@ def _check_lengths(plan: _Plan, title: str, excel_row: int, values: dict[str, ob
     for key, limit, label in plan.limits:
         value = values.get(key)
         if isinstance(value, str) and len(value) > limit:
-            issues.append(Issue(title, excel_row, label, "XLAR-E105",
+            issues.append(Issue(title, excel_row, label, Code.E105,
                                 f"{_cut(value)!r} has {len(value):,} characters; the book keeps at most {limit} here"))
 
 
@@ -336,7 +337,7 @@ def _parse_row(plan: _Plan, title: str, r: int, raw: list[object],
                        f"formula {shown!r}: input cells take values (a sync would replace the formula); "
                        "paste it as a value")
             issues.append(Issue(title, excel_row, label,
-                                "XLAR-E101" if cell.kind == "error" else "XLAR-E119", message))
+                                Code.E101 if cell.kind == "error" else Code.E119, message))
             raw[i] = FormulaText(shown) if cell.kind == "formula" else shown
             continue
         result = parse_cell(col, raw[i], currency)
@@ -369,7 +370,7 @@ def _row_id(raw: list[object], at: int | None, title: str, excel_row: int, issue
     text = str(cell).strip().removesuffix(".0")
     if _ROW_ID.fullmatch(text) and int(text) > 0:
         return text
-    issues.append(Issue(title, excel_row, ID_COLUMN, "XLAR-W102", f"_id {_cut(text)!r} is not a row id a sync wrote: "
+    issues.append(Issue(title, excel_row, ID_COLUMN, Code.W102, f"_id {_cut(text)!r} is not a row id a sync wrote: "
                         "it was cleared and the row is taken as a new row"))
     raw[at] = ""
     return None
@@ -410,7 +411,7 @@ def _check_ambiguous_dates(schema: SheetSchema, title: str, grid: list[list[obje
                 value = value.date()
             if isinstance(value, date) and value.day <= 12 and value.day != value.month:
                 issues.append(Issue(title, excel_row, _label(schema, title, col),
-                                    "XLAR-E117", f"date {value.isoformat()} may have day and month swapped: "
+                                    Code.E117, f"date {value.isoformat()} may have day and month swapped: "
                                     f"this column also holds {len(proofs)} dates typed as text like "
                                     f"{proofs[0]!r}; check it and re-enter it"))
 
@@ -430,6 +431,6 @@ def _check_duplicates(schema: SheetSchema, title: str, layout: list[str],
         where = ", ".join(str(parsed[n][0]) for n in members)
         shown = "/".join(str(k) for k in key)
         for n in members:
-            parsed[n][3].append(Issue(title, parsed[n][0], _label(schema, title, schema.by_key[schema.key[0]]), "XLAR-E118",
+            parsed[n][3].append(Issue(title, parsed[n][0], _label(schema, title, schema.by_key[schema.key[0]]), Code.E118,
                 f"duplicate {shown!r} on rows {where}: none of them is taken until one remains"))
 

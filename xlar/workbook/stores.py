@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from xlar.domain.codes import Code
 from xlar.domain.errors import XlarError
 from xlar.store.config import STORE_KEY, config_path, configured
 from xlar.store.engine import normalize_url
@@ -22,7 +23,7 @@ TRUSTED_KEY = "XLAR_TRUSTED_STORES"
 
 
 class UntrustedStore(XlarError):
-    code = "XLAR-E148"
+    code = Code.E148
 
 
 def workbook_store(book: Grids) -> str | None:
@@ -38,7 +39,7 @@ def workbook_store(book: Grids) -> str | None:
             if "://" in url and make_url(normalize_url(url)).password:
                 raise XlarError(f"{CONFIG_SHEET}: {STORE_KEY} must not hold a password (whoever gets the "
                                 "workbook reads it): use ~/.pgpass, PGPASSWORD or the xlar config file",
-                                code="XLAR-E147")
+                                code=Code.E147)
             return url
     return None
 
