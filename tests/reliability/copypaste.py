@@ -24,7 +24,7 @@ from tests.sheets import add_rows, top_row
 from xlar.schema.hashing import content_hash
 from xlar.schema.sheets import INPUT_SHEETS
 from xlar.store.engine import Store
-from xlar.sync.adapters import Context
+from xlar.sync.context import Context
 from xlar.sync.engine import adapters, sync_workbook
 from xlar.sync.identity import key_of
 from xlar.workbook.template import build_template

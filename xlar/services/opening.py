@@ -25,6 +25,7 @@ from xlar.domain.errors import InvalidDocument, Issue, NotFound, XlarError
 from xlar.imports.opening import columns_of, read_rows
 from xlar.schema.cells import CellError, is_blank, parse_cell
 from xlar.schema.columns import Kind
+from xlar.schema.records import OpeningBalanceRow
 from xlar.schema.sheets import OPENING_BALANCES
 from xlar.services import documents as docs
 from xlar.store.tables import customers, documents
@@ -124,19 +125,16 @@ def _parse(name: str, excel_row: int, cells: dict[str, object], currencies: dict
 
 
 def _draft(values: dict[str, object], source: str) -> docs.DraftDocument:
-    amount, open_ = values["amount"], values["open_amount"]
-    assert isinstance(amount, Decimal) and isinstance(open_, Decimal)
-    number = str(values["number"])
+    row = OpeningBalanceRow.of(values)
+    amount, open_, number = row.amount, row.open_amount, row.number
     if open_ == 0:
         raise InvalidDocument(f"{number}: nothing is open (open amount 0): leave the row out")
     if (amount < 0) != (open_ < 0) or abs(open_) > abs(amount):
         raise InvalidDocument(f"{number}: open amount {open_} must have the sign of the amount {amount} "
                               "and not exceed it")
     memo = f"opening balance of {number} (original {amount}) from {source}"
-    if values.get("memo"):
-        memo += f": {values['memo']}"
+    if row.memo:
+        memo += f": {row.memo}"
     return docs.DraftDocument(
-        DocKind.OPENING_BALANCE, str(values["customer"]), values["date"], amount=open_,  # type: ignore[arg-type]
-        currency=values.get("currency"), fx_rate=values.get("fx_rate"),  # type: ignore[arg-type]
-        due_on=values.get("due_date") or values["date"], reference=number, memo=memo,  # type: ignore[arg-type]
-        source=SOURCE)
+        DocKind.OPENING_BALANCE, row.customer, row.date, amount=open_, currency=row.currency, fx_rate=row.fx_rate,
+        due_on=row.due_date or row.date, reference=number, memo=memo, source=SOURCE)

@@ -7,10 +7,7 @@ edits). Every write is audited with the syncing user.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -19,9 +16,10 @@ from sqlalchemy.engine import Connection
 
 from xlar.domain.customers import Customer
 from xlar.domain.errors import InvalidDocument, NotAllowed, NotFound, XlarError
-from xlar.domain.money import decimal_from_number, from_minor, tidy, to_minor
+from xlar.domain.money import tidy
 from xlar.domain.terms import PaymentTerms, TermsBasis
-from xlar.schema.columns import Kind, SheetSchema
+from xlar.schema.columns import SheetSchema
+from xlar.schema.records import CustomerRow, DeliveryRow, OrderRow, PaymentTermsRow
 from xlar.schema.sheets import SETTINGS, setting_code, setting_value
 from xlar.services.booking import installment_plan
 from xlar.services.credit import Charge, check_credit
@@ -33,67 +31,9 @@ from xlar.store.ledger import keep_receivable_account
 from xlar.store.mapping import SheetMapping
 from xlar.store.settings import DEFAULTS, read_settings, write_settings
 from xlar.store.writes import insert_rows, update_row
+from xlar.sync.codec import Codec
+from xlar.sync.context import Context, Item
 from xlar.sync.rows import StoreRow
-
-_NAME = re.compile(r"[^\s,;，；、/()（）]+")   # a document number within a reference
-
-
-@dataclass(slots=True)
-class Context:
-    """What every adapter needs during one sync: the user and the customers' codes."""
-
-    user: str
-    base_currency: str
-    code_of: dict[int, str] = field(default_factory=dict)
-    id_of: dict[str, int] = field(default_factory=dict)
-    currency_of: dict[str, str] = field(default_factory=dict)
-    warnings: dict[int, str] = field(default_factory=dict)   # row id -> a warning the row's write gave
-    notes: dict[int, str] = field(default_factory=dict)      # row id -> what of the row was not taken
-    named_credits: set[str] = field(default_factory=set)    # receipts new Allocations rows name
-    as_of: date | None = None                               # the sync's date (matches undone on it)
-    closed_period: str | None = None
-    aliases: dict[str, str] = field(default_factory=dict)   # a number typed on a new row -> the store's
-    locale: str = "en"                                      # the workbook's language (xlar's memos in it)
-
-    @classmethod
-    def load(cls, conn: Connection, user: str) -> Context:
-        book = read_settings(conn)
-        ctx = cls(user, book.base_currency, closed_period=book.closed_period)
-        ctx.refresh(conn)
-        return ctx
-
-    def refresh(self, conn: Connection) -> None:
-        rows = conn.execute(sa.select(t.customers.c.id, t.customers.c.code, t.customers.c.currency)).all()
-        self.code_of = {i: c for i, c, _ in rows}
-        self.id_of = {c: i for i, c, _ in rows}
-        self.currency_of = {c: cur for _, c, cur in rows}
-
-    def know(self, customer_id: int, code: str, currency: str) -> None:
-        """Record a customer just written (cheaper than reloading them all)."""
-        self.id_of.pop(self.code_of.get(customer_id, code), None)
-        self.code_of[customer_id] = code
-        self.id_of[code] = customer_id
-        self.currency_of[code] = currency
-
-    def resolve(self, name: object) -> object:
-        """The store's number of the document NAME names: a new row of this sync is named by the
-        number or Your ref. typed on it (a name that is a store number stays that number)."""
-        return name if name is None else self.aliases.get(str(name), name)
-
-    def resolve_text(self, text: object) -> object:
-        """TEXT (a receipt's reference) with each whole name of a new row of this sync replaced by
-        the store's number, so that matching by reference finds it."""
-        if not isinstance(text, str) or not self.aliases:
-            return text
-        return _NAME.sub(lambda m: self.aliases.get(m.group(0), m.group(0)), text)
-
-    def customer_id(self, code: object) -> int:
-        if code not in self.id_of:
-            raise NotFound(f"unknown customer {code!r}")
-        return self.id_of[str(code)]
-
-
-Item = tuple[dict[str, object], Sequence[dict[str, object]]]   # a new row's values, its lines (invoices)
 
 
 class Adapter:
@@ -139,33 +79,13 @@ class TableAdapter(Adapter):
         self.sheet = mapping.sheet
         self.m = mapping
         self.table = mapping.table
-
-    def _currency(self, values: Mapping[str, object], ctx: Context) -> str:
-        currency = values.get("currency") or ctx.currency_of.get(str(values.get("customer")), ctx.base_currency)
-        return str(currency)
+        self.codec = Codec(mapping)
 
     def to_store(self, ctx: Context, values: dict[str, object]) -> dict[str, object]:
-        out: dict[str, object] = {}
-        for key, column in self.m.columns.items():
-            col, value = self.sheet.by_key[key], values.get(key)
-            if key == "customer":
-                value = ctx.customer_id(value)
-            elif col.kind is Kind.MONEY and value is not None:
-                value = to_minor(Decimal(str(value)), self._currency(values, ctx))
-            out[column] = value
-        return out
+        return self.codec.to_store(ctx, values)
 
     def to_sheet(self, ctx: Context, row: Mapping[str, Any]) -> dict[str, object]:
-        values: dict[str, object] = {}
-        for key, column in self.m.columns.items():
-            value = row[column]
-            if key == "customer":
-                value = ctx.code_of.get(value)
-            values[key] = value
-        for key, column in self.m.columns.items():
-            if self.sheet.by_key[key].kind is Kind.MONEY and row[column] is not None:
-                values[key] = from_minor(row[column], self._currency(values, ctx))
-        return values
+        return self.codec.to_sheet(ctx, row)
 
     def validate(self, ctx: Context, values: dict[str, object]) -> None:
         """Domain checks before a write (none for plain reference rows)."""
@@ -250,11 +170,9 @@ class FxRatesAdapter(TableAdapter):
 
 class CustomersAdapter(TableAdapter):
     def validate(self, ctx: Context, values: dict[str, object]) -> None:
-        limit = values.get("credit_limit")
-        Customer(str(values["code"]), str(values["name"]), str(values["currency"]),
-                 credit_limit=None if limit is None else Decimal(str(limit)),
-                 closing_day=values.get("closing_day"),  # type: ignore[arg-type]
-                 status=str(values.get("status") or "active"))
+        row = CustomerRow.of(values)
+        Customer(row.code, row.name, row.currency, credit_limit=row.credit_limit, closing_day=row.closing_day,
+                 status=row.status or "active")
 
     def to_store(self, ctx: Context, values: dict[str, object]) -> dict[str, object]:
         return super().to_store(ctx, {**values, "status": values.get("status") or "active"})
@@ -263,7 +181,7 @@ class CustomersAdapter(TableAdapter):
         ctx.know(row_id, str(values["code"]), str(values["currency"]))
 
     def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object]) -> None:
-        keep_receivable_account(conn, row_id, values.get("ar_account"))  # type: ignore[arg-type]
+        keep_receivable_account(conn, row_id, CustomerRow.of(values).ar_account)
         super().update(conn, ctx, row_id, values)
         ctx.know(row_id, str(values["code"]), str(values["currency"]))
 
@@ -272,11 +190,9 @@ class TermsAdapter(TableAdapter):
     """Discounts show as a percentage cell (0.02) and are stored in percent (2)."""
 
     def validate(self, ctx: Context, values: dict[str, object]) -> None:
-        pct = values.get("discount_pct")
-        PaymentTerms(str(values["code"]), str(values["name"]), TermsBasis(str(values["basis"])),
-                     int(values["days"]),  # type: ignore[call-overload]
-                     values.get("discount_days"),  # type: ignore[arg-type]
-                     None if pct is None else Decimal(str(pct)) * 100)
+        row = PaymentTermsRow.of(values)
+        PaymentTerms(row.code, row.name, TermsBasis(row.basis), row.days, row.discount_days,
+                     None if row.discount_pct is None else row.discount_pct * 100)
 
     def to_store(self, ctx: Context, values: dict[str, object]) -> dict[str, object]:
         stored = super().to_store(ctx, values)
@@ -359,18 +275,10 @@ class DeliveriesAdapter(TableAdapter):
 
     @staticmethod
     def line(values: Mapping[str, object]) -> DeliveryLine:
-        def dec(key: str) -> Decimal | None:
-            value = values.get(key)
-            return None if value is None else decimal_from_number(value)
-
-        return DeliveryLine(
-            str(values["number"]), int(values["line"]), str(values["customer"]),  # type: ignore[call-overload]
-            values["date"], str(values["item"]), tidy(decimal_from_number(values["qty"])),  # type: ignore[arg-type]
-            str(values.get("kind") or "delivery"), dec("unit_price"), dec("tax_rate"),
-            None if values.get("currency") is None else str(values["currency"]),
-            None if values.get("order") is None else str(values["order"]),
-            None if values.get("salesperson") is None else str(values["salesperson"]),
-            str(values.get("status") or "posted"))
+        row = DeliveryRow.of(values)
+        return DeliveryLine(row.number, row.line, row.customer, row.date, row.item, tidy(row.qty),
+                            row.kind or "delivery", row.unit_price, row.tax_rate, row.currency, row.order,
+                            row.salesperson, row.status or "posted")
 
     def insert_many(self, conn: Connection, ctx: Context, items: Sequence[Item]) -> list[int | XlarError]:
         results: list[int | XlarError | None] = [None] * len(items)
@@ -409,7 +317,8 @@ class OrdersAdapter(TableAdapter):
         if contract and conn.execute(sa.select(t.contracts.c.id).where(t.contracts.c.number == str(contract))
                                      ).first() is None:
             raise NotFound(f"order {values['number']}: unknown contract {contract!r}")
-        charge = Charge(ctx.customer_id(values["customer"]), values["date"], f"order {values['number']}")  # type: ignore[arg-type]
+        row = OrderRow.of(values)
+        charge = Charge(ctx.customer_id(row.customer), row.date, f"order {row.number}")
         warning = check_credit(conn, [charge], read_settings(conn), ctx.user)[0]
         if warning:
             ctx.warnings[row_id] = warning

@@ -7,7 +7,7 @@ often known only after posting, the expected receipt date and the disputed mark)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -26,14 +26,17 @@ from xlar.domain.errors import (
 )
 from xlar.domain.money import decimal_from_number, from_minor, tidy, to_minor
 from xlar.schema.messages import localize_memo
-from xlar.schema.sheets import ALLOCATIONS, INVOICES, MATCH_METHODS, PAYABLES, RECEIPTS
+from xlar.schema.records import AllocationRow, InvoiceLineRow, InvoiceRow, ReceiptRow
+from xlar.schema.sheets import ALLOCATIONS, INVOICE_LINES, INVOICES, MATCH_METHODS, PAYABLES, RECEIPTS
 from xlar.services import documents as docs
 from xlar.services import matching, receipts, settle
 from xlar.store import tables as t
 from xlar.store.audit import record
 from xlar.store.ledger import OPEN, open_items_stmt
 from xlar.store.writes import in_chunks, insert_rows, update_row
-from xlar.sync.adapters import Adapter, Context, Item
+from xlar.sync.adapters import Adapter
+from xlar.sync.codec import CODECS
+from xlar.sync.context import Context, Item
 from xlar.sync.rows import StoreRow
 
 DRAFT_PREFIX = "DRAFT-"
@@ -74,6 +77,13 @@ class DocumentAdapter(Adapter):
 
     def draft(self, ctx: Context, values: dict[str, object], lines: Sequence[dict[str, object]]) -> docs.DraftDocument:
         raise NotImplementedError
+
+    def shown_values(self, ctx: Context, doc: Mapping[str, Any]) -> dict[str, object]:
+        """A document row as its sheet shows it: its columns through the codec, a draft's number
+        as DRAFT-<id>, no rate for the base currency."""
+        return CODECS[self.sheet.name].to_sheet(ctx, doc) | {
+            "number": shown_number(doc["number"], doc["id"]),
+            "fx_rate": None if doc["currency"] == ctx.base_currency else doc["fx_rate"]}
 
     def insert_many(self, conn: Connection, ctx: Context, items: Sequence[Item]) -> list[int | XlarError]:
         """New rows: drafts are stored, rows with Status posted are posted too, all in batches."""
@@ -142,18 +152,9 @@ class InvoicesAdapter(DocumentAdapter):
         related = dict(conn.execute(sa.select(d.id, d.number).where(
             d.id.in_(sa.select(d.related_id).where(d.related_id.is_not(None), d.kind.in_(self.kinds))))).all())
         still = _open_by_document(conn, ctx.as_of or date.today())
-        return [StoreRow(r["id"], r["rev"], {
-            "number": shown_number(r["number"], r["id"]), "your_ref": r["user_ref"], "kind": r["kind"],
-            "date": r["doc_on"],
-            "customer": ctx.code_of.get(r["customer_id"]), "currency": r["currency"],
-            "fx_rate": None if r["currency"] == ctx.base_currency else r["fx_rate"],
-            "net": from_minor(r["net_minor"], r["currency"]), "tax": from_minor(r["tax_minor"], r["currency"]),
-            "total": from_minor(r["amount_minor"], r["currency"]), "due_date": r["due_on"],
+        return [StoreRow(r["id"], r["rev"], self.shown_values(ctx, r) | {
             "open": from_minor(still[r["id"]], r["currency"]) if r["id"] in still else None,
-            "expected_date": r["expected_on"], "order": r["order_number"],
             "original": related.get(r["related_id"]) if r["related_id"] else None,
-            "source": r["source"], "fapiao_no": r["fapiao_no"], "status": r["status"], "memo": r["memo"],
-            "disputed": r["disputed"],
         }) for r in self._rows(conn)]
 
     def load_lines(self, conn: Connection, ctx: Context) -> list[StoreRow]:
@@ -166,12 +167,8 @@ class InvoicesAdapter(DocumentAdapter):
         result = []
         for r in rows:
             number = shown_number(r["number"], r["document_id"])
-            result.append(StoreRow(r["id"], r["rev"], {
-                "invoice": number, "line": r["line_no"], "delivery": r["delivery"],
-                "delivery_line": r["delivery_line"], "item": r["item"], "qty": r["qty"],
-                "unit_price": r["unit_price"], "tax_rate": r["tax_rate"],
-                "net": from_minor(r["net_minor"], r["currency"]), "tax": from_minor(r["tax_minor"], r["currency"]),
-            }, parent=number))
+            result.append(StoreRow(r["id"], r["rev"], CODECS[INVOICE_LINES.name].to_sheet(ctx, r, r["currency"]) | {"invoice": number},
+                                   parent=number))
         return result
 
     def insert_many(self, conn: Connection, ctx: Context, items: Sequence[Item]) -> list[int | XlarError]:
@@ -186,16 +183,14 @@ class InvoicesAdapter(DocumentAdapter):
         return results
 
     def draft(self, ctx: Context, values: dict[str, object], lines: Sequence[dict[str, object]]) -> docs.DraftDocument:
-        ordered = sorted(lines, key=lambda ln: int(ln["line"]))  # type: ignore[call-overload]
+        row = InvoiceRow.of(values)
+        ordered = sorted((InvoiceLineRow.of(ln) for ln in lines), key=lambda ln: ln.line)
         return docs.DraftDocument(
-            DocKind(str(values.get("kind") or "invoice")), str(values["customer"]), values["date"],  # type: ignore[arg-type]
-            tuple(_line(ln) for ln in ordered),
-            currency=values.get("currency"), fx_rate=values.get("fx_rate"),  # type: ignore[arg-type]
-            due_on=values.get("due_date"), memo=values.get("memo"),  # type: ignore[arg-type]
-            source=values.get("source"), fapiao_no=values.get("fapiao_no"),  # type: ignore[arg-type]
-            expected_on=values.get("expected_date"), order=values.get("order"),  # type: ignore[arg-type]
-            original=ctx.resolve(values.get("original")), disputed=values.get("disputed") == "yes",  # type: ignore[arg-type]
-            user_ref=values.get("your_ref"), header=None if ordered else _header(values))  # type: ignore[arg-type]
+            DocKind(row.kind or "invoice"), row.customer, row.date, tuple(_line(ln) for ln in ordered),
+            currency=row.currency, fx_rate=row.fx_rate, due_on=row.due_date, memo=row.memo, source=row.source,
+            fapiao_no=row.fapiao_no, expected_on=row.expected_date, order=row.order,
+            original=ctx.resolve(row.original), disputed=row.disputed == "yes", user_ref=row.your_ref,
+            header=None if ordered else HeaderAmounts(row.net, row.tax, row.total))
 
     def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object],
                lines: Sequence[dict[str, object]] = (), *, on: date | None = None,
@@ -216,13 +211,6 @@ class InvoicesAdapter(DocumentAdapter):
             record(conn, ctx.user, "update", "document", row_id, {k: doc[k] for k in after}, after)
             return
         super().update(conn, ctx, row_id, values, lines, on=on, content_changed=content_changed)
-
-
-def _header(values: dict[str, object]) -> HeaderAmounts:
-    def amount(key: str) -> Decimal | None:
-        value = values.get(key)
-        return None if value is None else decimal_from_number(value)
-    return HeaderAmounts(amount("net"), amount("tax"), amount("total"))
 
 
 def _header_note(before: Any, after: Any, values: dict[str, object]) -> str | None:
@@ -250,14 +238,11 @@ def _open_by_document(conn: Connection, as_of: date) -> dict[int, int]:
                              .where(item.c.revalues_id.is_(None)).group_by(item.c.document_id)).all())
 
 
-def _line(ln: dict[str, object]) -> LineInput:
+def _line(ln: InvoiceLineRow) -> LineInput:
     """An InvoiceLines row; a negative quantity bills a return."""
-    qty = tidy(decimal_from_number(ln["qty"]))
-    delivery_line = ln.get("delivery_line")
-    return LineInput(str(ln["item"]), qty, tidy(decimal_from_number(ln["unit_price"])),
-                     tidy(decimal_from_number(ln.get("tax_rate") or 0)), "",
-                     None if ln.get("delivery") is None else str(ln["delivery"]),
-                     None if delivery_line is None else int(delivery_line), qty < 0)  # type: ignore[call-overload]
+    qty = tidy(ln.qty)
+    return LineInput(ln.item, qty, tidy(ln.unit_price), tidy(ln.tax_rate or Decimal(0)), "", ln.delivery,
+                     ln.delivery_line, qty < 0)
 
 
 def _disputed(values: dict[str, object]) -> str | None:
@@ -289,23 +274,14 @@ class ReceiptsAdapter(DocumentAdapter):
              "maturity_on", "reference", "status", "created_by", "approved_by", "memo", "user_ref")
 
     def load(self, conn: Connection, ctx: Context) -> list[StoreRow]:
-        return [StoreRow(r["id"], r["rev"], {
-            "number": shown_number(r["number"], r["id"]), "your_ref": r["user_ref"], "date": r["doc_on"],
-            "customer": ctx.code_of.get(r["customer_id"]), "method": r["method"], "currency": r["currency"],
-            "fx_rate": None if r["currency"] == ctx.base_currency else r["fx_rate"],
-            "amount": from_minor(r["amount_minor"], r["currency"]), "maturity_date": r["maturity_on"],
-            "reference": r["reference"], "status": r["status"], "entered_by": r["created_by"],
-            "approved_by": r["approved_by"], "memo": r["memo"],
-        }) for r in self._rows(conn)]
+        return [StoreRow(r["id"], r["rev"], self.shown_values(ctx, r)) for r in self._rows(conn)]
 
     def draft(self, ctx: Context, values: dict[str, object], lines: Sequence[dict[str, object]]) -> docs.DraftDocument:
+        row = ReceiptRow.of(values)
         return docs.DraftDocument(
-            DocKind.RECEIPT, str(values["customer"]), values["date"],  # type: ignore[arg-type]
-            amount=decimal_from_number(values["amount"]), currency=values.get("currency"),  # type: ignore[arg-type]
-            fx_rate=values.get("fx_rate"), method=values.get("method"),  # type: ignore[arg-type]
-            maturity_on=values.get("maturity_date"),  # type: ignore[arg-type]
-            reference=ctx.resolve_text(values.get("reference")), memo=values.get("memo"),  # type: ignore[arg-type]
-            user_ref=values.get("your_ref"))  # type: ignore[arg-type]
+            DocKind.RECEIPT, row.customer, row.date, amount=row.amount, currency=row.currency, fx_rate=row.fx_rate,
+            method=row.method, maturity_on=row.maturity_date, reference=ctx.resolve_text(row.reference),
+            memo=row.memo, user_ref=row.your_ref)
 
     def insert_many(self, conn: Connection, ctx: Context, items: Sequence[Item]) -> list[int | XlarError]:
         approved = {k for k, (values, _) in enumerate(items) if values.get("status") == "approved"}
@@ -372,23 +348,22 @@ class AllocationsAdapter(Adapter):
         return self._match(conn, ctx, values)
 
     def _match(self, conn: Connection, ctx: Context, values: dict[str, object], not_before: date | None = None) -> int:
-        method = str(values.get("method") or "manual")
-        values = {**values, "invoice": ctx.resolve(values["invoice"]), "credit_doc": ctx.resolve(values.get("credit_doc"))}
-        invoice, amount = str(values["invoice"]), decimal_from_number(values["amount"])
-        installment = int(values.get("installment_no") or 1)  # type: ignore[call-overload]
-        memo = None if values.get("memo") is None else str(values["memo"])
+        row = AllocationRow.of(values)
+        method = row.method or "manual"
+        invoice, credit_doc, amount = ctx.resolve(row.invoice) or row.invoice, ctx.resolve(row.credit_doc), row.amount
+        installment, memo = row.installment_no or 1, row.memo
         a = t.allocations.c
         if method == "write_off":
-            if values.get("credit_doc"):
+            if credit_doc:
                 raise InvalidAllocation("a write-off row leaves Receipt / credit blank: the write-off is its credit")
-            if not values.get("reason_code"):
+            if not row.reason_code:
                 raise InvalidAllocation(f"writing off {amount} of {invoice} needs a reason code (column Write-off reason)")
-            wo = settle.write_off(conn, invoice, amount, str(values["reason_code"]), self._today(ctx), ctx.user,
+            wo = settle.write_off(conn, invoice, amount, row.reason_code, self._today(ctx), ctx.user,
                                   installment=installment, memo=memo)
             return self._last(conn, a.credit_item_id == settle.item_of(conn, wo))
-        if not values.get("credit_doc"):
+        if not credit_doc:
             raise InvalidAllocation(f"matching {invoice}: name the receipt or credit note that pays it")
-        credit_number = self._number(conn, values["credit_doc"])
+        credit_number = self._number(conn, credit_doc)
         if method == "transfer":
             debit = settle.open_item(conn, invoice, installment)
             credit = settle.open_item(conn, credit_number)
@@ -398,7 +373,7 @@ class AllocationsAdapter(Adapter):
                 credit_number = str(docs.load(conn, new)["number"])
         debit_id = settle.item_id(conn, invoice, installment)
         credit_id = settle.item_id(conn, credit_number)
-        item = None if values.get("item") is None else str(values["item"])
+        item = row.item
         if method not in matching.METHODS or method in ("void", "undo", "write_off"):
             raise InvalidAllocation(f"unknown matching method {method!r}")
         batch = matching.allocate(conn, [matching.Match(debit_id, credit_id, amount, item)],
@@ -428,9 +403,9 @@ class AllocationsAdapter(Adapter):
         old = next(iter(self.load(conn, ctx, only=row_id)), None)
         if old is None:
             raise InvalidAllocation(f"match {row_id} is no longer live")
-        def pair(row: dict[str, object]) -> tuple[object, ...]:
-            return (str(row.get("credit_doc")), str(row.get("invoice")), int(row.get("installment_no") or 1),  # type: ignore[call-overload]
-                    row.get("item"))
+        def pair(values: dict[str, object]) -> tuple[object, ...]:
+            row = AllocationRow.of(values)
+            return str(row.credit_doc), row.invoice, row.installment_no or 1, row.item
         if pair(values) != pair(old.values):
             raise InvalidAllocation("a match's documents are not edited: delete the row (undoing the match) "
                                     "and add the right one")
@@ -438,11 +413,12 @@ class AllocationsAdapter(Adapter):
         if method != (old.values["method"] or "manual") or values.get("reason_code") != old.values["reason_code"]:
             raise InvalidAllocation("a match's method and write-off reason are not edited: delete the row "
                                     "(undoing the match) and add the right one")
-        amount = decimal_from_number(values["amount"])
-        if values.get("undo_on") is None and amount == old.values["amount"]:
-            self._memo(conn, ctx, row_id, values.get("memo"))
+        row, shown = AllocationRow.of(values), AllocationRow.of(old.values)
+        amount = row.amount
+        if row.undo_on is None and amount == shown.amount:
+            self._memo(conn, ctx, row_id, row.memo)
             return
-        on = self._undo_on(ctx, values.get("undo_on"), old.values["date"])  # type: ignore[arg-type]
+        on = self._undo_on(ctx, row.undo_on, shown.date or self._today(ctx))
         self._undo(conn, ctx, row_id, on, "match row changed in the workbook" if amount != old.values["amount"]
                    else "match row undone in the workbook")
         if amount != old.values["amount"] and amount != 0:

@@ -55,7 +55,6 @@ from xlar.store.tables import audit_log, document_lines, documents
 from xlar.store.writes import in_chunks
 from xlar.sync.adapters import (
     Adapter,
-    Context,
     CustomersAdapter,
     DeliveriesAdapter,
     FxRatesAdapter,
@@ -64,6 +63,7 @@ from xlar.sync.adapters import (
     TableAdapter,
     TermsAdapter,
 )
+from xlar.sync.context import Context
 from xlar.sync.documents import (
     AllocationsAdapter,
     DocumentAdapter,
