@@ -24,6 +24,7 @@ from xlar.reports import ledger as reports
 from xlar.reports.render import aging_csv, aging_json, amount_text
 from xlar.schema.cells import EARLIEST, LATEST
 from xlar.schema.messages import localize
+from xlar.services.customers import customer_id
 from xlar.store import audit, seals
 from xlar.store.config import acting_user
 from xlar.store.engine import Store
@@ -33,7 +34,7 @@ from xlar.store.tables import customers as customer_table
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class IsoDate(click.ParamType):
+class IsoDate(click.ParamType[date, Any]):
     name = "DATE"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
@@ -51,7 +52,7 @@ class IsoDate(click.ParamType):
 ISO_DATE = IsoDate()
 
 
-class Checked(click.ParamType):
+class Checked(click.ParamType[Any, Any]):
     """Text that CHECK (a domain parser) accepts, passed on as typed: a refusal is a bad
     argument (exit 2), found before anything opens the store."""
 
@@ -81,6 +82,7 @@ class WorkbookFile(click.Path):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         path = super().convert(value, param, ctx)
+        assert isinstance(path, Path)   # path_type=Path
         if path.suffix.lower() == ".xls":
             self.fail(f"{path.name} is an Excel 97-2003 workbook: open it in Excel and save it as .xlsx", param, ctx)
         if path.suffix.lower() not in self.SUFFIXES:
@@ -342,7 +344,7 @@ def _report_command(name: str) -> click.Command:
     spec = REPORTS[name]
 
     @click.pass_obj
-    def command(obj: Obj, fmt: str, output: Path | None, locale: str | None, as_of: date | None = None,
+    def command(obj: Obj, /, fmt: str, output: Path | None, locale: str | None, as_of: date | None = None,
                 date_from: date | None = None, date_to: date | None = None, customer: str | None = None,
                 salesperson: str | None = None, **extra: Any) -> None:
         from xlar.reports.catalog import Params, run
@@ -360,7 +362,7 @@ def _report_command(name: str) -> click.Command:
             params = Params(as_of or date_to or date.today(), start, end, customer, salesperson,
                             locale or book.locale, policy, {k: v for k, v in extra.items() if isinstance(v, str)})
             if customer:
-                reports.customer_id(conn, customer)
+                customer_id(conn, customer)
             result = run(conn, name, params)
             if name == "aging" and fmt in ("json", "csv"):   # the aging's structured formats of issue 3
                 aging_report = reports.aging(conn, params.as_of, policy, customer)
@@ -385,7 +387,7 @@ def _report_command(name: str) -> click.Command:
         else:
             click.echo(report_text(result))
 
-    options = [click.Option(["--as-of"], type=ISO_DATE, default=None, help="[default: --to, else today]")] \
+    options: list[click.Parameter] = [click.Option(["--as-of"], type=ISO_DATE, default=None, help="[default: --to, else today]")] \
         if spec.as_of else []
     if spec.span:
         options += [
@@ -461,10 +463,11 @@ def generate(obj: Obj, through: date, customer: str | None, dry_run: bool) -> No
 @click.pass_obj
 def post(obj: Obj, numbers: tuple[str, ...], override_credit: bool) -> None:
     """Post drafts (DRAFT-12 or 12), all or none."""
+    from xlar.services import booking
     from xlar.services import documents as docs
 
     with _friendly_errors(), obj.store() as store, store.write() as conn:
-        drafts = [docs.find(conn, n, lock=True) for n in numbers]
+        drafts = [booking.find(conn, n, lock=True) for n in numbers]
         posting = docs.Posting(override_credit)
         done = docs.post_many(conn, drafts, obj.user, posting)
     for name, number in zip(numbers, done, strict=True):
@@ -480,12 +483,12 @@ def post(obj: Obj, numbers: tuple[str, ...], override_credit: bool) -> None:
 @click.pass_obj
 def void_cmd(obj: Obj, number: str, reason: str, on: date | None) -> None:
     """Void a posted document by a reversal (never by deletion)."""
-    from xlar.services import documents as docs
+    from xlar.services import booking
 
     with _friendly_errors(), obj.store() as store, store.write() as conn:
-        doc = docs.find(conn, number, lock=True)
-        rev = docs.void(conn, doc["id"], on or date.today(), obj.user, reason)
-        rev_number = docs.load(conn, rev)["number"]
+        doc = booking.find(conn, number, lock=True)
+        rev = booking.void(conn, doc["id"], on or date.today(), obj.user, reason)
+        rev_number = booking.load(conn, rev)["number"]
     click.echo(f"{number} voided by {rev_number}")
 
 
@@ -535,11 +538,10 @@ def receipt() -> None:
 def approve(obj: Obj, numbers: tuple[str, ...]) -> None:
     """Approve confirmed receipts (an approver who did not enter them); they are then matched
     to the invoices their reference names (setting match_at_approval)."""
-    from xlar.services import documents as docs
-    from xlar.services import receipts
+    from xlar.services import booking, receipts
 
     with _friendly_errors(), obj.store() as store, store.write() as conn:
-        done = receipts.approve(conn, [docs.find(conn, n, lock=True)["id"] for n in numbers], obj.user)
+        done = receipts.approve(conn, [booking.find(conn, n, lock=True)["id"] for n in numbers], obj.user)
     for number in done:
         click.echo(f"{number} approved by {obj.user}")
 
@@ -605,13 +607,12 @@ def write_off_cmd(obj: Obj, invoice_number: str, amount: str, reason_code: str, 
                   on: date | None) -> None:
     """Write off a small open difference of an invoice (within write_off_tolerance, or by an approver)."""
     from xlar.domain.money import parse_decimal
-    from xlar.services import documents as docs
-    from xlar.services import settle
+    from xlar.services import booking, settle
 
     with _friendly_errors(), obj.store() as store, store.write() as conn:
         wo = settle.write_off(conn, invoice_number, parse_decimal(amount), reason_code, on or date.today(),
                               obj.user, installment=installment)
-        number = docs.load(conn, wo)["number"]
+        number = booking.load(conn, wo)["number"]
     click.echo(f"{amount} of {invoice_number} written off by {number}")
 
 
@@ -627,13 +628,12 @@ def transfer(obj: Obj, number: str, to: str, amount: str | None, installment: in
              on: date | None) -> None:
     """Move an open invoice (or an unapplied receipt) to another customer (应收款转销)."""
     from xlar.domain.money import parse_decimal
-    from xlar.services import documents as docs
-    from xlar.services import settle
+    from xlar.services import booking, settle
 
     with _friendly_errors(), obj.store() as store, store.write() as conn:
         old, new = settle.transfer(conn, number, to, on or date.today(), obj.user, installment=installment,
                                    amount=None if amount is None else parse_decimal(amount), reason=reason)
-        names = [docs.load(conn, i)["number"] for i in (old, new)]
+        names = [booking.load(conn, i)["number"] for i in (old, new)]
     click.echo(f"{number} moved to {to}: {names[0]} on the old side, {names[1]} on {to}")
 
 
@@ -647,13 +647,12 @@ def transfer(obj: Obj, number: str, to: str, amount: str | None, installment: in
 def refund(obj: Obj, number: str, amount: str | None, method: str, reason: str, on: date | None) -> None:
     """Pay back the unapplied part of a receipt or credit note."""
     from xlar.domain.money import parse_decimal
-    from xlar.services import documents as docs
-    from xlar.services import settle
+    from xlar.services import booking, settle
 
     with _friendly_errors(), obj.store() as store, store.write() as conn:
         refund_id = settle.refund(conn, number, on or date.today(), obj.user, method=method, reason=reason,
                                   amount=None if amount is None else parse_decimal(amount))
-        made = docs.load(conn, refund_id)["number"]
+        made = booking.load(conn, refund_id)["number"]
     click.echo(f"{number} refunded by {made}")
 
 
@@ -666,13 +665,12 @@ def refund(obj: Obj, number: str, amount: str | None, method: str, reason: str, 
 def net(obj: Obj, customer: str, amount: str | None, currency: str | None, on: date | None) -> None:
     """Net a customer-vendor's payables (Payables sheet) against its receivables (应收应付对冲)."""
     from xlar.domain.money import parse_decimal
-    from xlar.services import documents as docs
-    from xlar.services import settle
+    from xlar.services import booking, settle
 
     with _friendly_errors(), obj.store() as store, store.write() as conn:
         doc_id = settle.net(conn, customer, on or date.today(), obj.user, currency=currency,
                             amount=None if amount is None else parse_decimal(amount))
-        doc = docs.load(conn, doc_id)
+        doc = booking.load(conn, doc_id)
         netted = from_minor(doc["amount_minor"], doc["currency"])
     click.echo(f"{customer}: {amount_text(netted)} {doc['currency']} of payables and receivables netted by "
                f"{doc['number']}")
@@ -981,7 +979,7 @@ def statement(obj: Obj, customers: tuple[str, ...], everyone: bool, date_from: d
     with _friendly_errors():
         with obj.store() as store, store.read() as conn:
             for code in customers:
-                reports.customer_id(conn, code)
+                customer_id(conn, code)
             book = read_settings(conn)
             if cycle:
                 spans: Any = cycle_spans(conn, cycle, list(customers) or None)
@@ -1050,7 +1048,7 @@ def letters_cmd(obj: Obj, as_of: date | None, customer: str | None, salesperson:
     with _friendly_errors():
         with obj.store() as store, store.read() as conn:
             if customer:
-                reports.customer_id(conn, customer)
+                customer_id(conn, customer)
             book = read_settings(conn)
             language = locale or book.locale
             work = worklist(conn, as_of, customer, salesperson, language)

@@ -19,7 +19,7 @@ from xlar.domain.periods import period_of
 from xlar.domain.terms import PaymentTerms, TermsBasis, add_months
 from xlar.reports import ledger as reports
 from xlar.reports.render import aging_text
-from xlar.services import close, fx, matching, receipts
+from xlar.services import booking, close, fx, matching, receipts
 from xlar.services import documents as docs
 from xlar.services.customers import save_customer, save_terms
 from xlar.store.engine import Store
@@ -219,7 +219,7 @@ def _void_and_undo(conn: Connection, people: list[Customer], through: date, user
     wrong = _post(conn, docs.DraftDocument(DocKind.INVOICE, cust, through - timedelta(days=3),
                                            (LineInput("A-100", Decimal(40), Decimal("12.50"), Decimal("0.13")),),
                                            memo="entered twice 重复录入"), user)
-    docs.void(conn, wrong, through, user, "duplicate of an earlier invoice")
+    booking.void(conn, wrong, through, user, "duplicate of an earlier invoice")
     paid = _post(conn, docs.DraftDocument(DocKind.RECEIPT, cust, through - timedelta(days=1),
                                           amount=Decimal("100.00"), reference="BANK-MISPOSTED"), user)
     receipts.approve(conn, [paid], APPROVER)

@@ -366,7 +366,7 @@ def xlsm_twin(vba_bin: bytes, target: Path) -> Path:
 
     wb = openpyxl.Workbook()
     wb.code_name = "ThisWorkbook"
-    wb.active.sheet_properties.codeName = "Sheet1"  # type: ignore[union-attr]
+    wb.active.sheet_properties.codeName = "Sheet1"
     buffer = io.BytesIO()
     wb.save(buffer)
     edits = {

@@ -108,7 +108,7 @@ def parse_decimal(text: str) -> Decimal:
 def tidy(value: Decimal) -> Decimal:
     """The same number without trailing zeros (2.0 -> 2, 1.50 -> 1.5, 100 stays 100)."""
     plain = value.normalize()
-    return plain.quantize(Decimal(1)) if plain.as_tuple().exponent > 0 else plain  # type: ignore[operator]
+    return plain.quantize(Decimal(1)) if plain.as_tuple().exponent > 0 else plain  # type: ignore[operator]  # a finite Decimal's exponent is an int
 
 
 def parse_rate(value: object) -> Decimal:

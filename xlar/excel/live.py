@@ -151,7 +151,8 @@ class XlwingsGateway:
         sheet = self._sheet(output_title(out, locale), present)
         sheet.used_range.clear_contents()
         width = len(out.headers)
-        sheet.range((1, 1)).value = [[to_excel(v) for v in row] for row in (out.headers, *out.rows)]
+        grid: list[list[object]] = [list(out.headers), *out.rows]
+        sheet.range((1, 1)).value = [[to_excel(v) for v in row] for row in grid]
         sheet.range((1, 1), (1, width)).font.bold = True
         if out.rows:
             for c, number_format in out.formats.items():

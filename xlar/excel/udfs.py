@@ -61,7 +61,7 @@ def answers(f: F) -> F:
             return "#XLAR-STORE"
         except Exception:  # noqa: BLE001 - a cell shows a code, never a traceback
             return "#XLAR-ERROR"
-    return cell  # type: ignore[return-value]
+    return cell  # type: ignore[return-value]  # wraps keeps the function's signature: the wrapper is called as it is
 
 
 # ---- arguments as Excel passes them -------------------------------------------------------

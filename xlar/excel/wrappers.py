@@ -31,13 +31,13 @@ def _stand_ins() -> None:
     if sys.platform.startswith("win"):
         return
     com = types.ModuleType("pythoncom")
-    com.CoInitialize = lambda: None  # type: ignore[attr-defined]
+    com.CoInitialize = lambda: None  # type: ignore[attr-defined]  # a stand-in module for Windows' pythoncom
     sys.modules.setdefault("pythoncom", com)
     sys.modules.setdefault("pywintypes", types.ModuleType("pywintypes"))
     win32com = sys.modules.setdefault("win32com", types.ModuleType("win32com"))
     client = types.ModuleType("win32com.client")
-    client.Dispatch = None  # type: ignore[attr-defined]
-    win32com.client = client  # type: ignore[attr-defined]
+    client.Dispatch = None  # type: ignore[attr-defined]  # a stand-in module for Windows' win32com.client
+    win32com.client = client  # type: ignore[attr-defined]  # a stand-in module for Windows' win32com
     sys.modules.setdefault("win32com.client", client)
 
 
@@ -49,11 +49,11 @@ def generate() -> str:
     import xlwings
     from xlwings import udfs as generator
 
-    xlwings.func, xlwings.arg, xlwings.ret = generator.xlfunc, generator.xlarg, generator.xlret  # type: ignore[assignment]
+    xlwings.func, xlwings.arg, xlwings.ret = generator.xlfunc, generator.xlarg, generator.xlret  # type: ignore[assignment]  # xlwings' decorators swapped for its generator's recording ones
     module = importlib.import_module(MODULE)
     out = io.StringIO()
     out.write(HEADER)
-    generator.generate_vba_wrapper(MODULE, module, out, _Workbook())
+    generator.generate_vba_wrapper(MODULE, module, out, _Workbook())  # type: ignore[no-untyped-call]  # xlwings' generator has no annotations
     return out.getvalue().replace("\r\n", "\n").replace("\n", "\r\n")
 
 

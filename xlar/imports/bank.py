@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from xml.etree.ElementTree import Element, ParseError
 
 import mt940
-from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
+from defusedxml import DefusedXmlException  # type: ignore[import-untyped]  # defusedxml ships no type information
 from defusedxml import ElementTree as SafeET
 
 from xlar.domain.bank import BankLine, join_parts

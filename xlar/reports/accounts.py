@@ -13,10 +13,10 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql import Select
 
 from xlar.domain.money import from_minor
 from xlar.store.ledger import receivable_accounts
+from xlar.store.reads import AnySelect
 from xlar.store.settings import read_settings
 from xlar.store.tables import customers, documents, journal_lines, open_items
 
@@ -24,8 +24,8 @@ ZERO = Decimal(0)
 OPENING = "opening"
 
 
-def only(stmt: Select[tuple[object, ...]], customer: str | None, salesperson: str | None
-         ) -> Select[tuple[object, ...]]:
+def only(stmt: AnySelect, customer: str | None, salesperson: str | None
+         ) -> AnySelect:
     """STMT (which joins customers) narrowed to one customer and/or one salesperson."""
     if customer:
         stmt = stmt.where(customers.c.code == customer)
@@ -38,7 +38,7 @@ def records(frame: pd.DataFrame, columns: Sequence[str] | None = None) -> Iterat
     """FRAME's rows (only COLUMNS of them, when given) as named tuples of plain values, read column
     by column (itertuples asks pandas for every cell of a column of text or dates one by one)."""
     names = list(frame.columns if columns is None else columns)
-    row = namedtuple("row", names)  # type: ignore[misc]
+    row = namedtuple("row", names)  # type: ignore[misc]  # the row's fields are the frame's columns, known only at run time
     return map(row._make, zip(*(frame[c].tolist() for c in names), strict=True))
 
 
@@ -125,12 +125,12 @@ def account_detail(conn: Connection, date_from: date, date_to: date, customer: s
         rows.append({**head, "date": date_from, "kind": OPENING, "balance": from_minor(balance, cur),
                      "base_balance": from_minor(base_balance, base)})
         for r in docs:
-            amount, base_amount = int(r.amount_minor), int(r.base_minor)     # type: ignore[attr-defined]
+            amount, base_amount = int(r.amount_minor), int(r.base_minor)     # type: ignore[attr-defined]  # rows of records(): named tuples whose fields are the frame's columns
             balance += amount
             base_balance += base_amount
-            rows.append({"customer": code, "name": names[code], "currency": cur, "date": r.date,  # type: ignore[attr-defined]
-                         "document": r.document, "kind": r.kind, "reference": r.reference,  # type: ignore[attr-defined]
-                         "due": r.due,  # type: ignore[attr-defined]
+            rows.append({"customer": code, "name": names[code], "currency": cur, "date": r.date,  # type: ignore[attr-defined]  # rows of records(): named tuples whose fields are the frame's columns
+                         "document": r.document, "kind": r.kind, "reference": r.reference,  # type: ignore[attr-defined]  # rows of records(): named tuples whose fields are the frame's columns
+                         "due": r.due,  # type: ignore[attr-defined]  # rows of records(): named tuples whose fields are the frame's columns
                          "debit": from_minor(amount, cur) if amount > 0 else None,
                          "credit": from_minor(-amount, cur) if amount < 0 else None,
                          "balance": from_minor(balance, cur),
@@ -186,11 +186,11 @@ def subsidiary_ledger(conn: Connection, date_from: date, date_to: date, customer
         sums_of = months.setdefault((code, name, account, cur, on.isoformat()[:7] if on else ""), [0, 0, 0, 0])
         for i, amount in enumerate(amounts):
             sums_of[i] += int(amount)
-    found = [(*k, *v) for k, v in sorted(months.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][3], kv[0][4]))]
     base = book.base_currency
     rows: list[dict[str, object]] = []
     state: dict[tuple[str, str, str], tuple[Decimal, Decimal]] = {}
-    for code, name, account, cur, month, dr, cr, bdr, bcr in found:
+    for (code, name, account, cur, month), (dr, cr, bdr, bcr) in sorted(
+            months.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][3], kv[0][4])):
         key = (code, account, cur)
         opening, base_opening = state.get(key, (from_minor(0, cur), from_minor(0, base)))
         debit, credit = from_minor(int(dr), cur), from_minor(int(cr), cur)
@@ -203,7 +203,7 @@ def subsidiary_ledger(conn: Connection, date_from: date, date_to: date, customer
                          "base_opening": base_opening, "base_debit": base_debit, "base_credit": base_credit,
                          "base_closing": base_closing})
     shown = {(r["customer"], r["account"], r["currency"]) for r in rows}
-    names = {code: name for code, name, *_ in found}
+    names = {code: name for code, name, *_ in months}
     for (code, account, cur), (closing, base_closing) in state.items():
         if (code, account, cur) not in shown and (closing or base_closing):   # a balance that did not move
             rows.append({"customer": code, "name": names[code], "account": account, "currency": cur,

@@ -21,8 +21,8 @@ LIVE = ("posted", "approved")
 ZERO = Decimal(0)
 
 
-def _money(minor: object, currency: str) -> Decimal:
-    return ZERO if minor is None or pd.isna(minor) else from_minor(int(minor), currency)  # type: ignore[arg-type]
+def _money(minor: float | Decimal | None, currency: str) -> Decimal:
+    return ZERO if minor is None or pd.isna(minor) else from_minor(int(minor), currency)
 
 
 def delivery_difference(conn: Connection, date_from: date, date_to: date, customer: str | None = None) -> pd.DataFrame:

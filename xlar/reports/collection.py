@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -108,14 +109,16 @@ def _mean(values: list[int]) -> Decimal:
 def _ints(values: pd.Series) -> np.ndarray:
     """A column of whole numbers (PostgreSQL gives a sum as a Decimal) as int64."""
     if values.dtype.kind in "iu":
-        return values.to_numpy(np.int64)
+        ints: np.ndarray = values.to_numpy(np.int64)   # pandas has no stubs here: its values are typed Any
+        return ints
     return np.fromiter(map(int, values.tolist()), np.int64, len(values))
 
 
 def _days(values: pd.Series) -> np.ndarray:
     """A column of dates as day numbers (-1 for none), each distinct date converted once."""
     at, distinct = pd.factorize(values)   # none: at -1, the last number
-    return np.array([on.toordinal() for on in distinct] + [-1], np.int64)[at]
+    days: np.ndarray = np.array([on.toordinal() for on in distinct] + [-1], np.int64)[at]
+    return days
 
 
 class _Groups:
@@ -189,7 +192,7 @@ def habits(found: pd.DataFrame, as_of: date, months: int = 12, dso_days: int = 9
     return result
 
 
-def _terms_days(span_total: int, spans: int, stated: object) -> int:
+def _terms_days(span_total: int, spans: int, stated: Any) -> int:   # stated: a numpy or pandas scalar, or None
     """The credit the customer is given, in days: how long its invoices of the window run from
     their date to their due date on average (month-end and closing-day terms run longer than
     their stated days); the stated days without invoices."""

@@ -44,7 +44,8 @@ def worklist_frame(conn: Connection, as_of: date, customer: str | None = None, s
                   "credit_class": w.credit_class, "oldest_days": w.oldest_days}
         rest = {"reason": w.reason, "promise": w.promise, "last_contact": w.last_contact,
                 "next_action": w.next_action, "contact": w.contact, "phone": w.phone, "email": w.email}
-        for currency in sorted(w.overdue.keys() | w.held_disputed.keys()) or [None]:
+        currencies: list[str | None] = [*sorted(w.overdue.keys() | w.held_disputed.keys())] or [None]
+        for currency in currencies:
             rows.append({**common, "currency": currency,
                          "overdue": w.overdue.get(currency) if currency else None,
                          "held_disputed": w.held_disputed.get(currency) if currency else None, **rest})

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -28,6 +28,7 @@ from xlar.reports.collection import SALES_KINDS
 from xlar.store.audit import store_version, version_columns, version_text
 from xlar.store.engine import Store
 from xlar.store.ledger import OPEN, OPEN_BASE, open_items_stmt
+from xlar.store.reads import AnySelect
 from xlar.store.settings import DEFAULTS
 from xlar.store.tables import customers, documents, open_items, settings
 
@@ -72,11 +73,11 @@ class Ledger:
         return policy.bucket_of(item.due_on if policy.basis.value == "due" else item.doc_on, self.as_of)
 
 
-def _null(kind: sa.types.TypeEngine[object]) -> sa.ColumnElement[object]:
+def _null(kind: sa.types.TypeEngine[Any]) -> sa.ColumnElement[Any]:
     return sa.cast(sa.null(), kind)
 
 
-def ledger_stmt(as_of: date) -> sa.CompoundSelect:
+def ledger_stmt(as_of: date) -> sa.CompoundSelect[*tuple[Any, ...]]:
     """One statement: ('i', item…) rows, ('c', customer, currency) rows, ('k', setting, value)
     rows and one ('v', count, max id) row of the audit log (the store's change counter)."""
     item = open_items_stmt(as_of).subquery("item")
@@ -124,7 +125,7 @@ def _day(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def invoiced_stmt(start: date, end: date) -> sa.Select[tuple[object, ...]]:
+def invoiced_stmt(start: date, end: date) -> AnySelect:
     """Base amount invoiced per customer with a document date in (START, END]: the sales of a
     DSO, as the reports count them (invoices, debit notes, deposit invoices; not voided ones)."""
     d = documents.c
@@ -197,7 +198,7 @@ class Facts:
             if (url, key) not in self._derived:
                 with self._store(url).read() as conn:
                     self._derived[(url, key)] = compute(conn)
-            return self._derived[(url, key)]  # type: ignore[return-value]
+            return self._derived[(url, key)]  # type: ignore[return-value]  # each key is computed by one COMPUTE, whose type it keeps
 
     def forget(self) -> None:
         """Drop every snapshot and close the stores (tests; a store moved)."""

@@ -71,7 +71,7 @@ def dashboard_data(conn: Connection, as_of: date, locale: str) -> DashboardData:
                          TITLES[locale])
 
 
-def _dso_trend(found, as_of: date, base: str) -> list[tuple[str, Decimal | None]]:  # type: ignore[no-untyped-def]
+def _dso_trend(found, as_of: date, base: str) -> list[tuple[str, Decimal | None]]:  # type: ignore[no-untyped-def]  # FOUND is a pandas frame: pandas has no stubs here
     """The company's DSO at the last twelve month ends (the last one: AS_OF), at booked rates."""
     owed = _owed(found)
     ends, period = [], period_of(as_of)
@@ -88,7 +88,7 @@ def _dso_trend(found, as_of: date, base: str) -> list[tuple[str, Decimal | None]
     return trend
 
 
-def _top_overdue(report, as_of: date) -> tuple[tuple[str, Decimal], ...]:  # type: ignore[no-untyped-def]
+def _top_overdue(report, as_of: date) -> tuple[tuple[str, Decimal], ...]:  # type: ignore[no-untyped-def]  # REPORT is the aging report's frame-backed rows: pandas has no stubs here
     per: dict[str, Decimal] = {}
     for r in report.rows:
         late = sum((v for k, v in r.base_buckets.items() if k not in (NOT_DUE, UNAPPLIED)), Decimal(0))

@@ -19,6 +19,7 @@ from pathlib import Path
 from fontTools.ttLib import TTLibError
 from fpdf import FPDF, FontFace
 from fpdf.enums import WrapMode, XPos, YPos
+from fpdf.fonts import TTFFont
 from fpdf.table import Table
 
 from xlar.domain.errors import InvalidSetting
@@ -212,9 +213,13 @@ class _Paper(FPDF):
             self.add_font(_CJK_FAMILY, "B", fname=_bold_beside(regular) or regular, collection_font_number=index)
         except TTLibError as exc:
             raise InvalidSetting(f"{regular}#{index} cannot be read as a font ({exc}); {_FONT_HINT}") from None
-        if ord("账") not in self.fonts[_CJK_FAMILY].cmap:   # fpdf2 would only log, and print empty boxes
+        cjk = self.fonts[_CJK_FAMILY]
+        assert isinstance(cjk, TTFFont)   # added from a file just above
+        if ord("账") not in cjk.cmap:   # fpdf2 would only log, and print empty boxes
             for key in (_CJK_FAMILY, _CJK_FAMILY + "B"):         # fpdf2 keeps the files open
-                self.fonts[key].ttfont.close()
+                font = self.fonts[key]
+                assert isinstance(font, TTFFont)
+                font.ttfont.close()
             raise InvalidSetting(f"{regular}#{index} has no Chinese glyphs; {_FONT_HINT}")
 
     def font(self, size: float, style: str = "") -> None:
@@ -403,6 +408,7 @@ def _sign_back(pdf: _Paper, labels: dict[str, str]) -> None:
     pdf.font(9)
     text_h = pdf.multi_cell(inner, 4.8, labels["sign_back_text"], dry_run=True, output="HEIGHT",
                             wrapmode=pdf.wrap)
+    assert isinstance(text_h, (int, float))   # output="HEIGHT" gives the height alone
     _keep_room(pdf, text_h + 62)
     top = pdf.get_y()
     pdf.set_left_margin(MARGIN + 5)

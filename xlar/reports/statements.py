@@ -84,7 +84,7 @@ def statements(conn: Connection, spans: dict[str, Span] | Span, locale: str, iss
         by_span[spans] = list(codes) if codes else None
     else:
         for code, span in spans.items():
-            by_span.setdefault(span, []).append(code)   # type: ignore[union-attr]
+            by_span.setdefault(span, []).append(code)   # type: ignore[union-attr]  # in this branch every list is a list: None is only for one span of all
     found: list[Statement] = []
     for span, chosen in by_span.items():
         detail = account_detail(conn, span.date_from, span.date_to, statement=True)
@@ -146,7 +146,7 @@ def file_name(statement: Statement, suffix: str, names: dict[str, str] | None = 
     return f"{word}_{name}_{statement.date_to.isoformat()}{suffix}"
 
 
-def _put(ws, values: Sequence[object]) -> None:  # type: ignore[no-untyped-def]
+def _put(ws, values: Sequence[object]) -> None:  # type: ignore[no-untyped-def]  # WS is an openpyxl worksheet: openpyxl has no stubs here
     """Append a row; text that would start a formula (a customer named '=HYPERLINK(…)') stays text."""
     ws.append([neutral(v) for v in values])
 
@@ -209,7 +209,7 @@ def statement_xlsx(statement: Statement, path: Path) -> Path:
     return path
 
 
-def _xlsx_section(ws, section: StatementSection, lb: dict[str, str], box, grey) -> None:  # type: ignore[no-untyped-def]
+def _xlsx_section(ws, section: StatementSection, lb: dict[str, str], box, grey) -> None:  # type: ignore[no-untyped-def]  # WS, BOX and GREY are openpyxl objects: openpyxl has no stubs here
     from openpyxl.styles import Font
 
     money = places_format("#,##0.00;-#,##0.00", exponent(section.currency))
@@ -219,7 +219,7 @@ def _xlsx_section(ws, section: StatementSection, lb: dict[str, str], box, grey) 
     _put(ws, [lb[k] for k in ("date", "document", "kind", "reference", "due", "debit", "credit", "balance")])
     for cell in ws[ws.max_row]:
         cell.font, cell.fill, cell.border = Font(bold=True), grey, box
-    body = [[None, None, lb["opening"], None, None, None, None, section.opening]]
+    body: list[list[object]] = [[None, None, lb["opening"], None, None, None, None, section.opening]]
     body += [[ln.on, ln.document, ln.kind, ln.reference, ln.due_on, ln.debit or None, ln.credit or None, ln.balance]
              for ln in section.lines]
     body.append([None, None, lb["totals"], None, None, section.debits, section.credits, None])

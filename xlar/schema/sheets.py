@@ -67,7 +67,7 @@ CHOICE_ZH_EARLIER: dict[str, tuple[str, ...]] = {"product": ("按品号",)}   # 
 
 
 def _money(key: str, en: str, zh: str, **kw: object) -> Column:
-    return Column(key, K.MONEY, en, zh, currency_from="currency", **kw)  # type: ignore[arg-type]
+    return Column(key, K.MONEY, en, zh, currency_from="currency", **kw)  # type: ignore[arg-type]  # kw holds Column's other keyword arguments, typed as one dict
 
 
 CUSTOMER = Column("customer", K.CODE, "Customer", "客户编号", required=True, lookup="customers")

@@ -50,7 +50,7 @@ def delivery_rows(conn: Connection, keys: Iterable[Key], *, lock: bool = False) 
 
 def parents(conn: Connection) -> dict[str, str | None]:
     """Every customer's head office code (None for none)."""
-    return dict(conn.execute(sa.select(customers.c.code, customers.c.parent_code)).all())  # type: ignore[arg-type]
+    return {code: parent for code, parent in conn.execute(sa.select(customers.c.code, customers.c.parent_code))}
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +66,7 @@ def line_check(conn: Connection, lines: Iterable[LineInput]) -> LineCheck | None
     keys = {(ln.delivery, ln.delivery_line) for ln in lines if ln.delivery}
     if not keys:
         return None
-    rows = delivery_rows(conn, keys)  # type: ignore[arg-type]
+    rows = delivery_rows(conn, keys)  # type: ignore[arg-type]  # a delivery named without its line is looked up as (number, None), which no row is
     code_of = {i: code for chunk in in_chunks(r["customer_id"] for r in rows.values())
                for i, code in conn.execute(sa.select(customers.c.id, customers.c.code)
                                            .where(customers.c.id.in_(chunk)))}

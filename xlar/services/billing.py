@@ -25,6 +25,7 @@ from xlar.domain.documents import DocKind, LineInput, price_lines, totals_of
 from xlar.domain.errors import InvalidDocument, XlarError
 from xlar.domain.money import from_minor, round_money
 from xlar.domain.periods import first_open_day, period_of
+from xlar.services import booking
 from xlar.services import documents as docs
 from xlar.services.billed import RETURN
 from xlar.store.settings import read_settings
@@ -84,7 +85,7 @@ def _rate(conn: Connection, currency: str, on: date, base: str) -> Decimal | Non
                                                          fx_rates.c.period == period_of(on))).scalar()
     if rate is None:
         raise InvalidDocument(f"no FX rate for {currency} {period_of(on)}: add it on the FxRates sheet")
-    return rate  # type: ignore[no-any-return]
+    return rate  # type: ignore[no-any-return]  # a Numeric column's value: Decimal, typed Any by SQLAlchemy
 
 
 def _installment_orders(conn: Connection) -> set[str]:
@@ -159,8 +160,7 @@ def _cycle(conn: Connection, party: RowMapping, cycle: date, currency: str, orde
     sent = [_line(r, left, False) for r, left in rows if r["kind"] != RETURN]
     back = [_line(r, left, True) for r, left in rows if r["kind"] == RETURN]
     orders_billed = {r["order_number"] for r, _ in rows}
-    common = {"currency": currency, "fx_rate": rate, "source": f"billing cycle to {cycle}",
-              "order": order or (orders_billed.pop() if len(orders_billed) == 1 else None)}
+    source, order = f"billing cycle to {cycle}", order or (orders_billed.pop() if len(orders_billed) == 1 else None)
 
     def notes(lines: Sequence[LineInput]) -> tuple[str, ...]:
         return tuple(sorted({ln.delivery for ln in lines if ln.delivery}))
@@ -169,15 +169,15 @@ def _cycle(conn: Connection, party: RowMapping, cycle: date, currency: str, orde
         sent, back = [*sent, *back], []
     out = []
     if sent:
-        out.append(Planned(docs.DraftDocument(DocKind.INVOICE, party["code"], cycle, tuple(sent), **common),
-                           notes(sent)))
+        out.append(Planned(docs.DraftDocument(DocKind.INVOICE, party["code"], cycle, tuple(sent), currency=currency,
+                                              fx_rate=rate, source=source, order=order), notes(sent)))
     if back:
         credit = tuple(LineInput(ln.item, -ln.qty, ln.unit_price, ln.tax_rate, ln.description, ln.delivery,
                                  ln.delivery_line) for ln in back)
         original = _original(conn, party["id"], currency, back[0].item)
-        out.append(Planned(docs.DraftDocument(DocKind.CREDIT_NOTE, party["code"], cycle, credit,
-                                              original=original, memo="returns of the cycle", **common),
-                           notes(back)))
+        out.append(Planned(docs.DraftDocument(DocKind.CREDIT_NOTE, party["code"], cycle, credit, currency=currency,
+                                              fx_rate=rate, source=source, order=order, original=original,
+                                              memo="returns of the cycle"), notes(back)))
     return out
 
 
@@ -236,10 +236,10 @@ def generate(conn: Connection, through: date, user: str, *, customer: str | None
 def reissue(conn: Connection, number: str, on: date, user: str, reason: str) -> int:
     """Void a posted invoice (by reversal) and create its corrected copy as a draft naming it;
     the delivery lines it billed are free again for the copy. Returns the new draft's id."""
-    doc = docs.find(conn, number, lock=True)
+    doc = booking.find(conn, number, lock=True)
     if doc["kind"] not in (DocKind.INVOICE.value, DocKind.DEBIT_NOTE.value, DocKind.DEPOSIT_INVOICE.value):
-        raise InvalidDocument(f"{docs.label(doc)} is not an invoice: it cannot be reissued")
-    docs.void(conn, doc["id"], on, user, reason)
+        raise InvalidDocument(f"{booking.label(doc)} is not an invoice: it cannot be reissued")
+    booking.void(conn, doc["id"], on, user, reason)
     book = read_settings(conn)
     opens = first_open_day(book.closed_period)
     lines = conn.execute(sa.select(document_lines).where(document_lines.c.document_id == doc["id"])

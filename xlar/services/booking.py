@@ -7,7 +7,7 @@ one alone, so posting may set off matching, write-offs included, without an impo
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -32,6 +32,7 @@ from xlar.services import billed, matching
 from xlar.store.audit import record
 from xlar.store.ledger import journal_rows, write_journal
 from xlar.store.numbering import next_number
+from xlar.store.reads import StoredRow
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import (
     allocation_batches,
@@ -43,7 +44,7 @@ from xlar.store.tables import (
     journal_lines,
     open_items,
 )
-from xlar.store.writes import execute_many, in_chunks, insert_rows, update_row
+from xlar.store.writes import execute_many, in_chunks, insert_row, insert_rows, update_row
 
 _INSERT_ITEMS, _INSERT_JOURNAL = open_items.insert(), journal_lines.insert()
 LIVE = (DocStatus.POSTED.value, DocStatus.APPROVED.value)
@@ -53,7 +54,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def line_keys(lines: Sequence[Mapping[str, Any]]) -> set[billed.Key]:
+def line_keys(lines: Sequence[StoredRow]) -> set[billed.Key]:
     return {(ln["delivery"], ln["delivery_line"]) for ln in lines if ln.get("delivery")}
 
 
@@ -77,7 +78,7 @@ def find(conn: Connection, number: str, *, lock: bool = False) -> RowMapping:
     return row
 
 
-def label(doc: Mapping[str, Any]) -> str:
+def label(doc: StoredRow) -> str:
     """How a document is named in messages: 'invoice INV-2026-00001' or 'invoice draft #7'."""
     return f"{doc['kind']} {doc['number'] or 'draft #' + str(doc['id'])}"
 
@@ -88,7 +89,7 @@ def lines_of(conn: Connection, doc_ids: Sequence[int]) -> list[dict[str, Any]]:
                                   .order_by(document_lines.c.document_id, document_lines.c.line_no)).mappings()]
 
 
-def base_of(doc: Mapping[str, Any], book: BookSettings) -> Totals:
+def base_of(doc: StoredRow, book: BookSettings) -> Totals:
     """A document's base-currency net and tax, in minor units."""
     cur, base_cur = doc["currency"], book.base_currency
     if cur == base_cur:  # rate 1: the base amounts are the amounts themselves
@@ -103,7 +104,7 @@ def base_of(doc: Mapping[str, Any], book: BookSettings) -> Totals:
     return Totals(Decimal(total - tax), Decimal(tax))
 
 
-def document_journal(doc: Mapping[str, Any], book: BookSettings, release: Release | None = None) -> list[dict[str, Any]]:
+def document_journal(doc: StoredRow, book: BookSettings, release: Release | None = None) -> list[dict[str, Any]]:
     """The document's journal lines, in minor units. journal_for only adds, negates and
     compares, so it is given the amounts in minor units (exact integers) directly."""
     totals = Totals(Decimal(doc["net_minor"]), Decimal(doc["tax_minor"]))
@@ -111,7 +112,7 @@ def document_journal(doc: Mapping[str, Any], book: BookSettings, release: Releas
     return journal_rows(doc, lines)
 
 
-def deposit_releases(conn: Connection, docs: Sequence[Mapping[str, Any]], book: BookSettings) -> dict[int, Release]:
+def deposit_releases(conn: Connection, docs: Sequence[StoredRow], book: BookSettings) -> dict[int, Release]:
     """Per document, the revenue its lines settle that was booked at delivery (see Release)."""
     ids = [doc["id"] for doc in docs if doc["kind"] in (DocKind.INVOICE.value, DocKind.CREDIT_NOTE.value)]
     if not ids:
@@ -151,7 +152,7 @@ def installment_plan(conn: Connection, code: str) -> list[InstallmentPeriod]:
     return check_plan(code, [InstallmentPeriod(no, pct, months or 0, days or 0) for no, pct, months, days in rows])
 
 
-def write_ledger(conn: Connection, docs: Sequence[Mapping[str, Any]], book: BookSettings) -> None:
+def write_ledger(conn: Connection, docs: Sequence[StoredRow], book: BookSettings) -> None:
     """The open items (one per installment) and balanced journal lines of each document being posted."""
     items, journal = [], []
     released = deposit_releases(conn, docs, book)
@@ -178,7 +179,7 @@ def write_ledger(conn: Connection, docs: Sequence[Mapping[str, Any]], book: Book
     write_journal(conn, journal, book.accounts.receivable)
 
 
-def post_generated(conn: Connection, values: Mapping[str, Any], book: BookSettings, user: str, *,
+def post_generated(conn: Connection, values: StoredRow, book: BookSettings, user: str, *,
                    status: str = DocStatus.POSTED.value, journal: Sequence[dict[str, Any]] | None = None,
                    installment_no: int = 1) -> dict[str, Any]:
     """Store and post a document a service makes (a deposit offset, write-off, transfer, refund,
@@ -217,7 +218,7 @@ def book_generated(conn: Connection, row: dict[str, Any], book: BookSettings,
         write_journal(conn, list(journal), book.accounts.receivable)
 
 
-def _undo_linked(conn: Connection, doc: Mapping[str, Any], on: date, user: str) -> None:
+def _undo_linked(conn: Connection, doc: StoredRow, on: date, user: str) -> None:
     """Before a document is voided: void its deposit offsets, and undo the automatic match of a
     credit note with its invoice (both were made by posting, not by a person)."""
     d = documents.c
@@ -277,15 +278,15 @@ def void(conn: Connection, doc_id: int, on: date, user: str, reason: str, *, set
              "created_by": user, "created_at": utc_now()}
     copied = {k: doc[k] for k in ("customer_id", "currency", "fx_rate", "net_minor", "tax_minor",
                                   "amount_minor", "base_amount_minor", "payment_terms", "method")}
-    rev_id = int(conn.execute(documents.insert().values(
+    rev_id = insert_row(conn, documents, dict(
         kind=DocKind.REVERSAL.value, number=number, doc_on=on, due_on=on, reverses_id=doc_id,
-        reference=doc["number"], memo=reason, **copied, **stamp)).inserted_primary_key[0])
+        reference=doc["number"], memo=reason, **copied, **stamp))
     pairs = []
     for it in items:
-        new_id = conn.execute(open_items.insert().values(
-            document_id=rev_id, customer_id=it["customer_id"], installment_no=it["installment_no"],
-            currency=it["currency"], amount_minor=-it["amount_minor"],
-            base_amount_minor=-it["base_amount_minor"], doc_on=on, due_on=on)).inserted_primary_key[0]
+        new_id = insert_row(conn, open_items, {
+            "document_id": rev_id, "customer_id": it["customer_id"], "installment_no": it["installment_no"],
+            "currency": it["currency"], "amount_minor": -it["amount_minor"],
+            "base_amount_minor": -it["base_amount_minor"], "doc_on": on, "due_on": on})
         debit, credit = (it["id"], new_id) if it["amount_minor"] > 0 else (new_id, it["id"])
         pairs.append(matching.Match(debit, credit, from_minor(abs(it["amount_minor"]), it["currency"])))
     original = conn.execute(sa.select(journal_lines).where(journal_lines.c.document_id == doc_id)

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql import ColumnElement
 
 from xlar.domain.close import (
     CATEGORY,
@@ -42,6 +42,7 @@ from xlar.services import fx
 from xlar.store import audit, seals
 from xlar.store.audit import record
 from xlar.store.ledger import lock_ledger
+from xlar.store.reads import AnySelect
 from xlar.store.settings import BookSettings, read_settings, set_periods
 from xlar.store.tables import (
     STAT_NAMES,
@@ -91,7 +92,7 @@ def _category(d: sa.FromClause, r: sa.FromClause) -> ColumnElement[str]:
     return sa.case(*[(kind == k.value, category) for k, category in CATEGORY.items()], else_="adjusted")
 
 
-def stats_stmt(period: str) -> Select[tuple[object, ...]]:
+def stats_stmt(period: str) -> AnySelect:
     """Per customer and currency: code, currency, then COLUMNS in document and in base currency.
 
     The balance moves by open items (dated) and, in base currency only, by matches whose two

@@ -106,7 +106,14 @@ def _items(conn: Connection, as_of: date, customer: str | None, salesperson: str
     return found
 
 
-def _last_contacts(conn: Connection, codes: Sequence[str], as_of: date) -> dict[str, dict[str, object]]:
+@dataclass(frozen=True, slots=True)
+class _Contacted:
+    last: date                      # the latest contact on or before the date
+    next_action: str
+    promise: Promise | None         # the latest promise to pay
+
+
+def _last_contacts(conn: Connection, codes: Sequence[str], as_of: date) -> dict[str, _Contacted]:
     """Per customer: the latest contact on or before AS_OF and the latest promise to pay."""
     k, c = contacts.c, customers.c
     rows = conn.execute(sa.select(c.code, k.contacted_on, k.id, k.promise_on, k.promise_amount_minor, c.currency,
@@ -114,13 +121,12 @@ def _last_contacts(conn: Connection, codes: Sequence[str], as_of: date) -> dict[
                         .join(customers, c.id == k.customer_id)
                         .where(k.contacted_on <= as_of, c.code.in_(list(codes)))
                         .order_by(c.code, k.contacted_on, k.id)).all()
-    found: dict[str, dict[str, object]] = {}
+    found: dict[str, _Contacted] = {}
     for code, on, _id, promise_on, amount, currency, next_action in rows:
-        mine = found.setdefault(code, {})
-        mine["last"] = on
-        mine["next_action"] = next_action or ""
+        promise = found[code].promise if code in found else None
         if promise_on is not None:
-            mine["promise"] = Promise(on, promise_on, None if amount is None else from_minor(amount, currency))
+            promise = Promise(on, promise_on, None if amount is None else from_minor(amount, currency))
+        found[code] = _Contacted(on, next_action or "", promise)
     return found
 
 
@@ -154,7 +160,7 @@ def worklist(conn: Connection, as_of: date, customer: str | None = None, salespe
         .where(c.code.in_(list(items))))}
     all_levels = levels(conn)
     contacts_of = _last_contacts(conn, list(items), as_of)
-    promised = {code: p["promise"].made_on for code, p in contacts_of.items() if "promise" in p}  # type: ignore[union-attr]
+    promised = {code: p.promise.made_on for code, p in contacts_of.items() if p.promise is not None}
     received = _received_since(conn, promised, as_of)
     work = []
     for code, mine in items.items():
@@ -177,8 +183,8 @@ def worklist(conn: Connection, as_of: date, customer: str | None = None, salespe
         for it in credits:
             unapplied[it.currency] = unapplied.get(it.currency, ZERO) + it.open
         covered = bool(overdue) and all(amount + unapplied.get(cur, ZERO) <= 0 for cur, amount in overdue.items())
-        info = contacts_of.get(code, {})
-        promise: Promise | None = info.get("promise")  # type: ignore[assignment]
+        info = contacts_of.get(code)
+        promise = info.promise if info is not None else None
         state = promise_state(promise, received.get(code, ZERO), as_of)
         zh = locale == "zh-CN"
         if state == "broken" and promise is not None:
@@ -204,8 +210,8 @@ def worklist(conn: Connection, as_of: date, customer: str | None = None, salespe
             letter_items += [it for it in credits if it.currency in {x.currency for x in letter_items}]
         work.append(WorkItem(code, who.name, who.salesperson or "", who.credit_class or "", who.contact or "",
                              who.phone or "", who.email or "", level, reason, overdue, held,
-                             max(oldest or 0, 0), promise_text, info.get("last"),  # type: ignore[arg-type]
-                             str(info.get("next_action", "")), letter_items))
+                             max(oldest or 0, 0), promise_text, info.last if info else None,
+                             info.next_action if info else "", letter_items))
     work.sort(key=lambda w: (-(w.level.level if w.level else 0), -w.oldest_days, w.customer))
     return work
 

@@ -15,13 +15,14 @@ from xlar.domain.terms import PaymentTerms, TermsBasis
 from xlar.store.audit import record
 from xlar.store.ledger import keep_receivable_account
 from xlar.store.tables import customers, payment_terms
+from xlar.store.writes import insert_row
 
 
 def _upsert(conn: Connection, table: sa.Table, code: str, values: dict[str, Any], user: str,
             entity: str) -> int:
     before = conn.execute(sa.select(table).where(table.c.code == code)).mappings().first()
     if before is None:
-        new_id = conn.execute(table.insert().values(code=code, **values)).inserted_primary_key[0]
+        new_id = insert_row(conn, table, {"code": code, **values})
         record(conn, user, "create", entity, code, None, values)
         return int(new_id)
     old = {k: before[k] for k in values}

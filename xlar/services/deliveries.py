@@ -31,6 +31,7 @@ from xlar.services.credit import latest_rate
 from xlar.store.audit import record, record_many
 from xlar.store.ledger import journal_rows
 from xlar.store.numbering import reserve_numbers
+from xlar.store.reads import StoredRow
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import customers, deliveries, documents, journal_lines, orders
 from xlar.store.writes import execute_many, in_chunks, insert_rows, update_row
@@ -155,7 +156,7 @@ def _stored(conn: Connection, row_id: int) -> RowMapping:
     return row
 
 
-def _refuse_if_booked(row: Mapping[str, Any], action: str) -> None:
+def _refuse_if_booked(row: StoredRow, action: str) -> None:
     if row["billed_qty"] or row["accrual_id"] is not None:
         why = f"{row['billed_qty']} of it is billed" if row["billed_qty"] else "its revenue is booked"
         raise Immutable(f"{key_text((row['number'], row['line_no']))} cannot be {action}: {why}; "
@@ -184,7 +185,7 @@ def delete_delivery(conn: Connection, row_id: int, user: str) -> None:
     record(conn, user, "delete", "delivery", row_id, dict(before), None)
 
 
-def _book(conn: Connection, rows: Sequence[Mapping[str, Any]], book: BookSettings, user: str) -> None:
+def _book(conn: Connection, rows: Sequence[StoredRow], book: BookSettings, user: str) -> None:
     """Revenue at delivery: one posted accrual document per note for ROWS, with its journal."""
     if book.revenue_recognition != "delivery" or not rows:
         return

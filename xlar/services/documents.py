@@ -10,7 +10,7 @@ and matches it to the original (booking.void, reached here as documents.void).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -56,6 +56,7 @@ from xlar.services.credit import Charge, check_credit
 from xlar.services.customers import find_terms
 from xlar.store.audit import record, record_many
 from xlar.store.numbering import reserve_numbers
+from xlar.store.reads import StoredRow
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import (
     allocations,
@@ -404,7 +405,7 @@ def post(conn: Connection, doc_id: int, user: str, *, override_credit: bool = Fa
     return post_many(conn, [load(conn, doc_id, lock=True)], user, Posting(override_credit))[0]
 
 
-def post_many(conn: Connection, docs: Sequence[Mapping[str, Any]], user: str,
+def post_many(conn: Connection, docs: Sequence[StoredRow], user: str,
               posting: Posting | None = None) -> list[str]:
     """Post drafts (document rows) in one batch; returns their numbers, in order."""
     book = read_settings(conn)
@@ -429,7 +430,7 @@ def post_many(conn: Connection, docs: Sequence[Mapping[str, Any]], user: str,
     return numbers
 
 
-def _numbers(conn: Connection, docs: Sequence[Mapping[str, Any]]) -> list[str]:
+def _numbers(conn: Connection, docs: Sequence[StoredRow]) -> list[str]:
     """Numbers for DOCS, in the order given within each kind's series for the year."""
     series: dict[tuple[DocKind, int], list[int]] = defaultdict(list)
     for i, doc in enumerate(docs):
@@ -441,7 +442,7 @@ def _numbers(conn: Connection, docs: Sequence[Mapping[str, Any]]) -> list[str]:
     return numbers
 
 
-def _after_posting(conn: Connection, docs: Sequence[Mapping[str, Any]], book: BookSettings, user: str,
+def _after_posting(conn: Connection, docs: Sequence[StoredRow], book: BookSettings, user: str,
                    posting: Posting) -> None:
     """What posting sets off: credit notes applied to their invoice, deposits offset on the final
     invoice, and the credit limit checked for what raises a customer's debt."""
@@ -489,7 +490,7 @@ def _apply_to(conn: Connection, credit_doc: int, debit_doc: int, user: str, memo
         matching.allocate(conn, matches, method="auto", user=user, memo=memo)
 
 
-def _offset_deposits(conn: Connection, invoices: Sequence[Mapping[str, Any]], book: BookSettings, user: str) -> None:
+def _offset_deposits(conn: Connection, invoices: Sequence[StoredRow], book: BookSettings, user: str) -> None:
     """A final invoice offsets what is left of its orders' deposit pre-invoices (预开发票): a
     deposit offset document (Dr advances / Cr AR) applied to the invoice, per order."""
     if not invoices:
@@ -523,7 +524,7 @@ def _offset_deposits(conn: Connection, invoices: Sequence[Mapping[str, Any]], bo
         _post_offset(conn, inv, order, amount, book, user)
 
 
-def _post_offset(conn: Connection, inv: Mapping[str, Any], order: str, amount: int, book: BookSettings,
+def _post_offset(conn: Connection, inv: StoredRow, order: str, amount: int, book: BookSettings,
                  user: str) -> None:
     row = post_generated(conn, {
         "kind": DocKind.DEPOSIT_OFFSET.value, "customer_id": inv["customer_id"], "doc_on": inv["doc_on"],

@@ -200,5 +200,5 @@ def revalue(conn: Connection, period: str, user: str, *, book: BookSettings | No
     write_journal(conn, journal, book.accounts.receivable)
     record_many(conn, user, "revalue", "document", [
         (d["id"], None, {k: v for k, v in d.items() if k != "id"}) for d in [*docs, *reversals]])
-    return [d["number"] for d in docs]
+    return [str(d["number"]) for d in docs]
 

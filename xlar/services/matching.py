@@ -27,6 +27,7 @@ from xlar.domain.periods import ensure_open, first_open_day
 from xlar.store.audit import record
 from xlar.store.ledger import OPEN, journal_rows, open_items_stmt, write_journal
 from xlar.store.numbering import next_number
+from xlar.store.reads import StoredRow
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import (
     allocation_batches,
@@ -127,7 +128,7 @@ def _insert_batch(conn: Connection, method: str, user: str, memo: str | None, ro
     return batch_id
 
 
-def _book_realized_fx(conn: Connection, batch_id: int, rows: Sequence[Mapping[str, Any]],
+def _book_realized_fx(conn: Connection, batch_id: int, rows: Sequence[StoredRow],
                       items: Mapping[int, RowMapping], book: BookSettings, user: str) -> None:
     """A match of foreign-currency items clears the invoice at its own rate and the receipt at
     its own: the difference in base currency is a realized exchange gain or loss, booked as a
@@ -225,7 +226,7 @@ def allocate(conn: Connection, matches: Sequence[Match], *, method: str, user: s
     return _insert_batch(conn, method, user, said[:500] if said else None, rows, items, book)
 
 
-def _check_products(conn: Connection, rows: Sequence[Mapping[str, Any]], items: Mapping[int, RowMapping]) -> None:
+def _check_products(conn: Connection, rows: Sequence[StoredRow], items: Mapping[int, RowMapping]) -> None:
     """A match by product never pays more of an item than the invoice's lines of it hold."""
     wanted: dict[tuple[int, str], int] = defaultdict(int)
     for r in rows:

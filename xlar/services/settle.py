@@ -201,7 +201,7 @@ def transfer(conn: Connection, number: str, to: str, on: date, user: str, *, amo
     counterpart = item_of(conn, old["id"])
     pair = matching.Match(counterpart, item.id, from_minor(minor, item.currency)) if debit_side else \
         matching.Match(item.id, counterpart, from_minor(minor, item.currency))
-    matching.allocate(conn, [pair], method="transfer", user=user, memo=common["memo"])
+    matching.allocate(conn, [pair], method="transfer", user=user, memo=str(common["memo"]))
     record(conn, user, "transfer", "document", item.document_id, {"customer": item.customer},
            {"customer": to, "amount_minor": minor, "from_document": old["number"], "to_document": new["number"]})
     return int(old["id"]), int(new["id"])

@@ -14,8 +14,9 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from functools import partial
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -25,6 +26,7 @@ from xlar.domain.matching import Open, Proposal, plan
 from xlar.domain.money import from_minor
 from xlar.services import matching, settle
 from xlar.store.ledger import OPEN, open_items_stmt
+from xlar.store.reads import AnySelect
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import allocations, customers, document_lines, documents, open_items
 from xlar.store.writes import in_chunks
@@ -36,7 +38,7 @@ def _opens(conn: Connection, book: BookSettings, customer_ids: set[int] | None,
     the whole book, else one per few hundred customers, each summing only their matches."""
     d = documents.c
 
-    def stmt(customer_id: list[int] | None) -> sa.Select[Any]:
+    def stmt(customer_id: list[int] | None) -> AnySelect:
         listing = open_items_stmt(None, customer_id).subquery("listing")
         return (sa.select(listing, d.number, d.kind, d.status, d.reference, d.memo, d.fapiao_no,
                           d.installment_terms, customers.c.code)
@@ -102,7 +104,7 @@ def propose(conn: Connection, strategy: str, *, customer: str | None = None,
             sa.select(open_items.c.id).where(open_items.c.document_id.in_(chunk))).scalars()}
         credits = [c for c in credits if c.id in wanted]
     reason = _default_reason(book) if write_offs else None
-    return plan(credits, debits, strategy, book.write_off_tolerance if write_offs else 0, reason)
+    return plan(credits, debits, strategy, book.write_off_tolerance if write_offs else Decimal(0), reason)
 
 
 def _default_reason(book: BookSettings) -> str | None:

@@ -15,10 +15,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql import ColumnElement, Select, Subquery
+from sqlalchemy.sql import ColumnElement, Subquery
 
 from xlar.domain.aging import AgingPolicy, Basis
 from xlar.domain.errors import InvalidSetting
+from xlar.store.reads import AnySelect
 from xlar.store.settings import read_settings
 from xlar.store.tables import allocations, customers, journal_lines, open_items
 from xlar.store.writes import execute_many, in_chunks
@@ -129,7 +130,7 @@ def moved(as_of: date | sa.BindParameter[date] | None, customer_id: Customers = 
 
 
 def open_items_stmt(as_of: date | sa.BindParameter[date] | None, customer_id: Customers = None, foreign_to: str | None = None, *,
-                    settled: bool = False) -> Select[tuple[object, ...]]:
+                    settled: bool = False) -> AnySelect:
     """Every item dated on or before AS_OF with its open amount then (None: all time); only a
     customer's (or several customers'), or only those in another currency than FOREIGN_TO, when
     given. SETTLED: with the latest date a match took off it ("settled_on", see `moved`)."""
@@ -168,7 +169,7 @@ def _bucket_index(policy: AgingPolicy, earliest: Sequence[sa.BindParameter[date]
 
 
 def aging_stmt(as_of: date, policy: AgingPolicy, customer_id: int | None = None
-               ) -> tuple[Select[tuple[object, ...]], dict[str, object]]:
+               ) -> tuple[AnySelect, dict[str, object]]:
     """One row per customer and currency: code, name, salesperson, credit class, currency,
     balance, base balance, then each bucket's open amount (policy.labels order), then the same
     in base currency; with the values of its parameters. The statement is made once per policy
@@ -181,7 +182,7 @@ def aging_stmt(as_of: date, policy: AgingPolicy, customer_id: int | None = None
 
 
 @lru_cache(maxsize=32)
-def _aging(policy: AgingPolicy, one_customer: bool) -> Select[tuple[object, ...]]:
+def _aging(policy: AgingPolicy, one_customer: bool) -> AnySelect:
     as_of = sa.bindparam("as_of", type_=sa.Date)
     earliest = [sa.bindparam(f"from_{i}", type_=sa.Date) for i in range(len(policy.age_labels) - 1)]
     item = open_items_stmt(as_of, sa.bindparam("customer_id", type_=sa.Integer) if one_customer else None
@@ -217,7 +218,7 @@ def _aging(policy: AgingPolicy, one_customer: bool) -> Select[tuple[object, ...]
     )
 
 
-def balances_stmt(as_of: date, customer_id: int | None = None) -> Select[tuple[object, ...]]:
+def balances_stmt(as_of: date, customer_id: int | None = None) -> AnySelect:
     """Per customer and currency: code, currency, balance and base balance as of a date."""
     item = open_items_stmt(as_of, customer_id).subquery("item")
     return (

@@ -95,7 +95,7 @@ def _key_columns(table: sa.Table) -> list[sa.Column[Any]]:
 def _raw_rows(conn: Connection, table: sa.Table, keys: Iterable[str] | None = None) -> Iterator[tuple[str, bytes]]:
     """(key, digest) of TABLE's rows, those of KEYS or all, as the driver reads them: the stored
     values, no type conversion (PostgreSQL's times are taken in UTC, whatever the session's zone)."""
-    cursor = conn.connection.dbapi_connection.cursor()   # type: ignore[union-attr]
+    cursor = conn.connection.dbapi_connection.cursor()   # type: ignore[union-attr]  # the DBAPI connection of an open Connection is there
     try:
         sql = f'SELECT * FROM "{table.name}"'
         key_names = [c.name for c in _key_columns(table)]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -29,6 +28,7 @@ from xlar.store import tables as t
 from xlar.store.audit import record, record_many
 from xlar.store.ledger import keep_receivable_account
 from xlar.store.mapping import SheetMapping
+from xlar.store.reads import StoredRow
 from xlar.store.settings import DEFAULTS, read_settings, write_settings
 from xlar.store.writes import insert_rows, update_row
 from xlar.sync.codec import Codec
@@ -84,7 +84,7 @@ class TableAdapter(Adapter):
     def to_store(self, ctx: Context, values: dict[str, object]) -> dict[str, object]:
         return self.codec.to_store(ctx, values)
 
-    def to_sheet(self, ctx: Context, row: Mapping[str, Any]) -> dict[str, object]:
+    def to_sheet(self, ctx: Context, row: StoredRow) -> dict[str, object]:
         return self.codec.to_sheet(ctx, row)
 
     def validate(self, ctx: Context, values: dict[str, object]) -> None:
@@ -200,7 +200,7 @@ class TermsAdapter(TableAdapter):
             stored["discount_pct"] = Decimal(str(stored["discount_pct"])) * 100
         return stored
 
-    def to_sheet(self, ctx: Context, row: Mapping[str, Any]) -> dict[str, object]:
+    def to_sheet(self, ctx: Context, row: StoredRow) -> dict[str, object]:
         values = super().to_sheet(ctx, row)
         if values["discount_pct"] is not None:
             values["discount_pct"] = Decimal(str(values["discount_pct"])) / 100

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
 
 from xlar.domain.money import from_minor, to_minor
 from xlar.schema.columns import Kind
 from xlar.store.mapping import MAPPINGS, SheetMapping
+from xlar.store.reads import StoredRow
 from xlar.sync.context import Context
 
 
@@ -44,7 +44,7 @@ class Codec:
             out[column] = value
         return out
 
-    def to_sheet(self, ctx: Context, row: Mapping[str, Any], currency: str | None = None) -> dict[str, object]:
+    def to_sheet(self, ctx: Context, row: StoredRow, currency: str | None = None) -> dict[str, object]:
         """A store ROW's mapped columns by sheet column key; money in CURRENCY (default: the row's)."""
         values: dict[str, object] = {}
         for key, column in self.columns.items():

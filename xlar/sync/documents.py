@@ -7,7 +7,7 @@ often known only after posting, the expected receipt date and the disputed mark)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -28,11 +28,12 @@ from xlar.domain.money import decimal_from_number, from_minor, tidy, to_minor
 from xlar.schema.messages import localize_memo
 from xlar.schema.records import AllocationRow, InvoiceLineRow, InvoiceRow, ReceiptRow
 from xlar.schema.sheets import ALLOCATIONS, INVOICE_LINES, INVOICES, MATCH_METHODS, PAYABLES, RECEIPTS
+from xlar.services import booking, matching, receipts, settle
 from xlar.services import documents as docs
-from xlar.services import matching, receipts, settle
 from xlar.store import tables as t
 from xlar.store.audit import record
 from xlar.store.ledger import OPEN, open_items_stmt
+from xlar.store.reads import StoredRow
 from xlar.store.writes import in_chunks, insert_rows, update_row
 from xlar.sync.adapters import Adapter
 from xlar.sync.codec import CODECS
@@ -78,7 +79,7 @@ class DocumentAdapter(Adapter):
     def draft(self, ctx: Context, values: dict[str, object], lines: Sequence[dict[str, object]]) -> docs.DraftDocument:
         raise NotImplementedError
 
-    def shown_values(self, ctx: Context, doc: Mapping[str, Any]) -> dict[str, object]:
+    def shown_values(self, ctx: Context, doc: StoredRow) -> dict[str, object]:
         """A document row as its sheet shows it: its columns through the codec, a draft's number
         as DRAFT-<id>, no rate for the base currency."""
         return CODECS[self.sheet.name].to_sheet(ctx, doc) | {
@@ -116,24 +117,24 @@ class DocumentAdapter(Adapter):
     def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object],
                lines: Sequence[dict[str, object]] = (), *, on: date | None = None,
                content_changed: bool = True) -> None:
-        doc = docs.load(conn, row_id, lock=True)
+        doc = booking.load(conn, row_id, lock=True)
         wanted = values.get("status") or "draft"
         if doc["status"] == "draft":
             if content_changed:
                 docs.update_draft(conn, row_id, self.draft(ctx, values, lines), ctx.user)
             if wanted == "posted":
                 posting = docs.Posting(named=frozenset(ctx.named_credits))
-                docs.post_many(conn, [docs.load(conn, row_id, lock=True)], ctx.user, posting)
+                docs.post_many(conn, [booking.load(conn, row_id, lock=True)], ctx.user, posting)
                 ctx.warnings.update(posting.warnings)
             elif wanted != "draft":
-                raise InvalidDocument(f"{docs.label(doc)} is a draft: set Status to posted, or delete the row")
+                raise InvalidDocument(f"{booking.label(doc)} is a draft: set Status to posted, or delete the row")
             return
         if wanted == "void" and doc["status"] != "void":
             reason = str(values.get("memo") or "voided in the workbook")
-            docs.void(conn, row_id, on or date.today(), ctx.user, reason)
+            booking.void(conn, row_id, on or date.today(), ctx.user, reason)
             return
         if wanted != doc["status"] or content_changed:
-            raise Immutable(f"{docs.label(doc)} is {doc['status']}: it cannot be changed; set Status to "
+            raise Immutable(f"{booking.label(doc)} is {doc['status']}: it cannot be changed; set Status to "
                             "void to reverse it")
 
     def delete(self, conn: Connection, ctx: Context, row_id: int) -> None:
@@ -195,10 +196,10 @@ class InvoicesAdapter(DocumentAdapter):
     def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object],
                lines: Sequence[dict[str, object]] = (), *, on: date | None = None,
                content_changed: bool = True) -> None:
-        doc = docs.load(conn, row_id)
+        doc = booking.load(conn, row_id)
         if doc["status"] == "draft" and lines and content_changed:
             super().update(conn, ctx, row_id, values, lines, on=on, content_changed=content_changed)
-            note = _header_note(doc, docs.load(conn, row_id), values)
+            note = _header_note(doc, booking.load(conn, row_id), values)
             if note:
                 ctx.notes[row_id] = note
             return
@@ -293,7 +294,7 @@ class ReceiptsAdapter(DocumentAdapter):
     def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object],
                lines: Sequence[dict[str, object]] = (), *, on: date | None = None,
                content_changed: bool = True) -> None:
-        doc = docs.load(conn, row_id, lock=True)
+        doc = booking.load(conn, row_id, lock=True)
         if values.get("status") != "approved" or doc["status"] not in ("draft", "posted"):
             super().update(conn, ctx, row_id, values, lines, on=on, content_changed=content_changed)
             return
@@ -301,8 +302,8 @@ class ReceiptsAdapter(DocumentAdapter):
             super().update(conn, ctx, row_id, {**values, "status": "posted"}, lines, on=on,
                            content_changed=content_changed)
         elif content_changed:
-            raise Immutable(f"{docs.label(doc)} is posted: it can be approved, not changed")
-        named = {shown_number(doc["number"], row_id), docs.load(conn, row_id)["number"], doc["user_ref"]} & ctx.named_credits
+            raise Immutable(f"{booking.label(doc)} is posted: it can be approved, not changed")
+        named = {shown_number(doc["number"], row_id), booking.load(conn, row_id)["number"], doc["user_ref"]} & ctx.named_credits
         receipts.approve(conn, [row_id], ctx.user, without_matching=[row_id] if named else [])
 
 
@@ -370,7 +371,7 @@ class AllocationsAdapter(Adapter):
             if credit.customer != debit.customer:
                 _old, new = settle.transfer(conn, credit_number, debit.customer, self._today(ctx), ctx.user,
                                             amount=amount, reason=f"to pay {invoice}")
-                credit_number = str(docs.load(conn, new)["number"])
+                credit_number = str(booking.load(conn, new)["number"])
         debit_id = settle.item_id(conn, invoice, installment)
         credit_id = settle.item_id(conn, credit_number)
         item = row.item
@@ -387,7 +388,7 @@ class AllocationsAdapter(Adapter):
     @staticmethod
     def _number(conn: Connection, shown: object) -> str:
         """The posted number of a document the sheet names (a draft's DRAFT-<id> included)."""
-        doc = docs.find(conn, str(shown))
+        doc = booking.find(conn, str(shown))
         if doc["number"] is None or doc["status"] == "draft":
             raise InvalidAllocation(f"{shown} is a draft: post it (and approve a receipt) before matching it")
         return str(doc["number"])

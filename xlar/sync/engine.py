@@ -16,11 +16,12 @@ import gc
 import json
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -175,11 +176,11 @@ class _Push:
         self.held_ids: dict[str, set[int]] = defaultdict(set)
         self.new_extras: dict[str, dict[str, tuple[object, ...]]] = defaultdict(dict)  # user columns of new rows
 
-    def _try(self, sheet: SheetSchema, excel_row: int, what: str, action: object) -> bool:
+    def _try(self, sheet: SheetSchema, excel_row: int, what: str, action: Callable[[], object]) -> bool:
         """Apply one row in a savepoint; a refusal becomes an issue and undoes only that row."""
         try:
             with self.conn.begin_nested():
-                done = action()  # type: ignore[operator]
+                done = action()
         except XlarError as exc:
             self.report.issues.append(Issue(sheet.name, excel_row, None, exc.code, exc.message))
             return False
@@ -320,7 +321,7 @@ class _Push:
         for row_id in sorted(self.book.state.ids.get(schema.name, set()) - seen):
             if row_id in current and not self._try(
                     schema, 0, f"{schema.name} deleted",
-                    lambda row_id=row_id: adapter.delete(self.conn, self.ctx, row_id)):
+                    partial(adapter.delete, self.conn, self.ctx, row_id)):
                 refused = self.report.issues.pop()
                 what = current[row_id].values.get(schema.key[0]) if schema.key else row_id
                 self.report.issues.append(Issue(schema.name, 0, None, refused.code,

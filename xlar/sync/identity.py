@@ -85,7 +85,7 @@ def _rejoin(schema: SheetSchema, rows: list[Row]) -> tuple[list[Row], list[Issue
     for n, m in moves.items():
         out[n] = _hidden_of(rows[n], rows[m])
     taken = set(moves.values())
-    left = {int(rows[n].row_id) for n in set(moves) - taken}   # type: ignore[arg-type]
+    left = {int(rows[n].row_id) for n in set(moves) - taken}   # type: ignore[arg-type]  # a row whose hidden cells another row took had them: its own row id
     issues = []
     for n in sorted(taken - set(moves)):                # its cells taken, its content nobody's
         out[n] = _anonymous(rows[n])
@@ -149,7 +149,7 @@ def _described(schema: SheetSchema, values: Mapping[str, object]) -> str:
     return repr(", ".join(s for s in shown if s)[:60] or "(blank)")
 
 
-def _issue(schema: SheetSchema, row: Row, code: str, store: StoreRow | None, keeper: Row | None) -> Issue:
+def _issue(schema: SheetSchema, row: Row, code: Code, store: StoreRow | None, keeper: Row | None) -> Issue:
     mine = _described(schema, row.values)
     theirs = _described(schema, store.values) if store is not None else "its original"
     if code == COPIED:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from xml.etree.ElementTree import Element, ParseError
 
-from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
+from defusedxml import DefusedXmlException  # type: ignore[import-untyped]  # defusedxml ships no type information
 from defusedxml import ElementTree as SafeET
 
 from xlar.domain.codes import Code
@@ -59,7 +59,7 @@ def reading(where: str) -> Iterator[None]:
 
 def parse_part(data: bytes) -> Element:
     """A part's XML, refused if it declares a DTD (entities could expand without bound)."""
-    return SafeET.fromstring(data, forbid_dtd=True)  # type: ignore[no-any-return]
+    return SafeET.fromstring(data, forbid_dtd=True)  # type: ignore[no-any-return]  # defusedxml ships no type information: an Element
 
 
 @dataclass(frozen=True, slots=True)

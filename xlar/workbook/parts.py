@@ -268,7 +268,7 @@ class Package:
         self.zip.close()
 
     def read(self, part: str) -> bytes:
-        return self.replaced[part] if isinstance(self.replaced.get(part), bytes) else self.zip.read(part)  # type: ignore[return-value]
+        return self.replaced[part] if isinstance(self.replaced.get(part), bytes) else self.zip.read(part)  # type: ignore[return-value]  # narrowed by the isinstance on the same key just before
 
     def tables_of(self, sheet_part: str) -> list[str]:
         rels = _rels_of(sheet_part)
@@ -372,7 +372,7 @@ class Package:
                     self._write_part(out, name, parts.get(name))
                     crcs[name] = out.getinfo(name).CRC
             for name, make in last.items():
-                self._write_part(out, name, make(dict(crcs)))  # type: ignore[operator]
+                self._write_part(out, name, make(dict(crcs)))  # type: ignore[operator]  # the parts written last are made from the others' CRCs
         return crcs
 
     def _write_part(self, out: zipfile.ZipFile, name: str, content: object) -> None:
@@ -388,7 +388,7 @@ class Package:
         # while the next one's XML is generated
         with out.open(info, "w", force_zip64=True) as stream, ThreadPoolExecutor(1) as writer:
             pending: Future[int] | None = None
-            for chunk in content:  # type: ignore[attr-defined]
+            for chunk in content:  # type: ignore[attr-defined]  # content is an iterable of chunks when it is not bytes (checked above)
                 if pending is not None:
                     pending.result()
                 pending = writer.submit(stream.write, chunk)

@@ -231,10 +231,10 @@ def replace_with_backup(path: Path, temp: Path, backup_staged: Path | None = Non
     if not staged:
         return None
     try:
-        os.replace(backup_staged, backup)   # type: ignore[arg-type]
+        os.replace(backup_staged, backup)   # type: ignore[arg-type]  # staged implies a backup was staged beside it
     except OSError as exc:
         return (f"{path.name} was written, but {backup.name} could not be replaced ({exc.strerror or exc}): "
-                f"the previous version is {backup_staged.name} beside it")   # type: ignore[union-attr]
+                f"the previous version is {backup_staged.name} beside it")   # type: ignore[union-attr]  # staged implies a backup was staged beside it
     _sync_folder(path.parent)
     return None
 
