@@ -146,6 +146,7 @@ def test_dry_run_changes_nothing(store, workbook):
     before = path.read_bytes()
     result = sync(path, store, dry_run=True)
     assert result.counts["Invoices added"] == 2 and "would apply" in result.summary()
+    assert result.planned["Invoices add"] == 2 and result.planned["Customers add"] == 2
     assert path.read_bytes() == before
     with store.read() as conn:
         assert reports.balances(conn, AS_OF) == []

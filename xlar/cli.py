@@ -298,7 +298,8 @@ def sync(obj: Obj, workbook: Path, dry_run: bool, as_of: date | None, as_json: b
             result = sync_workbook(workbook, store, obj.user, dry_run=dry_run, as_of=as_of, force=force)
     if as_json:
         click.echo(json.dumps({
-            "changes": dict(result.counts), "written": result.written, "dry_run": dry_run,
+            "changes": dict(result.counts), "plan": dict(result.planned), "written": result.written,
+            "dry_run": dry_run,
             "issues": [{"sheet": i.sheet, "row": i.excel_row, "column": i.column, "code": i.code,
                         "message": i.message} for i in result.issues],
             "conflicts": [{"sheet": c.sheet, "key": c.key, "reason": c.reason} for c in result.conflicts],
@@ -306,6 +307,8 @@ def sync(obj: Obj, workbook: Path, dry_run: bool, as_of: date | None, as_json: b
     else:
         for issue in result.issues:
             click.echo(str(issue))
+        if dry_run and result.planned:   # the sheets' plans, before the store had its say on each row
+            click.echo("plan: " + ", ".join(f"{what} {n}" for what, n in sorted(result.planned.items())))
         click.echo(result.summary())
     errors = [i for i in result.issues if not is_warning(i.code)]
     sys.exit(1 if errors or result.conflicts else 0)

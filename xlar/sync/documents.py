@@ -38,9 +38,7 @@ from xlar.store.writes import in_chunks, insert_rows, update_row
 from xlar.sync.adapters import Adapter
 from xlar.sync.codec import CODECS
 from xlar.sync.context import Context, Item
-from xlar.sync.rows import StoreRow
-
-DRAFT_PREFIX = "DRAFT-"
+from xlar.sync.rows import DRAFT_PREFIX, StoreRow, typed_ref
 
 
 def shown_number(number: str | None, doc_id: int) -> str:
@@ -52,16 +50,6 @@ def shown_numbers(conn: Connection, doc_ids: Sequence[int]) -> dict[int, str]:
     d = t.documents.c
     return {doc_id: shown_number(number, doc_id) for chunk in in_chunks(doc_ids)
             for doc_id, number in conn.execute(sa.select(d.id, d.number).where(d.id.in_(chunk)))}
-
-
-def typed_ref(values: dict[str, object]) -> str | None:
-    """What a new row is called by the user: its Your ref., else the number typed on it (a new
-    row's number is the user's own; the store numbers the document)."""
-    for key in ("your_ref", "number"):
-        value = values.get(key)
-        if value is not None and not str(value).upper().startswith(DRAFT_PREFIX):
-            return str(value)
-    return None
 
 
 class DocumentAdapter(Adapter):

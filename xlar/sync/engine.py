@@ -73,11 +73,12 @@ from xlar.sync.documents import (
     ReceiptsAdapter,
     shown_number,
     shown_numbers,
-    typed_ref,
 )
 from xlar.sync.identity import identify
 from xlar.sync.outputs import outputs_for
-from xlar.sync.rows import StoreRow, content_hash, new_row_mark, rev_cell
+from xlar.sync.plan import Add, AddMany, Change, Hold, SheetPlan, plan_sheet
+from xlar.sync.plan import Conflict as PlannedConflict
+from xlar.sync.rows import StoreRow, content_hash, name_of, new_row_mark, rev_cell, typed_ref
 from xlar.workbook.gateway import (
     FileGateway,
     WorkbookGateway,
@@ -131,6 +132,7 @@ class SyncReport:
     written: bool = False
     dry_run: bool = False
     finished: str | None = None   # what was done about an earlier, interrupted sync
+    planned: Counter[str] = field(default_factory=Counter)   # what the sheets' plans asked ('Invoices add': 2)
     notes: list[str] = field(default_factory=list)   # written, but not quite as usual (the .bak elsewhere)
     locale: str = "en"                               # the workbook's language: the summary's
 
@@ -217,31 +219,41 @@ class _Push:
         if lines is not None:
             self._hold_orphan_lines(schema, data, lines)
             self.held_ids[INVOICE_LINES.name] |= _held_ids(lines)
-        children = self._children(data, lines, left)
-        fresh: list[tuple[Row, list[dict[str, object]]]] = []
-        rows = data.rows
-        if adapter.corrections_first:
-            self._deletions(adapter, current, seen)
-            rows = [r for r in rows if r.row_id] + [r for r in rows if not r.row_id]
-        for row in rows:
-            number = _name(row.values)
-            if number in held_parents:
-                self.report.issues.append(Issue(schema.name, row.excel_row, None, Code.E124,
-                                                f"{number} is held back until its lines on rows "
-                                                f"{held_parents[number]} are fixed"))
-                self._hold(data, lines, row)
-            elif row.row_id is None and adapter.batched:
-                fresh.append((row, children.get(number, ([], False))[0]))
-            else:
-                self._row(adapter, data, lines, row, current.get(int(row.row_id)) if row.row_id else None,
-                          children.get(number, ([], False)))
-        # a credit note naming an invoice typed in this sync goes in after it (by the store's number)
-        typed = {typed_ref(row.values) for row, _ in fresh} - {None}
-        later = {id(row) for row, _ in fresh if str(row.values.get("original")) in typed}
-        self._add(adapter, data, lines, [f for f in fresh if id(f[0]) not in later])
-        self._add(adapter, data, lines, [f for f in fresh if id(f[0]) in later])
-        if not adapter.corrections_first:
-            self._deletions(adapter, current, seen)
+        plan = plan_sheet(schema, data.rows, current, self.book.state.ids.get(schema.name, set()), seen,
+                          children=self._children(data, lines, left), held_parents=held_parents,
+                          batched=adapter.batched, corrections_first=adapter.corrections_first)
+        self.report.planned.update({f"{schema.name} {what}": n for what, n in plan.counts().items()})
+        self._apply(adapter, data, lines, plan)
+
+    def _apply(self, adapter: Adapter, data: SheetData, lines: SheetData | None, plan: SheetPlan) -> None:
+        """Carry out PLAN's steps in order, each row in a savepoint (a refusal holds that row only)."""
+        schema = adapter.sheet
+        for step in plan.steps:
+            if isinstance(step, Hold):
+                self.report.issues.append(step.issue)
+                self._hold(data, lines, step.row)
+            elif isinstance(step, Add):
+                self._add_one(adapter, data, lines, step.row, step.lines)
+            elif isinstance(step, AddMany):
+                self._add(adapter, data, lines, list(step.rows))
+            elif isinstance(step, Change):
+                if not self._try(schema, step.row.excel_row, f"{schema.name} changed",
+                                 partial(self._update, adapter, step.row, step.store, (step.lines, step.lines_changed))):
+                    self._conflict(schema, step.row, self.report.issues[-1].message, step.store)
+            elif isinstance(step, PlannedConflict):
+                self._conflict(schema, step.row, step.reason, step.theirs)
+            elif not self._try(schema, 0, f"{schema.name} deleted",
+                               partial(adapter.delete, self.conn, self.ctx, step.row_id)):
+                refused = self.report.issues.pop()
+                what = step.store.values.get(schema.key[0]) if schema.key else step.row_id
+                self.report.issues.append(Issue(schema.name, 0, None, refused.code,
+                                                f"deleting {what!r} refused ({refused.message}); the row is back"))
+
+    def _add_one(self, adapter: Adapter, data: SheetData, lines: SheetData | None, row: Row,
+                 kids: list[dict[str, object]]) -> None:
+        if not self._try(adapter.sheet, row.excel_row, f"{adapter.sheet.name} added",
+                         partial(self._insert, adapter, row, kids)):
+            self._hold(data, lines, row)  # kept as typed, to be fixed
 
     def _add(self, adapter: Adapter, data: SheetData, lines: SheetData | None,
              fresh: list[tuple[Row, list[dict[str, object]]]]) -> None:
@@ -254,7 +266,7 @@ class _Push:
                 results = adapter.insert_many(self.conn, self.ctx, [(row.values, kids) for row, kids in fresh])
         except (XlarError, sa.exc.IntegrityError, sa.exc.DataError):
             for row, kids in fresh:
-                self._row(adapter, data, lines, row, None, (kids, True))
+                self._add_one(adapter, data, lines, row, kids)
             return
         for (row, _kids), result in zip(fresh, results, strict=True):
             if isinstance(result, XlarError):
@@ -293,46 +305,16 @@ class _Push:
     def _hold(self, data: SheetData, lines: SheetData | None, row: Row) -> None:
         """Keep ROW (and an invoice's lines) as typed; the store's version is not written over it."""
         data.held[row.excel_row] = list(row.raw)
-        self._hold_lines(lines, _name(row.values))
+        self._hold_lines(lines, name_of(row.values))
         if row.row_id:
             self.held_ids[data.schema.name].add(int(row.row_id))
-
-    def _row(self, adapter: Adapter, data: SheetData, lines: SheetData | None, row: Row,
-             store_row: StoreRow | None, kids: tuple[list[dict[str, object]], bool]) -> None:
-        schema = adapter.sheet
-        if row.row_id is None:
-            if not self._try(schema, row.excel_row, f"{schema.name} added",
-                             lambda: self._insert(adapter, row, kids[0])):
-                self._hold(data, lines, row)  # kept as typed, to be fixed
-            return
-        if not row.edited and not kids[1]:
-            return  # not edited since the last sync
-        if store_row is None:
-            self._conflict(schema, row, "deleted in the store by a colleague; your version is kept here", None)
-        elif row.rev is not None and store_row.rev != row.rev:
-            self._conflict(schema, row, "changed in the store by a colleague since your last sync", store_row)
-        elif not self._try(schema, row.excel_row, f"{schema.name} changed",
-                           lambda: self._update(adapter, row, store_row, kids)):
-            self._conflict(schema, row, self.report.issues[-1].message, store_row)
-
-    def _deletions(self, adapter: Adapter, current: dict[int, StoreRow], seen: set[int]) -> None:
-        """Rows the workbook showed at the last sync and no longer has were deleted by the user."""
-        schema = adapter.sheet
-        for row_id in sorted(self.book.state.ids.get(schema.name, set()) - seen):
-            if row_id in current and not self._try(
-                    schema, 0, f"{schema.name} deleted",
-                    partial(adapter.delete, self.conn, self.ctx, row_id)):
-                refused = self.report.issues.pop()
-                what = current[row_id].values.get(schema.key[0]) if schema.key else row_id
-                self.report.issues.append(Issue(schema.name, 0, None, refused.code,
-                                                f"deleting {what!r} refused ({refused.message}); the row is back"))
 
     def _hold_orphan_lines(self, schema: SheetSchema, data: SheetData, lines: SheetData) -> None:
         """Lines of an invoice row that was held back, or of no invoice row at all, stay as typed."""
         at = [data.layout.index(key) for key in ("number", "your_ref") if key in data.layout]
         held_numbers = {str(raw[i]).strip().removesuffix(".0") for raw in data.held.values() for i in at
                         if not is_blank(raw[i])}
-        known = {_name(r.values) for r in data.rows} | {str(r.values.get("your_ref")) for r in data.rows} | held_numbers
+        known = {name_of(r.values) for r in data.rows} | {str(r.values.get("your_ref")) for r in data.rows} | held_numbers
         for number in held_numbers:
             self._hold_lines(lines, number)
         for line in lines.rows:
@@ -433,11 +415,6 @@ class _Push:
         else:
             adapter.update(self.conn, self.ctx, store_row.id, row.values)
         self._warned(adapter.sheet, row, store_row.id)
-
-
-def _name(values: dict[str, object]) -> str:
-    """How InvoiceLines rows name an Invoices row: its number (a new row's typed number), else its Your ref."""
-    return str(values.get("number") or values.get("your_ref"))
 
 
 def _differs(mine: object, theirs: object) -> bool:

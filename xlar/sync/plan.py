@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from xlar.domain.codes import Code
 from xlar.domain.errors import Issue
 from xlar.schema.columns import SheetSchema
-from xlar.sync.rows import StoreRow
+from xlar.sync.rows import StoreRow, name_of, typed_ref
 from xlar.workbook.reader import Row
 
 Lines = list[dict[str, object]]                 # an invoice's lines, as their rows' values
@@ -89,21 +89,6 @@ class SheetPlan:
             found[type(step).__name__.lower()] += len(step.rows) if isinstance(step, AddMany) else 1
         found["add"] += found.pop("addmany", 0)
         return +found
-
-
-def name_of(values: Mapping[str, object]) -> str:
-    """How InvoiceLines rows name an Invoices row: its number (a new row's typed number), else its Your ref."""
-    return str(values.get("number") or values.get("your_ref"))
-
-
-def typed_ref(values: Mapping[str, object], draft_prefix: str = "DRAFT-") -> str | None:
-    """What a new row is called by the user: its Your ref., else the number typed on it (a new
-    row's number is the user's own; the store numbers the document)."""
-    for key in ("your_ref", "number"):
-        value = values.get(key)
-        if value is not None and not str(value).upper().startswith(draft_prefix):
-            return str(value)
-    return None
 
 
 def plan_sheet(schema: SheetSchema, rows: Sequence[Row], current: Mapping[int, StoreRow], shown: set[int],

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from xlar.schema.columns import SheetSchema
 from xlar.schema.hashing import canonical, content_hash, input_keys
 
-__all__ = ["StoreRow", "content_hash", "new_row_mark", "rev_cell"]
+__all__ = ["DRAFT_PREFIX", "StoreRow", "content_hash", "name_of", "new_row_mark", "rev_cell", "typed_ref"]
+
+DRAFT_PREFIX = "DRAFT-"   # a draft document is shown as DRAFT-<id> until it is posted
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,3 +32,18 @@ def new_row_mark(schema: SheetSchema, values: dict[str, object]) -> str:
 
 def rev_cell(rev: int, schema: SheetSchema, values: dict[str, object]) -> str:
     return f"{rev}:{content_hash(schema, values)}"
+
+
+def typed_ref(values: Mapping[str, object]) -> str | None:
+    """What a new row is called by the user: its Your ref., else the number typed on it (a new
+    row's number is the user's own; the store numbers the document)."""
+    for key in ("your_ref", "number"):
+        value = values.get(key)
+        if value is not None and not str(value).upper().startswith(DRAFT_PREFIX):
+            return str(value)
+    return None
+
+
+def name_of(values: Mapping[str, object]) -> str:
+    """How InvoiceLines rows name an Invoices row: its number (a new row's typed number), else its Your ref."""
+    return str(values.get("number") or values.get("your_ref"))
