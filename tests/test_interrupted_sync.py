@@ -65,7 +65,7 @@ def test_a_sync_killed_before_the_commit_leaves_nothing_behind(store, tmp_path):
     sync_workbook(other, store, "bob", as_of=AS_OF)
     staged_path(path).write_bytes(other.read_bytes())
     with pytest.MonkeyPatch.context() as mp:   # bob's mark was in his own store transaction; forge another
-        mp.setattr("xlar.sync.engine._recorded", lambda store, token: False)
+        mp.setattr("xlar.sync.recovery._recorded", lambda store, token: False)
         report = sync_workbook(path, store, "alice", as_of=AS_OF)
     assert report.finished is None and not staged_path(path).exists()
     assert report.counts["Customers added"] == 2

@@ -330,7 +330,7 @@ def test_a_cell_counts_as_shown_only_when_a_sync_would_write_it_so():
     a time of day or a duration, which the sync writes as their text, never counts as shown."""
     from datetime import datetime, time, timedelta
 
-    from xlar.sync.engine import _shows
+    from xlar.sync.pull import _shows
 
     assert _shows(113.0, Decimal("113.00")) and _shows(1.5, 1.5) and _shows("C001", "C001") and _shows(None, "")
     assert _shows(datetime(2026, 3, 1), date(2026, 3, 1)) and not _shows(datetime(2026, 3, 1, 9), date(2026, 3, 1))

@@ -1171,7 +1171,7 @@ def excel_run(obj: Obj, tag: str, workbook: Path, as_of: date | None, yes: bool,
     """Run a ribbon button's action (TAG: sync, post, close …) on a workbook file, as Excel would."""
     from xlar.actions.ribbon import ACTIONS, run
     from xlar.actions.session import Session, TerminalUi
-    from xlar.sync.engine import finish_interrupted_sync
+    from xlar.sync.recovery import finish_interrupted_sync
     from xlar.workbook.gateway import FileGateway, refuse_open
 
     if tag not in ACTIONS:

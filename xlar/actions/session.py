@@ -11,7 +11,8 @@ from typing import Literal, Protocol
 
 from xlar.domain.codes import is_warning
 from xlar.store.engine import Store
-from xlar.sync.engine import Suggest, SyncReport, sync_book
+from xlar.sync.engine import Suggest, sync_book
+from xlar.sync.report import SyncReport
 from xlar.workbook.gateway import WorkbookGateway
 from xlar.workbook.reader import book_locale
 

@@ -25,7 +25,7 @@ from xlar.store.settings import read_settings
 from xlar.workbook.writer import Output
 
 if TYPE_CHECKING:
-    from xlar.sync.engine import SyncReport
+    from xlar.sync.report import SyncReport
 
 MONEY = "#,##0.00;[Red]-#,##0.00"
 
