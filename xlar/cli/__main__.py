@@ -1,0 +1,5 @@
+"""`python -m xlar.cli`: the `xlar` command."""
+
+from xlar.cli import main
+
+main()
