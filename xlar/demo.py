@@ -21,6 +21,7 @@ from xlar.reports import ledger as reports
 from xlar.reports.render import aging_text
 from xlar.services import booking, close, fx, matching, receipts
 from xlar.services import documents as docs
+from xlar.services import posting as posting_service
 from xlar.services.customers import save_customer, save_terms
 from xlar.store.engine import Store
 from xlar.store.settings import DEFAULTS, write_settings
@@ -98,7 +99,7 @@ ADMIN = "zhao.min"
 
 def _post(conn: Connection, draft: docs.DraftDocument, user: str) -> int:
     doc_id = docs.create_draft(conn, draft, user)
-    docs.post(conn, doc_id, user)
+    posting_service.post(conn, doc_id, user)
     return doc_id
 
 

@@ -57,12 +57,12 @@ def generate(obj: Obj, through: date, customer: str | None, dry_run: bool) -> No
 def post(obj: Obj, numbers: tuple[str, ...], override_credit: bool) -> None:
     """Post drafts (DRAFT-12 or 12), all or none."""
     from xlar.services import booking
-    from xlar.services import documents as docs
+    from xlar.services import posting as posting_service
 
     with _friendly_errors(), obj.store() as store, store.write() as conn:
         drafts = [booking.find(conn, n, lock=True) for n in numbers]
-        posting = docs.Posting(override_credit)
-        done = docs.post_many(conn, drafts, obj.user, posting)
+        posting = posting_service.Posting(override_credit)
+        done = posting_service.post_many(conn, drafts, obj.user, posting)
     for name, number in zip(numbers, done, strict=True):
         click.echo(f"{name} posted as {number}")
     for _doc_id, warning in posting.warnings:

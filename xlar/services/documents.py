@@ -9,9 +9,8 @@ and matches it to the original (booking.void, reached here as documents.void).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -21,7 +20,6 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from xlar.domain.billing import billed_party, schedule
 from xlar.domain.documents import (
-    CHARGE_KINDS,
     LINE_KINDS,
     POSTABLE_KINDS,
     DocKind,
@@ -35,10 +33,10 @@ from xlar.domain.documents import (
     totals_of,
 )
 from xlar.domain.errors import Immutable, InvalidDocument, NotFound, XlarError
-from xlar.domain.money import from_minor, parse_rate, to_minor
+from xlar.domain.money import parse_rate, to_minor
 from xlar.domain.periods import ensure_open
 from xlar.domain.terms import PaymentTerms, due_date
-from xlar.services import billed, matching, receipts
+from xlar.services import billed
 from xlar.services.booking import (  # noqa: F401  (callers reach them as documents.find and .void)
     LIVE,
     find,
@@ -52,24 +50,20 @@ from xlar.services.booking import (  # noqa: F401  (callers reach them as docume
     void,
     write_ledger,
 )
-from xlar.services.credit import Charge, check_credit
 from xlar.services.customers import find_terms
+from xlar.services.posting import Posting, after_posting, numbers_for, post, post_many  # noqa: F401  (callers reach posting as documents.post too)
 from xlar.store.audit import record, record_many
-from xlar.store.numbering import reserve_numbers
-from xlar.store.reads import StoredRow
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import (
-    allocations,
     bank_lines,
     contracts,
     customers,
-    deliveries,
     document_lines,
     documents,
     open_items,
     orders,
 )
-from xlar.store.writes import execute_many, in_chunks, insert_rows, update_row, update_rows
+from xlar.store.writes import execute_many, in_chunks, insert_rows, update_row
 
 RECEIPT_METHODS = ("bank", "cash", "note", "offset")
 _INSERT_LINES, _INSERT_ITEMS = document_lines.insert(), open_items.insert()
@@ -309,16 +303,6 @@ def prepare(conn: Connection, drafts: Sequence[DraftDocument]) -> list[Prepared 
     return results
 
 
-@dataclass(slots=True)
-class Posting:
-    """How a batch is posted: credit-limit overrides asked for, warnings given back."""
-
-    override_credit: bool = False
-    warnings: list[tuple[int, str]] = field(default_factory=list)   # (document id, message)
-    named: frozenset[str] = frozenset()   # receipts the workbook matches itself (number or Your ref.):
-                                          # not matched at entry when they start clearing
-
-
 def store_new(conn: Connection, prepared: Sequence[Prepared], user: str, posted: Sequence[bool],
               posting: Posting | None = None) -> list[int]:
     """Store new documents in one batch and return their ids, in order. A draft has no
@@ -328,7 +312,7 @@ def store_new(conn: Connection, prepared: Sequence[Prepared], user: str, posted:
     rows = [{"status": DocStatus.DRAFT.value, "created_by": user, "created_at": now, "number": None,
              "posted_by": None, "posted_at": None, **p.values} for p in prepared]
     to_post = [row for row, flag in zip(rows, posted, strict=True) if flag]
-    for row, number in zip(to_post, _numbers(conn, to_post), strict=True):
+    for row, number in zip(to_post, numbers_for(conn, to_post), strict=True):
         row.update(status=DocStatus.POSTED.value, number=number, posted_by=user, posted_at=now)
     ids = insert_rows(conn, documents, rows)
     for row, doc_id in zip(rows, ids, strict=True):
@@ -342,7 +326,7 @@ def store_new(conn: Connection, prepared: Sequence[Prepared], user: str, posted:
     record_many(conn, user, "create", "document", [
         (row["id"], None, {**p.values, "lines": len(p.lines), "status": row["status"], "number": row["number"]})
         for row, p in zip(rows, prepared, strict=True)])
-    _after_posting(conn, to_post, book, user, posting or Posting())
+    after_posting(conn, to_post, book, user, posting or Posting())
     return ids
 
 
@@ -398,138 +382,5 @@ def due_drafts(conn: Connection, on: date) -> list[int]:
     return list(conn.execute(sa.select(documents.c.id).where(
         documents.c.status == DocStatus.DRAFT.value, documents.c.kind.in_(sorted(k.value for k in LINE_KINDS)),
         documents.c.doc_on <= on).order_by(documents.c.doc_on, documents.c.id)).scalars())
-
-
-def post(conn: Connection, doc_id: int, user: str, *, override_credit: bool = False) -> str:
-    """Post a draft: number it, write its open items and journal; it is immutable from now on."""
-    return post_many(conn, [load(conn, doc_id, lock=True)], user, Posting(override_credit))[0]
-
-
-def post_many(conn: Connection, docs: Sequence[StoredRow], user: str,
-              posting: Posting | None = None) -> list[str]:
-    """Post drafts (document rows) in one batch; returns their numbers, in order."""
-    book = read_settings(conn)
-    for doc in docs:
-        if doc["status"] != DocStatus.DRAFT.value:
-            raise Immutable(f"{label(doc)} is already {doc['status']}")
-        ensure_open(doc["doc_on"], book.closed_period, label(doc))
-    lines = [ln for ln in lines_of(conn, [doc["id"] for doc in docs]) if ln["delivery"]]
-    billed.delivered_values(conn, lines)
-    update_rows(conn, document_lines, [(ln["id"], {"delivered_net_minor": ln["delivered_net_minor"],
-                                                   "delivered_tax_minor": ln["delivered_tax_minor"]})
-                                       for ln in lines if ln["delivered_net_minor"] is not None])
-    numbers, now = _numbers(conn, docs), utc_now()
-    write_ledger(conn, docs, book)
-    changes = [(doc["id"], {"status": DocStatus.POSTED.value, "number": number, "posted_by": user, "posted_at": now})
-               for doc, number in zip(docs, numbers, strict=True)]
-    update_rows(conn, documents, changes)
-    record_many(conn, user, "post", "document", [(doc_id, {"status": DocStatus.DRAFT.value}, values)
-                                                 for doc_id, values in changes])
-    _after_posting(conn, [{**doc, **values} for doc, (_, values) in zip(docs, changes, strict=True)],
-                   book, user, posting or Posting())
-    return numbers
-
-
-def _numbers(conn: Connection, docs: Sequence[StoredRow]) -> list[str]:
-    """Numbers for DOCS, in the order given within each kind's series for the year."""
-    series: dict[tuple[DocKind, int], list[int]] = defaultdict(list)
-    for i, doc in enumerate(docs):
-        series[(DocKind(doc["kind"]), doc["doc_on"].year)].append(i)
-    numbers = [""] * len(docs)
-    for (kind, year), members in series.items():
-        for i, number in zip(members, reserve_numbers(conn, kind, year, len(members)), strict=True):
-            numbers[i] = number
-    return numbers
-
-
-def _after_posting(conn: Connection, docs: Sequence[StoredRow], book: BookSettings, user: str,
-                   posting: Posting) -> None:
-    """What posting sets off: credit notes applied to their invoice, deposits offset on the final
-    invoice, and the credit limit checked for what raises a customer's debt."""
-    if not docs:
-        return
-    for doc in docs:
-        if doc["kind"] == DocKind.CREDIT_NOTE.value and doc.get("related_id"):
-            _apply_to(conn, doc["id"], doc["related_id"], user, f"credit note {doc['number']}")
-    _offset_deposits(conn, [d for d in docs if d["kind"] == DocKind.INVOICE.value], book, user)
-    if book.receipt_clearing == "confirmed":
-        # receipts clear once confirmed: matched at entry now
-        receipts.match_at_entry(conn, [d["id"] for d in docs if d["kind"] == DocKind.RECEIPT.value
-                                       and not {d["number"], d.get("user_ref")} & posting.named], user, book)
-    charges = [doc for doc in docs if DocKind(doc["kind"]) in CHARGE_KINDS]
-    warnings = check_credit(conn, [Charge(doc["customer_id"], doc["doc_on"], f"posting {label(doc)}")
-                                   for doc in charges], book, user, override=posting.override_credit)
-    posting.warnings += [(doc["id"], warning) for doc, warning in zip(charges, warnings, strict=True) if warning]
-
-
-def _open_of(conn: Connection, doc_id: int) -> list[tuple[int, int]]:
-    """(open item id, open amount in minor units) of a document's items, by installment."""
-    a = allocations.c
-    applied = (sa.select(sa.func.coalesce(sa.func.sum(a.amount_minor), 0))
-               .where(sa.or_(a.debit_item_id == open_items.c.id, a.credit_item_id == open_items.c.id))
-               .scalar_subquery())
-    rows = conn.execute(sa.select(open_items.c.id, open_items.c.amount_minor, applied)
-                        .where(open_items.c.document_id == doc_id).order_by(open_items.c.installment_no)).all()
-    return [(item_id, abs(amount) - done) for item_id, amount, done in rows]
-
-
-def _apply_to(conn: Connection, credit_doc: int, debit_doc: int, user: str, memo: str) -> None:
-    """Apply a credit document's open amount to a debit document's open installments, in order."""
-    credits = _open_of(conn, credit_doc)
-    if not credits:
-        return
-    credit_item, left = credits[0]
-    cur = conn.execute(sa.select(documents.c.currency).where(documents.c.id == credit_doc)).scalar_one()
-    matches = []
-    for item_id, open_ in _open_of(conn, debit_doc):
-        amount = min(open_, left)
-        if amount > 0:
-            matches.append(matching.Match(item_id, credit_item, from_minor(amount, cur)))
-            left -= amount
-    if matches:
-        matching.allocate(conn, matches, method="auto", user=user, memo=memo)
-
-
-def _offset_deposits(conn: Connection, invoices: Sequence[StoredRow], book: BookSettings, user: str) -> None:
-    """A final invoice offsets what is left of its orders' deposit pre-invoices (预开发票): a
-    deposit offset document (Dr advances / Cr AR) applied to the invoice, per order."""
-    if not invoices:
-        return
-    d, ln, dl = documents.c, document_lines.c, deliveries.c
-    per_order: dict[tuple[int, str], int] = defaultdict(int)   # (invoice id, order) -> gross billed
-    rows = [row for chunk in in_chunks(i["id"] for i in invoices) for row in conn.execute(
-        sa.select(ln.document_id, dl.order_number, ln.net_minor, ln.tax_minor)
-        .join(deliveries, sa.and_(dl.number == ln.delivery, dl.line_no == ln.delivery_line))
-        .where(ln.document_id.in_(chunk), dl.order_number.is_not(None)))]
-    for doc_id, order, net, tax in rows:
-        per_order[(doc_id, order)] += net + tax
-    for inv in invoices:
-        if inv.get("order_number") and not any(k[0] == inv["id"] for k in per_order):
-            per_order[(inv["id"], inv["order_number"])] = inv["amount_minor"]
-    by_id = {i["id"]: i for i in invoices}
-    for (inv_id, order), gross in sorted(per_order.items()):
-        inv = by_id[inv_id]
-        deposits = conn.execute(sa.select(documents).where(
-            d.order_number == order, d.kind == DocKind.DEPOSIT_INVOICE.value, d.status.in_(LIVE),
-            d.currency == inv["currency"])).mappings().all()
-        if not deposits:
-            continue
-        offset_before = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(d.amount_minor), 0)).where(
-            d.order_number == order, d.kind == DocKind.DEPOSIT_OFFSET.value, d.status.in_(LIVE))).scalar_one()
-        left = sum(dep["amount_minor"] for dep in deposits) - offset_before
-        open_now = sum(amount for _, amount in _open_of(conn, inv_id))
-        amount = min(left, gross, open_now)
-        if amount <= 0:
-            continue
-        _post_offset(conn, inv, order, amount, book, user)
-
-
-def _post_offset(conn: Connection, inv: StoredRow, order: str, amount: int, book: BookSettings,
-                 user: str) -> None:
-    row = post_generated(conn, {
-        "kind": DocKind.DEPOSIT_OFFSET.value, "customer_id": inv["customer_id"], "doc_on": inv["doc_on"],
-        "currency": inv["currency"], "fx_rate": inv["fx_rate"], "amount_minor": amount, "order_number": order,
-        "related_id": inv["id"], "source": inv["number"], "memo": f"deposit of order {order} offset"}, book, user)
-    _apply_to(conn, row["id"], inv["id"], user, f"deposit of order {order} on {inv['number']}")
 
 

@@ -30,6 +30,7 @@ from xlar.schema.records import AllocationRow, InvoiceLineRow, InvoiceRow, Recei
 from xlar.schema.sheets import ALLOCATIONS, INVOICE_LINES, INVOICES, MATCH_METHODS, PAYABLES, RECEIPTS
 from xlar.services import booking, matching, receipts, settle
 from xlar.services import documents as docs
+from xlar.services import posting as posting_service
 from xlar.store import tables as t
 from xlar.store.audit import record
 from xlar.store.ledger import OPEN, open_items_stmt
@@ -94,7 +95,7 @@ class DocumentAdapter(Adapter):
                 results[k] = prepared
             else:
                 good.append((k, prepared))
-        posting = docs.Posting(named=frozenset(ctx.named_credits))
+        posting = posting_service.Posting(named=frozenset(ctx.named_credits))
         ids = docs.store_new(conn, [p for _, p in good], ctx.user,
                              [items[k][0].get("status") == "posted" for k, _ in good], posting)
         ctx.warnings.update(posting.warnings)
@@ -111,8 +112,8 @@ class DocumentAdapter(Adapter):
             if content_changed:
                 docs.update_draft(conn, row_id, self.draft(ctx, values, lines), ctx.user)
             if wanted == "posted":
-                posting = docs.Posting(named=frozenset(ctx.named_credits))
-                docs.post_many(conn, [booking.load(conn, row_id, lock=True)], ctx.user, posting)
+                posting = posting_service.Posting(named=frozenset(ctx.named_credits))
+                posting_service.post_many(conn, [booking.load(conn, row_id, lock=True)], ctx.user, posting)
                 ctx.warnings.update(posting.warnings)
             elif wanted != "draft":
                 raise InvalidDocument(f"{booking.label(doc)} is a draft: set Status to posted, or delete the row")
