@@ -55,11 +55,10 @@ from xlar.sync.adapters import (
     TableAdapter,
     TermsAdapter,
 )
+from xlar.sync.allocations import AllocationsAdapter, PayablesAdapter
 from xlar.sync.context import Context
 from xlar.sync.documents import (
-    AllocationsAdapter,
     InvoicesAdapter,
-    PayablesAdapter,
     ReceiptsAdapter,
 )
 from xlar.sync.outputs import outputs_for

@@ -31,11 +31,10 @@ from xlar.sync.adapters import (
     Adapter,
     SettingsAdapter,
 )
+from xlar.sync.allocations import AllocationsAdapter, PayablesAdapter
 from xlar.sync.context import Context
 from xlar.sync.documents import (
-    AllocationsAdapter,
     DocumentAdapter,
-    PayablesAdapter,
     shown_number,
     shown_numbers,
 )
