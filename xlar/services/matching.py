@@ -19,6 +19,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
+from xlar.domain import allocation
+from xlar.domain.allocation import Side, match_refusal
 from xlar.domain.documents import DocKind, fx_realized_journal
 from xlar.domain.errors import InvalidAllocation, NotFound, OverAllocation
 from xlar.domain.ledger import OpenItem, base_share, check_never_overdrawn, fifo_plan, first_room
@@ -41,7 +43,7 @@ from xlar.store.writes import in_chunks, insert_row
 
 METHODS = ("manual", "fifo", "void", "auto", "due_date", "exact", "reference", "product", "installment",
            "write_off", "transfer", "netting", "refund", "undo")
-LIVE = ("posted", "approved")
+LIVE = allocation.LIVE   # document statuses that stand in the ledger
 SETTLING = ("write_off", "netting", "transfer", "refund")   # matches made with a settlement document
 
 
@@ -54,11 +56,8 @@ class Match:
 
 
 def clears(kind: str, status: str, book: BookSettings) -> bool:
-    """Whether a document in STATUS can take part in matches: a receipt once approved (or
-    once confirmed, when the setting receipt_clearing says so), any other once posted."""
-    if kind == DocKind.RECEIPT.value:
-        return status == "approved" or (status == "posted" and book.receipt_clearing == "confirmed")
-    return status in LIVE
+    """Whether a document in STATUS can take part in matches, under the book's receipt_clearing."""
+    return allocation.clears(kind, status, book.receipt_clearing)
 
 
 def _items(conn: Connection, ids: set[int]) -> dict[int, RowMapping]:
@@ -95,23 +94,15 @@ def _name(item: RowMapping) -> str:
     return f"{item['kind']} {item['number']}" + (f" #{item['installment_no']}" if item["installment_no"] > 1 else "")
 
 
+def _side(item: RowMapping) -> Side:
+    return Side(item["kind"], item["number"], item["installment_no"], item["amount_minor"], item["status"],
+                item["customer"], item["currency"])
+
+
 def _check(debit: RowMapping, credit: RowMapping, book: BookSettings, method: str) -> None:
-    if debit["amount_minor"] <= 0:
-        raise InvalidAllocation(f"{_name(debit)} is a credit, not something to be paid")
-    if credit["amount_minor"] >= 0:
-        raise InvalidAllocation(f"{_name(credit)} is not a receipt or credit")
-    for item in (debit, credit):
-        if item["status"] not in LIVE:
-            raise InvalidAllocation(f"{_name(item)} is {item['status']}: only posted documents can be matched")
-        if method != "void" and not clears(item["kind"], item["status"], book):
-            raise InvalidAllocation(f"{_name(item)} is not approved yet: only approved receipts clear invoices "
-                                    "(setting receipt_clearing)")
-    if debit["customer"] != credit["customer"]:
-        raise InvalidAllocation(
-            f"{_name(credit)} of {credit['customer']} cannot pay {_name(debit)} of {debit['customer']}")
-    if debit["currency"] != credit["currency"]:
-        raise InvalidAllocation(
-            f"{_name(credit)} in {credit['currency']} cannot pay {_name(debit)} in {debit['currency']}")
+    refusal = match_refusal(_side(debit), _side(credit), book.receipt_clearing, method)
+    if refusal is not None:
+        raise InvalidAllocation(refusal)
 
 
 def _insert_batch(conn: Connection, method: str, user: str, memo: str | None, rows: list[dict[str, Any]],
