@@ -14,18 +14,14 @@ from xlar.domain.cash import (
     OpenInvoice,
     Payer,
     Suggestion,
-    bank_account,
     by_name,
     choose,
     code_payer,
-    compact,
-    has_token,
-    name_score,
     not_a_receipt,
     scored,
     strong_payer,
-    token_keys,
 )
+from xlar.domain.names import bank_account, compact, has_token, name_score, token_keys
 
 
 def suggest(line: BankLine, customers: Sequence[CustomerRef], invoices: Sequence[OpenInvoice],
