@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -49,6 +50,8 @@ class SheetSchema:
     store_table: str | None        # the store table its rows live in
     purpose_en: str = ""
     purpose_zh: str = ""
+    lines: str | None = None       # a parent sheet: the sheet holding its rows' lines (Invoices: InvoiceLines)
+    parent_key: str | None = None  # a lines sheet: the column naming the parent row (InvoiceLines: invoice)
     by_key: dict[str, Column] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -59,6 +62,12 @@ class SheetSchema:
 
     def title(self, locale: str) -> str:
         return self.zh if locale == "zh-CN" else self.name
+
+    def parent_name(self, values: Mapping[str, object]) -> str:
+        """A lines sheet's row (VALUES): the name of the parent row it belongs to, as typed."""
+        if self.parent_key is None:
+            raise ValueError(f"{self.name} is not a lines sheet")
+        return str(values.get(self.parent_key))
 
     def header_index(self) -> dict[str, str]:
         """Every accepted header text (either language, any case) -> column key."""

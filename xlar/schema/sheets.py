@@ -213,7 +213,7 @@ INVOICES = SheetSchema(
         Column("disputed", K.CHOICE, "Disputed", "有争议", choices=("yes",), width=8,
                note="yes: the customer disputes it and it is held out of dunning; blank: it is not"),
         Column("memo", K.TEXT, "Memo", "备注", width=24),
-    ), key=("number",), store_table="documents",
+    ), key=("number",), store_table="documents", lines="InvoiceLines",
 )
 
 INVOICE_LINES = SheetSchema(
@@ -228,7 +228,7 @@ INVOICE_LINES = SheetSchema(
         Column("tax_rate", K.PERCENT, "Tax rate", "税率", width=8),
         Column("net", K.MONEY, "Net", "未税金额", note="computed", computed=True),
         Column("tax", K.MONEY, "Tax", "税额", note="computed", computed=True),
-    ), key=("invoice", "line"), store_table="document_lines",
+    ), key=("invoice", "line"), store_table="document_lines", parent_key="invoice",
 )
 
 RECEIPTS = SheetSchema(

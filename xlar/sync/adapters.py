@@ -52,6 +52,10 @@ class Adapter:
     def load(self, conn: Connection, ctx: Context) -> list[StoreRow]:
         raise NotImplementedError
 
+    def load_lines(self, conn: Connection, ctx: Context) -> list[StoreRow]:
+        """A parent sheet's lines (its schema's `lines` sheet), as that sheet shows them."""
+        raise NotImplementedError
+
     def insert_many(self, conn: Connection, ctx: Context, items: Sequence[Item]) -> list[int | XlarError]:
         raise NotImplementedError
 

@@ -34,8 +34,6 @@ from xlar.schema.sheets import (
     DELIVERIES,
     FX_RATES,
     INSTALLMENT_TERMS,
-    INVOICE_LINES,
-    INVOICES,
     ORDERS,
     PAYMENT_TERMS,
     REMINDER_LEVELS,
@@ -185,7 +183,7 @@ def _sync(gateway: WorkbookGateway, store: Store, user: str, *, dry_run: bool, a
             data = book.sheets.get(adapter.sheet.name)
             if data is None:
                 continue
-            lines = book.sheets.get(INVOICE_LINES.name) if adapter.sheet is INVOICES else None
+            lines = book.sheets.get(adapter.sheet.lines) if adapter.sheet.lines else None
             push.sheet(adapter, data, lines)
         if dry_run:
             savepoint.rollback()
@@ -194,7 +192,9 @@ def _sync(gateway: WorkbookGateway, store: Store, user: str, *, dry_run: bool, a
         seals.seal(conn)   # now, so the version the workbook records is the one this sync commits
         ctx.refresh(conn)
         stored = {a.sheet.name: a.load(conn, ctx) for a in adapters()}
-        stored[INVOICE_LINES.name] = InvoicesAdapter().load_lines(conn, ctx)
+        for adapter in adapters():
+            if adapter.sheet.lines:
+                stored[adapter.sheet.lines] = adapter.load_lines(conn, ctx)
         sheets = []
         moved: dict[tuple[str, int], int] = {}
         for name, rows in stored.items():

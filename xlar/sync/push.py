@@ -22,9 +22,6 @@ from xlar.domain.errors import Issue, XlarError
 from xlar.schema.cells import is_blank
 from xlar.schema.columns import ID_COLUMN, Column, Kind, SheetSchema
 from xlar.schema.hashing import untouched_template_row
-from xlar.schema.sheets import (
-    INVOICE_LINES,
-)
 from xlar.store.tables import document_lines, documents
 from xlar.store.writes import in_chunks
 from xlar.sync.adapters import (
@@ -91,7 +88,7 @@ class Push:
         data.rows = found.rows
         self.report.issues.extend(found.issues)
         if lines is not None:   # a copied line is a new line (its invoice's number is the store's)
-            copied = identify(INVOICE_LINES, lines.rows, {}, checked=False)
+            copied = identify(lines.schema, lines.rows, {}, checked=False)
             lines.rows = copied.rows
             self.report.issues.extend(copied.issues)
         seen = {int(r.row_id) for r in data.rows if r.row_id} | _held_ids(data) | found.kept
@@ -100,7 +97,7 @@ class Push:
         held_parents = self._held_parents(lines)
         if lines is not None:
             self._hold_orphan_lines(schema, data, lines)
-            self.held_ids[INVOICE_LINES.name] |= _held_ids(lines)
+            self.held_ids[lines.schema.name] |= _held_ids(lines)
         plan = plan_sheet(schema, data.rows, current, self.book.state.ids.get(schema.name, set()), seen,
                           children=self._children(data, lines, left), held_parents=held_parents,
                           batched=adapter.batched, corrections_first=adapter.corrections_first)
@@ -200,9 +197,9 @@ class Push:
         for number in held_numbers:
             self._hold_lines(lines, number)
         for line in lines.rows:
-            number = str(line.values.get("invoice"))
+            number = lines.schema.parent_name(line.values)
             if number not in known and line.excel_row not in lines.held:
-                self.report.issues.append(Issue(INVOICE_LINES.name, line.excel_row, None, Code.E125,
+                self.report.issues.append(Issue(lines.schema.name, line.excel_row, None, Code.E125,
                                                 f"no invoice {number!r} on the {schema.name} sheet"))
                 self._hold_lines(lines, number)
 
@@ -211,16 +208,17 @@ class Push:
         if lines is None:
             return
         for line in lines.rows:
-            if str(line.values.get("invoice")) == number:
+            if lines.schema.parent_name(line.values) == number:
                 lines.held[line.excel_row] = list(line.raw)
                 if line.row_id:
-                    self.held_ids[INVOICE_LINES.name].add(int(line.row_id))
+                    self.held_ids[lines.schema.name].add(int(line.row_id))
 
     def _held_parents(self, lines: SheetData | None) -> dict[str, str]:
         """Invoice number -> the InvoiceLines rows of it that were held back."""
         if lines is None:
             return {}
-        key = lines.layout.index("invoice") if "invoice" in lines.layout else None
+        parent = lines.schema.parent_key
+        key = lines.layout.index(parent) if parent in lines.layout else None
         found: dict[str, list[int]] = defaultdict(list)
         for excel_row, raw in lines.held.items():
             if key is not None and not is_blank(raw[key]):
@@ -234,11 +232,11 @@ class Push:
             return {}
         grouped: dict[str, tuple[list[dict[str, object]], bool]] = {}
         for row in lines.rows:
-            number = str(row.values.get("invoice"))
+            number = lines.schema.parent_name(row.values)
             values, changed = grouped.get(number, ([], False))
             changed = changed or row.row_id is None or row.edited
             grouped[number] = ([*values, row.values], changed)
-        known = self.book.state.ids.get(INVOICE_LINES.name, set())
+        known = self.book.state.ids.get(lines.schema.name, set())
         still = {int(r.row_id) for r in lines.rows if r.row_id}
         if known - still:  # a line was deleted: its invoice changed
             for number, (values, _) in grouped.items():
@@ -256,20 +254,20 @@ class Push:
                   and r.edited}
         d, ln = documents.c, document_lines.c
         left = set()
-        remaining = Counter(str(r.values.get("invoice")) for r in lines.rows if r.excel_row not in lines.held)
+        remaining = Counter(lines.schema.parent_name(r.values) for r in lines.rows if r.excel_row not in lines.held)
         for chunk in in_chunks(edited):
             for line_id, line_no, number, doc_id, status in self.conn.execute(
                     sa.select(ln.id, ln.line_no, d.number, d.id, d.status)
                     .join(documents, d.id == ln.document_id).where(ln.id.in_(chunk))):
                 was, row = shown_number(number, doc_id), edited[line_id]
-                if was == str(row.values.get("invoice")):
+                if was == lines.schema.parent_name(row.values):
                     continue
                 if status == "draft" and remaining[was] > 0:
                     left.add(was)
                     continue
                 why = (f"{was} is {status} (a credit note takes it off" if status != "draft" else
                        f"it is {was}'s only line (delete {was}'s row, or give it another line first")
-                self.report.issues.append(Issue(INVOICE_LINES.name, row.excel_row, None, Code.E020,
+                self.report.issues.append(Issue(lines.schema.name, row.excel_row, None, Code.E020,
                                                 f"line {line_no} of {was} cannot move to {row.values.get('invoice')}: "
                                                 f"{why}; set the Invoice no. back to {was} to keep it)"))
                 lines.held[row.excel_row] = list(row.raw)
