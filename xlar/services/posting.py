@@ -24,17 +24,13 @@ from xlar.domain.errors import Immutable
 from xlar.domain.money import from_minor
 from xlar.domain.periods import ensure_open
 from xlar.services import billed, matching, receipts
-from xlar.services.booking import (  # noqa: F401  (callers reach them as documents.find and .void)
+from xlar.services.booking import (
     LIVE,
-    find,
-    installment_plan,
     label,
-    line_keys,
     lines_of,
     load,
     post_generated,
     utc_now,
-    void,
     write_ledger,
 )
 from xlar.services.credit import Charge, check_credit
