@@ -28,7 +28,12 @@ class Side:
 
     @property
     def name(self) -> str:
-        return f"{self.kind} {self.number}" + (f" #{self.installment_no}" if self.installment_no > 1 else "")
+        return item_name(self.kind, self.number, self.installment_no)
+
+
+def item_name(kind: str, number: str, installment_no: int) -> str:
+    """An open item as messages name it: 'invoice INV-1', 'invoice INV-2 #2' (its second installment)."""
+    return f"{kind} {number}" + (f" #{installment_no}" if installment_no > 1 else "")
 
 
 def clears(kind: str, status: str, receipt_clearing: str) -> bool:

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from xlar.domain import allocation
-from xlar.domain.allocation import Side, match_refusal
+from xlar.domain.allocation import Side, item_name, match_refusal
 from xlar.domain.documents import DocKind, fx_realized_journal
 from xlar.domain.errors import InvalidAllocation, NotFound, OverAllocation
 from xlar.domain.ledger import OpenItem, base_share, check_never_overdrawn, fifo_plan, first_room
@@ -91,7 +91,7 @@ def _moves(conn: Connection, ids: set[int]) -> dict[int, list[tuple[date, int, i
 
 
 def _name(item: RowMapping) -> str:
-    return f"{item['kind']} {item['number']}" + (f" #{item['installment_no']}" if item["installment_no"] > 1 else "")
+    return item_name(item["kind"], item["number"], item["installment_no"])
 
 
 def _side(item: RowMapping) -> Side:

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
+from xlar.domain.allocation import item_name
 from xlar.domain.documents import DocKind, JournalLine
 from xlar.domain.errors import InvalidAllocation, InvalidDocument, NotAllowed, NotFound
 from xlar.domain.ledger import base_share
@@ -53,7 +54,7 @@ class OpenItem:
 
     @property
     def label(self) -> str:
-        return f"{self.kind} {self.number}" + (f" #{self.installment_no}" if self.installment_no > 1 else "")
+        return item_name(self.kind, self.number, self.installment_no)
 
 
 def _missing(number: str, installment: int) -> NotFound:
