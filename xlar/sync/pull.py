@@ -22,14 +22,8 @@ from xlar.sync.rows import StoreRow, content_hash, rev_cell
 from xlar.workbook.gateway import (
     WorkbookGateway,
 )
-from xlar.workbook.reader import (
-    SheetData,
-    WorkbookData,
-    book_locale,
-    issue_cells,
-    issues_shown,
-    read_state,
-)
+from xlar.workbook.reader import SheetData, WorkbookData, book_locale
+from xlar.workbook.shown import issue_cells, issues_shown, read_state
 from xlar.workbook.writer import SheetRows, cell_value, translated
 
 

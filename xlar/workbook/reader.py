@@ -17,12 +17,11 @@ from pathlib import Path
 
 from python_calamine import CalamineError
 
-from xlar.domain.codes import CODES, Code, is_warning
+from xlar.domain.codes import Code, is_warning
 from xlar.domain.errors import Issue
 from xlar.schema.cells import MISS, Parsed, fast_parser, is_blank, parse_cell, proves_locale_mixup
 from xlar.schema.columns import ID_COLUMN, REV_COLUMN, Column, Kind, SheetSchema, normalize_header
 from xlar.schema.hashing import content_hash
-from xlar.schema.messages import localize, sheet_title
 from xlar.schema.sheets import find_sheet
 from xlar.workbook.gateway import FileGrids, Grids
 from xlar.workbook.package import (
@@ -32,6 +31,7 @@ from xlar.workbook.package import (
     column_letters,
     first_line,
 )
+from xlar.workbook.shown import CONFLICTS_TITLES, ERRORS_TITLES, plain_cell, sync_state
 from xlar.workbook.state import STATE_SHEET, SyncState
 
 HEADER_SEARCH_ROWS = 20
@@ -124,13 +124,13 @@ def read_book(source: Grids) -> WorkbookData:
     conflicts_shown: list[list[object]] = []
     for title in titles:
         if title == STATE_SHEET:
-            state = _sync_state(grids)
+            state = sync_state(grids)
             continue
         if title in CONFLICTS_TITLES:
             conflicts_shown = [row for row in grids.grid(title)[1:] if any(not is_blank(c) for c in row)]
             continue
         if title in ERRORS_TITLES:
-            errors_shown = [tuple(_plain(c) for c in row[:5]) for row in grids.grid(title)[1:]]
+            errors_shown = [tuple(plain_cell(c) for c in row[:5]) for row in grids.grid(title)[1:]]
             continue
         schema = find_sheet(title)
         if schema is None:
@@ -150,53 +150,6 @@ def book_locale(titles: Iterable[str]) -> str:
     found = [(title, schema) for title in titles if (schema := find_sheet(title)) is not None]
     zh_titles = sum(title == schema.zh for title, schema in found)
     return "zh-CN" if zh_titles * 2 > len({schema.name for _, schema in found}) else "en"
-
-
-ERRORS_TITLES = ("Errors", "错误")
-CONFLICTS_TITLES = ("Conflicts", "冲突")
-
-
-def _plain(cell: object) -> str:
-    """A cell as text, whole numbers without '.0' (to compare the Errors sheet with issues)."""
-    if isinstance(cell, float) and cell.is_integer():
-        cell = int(cell)
-    return "" if cell is None else str(cell)
-
-
-def read_state(grids: Grids) -> SyncState:
-    """The state sheet alone (no other sheet is read)."""
-    if STATE_SHEET not in grids.titles():
-        return SyncState()
-    return _sync_state(grids)
-
-
-def _sync_state(grids: Grids) -> SyncState:
-    """What the last sync wrote in the hidden state sheet; refused, not guessed, once another
-    program has changed it (a wrong guess could delete rows or miss a colleague's)."""
-    try:
-        return SyncState.from_rows(grids.grid(STATE_SHEET))
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise BrokenWorkbook(f"the hidden sheet {STATE_SHEET} (what the last sync wrote) is damaged "
-                             f"({first_line(exc)}); restore the workbook from its .bak copy") from None
-
-
-def issues_shown(grids: Grids) -> list[Issue]:
-    """The issues the Errors sheet lists (those of the last sync), read back."""
-    title = next((t for t in ERRORS_TITLES if t in grids.titles()), None)
-    if title is None:
-        return []
-    found = []
-    for row in grids.grid(title)[1:]:
-        sheet, excel_row, column, code, message = (_plain(c) for c in [*row, "", "", "", "", ""][:5])
-        if code in CODES:   # a row whose code is not xlar's was not written by a sync
-            found.append(Issue(sheet, int(excel_row or 0), column or None, Code(code), message))
-    return found
-
-
-def issue_cells(issue: Issue, locale: str = "en") -> tuple[str, ...]:
-    """The Errors sheet's row for ISSUE in a LOCALE book (sheet and message in its language)."""
-    return tuple(_plain(c) for c in (sheet_title(issue.sheet, locale), issue.excel_row or "", issue.column or "",
-                                      issue.code, localize(issue.message, locale)))
 
 
 def _find_header(grid: list[list[object]], index: Mapping[str, str], schema: SheetSchema) -> int | None:
