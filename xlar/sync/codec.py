@@ -24,6 +24,7 @@ class Codec:
         sheet = mapping.sheet
         self.money = tuple((key, column) for key, column in mapping.columns.items()
                            if sheet.by_key[key].kind is Kind.MONEY)
+        self.money_keys = frozenset(key for key, _ in self.money)
 
     @staticmethod
     def currency(ctx: Context, values: Mapping[str, object]) -> str:
@@ -38,7 +39,7 @@ class Codec:
             value = values.get(key)
             if key == "customer":
                 value = ctx.customer_id(value)
-            elif value is not None and any(key == k for k, _ in self.money):
+            elif value is not None and key in self.money_keys:
                 currency = currency or self.currency(ctx, values)
                 value = to_minor(Decimal(str(value)), currency)
             out[column] = value

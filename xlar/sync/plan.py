@@ -127,8 +127,9 @@ def plan_sheet(schema: SheetSchema, rows: Sequence[Row], current: Mapping[int, S
                 plan.steps.append(Change(row, theirs, lines, lines_changed))
     # a credit note naming an invoice typed in this sync goes in after it (by the store's number)
     typed = {typed_ref(row.values) for row, _ in fresh} - {None}
-    later = [f for f in fresh if str(f[0].values.get("original")) in typed]
-    first = [f for f in fresh if not any(f[0] is g[0] for g in later)]
+    names_typed = [str(row.values.get("original")) in typed for row, _ in fresh]
+    first = [f for f, after in zip(fresh, names_typed, strict=True) if not after]
+    later = [f for f, after in zip(fresh, names_typed, strict=True) if after]
     plan.steps += [AddMany(tuple(batch)) for batch in (first, later) if batch]
     if not corrections_first:
         plan.steps += deletions
