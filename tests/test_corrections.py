@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.books import USER, customer, invoice, item_of, line, receipt
+from tests.items import opened
 from tests.sheets import add_rows, delete_row, edit, read
 from xlar.cli import main
 from xlar.domain import ledger as ref
@@ -234,8 +235,8 @@ def test_match_undo_rematch_never_over_apply_and_no_valid_correction_is_refused(
             items, allocs = _ledger(conn)
         for as_of in sorted({a.effective_on for a in allocs} | {START}):
             for found in ref.open_amounts(items, allocs, as_of):
-                low, high = sorted([D(0), found.item.amount])
-                assert low <= found.open <= high, (found.item.id, as_of, found.open)
+                low, high = sorted([D(0), found.amount.amount])
+                assert low <= found.open.amount <= high, (found.id, as_of, found.open)
 
 
 def _open(conn):
@@ -250,8 +251,8 @@ def _open(conn):
 
 def _ledger(conn):
     rows = conn.execute(sa.select(open_items)).mappings().all()
-    items = [ref.OpenItem(r["id"], "C1", r["currency"], from_minor(r["amount_minor"], r["currency"]),
-                          from_minor(r["base_amount_minor"], "CNY"), r["doc_on"], r["due_on"]) for r in rows]
+    items = [opened(r["id"], "C1", r["currency"], from_minor(r["amount_minor"], r["currency"]),
+                      from_minor(r["base_amount_minor"], "CNY"), r["doc_on"], r["due_on"]) for r in rows]
     allocs = [ref.AllocationEntry(a["debit_item_id"], a["credit_item_id"], from_minor(a["amount_minor"], "CNY"),
                                   from_minor(a["debit_base_minor"], "CNY"), from_minor(a["credit_base_minor"], "CNY"),
                                   a["effective_on"]) for a in conn.execute(sa.select(allocations)).mappings()]

@@ -1,14 +1,16 @@
 """The set-based SQL gives exactly what the pure reference gives, on random ledgers."""
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.items import opened
 from xlar.domain import ledger as ref
 from xlar.domain.aging import AgingPolicy, Basis
-from xlar.domain.money import from_minor, to_minor
+from xlar.domain.money import from_minor
 from xlar.reports import ledger as reports
 from xlar.store.ledger import OPEN, OPEN_BASE, open_items_stmt
 from xlar.store.tables import allocation_batches, allocations, customers, documents, open_items
@@ -19,6 +21,20 @@ CURRENCIES = ["CNY", "JPY", "KWD"]
 BASE = "CNY"
 
 
+@dataclass(frozen=True)
+class RawItem:
+    """An item in minor units, as the store holds it (the reference takes it in units)."""
+
+    id: int
+    customer: str
+    currency: str
+    amount: Decimal
+    base_amount: Decimal
+    doc_on: date
+    due_on: date
+    revalues: int | None = None
+
+
 @st.composite
 def ledgers(draw):
     n = draw(st.integers(1, 25))
@@ -26,7 +42,7 @@ def ledgers(draw):
     for i in range(n):
         sign = draw(st.sampled_from([1, 1, -1]))
         amount = draw(st.integers(1, 10**7))
-        items.append(ref.OpenItem(
+        items.append(RawItem(
             id=i + 1, customer=draw(st.sampled_from(CUSTOMERS)), currency=draw(st.sampled_from(CURRENCIES)),
             amount=Decimal(sign * amount), base_amount=Decimal(sign * draw(st.integers(1, 10**7))),
             doc_on=START + timedelta(days=draw(st.integers(0, 150))),
@@ -34,7 +50,7 @@ def ledgers(draw):
         ))
     # exchange differences booked on some items (amount 0, base only), aging with their item
     for target in draw(st.lists(st.sampled_from(items), max_size=3)):
-        items.append(ref.OpenItem(
+        items.append(RawItem(
             id=len(items) + 1, customer=target.customer, currency=target.currency, amount=Decimal(0),
             base_amount=Decimal(draw(st.integers(-10**5, 10**5))),
             doc_on=target.doc_on + timedelta(days=draw(st.integers(0, 60))),
@@ -94,9 +110,9 @@ def _insert(conn, items, allocs):
 def _in_units(items, allocs):
     """The same ledger with amounts as Decimal in each currency (the reference's view)."""
     cur = {it.id: it.currency for it in items}
-    items_d = [ref.OpenItem(it.id, it.customer, it.currency, from_minor(int(it.amount), it.currency),
-                            from_minor(int(it.base_amount), BASE), it.doc_on, it.due_on,
-                            revalues=it.revalues) for it in items]
+    items_d = [opened(it.id, it.customer, it.currency, from_minor(int(it.amount), it.currency),
+                      from_minor(int(it.base_amount), BASE), it.doc_on, it.due_on, revalues=it.revalues, base=BASE)
+               for it in items]
     allocs_d = [ref.AllocationEntry(a.debit_item, a.credit_item, from_minor(int(a.amount), cur[a.debit_item]),
                                     from_minor(int(a.debit_base), BASE), from_minor(int(a.credit_base), BASE),
                                     a.effective_on) for a in allocs]
@@ -125,5 +141,4 @@ def test_sql_equals_the_reference(backend, ledger, policy, days, data):
                         for b in reports.balances(conn, as_of)} == ref.balances(items_d, allocs_d, as_of)
                 sql_open = {r["id"]: (r[OPEN], r[OPEN_BASE]) for r in conn.execute(open_items_stmt(as_of)).mappings()}
                 assert sql_open == {
-                    oa.item.id: (to_minor(oa.open, oa.item.currency), to_minor(oa.open_base, BASE))
-                    for oa in ref.open_amounts(items_d, allocs_d, as_of)}
+                    it.id: (it.open.minor, it.open_base.minor) for it in ref.open_amounts(items_d, allocs_d, as_of)}

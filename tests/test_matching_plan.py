@@ -9,15 +9,17 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xlar.domain.matching import STRATEGIES, Open, named_in, plan
+from tests.items import opened
+from xlar.domain.matching import STRATEGIES, Candidate, named_in, plan
 
 D = Decimal
 DAY = date(2026, 3, 1)
 
 
 def item(id_, customer, amount, days=0, number=None, text="", currency="CNY", installment=1, items=None):
-    return Open(id_, customer, currency, number or f"N{id_}", installment, D(amount), DAY + timedelta(days=days),
-                DAY + timedelta(days=days + 30), text, installment > 1, items or {})
+    return Candidate(opened(id_, customer, currency, D(amount), D(amount), DAY + timedelta(days=days),
+                            DAY + timedelta(days=days + 30), number=number or f"N{id_}", installment_no=installment),
+                     text, installment > 1, items or {})
 
 
 def test_references_are_found_as_whole_tokens_in_the_order_written():
@@ -65,4 +67,4 @@ def test_no_plan_spends_more_than_is_open_or_crosses_customers(debit_specs, cred
         else:
             assert p.amount <= tol and p.reason_code == "ROUNDING"
     for it in (*debits, *credits):
-        assert spent[it.id] <= it.open
+        assert spent[it.id] <= abs(it.item.open).amount

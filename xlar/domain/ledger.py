@@ -11,29 +11,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
 from xlar.domain.aging import UNAPPLIED, AgingPolicy, Basis
 from xlar.domain.errors import OverAllocation
-from xlar.domain.money import round_money
+from xlar.domain.items import OpenItem
+from xlar.domain.money import Money, round_money
 
 ZERO = Decimal(0)
-
-
-@dataclass(frozen=True, slots=True)
-class OpenItem:
-    id: int
-    customer: str
-    currency: str
-    amount: Decimal          # signed: + raises the balance, - lowers it
-    base_amount: Decimal     # the same in the company's base currency
-    doc_on: date
-    due_on: date
-    number: str = ""
-    installment_no: int = 1
-    revalues: int | None = None   # an exchange difference booked on item REVALUES: it ages with it
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,17 +33,13 @@ class AllocationEntry:
     effective_on: date
 
 
-@dataclass(frozen=True, slots=True)
-class OpenAmount:
-    item: OpenItem
-    open: Decimal
-    open_base: Decimal
-
-
 def open_amounts(
     items: Iterable[OpenItem], allocations: Iterable[AllocationEntry], as_of: date
-) -> list[OpenAmount]:
-    """Every item dated on or before AS_OF, with what is open of it on that date."""
+) -> list[OpenItem]:
+    """Every item dated on or before AS_OF, with what was open of it on that date.
+
+    Each item's OPEN and OPEN_BASE, as given, are what it opened with (nothing applied yet).
+    """
     moved: dict[int, Decimal] = defaultdict(Decimal)
     moved_base: dict[int, Decimal] = defaultdict(Decimal)
     for a in allocations:
@@ -66,7 +49,8 @@ def open_amounts(
             moved[a.credit_item] += a.amount
             moved_base[a.credit_item] += a.credit_base
     return [
-        OpenAmount(i, i.amount + moved[i.id], i.base_amount + moved_base[i.id])
+        replace(i, open=Money(i.open.amount + moved[i.id], i.currency),
+                open_base=Money(i.open_base.amount + moved_base[i.id], i.open_base.currency))
         for i in items
         if i.doc_on <= as_of
     ]
@@ -95,8 +79,7 @@ def aging(
     rows: dict[Key, AgingRow] = {}
     items = list(items)
     by_id = {i.id: i for i in items}
-    for oa in open_amounts(items, allocations, as_of):
-        item = oa.item
+    for item in open_amounts(items, allocations, as_of):
         aged = by_id[item.revalues] if item.revalues is not None else item
         key = (item.customer, item.currency)
         row = rows.get(key)
@@ -105,15 +88,16 @@ def aging(
                 item.customer, item.currency,
                 dict.fromkeys(policy.labels, ZERO), dict.fromkeys(policy.labels, ZERO),
             )
-        if aged.amount < 0:
+        if aged.credit:
             label = UNAPPLIED
         else:
             basis_on = aged.due_on if policy.basis is Basis.DUE else aged.doc_on
             label = policy.bucket_of(basis_on, as_of)
-        row.buckets[label] += oa.open
-        row.base_buckets[label] += oa.open_base
-        row.balance += oa.open
-        row.base_balance += oa.open_base
+        open_, open_base = item.open.amount, item.open_base.amount
+        row.buckets[label] += open_
+        row.base_buckets[label] += open_base
+        row.balance += open_
+        row.base_balance += open_base
     return rows
 
 
@@ -122,10 +106,10 @@ def balances(
 ) -> dict[Key, tuple[Decimal, Decimal]]:
     """(balance, base balance) per customer and currency as of a date."""
     result: dict[Key, tuple[Decimal, Decimal]] = {}
-    for oa in open_amounts(items, allocations, as_of):
-        key = (oa.item.customer, oa.item.currency)
+    for item in open_amounts(items, allocations, as_of):
+        key = (item.customer, item.currency)
         bal, base = result.get(key, (ZERO, ZERO))
-        result[key] = (bal + oa.open, base + oa.open_base)
+        result[key] = (bal + item.open.amount, base + item.open_base.amount)
     return result
 
 

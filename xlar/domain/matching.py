@@ -25,34 +25,59 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from xlar.domain.items import OpenItem
+
 STRATEGIES = ("auto", "reference", "exact", "fifo", "installment", "product")
 _EXACT_PAIRS_UP_TO = 200   # exact search over pairs only among this many invoices
 
 
 @dataclass(frozen=True, slots=True)
-class Open:
-    """An open item that can take part in a match; OPEN is its unsigned open amount."""
+class Candidate:
+    """An open item that can take part in a match, with what its document says that helps
+    place it: TEXT (a credit's reference and memo; a debit's fapiao number), whether it is
+    paid in INSTALLMENTS (debits), and what is open of it per product (ITEMS)."""
 
-    id: int
-    customer: str
-    currency: str
-    number: str
-    installment_no: int
-    open: Decimal
-    doc_on: date
-    due_on: date
-    text: str = ""                   # credits: reference and memo; debits: the fapiao number
-    installments: bool = False       # debits: the invoice is paid in installments
-    items: Mapping[str, Decimal] = field(default_factory=dict)  # item -> open by product
+    item: OpenItem
+    text: str = ""
+    installments: bool = False
+    items: Mapping[str, Decimal] = field(default_factory=dict)   # product -> open of it
+
+    @property
+    def id(self) -> int:
+        return self.item.id
+
+    @property
+    def customer(self) -> str:
+        return self.item.customer
+
+    @property
+    def currency(self) -> str:
+        return self.item.currency
+
+    @property
+    def number(self) -> str:
+        return self.item.number
+
+    @property
+    def installment_no(self) -> int:
+        return self.item.installment_no
+
+    @property
+    def doc_on(self) -> date:
+        return self.item.doc_on
+
+    @property
+    def due_on(self) -> date:
+        return self.item.due_on
 
 
 @dataclass(frozen=True, slots=True)
 class Proposal:
-    debit: Open
+    debit: Candidate
     amount: Decimal
     method: str
     reason: str
-    credit: Open | None = None       # None: a write-off of the debit's small remainder
+    credit: Candidate | None = None       # None: a write-off of the debit's small remainder
     item: str | None = None
     reason_code: str | None = None   # write-offs
 
@@ -84,7 +109,7 @@ def named_in(text: str, numbers: Iterable[str]) -> list[str]:
     return [number for _, number in sorted(found)]
 
 
-def _fifo_key(item: Open) -> tuple[date, date, str, int, int]:
+def _fifo_key(item: Candidate) -> tuple[date, date, str, int, int]:
     return (item.due_on, item.doc_on, item.number, item.installment_no, item.id)
 
 
@@ -95,11 +120,11 @@ def _money(amount: Decimal) -> str:
 class _Ledger:
     """What is still open on each side while a plan is made."""
 
-    def __init__(self, credits: Sequence[Open], debits: Sequence[Open]) -> None:
-        self.left: dict[int, Decimal] = {i.id: i.open for i in (*credits, *debits)}
+    def __init__(self, credits: Sequence[Candidate], debits: Sequence[Candidate]) -> None:
+        self.left: dict[int, Decimal] = {i.id: abs(i.item.open).amount for i in (*credits, *debits)}
         self.items: dict[int, dict[str, Decimal]] = {i.id: dict(i.items) for i in (*credits, *debits)}
 
-    def take(self, credit: Open, debit: Open, wanted: Decimal, item: str | None = None) -> Decimal:
+    def take(self, credit: Candidate, debit: Candidate, wanted: Decimal, item: str | None = None) -> Decimal:
         amount = min(wanted, self.left[credit.id], self.left[debit.id])
         if item is not None:
             amount = min(amount, self.items[debit.id].get(item, Decimal(0)))
@@ -114,13 +139,13 @@ class _Ledger:
         return amount
 
 
-def plan(credits: Sequence[Open], debits: Sequence[Open], strategy: str,
+def plan(credits: Sequence[Candidate], debits: Sequence[Candidate], strategy: str,
          tolerance: Decimal = Decimal(0), reason_code: str | None = None) -> list[Proposal]:
     """Proposals that apply CREDITS to DEBITS of the same customer and currency by STRATEGY."""
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; one of {', '.join(STRATEGIES)}")
     ledger = _Ledger(credits, debits)
-    by_party: dict[tuple[str, str], list[Open]] = defaultdict(list)
+    by_party: dict[tuple[str, str], list[Candidate]] = defaultdict(list)
     for debit in sorted(debits, key=_fifo_key):
         by_party[(debit.customer, debit.currency)].append(debit)
     proposals: list[Proposal] = []
@@ -138,7 +163,7 @@ def plan(credits: Sequence[Open], debits: Sequence[Open], strategy: str,
     return proposals
 
 
-def _for_credit(credit: Open, debits: list[Open], strategy: str, ledger: _Ledger) -> list[Proposal]:
+def _for_credit(credit: Candidate, debits: list[Candidate], strategy: str, ledger: _Ledger) -> list[Proposal]:
     if strategy == "auto":   # what the credit names first; what is left of it: an exact match, else FIFO
         found = _by_reference(credit, debits, ledger, "auto")
         if ledger.left[credit.id] > 0:
@@ -155,8 +180,8 @@ def _for_credit(credit: Open, debits: list[Open], strategy: str, ledger: _Ledger
     return _by_product(credit, debits, ledger)
 
 
-def _by_reference(credit: Open, debits: list[Open], ledger: _Ledger, method: str) -> list[Proposal]:
-    numbers: dict[str, list[Open]] = defaultdict(list)
+def _by_reference(credit: Candidate, debits: list[Candidate], ledger: _Ledger, method: str) -> list[Proposal]:
+    numbers: dict[str, list[Candidate]] = defaultdict(list)
     for debit in debits:
         numbers[debit.number].append(debit)
         if debit.text:
@@ -172,7 +197,7 @@ def _by_reference(credit: Open, debits: list[Open], ledger: _Ledger, method: str
     return proposals
 
 
-def _exact(credit: Open, debits: list[Open], ledger: _Ledger, method: str) -> list[Proposal]:
+def _exact(credit: Candidate, debits: list[Candidate], ledger: _Ledger, method: str) -> list[Proposal]:
     want = ledger.left[credit.id]
     live = [d for d in debits if ledger.left[d.id] > 0]
     for debit in live:
@@ -181,7 +206,7 @@ def _exact(credit: Open, debits: list[Open], ledger: _Ledger, method: str) -> li
             return [Proposal(debit, want, method, f"{debit.number}'s open {_money(want)} equals "
                              f"{credit.number}'s", credit)]
     pool = live[:_EXACT_PAIRS_UP_TO]
-    seen: dict[Decimal, Open] = {}
+    seen: dict[Decimal, Candidate] = {}
     for debit in pool:
         other = seen.get(want - ledger.left[debit.id])
         if other is not None:
@@ -194,7 +219,7 @@ def _exact(credit: Open, debits: list[Open], ledger: _Ledger, method: str) -> li
     return []
 
 
-def _fifo(credit: Open, debits: list[Open], ledger: _Ledger, method: str) -> list[Proposal]:
+def _fifo(credit: Candidate, debits: list[Candidate], ledger: _Ledger, method: str) -> list[Proposal]:
     proposals = []
     for debit in debits:   # already oldest due first
         amount = ledger.take(credit, debit, ledger.left[credit.id])
@@ -206,7 +231,7 @@ def _fifo(credit: Open, debits: list[Open], ledger: _Ledger, method: str) -> lis
     return proposals
 
 
-def _installments(credit: Open, debits: list[Open], ledger: _Ledger) -> list[Proposal]:
+def _installments(credit: Candidate, debits: list[Candidate], ledger: _Ledger) -> list[Proposal]:
     named = set(named_in(credit.text, {d.number for d in debits}))
     ordered = sorted((d for d in debits if d.installments),
                      key=lambda d: (d.number not in named, d.doc_on, d.number, d.installment_no))
@@ -219,7 +244,7 @@ def _installments(credit: Open, debits: list[Open], ledger: _Ledger) -> list[Pro
     return proposals
 
 
-def _by_product(credit: Open, debits: list[Open], ledger: _Ledger) -> list[Proposal]:
+def _by_product(credit: Candidate, debits: list[Candidate], ledger: _Ledger) -> list[Proposal]:
     """A credit note pays the invoice lines of its own items; a receipt the lines of the
     oldest invoices, item by item."""
     proposals = []

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 
 from xlar.domain.errors import CurrencyMismatch, InvalidAmount, UnknownCurrency
@@ -150,40 +149,88 @@ def split(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[Dec
     return [from_minor(sign * p, currency) for p in parts]
 
 
-@dataclass(frozen=True, slots=True)
 class Money:
-    """An amount that travels with its currency; mixing currencies is an error."""
+    """An amount in integer minor units together with its currency; mixing currencies refuses.
 
-    amount: Decimal
+    `Money(Decimal("1.10"), "USD")` checks that the amount is exact in the currency;
+    `Money.of_minor(110, "USD")` takes minor units as the store holds them, unchecked (the
+    store only holds exact amounts). Sums, differences and comparisons of two currencies
+    raise CurrencyMismatch; `amount` is the Decimal with the currency's places.
+    """
+
+    __slots__ = ("currency", "minor")
+    minor: int
     currency: str
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.amount, Decimal):
-            raise TypeError(f"money must be Decimal, not {type(self.amount).__name__}")
-        to_minor(self.amount, self.currency)
+    def __init__(self, amount: Decimal, currency: str) -> None:
+        object.__setattr__(self, "minor", to_minor(amount, currency))
+        object.__setattr__(self, "currency", currency)
 
     @classmethod
     def of_minor(cls, minor: int, currency: str) -> Money:
-        return cls(from_minor(minor, currency), currency)
+        money = object.__new__(cls)
+        object.__setattr__(money, "minor", minor)
+        object.__setattr__(money, "currency", currency)
+        return money
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls.of_minor(0, currency)
 
     @property
-    def minor(self) -> int:
-        return to_minor(self.amount, self.currency)
+    def amount(self) -> Decimal:
+        return from_minor(self.minor, self.currency)
 
-    def _same(self, other: Money) -> None:
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Money is immutable")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (Money.of_minor, (self.minor, self.currency))
+
+    def _same(self, other: Money) -> int:
+        if not isinstance(other, Money):
+            raise TypeError(f"cannot combine money with {type(other).__name__}")
         if other.currency != self.currency:
             raise CurrencyMismatch(f"cannot combine {self.currency} and {other.currency}")
+        return other.minor
 
     def __add__(self, other: Money) -> Money:
-        self._same(other)
-        return Money(self.amount + other.amount, self.currency)
+        return Money.of_minor(self.minor + self._same(other), self.currency)
 
     def __sub__(self, other: Money) -> Money:
-        self._same(other)
-        return Money(self.amount - other.amount, self.currency)
+        return Money.of_minor(self.minor - self._same(other), self.currency)
 
     def __neg__(self) -> Money:
-        return Money(-self.amount, self.currency)
+        return Money.of_minor(-self.minor, self.currency)
+
+    def __abs__(self) -> Money:
+        return self if self.minor >= 0 else Money.of_minor(-self.minor, self.currency)
+
+    def __bool__(self) -> bool:
+        return self.minor != 0
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Money):
+            return NotImplemented
+        return self.minor == other.minor and self.currency == other.currency
+
+    def __hash__(self) -> int:
+        return hash((self.minor, self.currency))
+
+    def __lt__(self, other: Money) -> bool:
+        return self.minor < self._same(other)
+
+    def __le__(self, other: Money) -> bool:
+        return self.minor <= self._same(other)
+
+    def __gt__(self, other: Money) -> bool:
+        return self.minor > self._same(other)
+
+    def __ge__(self, other: Money) -> bool:
+        return self.minor >= self._same(other)
+
+    def __repr__(self) -> str:
+        return f"Money({self.amount!r}, {self.currency!r})"
 
     def __str__(self) -> str:
         return f"{self.amount:,} {self.currency}"

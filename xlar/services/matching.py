@@ -23,11 +23,11 @@ from xlar.domain import allocation
 from xlar.domain.allocation import Side, item_name, match_refusal
 from xlar.domain.documents import DocKind, fx_realized_journal
 from xlar.domain.errors import InvalidAllocation, NotFound, OverAllocation
-from xlar.domain.ledger import OpenItem, base_share, check_never_overdrawn, fifo_plan, first_room
+from xlar.domain.ledger import base_share, check_never_overdrawn, fifo_plan, first_room
 from xlar.domain.money import from_minor, to_minor
 from xlar.domain.periods import ensure_open, first_open_day
 from xlar.store.audit import record
-from xlar.store.ledger import OPEN, journal_rows, open_items_stmt, write_journal
+from xlar.store.ledger import OPEN, as_open_item, journal_rows, listed_stmt, write_journal
 from xlar.store.numbering import next_number
 from xlar.store.reads import StoredRow
 from xlar.store.settings import BookSettings, read_settings
@@ -328,13 +328,6 @@ def refuse_if_matched(conn: Connection, item_ids: Sequence[int], what: str) -> N
             f"{what} is matched (batches {', '.join(map(str, sorted(batches)))}): undo the matches first")
 
 
-def _as_item(row: RowMapping, base_currency: str) -> OpenItem:
-    cur = row["currency"]
-    return OpenItem(row["id"], str(row["customer_id"]), cur, from_minor(row["amount_minor"], cur),
-                    from_minor(row["base_amount_minor"], base_currency), row["doc_on"], row["due_on"],
-                    row["number"] or "", row["installment_no"])
-
-
 def match_fifo(conn: Connection, credit_document_id: int, *, user: str) -> int | None:
     """Apply a receipt's or credit note's open amount to its customer's debits, oldest due first.
 
@@ -343,18 +336,16 @@ def match_fifo(conn: Connection, credit_document_id: int, *, user: str) -> int |
     doc = conn.execute(sa.select(documents).where(documents.c.id == credit_document_id)).mappings().first()
     if doc is None:
         raise NotFound(f"no document with id {credit_document_id}")
-    listing = open_items_stmt(None, doc["customer_id"]).subquery("listing")
-    rows = conn.execute(
-        sa.select(listing, documents.c.number)
-        .join(documents, documents.c.id == listing.c.document_id)
-        .where(documents.c.status.in_(LIVE), listing.c.currency == doc["currency"], listing.c[OPEN] != 0)
-    ).mappings().all()
+    stmt, listing = listed_stmt(None, doc["customer_id"])
     base_currency = read_settings(conn).base_currency
-    debits = [(_as_item(r, base_currency), from_minor(r[OPEN], r["currency"])) for r in rows if r[OPEN] > 0]
+    items = [as_open_item(r, base_currency) for r in conn.execute(
+        stmt.where(documents.c.status.in_(LIVE), listing.c.currency == doc["currency"], listing.c[OPEN] != 0)
+    ).mappings()]
+    debits = [(item, item.open.amount) for item in items if item.open.minor > 0]
     matches: list[Match] = []
-    for credit in (r for r in rows if r["document_id"] == credit_document_id and r[OPEN] < 0):
-        plan = fifo_plan(from_minor(-credit[OPEN], credit["currency"]), debits)
-        matches += [Match(item.id, credit["id"], amount) for item, amount in plan]
+    for credit in (i for i in items if i.document_id == credit_document_id and i.open.minor < 0):
+        plan = fifo_plan((-credit.open).amount, debits)
+        matches += [Match(item.id, credit.id, amount) for item, amount in plan]
         taken = {item.id: amount for item, amount in plan}
         debits = [(item, open_ - taken.get(item.id, Decimal(0))) for item, open_ in debits]
     if not matches:

@@ -8,7 +8,6 @@ balances, aging and every customer's history show it; each is voided like any do
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -16,45 +15,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
-from xlar.domain.allocation import item_name
 from xlar.domain.documents import DocKind, JournalLine
 from xlar.domain.errors import InvalidAllocation, InvalidDocument, NotAllowed, NotFound
+from xlar.domain.items import OpenItem
 from xlar.domain.ledger import base_share
 from xlar.domain.money import from_minor, to_minor
 from xlar.domain.periods import ensure_open
 from xlar.services import booking, matching
 from xlar.store.audit import record
-from xlar.store.ledger import OPEN, OPEN_BASE, journal_rows, open_items_stmt
+from xlar.store.ledger import OPEN, as_open_item, journal_rows, listed_stmt
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import customers, documents, open_items, payable_allocations, payables
 from xlar.store.writes import update_row
 
 RECEIPT_METHODS = ("bank", "cash")
-
-
-@dataclass(frozen=True, slots=True)
-class OpenItem:
-    """An open item as settling needs it: its document, customer and what is open of it."""
-
-    id: int
-    document_id: int
-    number: str
-    kind: str
-    status: str
-    customer_id: int
-    customer: str
-    currency: str
-    fx_rate: Decimal
-    installment_no: int
-    amount: int        # signed, minor units: > 0 a debit, < 0 a credit
-    open: int          # signed, minor units: > 0 owed by the customer, < 0 owed to it
-    open_base: int
-    doc_on: date
-    due_on: date
-
-    @property
-    def label(self) -> str:
-        return item_name(self.kind, self.number, self.installment_no)
 
 
 def _missing(number: str, installment: int) -> NotFound:
@@ -75,27 +49,24 @@ def item_of(conn: Connection, doc_id: int) -> int:
     return int(conn.execute(sa.select(open_items.c.id).where(open_items.c.document_id == doc_id)).scalar_one())
 
 
-def open_item(conn: Connection, number: str, installment: int = 1) -> OpenItem:
+def open_item(conn: Connection, number: str, installment: int = 1, book: BookSettings | None = None) -> OpenItem:
     """The open item of document NUMBER (installment INSTALLMENT) with what is open of it now
-    (what is open is summed over its customer's matches only, not the whole book's)."""
-    d, c = documents.c, customers.c
-    owner = conn.execute(sa.select(d.customer_id).where(d.number == number)).scalar()
+    (what is open is summed over its customer's matches only, not the whole book's); BOOK: the
+    settings, when the caller has read them."""
+    owner = conn.execute(sa.select(documents.c.customer_id).where(documents.c.number == number)).scalar()
     if owner is None:
         raise _missing(number, installment)
-    listing = open_items_stmt(None, owner).subquery("listing")
-    row = conn.execute(
-        sa.select(listing, d.number, d.kind, d.status, d.fx_rate, c.code)
-        .join(documents, d.id == listing.c.document_id).join(customers, c.id == listing.c.customer_id)
-        .where(d.number == number, listing.c.installment_no == installment)).mappings().first()
+    stmt, listing = listed_stmt(None, owner)
+    row = conn.execute(stmt.where(documents.c.number == number, listing.c.installment_no == installment)
+                       ).mappings().first()
     if row is None:
         raise _missing(number, installment)
-    return _item(row)
+    return as_open_item(row, (book or read_settings(conn)).base_currency)
 
 
-def _item(row: RowMapping) -> OpenItem:
-    return OpenItem(row["id"], row["document_id"], row["number"], row["kind"], row["status"], row["customer_id"],
-                    row["code"], row["currency"], row["fx_rate"], row["installment_no"], row["amount_minor"], row[OPEN], row[OPEN_BASE],
-                    row["doc_on"], row["due_on"])
+def _document(conn: Connection, item: OpenItem) -> RowMapping:
+    """ITEM's document (its customer's id and exchange rate go on what settles it)."""
+    return conn.execute(sa.select(documents).where(documents.c.id == item.document_id)).mappings().one()
 
 
 def _customer(conn: Connection, code: str) -> RowMapping:
@@ -109,9 +80,8 @@ def _share(item: OpenItem, amount: int, book: BookSettings) -> int:
     """The base amount AMOUNT carries of ITEM's open base (no exchange difference arises)."""
     if item.currency == book.base_currency:
         return amount
-    return to_minor(base_share(from_minor(amount, item.currency), from_minor(abs(item.open), item.currency),
-                               from_minor(abs(item.open_base), book.base_currency), book.base_currency),
-                    book.base_currency)
+    return to_minor(base_share(from_minor(amount, item.currency), abs(item.open).amount,
+                               abs(item.open_base).amount, book.base_currency), book.base_currency)
 
 
 def _amount(item: OpenItem, amount: Decimal | None, what: str, book: BookSettings) -> int:
@@ -120,7 +90,7 @@ def _amount(item: OpenItem, amount: Decimal | None, what: str, book: BookSetting
         raise InvalidDocument(f"{item.label} is {item.status}: only posted documents can be {what}")
     if not matching.clears(item.kind, item.status, book):
         raise InvalidAllocation(f"{item.label} is not approved yet: only approved receipts can be {what}")
-    open_ = abs(item.open)
+    open_ = abs(item.open.minor)
     wanted = open_ if amount is None else to_minor(amount, item.currency)
     if wanted <= 0:
         raise InvalidAllocation(f"{what} {item.label}: amount {from_minor(wanted, item.currency)} must be positive")
@@ -143,8 +113,8 @@ def write_off(conn: Connection, number: str, amount: Decimal, reason_code: str, 
     code: a write-off document (Dr write-off account / Cr AR) matched to it. Beyond the setting
     write_off_tolerance only an approver may write off. Returns the write-off's id."""
     book = read_settings(conn)
-    item = open_item(conn, number, installment)
-    if item.amount <= 0:
+    item = open_item(conn, number, installment, book)
+    if item.amount.minor <= 0:
         raise InvalidAllocation(f"{item.label} is a credit: only what a customer owes is written off")
     minor = _amount(item, amount, "written off", book)
     code = reason_code.strip().upper()
@@ -155,9 +125,10 @@ def write_off(conn: Connection, number: str, amount: Decimal, reason_code: str, 
         raise NotAllowed(f"writing off {from_minor(minor, item.currency)} {item.currency} of {item.label} is over "
                          f"the tolerance {book.write_off_tolerance} (setting write_off_tolerance): an approver must")
     on = _dated(item, on, book, "write-off")
+    doc = _document(conn, item)
     row = booking.post_generated(conn, {
-        "kind": DocKind.WRITE_OFF.value, "customer_id": item.customer_id, "doc_on": on,
-        "currency": item.currency, "fx_rate": item.fx_rate, "amount_minor": minor,
+        "kind": DocKind.WRITE_OFF.value, "customer_id": doc["customer_id"], "doc_on": on,
+        "currency": item.currency, "fx_rate": doc["fx_rate"], "amount_minor": minor,
         "base_amount_minor": _share(item, minor, book), "related_id": item.document_id, "source": number,
         "reference": code, "memo": memo or f"write-off of {item.label} ({code})"}, book, user)
     credit = item_of(conn, row["id"])
@@ -173,28 +144,29 @@ def transfer(conn: Connection, number: str, to: str, on: date, user: str, *, amo
     each naming the other, the old item matched with its counterpart. The new item keeps the
     original's due date, so aging does not restart. Returns (from-side id, to-side id)."""
     book = read_settings(conn)
-    item = open_item(conn, number, installment)
+    item = open_item(conn, number, installment, book)
+    doc = _document(conn, item)
     target = _customer(conn, to)
-    if target["id"] == item.customer_id:
+    if target["id"] == doc["customer_id"]:
         raise InvalidDocument(f"{item.label} already belongs to {to}")
     if target["status"] == "inactive":
         raise InvalidDocument(f"customer {to!r} is inactive")
     minor = _amount(item, amount, "transferred", book)
     on = _dated(item, on, book, "transfer")
     base = _share(item, minor, book)
-    debit_side = item.amount < 0    # an unapplied credit moves: its old customer is debited
-    common = {"doc_on": on, "currency": item.currency, "fx_rate": item.fx_rate, "amount_minor": minor,
+    debit_side = item.amount.minor < 0    # an unapplied credit moves: its old customer is debited
+    common = {"doc_on": on, "currency": item.currency, "fx_rate": doc["fx_rate"], "amount_minor": minor,
               "base_amount_minor": base, "source": number,
               "memo": f"{item.label} transferred from {item.customer} to {to}" + (f": {reason}" if reason else "")}
     old_kind, new_kind = ((DocKind.TRANSFER_DEBIT, DocKind.TRANSFER_CREDIT) if debit_side
                           else (DocKind.TRANSFER_CREDIT, DocKind.TRANSFER_DEBIT))
-    old = booking.post_generated(conn, {**common, "kind": old_kind.value, "customer_id": item.customer_id}, book,
+    old = booking.post_generated(conn, {**common, "kind": old_kind.value, "customer_id": doc["customer_id"]}, book,
                               user, status="draft")
     new = booking.post_generated(conn, {**common, "kind": new_kind.value, "customer_id": target["id"],
                                      "due_on": item.due_on, "related_id": old["id"]}, book, user, journal=[])
     update_row(conn, documents, old["id"], {"related_id": new["id"], "status": "posted"})
     old.update(related_id=new["id"], status="posted")
-    debtor, creditor = (item.customer_id, target["id"]) if debit_side else (target["id"], item.customer_id)
+    debtor, creditor = (doc["customer_id"], target["id"]) if debit_side else (target["id"], doc["customer_id"])
     zero = Decimal(0)
     lines = [JournalLine(book.accounts.receivable, Decimal(minor), zero, Decimal(base), zero),
              JournalLine(book.accounts.receivable, zero, Decimal(minor), zero, Decimal(base))]
@@ -213,20 +185,21 @@ def refund(conn: Connection, number: str, on: date, user: str, *, amount: Decima
     """Pay back what is unapplied of a receipt or credit note NUMBER: a refund (Dr AR / Cr bank
     or cash) matched to it. Returns the refund's id."""
     book = read_settings(conn)
-    item = open_item(conn, number)
+    item = open_item(conn, number, book=book)
     if item.kind not in (DocKind.RECEIPT.value, DocKind.CREDIT_NOTE.value, DocKind.TRANSFER_CREDIT.value):
         raise InvalidAllocation(f"{item.label} is not money received or credited: only receipts and credit notes "
                                 "are refunded")
-    if item.amount >= 0:
+    if item.amount.minor >= 0:
         raise InvalidAllocation(f"{item.label} is owed by the customer: only unapplied receipts and credits "
                                 "are refunded")
     if method not in RECEIPT_METHODS:
         raise InvalidDocument(f"refund method {method!r} is not one of {', '.join(RECEIPT_METHODS)}")
     minor = _amount(item, amount, "refunded", book)
     on = _dated(item, on, book, "refund")
+    doc = _document(conn, item)
     row = booking.post_generated(conn, {
-        "kind": DocKind.REFUND.value, "customer_id": item.customer_id, "doc_on": on, "currency": item.currency,
-        "fx_rate": item.fx_rate, "amount_minor": minor, "base_amount_minor": _share(item, minor, book),
+        "kind": DocKind.REFUND.value, "customer_id": doc["customer_id"], "doc_on": on, "currency": item.currency,
+        "fx_rate": doc["fx_rate"], "amount_minor": minor, "base_amount_minor": _share(item, minor, book),
         "method": method, "related_id": item.document_id, "source": number,
         "memo": f"refund of {item.label}" + (f": {reason}" if reason else "")}, book, user)
     debit = item_of(conn, row["id"])
@@ -261,12 +234,9 @@ def net(conn: Connection, customer: str, on: date, user: str, *, currency: str |
     cur = currency or cust["currency"]
     ensure_open(on, book.closed_period, f"netting for {customer}")
     owed = [(row, left) for row, left in payables_open(conn, cust["id"], cur) if left > 0 and row["payable_on"] <= on]
-    listing = open_items_stmt(on, cust["id"]).subquery("listing")
+    listed, listing = listed_stmt(on, cust["id"], documents.c.fx_rate)
     invoices = [row for row in conn.execute(
-        sa.select(listing, documents.c.number, documents.c.kind, documents.c.status, documents.c.fx_rate,
-                  customers.c.code)
-        .join(documents, documents.c.id == listing.c.document_id).join(customers, customers.c.id == listing.c.customer_id)
-        .where(listing.c.currency == cur, listing.c[OPEN] > 0, documents.c.status.in_(matching.LIVE))
+        listed.where(listing.c.currency == cur, listing.c[OPEN] > 0, documents.c.status.in_(matching.LIVE))
         .order_by(listing.c.due_on, listing.c.doc_on, listing.c.id)).mappings()]
     payable_total = sum(left for _, left in owed)
     receivable_total = sum(row[OPEN] for row in invoices)

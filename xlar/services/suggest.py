@@ -22,10 +22,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from xlar.domain.errors import NotFound, XlarError
-from xlar.domain.matching import Open, Proposal, plan
+from xlar.domain.matching import Candidate, Proposal, plan
 from xlar.domain.money import from_minor
 from xlar.services import matching, settle
-from xlar.store.ledger import OPEN, open_items_stmt
+from xlar.store.ledger import OPEN, as_open_item, listed_stmt
 from xlar.store.reads import AnySelect
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import allocations, customers, document_lines, documents, open_items
@@ -33,33 +33,26 @@ from xlar.store.writes import in_chunks
 
 
 def _opens(conn: Connection, book: BookSettings, customer_ids: set[int] | None,
-           by_product: bool) -> tuple[list[Open], list[Open]]:
+           by_product: bool) -> tuple[list[Candidate], list[Candidate]]:
     """Credits and debits still open, of CUSTOMER_IDS (None: every customer): one statement for
     the whole book, else one per few hundred customers, each summing only their matches."""
     d = documents.c
 
     def stmt(customer_id: list[int] | None) -> AnySelect:
-        listing = open_items_stmt(None, customer_id).subquery("listing")
-        return (sa.select(listing, d.number, d.kind, d.status, d.reference, d.memo, d.fapiao_no,
-                          d.installment_terms, customers.c.code)
-                .join(documents, d.id == listing.c.document_id)
-                .join(customers, customers.c.id == listing.c.customer_id)
-                .where(listing.c[OPEN] != 0, d.status.in_(matching.LIVE)))
+        listed, listing = listed_stmt(None, customer_id, d.reference, d.memo, d.fapiao_no, d.installment_terms)
+        return listed.where(listing.c[OPEN] != 0, d.status.in_(matching.LIVE))
     scopes = list(in_chunks(customer_ids)) if customer_ids is not None else [None]
     rows = [row for scope in scopes for row in conn.execute(stmt(scope)).mappings()]
     rows = [r for r in rows if matching.clears(r["kind"], r["status"], book)]
     items = _items_open(conn, [r["document_id"] for r in rows]) if by_product else {}
     credits, debits = [], []
     for r in rows:
-        cur = r["currency"]
-        common = {"id": r["id"], "customer": r["code"], "currency": cur, "number": r["number"],
-                  "installment_no": r["installment_no"], "open": from_minor(abs(r[OPEN]), cur),
-                  "doc_on": r["doc_on"], "due_on": r["due_on"],
-                  "items": {k: from_minor(v, cur) for k, v in items.get(r["document_id"], {}).items()}}
+        item, cur = as_open_item(r, book.base_currency), r["currency"]
+        by_item = {k: from_minor(v, cur) for k, v in items.get(r["document_id"], {}).items()}
         if r[OPEN] < 0:
-            credits.append(Open(**common, text=" ".join(filter(None, (r["reference"], r["memo"])))))
+            credits.append(Candidate(item, " ".join(filter(None, (r["reference"], r["memo"]))), False, by_item))
         else:
-            debits.append(Open(**common, text=r["fapiao_no"] or "", installments=bool(r["installment_terms"])))
+            debits.append(Candidate(item, r["fapiao_no"] or "", bool(r["installment_terms"]), by_item))
     return credits, debits
 
 

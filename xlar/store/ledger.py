@@ -19,9 +19,11 @@ from sqlalchemy.sql import ColumnElement, Subquery
 
 from xlar.domain.aging import AgingPolicy, Basis
 from xlar.domain.errors import InvalidSetting
-from xlar.store.reads import AnySelect
+from xlar.domain.items import OpenItem
+from xlar.domain.money import Money
+from xlar.store.reads import AnySelect, StoredRow
 from xlar.store.settings import read_settings
-from xlar.store.tables import allocations, customers, journal_lines, open_items
+from xlar.store.tables import allocations, customers, documents, journal_lines, open_items
 from xlar.store.writes import execute_many, in_chunks
 
 
@@ -152,6 +154,28 @@ def open_items_stmt(as_of: date | sa.BindParameter[date] | None, customer_id: Cu
     if foreign_to is not None:
         stmt = stmt.where(oi.currency != foreign_to)
     return stmt
+
+
+def listed_stmt(as_of: date | None, customer_id: Customers = None, *extra: ColumnElement[Any]
+                ) -> tuple[AnySelect, Subquery]:
+    """`open_items_stmt` joined to each item's document and customer: the columns `as_open_item` reads
+    (and EXTRA, of documents or customers); also the listing, for the caller's filters."""
+    listing = open_items_stmt(as_of, customer_id).subquery("listing")
+    d = documents.c
+    stmt = (sa.select(listing, d.number, d.kind, d.status, customers.c.code, *extra)
+            .join(documents, d.id == listing.c.document_id)
+            .join(customers, customers.c.id == listing.c.customer_id))
+    return stmt, listing
+
+
+def as_open_item(row: StoredRow, base_currency: str) -> OpenItem:
+    """The OpenItem of a row of `listed_stmt` (its own side: an exchange difference, amount 0,
+    is no credit; who ages one gives the side and dates of the item it revalues)."""
+    cur = row["currency"]
+    return OpenItem(row["id"], row["document_id"], row["code"], row["number"], row["kind"], row["status"],
+                    row["installment_no"], row["doc_on"], row["due_on"], Money.of_minor(row["amount_minor"], cur),
+                    Money.of_minor(row[OPEN], cur), Money.of_minor(row[OPEN_BASE], base_currency),
+                    row["amount_minor"] < 0, row["revalues_id"])
 
 
 def _bucket_index(policy: AgingPolicy, earliest: Sequence[sa.BindParameter[date]], item: Subquery, aged: Any
