@@ -160,7 +160,7 @@ def test_returns_net_on_the_cycle_invoice_or_become_a_credit_note_on_the_origina
         docs.post(conn, july[0]["id"], USER)
         # the red invoice is applied to the invoice it credits
         assert balance(conn, "C4", date(2026, 7, 31)) == D("50.00")
-        opens = {r.number: r.open for r in ledger_reports.open_items(conn, "C4", date(2026, 7, 31))}
+        opens = {r.number: r.open.amount for r in ledger_reports.open_items(conn, "C4", date(2026, 7, 31))}
         assert opens == {number: D("50.00")}
 
 
@@ -189,7 +189,7 @@ def test_deposit_flow_ends_at_zero_with_the_deposit_offset_on_the_final_invoice(
         assert journal(conn, offset["id"]) == {"2203": (11300, 0), "1122": (0, 11300)}
         assert balance(conn, "C5", date(2026, 6, 30)) == D("1017.00")
         inv = docs.load(conn, final[0]["id"])
-        assert {r.number: r.open for r in ledger_reports.open_items(conn, "C5", date(2026, 6, 30))} == {
+        assert {r.number: r.open.amount for r in ledger_reports.open_items(conn, "C5", date(2026, 6, 30))} == {
             inv["number"]: D("1017.00")}
         aging_adds_up(conn, date(2026, 6, 30))
         rest = receipt(conn, "C5", date(2026, 7, 10), "1017.00")

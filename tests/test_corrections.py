@@ -43,7 +43,7 @@ def proves_at_every_month_end(store, as_of):
 
 def open_on(store, code, on):
     with store.read() as conn:
-        return {r.number: r.open for r in reports.open_items(conn, code, on, include_settled=True)}
+        return {r.number: r.open.amount for r in reports.open_items(conn, code, on, include_settled=True)}
 
 
 def effective(row):

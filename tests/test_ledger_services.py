@@ -39,7 +39,7 @@ def balance(conn, cust, as_of):
 
 
 def open_of(conn, cust, as_of):
-    return {r.number: r.open for r in reports.open_items(conn, cust, as_of, include_settled=True)}
+    return {r.number: r.open.amount for r in reports.open_items(conn, cust, as_of, include_settled=True)}
 
 
 def test_three_dimes_paid_by_thirty_cents_leave_exactly_zero(store):

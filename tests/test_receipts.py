@@ -26,7 +26,7 @@ MAR = date(2026, 3, 1)
 
 
 def open_of(conn, cust, as_of=date(2026, 12, 31)):
-    return {r.number + (f"#{r.installment_no}" if r.installment_no > 1 else ""): r.open
+    return {r.number + (f"#{r.installment_no}" if r.installment_no > 1 else ""): r.open.amount
             for r in reports.open_items(conn, cust, as_of, include_settled=True)}
 
 
@@ -239,10 +239,10 @@ def test_a_transfer_moves_the_balance_and_both_customers_histories_show_it(store
             ("C1", D("0.00")), ("C2", D("500.00"))]
         c1 = reports.open_items(conn, "C1", date(2026, 3, 31), include_settled=True)
         c2 = reports.open_items(conn, "C2", date(2026, 3, 31), include_settled=True)
-        assert sorted((r.kind, r.number, r.amount, r.open) for r in c1) == [
+        assert sorted((r.kind, r.number, r.amount.amount, r.open.amount) for r in c1) == [
             ("invoice", "INV-2026-00001", D("500.00"), D("0.00")),
             ("transfer_credit", "TC-2026-00001", D("-500.00"), D("0.00"))]
-        assert [(r.kind, r.number, r.amount, r.open, r.due_on) for r in c2] == [
+        assert [(r.kind, r.number, r.amount.amount, r.open.amount, r.due_on) for r in c2] == [
             ("transfer_debit", "TD-2026-00001", D("500.00"), D("500.00"), date(2026, 4, 30))]
         pair = docs.load(conn, old), docs.load(conn, new)
         assert (pair[0]["related_id"], pair[1]["related_id"], pair[1]["source"]) == (new, old, "INV-2026-00001")

@@ -100,8 +100,8 @@ def test_the_allocations_grid_round_trip(store, tmp_path):
         "XLAR-E041 receipt RC-2026-00002 of C2 cannot pay invoice INV-2026-00001 of C1".removeprefix("XLAR-E041 ")]
     assert balances(store) == {"C1": D("200.00"), "C2": D("-23.00")}   # only the write-off moves a balance
     with store.read() as conn:
-        c1 = {r.number: r.open for r in reports.open_items(conn, "C1", AS_OF, include_settled=True)}
-        c2 = {r.number: r.open for r in reports.open_items(conn, "C2", AS_OF, include_settled=True)}
+        c1 = {r.number: r.open.amount for r in reports.open_items(conn, "C1", AS_OF, include_settled=True)}
+        c2 = {r.number: r.open.amount for r in reports.open_items(conn, "C2", AS_OF, include_settled=True)}
     assert c1 == {"INV-2026-00001": 0, "INV-2026-00002": 0, "INV-2026-00003": D("250.00"), "RC-2026-00001": D("-50.00")}
     assert c2["INV-2026-00004"] == D("77.00") and c2["RC-2026-00002"] == D("-100.00")
     aging = {r["Customer"]: r for r in read(path, "Aging")}
@@ -117,7 +117,7 @@ def test_the_allocations_grid_round_trip(store, tmp_path):
     result = sync(path, store)
     assert result.counts["Allocations deleted"] == 1
     with store.read() as conn:
-        c1 = {r.number: r.open for r in reports.open_items(conn, "C1", AS_OF, include_settled=True)}
+        c1 = {r.number: r.open.amount for r in reports.open_items(conn, "C1", AS_OF, include_settled=True)}
     assert (c1["INV-2026-00002"], c1["RC-2026-00001"]) == (D("300.00"), D("-350.00"))
     aging = {r["Customer"]: r for r in read(path, "Aging")}
     assert aging["C1"]["unapplied"] == -350
@@ -126,7 +126,7 @@ def test_the_allocations_grid_round_trip(store, tmp_path):
     result = sync(path, store)
     assert result.issues == [] and result.counts["Allocations changed"] == 1, (result.issues, result.conflicts)
     with store.read() as conn:
-        c1 = {r.number: r.open for r in reports.open_items(conn, "C1", AS_OF, include_settled=True)}
+        c1 = {r.number: r.open.amount for r in reports.open_items(conn, "C1", AS_OF, include_settled=True)}
     assert (c1["INV-2026-00001"], c1["RC-2026-00001"]) == (D("10.00"), D("-360.00"))
 
 
@@ -194,7 +194,7 @@ def test_the_four_real_statements_import_once_and_every_line_is_matched_or_queue
     with store.write() as conn:
         docs.post(conn, paid["receipt_id"], "alice")
         receipts.approve(conn, [paid["receipt_id"]], APPROVER)
-        assert {r.number: r.open for r in reports.open_items(conn, "90782", date(2014, 1, 31),
+        assert {r.number: r.open.amount for r in reports.open_items(conn, "90782", date(2014, 1, 31),
                                                               include_settled=True)} == {
             "INV-2014-00001": D("0.00"), "RC-2014-00001": D("0.00")}
         # a queued line is resolved by hand

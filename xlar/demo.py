@@ -136,13 +136,13 @@ def _receipts(conn: Connection, rng: random.Random, cust: Customer, through: dat
               user: str, counts: Counter[str]) -> None:
     """Most customers pay what fell due, some late, some in part; a few pay in advance."""
     for row in reports.open_items(conn, cust.code, through):
-        if row.open <= 0 or row.kind == "opening_balance" and rng.random() < 0.5:
+        if row.open.minor <= 0 or row.kind == "opening_balance" and rng.random() < 0.5:
             continue
         on = row.due_on + timedelta(days=rng.randint(-10, 45))
         luck = rng.random()
         if on > through or luck < 0.15:
             continue  # not paid yet: this is what aging shows as overdue
-        amount = row.open if luck > 0.3 else round_money(row.open * Decimal("0.5"), cust.currency)
+        amount = row.open.amount if luck > 0.3 else round_money(row.open.amount * Decimal("0.5"), cust.currency)
         receipt = _post(conn, docs.DraftDocument(
             DocKind.RECEIPT, cust.code, max(on, row.doc_on), amount=amount, fx_rate=_rate(cust.currency, rng),
             method=rng.choice(["bank", "bank", "bank", "cash"]), reference=f"{row.number} BANK-{rng.randint(10000, 99999)}"), user)

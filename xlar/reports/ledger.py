@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from xlar.domain.aging import AgingPolicy
+from xlar.domain.items import OpenItem
 from xlar.domain.money import from_minor
 from xlar.services.customers import customer_id
-from xlar.store.ledger import OPEN, aging_stmt, balances_stmt, open_items_stmt
+from xlar.store.ledger import OPEN, aging_stmt, as_open_item, balances_stmt, listed_stmt
 from xlar.store.settings import read_settings
 from xlar.store.tables import documents
 
@@ -101,29 +101,11 @@ def balances(conn: Connection, as_of: date, customer: str | None = None) -> list
             for code, cur, bal, base_bal in conn.execute(balances_stmt(as_of, cust_id))]
 
 
-@dataclass(frozen=True, slots=True)
-class OpenItemRow:
-    item_id: int
-    number: str
-    kind: str
-    installment_no: int
-    currency: str
-    doc_on: date
-    due_on: date
-    amount: Decimal
-    open: Decimal
-
-
-def open_items(conn: Connection, customer: str, as_of: date, *, include_settled: bool = False) -> list[OpenItemRow]:
+def open_items(conn: Connection, customer: str, as_of: date, *, include_settled: bool = False) -> list[OpenItem]:
     """A customer's items dated on or before AS_OF with what was open of each on that date."""
-    listing = open_items_stmt(as_of, customer_id(conn, customer)).subquery("listing")
-    stmt = (sa.select(listing, documents.c.number, documents.c.kind)
-            .join(documents, documents.c.id == listing.c.document_id)
-            .order_by(listing.c.due_on, documents.c.number, listing.c.installment_no))
+    stmt, listing = listed_stmt(as_of, customer_id(conn, customer))
+    stmt = stmt.order_by(listing.c.due_on, documents.c.number, listing.c.installment_no)
     if not include_settled:
         stmt = stmt.where(listing.c[OPEN] != 0)
-    return [OpenItemRow(r["id"], r["number"], r["kind"], r["installment_no"], r["currency"], r["doc_on"],
-                        r["due_on"], from_minor(r["amount_minor"], r["currency"]),
-                        from_minor(r[OPEN], r["currency"]))
-            for r in conn.execute(stmt).mappings()]
-
+    base = read_settings(conn).base_currency
+    return [as_open_item(r, base) for r in conn.execute(stmt).mappings()]
