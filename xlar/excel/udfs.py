@@ -31,8 +31,10 @@ import xlwings as xw
 from xlar.domain.aging import AgingPolicy
 from xlar.domain.collections import dso
 from xlar.domain.errors import XlarError
+from xlar.domain.items import OpenItem
+from xlar.domain.money import Money, from_minor
 from xlar.domain.terms import add_months
-from xlar.reports.facts import FACTS, Item, Ledger
+from xlar.reports.facts import FACTS, Ledger
 from xlar.reports.labels import BUCKET_ZH
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -144,14 +146,15 @@ class View:
 
     ledger: Ledger
     currency: str
-    items: list[Item]
+    items: list[OpenItem]
     base: bool                 # amounts in the base currency
 
-    def amount(self, item: Item) -> Decimal:
+    def amount(self, item: OpenItem) -> Money:
         return item.open_base if self.base else item.open
 
-    def total(self, keep: Callable[[Item], bool] = lambda _: True) -> Decimal:
-        return sum((self.amount(i) for i in self.items if keep(i)), Decimal(0))
+    def total(self, keep: Callable[[OpenItem], bool] = lambda _: True) -> Decimal:
+        """What is open of the items KEEP keeps, in the view's currency (summed in minor units)."""
+        return from_minor(sum(self.amount(i).minor for i in self.items if keep(i)), self.currency)
 
 
 def view(customer: object, as_of: object, currency: object, caller: Any = None) -> View:
@@ -273,10 +276,10 @@ def AR_OPEN_ITEMS(customer: Any, as_of: Any = None, caller: Any = None) -> Any:
     """A customer's open items (未清项), oldest due first: a table that spills."""
     v = view(customer, as_of, "BASE", caller)
     rows: list[list[object]] = [list(OPEN_ITEM_HEADERS)]
-    shown = [i for i in v.items if i.open != 0]   # an exchange difference has no open amount of its own
+    shown = [i for i in v.items if i.open]   # an exchange difference has no open amount of its own
     for i in sorted(shown, key=lambda i: (i.due_on, i.number, i.installment_no)):
         late = (v.ledger.as_of - i.due_on).days if not i.credit else 0
-        rows.append([i.number, i.installment_no, i.doc_on, i.due_on, i.currency, number(i.open), max(late, 0)])
+        rows.append([i.number, i.installment_no, i.doc_on, i.due_on, i.currency, number(i.open.amount), max(late, 0)])
     return rows
 
 

@@ -23,7 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from xlar.domain.aging import UNAPPLIED, AgingPolicy
-from xlar.domain.money import from_minor
+from xlar.domain.items import OpenItem
+from xlar.domain.money import Money, from_minor
 from xlar.reports.collection import SALES_KINDS
 from xlar.store.audit import store_version, version_columns, version_text
 from xlar.store.engine import Store
@@ -36,27 +37,13 @@ T = TypeVar("T")
 IDLE = 1.0   # seconds without a call that end a recalculation
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
-    """An open item as of the snapshot's date, aged as its own item (a revaluation as the item it revalues)."""
-
-    number: str
-    installment_no: int
-    currency: str
-    doc_on: date
-    due_on: date
-    credit: bool            # a receipt or credit note not yet applied
-    open: Decimal
-    open_base: Decimal
-
-
 @dataclass(slots=True)
 class Ledger:
     as_of: date
     version: str
     settings: dict[str, str]
     currencies: dict[str, str]                       # customer code -> its currency
-    items: dict[str, list[Item]] = field(default_factory=dict)
+    items: dict[str, list[OpenItem]] = field(default_factory=dict)   # customer code -> items, aged as their own
     balances: dict[tuple[object, ...], float] = field(default_factory=dict)   # AR_BALANCE's answers, by its arguments
 
     @property
@@ -67,7 +54,7 @@ class Ledger:
     def policy(self) -> AgingPolicy:
         return AgingPolicy.parse(self.settings["aging_basis"], self.settings["aging_buckets"])
 
-    def bucket_of(self, item: Item, policy: AgingPolicy) -> str:
+    def bucket_of(self, item: OpenItem, policy: AgingPolicy) -> str:
         if item.credit:
             return UNAPPLIED
         return policy.bucket_of(item.due_on if policy.basis.value == "due" else item.doc_on, self.as_of)
@@ -79,44 +66,53 @@ def _null(kind: sa.types.TypeEngine[Any]) -> sa.ColumnElement[Any]:
 
 def ledger_stmt(as_of: date) -> sa.CompoundSelect[*tuple[Any, ...]]:
     """One statement: ('i', item…) rows, ('c', customer, currency) rows, ('k', setting, value)
-    rows and one ('v', count, max id) row of the audit log (the store's change counter)."""
+    rows and one ('v', count, max id) row of the audit log (the store's change counter). An
+    item's dates and side are those it ages by: an exchange difference's, its item's."""
     item = open_items_stmt(as_of).subquery("item")
     aged = open_items.alias("aged")
     doc_on, due_on = (sa.func.coalesce(aged.c[c], item.c[c]) for c in ("doc_on", "due_on"))
     sign = sa.func.coalesce(aged.c.amount_minor, item.c.amount_minor)
     text, day, minor = sa.String(), sa.Date(), sa.BigInteger()
-    items = (sa.select(sa.literal("i", text), customers.c.code, item.c.currency, documents.c.number,
+    d = documents.c
+    items = (sa.select(sa.literal("i", text), customers.c.code, item.c.currency, d.number, d.kind, d.status,
                        doc_on, due_on, sa.cast(sign, minor), sa.cast(item.c[OPEN], minor),
-                       sa.cast(item.c[OPEN_BASE], minor), sa.cast(item.c.installment_no, minor))
+                       sa.cast(item.c[OPEN_BASE], minor), sa.cast(item.c.installment_no, minor),
+                       sa.cast(item.c.id, minor), sa.cast(item.c.document_id, minor),
+                       sa.cast(item.c.amount_minor, minor), sa.cast(item.c.revalues_id, minor))
              .select_from(item.join(customers, customers.c.id == item.c.customer_id)
-                          .join(documents, documents.c.id == item.c.document_id)
+                          .join(documents, d.id == item.c.document_id)
                           .outerjoin(aged, aged.c.id == item.c.revalues_id))
              .where(sa.or_(item.c[OPEN] != 0, item.c[OPEN_BASE] != 0)))
-    nothing = [_null(day), _null(day), _null(minor), _null(minor), _null(minor), _null(minor)]
+    nothing = [_null(text), _null(text), _null(day), _null(day), *[_null(minor)] * 8]
     people = sa.select(sa.literal("c", text), customers.c.code, customers.c.currency, _null(text), *nothing)
     keys = sa.select(sa.literal("k", text), settings.c.key, _null(text), settings.c.value, *nothing)
     count, last = version_columns()
-    version = sa.select(sa.literal("v", text), _null(text), _null(text), _null(text), _null(day), _null(day),
-                        sa.cast(count, minor), sa.cast(last, minor), _null(minor), _null(minor))
+    version = sa.select(sa.literal("v", text), _null(text), _null(text), _null(text), _null(text), _null(text),
+                        _null(day), _null(day), sa.cast(count, minor), sa.cast(last, minor), *[_null(minor)] * 6)
     return sa.union_all(items, people, keys, version)
 
 
 def load_ledger(conn: Connection, as_of: date) -> Ledger:
     ledger = Ledger(as_of, "", dict(DEFAULTS), {})
-    found: dict[str, list[Item]] = defaultdict(list)
+    found: dict[str, list[OpenItem]] = defaultdict(list)
     rows = conn.execute(ledger_stmt(as_of)).all()
-    for kind, code, currency, text, doc_on, due_on, n1, n2, n3, n4 in rows:
+    for row in rows:
+        kind, code, currency, text = row[0], row[1], row[2], row[3]
         if kind == "c":
             ledger.currencies[code] = currency
         elif kind == "k":
             ledger.settings[code] = text or DEFAULTS.get(code, "")
         elif kind == "v":
-            ledger.version = version_text(n1, n2)
+            ledger.version = version_text(row[8], row[9])
     base = ledger.settings["base_currency"]
-    for kind, code, currency, number, doc_on, due_on, sign, open_minor, open_base, installment in rows:
+    of_minor = Money.of_minor
+    for (kind, code, currency, number, doc_kind, status, doc_on, due_on, sign, open_minor, open_base, installment,
+         item_id, document_id, amount, revalues) in rows:
         if kind == "i":
-            found[code].append(Item(number, int(installment), currency, _day(doc_on), _day(due_on), sign < 0,
-                                    from_minor(open_minor, currency), from_minor(open_base, base)))
+            found[code].append(OpenItem(item_id, document_id, code, number, doc_kind, status, int(installment),
+                                        _day(doc_on), _day(due_on), of_minor(amount, currency),
+                                        of_minor(open_minor, currency), of_minor(open_base, base), sign < 0,
+                                        revalues))
     ledger.items = dict(found)
     return ledger
 
