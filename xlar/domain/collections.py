@@ -86,6 +86,116 @@ def promise_state(promise: Promise | None, received_since: Decimal, as_of: date)
     return "pending" if as_of <= promise.promise_on else "broken"
 
 
+STATE_ZH = {"pending": "待履行", "kept": "已履行", "broken": "未履行"}
+
+
+@dataclass(frozen=True, slots=True)
+class DueItem:
+    """An open item as a collector reads it: what is owed of a document, or a credit not yet matched."""
+
+    document: str
+    installment: int
+    on: date
+    due_on: date
+    currency: str
+    open: Decimal               # negative: a receipt or credit note not yet matched
+    disputed: bool
+
+    def days_past_due(self, as_of: date) -> int:
+        return (as_of - self.due_on).days
+
+
+@dataclass(frozen=True, slots=True)
+class Dunning:
+    """What to do about one customer today, and why (see `dun`)."""
+
+    level: ReminderLevel | None        # the reminder to send today; None: none
+    reached: ReminderLevel | None      # the level its oldest item reached (a broken promise: one up)
+    oldest: int | None                 # days past due of its oldest undisputed item (None: all disputed)
+    overdue: dict[str, Decimal]        # currency -> overdue, disputed items left out
+    held: dict[str, Decimal]           # currency -> disputed and overdue (held out)
+    unapplied: dict[str, Decimal]      # currency -> receipts and credits not yet matched (negative)
+    covered: bool                      # those cover everything overdue: match them first
+    promise: Promise | None
+    state: str | None                  # the promise's: pending, kept, broken
+    letter: list[DueItem]              # what the letter lists
+
+    def reason(self, zh: bool) -> str:
+        """Why, in the book's language."""
+        if self.covered:
+            total = ", ".join(f"{cur} {-amount:,}" for cur, amount in sorted(self.unapplied.items()))
+            return (f"未核销收款 {total} 足以冲抵逾期款项：请先核销" if zh else
+                    f"unapplied receipts and credits of {total} cover what is overdue: match them first")
+        if self.promise is not None and self.state == "pending" and self.reached is not None:
+            return (f"已承诺 {self.promise.promise_on} 前付款：暂缓催收" if zh else
+                    f"promised to pay by {self.promise.promise_on}: held until then")
+        text = _standing(self.reached, self.oldest, self.overdue, self.held, zh)
+        if self.promise is not None and self.state == "broken":
+            return (f"未履行 {self.promise.promise_on} 的付款承诺，升级；" if zh else
+                    f"promise of {self.promise.promise_on} broken, escalated; ") + text
+        return text
+
+    def promise_text(self, zh: bool) -> str:
+        """'' or 'pending 2026-11-30 5,000.00' (in Chinese: '待履行 …')."""
+        if self.promise is None or self.state is None:
+            return ""
+        return (f"{STATE_ZH[self.state] if zh else self.state} {self.promise.promise_on}"
+                + ("" if self.promise.amount is None else f" {self.promise.amount:,}"))
+
+
+def dun(items: Sequence[DueItem], levels: Sequence[ReminderLevel], promise: Promise | None,
+        received_since: Decimal, as_of: date) -> Dunning | None:
+    """A customer's reminder today from its open ITEMS (None when it owes nothing): the level
+    its oldest undisputed item reached among LEVELS, one up when a promise was broken; none
+    while a promise is pending, or when its unmatched credits cover everything overdue."""
+    credits = [it for it in items if it.open < 0]
+    owed = [it for it in items if it.open > 0]
+    if not owed:
+        return None
+    live = [it for it in owed if not it.disputed]
+    oldest = max((it.days_past_due(as_of) for it in live), default=None)
+    reached = None if oldest is None else level_reached(levels, oldest)
+    overdue: dict[str, Decimal] = {}
+    held: dict[str, Decimal] = {}
+    for it in owed:
+        if it.days_past_due(as_of) > 0:
+            bucket = held if it.disputed else overdue
+            bucket[it.currency] = bucket.get(it.currency, Decimal(0)) + it.open
+    unapplied: dict[str, Decimal] = {}
+    for it in credits:
+        unapplied[it.currency] = unapplied.get(it.currency, Decimal(0)) + it.open
+    covered = bool(overdue) and all(amount + unapplied.get(cur, Decimal(0)) <= 0 for cur, amount in overdue.items())
+    state = promise_state(promise, received_since, as_of)
+    if state == "broken" and promise is not None:
+        reached = next_level(levels, reached)
+    held_by_promise = state == "pending" and reached is not None and promise is not None
+    level = None if covered or held_by_promise else reached
+    letter = [it for it in live if level is not None and it.days_past_due(as_of) >= min(0, level.days)]
+    if letter:   # what the customer paid and we have not matched yet is deducted on the letter
+        letter += [it for it in credits if it.currency in {x.currency for x in letter}]
+    return Dunning(level, reached, oldest, overdue, held, unapplied, covered, promise, state, letter)
+
+
+def _standing(level: ReminderLevel | None, oldest: int | None, overdue: dict[str, Decimal],
+              held: dict[str, Decimal], zh: bool) -> str:
+    total = ", ".join(f"{cur} {amount:,}" for cur, amount in sorted(overdue.items()))
+    held_total = ", ".join(f"{cur} {amount:,}" for cur, amount in sorted(held.items()))
+    if oldest is None:
+        text = "未结款项均有争议：暂缓" if zh else "every open item is disputed: held"
+    elif level is None:
+        text = ("尚未到期" if zh else "nothing due yet") if oldest < 0 else (
+            f"逾期 {oldest} 天，未到第一级" if zh else f"{oldest} days overdue, below the first level")
+    elif oldest <= 0:
+        text = (f"{-oldest} 天后到期：到期前提醒" if zh else f"due in {-oldest} days: reminder before the due date") \
+            if oldest else ("今日到期：提醒" if zh else "due today: reminder")
+    else:
+        text = (f"逾期 {oldest} 天（{total}）：第 {level.level} 级" if zh else
+                f"{oldest} days overdue ({total}): level {level.level} by {level.channel}")
+    if held:
+        text += f"；争议暂缓 {held_total}" if zh else f"; disputed and held: {held_total}"
+    return text
+
+
 def expected_on(due_on: date, set_by_user: date | None, average_days_late: Decimal, as_of: date) -> date:
     """When an open item is expected to be paid: the date the user typed, else the due date plus
     the customer's own average lateness; never before AS_OF (what is late is expected now)."""

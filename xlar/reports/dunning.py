@@ -15,13 +15,13 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from xlar.domain.capital import capital_amount
-from xlar.domain.collections import DEFAULT_LEVELS
+from xlar.domain.collections import DEFAULT_LEVELS, DueItem
 from xlar.domain.money import exponent, from_minor
 from xlar.reports.accounts import records
 from xlar.reports.collection import open_by_due
 from xlar.reports.papers import LETTER_LABELS, Letter, LetterItem
 from xlar.reports.statements import CURRENCY_WORDS, company_party, parties
-from xlar.services.collections import OWED_KINDS, DueItem, WorkItem, worklist
+from xlar.services.collections import OWED_KINDS, WorkItem, worklist
 from xlar.store.settings import read_settings
 
 CHANNEL_ZH = {"email": "邮件", "letter": "函件", "phone": "电话", "wechat": "微信", "visit": "拜访"}

@@ -16,14 +16,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from xlar.domain.collections import (
-    Promise,
-    ReminderLevel,
-    level_reached,
-    levels_for,
-    next_level,
-    promise_state,
-)
+from xlar.domain.collections import DueItem, Promise, ReminderLevel, dun, levels_for
 from xlar.domain.money import from_minor
 from xlar.store.audit import record_many
 from xlar.store.ledger import OPEN, open_items_stmt
@@ -31,7 +24,6 @@ from xlar.store.tables import contacts, customers, documents, reminder_levels
 from xlar.store.writes import insert_rows
 
 ZERO = Decimal(0)
-STATE_ZH = {"pending": "待履行", "kept": "已履行", "broken": "未履行"}
 # documents that leave the customer owing: their items are what a customer pays, late or not
 OWED_KINDS = ("invoice", "debit_note", "deposit_invoice", "opening_balance", "transfer_debit")
 
@@ -42,20 +34,6 @@ def levels(conn: Connection) -> list[ReminderLevel]:
     return [ReminderLevel(row.credit_class, row.level, row.days, row.channel, row.letter_zh or "", row.letter_en or "")
             for row in conn.execute(sa.select(r.credit_class, r.level, r.days, r.channel, r.letter_zh, r.letter_en)
                                     .order_by(r.credit_class, r.level))]
-
-
-@dataclass(frozen=True, slots=True)
-class DueItem:
-    document: str
-    installment: int
-    on: date
-    due_on: date
-    currency: str
-    open: Decimal               # negative: a receipt or credit note not yet matched
-    disputed: bool
-
-    def days_past_due(self, as_of: date) -> int:
-        return (as_of - self.due_on).days
 
 
 @dataclass(slots=True)
@@ -162,78 +140,21 @@ def worklist(conn: Connection, as_of: date, customer: str | None = None, salespe
     contacts_of = _last_contacts(conn, list(items), as_of)
     promised = {code: p.promise.made_on for code, p in contacts_of.items() if p.promise is not None}
     received = _received_since(conn, promised, as_of)
+    zh = locale == "zh-CN"
     work = []
     for code, mine in items.items():
-        who = people[code]
-        mine_levels = levels_for(all_levels, who.credit_class)
-        credits = [it for it in mine if it.open < 0]
-        mine = [it for it in mine if it.open > 0]
-        if not mine:
-            continue
-        live = [it for it in mine if not it.disputed]
-        oldest = max((it.days_past_due(as_of) for it in live), default=None)
-        level = None if oldest is None else level_reached(mine_levels, oldest)
-        overdue: dict[str, Decimal] = {}
-        held: dict[str, Decimal] = {}
-        for it in mine:
-            if it.days_past_due(as_of) > 0:
-                bucket = held if it.disputed else overdue
-                bucket[it.currency] = bucket.get(it.currency, ZERO) + it.open
-        unapplied: dict[str, Decimal] = {}
-        for it in credits:
-            unapplied[it.currency] = unapplied.get(it.currency, ZERO) + it.open
-        covered = bool(overdue) and all(amount + unapplied.get(cur, ZERO) <= 0 for cur, amount in overdue.items())
         info = contacts_of.get(code)
         promise = info.promise if info is not None else None
-        state = promise_state(promise, received.get(code, ZERO), as_of)
-        zh = locale == "zh-CN"
-        if state == "broken" and promise is not None:
-            level = next_level(mine_levels, level)
-        reason = _reason(level, oldest, overdue, held, zh)
-        if covered:
-            level = None
-            total = ", ".join(f"{cur} {-amount:,}" for cur, amount in sorted(unapplied.items()))
-            reason = f"未核销收款 {total} 足以冲抵逾期款项：请先核销" if zh else \
-                f"unapplied receipts and credits of {total} cover what is overdue: match them first"
-        elif state == "pending" and level is not None and promise is not None:
-            level = None
-            reason = f"已承诺 {promise.promise_on} 前付款：暂缓催收" if zh else \
-                f"promised to pay by {promise.promise_on}: held until then"
-        elif state == "broken" and promise is not None:
-            reason = (f"未履行 {promise.promise_on} 的付款承诺，升级；" if zh else
-                      f"promise of {promise.promise_on} broken, escalated; ") + reason
-        promise_text = "" if promise is None or state is None else (
-            f"{STATE_ZH[state] if zh else state} {promise.promise_on}"
-            + ("" if promise.amount is None else f" {promise.amount:,}"))
-        letter_items = [it for it in live if level is not None and it.days_past_due(as_of) >= min(0, level.days)]
-        if letter_items:   # what the customer paid and we have not matched yet is deducted on the letter
-            letter_items += [it for it in credits if it.currency in {x.currency for x in letter_items}]
+        who = people[code]
+        found = dun(mine, levels_for(all_levels, who.credit_class), promise, received.get(code, ZERO), as_of)
+        if found is None:
+            continue
         work.append(WorkItem(code, who.name, who.salesperson or "", who.credit_class or "", who.contact or "",
-                             who.phone or "", who.email or "", level, reason, overdue, held,
-                             max(oldest or 0, 0), promise_text, info.last if info else None,
-                             info.next_action if info else "", letter_items))
+                             who.phone or "", who.email or "", found.level, found.reason(zh), found.overdue,
+                             found.held, max(found.oldest or 0, 0), found.promise_text(zh),
+                             info.last if info else None, info.next_action if info else "", found.letter))
     work.sort(key=lambda w: (-(w.level.level if w.level else 0), -w.oldest_days, w.customer))
     return work
-
-
-def _reason(level: ReminderLevel | None, oldest: int | None, overdue: dict[str, Decimal],
-            held: dict[str, Decimal], zh: bool) -> str:
-    total = ", ".join(f"{cur} {amount:,}" for cur, amount in sorted(overdue.items()))
-    held_total = ", ".join(f"{cur} {amount:,}" for cur, amount in sorted(held.items()))
-    if oldest is None:
-        text = "未结款项均有争议：暂缓" if zh else "every open item is disputed: held"
-    elif level is None:
-        text = ("尚未到期" if zh else "nothing due yet") if oldest < 0 else (
-            f"逾期 {oldest} 天，未到第一级" if zh else f"{oldest} days overdue, below the first level")
-    elif oldest <= 0:
-        text = (f"{-oldest} 天后到期：到期前提醒" if zh else f"due in {-oldest} days: reminder before the due date") \
-            if oldest else ("今日到期：提醒" if zh else "due today: reminder")
-    else:
-        text = (f"逾期 {oldest} 天（{total}）：第 {level.level} 级" if zh else
-                f"{oldest} days overdue ({total}): level {level.level} by {level.channel}")
-    if held:
-        text += f"；争议暂缓 {held_total}" if zh else f"; disputed and held: {held_total}"
-    return text
 
 
 def record_reminders(conn: Connection, sent: Sequence[WorkItem], on: date, user: str) -> list[int]:
