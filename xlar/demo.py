@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from xlar.domain.customers import Customer
 from xlar.domain.documents import DocKind, LineInput
+from xlar.domain.drafts import DraftDocument
 from xlar.domain.errors import XlarError
 from xlar.domain.money import round_money
 from xlar.domain.periods import period_of
@@ -97,7 +98,7 @@ APPROVER = "wang.fang"
 ADMIN = "zhao.min"
 
 
-def _post(conn: Connection, draft: docs.DraftDocument, user: str) -> int:
+def _post(conn: Connection, draft: DraftDocument, user: str) -> int:
     doc_id = docs.create_draft(conn, draft, user)
     posting_service.post(conn, doc_id, user)
     return doc_id
@@ -111,19 +112,19 @@ def _history(conn: Connection, rng: random.Random, people: list[Customer], throu
         if rng.random() < 0.2:  # older balances brought over when the book started
             opening_on = start - timedelta(days=1)
             amount = round_money(Decimal(rng.randint(2_000, 80_000)) * (21 if cust.currency == "JPY" else 1), cust.currency)
-            _post(conn, docs.DraftDocument(DocKind.OPENING_BALANCE, cust.code, opening_on, amount=amount,
+            _post(conn, DraftDocument(DocKind.OPENING_BALANCE, cust.code, opening_on, amount=amount,
                                            fx_rate=_rate(cust.currency, rng),
                                            due_on=opening_on - timedelta(days=rng.randint(20, 240)),
                                            memo="opening balance 期初余额"), user)
             counts["opening_balance"] += 1
         for _ in range(rng.randint(2, 7)):
             on = start + timedelta(days=rng.randint(0, days))
-            _post(conn, docs.DraftDocument(DocKind.INVOICE, cust.code, on, _invoice_lines(rng, cust.currency),
+            _post(conn, DraftDocument(DocKind.INVOICE, cust.code, on, _invoice_lines(rng, cust.currency),
                                            fx_rate=_rate(cust.currency, rng)), user)
             counts["invoice"] += 1
         if rng.random() < 0.15:
             on = start + timedelta(days=rng.randint(days // 2, days))
-            credit = _post(conn, docs.DraftDocument(
+            credit = _post(conn, DraftDocument(
                 DocKind.CREDIT_NOTE, cust.code, on, _invoice_lines(rng, cust.currency)[:1],
                 fx_rate=_rate(cust.currency, rng), memo="return 退货"), user)
             matching.match_fifo(conn, credit, user=user)
@@ -143,14 +144,14 @@ def _receipts(conn: Connection, rng: random.Random, cust: Customer, through: dat
         if on > through or luck < 0.15:
             continue  # not paid yet: this is what aging shows as overdue
         amount = row.open.amount if luck > 0.3 else round_money(row.open.amount * Decimal("0.5"), cust.currency)
-        receipt = _post(conn, docs.DraftDocument(
+        receipt = _post(conn, DraftDocument(
             DocKind.RECEIPT, cust.code, max(on, row.doc_on), amount=amount, fx_rate=_rate(cust.currency, rng),
             method=rng.choice(["bank", "bank", "bank", "cash"]), reference=f"{row.number} BANK-{rng.randint(10000, 99999)}"), user)
         counts["receipt"] += 1
         receipts.approve(conn, [receipt], APPROVER)  # matched to the invoice its reference names
     if rng.random() < 0.1:  # an advance receipt (预收款), unapplied until invoiced
         amount = round_money(Decimal(rng.randint(1_000, 20_000)) * (21 if cust.currency == "JPY" else 1), cust.currency)
-        advance = _post(conn, docs.DraftDocument(
+        advance = _post(conn, DraftDocument(
             DocKind.RECEIPT, cust.code, through - timedelta(days=rng.randint(0, 20)), amount=amount,
             fx_rate=_rate(cust.currency, rng), reference="ADVANCE 预收"), user)
         receipts.approve(conn, [advance], APPROVER)
@@ -217,11 +218,11 @@ def populate(conn: Connection, through: date, user: str) -> tuple[list[Customer]
 def _void_and_undo(conn: Connection, people: list[Customer], through: date, user: str) -> None:
     """Show the two corrections accountants make: void a wrong invoice, undo a wrong match."""
     cust = people[0].code
-    wrong = _post(conn, docs.DraftDocument(DocKind.INVOICE, cust, through - timedelta(days=3),
+    wrong = _post(conn, DraftDocument(DocKind.INVOICE, cust, through - timedelta(days=3),
                                            (LineInput("A-100", Decimal(40), Decimal("12.50"), Decimal("0.13")),),
                                            memo="entered twice 重复录入"), user)
     booking.void(conn, wrong, through, user, "duplicate of an earlier invoice")
-    paid = _post(conn, docs.DraftDocument(DocKind.RECEIPT, cust, through - timedelta(days=1),
+    paid = _post(conn, DraftDocument(DocKind.RECEIPT, cust, through - timedelta(days=1),
                                           amount=Decimal("100.00"), reference="BANK-MISPOSTED"), user)
     receipts.approve(conn, [paid], APPROVER)
     batch = matching.match_fifo(conn, paid, user=user)

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from xlar.domain.bank import BankLine
 from xlar.domain.cash import CashIndex, CustomerRef, OpenInvoice, Suggestion
 from xlar.domain.documents import DocKind
+from xlar.domain.drafts import DraftDocument
 from xlar.domain.errors import InvalidDocument, NotFound, XlarError
 from xlar.domain.money import from_minor, to_minor
 from xlar.imports.bank import CsvMapping, InvalidImport, parse_statement
@@ -168,7 +169,7 @@ def _invoices_text(found: Suggestion) -> str:
 
 
 def _receipt(conn: Connection, line: BankLine, found: Suggestion, source: str, book: BookSettings,
-             rates: dict[tuple[str, date], Decimal]) -> docs.DraftDocument:
+             rates: dict[tuple[str, date], Decimal]) -> DraftDocument:
     """A bank line's draft receipt; its reference names the invoices it pays."""
     assert found.customer is not None
     reference = " ".join([number for number, _ in found.invoices] + ([line.end_to_end] if line.end_to_end else []))
@@ -177,7 +178,7 @@ def _receipt(conn: Connection, line: BankLine, found: Suggestion, source: str, b
         if (line.currency, line.booked_on) not in rates:
             rates[(line.currency, line.booked_on)] = latest_rate(conn, line.currency, line.booked_on, book)
         rate = rates[(line.currency, line.booked_on)]
-    return docs.DraftDocument(
+    return DraftDocument(
         DocKind.RECEIPT, found.customer, line.booked_on, amount=line.amount, currency=line.currency, fx_rate=rate,
         method="bank", reference=(reference or line.reference)[:200] or None,
         memo=f"bank {source} #{line.seq}: {line.counterparty} {line.reference}".strip()[:500],
@@ -189,7 +190,7 @@ def _draft_receipts(conn: Connection, wanted: Sequence[tuple[int, BankLine, Sugg
     """Draft receipts for the lines WANTED, stored in one batch: line -> receipt id; a line whose
     receipt is refused gets its reason in EXCEPTIONS ("no receipt: ...")."""
     rates: dict[tuple[str, date], Decimal] = {}
-    drafts: list[tuple[int, docs.DraftDocument]] = []
+    drafts: list[tuple[int, DraftDocument]] = []
     for n, line, found in wanted:
         try:
             drafts.append((n, _receipt(conn, line, found, source, book, rates)))

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from xlar.domain.billing import billed_party, cycle_of
 from xlar.domain.documents import DocKind, LineInput, price_lines, totals_of
+from xlar.domain.drafts import DraftDocument
 from xlar.domain.errors import InvalidDocument, XlarError
 from xlar.domain.money import from_minor, round_money
 from xlar.domain.periods import first_open_day, period_of
@@ -46,7 +47,7 @@ DEPOSIT_ITEM = "DEPOSIT"
 class Planned:
     """A document generation would create (or did)."""
 
-    draft: docs.DraftDocument
+    draft: DraftDocument
     notes: tuple[str, ...]            # the delivery notes it bills
 
     @property
@@ -169,13 +170,13 @@ def _cycle(conn: Connection, party: RowMapping, cycle: date, currency: str, orde
         sent, back = [*sent, *back], []
     out = []
     if sent:
-        out.append(Planned(docs.DraftDocument(DocKind.INVOICE, party["code"], cycle, tuple(sent), currency=currency,
+        out.append(Planned(DraftDocument(DocKind.INVOICE, party["code"], cycle, tuple(sent), currency=currency,
                                               fx_rate=rate, source=source, order=order), notes(sent)))
     if back:
         credit = tuple(LineInput(ln.item, -ln.qty, ln.unit_price, ln.tax_rate, ln.description, ln.delivery,
                                  ln.delivery_line) for ln in back)
         original = _original(conn, party["id"], currency, back[0].item)
-        out.append(Planned(docs.DraftDocument(DocKind.CREDIT_NOTE, party["code"], cycle, credit, currency=currency,
+        out.append(Planned(DraftDocument(DocKind.CREDIT_NOTE, party["code"], cycle, credit, currency=currency,
                                               fx_rate=rate, source=source, order=order, original=original,
                                               memo="returns of the cycle"), notes(back)))
     return out
@@ -208,7 +209,7 @@ def _deposits(conn: Connection, custs: dict[str, Any], parent_of: dict[str, str 
             continue
         line = LineInput(DEPOSIT_ITEM, Decimal(1), amount, Decimal(0),
                          f"deposit {row['deposit_pct'] * 100:g}% of order {row['number']}")
-        out.append(Planned(docs.DraftDocument(
+        out.append(Planned(DraftDocument(
             DocKind.DEPOSIT_INVOICE, party, row["order_on"], (line,), currency=currency, fx_rate=rate,
             order=row["number"], source=f"order {row['number']}", memo="deposit pre-invoice"), ()))
     return out
@@ -245,7 +246,7 @@ def reissue(conn: Connection, number: str, on: date, user: str, reason: str) -> 
     lines = conn.execute(sa.select(document_lines).where(document_lines.c.document_id == doc["id"])
                          .order_by(document_lines.c.line_no)).mappings().all()
     code = conn.execute(sa.select(customers.c.code).where(customers.c.id == doc["customer_id"])).scalar_one()
-    return docs.create_draft(conn, docs.DraftDocument(
+    return docs.create_draft(conn, DraftDocument(
         DocKind(doc["kind"]), code, doc["doc_on"] if opens is None or doc["doc_on"] >= opens else on,
         tuple(LineInput(ln["item"], ln["qty"], ln["unit_price"], ln["tax_rate"], ln["description"] or "",
                         ln["delivery"], ln["delivery_line"], ln["qty"] < 0) for ln in lines),

@@ -21,19 +21,23 @@ from sqlalchemy.engine import Connection, RowMapping
 from xlar.domain.billing import billed_party, schedule
 from xlar.domain.documents import (
     LINE_KINDS,
-    POSTABLE_KINDS,
     DocKind,
     DocStatus,
-    HeaderAmounts,
-    LineInput,
     Totals,
     base_totals,
     header_totals,
     price_lines,
     totals_of,
 )
+from xlar.domain.drafts import (
+    DraftDocument,
+    checked_due,
+    draft_rate,
+    enterable,
+    receipt_method,
+)
 from xlar.domain.errors import Immutable, InvalidDocument, NotFound, XlarError
-from xlar.domain.money import parse_rate, to_minor
+from xlar.domain.money import to_minor
 from xlar.domain.periods import ensure_open
 from xlar.domain.terms import PaymentTerms, due_date
 from xlar.services import billed, booking
@@ -54,39 +58,10 @@ from xlar.store.tables import (
 )
 from xlar.store.writes import execute_many, in_chunks, insert_rows, update_row
 
-RECEIPT_METHODS = ("bank", "cash", "note", "offset")
 _INSERT_LINES, _INSERT_ITEMS = document_lines.insert(), open_items.insert()
 
 # the tests reach a document's life through this module: documents.find, .void, .post, .post_many
 find, void, post, post_many = booking.find, booking.void, posting_service.post, posting_service.post_many
-
-
-@dataclass(frozen=True, slots=True)
-class DraftDocument:
-    """What a user enters; amounts are unsigned (the kind says which side)."""
-
-    kind: DocKind
-    customer: str
-    doc_on: date
-    lines: tuple[LineInput, ...] = ()
-    amount: Decimal | None = None        # receipts; opening balances (negative = credit)
-    currency: str | None = None          # default: the customer's currency
-    fx_rate: Decimal | None = None       # needed when the currency is not the base currency
-    due_on: date | None = None           # default: from the payment terms
-    payment_terms: str | None = None     # default: the customer's terms
-    method: str | None = None            # receipts: bank, cash, note, offset
-    reference: str | None = None
-    memo: str | None = None
-    source: str | None = None            # where it came from (a billing cycle, an import)
-    fapiao_no: str | None = None         # the tax invoice (发票) number
-    original: str | None = None          # credit notes: the invoice credited; reissues: the voided one
-    order: str | None = None             # the order billed (deposits, installments)
-    installment_terms: str | None = None  # default: the order's, else its contract's
-    expected_on: date | None = None      # expected receipt date; default: the due date
-    maturity_on: date | None = None      # receipts by bank acceptance note: when the note matures
-    disputed: bool = False               # the customer disputes it: held out of dunning
-    user_ref: str | None = None          # the number the user typed on the new row (Your ref.)
-    header: HeaderAmounts | None = None  # an invoice without lines: its typed net, tax and total
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,43 +169,21 @@ def _totals(draft: DraftDocument, currency: str, tax_rate: Decimal) -> tuple[Tot
 
 def _prepare(refs: _Refs, draft: DraftDocument, book: BookSettings) -> Prepared:
     """Validate a draft and compute what is stored for it: totals, base amounts, due date."""
-    if draft.kind not in POSTABLE_KINDS:
-        raise InvalidDocument(f"{draft.kind} documents cannot be entered directly")
+    enterable(draft)
     cust = refs.customer(draft.customer)
     currency = draft.currency or cust["currency"]
-    if currency == book.base_currency:
-        if draft.fx_rate not in (None, Decimal(1)):
-            raise InvalidDocument(f"a {currency} document in base currency {currency} has rate 1, not {draft.fx_rate}")
-        rate = Decimal(1)
-    elif draft.fx_rate is None:
-        raise InvalidDocument(f"{draft.kind} for {draft.customer} in {currency} needs an exchange rate to {book.base_currency}")
-    else:
-        rate = parse_rate(draft.fx_rate)
+    rate = draft_rate(draft, currency, book.base_currency)
     ensure_open(draft.doc_on, book.closed_period, f"{draft.kind} for {draft.customer}")
     totals, lines = _totals(draft, currency, book.tax_rate)
     billed.check_lines(refs.line_check, draft.kind, draft.customer, currency, draft.lines)
     base = totals if currency == book.base_currency else base_totals(totals, rate, book.base_currency)
     links = _links(refs, draft, cust, currency)
-    method = None
-    if draft.kind is DocKind.RECEIPT:
-        method = draft.method or "bank"
-        if method not in RECEIPT_METHODS:
-            raise InvalidDocument(f"receipt method {method!r} is not one of {', '.join(RECEIPT_METHODS)}")
-        if method == "note" and draft.maturity_on is None:
-            raise InvalidDocument(f"receipt for {draft.customer} by bank acceptance note needs the note's "
-                                  "maturity date")
-        if draft.maturity_on is not None and draft.maturity_on < draft.doc_on:
-            raise InvalidDocument(f"receipt for {draft.customer}: the note matures {draft.maturity_on}, before "
-                                  f"it was received {draft.doc_on}")
-    if draft.maturity_on is not None and method != "note":
-        raise InvalidDocument(f"{draft.kind} for {draft.customer}: only bank acceptance notes have a maturity date")
+    method = receipt_method(draft)
     terms_code = draft.payment_terms or links.pop("contract_terms", None) or cust["payment_terms"]
     due_on = draft.due_on
     if due_on is None and draft.kind in LINE_KINDS and terms_code:
         due_on = due_date(draft.doc_on, refs.payment_terms(terms_code), cust["closing_day"])
-    due_on = due_on or draft.doc_on
-    if due_on < draft.doc_on and draft.kind is not DocKind.OPENING_BALANCE:
-        raise InvalidDocument(f"{draft.kind} for {draft.customer}: due date {due_on} is before its date {draft.doc_on}")
+    due_on = checked_due(draft, due_on)
     plan = links["installment_terms"]
     if plan:
         parts = schedule(totals.total, base.total, draft.doc_on, installment_plan(refs.conn, plan),

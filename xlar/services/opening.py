@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 
 from xlar.domain.codes import Code
 from xlar.domain.documents import DocKind, DocStatus
+from xlar.domain.drafts import DraftDocument
 from xlar.domain.errors import InvalidDocument, Issue, NotFound, XlarError
 from xlar.imports.opening import columns_of, read_rows
 from xlar.schema.cells import CellError, is_blank, parse_cell
@@ -124,7 +125,7 @@ def _parse(name: str, excel_row: int, cells: dict[str, object], currencies: dict
     return values, issues
 
 
-def _draft(values: dict[str, object], source: str) -> docs.DraftDocument:
+def _draft(values: dict[str, object], source: str) -> DraftDocument:
     row = OpeningBalanceRow.of(values)
     amount, open_, number = row.amount, row.open_amount, row.number
     if open_ == 0:
@@ -135,6 +136,6 @@ def _draft(values: dict[str, object], source: str) -> docs.DraftDocument:
     memo = f"opening balance of {number} (original {amount}) from {source}"
     if row.memo:
         memo += f": {row.memo}"
-    return docs.DraftDocument(
+    return DraftDocument(
         DocKind.OPENING_BALANCE, row.customer, row.date, amount=open_, currency=row.currency, fx_rate=row.fx_rate,
         due_on=row.due_date or row.date, reference=number, memo=memo, source=SOURCE)

@@ -47,7 +47,6 @@ from xlar.store.tables import (
 )
 from xlar.store.writes import in_chunks, update_rows
 
-RECEIPT_METHODS = ("bank", "cash", "note", "offset")
 _INSERT_LINES, _INSERT_ITEMS = document_lines.insert(), open_items.insert()
 
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from xlar.domain.documents import LINE_KINDS, DocKind, HeaderAmounts, LineInput
+from xlar.domain.drafts import DraftDocument
 from xlar.domain.errors import (
     Immutable,
     InvalidDocument,
@@ -62,7 +63,7 @@ class DocumentAdapter(Adapter):
         return list(conn.execute(sa.select(*(d[name] for name in self.shown))
                                  .where(d.kind.in_(self.kinds)).order_by(d.id)).mappings())
 
-    def draft(self, ctx: Context, values: dict[str, object], lines: Sequence[dict[str, object]]) -> docs.DraftDocument:
+    def draft(self, ctx: Context, values: dict[str, object], lines: Sequence[dict[str, object]]) -> DraftDocument:
         raise NotImplementedError
 
     def shown_values(self, ctx: Context, doc: StoredRow) -> dict[str, object]:
@@ -169,10 +170,10 @@ class InvoicesAdapter(DocumentAdapter):
                     ctx.notes[doc["id"]] = note
         return results
 
-    def draft(self, ctx: Context, values: dict[str, object], lines: Sequence[dict[str, object]]) -> docs.DraftDocument:
+    def draft(self, ctx: Context, values: dict[str, object], lines: Sequence[dict[str, object]]) -> DraftDocument:
         row = InvoiceRow.of(values)
         ordered = sorted((InvoiceLineRow.of(ln) for ln in lines), key=lambda ln: ln.line)
-        return docs.DraftDocument(
+        return DraftDocument(
             DocKind(row.kind or "invoice"), row.customer, row.date, tuple(_line(ln) for ln in ordered),
             currency=row.currency, fx_rate=row.fx_rate, due_on=row.due_date, memo=row.memo, source=row.source,
             fapiao_no=row.fapiao_no, expected_on=row.expected_date, order=row.order,
@@ -263,9 +264,9 @@ class ReceiptsAdapter(DocumentAdapter):
     def load(self, conn: Connection, ctx: Context) -> list[StoreRow]:
         return [StoreRow(r["id"], r["rev"], self.shown_values(ctx, r)) for r in self._rows(conn)]
 
-    def draft(self, ctx: Context, values: dict[str, object], lines: Sequence[dict[str, object]]) -> docs.DraftDocument:
+    def draft(self, ctx: Context, values: dict[str, object], lines: Sequence[dict[str, object]]) -> DraftDocument:
         row = ReceiptRow.of(values)
-        return docs.DraftDocument(
+        return DraftDocument(
             DocKind.RECEIPT, row.customer, row.date, amount=row.amount, currency=row.currency, fx_rate=row.fx_rate,
             method=row.method, maturity_on=row.maturity_date, reference=ctx.resolve_text(row.reference),
             memo=row.memo, user_ref=row.your_ref)
