@@ -14,7 +14,7 @@ from tests.books import USER, customer, invoice, line
 from tests.reliability.direct_edit import CASES, fill, lift_guards, outside_engine, run_direct_edits
 from xlar.cli import main
 from xlar.services import close as close_service
-from xlar.store import audit, seals
+from xlar.store import audit, sealcheck, seals
 from xlar.store.settings import write_settings
 from xlar.store.tables import customers, period_closes, seal_dirty
 
@@ -26,7 +26,7 @@ def test_every_direct_edit_is_named(store):
     figures = run_direct_edits(store)
     assert figures.failures == [] and figures.detected == figures.tried == len(CASES)
     with store.read() as conn:   # every case was rolled back: the book holds again
-        assert seals.verify(conn, audit.verify(conn).seals).holds
+        assert sealcheck.verify(conn, audit.verify(conn).seals).holds
 
 
 def test_xlar_own_writes_keep_the_seals(store):
@@ -37,7 +37,7 @@ def test_xlar_own_writes_keep_the_seals(store):
         conn.execute(customers.update().where(customers.c.code == code).values(name="S1 renamed"))
     with store.read() as conn:
         chain = audit.verify(conn)
-        verdict = seals.verify(conn, chain.seals)
+        verdict = sealcheck.verify(conn, chain.seals)
     assert chain.holds and verdict.holds, verdict.text()
     assert verdict.rows > 100
 
@@ -90,7 +90,7 @@ def test_a_month_does_not_close_on_rows_xlar_did_not_write_and_notes_its_head(st
         "customers row 1 (M1) was changed outside xlar: a month does not close on rows xlar did not write "
         "(xlar check names them; an admin takes them as they are with xlar audit accept)")]
     with store.write() as conn:
-        seals.accept(conn, USER, seals.differences(conn))
+        sealcheck.accept(conn, USER, sealcheck.differences(conn))
     with store.read() as conn:
         head = audit.head(conn)
     with store.write() as conn:
@@ -136,7 +136,7 @@ def test_the_sync_notices_a_row_changed_outside_and_shows_the_store_as_it_is(sto
     assert [r["Credit limit"] for r in read(path, "Customers")] == [1_000_000]
     assert [r["Code"] for r in read(path, "Errors")] == ["XLAR-W107"]
     with store.write() as conn:
-        seals.accept(conn, USER, seals.differences(conn))
+        sealcheck.accept(conn, USER, sealcheck.differences(conn))
     report = sync_workbook(path, store, USER, as_of=as_of)
     assert report.issues == [] and read(path, "Errors") == []
 
@@ -163,7 +163,7 @@ def test_marks_left_by_another_program_are_never_sealed_and_a_check_writes_nothi
         customer(conn, "S9")
     with store.read() as conn:
         assert audit.head(conn)[0] > before[0]
-        assert [d.label for d in seals.differences(conn)] == ["T001"]
+        assert [d.label for d in sealcheck.differences(conn)] == ["T001"]
 
 
 def test_a_row_changed_outside_stays_named_when_xlar_writes_it_next(store):
@@ -176,7 +176,7 @@ def test_a_row_changed_outside_stays_named_when_xlar_writes_it_next(store):
     with store.write() as conn:
         conn.execute(customers.update().where(customers.c.code == "T001").values(name="Renamed by xlar"))
     with store.read() as conn:
-        assert [(d.label, d.kind) for d in seals.differences(conn)] == [("T001", "changed")]
+        assert [(d.label, d.kind) for d in sealcheck.differences(conn)] == [("T001", "changed")]
 
 
 def test_every_table_of_the_book_is_marked_on_postgresql(store):

@@ -2,7 +2,7 @@
 someone with the database file (or its password) and a SQL tool could. Each case runs on a
 connection of its own (none of xlar's: no seal marks), with the store's guards lifted (SQLite's
 triggers dropped, PostgreSQL's disabled as a superuser can), inside a transaction rolled back
-afterwards; `seals.verify` is asked in that same transaction whether it names what changed.
+afterwards; `sealcheck.verify` is asked in that same transaction whether it names what changed.
 
 The last cases change a row's seal with it, and then the table's sum too: the chain, which
 holds every sum xlar sealed, still tells."""
@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from tests.books import USER
 from tests.reliability.tamper import fill as tamper_fill
 from xlar.services import matching
-from xlar.store import audit, seals
+from xlar.store import audit, sealcheck, seals
 from xlar.store.engine import Store
 from xlar.store.tables import (
     allocations,
@@ -193,7 +193,7 @@ def run_direct_edits(store: Store) -> DirectEditFigures:
     """Every case against STORE (a filled book whose seals hold), each rolled back."""
     figures = DirectEditFigures()
     with store.read() as conn:
-        clean = seals.verify(conn, audit.verify(conn).seals)
+        clean = sealcheck.verify(conn, audit.verify(conn).seals)
     if not clean.holds:
         raise AssertionError(f"the book to edit is not clean: {clean.text()}")
     engine = outside_engine(store)
@@ -205,7 +205,7 @@ def run_direct_edits(store: Store) -> DirectEditFigures:
                 try:
                     lift_guards(conn)
                     table, kind = edit(conn)
-                    verdict = seals.verify(conn, audit.verify(conn).seals)
+                    verdict = sealcheck.verify(conn, audit.verify(conn).seals)
                 finally:
                     tx.rollback()
             named = (table in verdict.rewritten if kind == "rewritten"

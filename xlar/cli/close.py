@@ -23,7 +23,7 @@ from xlar.cli.base import (
 )
 from xlar.domain.codes import Code
 from xlar.domain.errors import NotAllowed
-from xlar.store import audit, seals
+from xlar.store import audit, sealcheck
 from xlar.store.settings import read_settings
 
 
@@ -143,17 +143,17 @@ def check(obj: Obj, as_of: date | None, month_ends: bool) -> None:
         sys.exit(1)
 
 
-def _verify_book(conn: Connection, anchors: list[tuple[int, str]]) -> tuple[audit.Verdict, seals.LedgerVerdict]:
+def _verify_book(conn: Connection, anchors: list[tuple[int, str]]) -> tuple[audit.Verdict, sealcheck.LedgerVerdict]:
     """The audit chain (held against ANCHORS and the heads the month-end closes noted) and
     every row of the book against its seal."""
     from xlar.services.close import periods_closed
 
     closes = [(int(p["chain_seq"]), str(p["chain_hash"])) for p in periods_closed(conn) if p["chain_seq"]]
     chain = audit.verify(conn, [*closes, *anchors])
-    return chain, seals.verify(conn, chain.seals)
+    return chain, sealcheck.verify(conn, chain.seals)
 
 
-def _report_verified(chain: audit.Verdict, ledger: seals.LedgerVerdict) -> bool:
+def _report_verified(chain: audit.Verdict, ledger: sealcheck.LedgerVerdict) -> bool:
     click.echo(chain.text())
     click.echo(ledger.text())
     if not chain.holds:
@@ -205,7 +205,7 @@ def audit_accept(obj: Obj, yes: bool) -> None:
             raise NotAllowed(f"{obj.user} cannot accept rows changed outside xlar: it needs the admin role"
                              + (f" ({', '.join(sorted(book.admins))})" if book.admins
                                 else "; no admin is set (Settings: admins)"))
-        found = seals.differences(conn)
+        found = sealcheck.differences(conn)
         if not found:
             click.echo("nothing to accept: every row is as xlar wrote it")
             return
@@ -213,5 +213,5 @@ def audit_accept(obj: Obj, yes: bool) -> None:
             click.echo(f"  {d.text()}")
         if not yes and not click.confirm(f"accept these {len(found)} row(s) as they are?", default=False):
             raise click.Abort()
-        seals.accept(conn, obj.user, found)
+        sealcheck.accept(conn, obj.user, found)
     click.echo(f"accepted {len(found)} row(s) changed outside xlar (audited as {obj.user})")

@@ -39,7 +39,7 @@ from xlar.domain.periods import (
 )
 from xlar.schema.messages import localize, localize_blocker
 from xlar.services import fx
-from xlar.store import audit, seals
+from xlar.store import audit, sealcheck
 from xlar.store.audit import record
 from xlar.store.ledger import lock_ledger
 from xlar.store.reads import AnySelect
@@ -205,7 +205,7 @@ def blockers(conn: Connection, period: str, book: BookSettings | None = None) ->
     found += [Blocker(f"{d.table} {d.label or d.key}", None,
                       f"{d.text()}: a month does not close on rows xlar did not write "
                       "(xlar check names them; an admin takes them as they are with xlar audit accept)")
-              for d in seals.outside(conn)]
+              for d in sealcheck.outside(conn)]
     return found
 
 

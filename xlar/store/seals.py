@@ -17,15 +17,15 @@ SQLite by TEMP triggers of xlar's connection into its TEMP table (another progra
 has neither), on PostgreSQL by triggers that fire only in a transaction that set `xlar.seal`
 (as `Store.write` does), into `seal_dirty`, which each write of xlar's empties first. Only a
 write of xlar's seals (`check` and `verify` never write). A row changed by another program is
-therefore not resealed: its hash no longer matches and `differences` names it, until an admin
-accepts it (`accept`, audited with the row as it now is). On SQLite this holds even when xlar
+therefore not resealed: its hash no longer matches and `differences` (store.sealcheck) names
+it, until an admin accepts it (`accept`, audited with the row as it now is). On SQLite this holds even when xlar
 updates that row later (its update trigger keeps the row's hash as it was, and a row that did
 not match its seal keeps the seal); on PostgreSQL such a later update by xlar seals the row as
 it then is (its triggers keep keys only), and a session that sets `xlar.seal` itself is taken
 for xlar's.
 
 Someone who rewrites a row and its seal consistently changes the table's sum, which the chain
-holds: `verify` says the seals of that table were rewritten. Rewriting the chain's tail too is
+holds: `verify` (store.sealcheck) says the seals of that table were rewritten. Rewriting the chain's tail too is
 caught only against an anchor noted outside the store (a month-end close notes the head).
 """
 
@@ -34,7 +34,6 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -46,12 +45,10 @@ from xlar.store.writes import IN_CHUNK, execute_many, in_chunks
 
 ENTITY = audit.LEDGER_ENTITY
 SEAL_ACTION = "seal"
-ACCEPT_ACTION = "accept"
 SYSTEM_USER = "xlar"
 EXEMPT = frozenset({"audit_log", "audit_head", "row_seals", "seal_heads", "seal_dirty"})
-_SEP = "\x1f"   # between the values of a composite key
+KEY_SEP = "\x1f"   # between the values of a composite key
 _MOD = 1 << 256
-_LABELS = ("number", "code", "key", "period", "name")   # the column that names a row to a user
 
 
 def sealed_tables() -> list[sa.Table]:
@@ -76,19 +73,19 @@ def _digest(values: Sequence[Any]) -> bytes:
     return hashlib.sha256(repr(tuple(values[:end])).encode("utf-8")).digest()
 
 
-def _digest_text(total: int) -> str:
+def digest_text(total: int) -> str:
     return f"{total % _MOD:064x}"
 
 
-_NO_ROWS = f"0:{_digest_text(0)}"   # a table's "rows:sum" before it has any
+NO_ROWS = f"0:{digest_text(0)}"   # a table's "rows:sum" before it has any
 
 
 def key_text(values: Iterable[Any]) -> str:
     """A row's primary key as one text (as the triggers write it)."""
-    return _SEP.join(str(v) for v in values)
+    return KEY_SEP.join(str(v) for v in values)
 
 
-def _key_columns(table: sa.Table) -> list[sa.Column[Any]]:
+def key_columns(table: sa.Table) -> list[sa.Column[Any]]:
     return list(table.primary_key.columns)
 
 
@@ -98,9 +95,9 @@ def _raw_rows(conn: Connection, table: sa.Table, keys: Iterable[str] | None = No
     cursor = conn.connection.dbapi_connection.cursor()   # type: ignore[union-attr]  # the DBAPI connection of an open Connection is there
     try:
         sql = f'SELECT * FROM "{table.name}"'
-        key_names = [c.name for c in _key_columns(table)]
+        key_names = [c.name for c in key_columns(table)]
         keys = None if keys is None else list(keys)
-        kind = _key_columns(table)[0].type.python_type if len(key_names) == 1 else None
+        kind = key_columns(table)[0].type.python_type if len(key_names) == 1 else None
         mark = "?" if conn.dialect.name == "sqlite" else "%s"
         if keys is None or kind is None or len(keys) > 5 * IN_CHUNK:   # many: one read, filtered
             wanted = None if keys is None else set(keys)
@@ -149,23 +146,17 @@ def table_sum(conn: Connection, table: sa.Table) -> str:
     for _key, digest in _raw_rows(conn, table):
         count += 1
         total += int.from_bytes(digest, "big")
-    return f"{count}:{_digest_text(total)}"
-
-
-def outside(conn: Connection) -> list[Difference]:
-    """The rows changed outside xlar, looked for only when the tables' sums say there are some."""
-    seal(conn)
-    return [] if intact(conn) else differences(conn)
+    return f"{count}:{digest_text(total)}"
 
 
 def intact(conn: Connection) -> bool:
     """True when every table's rows add up to the sum xlar sealed (one pass over the rows, no
     seal read: what a sync asks before it says "no changes")."""
     heads = {r.tbl: f"{r.rows}:{r.digest}" for r in conn.execute(sa.select(seal_heads))}
-    return all(table_sum(conn, t) == heads.get(t.name, _NO_ROWS) for t in sealed_tables())
+    return all(table_sum(conn, t) == heads.get(t.name, NO_ROWS) for t in sealed_tables())
 
 
-def _seals(conn: Connection, name: str, keys: Iterable[str] | None = None) -> dict[str, str]:
+def stored_seals(conn: Connection, name: str, keys: Iterable[str] | None = None) -> dict[str, str]:
     s = row_seals.c
     keys = None if keys is None else list(keys)
     if keys is None or len(keys) > 5 * IN_CHUNK:   # many: one read of them all beats many IN lists
@@ -177,7 +168,7 @@ def _seals(conn: Connection, name: str, keys: Iterable[str] | None = None) -> di
     return out
 
 
-def _sum(hashes: Iterable[str]) -> int:
+def hash_sum(hashes: Iterable[str]) -> int:
     return sum(int(h, 16) for h in hashes)
 
 
@@ -202,7 +193,7 @@ def _sqlite_triggers(table: sa.Table, physical: Sequence[str]) -> list[str]:
     hash of the row as it was (PHYSICAL: the table's own column order), so a row another program
     changed is not sealed as xlar's when xlar writes it next."""
     def key(ref: str) -> str:
-        return " || char(31) || ".join(f"{ref}.{c.name}" for c in _key_columns(table))
+        return " || char(31) || ".join(f"{ref}.{c.name}" for c in key_columns(table))
 
     old = f"{ROW_HASH_FUNCTION}(" + ", ".join(f'OLD."{c}"' for c in physical) + ")"
     first = "INSERT OR IGNORE INTO xlar_dirty (tbl, row_key, old_hash) VALUES ('{t}', {k}, {h});"
@@ -303,13 +294,13 @@ def seal(conn: Connection) -> None:
     sealed_now = _few_seals(conn, keys) if few else {}
     plan: dict[str, tuple[list[str], dict[str, str]]] = {}
     for name in sorted(keys):
-        sealed = sealed_now.get(name, {}) if few else _seals(conn, name, keys[name])
+        sealed = sealed_now.get(name, {}) if few else stored_seals(conn, name, keys[name])
         tampered = {k for k in keys[name] if (name, k) in was and k in sealed and sealed[k] != was[(name, k)]}
         if len(tampered) < len(keys[name]):
             plan[name] = ([k for k in keys[name] if k not in tampered],
                           {k: h for k, h in sealed.items() if k not in tampered})
     moved = _reseal_few(conn, plan) if few else {
-        name: _reseal(conn, metadata.tables[name], keys_of, old) for name, (keys_of, old) in plan.items()}
+        name: reseal(conn, metadata.tables[name], keys_of, old) for name, (keys_of, old) in plan.items()}
     if moved:
         audit.record_many(conn, SYSTEM_USER, SEAL_ACTION, ENTITY, [("rows", None, moved)])
 
@@ -346,8 +337,8 @@ def _reseal_few(conn: Connection, plan: Mapping[str, tuple[list[str], dict[str, 
     for name, (_keys, old) in plan.items():
         rows, total = heads.get(name, (0, 0))
         rows += len(now[name]) - len(old)
-        total = (total + _sum(now[name].values()) - _sum(old.values())) % _MOD
-        digest = _digest_text(total)
+        total = (total + hash_sum(now[name].values()) - hash_sum(old.values())) % _MOD
+        digest = digest_text(total)
         if name in heads:
             updates.append({"t": name, "r": rows, "d": digest})
         else:
@@ -360,10 +351,10 @@ def _reseal_few(conn: Connection, plan: Mapping[str, tuple[list[str], dict[str, 
     return moved
 
 
-def _reseal(conn: Connection, table: sa.Table, keys: list[str], old: dict[str, str] | None = None) -> str:
+def reseal(conn: Connection, table: sa.Table, keys: list[str], old: dict[str, str] | None = None) -> str:
     """Put the current hashes of TABLE's rows KEYS into its seals and move its sum: "rows:sum"."""
     now = row_hashes(conn, table, keys)
-    old = _seals(conn, table.name, keys) if old is None else old
+    old = stored_seals(conn, table.name, keys) if old is None else old
     s = row_seals.c
     for chunk in in_chunks(old):
         conn.execute(row_seals.delete().where(s.tbl == table.name, s.row_key.in_(chunk)))
@@ -372,8 +363,8 @@ def _reseal(conn: Connection, table: sa.Table, keys: list[str], old: dict[str, s
                         .where(seal_heads.c.tbl == table.name)).first()
     rows, total = (int(head.rows), int(head.digest, 16)) if head else (0, 0)
     rows += len(now) - len(old)
-    total = (total + _sum(now.values()) - _sum(old.values())) % _MOD
-    values = {"rows": rows, "digest": _digest_text(total)}
+    total = (total + hash_sum(now.values()) - hash_sum(old.values())) % _MOD
+    values = {"rows": rows, "digest": digest_text(total)}
     if head is None:
         conn.execute(seal_heads.insert().values(tbl=table.name, **values))
     else:
@@ -391,123 +382,5 @@ def seal_all(conn: Connection) -> None:
     conn.execute(row_seals.delete())
     conn.execute(seal_heads.delete())
     conn.execute(seal_dirty.delete())
-    moved = {t.name: _reseal(conn, t, list(row_hashes(conn, t)), old={}) for t in sealed_tables()}
+    moved = {t.name: reseal(conn, t, list(row_hashes(conn, t)), old={}) for t in sealed_tables()}
     audit.record_many(conn, SYSTEM_USER, SEAL_ACTION, ENTITY, [("rows", None, moved)])
-
-
-# ----------------------------------------------------------------------------------------------
-# finding what changed outside xlar
-
-
-@dataclass(frozen=True, slots=True)
-class Difference:
-    """One row whose content is not what xlar sealed."""
-
-    table: str
-    key: str
-    kind: str            # inserted | changed | deleted
-    label: str = ""      # its number, code or key, where it still has one
-
-    def text(self) -> str:
-        name = f"{self.table} row {self.key.replace(_SEP, '/')}"
-        if self.label and self.label != self.key:
-            name += f" ({self.label})"
-        return f"{name} was {self.kind} outside xlar"
-
-
-@dataclass
-class LedgerVerdict:
-    """What `verify` found: rows not as sealed, and tables whose seals do not add up."""
-
-    rows: int = 0
-    differences: list[Difference] = field(default_factory=list)
-    rewritten: list[str] = field(default_factory=list)   # tables whose seals were rewritten
-
-    @property
-    def holds(self) -> bool:
-        return not self.differences and not self.rewritten
-
-    def text(self, limit: int = 20) -> str:
-        if self.holds:
-            return f"ledger seals intact: {self.rows} row(s) as xlar wrote them"
-        lines = [f"ledger BROKEN: {len(self.differences)} row(s) changed outside xlar"
-                 + (f"; the seals of {', '.join(self.rewritten)} were rewritten" if self.rewritten else "")]
-        lines += [f"  {d.text()}" for d in self.differences[:limit]]
-        if len(self.differences) > limit:
-            lines.append(f"  … and {len(self.differences) - limit} more")
-        return "\n".join(lines)
-
-
-def differences(conn: Connection, tables: Iterable[sa.Table] | None = None) -> list[Difference]:
-    """Every row of TABLES (default: all sealed) inserted, changed or deleted outside xlar (in
-    a write transaction, what it changed itself so far is sealed first)."""
-    seal(conn)
-    found: list[Difference] = []
-    for table in sealed_tables() if tables is None else tables:
-        now, sealed = row_hashes(conn, table), _seals(conn, table.name)
-        if now == sealed:
-            continue
-        odd = sorted(k for k in now.keys() | sealed.keys() if now.get(k) != sealed.get(k))
-        labels = _labels(conn, table, [k for k in odd if k in now])
-        for key in odd:
-            kind = "inserted" if key not in sealed else "deleted" if key not in now else "changed"
-            found.append(Difference(table.name, key, kind, labels.get(key, "")))
-    return found
-
-
-def _labels(conn: Connection, table: sa.Table, keys: list[str]) -> dict[str, str]:
-    """What names each row of KEYS to a user: its number, code or key, else its document's
-    number or its customer's code."""
-    if not keys:
-        return {}
-    wanted = set(keys)
-    columns = _key_columns(table)
-    rows = [r for r in conn.execute(sa.select(table)).mappings()
-            if key_text(r[c.name] for c in columns) in wanted]
-    named = {}
-    for parent, column, label in (("documents", "document_id", "number"), ("customers", "customer_id", "code")):
-        if column in table.c:
-            ref = metadata.tables[parent]
-            ids = {r[column] for r in rows}
-            named[column] = dict(conn.execute(sa.select(ref.c.id, ref.c[label]).where(ref.c.id.in_(ids))).all())
-            break
-    out = {}
-    for r in rows:
-        label = next((str(r[n]) for n in _LABELS if n in table.c and r[n] not in (None, "")), "")
-        for column, names in named.items():
-            label = label or str(names.get(r[column], ""))
-        out[key_text(r[c.name] for c in columns)] = label
-    return out
-
-
-def verify(conn: Connection, chained: Mapping[str, str]) -> LedgerVerdict:
-    """Compare every row with its seal, and every table's seals with the sums the chain holds
-    (CHAINED: table -> "rows:sum", the newest seal record of each, from `audit.verify`)."""
-    verdict = LedgerVerdict(differences=differences(conn))
-    heads = {r.tbl: f"{r.rows}:{r.digest}" for r in conn.execute(sa.select(seal_heads))}
-    for table in sealed_tables():
-        sealed = _seals(conn, table.name)
-        verdict.rows += len(sealed)
-        summed = f"{len(sealed)}:{_digest_text(_sum(sealed.values()))}"
-        expected = chained.get(table.name, _NO_ROWS)
-        if summed != expected or heads.get(table.name, expected) != expected:
-            verdict.rewritten.append(table.name)
-    return verdict
-
-
-def accept(conn: Connection, user: str, found: Sequence[Difference]) -> int:
-    """Take rows changed outside xlar as they now are: each is audited under USER (the row as
-    it is now, or its deletion) and sealed. Returns how many rows were accepted."""
-    by_table: dict[str, list[Difference]] = defaultdict(list)
-    for d in found:
-        by_table[d.table].append(d)
-    moved = {}
-    for name, rows in sorted(by_table.items()):
-        table = metadata.tables[name]
-        current = {key_text(r[c.name] for c in _key_columns(table)): dict(r)
-                   for r in conn.execute(sa.select(table)).mappings()}
-        audit.record_many(conn, user, ACCEPT_ACTION, name,
-                          [(d.key, {"outside_xlar": d.kind}, current.get(d.key)) for d in rows])
-        moved[name] = _reseal(conn, table, [d.key for d in rows])
-    audit.record_many(conn, SYSTEM_USER, SEAL_ACTION, ENTITY, [("rows", None, moved)])
-    return len(found)

@@ -39,7 +39,7 @@ from xlar.schema.sheets import (
     REMINDER_LEVELS,
 )
 from xlar.services import suggest as suggest_service
-from xlar.store import audit, seals
+from xlar.store import audit, sealcheck, seals
 from xlar.store.audit import store_version
 from xlar.store.engine import Store
 from xlar.store.mapping import MAPPINGS
@@ -173,7 +173,7 @@ def _sync(gateway: WorkbookGateway, store: Store, user: str, *, dry_run: bool, a
     report = SyncReport(issues=list(book.issues), dry_run=dry_run, locale=book.locale)
     with store.write() as conn:
         refuse_superseded(conn, book, gateway)
-        outside = seals.outside(conn)
+        outside = sealcheck.outside(conn)
         report.issues.extend(outside_issues(outside))
         ctx = Context.load(conn, user)
         ctx.named_credits, ctx.as_of, ctx.locale = _named_credits(book), as_of, book.locale

@@ -14,7 +14,7 @@ from xlar.domain.codes import Code
 from xlar.domain.errors import Issue
 from xlar.schema.cells import is_blank
 from xlar.schema.columns import ID_COLUMN, REV_COLUMN
-from xlar.store import seals
+from xlar.store import sealcheck, seals
 from xlar.store.audit import store_version
 from xlar.store.engine import Store
 from xlar.sync.report import SyncReport
@@ -117,7 +117,7 @@ def untouched(book: WorkbookGateway, store: Store, as_of: date) -> SyncReport | 
     return SyncReport(issues=issues_shown(book), locale=book_locale(book.titles()))
 
 
-def outside_issues(found: Sequence[seals.Difference], shown: int = 10) -> list[Issue]:
+def outside_issues(found: Sequence[sealcheck.Difference], shown: int = 10) -> list[Issue]:
     """The rows changed outside xlar (another program, an edit of the database file): one
     warning each, the first SHOWN of them; the sheets show the store as it is now."""
     issues = [Issue("", 0, None, Code.W107, f"{d.text()} since xlar last wrote it: the sheets show the store as it is "
