@@ -159,7 +159,7 @@ def run_one(prepared, number: int, command: str, tmp: Path) -> tuple[str, subpro
 
 
 def _cjk_font() -> bool:
-    from xlar.reports.pdf import find_cjk_font
+    from xlar.reports.pdf_fonts import find_cjk_font
 
     return find_cjk_font() is not None
 

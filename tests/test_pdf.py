@@ -13,6 +13,7 @@ import pytest
 
 from xlar.domain.errors import InvalidSetting
 from xlar.reports import pdf as pdf_module
+from xlar.reports import pdf_fonts
 from xlar.reports.papers import (
     LETTER_LABELS,
     STATEMENT_LABELS,
@@ -23,7 +24,8 @@ from xlar.reports.papers import (
     StatementLine,
     StatementSection,
 )
-from xlar.reports.pdf import FONT_ENV, find_cjk_font, letter_pdf, statement_pdf
+from xlar.reports.pdf import letter_pdf, statement_pdf
+from xlar.reports.pdf_fonts import FONT_ENV, find_cjk_font
 
 D = Decimal
 COMPANY_ZH = Party("SELF", "上海明远贸易有限公司", address="上海市浦东新区世纪大道100号 8楼", phone="021-5888 1234",
@@ -129,7 +131,7 @@ def test_zh_statement_runs_over_pages_and_says_what_it_should(tmp_path):
 
 
 def test_en_statement_uses_helvetica_without_any_cjk_font(tmp_path, monkeypatch):
-    monkeypatch.setattr(pdf_module, "find_cjk_font", lambda: None)
+    monkeypatch.setattr(pdf_fonts, "find_cjk_font", lambda: None)
     out = statement_pdf(en_statement(), tmp_path / "statement.pdf")
     assert out.read_bytes().startswith(b"%PDF")
     assert b"/Helvetica" in out.read_bytes()
@@ -141,7 +143,7 @@ def test_en_statement_uses_helvetica_without_any_cjk_font(tmp_path, monkeypatch)
 
 
 def test_zh_paper_without_a_cjk_font_asks_for_the_setting(tmp_path, monkeypatch):
-    monkeypatch.setattr(pdf_module, "find_cjk_font", lambda: None)
+    monkeypatch.setattr(pdf_fonts, "find_cjk_font", lambda: None)
     with pytest.raises(InvalidSetting, match=FONT_ENV):
         statement_pdf(zh_statement(lines=3), tmp_path / "statement.pdf")
     with pytest.raises(InvalidSetting, match=FONT_ENV):
@@ -149,7 +151,7 @@ def test_zh_paper_without_a_cjk_font_asks_for_the_setting(tmp_path, monkeypatch)
 
 
 def test_a_chinese_name_on_an_english_paper_needs_the_cjk_font_too(tmp_path, monkeypatch):
-    monkeypatch.setattr(pdf_module, "find_cjk_font", lambda: None)
+    monkeypatch.setattr(pdf_fonts, "find_cjk_font", lambda: None)
     english_letter_to_chinese_customer = Letter(**{**_fields(letter("en")), "customer": CUSTOMER_ZH})
     with pytest.raises(InvalidSetting, match=FONT_ENV):
         letter_pdf(english_letter_to_chinese_customer, tmp_path / "letter.pdf")

@@ -195,7 +195,7 @@ def _batch_fonts(papers: Any) -> Iterator[Any]:
     """The CJK font cut once for the whole batch (in a temporary folder)."""
     import tempfile
 
-    from xlar.reports.pdf import BatchFonts
+    from xlar.reports.pdf_fonts import BatchFonts
 
     with tempfile.TemporaryDirectory(prefix="xlar-fonts-") as folder:
         yield BatchFonts(list(papers), Path(folder))

@@ -7,22 +7,16 @@ English paper looks the same on every machine and needs no font file at all.
 
 from __future__ import annotations
 
-import os
-import string
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import fields, is_dataclass
 from datetime import UTC, date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from fontTools.ttLib import TTLibError
 from fpdf import FPDF, FontFace
 from fpdf.enums import WrapMode, XPos, YPos
-from fpdf.fonts import TTFFont
 from fpdf.table import Table
 
-from xlar.domain.errors import InvalidSetting
 from xlar.domain.money import CURRENCY_EXPONENTS
 from xlar.reports.papers import (
     LETTER_LABELS,
@@ -32,25 +26,9 @@ from xlar.reports.papers import (
     Statement,
     StatementSection,
 )
+from xlar.reports.pdf_fonts import CJK_FAMILY, BatchFonts, add_cjk_font, paper_strings
 
-FONT_ENV = "XLAR_PDF_FONT"
-# (file, face index in a collection), in the order we try them: Windows, macOS, Linux.
-CJK_FONTS: tuple[tuple[str, int], ...] = (
-    ("C:/Windows/Fonts/msyh.ttc", 0), ("C:/Windows/Fonts/simhei.ttf", 0), ("C:/Windows/Fonts/simsun.ttc", 0),
-    ("/System/Library/Fonts/PingFang.ttc", 0), ("/System/Library/Fonts/STHeiti Light.ttc", 0),
-    ("/Library/Fonts/Arial Unicode.ttf", 0),
-    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),   # 2 = Simplified Chinese
-    ("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc", 2),
-    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
-    ("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", 0),
-    ("/usr/share/fonts/truetype/arphic/uming.ttc", 0),
-)
-_BOLD_FILES = {"msyh.ttc": "msyhbd.ttc"}
 _CORE_ENCODING = "windows-1252"   # the core fonts' widest encoding: has – and … that Latin-1 lacks
-_CJK_FAMILY = "xlar-cjk"
-_FONT_HINT = (f"set {FONT_ENV} to a .ttf/.ttc/.otf file with Chinese glyphs, e.g. C:/Windows/Fonts/msyh.ttc "
-              "(add #N for face N of a .ttc)")
-
 MARGIN = 15.0
 GREY_FILL = 232
 RULE_GREY = 140
@@ -64,75 +42,10 @@ _LETTER_COLUMNS = (("document", 40, "L"), ("date", 24, "L"), ("due", 24, "L"), (
                    ("currency", 20, "C"), ("open", 48, "R"))
 
 
-def find_cjk_font() -> tuple[Path, int] | None:
-    """A font file that can draw Chinese and its face index: XLAR_PDF_FONT first, then the usual places."""
-    setting = os.environ.get(FONT_ENV, "").strip()
-    if setting:
-        return _font_setting(setting)
-    for name, index in CJK_FONTS:
-        if Path(name).is_file():
-            return Path(name), index
-    return None
-
-
-def _font_setting(setting: str) -> tuple[Path, int]:
-    """Parse 'path' or 'path#index'; a setting that names no file is refused, not silently skipped."""
-    name, _, index = setting.partition("#")
-    if not Path(name).is_file():
-        raise InvalidSetting(f"{FONT_ENV}={setting!r} is not a font file; {_FONT_HINT}")
-    if index and not index.isdigit():
-        raise InvalidSetting(f"{FONT_ENV}={setting!r}: the face after '#' must be a number, e.g. #2")
-    return Path(name), int(index or 0)
-
-
-def _bold_beside(regular: Path) -> Path | None:
-    """The bold file that ships next to REGULAR (NotoSansCJK-Bold.ttc, msyhbd.ttc), if there is one."""
-    name = _BOLD_FILES.get(regular.name.lower(), regular.name.replace("Regular", "Bold"))
-    bold = regular.with_name(name)
-    return bold if name != regular.name and bold.is_file() else None
-
-
-class BatchFonts:
-    """For a batch of papers: the CJK font cut down once to the characters they all use, so
-    that each paper loads a small font (reading a whole CJK font takes a second or more per
-    paper). Without a CJK font on the machine it holds nothing and papers fall back as usual."""
-
-    def __init__(self, papers: Sequence[Statement | Letter], folder: Path) -> None:
-        from fontTools import subset
-        from fontTools.ttLib import TTFont
-
-        self.files: dict[str, Path] = {}
-        found = find_cjk_font() if papers else None
-        if found is None:
-            return
-        chars = set(string.printable) | set("：（）…–—·，。；、“”第页共")
-        for paper in papers:
-            for text in _strings(paper):
-                chars.update(text)
-        for table in (STATEMENT_LABELS, LETTER_LABELS):
-            for labels in table.values():
-                for text in labels.values():
-                    chars.update(text)
-        regular, index = found
-        options = subset.Options()
-        options.name_IDs, options.notdef_outline, options.layout_features = ["*"], True, ["*"]
-        for style, source in (("", regular), ("B", _bold_beside(regular) or regular)):
-            try:
-                font = TTFont(source, fontNumber=index, lazy=True)
-                cutter = subset.Subsetter(options)
-                cutter.populate(text="".join(sorted(chars)))
-                cutter.subset(font)
-                self.files[style] = folder / f"xlar-cjk{style or 'R'}{source.suffix if source.suffix != '.ttc' else '.otf'}"
-                font.save(self.files[style])
-                font.close()
-            except TTLibError as exc:
-                raise InvalidSetting(f"{source}#{index} cannot be read as a font ({exc}); {_FONT_HINT}") from None
-
-
 def statement_pdf(statement: Statement, path: Path, fonts: BatchFonts | None = None) -> Path:
     """Write STATEMENT to PATH as an A4 statement of account with a sign-back block; return PATH."""
     labels = _labels(STATEMENT_LABELS, statement.locale, statement.labels)
-    pdf = _Paper.open(statement.locale, [*_strings(statement), *labels.values()], statement.company, labels,
+    pdf = _Paper.open(statement.locale, [*paper_strings(statement), *labels.values()], statement.company, labels,
                       statement.issued_on, fonts)
     _company_header(pdf, statement.company, labels)
     _title(pdf, labels["title"])
@@ -147,7 +60,7 @@ def statement_pdf(statement: Statement, path: Path, fonts: BatchFonts | None = N
 def letter_pdf(letter: Letter, path: Path, fonts: BatchFonts | None = None) -> Path:
     """Write LETTER to PATH as an A4 payment reminder listing the overdue items; return PATH."""
     labels = _labels(LETTER_LABELS, letter.locale, letter.labels)
-    pdf = _Paper.open(letter.locale, [*_strings(letter), *labels.values()], letter.company, labels, letter.issued_on,
+    pdf = _Paper.open(letter.locale, [*paper_strings(letter), *labels.values()], letter.company, labels, letter.issued_on,
                       fonts)
     _company_header(pdf, letter.company, labels)
     _write(pdf, _day(letter.issued_on), 9.5, align="R")
@@ -184,13 +97,13 @@ class _Paper(FPDF):
              issued_on: date, fonts: BatchFonts | None = None) -> _Paper:
         """A blank paper with the font its text needs and a creation date fixed by ISSUED_ON."""
         chinese = locale.lower().startswith("zh")
-        family = _CJK_FAMILY if chinese or not all(map(_core_can_draw, texts)) else "helvetica"
+        family = CJK_FAMILY if chinese or not all(map(_core_can_draw, texts)) else "helvetica"
         pdf = cls(family, chinese, company.name, labels["page"])
-        if family == _CJK_FAMILY and fonts is not None and fonts.files:
-            pdf.add_font(_CJK_FAMILY, "", fname=fonts.files[""])
-            pdf.add_font(_CJK_FAMILY, "B", fname=fonts.files["B"])
-        elif family == _CJK_FAMILY:
-            pdf.add_cjk_font()
+        if family == CJK_FAMILY and fonts is not None and fonts.files:
+            pdf.add_font(CJK_FAMILY, "", fname=fonts.files[""])
+            pdf.add_font(CJK_FAMILY, "B", fname=fonts.files["B"])
+        elif family == CJK_FAMILY:
+            add_cjk_font(pdf)
         else:
             pdf.core_fonts_encoding = _CORE_ENCODING
         # the same paper gives the same bytes: fpdf2 also derives the file /ID from this date
@@ -201,26 +114,6 @@ class _Paper(FPDF):
         pdf.set_lang(locale)
         pdf.add_page()
         return pdf
-
-    def add_cjk_font(self) -> None:
-        """Register the CJK font as regular and bold (the regular again when no bold file exists)."""
-        found = find_cjk_font()
-        if found is None:
-            raise InvalidSetting(f"no font with Chinese glyphs found for the PDF; {_FONT_HINT}")
-        regular, index = found
-        try:
-            self.add_font(_CJK_FAMILY, "", fname=regular, collection_font_number=index)
-            self.add_font(_CJK_FAMILY, "B", fname=_bold_beside(regular) or regular, collection_font_number=index)
-        except TTLibError as exc:
-            raise InvalidSetting(f"{regular}#{index} cannot be read as a font ({exc}); {_FONT_HINT}") from None
-        cjk = self.fonts[_CJK_FAMILY]
-        assert isinstance(cjk, TTFFont)   # added from a file just above
-        if ord("账") not in cjk.cmap:   # fpdf2 would only log, and print empty boxes
-            for key in (_CJK_FAMILY, _CJK_FAMILY + "B"):         # fpdf2 keeps the files open
-                font = self.fonts[key]
-                assert isinstance(font, TTFFont)
-                font.ttfont.close()
-            raise InvalidSetting(f"{regular}#{index} has no Chinese glyphs; {_FONT_HINT}")
 
     def font(self, size: float, style: str = "") -> None:
         """Switch to SIZE points of the paper's family."""
@@ -248,18 +141,6 @@ def _core_can_draw(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def _strings(value: object) -> Iterator[str]:
-    """Every string in a paper (fields, lines, labels), to see whether the core font can draw them all."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, tuple | list | dict):
-        for item in value.values() if isinstance(value, dict) else value:
-            yield from _strings(item)
-    elif is_dataclass(value):
-        for each in fields(value):
-            yield from _strings(getattr(value, each.name))
 
 
 def _amount(value: Decimal, currency: str) -> str:
