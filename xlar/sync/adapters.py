@@ -8,6 +8,7 @@ edits). Every write is audited with the syncing user.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -34,6 +35,7 @@ from xlar.store.writes import insert_rows, update_row
 from xlar.sync.codec import Codec
 from xlar.sync.context import Context, Item
 from xlar.sync.rows import StoreRow
+from xlar.workbook.reader import Row
 
 
 class Adapter:
@@ -48,6 +50,13 @@ class Adapter:
     sheet: SheetSchema
     batched = False
     corrections_first = False
+    checks_identity = True     # its rows' key and revision say which store row each is (sync.identity)
+    names_documents = False    # its new rows are documents other rows of the sync may name as typed
+
+    def change(self, conn: Connection, ctx: Context, row: Row, store_row: StoreRow,
+               lines: Sequence[dict[str, object]], lines_changed: bool, on: date | None) -> None:
+        """Write a row edited on the sheet over STORE_ROW (a parent sheet's row with its LINES)."""
+        self.update(conn, ctx, store_row.id, row.values)
 
     def load(self, conn: Connection, ctx: Context) -> list[StoreRow]:
         raise NotImplementedError

@@ -42,6 +42,8 @@ class AllocationsAdapter(Adapter):
     currencies, an open period. The Effective column shows the date each match got (its rule:
     services.matching.allocate) and the memo says why when it is later than the documents'."""
 
+    checks_identity = False   # rows are named by what they match, not by key and revision
+
     sheet = ALLOCATIONS
     corrections_first = True
 
@@ -197,6 +199,8 @@ class AllocationsAdapter(Adapter):
 
 class PayablesAdapter(Adapter):
     """What the company owes customers that are also vendors, to be netted; netted ones are frozen."""
+
+    checks_identity = False   # rows are named by what they match, not by key and revision
 
     sheet = PAYABLES
     batched = True

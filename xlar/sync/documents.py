@@ -24,6 +24,7 @@ from xlar.domain.errors import (
     XlarError,
 )
 from xlar.domain.money import decimal_from_number, from_minor, tidy
+from xlar.schema.columns import Column, Kind, SheetSchema
 from xlar.schema.records import InvoiceLineRow, InvoiceRow, ReceiptRow
 from xlar.schema.sheets import INVOICE_LINES, INVOICES, RECEIPTS
 from xlar.services import booking, receipts
@@ -37,7 +38,8 @@ from xlar.store.writes import in_chunks
 from xlar.sync.adapters import Adapter
 from xlar.sync.codec import CODECS
 from xlar.sync.context import Context, Item
-from xlar.sync.rows import DRAFT_PREFIX, StoreRow, typed_ref
+from xlar.sync.rows import DRAFT_PREFIX, StoreRow, content_hash, typed_ref
+from xlar.workbook.reader import Row
 
 
 def shown_number(number: str | None, doc_id: int) -> str:
@@ -57,6 +59,15 @@ class DocumentAdapter(Adapter):
     kinds: tuple[str, ...]
     shown: tuple[str, ...]   # the document columns the sheet shows (timestamps are not read)
     batched = True
+    names_documents = True
+
+    def change(self, conn: Connection, ctx: Context, row: Row, store_row: StoreRow,
+               lines: Sequence[dict[str, object]], lines_changed: bool, on: date | None) -> None:
+        """A posted row's content is never changed: only a draft's (when it changed) or a status."""
+        # the revision matched, so the store still holds what was last synced: compare with it
+        inputs = [c.key for c in self.sheet.columns if not c.computed and c.key not in ("status", "number")]
+        changed = lines_changed or any(_differs(row.values.get(k), store_row.values.get(k)) for k in inputs)
+        self.update(conn, ctx, store_row.id, row.values, lines, on=on, content_changed=changed)
 
     def _rows(self, conn: Connection) -> list[Any]:
         d = t.documents.c
@@ -292,3 +303,10 @@ class ReceiptsAdapter(DocumentAdapter):
             raise Immutable(f"{booking.label(doc)} is posted: it can be approved, not changed")
         named = {shown_number(doc["number"], row_id), booking.load(conn, row_id)["number"], doc["user_ref"]} & ctx.named_credits
         receipts.approve(conn, [row_id], ctx.user, without_matching=[row_id] if named else [])
+
+
+def _differs(mine: object, theirs: object) -> bool:
+    return content_hash(_ONE, {"v": mine}) != content_hash(_ONE, {"v": theirs})
+
+
+_ONE = SheetSchema("_", "_", "_", (Column("v", Kind.TEXT, "v", "v"),), key=(), store_table=None)

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from xlar.domain.codes import Code
 from xlar.domain.errors import Issue, XlarError
 from xlar.schema.cells import is_blank
-from xlar.schema.columns import ID_COLUMN, Column, Kind, SheetSchema
+from xlar.schema.columns import ID_COLUMN, SheetSchema
 from xlar.schema.hashing import untouched_template_row
 from xlar.store.tables import document_lines, documents
 from xlar.store.writes import in_chunks
@@ -28,10 +28,8 @@ from xlar.sync.adapters import (
     Adapter,
     SettingsAdapter,
 )
-from xlar.sync.allocations import AllocationsAdapter, PayablesAdapter
 from xlar.sync.context import Context
 from xlar.sync.documents import (
-    DocumentAdapter,
     shown_number,
     shown_numbers,
 )
@@ -39,7 +37,7 @@ from xlar.sync.identity import identify
 from xlar.sync.plan import Add, AddMany, Change, Hold, SheetPlan, plan_sheet
 from xlar.sync.plan import Conflict as PlannedConflict
 from xlar.sync.report import Conflict, SyncReport
-from xlar.sync.rows import StoreRow, content_hash, name_of, typed_ref
+from xlar.sync.rows import StoreRow, name_of, typed_ref
 from xlar.workbook.reader import (
     Row,
     SheetData,
@@ -84,7 +82,7 @@ class Push:
         schema = adapter.sheet
         self.ctx.warnings.clear()
         current = {r.id: r for r in adapter.load(self.conn, self.ctx)}
-        found = identify(schema, data.rows, current, checked=not isinstance(adapter, (AllocationsAdapter, PayablesAdapter)))
+        found = identify(schema, data.rows, current, checked=adapter.checks_identity)
         data.rows = found.rows
         self.report.issues.extend(found.issues)
         if lines is not None:   # a copied line is a new line (its invoice's number is the store's)
@@ -156,7 +154,7 @@ class Push:
                 self.new_extras[schema.name][str(result)] = row.extras
                 self._warned(schema, row, result)
         self._known_as([(row, result) for (row, _), result in zip(fresh, results, strict=True)
-                        if isinstance(adapter, DocumentAdapter) and isinstance(result, int)])
+                        if adapter.names_documents and isinstance(result, int)])
 
     def _known_as(self, entered: Sequence[tuple[Row, int]]) -> None:
         """New documents are named by what the user typed (number or Your ref.) for the rest of the
@@ -279,29 +277,15 @@ class Push:
                 adapter.sheet, row.values, row.rev, row.synced_hash))
         new_id = adapter.insert(self.conn, self.ctx, row.values, lines)
         self.new_extras[adapter.sheet.name][str(new_id)] = row.extras
-        if isinstance(adapter, DocumentAdapter):
+        if adapter.names_documents:
             self._known_as([(row, new_id)])
         self._warned(adapter.sheet, row, new_id)
         return True
 
     def _update(self, adapter: Adapter, row: Row, store_row: StoreRow,
                 kids: tuple[list[dict[str, object]], bool]) -> None:
-        if isinstance(adapter, DocumentAdapter):
-            # the revision matched, so the store still holds what was last synced: compare with it
-            inputs = [c.key for c in adapter.sheet.columns if not c.computed and c.key not in ("status", "number")]
-            changed = kids[1] or any(_differs(row.values.get(k), store_row.values.get(k)) for k in inputs)
-            adapter.update(self.conn, self.ctx, store_row.id, row.values, kids[0], on=self.on,
-                           content_changed=changed)
-        else:
-            adapter.update(self.conn, self.ctx, store_row.id, row.values)
+        adapter.change(self.conn, self.ctx, row, store_row, kids[0], kids[1], self.on)
         self._warned(adapter.sheet, row, store_row.id)
-
-
-def _differs(mine: object, theirs: object) -> bool:
-    return content_hash(_ONE, {"v": mine}) != content_hash(_ONE, {"v": theirs})
-
-
-_ONE = SheetSchema("_", "_", "_", (Column("v", Kind.TEXT, "v", "v"),), key=(), store_table=None)
 
 
 def _held_ids(data: SheetData) -> set[int]:
