@@ -201,12 +201,27 @@ class Accounts:
 
 
 @dataclass(frozen=True, slots=True)
+class MinorTotals:
+    """A document's net and tax in integer minor units: what its journal is made of (exact
+    integers; the journal only adds, negates and compares them)."""
+
+    net: int
+    tax: int
+
+    @property
+    def total(self) -> int:
+        return self.net + self.tax
+
+
+@dataclass(frozen=True, slots=True)
 class JournalLine:
+    """One journal line in integer minor units (the document's currency and the base currency)."""
+
     account: str
-    debit: Decimal
-    credit: Decimal
-    base_debit: Decimal
-    base_credit: Decimal
+    debit: int
+    credit: int
+    base_debit: int
+    base_credit: int
 
     def swapped(self) -> JournalLine:
         return JournalLine(self.account, self.credit, self.debit, self.base_credit, self.base_debit)
@@ -219,8 +234,8 @@ def base_totals(totals: Totals, rate: Decimal, base_currency: str) -> Totals:
     return Totals(base_total - base_tax, base_tax)
 
 
-def _dr(account: str, amount: Decimal, base: Decimal) -> JournalLine:
-    return JournalLine(account, amount, Decimal(0), base, Decimal(0))
+def _dr(account: str, amount: int, base: int) -> JournalLine:
+    return JournalLine(account, amount, 0, base, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,12 +245,12 @@ class Release:
     单到回冲, the delivery entry reversed and the invoice booked in full; `difference`: 单到补差,
     only the difference goes to revenue)."""
 
-    amounts: Totals
-    base: Totals
+    amounts: MinorTotals
+    base: MinorTotals
     mode: str
 
 
-def accrual_journal(totals: Totals, base: Totals, accounts: Accounts) -> list[JournalLine]:
+def accrual_journal(totals: MinorTotals, base: MinorTotals, accounts: Accounts) -> list[JournalLine]:
     """Revenue booked at delivery: Dr AR-unbilled / Cr revenue / Cr VAT not yet invoiced."""
     lines = [_dr(accounts.unbilled, totals.total, base.total),
              _dr(accounts.revenue, totals.net, base.net).swapped(),
@@ -243,7 +258,7 @@ def accrual_journal(totals: Totals, base: Totals, accounts: Accounts) -> list[Jo
     return [_positive(ln) for ln in lines if ln.debit or ln.credit or ln.base_debit or ln.base_credit]
 
 
-def _released(totals: Totals, base: Totals, accounts: Accounts, release: Release) -> list[JournalLine]:
+def _released(totals: MinorTotals, base: MinorTotals, accounts: Accounts, release: Release) -> list[JournalLine]:
     """An invoice's lines when part of it was booked at delivery."""
     done, done_base = release.amounts, release.base
     ar = _dr(accounts.receivable, totals.total, base.total)
@@ -271,11 +286,11 @@ _SETTLED_AGAINST = {
 }
 
 
-def fx_realized_journal(difference: Decimal, accounts: Accounts) -> list[JournalLine]:
+def fx_realized_journal(difference: int, accounts: Accounts) -> list[JournalLine]:
     """The realized exchange difference of a match, in base currency only: DIFFERENCE > 0 is
     what the invoices cleared in base beyond what the receipts brought (a loss: Dr loss / Cr
-    AR), < 0 a gain (Dr AR / Cr gain)."""
-    zero = Decimal(0)
+    AR), < 0 a gain (Dr AR / Cr gain); in base minor units."""
+    zero = 0
     if difference > 0:
         return [JournalLine(accounts.fx_loss, zero, zero, difference, zero),
                 JournalLine(accounts.receivable, zero, zero, zero, difference)]
@@ -284,7 +299,7 @@ def fx_realized_journal(difference: Decimal, accounts: Accounts) -> list[Journal
 
 
 def journal_for(
-    kind: DocKind, totals: Totals, base: Totals, accounts: Accounts, method: str | None = None,
+    kind: DocKind, totals: MinorTotals, base: MinorTotals, accounts: Accounts, method: str | None = None,
     release: Release | None = None,
 ) -> list[JournalLine]:
     """Balanced journal lines for posting a document (zero lines left out)."""

@@ -19,6 +19,7 @@ from xlar.domain.billing import InstallmentPeriod, check_plan, schedule
 from xlar.domain.documents import (
     DocKind,
     DocStatus,
+    MinorTotals,
     Release,
     Totals,
     base_totals,
@@ -89,11 +90,11 @@ def lines_of(conn: Connection, doc_ids: Sequence[int]) -> list[dict[str, Any]]:
                                   .order_by(document_lines.c.document_id, document_lines.c.line_no)).mappings()]
 
 
-def base_of(doc: StoredRow, book: BookSettings) -> Totals:
+def base_of(doc: StoredRow, book: BookSettings) -> MinorTotals:
     """A document's base-currency net and tax, in minor units."""
     cur, base_cur = doc["currency"], book.base_currency
     if cur == base_cur:  # rate 1: the base amounts are the amounts themselves
-        return Totals(Decimal(doc["net_minor"]), Decimal(doc["tax_minor"]))
+        return MinorTotals(doc["net_minor"], doc["tax_minor"])
     real = base_totals(Totals(from_minor(doc["net_minor"], cur), from_minor(doc["tax_minor"], cur)),
                        doc["fx_rate"], base_cur)
     tax = to_minor(real.tax, base_cur)
@@ -101,13 +102,12 @@ def base_of(doc: StoredRow, book: BookSettings) -> Totals:
     # open base it settles, which may round apart from amount x rate): the journal agrees with it
     total = doc.get("base_amount_minor")
     total = to_minor(real.total, base_cur) if total is None else total
-    return Totals(Decimal(total - tax), Decimal(tax))
+    return MinorTotals(total - tax, tax)
 
 
 def document_journal(doc: StoredRow, book: BookSettings, release: Release | None = None) -> list[dict[str, Any]]:
-    """The document's journal lines, in minor units. journal_for only adds, negates and
-    compares, so it is given the amounts in minor units (exact integers) directly."""
-    totals = Totals(Decimal(doc["net_minor"]), Decimal(doc["tax_minor"]))
+    """The document's journal lines, in minor units (journal_for only adds, negates and compares)."""
+    totals = MinorTotals(doc["net_minor"], doc["tax_minor"])
     lines = journal_for(DocKind(doc["kind"]), totals, base_of(doc, book), book.accounts, doc.get("method"), release)
     return journal_rows(doc, lines)
 
@@ -125,7 +125,7 @@ def deposit_releases(conn: Connection, docs: Sequence[StoredRow], book: BookSett
         .join(deliveries, sa.and_(dl.number == ln.delivery, dl.line_no == ln.delivery_line))
         .join(accrual, accrual.c.id == dl.accrual_id)
         .where(ln.document_id.in_(chunk), ln.delivered_net_minor.is_not(None)))]
-    sums: dict[int, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 4)
+    sums: dict[int, list[int]] = defaultdict(lambda: [0] * 4)
     for doc_id, net, tax, cur, rate in rows:
         acc = sums[doc_id]
         acc[0] += net
@@ -138,7 +138,7 @@ def deposit_releases(conn: Connection, docs: Sequence[StoredRow], book: BookSett
             acc[3] += to_minor(base.tax, book.base_currency)
     # a credit note bills returns with positive quantities: its release is in its own orientation,
     # like its amounts (the journal of a credit note is an invoice's, swapped)
-    return {doc_id: Release(Totals(a[0], a[1]), Totals(a[2], a[3]), book.delivery_difference)
+    return {doc_id: Release(MinorTotals(a[0], a[1]), MinorTotals(a[2], a[3]), book.delivery_difference)
             for doc_id, a in sums.items()}
 
 

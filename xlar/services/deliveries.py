@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from xlar.domain.billing import billed_party
-from xlar.domain.documents import DocKind, DocStatus, Totals, accrual_journal
+from xlar.domain.documents import DocKind, DocStatus, MinorTotals, accrual_journal
 from xlar.domain.errors import Immutable, InvalidDocument, NotFound, XlarError
 from xlar.domain.money import round_money, tidy, to_minor
 from xlar.domain.periods import ensure_open, period_of
@@ -214,9 +214,9 @@ def _book(conn: Connection, rows: Sequence[StoredRow], book: BookSettings, user:
         for doc, doc_no in zip(group, reserve_numbers(conn, DocKind.DELIVERY, year, len(group)), strict=True):
             doc["number"] = doc_no
     for doc in docs:
-        totals = Totals(Decimal(doc["net_minor"]), Decimal(doc["tax_minor"]))
+        totals = MinorTotals(doc["net_minor"], doc["tax_minor"])
         base = base_of(doc, book)
-        doc["base_amount_minor"] = int(base.total)
+        doc["base_amount_minor"] = base.total
         doc["lines"] = accrual_journal(totals, base, book.accounts)
     ids = insert_rows(conn, documents, [{k: v for k, v in d.items() if k not in ("members", "lines")} for d in docs])
     for doc, doc_id in zip(docs, ids, strict=True):

@@ -194,7 +194,7 @@ def revalue(conn: Connection, period: str, user: str, *, book: BookSettings | No
                       {**one, "document_id": rev["id"], "doc_on": reverse_on, "base_amount_minor": -diff}]
         net = sum(diffs[key])
         if net:  # a rise of the receivable is a gain (Dr AR / Cr gain), a fall a loss (Dr loss / Cr AR)
-            lines = fx_realized_journal(Decimal(-net), book.accounts)
+            lines = fx_realized_journal(-net, book.accounts)
             journal += journal_rows(doc, lines) + journal_rows(rev, [ln.swapped() for ln in lines])
     execute_many(conn, open_items.insert(), items)
     write_journal(conn, journal, book.accounts.receivable)

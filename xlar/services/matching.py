@@ -141,7 +141,7 @@ def _book_realized_fx(conn: Connection, batch_id: int, rows: Sequence[StoredRow]
                "memo": f"realized exchange {'loss' if difference > 0 else 'gain'} of match batch {batch_id}",
                "created_by": user, "created_at": now, "posted_by": user, "posted_at": now}
         doc["id"] = insert_row(conn, documents, doc)
-        write_journal(conn, journal_rows(doc, fx_realized_journal(Decimal(difference), book.accounts)),
+        write_journal(conn, journal_rows(doc, fx_realized_journal(difference, book.accounts)),
                       book.accounts.receivable)
         record(conn, user, "create", "document", doc["id"], None, {k: v for k, v in doc.items() if k != "id"})
 

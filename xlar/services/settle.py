@@ -167,9 +167,8 @@ def transfer(conn: Connection, number: str, to: str, on: date, user: str, *, amo
     update_row(conn, documents, old["id"], {"related_id": new["id"], "status": "posted"})
     old.update(related_id=new["id"], status="posted")
     debtor, creditor = (doc["customer_id"], target["id"]) if debit_side else (target["id"], doc["customer_id"])
-    zero = Decimal(0)
-    lines = [JournalLine(book.accounts.receivable, Decimal(minor), zero, Decimal(base), zero),
-             JournalLine(book.accounts.receivable, zero, Decimal(minor), zero, Decimal(base))]
+    lines = [JournalLine(book.accounts.receivable, minor, 0, base, 0),
+             JournalLine(book.accounts.receivable, 0, minor, 0, base)]
     booking.book_generated(conn, old, book, journal_rows(old, lines, [debtor, creditor]))
     counterpart = item_of(conn, old["id"])
     pair = matching.Match(counterpart, item.id, from_minor(minor, item.currency)) if debit_side else \
