@@ -117,3 +117,20 @@ def test_split_parts_always_add_up(currency, minor, weights):
 @given(currencies, st.integers(-10**15, 10**15))
 def test_minor_round_trip(currency, minor):
     assert to_minor(from_minor(minor, currency), currency) == minor
+
+
+def test_money_holds_minor_units_with_its_currency_and_refuses_to_compare_across_currencies():
+    price = Money(D("12.50"), "CNY")
+    assert (price.minor, price.currency, price.amount) == (1250, "CNY", D("12.50"))
+    assert Money.of_minor(1250, "CNY") == price and hash(Money.of_minor(1250, "CNY")) == hash(price)
+    assert Money.of_minor(5, "JPY").amount == D(5) and Money.of_minor(5, "KWD").amount == D("0.005")
+    assert (-price).minor == -1250 and abs(-price) == price and not Money.zero("CNY") and price
+    assert Money.of_minor(1, "CNY") < price <= Money.of_minor(1250, "CNY") and price > Money.zero("CNY")
+    assert price != Money.of_minor(1250, "USD") and price != D("12.50")   # never equal to a bare number
+    with pytest.raises(CurrencyMismatch):
+        _ = price < Money.of_minor(1, "USD")
+    with pytest.raises(CurrencyMismatch):
+        _ = price - Money.of_minor(1, "USD")
+    with pytest.raises(AttributeError):
+        price.minor = 1   # Money cannot be changed
+    assert str(Money(D("1234.5"), "USD")) == "1,234.50 USD"
