@@ -9,22 +9,22 @@ currency, so an amount never travels without its currency and two currencies nev
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from xlar.domain.allocation import item_name
 from xlar.domain.money import Money
 
 
-@dataclass(frozen=True, slots=True)
-class OpenItem:
+class OpenItem(NamedTuple):
     """One open item of a document (an invoice paid in installments has one per installment).
 
     AMOUNT is signed: + raises the customer's balance (an invoice, a debit note), - lowers it (a
     receipt, a credit note). OPEN is what is still open of it, with the same sign, when it was
     read; OPEN_BASE the same in the book's base currency. DOC_ON and DUE_ON are the dates it
     ages by, and CREDIT whether it ages as unapplied money: for an exchange difference booked
-    on another item (REVALUES), that item's.
+    on another item (REVALUES), that item's. A named tuple: immutable and made at C speed (the
+    worksheet functions' snapshot holds one per open item of the book).
     """
 
     id: int

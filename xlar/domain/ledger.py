@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -49,7 +49,7 @@ def open_amounts(
             moved[a.credit_item] += a.amount
             moved_base[a.credit_item] += a.credit_base
     return [
-        replace(i, open=Money(i.open.amount + moved[i.id], i.currency),
+        i._replace(open=Money(i.open.amount + moved[i.id], i.currency),
                 open_base=Money(i.open_base.amount + moved_base[i.id], i.open_base.currency))
         for i in items
         if i.doc_on <= as_of
