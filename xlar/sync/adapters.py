@@ -52,6 +52,7 @@ class Adapter:
     corrections_first = False
     checks_identity = True     # its rows' key and revision say which store row each is (sync.identity)
     names_documents = False    # its new rows are documents other rows of the sync may name as typed
+    offers = False             # its unsynced rows offer values for fixed store rows (`offer`), not new records
 
     def change(self, conn: Connection, ctx: Context, row: Row, store_row: StoreRow,
                lines: Sequence[dict[str, object]], lines_changed: bool, on: date | None) -> None:
@@ -59,6 +60,10 @@ class Adapter:
         self.update(conn, ctx, store_row.id, row.values)
 
     def load(self, conn: Connection, ctx: Context) -> list[StoreRow]:
+        raise NotImplementedError
+
+    def offer(self, conn: Connection, ctx: Context, values: dict[str, object], *, template: bool = False) -> bool:
+        """An `offers` sheet's unsynced row (TEMPLATE: as the template wrote it): written or not."""
         raise NotImplementedError
 
     def load_lines(self, conn: Connection, ctx: Context) -> list[StoreRow]:
@@ -229,6 +234,7 @@ class SettingsAdapter(Adapter):
     """Settings rows are keyed by their key; there is no revision to conflict on."""
 
     sheet = SETTINGS
+    offers = True
 
     def load(self, conn: Connection, ctx: Context) -> list[StoreRow]:
         stored = dict(conn.execute(sa.select(t.settings.c.key, t.settings.c.value)).all())

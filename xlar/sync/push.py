@@ -24,10 +24,7 @@ from xlar.schema.columns import ID_COLUMN, SheetSchema
 from xlar.schema.hashing import untouched_template_row
 from xlar.store.tables import document_lines, documents
 from xlar.store.writes import in_chunks
-from xlar.sync.adapters import (
-    Adapter,
-    SettingsAdapter,
-)
+from xlar.sync.adapters import Adapter
 from xlar.sync.context import Context
 from xlar.sync.documents import (
     shown_number,
@@ -272,7 +269,7 @@ class Push:
         return left
 
     def _insert(self, adapter: Adapter, row: Row, lines: list[dict[str, object]]) -> bool:
-        if isinstance(adapter, SettingsAdapter):
+        if adapter.offers:
             return adapter.offer(self.conn, self.ctx, row.values, template=untouched_template_row(
                 adapter.sheet, row.values, row.rev, row.synced_hash))
         new_id = adapter.insert(self.conn, self.ctx, row.values, lines)
