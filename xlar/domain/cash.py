@@ -22,6 +22,8 @@ from difflib import SequenceMatcher
 import numpy as np
 
 from xlar.domain.bank import BankLine, join_parts
+from xlar.domain.items import OpenItem
+from xlar.domain.money import Money
 from xlar.domain.names import (
     CJK,
     SIMILAR,
@@ -44,11 +46,28 @@ class CustomerRef:
 
 @dataclass(frozen=True, slots=True)
 class OpenInvoice:
+    """An open invoice as a payer quotes it (`quoted_invoices`): what the scorer matches a line to."""
+
     number: str
     customer: str
     currency: str
     open: Decimal
     due_on: date
+
+
+def quoted_invoices(items: Iterable[tuple[OpenItem, str | None]]) -> list[OpenInvoice]:
+    """The open invoices a bank line can name, from open debit ITEMS, each with its document's
+    fapiao number (发票号码) or None: an invoice's installments are one invoice, open by their
+    sum and due on the earliest of them, in the order of its first item; it is named by its
+    fapiao number when it has one, which a customer quotes as often as ours (a receipt naming
+    it is matched to the invoice by it)."""
+    totals: dict[tuple[str, str, str], tuple[Money, date]] = {}
+    for item, fapiao in items:
+        key = (fapiao or item.number, item.customer, item.currency)
+        before = totals.get(key)
+        totals[key] = (item.open, item.due_on) if before is None else (
+            before[0] + item.open, min(before[1], item.due_on))
+    return [OpenInvoice(name, code, cur, total.amount, due) for (name, code, cur), (total, due) in totals.items()]
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,13 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from xlar.domain.bank import BankLine
-from xlar.domain.cash import CashIndex, CustomerRef, OpenInvoice, Suggestion
+from xlar.domain.cash import CashIndex, CustomerRef, OpenInvoice, Suggestion, quoted_invoices
 from xlar.domain.documents import DocKind
 from xlar.domain.drafts import DraftDocument
 from xlar.domain.errors import InvalidDocument, NotFound, XlarError
@@ -32,8 +31,7 @@ from xlar.services import documents as docs
 from xlar.services.credit import latest_rate
 from xlar.services.matching import LIVE
 from xlar.store.audit import record, record_many
-from xlar.store.ledger import OPEN, open_items_stmt
-from xlar.store.reads import dates, driver_rows
+from xlar.store.ledger import OPEN, listed_items, listed_stmt
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import bank_lines, customers, documents
 from xlar.store.writes import in_chunks, insert_rows, update_row
@@ -73,25 +71,13 @@ def _customer_refs(conn: Connection) -> list[CustomerRef]:
         sa.select(c.code, c.name, c.bank_account).where(c.status != "inactive").order_by(c.code))]
 
 
-def _open_invoices(conn: Connection) -> list[OpenInvoice]:
-    listing = open_items_stmt(None).subquery("listing")
+def _open_invoices(conn: Connection, book: BookSettings) -> list[OpenInvoice]:
+    """The open invoices, debit notes and deposits as a payer quotes them (domain.cash)."""
     d = documents.c
-    rows = driver_rows(conn, (
-        sa.select(d.number, d.fapiao_no, customers.c.code, listing.c.currency, listing.c[OPEN], listing.c.due_on)
-        .join(documents, d.id == listing.c.document_id).join(customers, customers.c.id == listing.c.customer_id)
-        .where(listing.c[OPEN] > 0, d.status.in_(LIVE)).order_by(listing.c.due_on, d.number)))
-    totals: dict[tuple[str, str, str], tuple[int, Any]] = {}
-    for number, fapiao, code, cur, open_, due in rows:
-        # installments: one invoice, its earliest due date (as the driver gives it: ISO text orders
-        # as the dates); a customer quotes the fapiao number (发票号码) as often as ours, and a
-        # receipt naming it is matched to the invoice by it
-        name = fapiao or number
-        before, first_due = totals.get((name, code, cur), (0, due))
-        totals[(name, code, cur)] = (before + open_, min(first_due, due))
-    distinct = list({due for _, due in totals.values()})
-    due_on = dict(zip(distinct, dates(distinct), strict=True))
-    return [OpenInvoice(name, code, cur, from_minor(total, cur), due_on[due])
-            for (name, code, cur), (total, due) in totals.items()]
+    stmt, listing = listed_stmt(None, None, d.fapiao_no)
+    items = listed_items(conn, stmt.where(listing.c[OPEN] > 0, d.status.in_(LIVE))
+                         .order_by(listing.c.due_on, d.number), book.base_currency, extra=1)
+    return quoted_invoices((item, fapiao) for item, (fapiao,) in items)
 
 
 def _exception_kind(text: str) -> str:
@@ -115,7 +101,7 @@ def import_statement(conn: Connection, data: bytes, source: str, user: str, *, f
     fresh = [(key, ln) for key, ln in keyed.items() if key not in known]
     result.duplicates = len(lines) - len(fresh)
     result.new = len(fresh)
-    index = CashIndex(_customer_refs(conn), _open_invoices(conn))   # built once: every line is looked up in it
+    index = CashIndex(_customer_refs(conn), _open_invoices(conn, book))   # built once: every line is looked up in it
     suggested = []
     for _key, line in fresh:
         found = index.suggest(line, book.write_off_tolerance)
