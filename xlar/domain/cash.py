@@ -22,8 +22,7 @@ from difflib import SequenceMatcher
 import numpy as np
 
 from xlar.domain.bank import BankLine, join_parts
-from xlar.domain.items import OpenItem
-from xlar.domain.money import Money
+from xlar.domain.money import from_minor
 from xlar.domain.names import (
     CJK,
     SIMILAR,
@@ -55,19 +54,22 @@ class OpenInvoice:
     due_on: date
 
 
-def quoted_invoices(items: Iterable[tuple[OpenItem, str | None]]) -> list[OpenInvoice]:
-    """The open invoices a bank line can name, from open debit ITEMS, each with its document's
-    fapiao number (发票号码) or None: an invoice's installments are one invoice, open by their
-    sum and due on the earliest of them, in the order of its first item; it is named by its
-    fapiao number when it has one, which a customer quotes as often as ours (a receipt naming
-    it is matched to the invoice by it)."""
-    totals: dict[tuple[str, str, str], tuple[Money, date]] = {}
-    for item, fapiao in items:
-        key = (fapiao or item.number, item.customer, item.currency)
+# An open debit item as the bank scorer reads it: its document's number, the document's fapiao
+# number (发票号码) or None, the customer's code, the currency, what is open in minor units, the due date.
+QuotedItem = tuple[str, str | None, str, str, int, date]
+
+
+def quoted_invoices(items: Iterable[QuotedItem]) -> list[OpenInvoice]:
+    """The open invoices a bank line can name, from the open debit ITEMS: an invoice's
+    installments are one invoice, open by their sum and due on the earliest of them, in the
+    order of its first item; it is named by its fapiao number when it has one, which a customer
+    quotes as often as ours (a receipt naming it is matched to the invoice by it)."""
+    totals: dict[tuple[str, str, str], tuple[int, date]] = {}   # in minor units of the key's currency
+    for number, fapiao, customer, currency, open_minor, due_on in items:
+        key = (fapiao or number, customer, currency)
         before = totals.get(key)
-        totals[key] = (item.open, item.due_on) if before is None else (
-            before[0] + item.open, min(before[1], item.due_on))
-    return [OpenInvoice(name, code, cur, total.amount, due) for (name, code, cur), (total, due) in totals.items()]
+        totals[key] = (open_minor, due_on) if before is None else (before[0] + open_minor, min(before[1], due_on))
+    return [OpenInvoice(name, code, cur, from_minor(total, cur), due) for (name, code, cur), (total, due) in totals.items()]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,11 @@
 """The open item: one receivable or credit on a customer's account, and what is open of it.
 
 Every layer that reasons about what a customer owes speaks of this one record: the ledger's
-reference (domain.ledger), matching's planner (domain.matching), the bank scorer
-(domain.cash), settling (services.settle), the worksheet functions' snapshot (reports.facts)
-and the reports (reports.ledger). Its amounts are `Money`: integer minor units with their
-currency, so an amount never travels without its currency and two currencies never mix.
+reference (domain.ledger), matching's planner (domain.matching), settling (services.settle),
+the worksheet functions' snapshot (reports.facts) and the reports (reports.ledger); the bank
+scorer sees invoices as a payer quotes them (domain.cash.quoted_invoices sums installments).
+Its amounts are `Money`: integer minor units with their currency, so an amount never travels
+without its currency and two currencies never mix.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
@@ -31,7 +32,8 @@ from xlar.services import documents as docs
 from xlar.services.credit import latest_rate
 from xlar.services.matching import LIVE
 from xlar.store.audit import record, record_many
-from xlar.store.ledger import OPEN, listed_items, listed_stmt
+from xlar.store.ledger import OPEN, open_items_stmt
+from xlar.store.reads import dates, driver_rows
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import bank_lines, customers, documents
 from xlar.store.writes import in_chunks, insert_rows, update_row
@@ -71,13 +73,18 @@ def _customer_refs(conn: Connection) -> list[CustomerRef]:
         sa.select(c.code, c.name, c.bank_account).where(c.status != "inactive").order_by(c.code))]
 
 
-def _open_invoices(conn: Connection, book: BookSettings) -> list[OpenInvoice]:
-    """The open invoices, debit notes and deposits as a payer quotes them (domain.cash)."""
+def _open_invoices(conn: Connection) -> list[OpenInvoice]:
+    """The open invoices, debit notes and deposits as a payer quotes them (domain.cash), read as the
+    driver gives them: an import reads every open item of the book."""
+    listing = open_items_stmt(None).subquery("listing")
     d = documents.c
-    stmt, listing = listed_stmt(None, None, d.fapiao_no)
-    items = listed_items(conn, stmt.where(listing.c[OPEN] > 0, d.status.in_(LIVE))
-                         .order_by(listing.c.due_on, d.number), book.base_currency, extra=1)
-    return quoted_invoices((item, fapiao) for item, (fapiao,) in items)
+    rows = driver_rows(conn, (
+        sa.select(d.number, d.fapiao_no, customers.c.code, listing.c.currency, listing.c[OPEN], listing.c.due_on)
+        .join(documents, d.id == listing.c.document_id).join(customers, customers.c.id == listing.c.customer_id)
+        .where(listing.c[OPEN] > 0, d.status.in_(LIVE)).order_by(listing.c.due_on, d.number)))
+    due_on = cast(list[date], dates(row[5] for row in rows))   # the column is NOT NULL
+    return quoted_invoices((number, fapiao, code, cur, open_minor, due)
+                           for (number, fapiao, code, cur, open_minor, _), due in zip(rows, due_on, strict=True))
 
 
 def _exception_kind(text: str) -> str:
@@ -101,7 +108,7 @@ def import_statement(conn: Connection, data: bytes, source: str, user: str, *, f
     fresh = [(key, ln) for key, ln in keyed.items() if key not in known]
     result.duplicates = len(lines) - len(fresh)
     result.new = len(fresh)
-    index = CashIndex(_customer_refs(conn), _open_invoices(conn, book))   # built once: every line is looked up in it
+    index = CashIndex(_customer_refs(conn), _open_invoices(conn))   # built once: every line is looked up in it
     suggested = []
     for _key, line in fresh:
         found = index.suggest(line, book.write_off_tolerance)

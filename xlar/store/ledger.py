@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -21,7 +21,7 @@ from xlar.domain.aging import AgingPolicy, Basis
 from xlar.domain.errors import InvalidSetting
 from xlar.domain.items import OpenItem
 from xlar.domain.money import Money
-from xlar.store.reads import AnySelect, StoredRow, dates, driver_rows
+from xlar.store.reads import AnySelect, StoredRow
 from xlar.store.settings import read_settings
 from xlar.store.tables import allocations, customers, documents, journal_lines, open_items
 from xlar.store.writes import execute_many, in_chunks
@@ -176,31 +176,6 @@ def as_open_item(row: StoredRow, base_currency: str) -> OpenItem:
                     row["installment_no"], row["doc_on"], row["due_on"], Money.of_minor(row["amount_minor"], cur),
                     Money.of_minor(row[OPEN], cur), Money.of_minor(row[OPEN_BASE], base_currency),
                     row["amount_minor"] < 0, row["revalues_id"])
-
-
-def listed_items(conn: Connection, stmt: AnySelect, base_currency: str, extra: int = 0
-                 ) -> list[tuple[OpenItem, tuple[Any, ...]]]:
-    """The OpenItems of STMT (a `listed_stmt`, filtered and ordered as the caller needs), each with
-    STMT's last EXTRA columns, read as the driver gives them: a bank import reads every open item
-    of the book, which `as_open_item` over SQLAlchemy's rows makes about twice as slow."""
-    keys = list(stmt.selected_columns.keys())
-    at = {key: keys.index(key) for key in ("id", "document_id", "code", "number", "kind", "status",
-                                           "installment_no", "doc_on", "due_on", "amount_minor", OPEN,
-                                           OPEN_BASE, "revalues_id", "currency")}
-    rows = driver_rows(conn, stmt)
-    # an item's two dates are never null (the table's NOT NULL)
-    doc_on = cast(list[date], dates(r[at["doc_on"]] for r in rows))
-    due_on = cast(list[date], dates(r[at["due_on"]] for r in rows))
-    of_minor, first_extra = Money.of_minor, len(keys) - extra
-    listed = []
-    for row, doc_day, due_day in zip(rows, doc_on, due_on, strict=True):
-        cur, amount = row[at["currency"]], row[at["amount_minor"]]
-        item = OpenItem(row[at["id"]], row[at["document_id"]], row[at["code"]], row[at["number"]], row[at["kind"]],
-                        row[at["status"]], row[at["installment_no"]], doc_day, due_day, of_minor(amount, cur),
-                        of_minor(row[at[OPEN]], cur), of_minor(row[at[OPEN_BASE]], base_currency), amount < 0,
-                        row[at["revalues_id"]])
-        listed.append((item, tuple(row[first_extra:])))
-    return listed
 
 
 def _bucket_index(policy: AgingPolicy, earliest: Sequence[sa.BindParameter[date]], item: Subquery, aged: Any
