@@ -14,22 +14,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from xlar.domain import allocation
-from xlar.domain.allocation import Side, item_name, match_refusal
+from xlar.domain.allocation import Side
+from xlar.domain.batches import Applied, Held, Moves, decide, reversal
 from xlar.domain.documents import DocKind, fx_realized_journal
 from xlar.domain.errors import InvalidAllocation, NotFound, OverAllocation
-from xlar.domain.ledger import base_share, check_never_overdrawn, fifo_plan, first_room
-from xlar.domain.money import from_minor, to_minor
+from xlar.domain.ledger import fifo_plan
+from xlar.domain.money import from_minor
 from xlar.domain.periods import ensure_open, first_open_day
 from xlar.store.audit import record
 from xlar.store.ledger import OPEN, as_open_item, journal_rows, listed_stmt, write_journal
 from xlar.store.numbering import next_number
-from xlar.store.reads import StoredRow
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import (
     allocation_batches,
@@ -60,76 +59,64 @@ def clears(kind: str, status: str, book: BookSettings) -> bool:
     return allocation.clears(kind, status, book.receipt_clearing)
 
 
-def _items(conn: Connection, ids: set[int]) -> dict[int, RowMapping]:
+def _items(conn: Connection, ids: set[int]) -> dict[int, Held]:
+    """The open items IDS, locked, as a batch holds them."""
     stmt = (
         sa.select(open_items, documents.c.number, documents.c.kind, documents.c.status,
-                  documents.c.fx_rate, customers.c.code.label("customer"))
+                  customers.c.code.label("customer"))
         .join_from(open_items, documents, documents.c.id == open_items.c.document_id)
         .join(customers, customers.c.id == open_items.c.customer_id)
         .with_for_update(of=open_items)
     )
-    found = {row["id"]: row for chunk in in_chunks(ids)
-             for row in conn.execute(stmt.where(open_items.c.id.in_(chunk))).mappings()}
+    found = {row["id"]: Held(row["id"], row["document_id"], row["customer_id"], row["doc_on"],
+                             row["base_amount_minor"],
+                             Side(row["kind"], row["number"], row["installment_no"], row["amount_minor"],
+                                  row["status"], row["customer"], row["currency"]))
+             for chunk in in_chunks(ids) for row in conn.execute(stmt.where(open_items.c.id.in_(chunk))).mappings()}
     missing = ids - found.keys()
     if missing:
         raise NotFound(f"no open item with id {', '.join(map(str, sorted(missing)))}")
     return found
 
 
-def _moves(conn: Connection, ids: set[int]) -> dict[int, list[tuple[date, int, int]]]:
+def _moves(conn: Connection, ids: set[int]) -> Moves:
     """(effective date, amount, base) applied to each item so far, both sides."""
     a = allocations.c
     stmt = sa.select(a.id, a.debit_item_id, a.credit_item_id, a.amount_minor, a.debit_base_minor,
                      a.credit_base_minor, a.effective_on)
     rows = {row[0]: row[1:] for chunk in in_chunks(ids) for row in conn.execute(
         stmt.where(sa.or_(a.debit_item_id.in_(chunk), a.credit_item_id.in_(chunk))))}
-    moves: dict[int, list[tuple[date, int, int]]] = defaultdict(list)
+    moves: Moves = defaultdict(list)
     for debit, credit, amount, debit_base, credit_base, on in rows.values():
         moves[debit].append((on, amount, debit_base))
         moves[credit].append((on, amount, credit_base))
     return moves
 
 
-def _name(item: RowMapping) -> str:
-    return item_name(item["kind"], item["number"], item["installment_no"])
-
-
-def _side(item: RowMapping) -> Side:
-    return Side(item["kind"], item["number"], item["installment_no"], item["amount_minor"], item["status"],
-                item["customer"], item["currency"])
-
-
-def _check(debit: RowMapping, credit: RowMapping, book: BookSettings, method: str) -> None:
-    refusal = match_refusal(_side(debit), _side(credit), book.receipt_clearing, method)
-    if refusal is not None:
-        raise InvalidAllocation(refusal)
-
-
-def _insert_batch(conn: Connection, method: str, user: str, memo: str | None, rows: list[dict[str, Any]],
-                  items: Mapping[int, RowMapping], book: BookSettings, reverses: int | None = None) -> int:
+def _insert_batch(conn: Connection, method: str, user: str, memo: str | None, rows: Sequence[Applied],
+                  items: Mapping[int, Held], book: BookSettings, reverses: int | None = None) -> int:
     batch_id = insert_row(conn, allocation_batches, {
         "method": method, "user_name": user, "created_at": datetime.now(UTC), "memo": memo,
         "reverses_batch_id": reverses})
-    conn.execute(allocations.insert(), [{"item": None, "reverses_id": None, "batch_id": batch_id, **r} for r in rows])
+    conn.execute(allocations.insert(), [{**r._asdict(), "batch_id": batch_id} for r in rows])
     record(conn, user, "undo" if method == "undo" else "allocate", "allocation_batch", batch_id, None,
            {"method": method, "memo": memo, "reverses": reverses, "allocations": [
-               {k: r.get(k) for k in ("debit_item_id", "credit_item_id", "amount_minor", "effective_on", "item",
-                                      "reverses_id")} for r in rows]})
+               {"debit_item_id": r.debit_item_id, "credit_item_id": r.credit_item_id, "amount_minor": r.amount_minor,
+                "effective_on": r.effective_on, "item": r.item, "reverses_id": r.reverses_id} for r in rows]})
     _book_realized_fx(conn, batch_id, rows, items, book, user)
     return batch_id
 
 
-def _book_realized_fx(conn: Connection, batch_id: int, rows: Sequence[StoredRow],
-                      items: Mapping[int, RowMapping], book: BookSettings, user: str) -> None:
+def _book_realized_fx(conn: Connection, batch_id: int, rows: Sequence[Applied],
+                      items: Mapping[int, Held], book: BookSettings, user: str) -> None:
     """A match of foreign-currency items clears the invoice at its own rate and the receipt at
     its own: the difference in base currency is a realized exchange gain or loss, booked as a
     journal-only document per customer, currency and date (an undo books the reverse)."""
     differences: dict[tuple[int, str, date], int] = defaultdict(int)
     for r in rows:
-        debit = items[r["debit_item_id"]]
-        if debit["currency"] != book.base_currency:
-            differences[(debit["customer_id"], debit["currency"], r["effective_on"])] += (
-                r["debit_base_minor"] - r["credit_base_minor"])
+        debit = items[r.debit_item_id]
+        if debit.currency != book.base_currency:
+            differences[(debit.customer_id, debit.currency, r.effective_on)] += r.debit_base_minor - r.credit_base_minor
     now = datetime.now(UTC)
     for (customer_id, currency, on), difference in sorted(differences.items()):
         if not difference:
@@ -144,14 +131,6 @@ def _book_realized_fx(conn: Connection, batch_id: int, rows: Sequence[StoredRow]
         write_journal(conn, journal_rows(doc, fx_realized_journal(difference, book.accounts)),
                       book.accounts.receivable)
         record(conn, user, "create", "document", doc["id"], None, {k: v for k, v in doc.items() if k != "id"})
-
-
-def _never_overdrawn(items: dict[int, RowMapping], moves: dict[int, list[tuple[date, int, int]]]) -> None:
-    for item_id, item in items.items():
-        cur = item["currency"]
-        check_never_overdrawn(
-            _name(item), from_minor(abs(item["amount_minor"]), cur),
-            [(on, from_minor(amount, cur)) for on, amount, _base in moves[item_id]])
 
 
 def allocate(conn: Connection, matches: Sequence[Match], *, method: str, user: str,
@@ -171,58 +150,20 @@ def allocate(conn: Connection, matches: Sequence[Match], *, method: str, user: s
     book = read_settings(conn)
     ids = {m.debit_item_id for m in matches} | {m.credit_item_id for m in matches}
     items = _items(conn, ids)
-    moves = _moves(conn, ids)
-    opens = first_open_day(book.closed_period)
-    rows, why = [], []
-    for m in matches:
-        debit, credit = items[m.debit_item_id], items[m.credit_item_id]
-        _check(debit, credit, book, method)
-        cur = debit["currency"]
-        amount = to_minor(m.amount, cur)
-        if amount <= 0:
-            raise InvalidAllocation(f"matching {_name(credit)} to {_name(debit)}: amount {m.amount} must be positive")
-        documents_on = max(debit["doc_on"], credit["doc_on"])
-        on = max(documents_on, opens or date.min, not_before or date.min)
-        ruled, crowded = on, debit
-        for item in (debit, credit):
-            room = first_room(abs(item["amount_minor"]), [(mv[0], mv[1]) for mv in moves[item["id"]]], amount, ruled)
-            if room is None:
-                open_ = abs(item["amount_minor"]) - sum(mv[1] for mv in moves[item["id"]])
-                raise OverAllocation(
-                    f"{_name(item)} has {from_minor(open_, cur)} {cur} open; cannot apply {m.amount}")
-            if room > on:
-                on, crowded = room, item
-        if on > ruled:
-            why.append(f"takes effect {on.isoformat()}: {_name(crowded)} has room for it from then")
-        elif on > documents_on and on == not_before:
-            why.append(f"takes effect {on.isoformat()}, when the match it replaces is undone")
-        elif on > documents_on:
-            why.append(f"takes effect {on.isoformat()}, the first day of an open period")
-        shares = []
-        for item in (debit, credit):
-            applied = sum(mv[1] for mv in moves[item["id"]])
-            applied_base = sum(mv[2] for mv in moves[item["id"]])
-            open_ = abs(item["amount_minor"]) - applied
-            open_base = abs(item["base_amount_minor"]) - applied_base
-            share = base_share(from_minor(amount, cur), from_minor(open_, cur),
-                               from_minor(open_base, book.base_currency), book.base_currency)
-            shares.append(to_minor(share, book.base_currency))
-            moves[item["id"]].append((on, amount, shares[-1]))
-        rows.append({"debit_item_id": debit["id"], "credit_item_id": credit["id"], "amount_minor": amount,
-                     "debit_base_minor": shares[0], "credit_base_minor": shares[1], "effective_on": on,
-                     "item": m.item})
-    _never_overdrawn(items, moves)
+    rows, why = decide(matches, items, _moves(conn, ids), method=method, receipt_clearing=book.receipt_clearing,
+                       base_currency=book.base_currency, opens=first_open_day(book.closed_period),
+                       not_before=not_before)
     _check_products(conn, rows, items)
     said = "; ".join(dict.fromkeys([*([memo] if memo else []), *why])) or None
     return _insert_batch(conn, method, user, said[:500] if said else None, rows, items, book)
 
 
-def _check_products(conn: Connection, rows: Sequence[StoredRow], items: Mapping[int, RowMapping]) -> None:
+def _check_products(conn: Connection, rows: Sequence[Applied], items: Mapping[int, Held]) -> None:
     """A match by product never pays more of an item than the invoice's lines of it hold."""
     wanted: dict[tuple[int, str], int] = defaultdict(int)
     for r in rows:
-        if r["item"]:
-            wanted[(items[r["debit_item_id"]]["document_id"], r["item"])] += r["amount_minor"]
+        if r.item:
+            wanted[(items[r.debit_item_id].document_id, r.item)] += r.amount_minor
     if not wanted:
         return
     doc_ids = {doc_id for doc_id, _ in wanted}
@@ -237,10 +178,10 @@ def _check_products(conn: Connection, rows: Sequence[StoredRow], items: Mapping[
     for (doc_id, item), amount in wanted.items():
         room = gross.get((doc_id, item), 0) - (paid.get((doc_id, item)) or 0)
         if amount > room:
-            debit = next(i for i in items.values() if i["document_id"] == doc_id)
-            raise OverAllocation(f"{_name(debit)} has {from_minor(max(room, 0), debit['currency'])} "
-                                 f"{debit['currency']} of item {item} open; cannot apply "
-                                 f"{from_minor(amount, debit['currency'])}")
+            debit = next(i for i in items.values() if i.document_id == doc_id)
+            raise OverAllocation(f"{debit.name} has {from_minor(max(room, 0), debit.currency)} "
+                                 f"{debit.currency} of item {item} open; cannot apply "
+                                 f"{from_minor(amount, debit.currency)}")
 
 
 def undo(conn: Connection, batch_id: int, *, on: date, user: str) -> int:
@@ -301,17 +242,8 @@ def _reverse(conn: Connection, originals: Sequence[RowMapping], on: date, user: 
     ensure_open(on, book.closed_period, memo)
     ids = {r["debit_item_id"] for r in originals} | {r["credit_item_id"] for r in originals}
     items = _items(conn, ids)
-    moves = _moves(conn, ids)
-    rows = []
-    for r in originals:
-        when = max(on, r["effective_on"])
-        rows.append({"debit_item_id": r["debit_item_id"], "credit_item_id": r["credit_item_id"],
-                     "amount_minor": -r["amount_minor"], "debit_base_minor": -r["debit_base_minor"],
-                     "credit_base_minor": -r["credit_base_minor"], "effective_on": when,
-                     "reverses_id": r["id"], "item": r["item"]})
-        moves[r["debit_item_id"]].append((when, -r["amount_minor"], -r["debit_base_minor"]))
-        moves[r["credit_item_id"]].append((when, -r["amount_minor"], -r["credit_base_minor"]))
-    _never_overdrawn(items, moves)
+    rows = reversal([(r["id"], Applied(*(r[k] for k in Applied._fields))) for r in originals], on, items,
+                    _moves(conn, ids))
     return _insert_batch(conn, "undo", user, memo, rows, items, book, reverses=batch_id)
 
 
