@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection
 
 from xlar.domain.billing import billed_party, share_units
 from xlar.domain.codes import Code
@@ -79,7 +79,19 @@ def _to_base(conn: Connection, minor: int, currency: str, on: date, book: BookSe
                             book.base_currency), book.base_currency)
 
 
-def _customers(conn: Connection, charged: Sequence[int] | None = None) -> list[RowMapping]:
+@dataclass(frozen=True, slots=True)
+class Party:
+    """A customer as the credit check reads it (its limit in minor units of its currency)."""
+
+    id: int
+    code: str
+    parent_code: str | None
+    currency: str
+    credit_limit_minor: int | None
+    credit_class: str | None
+
+
+def _customers(conn: Connection, charged: Sequence[int] | None = None) -> list[Party]:
     """Every customer; with CHARGED (customer ids), only those and the ones that head offices and
     subsidiaries are made of (a parent named, or named as a parent): all that the groups of the
     charged customers' billed parties can hold, without reading the whole book on each posting."""
@@ -88,30 +100,30 @@ def _customers(conn: Connection, charged: Sequence[int] | None = None) -> list[R
     if charged is not None and len(set(charged)) <= IN_CHUNK:   # (a big batch: one read of all)
         parents = sa.select(customers.c.parent_code).where(customers.c.parent_code.is_not(None))
         stmt = stmt.where(sa.or_(c.id.in_(sorted(set(charged))), c.parent_code.is_not(None), c.code.in_(parents)))
-    return list(conn.execute(stmt).mappings())
+    return [Party(*row) for row in conn.execute(stmt)]
 
 
-def _groups(rows: Sequence[RowMapping]) -> dict[str, list[int]]:
+def _groups(rows: Sequence[Party]) -> dict[str, list[int]]:
     """Billed party code -> the ids of it and of every customer billed on it."""
-    parent_of = {r["code"]: r["parent_code"] for r in rows}
+    parent_of = {r.code: r.parent_code for r in rows}
     groups: dict[str, list[int]] = defaultdict(list)
     for r in rows:
-        groups[billed_party(r["code"], parent_of)].append(r["id"])
+        groups[billed_party(r.code, parent_of)].append(r.id)
     return groups
 
 
 def exposure(conn: Connection, code: str, on: date, book: BookSettings) -> Exposure:
     """CODE's exposure (its subsidiaries count with it, when it is their head office)."""
     rows = _customers(conn)
-    party = next((r for r in rows if r["code"] == code), None)
+    party = next((r for r in rows if r.code == code), None)
     if party is None:
         raise NotFound(f"unknown customer {code!r}")
-    group = _groups(rows).get(code) or [party["id"]]
+    group = _groups(rows).get(code) or [party.id]
     return _exposure(conn, party, group, on, book)
 
 
-def _exposure(conn: Connection, party: RowMapping, group: Sequence[int], on: date, book: BookSettings) -> Exposure:
-    code, base = party["code"], book.base_currency
+def _exposure(conn: Connection, party: Party, group: Sequence[int], on: date, book: BookSettings) -> Exposure:
+    code, base = party.code, book.base_currency
     d, oi = documents.c, open_items.c
     open_ar = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(oi.base_amount_minor), 0))
                            .where(oi.customer_id.in_(group))).scalar_one()
@@ -136,11 +148,11 @@ def _exposure(conn: Connection, party: RowMapping, group: Sequence[int], on: dat
         cur = row["currency"] or base
         left = max(0, row["amount_minor"] - delivered_by_order.get(row["number"], 0))
         open_orders += _to_base(conn, left, cur, on, book)
-    limit = party["credit_limit_minor"]
+    limit = party.credit_limit_minor
     return Exposure(code, base, from_minor(open_ar, base), from_minor(billed, base), from_minor(unbilled, base),
                     from_minor(open_orders, base),
-                    None if limit is None else from_minor(_to_base(conn, limit, party["currency"], on, book), base),
-                    party["credit_class"])
+                    None if limit is None else from_minor(_to_base(conn, limit, party.currency, on, book), base),
+                    party.credit_class)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,14 +173,14 @@ def check_credit(conn: Connection, charges: Sequence[Charge], book: BookSettings
     if not charges:
         return results
     rows = _customers(conn, [charge.customer_id for charge in charges])
-    by_code = {r["code"]: r for r in rows}
+    by_code = {r.code: r for r in rows}
     groups = _groups(rows)
     party_of = {customer_id: party for party, ids in groups.items() for customer_id in ids}
     members: dict[str, list[int]] = defaultdict(list)
     for i, charge in enumerate(charges):
         members[party_of[charge.customer_id]].append(i)
     for party, at in members.items():
-        if by_code[party]["credit_limit_minor"] is None:
+        if by_code[party].credit_limit_minor is None:
             continue
         exp = _exposure(conn, by_code[party], groups[party], max(charges[i].on for i in at), book)
         if exp.total <= exp.limit:  # type: ignore[operator]  # the limit is set: customers without one are skipped above
