@@ -100,7 +100,7 @@ def _customers(conn: Connection, charged: Sequence[int] | None = None) -> list[P
     if charged is not None and len(set(charged)) <= IN_CHUNK:   # (a big batch: one read of all)
         parents = sa.select(customers.c.parent_code).where(customers.c.parent_code.is_not(None))
         stmt = stmt.where(sa.or_(c.id.in_(sorted(set(charged))), c.parent_code.is_not(None), c.code.in_(parents)))
-    return [Party(*row) for row in conn.execute(stmt)]
+    return [Party(**row) for row in conn.execute(stmt).mappings()]   # by name: the columns are its fields
 
 
 def _groups(rows: Sequence[Party]) -> dict[str, list[int]]:
