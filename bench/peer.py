@@ -185,7 +185,7 @@ def xlar_one_by_one(store: Store, invoices: list[Invoice], paid: list[Receipt]) 
     for rec in paid:
         number = _enter_and_post(store, receipt_draft(rec, invoices[rec.invoice], numbers[rec.invoice]))
         with store.write() as conn:   # xlar receipt approve <number>
-            receipts.approve(conn, [docs.find(conn, number, lock=True)["id"]], APPROVER)
+            receipts.approve(conn, [docs.find(conn, number, lock=True).id], APPROVER)
 
 
 def xlar_aging(store: Store) -> dict[str, int]:

@@ -48,7 +48,7 @@ def deliver(conn, number, on, cust, qty="10", price="100", item="X", kind="deliv
 def generated(conn, through, **kw):
     result = billing.generate(conn, through, USER, **kw)
     assert not result.problems, result.problems
-    return [docs.load(conn, doc_id) for doc_id, _ in result.created]
+    return [docs.load(conn, doc_id).columns() for doc_id, _ in result.created]
 
 
 def lines_of(conn, doc_id):
@@ -190,7 +190,7 @@ def test_deposit_flow_ends_at_zero_with_the_deposit_offset_on_the_final_invoice(
         assert balance(conn, "C5", date(2026, 6, 30)) == D("1017.00")
         inv = docs.load(conn, final[0]["id"])
         assert {r.number: r.open.amount for r in ledger_reports.open_items(conn, "C5", date(2026, 6, 30))} == {
-            inv["number"]: D("1017.00")}
+            inv.number: D("1017.00")}
         aging_adds_up(conn, date(2026, 6, 30))
         rest = receipt(conn, "C5", date(2026, 7, 10), "1017.00")
         matching.match_fifo(conn, rest, user=USER)
@@ -357,11 +357,11 @@ def test_void_and_reissue_by_reversal_with_the_deposit_offset(store):
         number = docs.post(conn, final["id"], USER)
         assert balance(conn, "C9", date(2026, 6, 30)) == D("200.00")      # 100 deposit + 200 - 100 offset
         new_id = billing.reissue(conn, number, date(2026, 6, 30), USER, "wrong price")
-        assert docs.load(conn, final["id"])["status"] == "void"
+        assert docs.load(conn, final["id"]).status == "void"
         assert conn.execute(sa.select(documents.c.status).where(documents.c.kind == "deposit_offset")).scalars().all() \
             == ["void"]
         copy = docs.load(conn, new_id)
-        assert (copy["status"], copy["related_id"], copy["amount_minor"]) == ("draft", final["id"], 20000)
+        assert (copy.status, copy.related_id, copy.amount_minor) == ("draft", final["id"], 20000)
         assert [r[0] for r in lines_of(conn, new_id)] == ["Q1"]
         assert balance(conn, "C9", date(2026, 6, 30)) == D("100.00")      # only the deposit is owed now
         docs.post(conn, new_id, USER)

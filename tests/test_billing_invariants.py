@@ -73,7 +73,7 @@ def _apply(conn, op, count):
         doc_id = _pick(conn, "posted", op[1])
         if doc_id:
             doc = docs.load(conn, doc_id)
-            docs.void(conn, doc_id, max(doc["doc_on"], START + timedelta(days=op[2])), USER, "test")
+            docs.void(conn, doc_id, max(doc.doc_on, START + timedelta(days=op[2])), USER, "test")
     elif kind == "delete":
         doc_id = _pick(conn, "draft", op[1])
         if doc_id:

@@ -39,7 +39,7 @@ def journal_of(conn, number: str) -> list[tuple[str, str, str]]:
 
 
 def number_of(conn, doc_id: int) -> str:
-    return docs.load(conn, doc_id)["number"]
+    return docs.load(conn, doc_id).number
 
 
 def base_balance(conn, code: str, on: date) -> D:
@@ -393,7 +393,7 @@ def test_opening_import_reads_gbk_and_takes_a_corrected_row_after_a_void(store, 
     with store.write() as conn:
         customer(conn, "C1")
         assert import_opening(conn, path, USER).documents == ["OB-2025-00001"]
-        docs.void(conn, docs.find(conn, "OB-2025-00001")["id"], date(2026, 1, 2), USER, "wrong open amount")
+        docs.void(conn, docs.find(conn, "OB-2025-00001").id, date(2026, 1, 2), USER, "wrong open amount")
         path.write_bytes("客户编号,原单号,单据日期,到期日,原单金额,未结金额\nC1,OLD-1,2025-12-01,2025-12-31,100,60\n"
                          .encode("gbk"))
         assert import_opening(conn, path, USER).documents == ["OB-2025-00002"]

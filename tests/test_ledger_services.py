@@ -62,14 +62,14 @@ def test_posting_numbers_documents_and_writes_balanced_journal(store):
         draft = invoice(conn, "C1", date(2026, 3, 10), line("3", "33.333", "0.13"), post=False)
         assert conn.execute(sa.select(documents.c.number).where(documents.c.id == draft)).scalar() is None
         number = docs.post(conn, draft, USER)
-        second = docs.load(conn, invoice(conn, "C1", date(2026, 3, 11), line("1", "5")))["number"]
+        second = docs.load(conn, invoice(conn, "C1", date(2026, 3, 11), line("1", "5"))).number
         doc = docs.load(conn, draft)
         journal = conn.execute(sa.select(journal_lines).where(journal_lines.c.document_id == draft)
                                .order_by(journal_lines.c.line_no)).mappings().all()
     assert (number, second) == ("INV-2026-00001", "INV-2026-00002")
     # 3 x 33.333 = 99.999 -> 100.00 net; tax 13.00; due 30 days later
-    assert (doc["net_minor"], doc["tax_minor"], doc["amount_minor"]) == (10000, 1300, 11300)
-    assert doc["due_on"] == date(2026, 4, 9)
+    assert (doc.net_minor, doc.tax_minor, doc.amount_minor) == (10000, 1300, 11300)
+    assert doc.due_on == date(2026, 4, 9)
     assert [(j["account"], j["debit_minor"], j["credit_minor"]) for j in journal] == [
         ("1122", 11300, 0), ("6001", 0, 10000), ("222101", 0, 1300)]
 
@@ -125,7 +125,7 @@ def test_a_posted_document_cannot_be_edited_or_deleted(store):
         with pytest.raises(sa.exc.DBAPIError, match="XLAR-E020"), store.write() as conn:
             conn.execute(stmt)
     with store.read() as conn:
-        assert docs.load(conn, doc_id)["amount_minor"] == 10000
+        assert docs.load(conn, doc_id).amount_minor == 10000
 
 
 def test_drafts_can_be_changed_and_deleted(store):
@@ -134,7 +134,7 @@ def test_drafts_can_be_changed_and_deleted(store):
         doc_id = invoice(conn, "C1", date(2026, 3, 1), line("1", "100"), post=False)
         docs.update_draft(conn, doc_id, docs.DraftDocument(
             DocKind.INVOICE, "C1", date(2026, 3, 2), (line("2", "100"),)), USER)
-        assert docs.load(conn, doc_id)["amount_minor"] == 20000
+        assert docs.load(conn, doc_id).amount_minor == 20000
         docs.delete_draft(conn, doc_id, USER)
         actions = conn.execute(sa.select(audit_log.c.action, audit_log.c.user_name)
                                .where(audit_log.c.entity == "document")).all()
@@ -150,8 +150,8 @@ def test_voiding_posts_a_reversal_and_keeps_history(store):
         reversal = docs.void(conn, doc_id, date(2026, 3, 10), USER, "wrong customer")
         with pytest.raises(Immutable, match="void"):
             docs.void(conn, doc_id, date(2026, 3, 11), USER, "again")
-        assert docs.load(conn, doc_id)["status"] == "void"
-        assert docs.load(conn, reversal)["number"] == "RV-2026-00001"
+        assert docs.load(conn, doc_id).status == "void"
+        assert docs.load(conn, reversal).number == "RV-2026-00001"
         assert balance(conn, "C1", date(2026, 3, 9)) == D("100.00")
         assert balance(conn, "C1", date(2026, 3, 10)) == D("0.00")
         assert reports.open_items(conn, "C1", date(2026, 3, 31)) == []

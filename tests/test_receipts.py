@@ -175,7 +175,7 @@ def test_a_bank_acceptance_note_needs_its_maturity_and_books_to_notes_receivable
             receipt(conn, "C1", MAR, "100", method="bank", maturity=date(2026, 9, 1))
         note = receipt(conn, "C1", MAR, "100", method="note", maturity=date(2026, 9, 1))
         assert journal(conn, note) == [("1121", D(100), 0, D(100), 0), ("1122", 0, D(100), 0, D(100))]
-        assert docs.load(conn, note)["maturity_on"] == date(2026, 9, 1)
+        assert docs.load(conn, note).maturity_on == date(2026, 9, 1)
 
 
 def test_a_usd_receipt_at_7_10_against_an_invoice_at_7_20_books_the_realized_loss(store):
@@ -221,7 +221,7 @@ def test_small_differences_are_written_off_with_a_reason_within_the_tolerance(st
             settle.write_off(conn, "INV-2026-00003", D("6"), "DISCOUNT", date(2026, 3, 15), USER)
         wo = settle.write_off(conn, "INV-2026-00003", D("3"), "bank_fee", date(2026, 3, 15), USER)
         assert journal(conn, wo) == [("6711", D(3), 0, D(3), 0), ("1122", 0, D(3), 0, D(3))]
-        assert docs.load(conn, wo)["reference"] == "BANK_FEE"
+        assert docs.load(conn, wo).reference == "BANK_FEE"
         settle.write_off(conn, "INV-2026-00003", D("6"), "DISCOUNT", date(2026, 3, 15), APPROVER)  # approvers may
         assert open_of(conn, "C1")["INV-2026-00003"] == D("491.00")
         settle.void(conn, number(conn, wo), date(2026, 3, 16), USER, "fee refunded by the bank")
@@ -245,11 +245,11 @@ def test_a_transfer_moves_the_balance_and_both_customers_histories_show_it(store
         assert [(r.kind, r.number, r.amount.amount, r.open.amount, r.due_on) for r in c2] == [
             ("transfer_debit", "TD-2026-00001", D("500.00"), D("500.00"), date(2026, 4, 30))]
         pair = docs.load(conn, old), docs.load(conn, new)
-        assert (pair[0]["related_id"], pair[1]["related_id"], pair[1]["source"]) == (new, old, "INV-2026-00001")
+        assert (pair[0].related_id, pair[1].related_id, pair[1].source) == (new, old, "INV-2026-00001")
         j = journal_lines.c
         assert conn.execute(sa.select(j.account, j.customer_id, j.debit_minor, j.credit_minor)
                             .where(j.document_id == old).order_by(j.line_no)).all() == [
-            ("1122", pair[1]["customer_id"], 50000, 0), ("1122", pair[0]["customer_id"], 0, 50000)]
+            ("1122", pair[1].customer_id, 50000, 0), ("1122", pair[0].customer_id, 0, 50000)]
         receipt(conn, "C2", date(2026, 3, 20), "500")
         suggest.apply(conn, suggest.propose(conn, "fifo", customer="C2"), USER)
         assert open_of(conn, "C2")["TD-2026-00001"] == D("0.00")

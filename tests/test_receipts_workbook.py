@@ -200,7 +200,7 @@ def test_the_four_real_statements_import_once_and_every_line_is_matched_or_queue
         # a queued line is resolved by hand
         line_id = kaufmann["id"]
         receipt_id = bank.resolve(conn, line_id, "K2", "alice")
-        assert docs.load(conn, receipt_id)["amount_minor"] == 5099005
+        assert docs.load(conn, receipt_id).amount_minor == 5099005
     path = build_template(tmp_path / "AR.xlsx", "en")
     sync_workbook(path, store, "alice", as_of=date(2014, 1, 31))
     shown = read(path, "BankLines")

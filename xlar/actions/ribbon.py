@@ -47,9 +47,9 @@ def _generate(s: Session) -> Outcome:
 
 
 def _post(s: Session) -> Outcome:
-    from xlar.services import booking
     from xlar.services import documents as docs
     from xlar.services import posting as posting_service
+    from xlar.store import documents as stored
 
     first = s.sync()   # what was typed goes in first
     with s.store.read() as conn:
@@ -62,7 +62,7 @@ def _post(s: Session) -> Outcome:
         return s.cancelled(s.say("nothing posted", "未过账"))
     with s.store.write() as conn:
         posting = posting_service.Posting()
-        numbers = posting_service.post_many(conn, [booking.load(conn, doc_id, lock=True) for doc_id in due], s.user, posting)
+        numbers = posting_service.post_many(conn, [stored.load(conn, doc_id, lock=True) for doc_id in due], s.user, posting)
     warnings = "".join(s.say("\nwarning: ", "\n提醒：") + localize(w, s.locale) for _, w in posting.warnings)
     done = s.say(f"posted {len(numbers)}: ", f"已过账 {len(numbers)} 张：") + f"{numbers[0]} … {numbers[-1]}"
     return s.done(f"{done}{warnings}\n{s.sync().summary()}", posted=len(numbers), warnings=len(posting.warnings))

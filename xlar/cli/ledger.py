@@ -17,7 +17,7 @@ from xlar.cli.base import (
     cli_locale,
     main,
 )
-from xlar.domain.money import from_minor, parse_decimal
+from xlar.domain.money import parse_decimal
 from xlar.reports.render import amount_text
 from xlar.schema.messages import localize
 from xlar.store.settings import read_settings
@@ -56,11 +56,11 @@ def generate(obj: Obj, through: date, customer: str | None, dry_run: bool) -> No
 @click.pass_obj
 def post(obj: Obj, numbers: tuple[str, ...], override_credit: bool) -> None:
     """Post drafts (DRAFT-12 or 12), all or none."""
-    from xlar.services import booking
     from xlar.services import posting as posting_service
+    from xlar.store import documents as stored
 
     with _friendly_errors(), obj.store() as store, store.write() as conn:
-        drafts = [booking.find(conn, n, lock=True) for n in numbers]
+        drafts = [stored.find(conn, n, lock=True) for n in numbers]
         posting = posting_service.Posting(override_credit)
         done = posting_service.post_many(conn, drafts, obj.user, posting)
     for name, number in zip(numbers, done, strict=True):
@@ -77,11 +77,12 @@ def post(obj: Obj, numbers: tuple[str, ...], override_credit: bool) -> None:
 def void_cmd(obj: Obj, number: str, reason: str, on: date | None) -> None:
     """Void a posted document by a reversal (never by deletion)."""
     from xlar.services import booking
+    from xlar.store import documents as stored
 
     with _friendly_errors(), obj.store() as store, store.write() as conn:
-        doc = booking.find(conn, number, lock=True)
-        rev = booking.void(conn, doc["id"], on or date.today(), obj.user, reason)
-        rev_number = booking.load(conn, rev)["number"]
+        doc = stored.find(conn, number, lock=True)
+        rev = booking.void(conn, doc.id, on or date.today(), obj.user, reason)
+        rev_number = stored.load(conn, rev).number
     click.echo(f"{number} voided by {rev_number}")
 
 
@@ -131,10 +132,11 @@ def receipt() -> None:
 def approve(obj: Obj, numbers: tuple[str, ...]) -> None:
     """Approve confirmed receipts (an approver who did not enter them); they are then matched
     to the invoices their reference names (setting match_at_approval)."""
-    from xlar.services import booking, receipts
+    from xlar.services import receipts
+    from xlar.store import documents as stored
 
     with _friendly_errors(), obj.store() as store, store.write() as conn:
-        done = receipts.approve(conn, [booking.find(conn, n, lock=True)["id"] for n in numbers], obj.user)
+        done = receipts.approve(conn, [stored.find(conn, n, lock=True).id for n in numbers], obj.user)
     for number in done:
         click.echo(f"{number} approved by {obj.user}")
 
@@ -199,12 +201,13 @@ def match(obj: Obj, workbook: Path | None, apply_now: bool, strategy: str, custo
 def write_off_cmd(obj: Obj, invoice_number: str, amount: str, reason_code: str, installment: int,
                   on: date | None) -> None:
     """Write off a small open difference of an invoice (within write_off_tolerance, or by an approver)."""
-    from xlar.services import booking, settle
+    from xlar.services import settle
+    from xlar.store import documents as stored
 
     with _friendly_errors(), obj.store() as store, store.write() as conn:
         wo = settle.write_off(conn, invoice_number, parse_decimal(amount), reason_code, on or date.today(),
                               obj.user, installment=installment)
-        number = booking.load(conn, wo)["number"]
+        number = stored.load(conn, wo).number
     click.echo(f"{amount} of {invoice_number} written off by {number}")
 
 
@@ -219,12 +222,13 @@ def write_off_cmd(obj: Obj, invoice_number: str, amount: str, reason_code: str, 
 def transfer(obj: Obj, number: str, to: str, amount: str | None, installment: int, reason: str,
              on: date | None) -> None:
     """Move an open invoice (or an unapplied receipt) to another customer (应收款转销)."""
-    from xlar.services import booking, settle
+    from xlar.services import settle
+    from xlar.store import documents as stored
 
     with _friendly_errors(), obj.store() as store, store.write() as conn:
         old, new = settle.transfer(conn, number, to, on or date.today(), obj.user, installment=installment,
                                    amount=None if amount is None else parse_decimal(amount), reason=reason)
-        names = [booking.load(conn, i)["number"] for i in (old, new)]
+        names = [stored.load(conn, i).number for i in (old, new)]
     click.echo(f"{number} moved to {to}: {names[0]} on the old side, {names[1]} on {to}")
 
 
@@ -237,12 +241,13 @@ def transfer(obj: Obj, number: str, to: str, amount: str | None, installment: in
 @click.pass_obj
 def refund(obj: Obj, number: str, amount: str | None, method: str, reason: str, on: date | None) -> None:
     """Pay back the unapplied part of a receipt or credit note."""
-    from xlar.services import booking, settle
+    from xlar.services import settle
+    from xlar.store import documents as stored
 
     with _friendly_errors(), obj.store() as store, store.write() as conn:
         refund_id = settle.refund(conn, number, on or date.today(), obj.user, method=method, reason=reason,
                                   amount=None if amount is None else parse_decimal(amount))
-        made = booking.load(conn, refund_id)["number"]
+        made = stored.load(conn, refund_id).number
     click.echo(f"{number} refunded by {made}")
 
 
@@ -254,15 +259,15 @@ def refund(obj: Obj, number: str, amount: str | None, method: str, reason: str, 
 @click.pass_obj
 def net(obj: Obj, customer: str, amount: str | None, currency: str | None, on: date | None) -> None:
     """Net a customer-vendor's payables (Payables sheet) against its receivables (应收应付对冲)."""
-    from xlar.services import booking, settle
+    from xlar.services import settle
+    from xlar.store import documents as stored
 
     with _friendly_errors(), obj.store() as store, store.write() as conn:
         doc_id = settle.net(conn, customer, on or date.today(), obj.user, currency=currency,
                             amount=None if amount is None else parse_decimal(amount))
-        doc = booking.load(conn, doc_id)
-        netted = from_minor(doc["amount_minor"], doc["currency"])
-    click.echo(f"{customer}: {amount_text(netted)} {doc['currency']} of payables and receivables netted by "
-               f"{doc['number']}")
+        doc = stored.load(conn, doc_id)
+    click.echo(f"{customer}: {amount_text(doc.amount.amount)} {doc.currency} of payables and receivables netted by "
+               f"{doc.number}")
 
 
 @main.command("void")

@@ -29,6 +29,7 @@ from xlar.domain.periods import first_open_day, period_of
 from xlar.services import booking
 from xlar.services import documents as docs
 from xlar.services.billed import RETURN
+from xlar.store.documents import find
 from xlar.store.settings import read_settings
 from xlar.store.tables import (
     contracts,
@@ -237,19 +238,19 @@ def generate(conn: Connection, through: date, user: str, *, customer: str | None
 def reissue(conn: Connection, number: str, on: date, user: str, reason: str) -> int:
     """Void a posted invoice (by reversal) and create its corrected copy as a draft naming it;
     the delivery lines it billed are free again for the copy. Returns the new draft's id."""
-    doc = booking.find(conn, number, lock=True)
-    if doc["kind"] not in (DocKind.INVOICE.value, DocKind.DEBIT_NOTE.value, DocKind.DEPOSIT_INVOICE.value):
-        raise InvalidDocument(f"{booking.label(doc)} is not an invoice: it cannot be reissued")
-    booking.void(conn, doc["id"], on, user, reason)
+    doc = find(conn, number, lock=True)
+    if doc.kind not in (DocKind.INVOICE, DocKind.DEBIT_NOTE, DocKind.DEPOSIT_INVOICE):
+        raise InvalidDocument(f"{doc.label} is not an invoice: it cannot be reissued")
+    booking.void(conn, doc.id, on, user, reason)
     book = read_settings(conn)
     opens = first_open_day(book.closed_period)
-    lines = conn.execute(sa.select(document_lines).where(document_lines.c.document_id == doc["id"])
+    lines = conn.execute(sa.select(document_lines).where(document_lines.c.document_id == doc.id)
                          .order_by(document_lines.c.line_no)).mappings().all()
-    code = conn.execute(sa.select(customers.c.code).where(customers.c.id == doc["customer_id"])).scalar_one()
+    code = conn.execute(sa.select(customers.c.code).where(customers.c.id == doc.customer_id)).scalar_one()
     return docs.create_draft(conn, DraftDocument(
-        DocKind(doc["kind"]), code, doc["doc_on"] if opens is None or doc["doc_on"] >= opens else on,
+        doc.kind, code, doc.doc_on if opens is None or doc.doc_on >= opens else on,
         tuple(LineInput(ln["item"], ln["qty"], ln["unit_price"], ln["tax_rate"], ln["description"] or "",
                         ln["delivery"], ln["delivery_line"], ln["qty"] < 0) for ln in lines),
-        currency=doc["currency"], fx_rate=None if doc["currency"] == book.base_currency else doc["fx_rate"],
-        payment_terms=doc["payment_terms"], memo=f"reissue of {doc['number']}: {reason}", source=doc["source"],
-        original=doc["number"], order=doc["order_number"], installment_terms=doc["installment_terms"]), user)
+        currency=doc.currency, fx_rate=None if doc.currency == book.base_currency else doc.fx_rate,
+        payment_terms=doc.payment_terms, memo=f"reissue of {doc.number}: {reason}", source=doc.source,
+        original=doc.number, order=doc.order_number, installment_terms=doc.installment_terms), user)

@@ -7,13 +7,13 @@ one alone, so posting may set off matching, write-offs included, without an impo
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection
 
 from xlar.domain.billing import InstallmentPeriod, check_plan, schedule
 from xlar.domain.documents import (
@@ -29,11 +29,13 @@ from xlar.domain.documents import (
 from xlar.domain.errors import Immutable, InvalidDocument, NotFound
 from xlar.domain.money import from_minor, to_minor
 from xlar.domain.periods import ensure_open
+from xlar.domain.records import Document
 from xlar.services import billed, matching
 from xlar.store.audit import record
+from xlar.store.documents import insert as insert_documents
+from xlar.store.documents import load
 from xlar.store.ledger import journal_rows, write_journal
 from xlar.store.numbering import next_number
-from xlar.store.reads import StoredRow
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import (
     allocation_batches,
@@ -45,7 +47,7 @@ from xlar.store.tables import (
     journal_lines,
     open_items,
 )
-from xlar.store.writes import execute_many, in_chunks, insert_row, insert_rows, update_row
+from xlar.store.writes import execute_many, in_chunks, insert_row, update_row
 
 _INSERT_ITEMS, _INSERT_JOURNAL = open_items.insert(), journal_lines.insert()
 LIVE = (DocStatus.POSTED.value, DocStatus.APPROVED.value)
@@ -55,33 +57,8 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def line_keys(lines: Sequence[StoredRow]) -> set[billed.Key]:
+def line_keys(lines: Sequence[Mapping[str, Any]]) -> set[billed.Key]:
     return {(ln["delivery"], ln["delivery_line"]) for ln in lines if ln.get("delivery")}
-
-
-def load(conn: Connection, doc_id: int, *, lock: bool = False) -> RowMapping:
-    stmt = sa.select(documents).where(documents.c.id == doc_id)
-    row = conn.execute(stmt.with_for_update() if lock else stmt).mappings().first()
-    if row is None:
-        raise NotFound(f"no document with id {doc_id}")
-    return row
-
-
-def find(conn: Connection, number: str, *, lock: bool = False) -> RowMapping:
-    """A document by its number, or by its draft name ("DRAFT-12" or "12")."""
-    stmt = sa.select(documents).where(documents.c.number == number)
-    row = conn.execute(stmt.with_for_update() if lock else stmt).mappings().first()
-    if row is None:
-        draft_id = number.upper().removeprefix("DRAFT-").removeprefix("#")
-        if draft_id.isdigit():
-            return load(conn, int(draft_id), lock=lock)
-        raise NotFound(f"no document {number!r}")
-    return row
-
-
-def label(doc: StoredRow) -> str:
-    """How a document is named in messages: 'invoice INV-2026-00001' or 'invoice draft #7'."""
-    return f"{doc['kind']} {doc['number'] or 'draft #' + str(doc['id'])}"
 
 
 def lines_of(conn: Connection, doc_ids: Sequence[int]) -> list[dict[str, Any]]:
@@ -90,31 +67,34 @@ def lines_of(conn: Connection, doc_ids: Sequence[int]) -> list[dict[str, Any]]:
                                   .order_by(document_lines.c.document_id, document_lines.c.line_no)).mappings()]
 
 
-def base_of(doc: StoredRow, book: BookSettings) -> MinorTotals:
-    """A document's base-currency net and tax, in minor units."""
-    cur, base_cur = doc["currency"], book.base_currency
-    if cur == base_cur:  # rate 1: the base amounts are the amounts themselves
-        return MinorTotals(doc["net_minor"], doc["tax_minor"])
-    real = base_totals(Totals(from_minor(doc["net_minor"], cur), from_minor(doc["tax_minor"], cur)),
-                       doc["fx_rate"], base_cur)
+def base_amounts(currency: str, totals: MinorTotals, rate: Decimal, book: BookSettings,
+                 total: int | None = None) -> MinorTotals:
+    """Net and tax TOTALS of CURRENCY at RATE, in minor units of the base currency. TOTAL, when
+    given, is the base total stored with the document (a settlement carries the share of the open
+    base it settles, which may round apart from amount x rate): the journal agrees with it."""
+    base_cur = book.base_currency
+    if currency == base_cur:  # rate 1: the base amounts are the amounts themselves
+        return totals
+    real = base_totals(Totals(from_minor(totals.net, currency), from_minor(totals.tax, currency)), rate, base_cur)
     tax = to_minor(real.tax, base_cur)
-    # the base total is the one stored with the document (a settlement carries the share of the
-    # open base it settles, which may round apart from amount x rate): the journal agrees with it
-    total = doc.get("base_amount_minor")
     total = to_minor(real.total, base_cur) if total is None else total
     return MinorTotals(total - tax, tax)
 
 
-def document_journal(doc: StoredRow, book: BookSettings, release: Release | None = None) -> list[dict[str, Any]]:
+def base_of(doc: Document, book: BookSettings) -> MinorTotals:
+    """A document's base-currency net and tax, in minor units."""
+    return base_amounts(doc.currency, doc.totals, doc.fx_rate, book, doc.base_amount_minor)
+
+
+def document_journal(doc: Document, book: BookSettings, release: Release | None = None) -> list[dict[str, Any]]:
     """The document's journal lines, in minor units (journal_for only adds, negates and compares)."""
-    totals = MinorTotals(doc["net_minor"], doc["tax_minor"])
-    lines = journal_for(DocKind(doc["kind"]), totals, base_of(doc, book), book.accounts, doc.get("method"), release)
+    lines = journal_for(doc.kind, doc.totals, base_of(doc, book), book.accounts, doc.method, release)
     return journal_rows(doc, lines)
 
 
-def deposit_releases(conn: Connection, docs: Sequence[StoredRow], book: BookSettings) -> dict[int, Release]:
+def deposit_releases(conn: Connection, docs: Sequence[Document], book: BookSettings) -> dict[int, Release]:
     """Per document, the revenue its lines settle that was booked at delivery (see Release)."""
-    ids = [doc["id"] for doc in docs if doc["kind"] in (DocKind.INVOICE.value, DocKind.CREDIT_NOTE.value)]
+    ids = [doc.id for doc in docs if doc.kind in (DocKind.INVOICE, DocKind.CREDIT_NOTE)]
     if not ids:
         return {}
     ln, dl = document_lines.c, deliveries.c
@@ -152,36 +132,35 @@ def installment_plan(conn: Connection, code: str) -> list[InstallmentPeriod]:
     return check_plan(code, [InstallmentPeriod(no, pct, months or 0, days or 0) for no, pct, months, days in rows])
 
 
-def write_ledger(conn: Connection, docs: Sequence[StoredRow], book: BookSettings) -> None:
+def write_ledger(conn: Connection, docs: Sequence[Document], book: BookSettings) -> None:
     """The open items (one per installment) and balanced journal lines of each document being posted."""
     items, journal = [], []
     released = deposit_releases(conn, docs, book)
     plans: dict[str, list[InstallmentPeriod]] = {}
     for doc in docs:
-        sign = sign_of(DocKind(doc["kind"]))
-        one = {"document_id": doc["id"], "customer_id": doc["customer_id"], "currency": doc["currency"],
-               "doc_on": doc["doc_on"]}
-        code = doc.get("installment_terms")
+        sign = sign_of(doc.kind)
+        one = {"document_id": doc.id, "customer_id": doc.customer_id, "currency": doc.currency, "doc_on": doc.doc_on}
+        code = doc.installment_terms
         if code:
             if code not in plans:
                 plans[code] = installment_plan(conn, code)
-            cur, base_cur = doc["currency"], book.base_currency
-            for part in schedule(from_minor(doc["amount_minor"], cur), from_minor(doc["base_amount_minor"], base_cur),
-                                 doc["doc_on"], plans[code], cur, base_cur, code):
+            cur, base_cur = doc.currency, book.base_currency
+            for part in schedule(from_minor(doc.amount_minor, cur), from_minor(doc.base_amount_minor, base_cur),
+                                 doc.doc_on, plans[code], cur, base_cur, code):
                 items.append({**one, "installment_no": part.no, "due_on": part.due_on,
                               "amount_minor": sign * to_minor(part.amount, cur),
                               "base_amount_minor": sign * to_minor(part.base_amount, base_cur)})
         else:
-            items.append({**one, "installment_no": 1, "amount_minor": sign * doc["amount_minor"],
-                          "base_amount_minor": sign * doc["base_amount_minor"], "due_on": doc["due_on"]})
-        journal += document_journal(doc, book, released.get(doc["id"]))
+            items.append({**one, "installment_no": 1, "amount_minor": sign * doc.amount_minor,
+                          "base_amount_minor": sign * doc.base_amount_minor, "due_on": doc.due_on})
+        journal += document_journal(doc, book, released.get(doc.id))
     execute_many(conn, _INSERT_ITEMS, items)
     write_journal(conn, journal, book.accounts.receivable)
 
 
-def post_generated(conn: Connection, values: StoredRow, book: BookSettings, user: str, *,
+def post_generated(conn: Connection, values: Mapping[str, Any], book: BookSettings, user: str, *,
                    status: str = DocStatus.POSTED.value, journal: Sequence[dict[str, Any]] | None = None,
-                   installment_no: int = 1) -> dict[str, Any]:
+                   installment_no: int = 1) -> Document:
     """Store and post a document a service makes (a deposit offset, write-off, transfer, refund,
     netting): numbered, with its open item and journal (JOURNAL rows, when given, instead of the
     kind's own). VALUES holds at least kind, customer_id, doc_on, currency, fx_rate and
@@ -197,40 +176,40 @@ def post_generated(conn: Connection, values: StoredRow, book: BookSettings, user
     row = {"due_on": values["doc_on"], "net_minor": amount, "tax_minor": 0, **values, "base_amount_minor": base,
            "status": status, "number": next_number(conn, kind, values["doc_on"]),
            "created_by": user, "created_at": now, "posted_by": user, "posted_at": now}
-    row["id"] = insert_rows(conn, documents, [row])[0]
-    record(conn, user, "create", "document", row["id"], None, {k: v for k, v in row.items() if k != "id"})
+    doc = insert_documents(conn, [row])[0]
+    record(conn, user, "create", "document", doc.id, None, row)
     if status == DocStatus.POSTED.value:
-        book_generated(conn, row, book, journal, installment_no)
-    return row
+        book_generated(conn, doc, book, journal, installment_no)
+    return doc
 
 
-def book_generated(conn: Connection, row: dict[str, Any], book: BookSettings,
+def book_generated(conn: Connection, doc: Document, book: BookSettings,
                    journal: Sequence[dict[str, Any]] | None = None, installment_no: int = 1) -> None:
     """The open item and journal of a generated document (see post_generated)."""
     if journal is None:
-        write_ledger(conn, [row], book)
+        write_ledger(conn, [doc], book)
     else:
-        sign = sign_of(DocKind(row["kind"]))
+        sign = sign_of(doc.kind)
         execute_many(conn, _INSERT_ITEMS, [{
-            "document_id": row["id"], "customer_id": row["customer_id"], "currency": row["currency"],
-            "doc_on": row["doc_on"], "installment_no": installment_no, "due_on": row["due_on"],
-            "amount_minor": sign * row["amount_minor"], "base_amount_minor": sign * row["base_amount_minor"]}])
+            "document_id": doc.id, "customer_id": doc.customer_id, "currency": doc.currency,
+            "doc_on": doc.doc_on, "installment_no": installment_no, "due_on": doc.due_on,
+            "amount_minor": sign * doc.amount_minor, "base_amount_minor": sign * doc.base_amount_minor}])
         write_journal(conn, list(journal), book.accounts.receivable)
 
 
-def _undo_linked(conn: Connection, doc: StoredRow, on: date, user: str) -> None:
+def _undo_linked(conn: Connection, doc: Document, on: date, user: str) -> None:
     """Before a document is voided: void its deposit offsets, and undo the automatic match of a
     credit note with its invoice (both were made by posting, not by a person)."""
     d = documents.c
-    for offset in conn.execute(sa.select(d.id).where(d.related_id == doc["id"], d.status.in_(LIVE),
+    for offset in conn.execute(sa.select(d.id).where(d.related_id == doc.id, d.status.in_(LIVE),
                                                      d.kind == DocKind.DEPOSIT_OFFSET.value)).scalars().all():
-        _undo_matches_between(conn, offset, doc["id"], on, user)
-        void(conn, offset, on, user, f"{label(doc)} voided")
-    if doc["kind"] == DocKind.CREDIT_NOTE.value and doc["related_id"]:
-        _undo_matches_between(conn, doc["id"], doc["related_id"], on, user)
-    for note in conn.execute(sa.select(d.id).where(d.related_id == doc["id"], d.status.in_(LIVE),
+        _undo_matches_between(conn, offset, doc.id, on, user)
+        void(conn, offset, on, user, f"{doc.label} voided")
+    if doc.kind is DocKind.CREDIT_NOTE and doc.related_id:
+        _undo_matches_between(conn, doc.id, doc.related_id, on, user)
+    for note in conn.execute(sa.select(d.id).where(d.related_id == doc.id, d.status.in_(LIVE),
                                                    d.kind == DocKind.CREDIT_NOTE.value)).scalars().all():
-        _undo_matches_between(conn, note, doc["id"], on, user)
+        _undo_matches_between(conn, note, doc.id, on, user)
 
 
 def _undo_matches_between(conn: Connection, one: int, other: int, on: date, user: str) -> None:
@@ -255,32 +234,32 @@ SETTLEMENT_KINDS = frozenset({DocKind.WRITE_OFF.value, DocKind.REFUND.value, Doc
 def void(conn: Connection, doc_id: int, on: date, user: str, reason: str, *, settlement: bool = False) -> int:
     """Void a posted document by posting a reversal dated ON; returns the reversal's id."""
     doc = load(conn, doc_id, lock=True)
-    if doc["status"] not in LIVE or doc["kind"] == DocKind.REVERSAL.value:
-        raise Immutable(f"{label(doc)} is {doc['status']}{' (a reversal)' if doc['status'] in LIVE else ''}: it cannot be voided")
-    if doc["kind"] == DocKind.FX_REALIZED.value:
-        raise Immutable(f"{label(doc)} is the exchange difference of match batch {doc['batch_id']}: undo the match")
-    if doc["kind"] == DocKind.FX_ADJUSTMENT.value:
-        raise Immutable(f"{label(doc)} is a month-end revaluation: it is reversed on the 1st of the next month")
-    if doc["kind"] in SETTLEMENT_KINDS and not settlement:
-        raise Immutable(f"{label(doc)} is voided with what it settles: xlar void {doc['number']}")
+    if not doc.live or doc.kind is DocKind.REVERSAL:
+        raise Immutable(f"{doc.label} is {doc.status}{' (a reversal)' if doc.live else ''}: it cannot be voided")
+    if doc.kind is DocKind.FX_REALIZED:
+        raise Immutable(f"{doc.label} is the exchange difference of match batch {doc.batch_id}: undo the match")
+    if doc.kind is DocKind.FX_ADJUSTMENT:
+        raise Immutable(f"{doc.label} is a month-end revaluation: it is reversed on the 1st of the next month")
+    if doc.kind in SETTLEMENT_KINDS and not settlement:
+        raise Immutable(f"{doc.label} is voided with what it settles: xlar void {doc.number}")
     if not reason.strip():
-        raise InvalidDocument(f"voiding {label(doc)} needs a reason")
-    if on < doc["doc_on"]:
-        raise InvalidDocument(f"{label(doc)} dated {doc['doc_on']} cannot be voided on an earlier date {on}")
+        raise InvalidDocument(f"voiding {doc.label} needs a reason")
+    if on < doc.doc_on:
+        raise InvalidDocument(f"{doc.label} dated {doc.doc_on} cannot be voided on an earlier date {on}")
     book = read_settings(conn)
-    ensure_open(doc["doc_on"], book.closed_period, f"{label(doc)} cannot be voided: it")
-    ensure_open(on, book.closed_period, f"void of {label(doc)}")
+    ensure_open(doc.doc_on, book.closed_period, f"{doc.label} cannot be voided: it")
+    ensure_open(on, book.closed_period, f"void of {doc.label}")
     _undo_linked(conn, doc, on, user)
     items = conn.execute(sa.select(open_items).where(open_items.c.document_id == doc_id)).mappings().all()
-    matching.refuse_if_matched(conn, [it["id"] for it in items], label(doc))
+    matching.refuse_if_matched(conn, [it["id"] for it in items], doc.label)
     number = next_number(conn, DocKind.REVERSAL, on)
     stamp = {"status": DocStatus.POSTED.value, "posted_by": user, "posted_at": utc_now(),
              "created_by": user, "created_at": utc_now()}
-    copied = {k: doc[k] for k in ("customer_id", "currency", "fx_rate", "net_minor", "tax_minor",
+    copied = {k: getattr(doc, k) for k in ("customer_id", "currency", "fx_rate", "net_minor", "tax_minor",
                                   "amount_minor", "base_amount_minor", "payment_terms", "method")}
     rev_id = insert_row(conn, documents, dict(
         kind=DocKind.REVERSAL.value, number=number, doc_on=on, due_on=on, reverses_id=doc_id,
-        reference=doc["number"], memo=reason, **copied, **stamp))
+        reference=doc.number, memo=reason, **copied, **stamp))
     pairs = []
     for it in items:
         new_id = insert_row(conn, open_items, {
@@ -297,10 +276,10 @@ def void(conn: Connection, doc_id: int, on: date, user: str, reason: str, *, set
          "base_debit_minor": j["base_credit_minor"], "base_credit_minor": j["base_debit_minor"],
          "posted_on": on} for j in original])
     if pairs:
-        matching.allocate(conn, pairs, method="void", user=user, memo=f"void of {doc['number']}")
+        matching.allocate(conn, pairs, method="void", user=user, memo=f"void of {doc.number}")
     voided = {"status": DocStatus.VOID.value, "voided_by": user, "voided_at": utc_now()}
     update_row(conn, documents, doc_id, voided)
     billed.rebill(conn, line_keys(lines_of(conn, [doc_id])))
-    record(conn, user, "void", "document", doc_id, {"status": doc["status"]},
+    record(conn, user, "void", "document", doc_id, {"status": doc.status},
            {**voided, "reversal": number, "reason": reason})
     return rev_id

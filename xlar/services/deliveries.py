@@ -26,14 +26,15 @@ from xlar.domain.errors import Immutable, InvalidDocument, NotFound, XlarError
 from xlar.domain.money import round_money, tidy, to_minor
 from xlar.domain.periods import ensure_open, period_of
 from xlar.services.billed import RETURN, key_text, parents
-from xlar.services.booking import base_of
+from xlar.services.booking import base_amounts, base_of
 from xlar.services.credit import latest_rate
 from xlar.store.audit import record, record_many
+from xlar.store.documents import insert as insert_documents
 from xlar.store.ledger import journal_rows
 from xlar.store.numbering import reserve_numbers
 from xlar.store.reads import StoredRow
 from xlar.store.settings import BookSettings, read_settings
-from xlar.store.tables import customers, deliveries, documents, journal_lines, orders
+from xlar.store.tables import customers, deliveries, journal_lines, orders
 from xlar.store.writes import execute_many, in_chunks, insert_rows, update_row
 
 KINDS = ("delivery", RETURN)
@@ -192,40 +193,35 @@ def _book(conn: Connection, rows: Sequence[StoredRow], book: BookSettings, user:
     notes: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for row in rows:
         notes[row["number"]].append(row)
-    now, docs = datetime.now(UTC), []
+    now, rows_of, members_of = datetime.now(UTC), [], []
     for number, members in sorted(notes.items()):
         first = members[0]
         sign = {row["id"]: -1 if row["kind"] == RETURN else 1 for row in members}
-        net = sum(sign[r["id"]] * r["net_minor"] for r in members)
-        tax = sum(sign[r["id"]] * r["tax_minor"] for r in members)
+        totals = MinorTotals(sum(sign[r["id"]] * r["net_minor"] for r in members),
+                             sum(sign[r["id"]] * r["tax_minor"] for r in members))
         cur = first["currency"]
         rate = latest_rate(conn, cur, first["delivered_on"], book)
-        docs.append({"kind": DocKind.DELIVERY.value, "status": DocStatus.POSTED.value,
-                     "customer_id": first["customer_id"], "doc_on": first["delivered_on"],
-                     "due_on": first["delivered_on"], "currency": cur, "fx_rate": rate, "net_minor": net,
-                     "tax_minor": tax, "amount_minor": net + tax, "source": number,
-                     "memo": f"revenue at delivery of note {number}", "created_by": user, "created_at": now,
-                     "posted_by": user, "posted_at": now, "members": [r["id"] for r in members]})
+        rows_of.append({"kind": DocKind.DELIVERY.value, "status": DocStatus.POSTED.value,
+                        "customer_id": first["customer_id"], "doc_on": first["delivered_on"],
+                        "due_on": first["delivered_on"], "currency": cur, "fx_rate": rate, "net_minor": totals.net,
+                        "tax_minor": totals.tax, "amount_minor": totals.total,
+                        "base_amount_minor": base_amounts(cur, totals, rate, book).total, "source": number,
+                        "memo": f"revenue at delivery of note {number}", "created_by": user, "created_at": now,
+                        "posted_by": user, "posted_at": now})
+        members_of.append([r["id"] for r in members])
     by_year: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for doc in docs:
-        by_year[doc["doc_on"].year].append(doc)
-    journal = []
+    for row in rows_of:
+        by_year[row["doc_on"].year].append(row)
     for year, group in by_year.items():
-        for doc, doc_no in zip(group, reserve_numbers(conn, DocKind.DELIVERY, year, len(group)), strict=True):
-            doc["number"] = doc_no
-    for doc in docs:
-        totals = MinorTotals(doc["net_minor"], doc["tax_minor"])
-        base = base_of(doc, book)
-        doc["base_amount_minor"] = base.total
-        doc["lines"] = accrual_journal(totals, base, book.accounts)
-    ids = insert_rows(conn, documents, [{k: v for k, v in d.items() if k not in ("members", "lines")} for d in docs])
-    for doc, doc_id in zip(docs, ids, strict=True):
-        doc["id"] = doc_id
-        journal += journal_rows(doc, doc["lines"])
-        conn.execute(deliveries.update().where(deliveries.c.id.in_(doc["members"]))
-                     .values(accrual_id=doc_id, rev=deliveries.c.rev + 1))
+        for row, doc_no in zip(group, reserve_numbers(conn, DocKind.DELIVERY, year, len(group)), strict=True):
+            row["number"] = doc_no
+    docs, journal = insert_documents(conn, rows_of), []
+    for doc, members_ids in zip(docs, members_of, strict=True):
+        journal += journal_rows(doc, accrual_journal(doc.totals, base_of(doc, book), book.accounts))
+        conn.execute(deliveries.update().where(deliveries.c.id.in_(members_ids))
+                     .values(accrual_id=doc.id, rev=deliveries.c.rev + 1))
     execute_many(conn, journal_lines.insert(), journal)
     record_many(conn, user, "book", "document", [
-        (d["id"], None, {"number": d["number"], "source": d["source"], "net_minor": d["net_minor"],
-                         "tax_minor": d["tax_minor"]}) for d in docs])
+        (d.id, None, {"number": d.number, "source": d.source, "net_minor": d.net_minor, "tax_minor": d.tax_minor})
+        for d in docs])
 

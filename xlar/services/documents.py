@@ -39,12 +39,14 @@ from xlar.domain.drafts import (
 from xlar.domain.errors import Immutable, InvalidDocument, NotFound, XlarError
 from xlar.domain.money import to_minor
 from xlar.domain.periods import ensure_open
+from xlar.domain.records import Document
 from xlar.domain.terms import PaymentTerms, due_date
 from xlar.services import billed, booking
 from xlar.services import posting as posting_service
-from xlar.services.booking import LIVE, installment_plan, label, line_keys, lines_of, load, utc_now, write_ledger
+from xlar.services.booking import installment_plan, line_keys, lines_of, utc_now, write_ledger
 from xlar.services.customers import find_terms
 from xlar.services.posting import Posting, after_posting, numbers_for
+from xlar.store import documents as stored
 from xlar.store.audit import record, record_many
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import (
@@ -56,12 +58,13 @@ from xlar.store.tables import (
     open_items,
     orders,
 )
-from xlar.store.writes import execute_many, in_chunks, insert_rows, update_row
+from xlar.store.writes import execute_many, in_chunks, update_row
 
 _INSERT_LINES, _INSERT_ITEMS = document_lines.insert(), open_items.insert()
 
-# the tests reach a document's life through this module: documents.find, .void, .post, .post_many
-find, void, post, post_many = booking.find, booking.void, posting_service.post, posting_service.post_many
+# the tests reach a document's life through this module: documents.find, .load, .void, .post, .post_many
+find, load = stored.find, stored.load
+void, post, post_many = booking.void, posting_service.post, posting_service.post_many
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,13 +122,14 @@ class _Refs:
     def contract(self, number: str) -> RowMapping | None:
         return self.conn.execute(sa.select(contracts).where(contracts.c.number == number)).mappings().first()
 
-    def document(self, number: str) -> RowMapping:
-        row = self.conn.execute(sa.select(documents, customers.c.code.label("customer"))
+    def document(self, number: str) -> tuple[Document, str]:
+        """The document numbered NUMBER, and its customer's code."""
+        row = self.conn.execute(sa.select(documents, customers.c.code.label("customer_code"))
                                 .join(customers, customers.c.id == documents.c.customer_id)
                                 .where(documents.c.number == number)).mappings().first()
         if row is None:
             raise NotFound(f"no document {number!r}")
-        return row
+        return Document.of({k: v for k, v in row.items() if k != "customer_code"}), row["customer_code"]
 
 
 
@@ -207,18 +211,18 @@ def _links(refs: _Refs, draft: DraftDocument, cust: RowMapping, currency: str) -
     """The documents, order and installment plan a draft names, checked."""
     links: dict[str, Any] = {"related_id": None, "order_number": None, "installment_terms": draft.installment_terms}
     if draft.original:
-        original = refs.document(draft.original)
-        if draft.kind is not DocKind.CREDIT_NOTE and original["status"] != DocStatus.VOID.value:
+        original, whose = refs.document(draft.original)
+        if draft.kind is not DocKind.CREDIT_NOTE and original.status is not DocStatus.VOID:
             raise InvalidDocument(f"{draft.kind} for {draft.customer}: only a credit note or the reissue of a "
-                                  f"voided document names an original; {draft.original} is {original['status']}")
-        if draft.kind is DocKind.CREDIT_NOTE and (original["kind"] not in (DocKind.INVOICE.value, DocKind.DEBIT_NOTE.value)
-                                                 or original["status"] not in LIVE):
+                                  f"voided document names an original; {draft.original} is {original.status}")
+        if draft.kind is DocKind.CREDIT_NOTE and (original.kind not in (DocKind.INVOICE, DocKind.DEBIT_NOTE)
+                                                 or not original.live):
             raise InvalidDocument(f"a credit note credits a posted invoice; {draft.original} is a "
-                                  f"{original['status']} {original['kind']}")
-        if original["customer"] != draft.customer or original["currency"] != currency:
+                                  f"{original.status} {original.kind}")
+        if whose != draft.customer or original.currency != currency:
             raise InvalidDocument(f"{draft.kind} for {draft.customer} in {currency} cannot name {draft.original} "
-                                  f"of {original['customer']} in {original['currency']}")
-        links["related_id"] = original["id"]
+                                  f"of {whose} in {original.currency}")
+        links["related_id"] = original.id
     if draft.order:
         order = refs.order(draft.order)
         if order["customer"] != draft.customer and billed_party(order["customer"], refs.parents()) != draft.customer:
@@ -256,21 +260,22 @@ def store_new(conn: Connection, prepared: Sequence[Prepared], user: str, posted:
     book, now = read_settings(conn), utc_now()
     rows = [{"status": DocStatus.DRAFT.value, "created_by": user, "created_at": now, "number": None,
              "posted_by": None, "posted_at": None, **p.values} for p in prepared]
-    to_post = [row for row, flag in zip(rows, posted, strict=True) if flag]
-    for row, number in zip(to_post, numbers_for(conn, to_post), strict=True):
+    flagged = [row for row, flag in zip(rows, posted, strict=True) if flag]
+    for row, number in zip(flagged, numbers_for(conn, [(DocKind(r["kind"]), r["doc_on"]) for r in flagged]),
+                           strict=True):
         row.update(status=DocStatus.POSTED.value, number=number, posted_by=user, posted_at=now)
-    ids = insert_rows(conn, documents, rows)
-    for row, doc_id in zip(rows, ids, strict=True):
-        row["id"] = doc_id
+    new = stored.insert(conn, rows)
+    ids = [doc.id for doc in new]
+    to_post = [doc for doc, flag in zip(new, posted, strict=True) if flag]
     lines = [{"document_id": doc_id, **ln} for doc_id, p in zip(ids, prepared, strict=True) for ln in p.lines]
-    posted_ids = {row["id"] for row in to_post}
+    posted_ids = {doc.id for doc in to_post}
     billed.delivered_values(conn, [ln for ln in lines if ln["document_id"] in posted_ids])
     execute_many(conn, _INSERT_LINES, lines)
     billed.rebill(conn, line_keys(lines))
     write_ledger(conn, to_post, book)
     record_many(conn, user, "create", "document", [
-        (row["id"], None, {**p.values, "lines": len(p.lines), "status": row["status"], "number": row["number"]})
-        for row, p in zip(rows, prepared, strict=True)])
+        (doc.id, None, {**p.values, "lines": len(p.lines), "status": doc.status.value, "number": doc.number})
+        for doc, p in zip(new, prepared, strict=True)])
     after_posting(conn, to_post, book, user, posting or Posting())
     return ids
 
@@ -287,16 +292,16 @@ def create_draft(conn: Connection, draft: DraftDocument, user: str) -> int:
     return store_new(conn, [_prepare_one(conn, draft)], user, [False])[0]
 
 
-def _draft_only(doc: RowMapping, action: str) -> None:
-    if doc["status"] != DocStatus.DRAFT.value:
-        raise Immutable(f"{label(doc)} is {doc['status']}: it cannot be {action}; void it instead")
+def _draft_only(doc: Document, action: str) -> None:
+    if doc.status is not DocStatus.DRAFT:
+        raise Immutable(f"{doc.label} is {doc.status}: it cannot be {action}; void it instead")
 
 
 def update_draft(conn: Connection, doc_id: int, draft: DraftDocument, user: str) -> None:
     doc = load(conn, doc_id, lock=True)
     _draft_only(doc, "changed")
     book = read_settings(conn)
-    ensure_open(doc["doc_on"], book.closed_period, label(doc))
+    ensure_open(doc.doc_on, book.closed_period, doc.label)
     prepared = _prepare_one(conn, draft)
     values, lines = prepared.values, prepared.lines
     old = line_keys(lines_of(conn, [doc_id]))
@@ -305,13 +310,13 @@ def update_draft(conn: Connection, doc_id: int, draft: DraftDocument, user: str)
     if lines:
         conn.execute(document_lines.insert(), [{"document_id": doc_id, **ln} for ln in lines])
     billed.rebill(conn, old | line_keys(lines))
-    record(conn, user, "update", "document", doc_id, {k: doc[k] for k in values}, values)
+    record(conn, user, "update", "document", doc_id, {k: getattr(doc, k) for k in values}, values)
 
 
 def delete_draft(conn: Connection, doc_id: int, user: str) -> None:
     doc = load(conn, doc_id, lock=True)
     _draft_only(doc, "deleted")
-    ensure_open(doc["doc_on"], read_settings(conn).closed_period, label(doc))
+    ensure_open(doc.doc_on, read_settings(conn).closed_period, doc.label)
     old = line_keys(lines_of(conn, [doc_id]))
     conn.execute(document_lines.delete().where(document_lines.c.document_id == doc_id))
     # a receipt drafted from a bank line: the line goes back to the exception queue
@@ -319,7 +324,7 @@ def delete_draft(conn: Connection, doc_id: int, user: str) -> None:
                  .values(receipt_id=None, exception=f"its draft receipt was deleted by {user}"))
     conn.execute(documents.delete().where(documents.c.id == doc_id))
     billed.rebill(conn, old)
-    record(conn, user, "delete", "document", doc_id, dict(doc), None)
+    record(conn, user, "delete", "document", doc_id, doc.columns(), None)
 
 
 def due_drafts(conn: Connection, on: date) -> list[int]:

@@ -26,6 +26,7 @@ from xlar.domain.errors import InvalidDocument
 from xlar.domain.money import from_minor, parse_rate, to_minor
 from xlar.domain.periods import ensure_open, first_day, last_day, next_period, parse_period
 from xlar.store.audit import record, record_many
+from xlar.store.documents import insert as insert_documents
 from xlar.store.ledger import OPEN, OPEN_BASE, journal_rows, lock_ledger, open_items_stmt, write_journal
 from xlar.store.numbering import reserve_numbers
 from xlar.store.settings import BookSettings, read_settings
@@ -166,32 +167,30 @@ def revalue(conn: Connection, period: str, user: str, *, book: BookSettings | No
     stamp = {"status": DocStatus.POSTED.value, "created_by": user, "created_at": now,
              "posted_by": user, "posted_at": now, "net_minor": 0, "tax_minor": 0, "amount_minor": 0}
     diffs = {key: [to_minor(ln.difference, book.base_currency) for ln in groups[key]] for key in keys}
-    docs = []
+    rows = []
     for key, number in zip(keys, numbers, strict=True):
         customer_id, cur = key
         net = sum(diffs[key])
         rate = groups[key][0].rate
-        docs.append({**stamp, "kind": DocKind.FX_ADJUSTMENT.value, "number": number, "customer_id": customer_id,
+        rows.append({**stamp, "kind": DocKind.FX_ADJUSTMENT.value, "number": number, "customer_id": customer_id,
                      "doc_on": end, "due_on": end, "currency": cur, "fx_rate": rate, "base_amount_minor": abs(net),
                      "source": f"revaluation {period}",
                      "memo": f"unrealized exchange {'gain' if net > 0 else 'loss'} of {period} at {rate}"})
-    ids = insert_rows(conn, documents, docs)
-    reversals = []
-    for doc, doc_id, number in zip(docs, ids, reversal_numbers, strict=True):
-        doc["id"] = doc_id
-        reversals.append({**{k: doc[k] for k in ("customer_id", "currency", "fx_rate", "base_amount_minor")},
-                          **stamp, "kind": DocKind.REVERSAL.value, "number": number, "doc_on": reverse_on,
-                          "due_on": reverse_on, "reverses_id": doc_id, "reference": doc["number"],
-                          "source": f"revaluation {period}", "memo": f"reversal of {doc['number']} on the 1st"})
-    for rev, rev_id in zip(reversals, insert_rows(conn, documents, reversals), strict=True):
-        rev["id"] = rev_id
+    docs = insert_documents(conn, rows)
+    reversal_rows = [
+        {**{k: getattr(doc, k) for k in ("customer_id", "currency", "fx_rate", "base_amount_minor")},
+         **stamp, "kind": DocKind.REVERSAL.value, "number": number, "doc_on": reverse_on,
+         "due_on": reverse_on, "reverses_id": doc.id, "reference": doc.number,
+         "source": f"revaluation {period}", "memo": f"reversal of {doc.number} on the 1st"}
+        for doc, number in zip(docs, reversal_numbers, strict=True)]
+    reversals = insert_documents(conn, reversal_rows)
     items, journal = [], []
     for key, doc, rev in zip(keys, docs, reversals, strict=True):
         for no, (line, diff) in enumerate(zip(groups[key], diffs[key], strict=True), start=1):
             one = {"customer_id": line.customer_id, "currency": line.currency, "installment_no": no,
                    "amount_minor": 0, "due_on": line.due_on, "revalues_id": line.item_id}
-            items += [{**one, "document_id": doc["id"], "doc_on": end, "base_amount_minor": diff},
-                      {**one, "document_id": rev["id"], "doc_on": reverse_on, "base_amount_minor": -diff}]
+            items += [{**one, "document_id": doc.id, "doc_on": end, "base_amount_minor": diff},
+                      {**one, "document_id": rev.id, "doc_on": reverse_on, "base_amount_minor": -diff}]
         net = sum(diffs[key])
         if net:  # a rise of the receivable is a gain (Dr AR / Cr gain), a fall a loss (Dr loss / Cr AR)
             lines = fx_realized_journal(-net, book.accounts)
@@ -199,6 +198,6 @@ def revalue(conn: Connection, period: str, user: str, *, book: BookSettings | No
     execute_many(conn, open_items.insert(), items)
     write_journal(conn, journal, book.accounts.receivable)
     record_many(conn, user, "revalue", "document", [
-        (d["id"], None, {k: v for k, v in d.items() if k != "id"}) for d in [*docs, *reversals]])
-    return [str(d["number"]) for d in docs]
+        (d.id, None, row) for d, row in zip([*docs, *reversals], [*rows, *reversal_rows], strict=True)])
+    return [str(d.number) for d in docs]
 

@@ -27,6 +27,8 @@ from xlar.domain.ledger import fifo_plan
 from xlar.domain.money import from_minor
 from xlar.domain.periods import ensure_open, first_open_day
 from xlar.store.audit import record
+from xlar.store.documents import insert as insert_documents
+from xlar.store.documents import load
 from xlar.store.ledger import OPEN, as_open_item, journal_rows, listed_stmt, write_journal
 from xlar.store.numbering import next_number
 from xlar.store.settings import BookSettings, read_settings
@@ -121,16 +123,16 @@ def _book_realized_fx(conn: Connection, batch_id: int, rows: Sequence[Applied],
     for (customer_id, currency, on), difference in sorted(differences.items()):
         if not difference:
             continue
-        doc = {"kind": DocKind.FX_REALIZED.value, "status": "posted",
+        row = {"kind": DocKind.FX_REALIZED.value, "status": "posted",
                "number": next_number(conn, DocKind.FX_REALIZED, on), "customer_id": customer_id, "doc_on": on,
                "due_on": on, "currency": currency, "fx_rate": Decimal(1), "net_minor": 0, "tax_minor": 0,
                "amount_minor": 0, "base_amount_minor": abs(difference), "batch_id": batch_id,
                "memo": f"realized exchange {'loss' if difference > 0 else 'gain'} of match batch {batch_id}",
                "created_by": user, "created_at": now, "posted_by": user, "posted_at": now}
-        doc["id"] = insert_row(conn, documents, doc)
+        doc = insert_documents(conn, [row])[0]
         write_journal(conn, journal_rows(doc, fx_realized_journal(difference, book.accounts)),
                       book.accounts.receivable)
-        record(conn, user, "create", "document", doc["id"], None, {k: v for k, v in doc.items() if k != "id"})
+        record(conn, user, "create", "document", doc.id, None, row)
 
 
 def allocate(conn: Connection, matches: Sequence[Match], *, method: str, user: str,
@@ -265,13 +267,11 @@ def match_fifo(conn: Connection, credit_document_id: int, *, user: str) -> int |
 
     Returns the batch id, or None when nothing could be matched.
     """
-    doc = conn.execute(sa.select(documents).where(documents.c.id == credit_document_id)).mappings().first()
-    if doc is None:
-        raise NotFound(f"no document with id {credit_document_id}")
-    stmt, listing = listed_stmt(None, doc["customer_id"])
+    doc = load(conn, credit_document_id)
+    stmt, listing = listed_stmt(None, doc.customer_id)
     base_currency = read_settings(conn).base_currency
     items = [as_open_item(r, base_currency) for r in conn.execute(
-        stmt.where(documents.c.status.in_(LIVE), listing.c.currency == doc["currency"], listing.c[OPEN] != 0)
+        stmt.where(documents.c.status.in_(LIVE), listing.c.currency == doc.currency, listing.c[OPEN] != 0)
     ).mappings()]
     debits = [(item, item.open.amount) for item in items if item.open.minor > 0]
     matches: list[Match] = []

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -23,20 +24,13 @@ from xlar.domain.documents import (
 from xlar.domain.errors import Immutable
 from xlar.domain.money import from_minor
 from xlar.domain.periods import ensure_open
+from xlar.domain.records import Document
 from xlar.services import billed, matching, receipts
-from xlar.services.booking import (
-    LIVE,
-    label,
-    lines_of,
-    load,
-    post_generated,
-    utc_now,
-    write_ledger,
-)
+from xlar.services.booking import LIVE, lines_of, post_generated, utc_now, write_ledger
 from xlar.services.credit import Charge, check_credit
 from xlar.store.audit import record_many
+from xlar.store.documents import load
 from xlar.store.numbering import reserve_numbers
-from xlar.store.reads import StoredRow
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import (
     allocations,
@@ -65,36 +59,38 @@ def post(conn: Connection, doc_id: int, user: str, *, override_credit: bool = Fa
     return post_many(conn, [load(conn, doc_id, lock=True)], user, Posting(override_credit))[0]
 
 
-def post_many(conn: Connection, docs: Sequence[StoredRow], user: str,
+def post_many(conn: Connection, docs: Sequence[Document], user: str,
               posting: Posting | None = None) -> list[str]:
     """Post drafts (document rows) in one batch; returns their numbers, in order."""
     book = read_settings(conn)
     for doc in docs:
-        if doc["status"] != DocStatus.DRAFT.value:
-            raise Immutable(f"{label(doc)} is already {doc['status']}")
-        ensure_open(doc["doc_on"], book.closed_period, label(doc))
-    lines = [ln for ln in lines_of(conn, [doc["id"] for doc in docs]) if ln["delivery"]]
+        if doc.status is not DocStatus.DRAFT:
+            raise Immutable(f"{doc.label} is already {doc.status}")
+        ensure_open(doc.doc_on, book.closed_period, doc.label)
+    lines = [ln for ln in lines_of(conn, [doc.id for doc in docs]) if ln["delivery"]]
     billed.delivered_values(conn, lines)
     update_rows(conn, document_lines, [(ln["id"], {"delivered_net_minor": ln["delivered_net_minor"],
                                                    "delivered_tax_minor": ln["delivered_tax_minor"]})
                                        for ln in lines if ln["delivered_net_minor"] is not None])
-    numbers, now = numbers_for(conn, docs), utc_now()
-    write_ledger(conn, docs, book)
-    changes = [(doc["id"], {"status": DocStatus.POSTED.value, "number": number, "posted_by": user, "posted_at": now})
-               for doc, number in zip(docs, numbers, strict=True)]
+    numbers, now = numbers_for(conn, [(doc.kind, doc.doc_on) for doc in docs]), utc_now()
+    posted = [replace(doc, status=DocStatus.POSTED, number=number, posted_by=user, posted_at=now)
+              for doc, number in zip(docs, numbers, strict=True)]
+    write_ledger(conn, posted, book)
+    changes = [(doc.id, {"status": doc.status.value, "number": doc.number, "posted_by": user, "posted_at": now})
+               for doc in posted]
     update_rows(conn, documents, changes)
     record_many(conn, user, "post", "document", [(doc_id, {"status": DocStatus.DRAFT.value}, values)
                                                  for doc_id, values in changes])
-    after_posting(conn, [{**doc, **values} for doc, (_, values) in zip(docs, changes, strict=True)],
-                   book, user, posting or Posting())
+    after_posting(conn, posted, book, user, posting or Posting())
     return numbers
 
 
-def numbers_for(conn: Connection, docs: Sequence[StoredRow]) -> list[str]:
-    """Numbers for DOCS, in the order given within each kind's series for the year."""
+def numbers_for(conn: Connection, docs: Sequence[tuple[DocKind, date]]) -> list[str]:
+    """Numbers for documents of a kind dated a day, in the order given within each kind's series
+    for the year."""
     series: dict[tuple[DocKind, int], list[int]] = defaultdict(list)
-    for i, doc in enumerate(docs):
-        series[(DocKind(doc["kind"]), doc["doc_on"].year)].append(i)
+    for i, (kind, on) in enumerate(docs):
+        series[(kind, on.year)].append(i)
     numbers = [""] * len(docs)
     for (kind, year), members in series.items():
         for i, number in zip(members, reserve_numbers(conn, kind, year, len(members)), strict=True):
@@ -102,46 +98,46 @@ def numbers_for(conn: Connection, docs: Sequence[StoredRow]) -> list[str]:
     return numbers
 
 
-def apply_credit_notes(conn: Connection, docs: Sequence[StoredRow], book: BookSettings, user: str,
+def apply_credit_notes(conn: Connection, docs: Sequence[Document], book: BookSettings, user: str,
                        posting: Posting) -> None:
     """A credit note naming its invoice is applied to it, installment by installment."""
     for doc in docs:
-        if doc["kind"] == DocKind.CREDIT_NOTE.value and doc.get("related_id"):
-            _apply_to(conn, doc["id"], doc["related_id"], user, f"credit note {doc['number']}")
+        if doc.kind is DocKind.CREDIT_NOTE and doc.related_id:
+            _apply_to(conn, doc.id, doc.related_id, user, f"credit note {doc.number}")
 
 
-def offset_deposits(conn: Connection, docs: Sequence[StoredRow], book: BookSettings, user: str,
+def offset_deposits(conn: Connection, docs: Sequence[Document], book: BookSettings, user: str,
                     posting: Posting) -> None:
     """A final invoice offsets what is left of its orders' deposit pre-invoices (see _offset_deposits)."""
-    _offset_deposits(conn, [d for d in docs if d["kind"] == DocKind.INVOICE.value], book, user)
+    _offset_deposits(conn, [d for d in docs if d.kind is DocKind.INVOICE], book, user)
 
 
-def match_receipts(conn: Connection, docs: Sequence[StoredRow], book: BookSettings, user: str,
+def match_receipts(conn: Connection, docs: Sequence[Document], book: BookSettings, user: str,
                    posting: Posting) -> None:
     """Where receipts clear once confirmed, a posted receipt is matched at entry, unless the
     workbook matches it itself (an Allocations row of the same sync names it)."""
     if book.receipt_clearing == "confirmed":
-        receipts.match_at_entry(conn, [d["id"] for d in docs if d["kind"] == DocKind.RECEIPT.value
-                                       and not {d["number"], d.get("user_ref")} & posting.named], user, book)
+        receipts.match_at_entry(conn, [d.id for d in docs if d.kind is DocKind.RECEIPT
+                                       and not {d.number, d.user_ref} & posting.named], user, book)
 
 
-def check_credit_limits(conn: Connection, docs: Sequence[StoredRow], book: BookSettings, user: str,
+def check_credit_limits(conn: Connection, docs: Sequence[Document], book: BookSettings, user: str,
                         posting: Posting) -> None:
     """What raises a customer's debt is held to the credit limit: refused, or a warning given back."""
-    charges = [doc for doc in docs if DocKind(doc["kind"]) in CHARGE_KINDS]
-    warnings = check_credit(conn, [Charge(doc["customer_id"], doc["doc_on"], f"posting {label(doc)}")
+    charges = [doc for doc in docs if doc.kind in CHARGE_KINDS]
+    warnings = check_credit(conn, [Charge(doc.customer_id, doc.doc_on, f"posting {doc.label}")
                                    for doc in charges], book, user, override=posting.override_credit)
-    posting.warnings += [(doc["id"], warning) for doc, warning in zip(charges, warnings, strict=True) if warning]
+    posting.warnings += [(doc.id, warning) for doc, warning in zip(charges, warnings, strict=True) if warning]
 
 
-PostStep = Callable[[Connection, Sequence[StoredRow], BookSettings, str, Posting], None]
+PostStep = Callable[[Connection, Sequence[Document], BookSettings, str, Posting], None]
 
 # What posting sets off, in this order, for every batch of documents posted (by Post, by a sync
 # that posts, by a document stored posted): a new consequence of posting is a step added here.
 AFTER_POSTING: tuple[PostStep, ...] = (apply_credit_notes, offset_deposits, match_receipts, check_credit_limits)
 
 
-def after_posting(conn: Connection, docs: Sequence[StoredRow], book: BookSettings, user: str,
+def after_posting(conn: Connection, docs: Sequence[Document], book: BookSettings, user: str,
                   posting: Posting) -> None:
     """Each step of AFTER_POSTING over the documents just posted."""
     if not docs:
@@ -178,33 +174,33 @@ def _apply_to(conn: Connection, credit_doc: int, debit_doc: int, user: str, memo
         matching.allocate(conn, matches, method="auto", user=user, memo=memo)
 
 
-def _offset_deposits(conn: Connection, invoices: Sequence[StoredRow], book: BookSettings, user: str) -> None:
+def _offset_deposits(conn: Connection, invoices: Sequence[Document], book: BookSettings, user: str) -> None:
     """A final invoice offsets what is left of its orders' deposit pre-invoices (预开发票): a
     deposit offset document (Dr advances / Cr AR) applied to the invoice, per order."""
     if not invoices:
         return
     d, ln, dl = documents.c, document_lines.c, deliveries.c
     per_order: dict[tuple[int, str], int] = defaultdict(int)   # (invoice id, order) -> gross billed
-    rows = [row for chunk in in_chunks(i["id"] for i in invoices) for row in conn.execute(
+    rows = [row for chunk in in_chunks(i.id for i in invoices) for row in conn.execute(
         sa.select(ln.document_id, dl.order_number, ln.net_minor, ln.tax_minor)
         .join(deliveries, sa.and_(dl.number == ln.delivery, dl.line_no == ln.delivery_line))
         .where(ln.document_id.in_(chunk), dl.order_number.is_not(None)))]
     for doc_id, order, net, tax in rows:
         per_order[(doc_id, order)] += net + tax
     for inv in invoices:
-        if inv.get("order_number") and not any(k[0] == inv["id"] for k in per_order):
-            per_order[(inv["id"], inv["order_number"])] = inv["amount_minor"]
-    by_id = {i["id"]: i for i in invoices}
+        if inv.order_number and not any(k[0] == inv.id for k in per_order):
+            per_order[(inv.id, inv.order_number)] = inv.amount_minor
+    by_id = {i.id: i for i in invoices}
     for (inv_id, order), gross in sorted(per_order.items()):
         inv = by_id[inv_id]
-        deposits = conn.execute(sa.select(documents).where(
+        deposits = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(d.amount_minor), 0), sa.func.count()).where(
             d.order_number == order, d.kind == DocKind.DEPOSIT_INVOICE.value, d.status.in_(LIVE),
-            d.currency == inv["currency"])).mappings().all()
-        if not deposits:
+            d.currency == inv.currency)).one()
+        if not deposits[1]:
             continue
         offset_before = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(d.amount_minor), 0)).where(
             d.order_number == order, d.kind == DocKind.DEPOSIT_OFFSET.value, d.status.in_(LIVE))).scalar_one()
-        left = sum(dep["amount_minor"] for dep in deposits) - offset_before
+        left = deposits[0] - offset_before
         open_now = sum(amount for _, amount in _open_of(conn, inv_id))
         amount = min(left, gross, open_now)
         if amount <= 0:
@@ -212,10 +208,10 @@ def _offset_deposits(conn: Connection, invoices: Sequence[StoredRow], book: Book
         _post_offset(conn, inv, order, amount, book, user)
 
 
-def _post_offset(conn: Connection, inv: StoredRow, order: str, amount: int, book: BookSettings,
+def _post_offset(conn: Connection, inv: Document, order: str, amount: int, book: BookSettings,
                  user: str) -> None:
-    row = post_generated(conn, {
-        "kind": DocKind.DEPOSIT_OFFSET.value, "customer_id": inv["customer_id"], "doc_on": inv["doc_on"],
-        "currency": inv["currency"], "fx_rate": inv["fx_rate"], "amount_minor": amount, "order_number": order,
-        "related_id": inv["id"], "source": inv["number"], "memo": f"deposit of order {order} offset"}, book, user)
-    _apply_to(conn, row["id"], inv["id"], user, f"deposit of order {order} on {inv['number']}")
+    offset = post_generated(conn, {
+        "kind": DocKind.DEPOSIT_OFFSET.value, "customer_id": inv.customer_id, "doc_on": inv.doc_on,
+        "currency": inv.currency, "fx_rate": inv.fx_rate, "amount_minor": amount, "order_number": order,
+        "related_id": inv.id, "source": inv.number, "memo": f"deposit of order {order} offset"}, book, user)
+    _apply_to(conn, offset.id, inv.id, user, f"deposit of order {order} on {inv.number}")

@@ -13,28 +13,30 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection
 
 from xlar.domain.documents import DocKind, DocStatus
 from xlar.domain.errors import InvalidDocument, NotAllowed
+from xlar.domain.records import Document
 from xlar.services import suggest
 from xlar.store.audit import record_many
+from xlar.store.documents import select
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import audit_log, documents
 from xlar.store.writes import in_chunks, update_rows
 
 
-def check_approver(conn: Connection, book: BookSettings, user: str, doc: RowMapping) -> None:
+def check_approver(conn: Connection, book: BookSettings, user: str, doc: Document) -> None:
     """Refuse unless USER may approve DOC: an approver, who neither entered nor changed it."""
-    what = f"receipt {doc['number'] or 'draft #' + str(doc['id'])}"
+    what = doc.label
     if not book.may_approve(user):
         raise NotAllowed(f"{user} cannot approve {what}: approving receipts needs the approver role "
                          "(setting approvers)")
     a = audit_log.c
     editors = set(conn.execute(sa.select(a.user_name).where(
-        a.entity == "document", a.entity_id == str(doc["id"]), a.action.in_(("create", "update")))).scalars())
-    if user == doc["created_by"] or user in editors:
-        did = "entered" if user == doc["created_by"] else "changed"
+        a.entity == "document", a.entity_id == str(doc.id), a.action.in_(("create", "update")))).scalars())
+    if user == doc.created_by or user in editors:
+        did = "entered" if user == doc.created_by else "changed"
         raise NotAllowed(f"{user} {did} {what} and cannot also approve it: another approver must "
                          "(segregation of duties)")
 
@@ -44,16 +46,14 @@ def approve(conn: Connection, doc_ids: Sequence[int], user: str, *,
     """Approve confirmed receipts; returns their numbers. Receipts not in WITHOUT_MATCHING are
     then matched at entry (those whose matches the workbook's Allocations rows give are not)."""
     book = read_settings(conn)
-    rows = [row for chunk in in_chunks(doc_ids) for row in conn.execute(
-        sa.select(documents).where(documents.c.id.in_(chunk)).with_for_update()).mappings()]
-    by_id = {row["id"]: row for row in rows}
+    by_id = {doc.id: doc for chunk in in_chunks(doc_ids)
+             for doc in select(conn, documents.c.id.in_(chunk), lock=True)}
     for doc_id in doc_ids:
         doc = by_id.get(doc_id)
-        if doc is None or doc["kind"] != DocKind.RECEIPT.value:
+        if doc is None or doc.kind is not DocKind.RECEIPT:
             raise InvalidDocument(f"document {doc_id} is not a receipt: only receipts are approved")
-        if doc["status"] != DocStatus.POSTED.value:
-            raise InvalidDocument(f"receipt {doc['number'] or 'draft #' + str(doc_id)} is {doc['status']}: "
-                                  "only a confirmed (posted) receipt can be approved")
+        if doc.status is not DocStatus.POSTED:
+            raise InvalidDocument(f"{doc.label} is {doc.status}: only a confirmed (posted) receipt can be approved")
         check_approver(conn, book, user, doc)
     now = datetime.now(UTC)
     changes = [(doc_id, {"status": DocStatus.APPROVED.value, "approved_by": user, "approved_at": now})
@@ -63,7 +63,7 @@ def approve(conn: Connection, doc_ids: Sequence[int], user: str, *,
                 [(doc_id, {"status": DocStatus.POSTED.value}, values) for doc_id, values in changes])
     if book.receipt_clearing == "approved":
         match_at_entry(conn, [d for d in doc_ids if d not in set(without_matching)], user, book)
-    return [by_id[d]["number"] for d in doc_ids]
+    return [str(by_id[d].number) for d in doc_ids]
 
 
 def match_at_entry(conn: Connection, doc_ids: Sequence[int], user: str, book: BookSettings | None = None) -> None:

@@ -8,6 +8,7 @@ balances, aging and every customer's history show it; each is voided like any do
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
-from xlar.domain.documents import DocKind, JournalLine
+from xlar.domain.documents import DocKind, DocStatus, JournalLine
 from xlar.domain.errors import InvalidAllocation, InvalidDocument, NotAllowed, NotFound
 from xlar.domain.items import OpenItem
 from xlar.domain.ledger import base_share
@@ -23,6 +24,7 @@ from xlar.domain.money import from_minor, to_minor
 from xlar.domain.periods import ensure_open
 from xlar.services import booking, matching
 from xlar.store.audit import record
+from xlar.store.documents import find, load
 from xlar.store.ledger import OPEN, as_open_item, journal_rows, listed_stmt
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import customers, documents, open_items, payable_allocations, payables
@@ -62,11 +64,6 @@ def open_item(conn: Connection, number: str, installment: int = 1, book: BookSet
     if row is None:
         raise _missing(number, installment)
     return as_open_item(row, (book or read_settings(conn)).base_currency)
-
-
-def _document(conn: Connection, item: OpenItem) -> RowMapping:
-    """ITEM's document (its customer's id and exchange rate go on what settles it)."""
-    return conn.execute(sa.select(documents).where(documents.c.id == item.document_id)).mappings().one()
 
 
 def _customer(conn: Connection, code: str) -> RowMapping:
@@ -125,16 +122,16 @@ def write_off(conn: Connection, number: str, amount: Decimal, reason_code: str, 
         raise NotAllowed(f"writing off {from_minor(minor, item.currency)} {item.currency} of {item.label} is over "
                          f"the tolerance {book.write_off_tolerance} (setting write_off_tolerance): an approver must")
     on = _dated(item, on, book, "write-off")
-    doc = _document(conn, item)
+    doc = load(conn, item.document_id)   # its customer's id and exchange rate go on what settles it
     row = booking.post_generated(conn, {
-        "kind": DocKind.WRITE_OFF.value, "customer_id": doc["customer_id"], "doc_on": on,
-        "currency": item.currency, "fx_rate": doc["fx_rate"], "amount_minor": minor,
+        "kind": DocKind.WRITE_OFF.value, "customer_id": doc.customer_id, "doc_on": on,
+        "currency": item.currency, "fx_rate": doc.fx_rate, "amount_minor": minor,
         "base_amount_minor": _share(item, minor, book), "related_id": item.document_id, "source": number,
         "reference": code, "memo": memo or f"write-off of {item.label} ({code})"}, book, user)
-    credit = item_of(conn, row["id"])
+    credit = item_of(conn, row.id)
     matching.allocate(conn, [matching.Match(item.id, credit, from_minor(minor, item.currency))],
-                      method="write_off", user=user, memo=f"{code}: {row['memo']}")
-    return int(row["id"])
+                      method="write_off", user=user, memo=f"{code}: {row.memo}")
+    return row.id
 
 
 def transfer(conn: Connection, number: str, to: str, on: date, user: str, *, amount: Decimal | None = None,
@@ -145,9 +142,9 @@ def transfer(conn: Connection, number: str, to: str, on: date, user: str, *, amo
     original's due date, so aging does not restart. Returns (from-side id, to-side id)."""
     book = read_settings(conn)
     item = open_item(conn, number, installment, book)
-    doc = _document(conn, item)
+    doc = load(conn, item.document_id)
     target = _customer(conn, to)
-    if target["id"] == doc["customer_id"]:
+    if target["id"] == doc.customer_id:
         raise InvalidDocument(f"{item.label} already belongs to {to}")
     if target["status"] == "inactive":
         raise InvalidDocument(f"customer {to!r} is inactive")
@@ -155,28 +152,28 @@ def transfer(conn: Connection, number: str, to: str, on: date, user: str, *, amo
     on = _dated(item, on, book, "transfer")
     base = _share(item, minor, book)
     debit_side = item.amount.minor < 0    # an unapplied credit moves: its old customer is debited
-    common = {"doc_on": on, "currency": item.currency, "fx_rate": doc["fx_rate"], "amount_minor": minor,
+    common = {"doc_on": on, "currency": item.currency, "fx_rate": doc.fx_rate, "amount_minor": minor,
               "base_amount_minor": base, "source": number,
               "memo": f"{item.label} transferred from {item.customer} to {to}" + (f": {reason}" if reason else "")}
     old_kind, new_kind = ((DocKind.TRANSFER_DEBIT, DocKind.TRANSFER_CREDIT) if debit_side
                           else (DocKind.TRANSFER_CREDIT, DocKind.TRANSFER_DEBIT))
-    old = booking.post_generated(conn, {**common, "kind": old_kind.value, "customer_id": doc["customer_id"]}, book,
-                              user, status="draft")
+    old = booking.post_generated(conn, {**common, "kind": old_kind.value, "customer_id": doc.customer_id}, book,
+                                 user, status="draft")
     new = booking.post_generated(conn, {**common, "kind": new_kind.value, "customer_id": target["id"],
-                                     "due_on": item.due_on, "related_id": old["id"]}, book, user, journal=[])
-    update_row(conn, documents, old["id"], {"related_id": new["id"], "status": "posted"})
-    old.update(related_id=new["id"], status="posted")
-    debtor, creditor = (doc["customer_id"], target["id"]) if debit_side else (target["id"], doc["customer_id"])
+                                        "due_on": item.due_on, "related_id": old.id}, book, user, journal=[])
+    update_row(conn, documents, old.id, {"related_id": new.id, "status": "posted"})
+    old = replace(old, related_id=new.id, status=DocStatus.POSTED)
+    debtor, creditor = (doc.customer_id, target["id"]) if debit_side else (target["id"], doc.customer_id)
     lines = [JournalLine(book.accounts.receivable, minor, 0, base, 0),
              JournalLine(book.accounts.receivable, 0, minor, 0, base)]
     booking.book_generated(conn, old, book, journal_rows(old, lines, [debtor, creditor]))
-    counterpart = item_of(conn, old["id"])
+    counterpart = item_of(conn, old.id)
     pair = matching.Match(counterpart, item.id, from_minor(minor, item.currency)) if debit_side else \
         matching.Match(item.id, counterpart, from_minor(minor, item.currency))
     matching.allocate(conn, [pair], method="transfer", user=user, memo=str(common["memo"]))
     record(conn, user, "transfer", "document", item.document_id, {"customer": item.customer},
-           {"customer": to, "amount_minor": minor, "from_document": old["number"], "to_document": new["number"]})
-    return int(old["id"]), int(new["id"])
+           {"customer": to, "amount_minor": minor, "from_document": old.number, "to_document": new.number})
+    return old.id, new.id
 
 
 def refund(conn: Connection, number: str, on: date, user: str, *, amount: Decimal | None = None,
@@ -195,16 +192,16 @@ def refund(conn: Connection, number: str, on: date, user: str, *, amount: Decima
         raise InvalidDocument(f"refund method {method!r} is not one of {', '.join(RECEIPT_METHODS)}")
     minor = _amount(item, amount, "refunded", book)
     on = _dated(item, on, book, "refund")
-    doc = _document(conn, item)
+    doc = load(conn, item.document_id)
     row = booking.post_generated(conn, {
-        "kind": DocKind.REFUND.value, "customer_id": doc["customer_id"], "doc_on": on, "currency": item.currency,
-        "fx_rate": doc["fx_rate"], "amount_minor": minor, "base_amount_minor": _share(item, minor, book),
+        "kind": DocKind.REFUND.value, "customer_id": doc.customer_id, "doc_on": on, "currency": item.currency,
+        "fx_rate": doc.fx_rate, "amount_minor": minor, "base_amount_minor": _share(item, minor, book),
         "method": method, "related_id": item.document_id, "source": number,
         "memo": f"refund of {item.label}" + (f": {reason}" if reason else "")}, book, user)
-    debit = item_of(conn, row["id"])
+    debit = item_of(conn, row.id)
     matching.allocate(conn, [matching.Match(debit, item.id, from_minor(minor, item.currency))],
-                      method="refund", user=user, memo=row["memo"])
-    return int(row["id"])
+                      method="refund", user=user, memo=row.memo)
+    return row.id
 
 
 def payables_open(conn: Connection, customer_id: int, currency: str | None = None) -> list[tuple[RowMapping, int]]:
@@ -250,24 +247,24 @@ def net(conn: Connection, customer: str, on: date, user: str, *, currency: str |
         "kind": DocKind.NETTING.value, "customer_id": cust["id"], "doc_on": on, "currency": cur, "fx_rate": rate,
         "amount_minor": minor, "reference": cust["vendor_code"],
         "memo": f"AR/AP netting with vendor {cust['vendor_code']}"}, book, user)
-    credit = item_of(conn, row["id"])
+    credit = item_of(conn, row.id)
     matches, left = [], minor
     for inv in invoices:
         take = min(left, inv[OPEN])
         if take > 0:
             matches.append(matching.Match(inv["id"], credit, from_minor(take, cur)))
             left -= take
-    matching.allocate(conn, matches, method="netting", user=user, memo=row["memo"])
+    matching.allocate(conn, matches, method="netting", user=user, memo=row.memo)
     cleared: list[dict[str, Any]] = []
     left = minor
     for payable, open_ in owed:
         take = min(left, open_)
         if take > 0:
-            cleared.append({"payable_id": payable["id"], "document_id": row["id"], "amount_minor": take})
+            cleared.append({"payable_id": payable["id"], "document_id": row.id, "amount_minor": take})
             left -= take
     conn.execute(payable_allocations.insert(), cleared)
-    record(conn, user, "net", "document", row["id"], None, {"payables": cleared})
-    return int(row["id"])
+    record(conn, user, "net", "document", row.id, None, {"payables": cleared})
+    return row.id
 
 
 def unnet(conn: Connection, netting_id: int) -> None:
@@ -290,15 +287,15 @@ def netted_of(conn: Connection, payable_ids: Sequence[int]) -> dict[int, int]:
 def void(conn: Connection, number: str, on: date, user: str, reason: str) -> list[str]:
     """Void a write-off, refund, netting or transfer: its matches are undone, a netting gives its
     payables back, a transfer is voided with its counterpart. Returns the reversals' numbers."""
-    doc = booking.find(conn, number, lock=True)
-    if doc["kind"] not in booking.SETTLEMENT_KINDS:
-        raise InvalidDocument(f"{booking.label(doc)} is not a settlement: void it as a document")
-    ids = [doc["id"]]
-    if doc["kind"] in (DocKind.TRANSFER_DEBIT.value, DocKind.TRANSFER_CREDIT.value) and doc["related_id"]:
-        ids.append(doc["related_id"])
+    doc = find(conn, number, lock=True)
+    if doc.kind not in booking.SETTLEMENT_KINDS:
+        raise InvalidDocument(f"{doc.label} is not a settlement: void it as a document")
+    ids = [doc.id]
+    if doc.kind in (DocKind.TRANSFER_DEBIT, DocKind.TRANSFER_CREDIT) and doc.related_id:
+        ids.append(doc.related_id)
     items = conn.execute(sa.select(open_items.c.id).where(open_items.c.document_id.in_(ids))).scalars().all()
-    matching.undo_items(conn, items, on=on, user=user, memo=f"void of {doc['number']}: {reason}")
-    if doc["kind"] == DocKind.NETTING.value:
-        unnet(conn, doc["id"])
+    matching.undo_items(conn, items, on=on, user=user, memo=f"void of {doc.number}: {reason}")
+    if doc.kind is DocKind.NETTING:
+        unnet(conn, doc.id)
     reversals = [booking.void(conn, doc_id, on, user, reason, settlement=True) for doc_id in ids]
     return [conn.execute(sa.select(documents.c.number).where(documents.c.id == r)).scalar_one() for r in reversals]

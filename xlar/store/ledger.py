@@ -8,7 +8,7 @@ reference these must agree with.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -18,24 +18,26 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement, Subquery
 
 from xlar.domain.aging import AgingPolicy, Basis
+from xlar.domain.documents import JournalLine
 from xlar.domain.errors import InvalidSetting
 from xlar.domain.items import OpenItem
 from xlar.domain.money import Money
+from xlar.domain.records import Document
 from xlar.store.reads import AnySelect, StoredRow
 from xlar.store.settings import read_settings
 from xlar.store.tables import allocations, customers, documents, journal_lines, open_items
 from xlar.store.writes import execute_many, in_chunks
 
 
-def journal_rows(doc: Mapping[str, Any], lines: Sequence[Any], customers: Sequence[int] | None = None
+def journal_rows(doc: Document, lines: Sequence[JournalLine], customers: Sequence[int] | None = None
                  ) -> list[dict[str, Any]]:
     """Journal lines (domain JournalLines in minor units) as rows of DOC's journal; CUSTOMERS
     names each line's customer where they differ from the document's (a transfer)."""
-    return [{"document_id": doc["id"], "line_no": no, "account": ln.account,
-             "customer_id": customers[no - 1] if customers else doc["customer_id"], "currency": doc["currency"],
+    return [{"document_id": doc.id, "line_no": no, "account": ln.account,
+             "customer_id": customers[no - 1] if customers else doc.customer_id, "currency": doc.currency,
              "debit_minor": int(ln.debit), "credit_minor": int(ln.credit),
              "base_debit_minor": int(ln.base_debit), "base_credit_minor": int(ln.base_credit),
-             "posted_on": doc["doc_on"]}
+             "posted_on": doc.doc_on}
             for no, ln in enumerate(lines, start=1)]
 
 

@@ -25,9 +25,10 @@ from xlar.domain.money import decimal_from_number, from_minor, to_minor
 from xlar.schema.messages import localize_memo
 from xlar.schema.records import AllocationRow
 from xlar.schema.sheets import ALLOCATIONS, MATCH_METHODS, PAYABLES
-from xlar.services import booking, matching, settle
+from xlar.services import matching, settle
 from xlar.store import tables as t
 from xlar.store.audit import record
+from xlar.store.documents import find, load
 from xlar.store.writes import insert_rows, update_row
 from xlar.sync.adapters import Adapter
 from xlar.sync.context import Context, Item
@@ -100,7 +101,7 @@ class AllocationsAdapter(Adapter):
             if credit.customer != debit.customer:
                 _old, new = settle.transfer(conn, credit_number, debit.customer, self._today(ctx), ctx.user,
                                             amount=amount, reason=f"to pay {invoice}")
-                credit_number = str(booking.load(conn, new)["number"])
+                credit_number = str(load(conn, new).number)
         debit_id = settle.item_id(conn, invoice, installment)
         credit_id = settle.item_id(conn, credit_number)
         item = row.item
@@ -117,10 +118,10 @@ class AllocationsAdapter(Adapter):
     @staticmethod
     def _number(conn: Connection, shown: object) -> str:
         """The posted number of a document the sheet names (a draft's DRAFT-<id> included)."""
-        doc = booking.find(conn, str(shown))
-        if doc["number"] is None or doc["status"] == "draft":
+        doc = find(conn, str(shown))
+        if doc.number is None or doc.status == "draft":
             raise InvalidAllocation(f"{shown} is a draft: post it (and approve a receipt) before matching it")
-        return str(doc["number"])
+        return doc.number
 
     @staticmethod
     def _last(conn: Connection, where: sa.ColumnElement[bool]) -> int:
@@ -188,11 +189,12 @@ class AllocationsAdapter(Adapter):
 
     def _undo(self, conn: Connection, ctx: Context, row_id: int, on: date, memo: str) -> None:
         a, oi = t.allocations.c, t.open_items.c
-        credit_doc = conn.execute(sa.select(t.documents).join(t.open_items, oi.document_id == t.documents.c.id)
+        credit_doc = conn.execute(sa.select(t.documents.c.kind, t.documents.c.number)
+                                  .join(t.open_items, oi.document_id == t.documents.c.id)
                                   .join(t.allocations, a.credit_item_id == oi.id)
-                                  .where(a.id == row_id)).mappings().first()
-        if credit_doc is not None and credit_doc["kind"] == DocKind.WRITE_OFF.value:
-            settle.void(conn, credit_doc["number"], on, ctx.user, f"write-off {memo.removeprefix('match ')}")
+                                  .where(a.id == row_id)).first()
+        if credit_doc is not None and credit_doc.kind == DocKind.WRITE_OFF.value:
+            settle.void(conn, credit_doc.number, on, ctx.user, f"write-off {memo.removeprefix('match ')}")
             return
         matching.undo_allocations(conn, [row_id], on=on, user=ctx.user, memo=memo)
 

@@ -24,6 +24,7 @@ from xlar.domain.errors import (
     XlarError,
 )
 from xlar.domain.money import decimal_from_number, from_minor, tidy
+from xlar.domain.records import Document
 from xlar.schema.columns import Column, Kind, SheetSchema
 from xlar.schema.records import InvoiceLineRow, InvoiceRow, ReceiptRow
 from xlar.schema.sheets import INVOICE_LINES, INVOICES, RECEIPTS
@@ -32,6 +33,7 @@ from xlar.services import documents as docs
 from xlar.services import posting as posting_service
 from xlar.store import tables as t
 from xlar.store.audit import record
+from xlar.store.documents import load, select
 from xlar.store.ledger import OPEN, open_items_stmt
 from xlar.store.reads import StoredRow
 from xlar.store.writes import in_chunks
@@ -115,24 +117,24 @@ class DocumentAdapter(Adapter):
     def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object],
                lines: Sequence[dict[str, object]] = (), *, on: date | None = None,
                content_changed: bool = True) -> None:
-        doc = booking.load(conn, row_id, lock=True)
+        doc = load(conn, row_id, lock=True)
         wanted = values.get("status") or "draft"
-        if doc["status"] == "draft":
+        if doc.status == "draft":
             if content_changed:
                 docs.update_draft(conn, row_id, self.draft(ctx, values, lines), ctx.user)
             if wanted == "posted":
                 posting = posting_service.Posting(named=frozenset(ctx.named_credits))
-                posting_service.post_many(conn, [booking.load(conn, row_id, lock=True)], ctx.user, posting)
+                posting_service.post_many(conn, [load(conn, row_id, lock=True)], ctx.user, posting)
                 ctx.warnings.update(posting.warnings)
             elif wanted != "draft":
-                raise InvalidDocument(f"{booking.label(doc)} is a draft: set Status to posted, or delete the row")
+                raise InvalidDocument(f"{doc.label} is a draft: set Status to posted, or delete the row")
             return
-        if wanted == "void" and doc["status"] != "void":
+        if wanted == "void" and doc.status != "void":
             reason = str(values.get("memo") or "voided in the workbook")
             booking.void(conn, row_id, on or date.today(), ctx.user, reason)
             return
-        if wanted != doc["status"] or content_changed:
-            raise Immutable(f"{booking.label(doc)} is {doc['status']}: it cannot be changed; set Status to "
+        if wanted != doc.status or content_changed:
+            raise Immutable(f"{doc.label} is {doc.status}: it cannot be changed; set Status to "
                             "void to reverse it")
 
     def delete(self, conn: Connection, ctx: Context, row_id: int) -> None:
@@ -175,10 +177,10 @@ class InvoicesAdapter(DocumentAdapter):
         with_lines = {r: values for r, (values, lines) in zip(results, items, strict=True)
                       if isinstance(r, int) and lines and any(values.get(k) is not None for k in ("net", "tax", "total"))}
         for chunk in in_chunks(list(with_lines)):
-            for doc in conn.execute(sa.select(t.documents).where(t.documents.c.id.in_(chunk))).mappings():
-                note = _header_note(None, doc, with_lines[doc["id"]])
+            for doc in select(conn, t.documents.c.id.in_(chunk)):
+                note = _header_note(None, doc, with_lines[doc.id])
                 if note:
-                    ctx.notes[doc["id"]] = note
+                    ctx.notes[doc.id] = note
         return results
 
     def draft(self, ctx: Context, values: dict[str, object], lines: Sequence[dict[str, object]]) -> DraftDocument:
@@ -194,38 +196,39 @@ class InvoicesAdapter(DocumentAdapter):
     def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object],
                lines: Sequence[dict[str, object]] = (), *, on: date | None = None,
                content_changed: bool = True) -> None:
-        doc = booking.load(conn, row_id)
-        if doc["status"] == "draft" and lines and content_changed:
+        doc = load(conn, row_id)
+        if doc.status == "draft" and lines and content_changed:
             super().update(conn, ctx, row_id, values, lines, on=on, content_changed=content_changed)
-            note = _header_note(doc, booking.load(conn, row_id), values)
+            note = _header_note(doc, load(conn, row_id), values)
             if note:
                 ctx.notes[row_id] = note
             return
-        if (doc["status"] != "draft" and values.get("status") == doc["status"] and content_changed
+        if (doc.status != "draft" and values.get("status") == doc.status and content_changed
                 and _only_open_fields_changed(ctx, doc, values)):
-            after = {"fapiao_no": values.get("fapiao_no"), "expected_on": values.get("expected_date") or doc["due_on"],
+            after = {"fapiao_no": values.get("fapiao_no"), "expected_on": values.get("expected_date") or doc.due_on,
                      "disputed": _disputed(values)}
             conn.execute(t.documents.update().where(t.documents.c.id == row_id)
                          .values(**after, rev=t.documents.c.rev + 1))
-            record(conn, ctx.user, "update", "document", row_id, {k: doc[k] for k in after}, after)
+            record(conn, ctx.user, "update", "document", row_id, {k: getattr(doc, k) for k in after}, after)
             return
         super().update(conn, ctx, row_id, values, lines, on=on, content_changed=content_changed)
 
 
-def _header_note(before: Any, after: Any, values: dict[str, object]) -> str | None:
+def _header_note(before: Document | None, after: Document, values: dict[str, object]) -> str | None:
     """An invoice with lines has its Net, Tax and Total computed from them: what is typed there is
     not taken. Said when what is typed is neither what the store had (a draft's header before
     its lines changed) nor what the lines now give."""
-    cur = after["currency"]
+    cur = after.currency
     typed = {key: values.get(key) for key in ("net", "tax", "total")}
-    columns = {"net": "net_minor", "tax": "tax_minor", "total": "amount_minor"}
-    def matches(doc: Any) -> bool:
-        return doc is not None and all(v is None or decimal_from_number(v) == from_minor(doc[columns[k]], cur)
-                                       for k, v in typed.items())
+    def header(doc: Document) -> dict[str, Decimal]:
+        return {"net": from_minor(doc.net_minor, cur), "tax": from_minor(doc.tax_minor, cur),
+                "total": from_minor(doc.amount_minor, cur)}
+    def matches(doc: Document | None) -> bool:
+        return doc is not None and all(v is None or decimal_from_number(v) == header(doc)[k] for k, v in typed.items())
     if matches(before) or matches(after):
         return None
-    shown = ", ".join(f"{k} {from_minor(after[c], cur)}" for k, c in columns.items())
-    return (f"{shown_number(after['number'], after['id'])} has lines: its net, tax and total are computed from them "
+    shown = ", ".join(f"{k} {amount}" for k, amount in header(after).items())
+    return (f"{shown_number(after.number, after.id)} has lines: its net, tax and total are computed from them "
             f"({shown}); the amounts typed there were not taken")
 
 
@@ -248,20 +251,20 @@ def _disputed(values: dict[str, object]) -> str | None:
     return "yes" if values.get("disputed") == "yes" else None
 
 
-def _only_open_fields_changed(ctx: Context, doc: Any, values: dict[str, object]) -> bool:
+def _only_open_fields_changed(ctx: Context, doc: Document, values: dict[str, object]) -> bool:
     """True when a posted invoice's row differs from the store only in what stays open after
     posting: the fapiao number (often known later), the expected receipt date and whether the
     customer disputes it."""
     keys = ("kind", "date", "customer", "currency", "due_date", "source", "memo", "order", "your_ref",
             "net", "tax", "total")
-    cur = doc["currency"]
-    stored = {"kind": doc["kind"], "date": doc["doc_on"], "customer": ctx.code_of.get(doc["customer_id"]),
-              "currency": cur, "due_date": doc["due_on"], "source": doc["source"], "memo": doc["memo"],
-              "order": doc["order_number"], "your_ref": doc["user_ref"], "net": from_minor(doc["net_minor"], cur),
-              "tax": from_minor(doc["tax_minor"], cur), "total": from_minor(doc["amount_minor"], cur)}
+    cur = doc.currency
+    stored = {"kind": doc.kind, "date": doc.doc_on, "customer": ctx.code_of.get(doc.customer_id),
+              "currency": cur, "due_date": doc.due_on, "source": doc.source, "memo": doc.memo,
+              "order": doc.order_number, "your_ref": doc.user_ref, "net": from_minor(doc.net_minor, cur),
+              "tax": from_minor(doc.tax_minor, cur), "total": from_minor(doc.amount_minor, cur)}
     return all(values.get(k) == stored[k] for k in keys) and (
-        values.get("fapiao_no") != doc["fapiao_no"] or (values.get("expected_date") or doc["due_on"]) != doc["expected_on"]
-        or _disputed(values) != doc["disputed"])
+        values.get("fapiao_no") != doc.fapiao_no or (values.get("expected_date") or doc.due_on) != doc.expected_on
+        or _disputed(values) != doc.disputed)
 
 
 class ReceiptsAdapter(DocumentAdapter):
@@ -292,16 +295,16 @@ class ReceiptsAdapter(DocumentAdapter):
     def update(self, conn: Connection, ctx: Context, row_id: int, values: dict[str, object],
                lines: Sequence[dict[str, object]] = (), *, on: date | None = None,
                content_changed: bool = True) -> None:
-        doc = booking.load(conn, row_id, lock=True)
-        if values.get("status") != "approved" or doc["status"] not in ("draft", "posted"):
+        doc = load(conn, row_id, lock=True)
+        if values.get("status") != "approved" or doc.status not in ("draft", "posted"):
             super().update(conn, ctx, row_id, values, lines, on=on, content_changed=content_changed)
             return
-        if doc["status"] == "draft":
+        if doc.status == "draft":
             super().update(conn, ctx, row_id, {**values, "status": "posted"}, lines, on=on,
                            content_changed=content_changed)
         elif content_changed:
-            raise Immutable(f"{booking.label(doc)} is posted: it can be approved, not changed")
-        named = {shown_number(doc["number"], row_id), booking.load(conn, row_id)["number"], doc["user_ref"]} & ctx.named_credits
+            raise Immutable(f"{doc.label} is posted: it can be approved, not changed")
+        named = {shown_number(doc.number, row_id), load(conn, row_id).number, doc.user_ref} & ctx.named_credits
         receipts.approve(conn, [row_id], ctx.user, without_matching=[row_id] if named else [])
 
 

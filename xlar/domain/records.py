@@ -1,0 +1,93 @@
+"""The document record: one document (an invoice, a receipt, a credit note, a reversal, ...) as
+every layer passes it once it is stored.
+
+Services load documents as these records (xlar.store.documents), decide on their fields and
+write what changes; no layer above the store reads a document as a database row. Amounts are
+integer minor units of the document's currency, as stored; `amount` gives the total as `Money`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from xlar.domain.allocation import LIVE
+from xlar.domain.documents import DocKind, DocStatus, MinorTotals
+from xlar.domain.money import Money
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Document:
+    """A stored document. Its fields are the columns of the documents table, by name."""
+
+    id: int
+    kind: DocKind
+    status: DocStatus
+    number: str | None = None              # none until posted: a draft is "draft #id"
+    customer_id: int
+    doc_on: date
+    due_on: date | None = None
+    currency: str
+    fx_rate: Decimal                       # base currency per unit of its currency
+    net_minor: int
+    tax_minor: int
+    amount_minor: int                      # net + tax, unsigned (the open items carry the sign)
+    base_amount_minor: int                 # the total in the book's base currency
+    payment_terms: str | None = None
+    method: str | None = None              # a receipt's: bank, cash, note, offset
+    reference: str | None = None
+    memo: str | None = None
+    reverses_id: int | None = None         # a reversal: the document it voids
+    source: str | None = None
+    fapiao_no: str | None = None
+    created_by: str
+    created_at: datetime
+    posted_by: str | None = None
+    posted_at: datetime | None = None
+    voided_by: str | None = None
+    voided_at: datetime | None = None
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    related_id: int | None = None          # a credit note: its invoice; a deposit offset: its invoice
+    order_number: str | None = None
+    installment_terms: str | None = None
+    expected_on: date | None = None
+    maturity_on: date | None = None        # a bank acceptance note: when it falls due
+    batch_id: int | None = None            # a realized exchange difference: its match batch
+    rev: int = 1
+    disputed: str | None = None            # 'yes': the customer disputes it; held out of dunning
+    user_ref: str | None = None            # the number the user typed on the new row (Your ref.)
+
+    @classmethod
+    def of(cls, row: Any) -> Document:
+        """A document from a row of the documents table (a mapping of its columns by name)."""
+        values = dict(row)
+        values["kind"], values["status"] = DocKind(values["kind"]), DocStatus(values["status"])
+        return cls(**values)
+
+    @property
+    def label(self) -> str:
+        """How messages name it: 'invoice INV-2026-00001' or 'invoice draft #7'."""
+        return f"{self.kind} {self.number or 'draft #' + str(self.id)}"
+
+    @property
+    def live(self) -> bool:
+        """Booked and standing: posted (or approved, a receipt), not a draft nor void."""
+        return self.status in LIVE
+
+    @property
+    def totals(self) -> MinorTotals:
+        return MinorTotals(self.net_minor, self.tax_minor)
+
+    @property
+    def amount(self) -> Money:
+        return Money.of_minor(self.amount_minor, self.currency)
+
+    def columns(self) -> dict[str, Any]:
+        """Its columns by name, as the audit trail keeps them."""
+        return {name: getattr(self, name) for name in COLUMNS}
+
+
+COLUMNS = tuple(f.name for f in fields(Document))
