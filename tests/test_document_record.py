@@ -1,5 +1,6 @@
-"""The document record (xlar.domain.records.Document): every column of the documents table, read
-and written through xlar.store.documents, on SQLite and PostgreSQL."""
+"""The stored records (xlar.domain.records): a Document has every column of the documents table and
+a Party every column of the customers table, read and written through xlar.store.documents and
+xlar.store.customers, on SQLite and PostgreSQL."""
 
 from dataclasses import FrozenInstanceError
 from datetime import date
@@ -12,14 +13,16 @@ from tests.books import USER, customer, invoice, line
 from xlar.domain.documents import DocKind, DocStatus
 from xlar.domain.errors import NotFound
 from xlar.domain.money import Money
-from xlar.domain.records import COLUMNS, Document
+from xlar.domain.records import COLUMNS, PARTY_COLUMNS, Document
 from xlar.services import documents as docs
+from xlar.store import customers as parties
 from xlar.store import documents as stored
-from xlar.store.tables import documents
+from xlar.store.tables import customers, documents
 
 
-def test_the_record_has_every_column_of_the_table_in_its_order():
+def test_the_records_have_every_column_of_their_tables_in_its_order():
     assert COLUMNS == tuple(c.name for c in documents.columns)
+    assert PARTY_COLUMNS == tuple(c.name for c in customers.columns)
 
 
 def test_a_row_with_a_column_the_record_lacks_is_refused():
@@ -68,3 +71,19 @@ def test_new_documents_come_back_as_stored(store):
     assert [d.kind for d in again] == [DocKind.RECEIPT] * 2
     fields = ("id", "kind", "status", "number", "customer_id", "doc_on", "amount_minor", "rev", "memo")
     assert [[getattr(d, f) for f in fields] for d in made] == [[getattr(d, f) for f in fields] for d in again]
+
+
+def test_customers_read_back_as_parties(store):
+    with store.write() as conn:
+        for code in ("C2", "C1", "C3"):
+            customer(conn, code, currency="USD" if code == "C2" else "CNY", closing_day=25 if code == "C3" else None)
+        found = parties.by_codes(conn, ["C3", "C2", "C9"])
+        one = parties.by_code(conn, "C1")
+        with pytest.raises(NotFound, match="unknown customer 'C9'"):
+            parties.by_code(conn, "C9")
+        row = conn.execute(sa.select(customers).where(customers.c.code == "C1")).mappings().one()
+        every = parties.every(conn)
+    assert sorted(found) == ["C2", "C3"]
+    assert (found["C2"].currency, found["C3"].closing_day, found["C3"].inactive) == ("USD", 25, False)
+    assert {f: getattr(one, f) for f in PARTY_COLUMNS} == dict(row)
+    assert [p.code for p in every] == ["C1", "C2", "C3"]

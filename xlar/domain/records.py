@@ -1,9 +1,10 @@
-"""The document record: one document (an invoice, a receipt, a credit note, a reversal, ...) as
-every layer passes it once it is stored.
+"""The stored records every layer passes: a document (an invoice, a receipt, a credit note, a
+reversal, ...) and a customer as the book holds them.
 
-Services load documents as these records (xlar.store.documents), decide on their fields and
-write what changes; no layer above the store reads a document as a database row. Amounts are
-integer minor units of the document's currency, as stored; `amount` gives the total as `Money`.
+Services load them (xlar.store.documents, xlar.store.customers), decide on their fields and
+write what changes; no layer above the store reads a document or a customer as a database row.
+Amounts are integer minor units, as stored; `Document.amount` gives the total as `Money`. (What
+a person types for a customer, checked, is xlar.domain.customers.Customer.)
 """
 
 from __future__ import annotations
@@ -91,3 +92,37 @@ class Document:
 
 
 COLUMNS = tuple(f.name for f in fields(Document))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Party:
+    """A stored customer. Its fields are the columns of the customers table, by name."""
+
+    id: int
+    code: str
+    name: str
+    category: str | None = None
+    parent_code: str | None = None         # its head office: billed on the parent's account
+    salesperson: str | None = None
+    currency: str
+    payment_terms: str | None = None
+    closing_day: int | None = None         # the day its billing cycle closes (1-31)
+    credit_limit_minor: int | None = None  # in minor units of its currency; none: no limit
+    credit_class: str | None = None
+    tax_id: str | None = None
+    contact: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    vendor_code: str | None = None         # the same firm as a vendor (AR/AP netting)
+    status: str = "active"                 # active, blocked or inactive
+    bank_account: str | None = None        # the account it pays from (bank statement matching)
+    rev: int = 1
+    ar_account: str | None = None          # its own receivable account (default: the book's)
+
+    @property
+    def inactive(self) -> bool:
+        return self.status == "inactive"
+
+
+PARTY_COLUMNS = tuple(f.name for f in fields(Party))

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
@@ -26,9 +25,11 @@ from xlar.domain.drafts import DraftDocument
 from xlar.domain.errors import InvalidDocument, XlarError
 from xlar.domain.money import from_minor, round_money
 from xlar.domain.periods import first_open_day, period_of
+from xlar.domain.records import Party
 from xlar.services import booking
 from xlar.services import documents as docs
 from xlar.services.billed import RETURN
+from xlar.store.customers import every
 from xlar.store.documents import find
 from xlar.store.settings import read_settings
 from xlar.store.tables import (
@@ -115,9 +116,9 @@ def _line(row: RowMapping, qty: Decimal, returned: bool) -> LineInput:
 def plan(conn: Connection, through: date, customer: str | None = None) -> tuple[list[Planned], list[str]]:
     """What generation through THROUGH would create, and what it cannot bill (and why)."""
     book = read_settings(conn)
-    custs = {r["code"]: r for r in conn.execute(sa.select(customers)).mappings()}
-    code_of = {r["id"]: code for code, r in custs.items()}
-    parent_of = {code: r["parent_code"] for code, r in custs.items()}
+    custs = {party.code: party for party in every(conn)}
+    code_of = {party.id: code for code, party in custs.items()}
+    parent_of = {code: party.parent_code for code, party in custs.items()}
     by_installments = _installment_orders(conn)
     problems: list[str] = []
     groups: dict[tuple[str, date, str, str | None], list[tuple[RowMapping, Decimal]]] = defaultdict(list)
@@ -135,7 +136,7 @@ def plan(conn: Connection, through: date, customer: str | None = None) -> tuple[
             continue
         if customer is not None and customer not in (party, to):
             continue
-        cycle = cycle_of(row["delivered_on"], custs[party]["closing_day"])
+        cycle = cycle_of(row["delivered_on"], custs[party].closing_day)
         if cycle > through:
             continue
         if row["unit_price"] is None:
@@ -155,7 +156,7 @@ def plan(conn: Connection, through: date, customer: str | None = None) -> tuple[
     return planned, problems
 
 
-def _cycle(conn: Connection, party: RowMapping, cycle: date, currency: str, order: str | None,
+def _cycle(conn: Connection, party: Party, cycle: date, currency: str, order: str | None,
            rows: Sequence[tuple[RowMapping, Decimal]], base: str) -> list[Planned]:
     """One cycle's invoice (deliveries, and returns while it stays positive) or credit note."""
     rate = _rate(conn, currency, cycle, base)
@@ -171,19 +172,19 @@ def _cycle(conn: Connection, party: RowMapping, cycle: date, currency: str, orde
         sent, back = [*sent, *back], []
     out = []
     if sent:
-        out.append(Planned(DraftDocument(DocKind.INVOICE, party["code"], cycle, tuple(sent), currency=currency,
+        out.append(Planned(DraftDocument(DocKind.INVOICE, party.code, cycle, tuple(sent), currency=currency,
                                               fx_rate=rate, source=source, order=order), notes(sent)))
     if back:
         credit = tuple(LineInput(ln.item, -ln.qty, ln.unit_price, ln.tax_rate, ln.description, ln.delivery,
                                  ln.delivery_line) for ln in back)
-        original = _original(conn, party["id"], currency, back[0].item)
-        out.append(Planned(DraftDocument(DocKind.CREDIT_NOTE, party["code"], cycle, credit, currency=currency,
+        original = _original(conn, party.id, currency, back[0].item)
+        out.append(Planned(DraftDocument(DocKind.CREDIT_NOTE, party.code, cycle, credit, currency=currency,
                                               fx_rate=rate, source=source, order=order, original=original,
                                               memo="returns of the cycle"), notes(back)))
     return out
 
 
-def _deposits(conn: Connection, custs: dict[str, Any], parent_of: dict[str, str | None], through: date,
+def _deposits(conn: Connection, custs: dict[str, Party], parent_of: dict[str, str | None], through: date,
               customer: str | None, base: str, problems: list[str]) -> list[Planned]:
     """Deposit pre-invoices for orders with a deposit percentage that have none yet."""
     d = documents.c
@@ -201,7 +202,7 @@ def _deposits(conn: Connection, custs: dict[str, Any], parent_of: dict[str, str 
         party = billed_party(row["customer"], parent_of)
         if customer is not None and customer not in (party, row["customer"]):
             continue
-        currency = row["currency"] or custs[row["customer"]]["currency"]
+        currency = row["currency"] or custs[row["customer"]].currency
         amount = round_money(from_minor(row["amount_minor"], currency) * row["deposit_pct"], currency)
         try:
             rate = _rate(conn, currency, row["order_on"], base)

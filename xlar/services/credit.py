@@ -24,7 +24,9 @@ from xlar.domain.documents import CREDIT_KINDS, LINE_KINDS, DocKind
 from xlar.domain.errors import InvalidDocument, NotFound, XlarError
 from xlar.domain.money import convert, from_minor, to_minor
 from xlar.domain.periods import period_of
+from xlar.domain.records import Party
 from xlar.store.audit import record
+from xlar.store.customers import every
 from xlar.store.settings import BookSettings
 from xlar.store.tables import customers, deliveries, documents, fx_rates, open_items, orders
 from xlar.store.writes import IN_CHUNK
@@ -79,28 +81,15 @@ def _to_base(conn: Connection, minor: int, currency: str, on: date, book: BookSe
                             book.base_currency), book.base_currency)
 
 
-@dataclass(frozen=True, slots=True)
-class Party:
-    """A customer as the credit check reads it (its limit in minor units of its currency)."""
-
-    id: int
-    code: str
-    parent_code: str | None
-    currency: str
-    credit_limit_minor: int | None
-    credit_class: str | None
-
-
 def _customers(conn: Connection, charged: Sequence[int] | None = None) -> list[Party]:
     """Every customer; with CHARGED (customer ids), only those and the ones that head offices and
     subsidiaries are made of (a parent named, or named as a parent): all that the groups of the
     charged customers' billed parties can hold, without reading the whole book on each posting."""
     c = customers.c
-    stmt = sa.select(c.id, c.code, c.parent_code, c.currency, c.credit_limit_minor, c.credit_class)
-    if charged is not None and len(set(charged)) <= IN_CHUNK:   # (a big batch: one read of all)
-        parents = sa.select(customers.c.parent_code).where(customers.c.parent_code.is_not(None))
-        stmt = stmt.where(sa.or_(c.id.in_(sorted(set(charged))), c.parent_code.is_not(None), c.code.in_(parents)))
-    return [Party(**row) for row in conn.execute(stmt).mappings()]   # by name: the columns are its fields
+    if charged is None or len(set(charged)) > IN_CHUNK:   # (a big batch: one read of all)
+        return every(conn)
+    parents = sa.select(c.parent_code).where(c.parent_code.is_not(None))
+    return every(conn, sa.or_(c.id.in_(sorted(set(charged))), c.parent_code.is_not(None), c.code.in_(parents)))
 
 
 def _groups(rows: Sequence[Party]) -> dict[str, list[int]]:

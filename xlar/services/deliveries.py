@@ -29,6 +29,7 @@ from xlar.services.billed import RETURN, key_text, parents
 from xlar.services.booking import base_amounts, base_of
 from xlar.services.credit import latest_rate
 from xlar.store.audit import record, record_many
+from xlar.store.customers import by_codes
 from xlar.store.documents import insert as insert_documents
 from xlar.store.ledger import journal_rows
 from xlar.store.numbering import reserve_numbers
@@ -64,8 +65,7 @@ class _Checker:
 
     def __init__(self, conn: Connection, lines: Sequence[DeliveryLine], skip: int | None = None) -> None:
         self.conn, self.book = conn, read_settings(conn)
-        self.customers = {r["code"]: r for chunk in in_chunks(ln.customer for ln in lines)
-                          for r in conn.execute(sa.select(customers).where(customers.c.code.in_(chunk))).mappings()}
+        self.customers = by_codes(conn, (ln.customer for ln in lines))
         self.parent_of = parents(conn)
         self.orders = {number: code for chunk in in_chunks(ln.order for ln in lines if ln.order)
                        for number, code in conn.execute(
@@ -87,7 +87,7 @@ class _Checker:
         cust, book = self.customers.get(line.customer), self.book
         if cust is None:
             raise NotFound(f"{what}: unknown customer {line.customer!r}")
-        if cust["status"] == "inactive":
+        if cust.inactive:
             raise InvalidDocument(f"{what}: customer {line.customer!r} is inactive")
         if line.kind not in KINDS:
             raise InvalidDocument(f"{what}: kind must be delivery or return, not {line.kind!r}")
@@ -101,7 +101,7 @@ class _Checker:
         if not Decimal(0) <= rate < Decimal(1):
             raise InvalidDocument(f"{what}: tax rate {rate} must be a fraction from 0 to below 1")
         ensure_open(line.delivered_on, book.closed_period, what)
-        currency = line.currency or cust["currency"]
+        currency = line.currency or cust.currency
         net = tax = None
         if line.unit_price is not None:
             net_amount = round_money(line.qty * line.unit_price, currency)
@@ -118,12 +118,12 @@ class _Checker:
                 raise NotFound(f"{what}: unknown order {line.order!r}")
             if billed_party(owner, self.parent_of) != billed_party(line.customer, self.parent_of):
                 raise InvalidDocument(f"{what}: order {line.order} is {owner}'s, not {line.customer}'s")
-        head = (cust["id"], line.delivered_on, currency)
+        head = (cust.id, line.delivered_on, currency)
         if self.heads.get(line.number, head) != head:
             raise InvalidDocument(f"{what}: the lines of note {line.number} must share one customer, date and currency")
         self.heads[line.number] = head
         return {"number": line.number, "line_no": line.line_no, "kind": line.kind, "delivered_on": line.delivered_on,
-                "customer_id": cust["id"], "order_number": line.order, "item": line.item, "qty": tidy(line.qty),
+                "customer_id": cust.id, "order_number": line.order, "item": line.item, "qty": tidy(line.qty),
                 "unit_price": None if line.unit_price is None else tidy(line.unit_price),
                 "tax_rate": None if line.tax_rate is None else tidy(line.tax_rate), "currency": currency,
                 "salesperson": line.salesperson, "status": line.status, "net_minor": net, "tax_minor": tax}

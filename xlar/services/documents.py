@@ -39,7 +39,7 @@ from xlar.domain.drafts import (
 from xlar.domain.errors import Immutable, InvalidDocument, NotFound, XlarError
 from xlar.domain.money import to_minor
 from xlar.domain.periods import ensure_open
-from xlar.domain.records import Document
+from xlar.domain.records import Document, Party
 from xlar.domain.terms import PaymentTerms, due_date
 from xlar.services import billed, booking
 from xlar.services import posting as posting_service
@@ -48,6 +48,7 @@ from xlar.services.customers import find_terms
 from xlar.services.posting import Posting, after_posting, numbers_for
 from xlar.store import documents as stored
 from xlar.store.audit import record, record_many
+from xlar.store.customers import by_codes
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import (
     bank_lines,
@@ -58,7 +59,7 @@ from xlar.store.tables import (
     open_items,
     orders,
 )
-from xlar.store.writes import execute_many, in_chunks, update_row
+from xlar.store.writes import execute_many, update_row
 
 _INSERT_LINES, _INSERT_ITEMS = document_lines.insert(), open_items.insert()
 
@@ -80,7 +81,7 @@ class _Refs:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self.customers: dict[str, RowMapping | None] = {}
+        self.customers: dict[str, Party | None] = {}
         self.terms: dict[str, PaymentTerms] = {}
         self.line_check: billed.LineCheck | None = None
         self._parents: dict[str, str | None] | None = None
@@ -91,20 +92,19 @@ class _Refs:
         return self._parents
 
     def load(self, codes: set[str]) -> None:
-        for chunk in in_chunks(codes - self.customers.keys()):
-            self.customers.update(dict.fromkeys(chunk))
-            for row in self.conn.execute(sa.select(customers).where(customers.c.code.in_(chunk))).mappings():
-                self.customers[row["code"]] = row
+        wanted = codes - self.customers.keys()
+        self.customers.update(dict.fromkeys(wanted))
+        self.customers.update(by_codes(self.conn, wanted))
 
-    def customer(self, code: str) -> RowMapping:
+    def customer(self, code: str) -> Party:
         if code not in self.customers:
             self.load({code})
-        row = self.customers[code]
-        if row is None:
+        party = self.customers[code]
+        if party is None:
             raise NotFound(f"unknown customer {code!r}")
-        if row["status"] == "inactive":
+        if party.inactive:
             raise InvalidDocument(f"customer {code!r} is inactive")
-        return row
+        return party
 
     def payment_terms(self, code: str) -> PaymentTerms:
         if code not in self.terms:
@@ -175,18 +175,18 @@ def _prepare(refs: _Refs, draft: DraftDocument, book: BookSettings) -> Prepared:
     """Validate a draft and compute what is stored for it: totals, base amounts, due date."""
     enterable(draft)
     cust = refs.customer(draft.customer)
-    currency = draft.currency or cust["currency"]
+    currency = draft.currency or cust.currency
     rate = draft_rate(draft, currency, book.base_currency)
     ensure_open(draft.doc_on, book.closed_period, f"{draft.kind} for {draft.customer}")
     totals, lines = _totals(draft, currency, book.tax_rate)
     billed.check_lines(refs.line_check, draft.kind, draft.customer, currency, draft.lines)
     base = totals if currency == book.base_currency else base_totals(totals, rate, book.base_currency)
-    links = _links(refs, draft, cust, currency)
+    links = _links(refs, draft, currency)
     method = receipt_method(draft)
-    terms_code = draft.payment_terms or links.pop("contract_terms", None) or cust["payment_terms"]
+    terms_code = draft.payment_terms or links.pop("contract_terms", None) or cust.payment_terms
     due_on = draft.due_on
     if due_on is None and draft.kind in LINE_KINDS and terms_code:
-        due_on = due_date(draft.doc_on, refs.payment_terms(terms_code), cust["closing_day"])
+        due_on = due_date(draft.doc_on, refs.payment_terms(terms_code), cust.closing_day)
     due_on = checked_due(draft, due_on)
     plan = links["installment_terms"]
     if plan:
@@ -194,7 +194,7 @@ def _prepare(refs: _Refs, draft: DraftDocument, book: BookSettings) -> Prepared:
                          currency, book.base_currency, plan)
         due_on = max(due_on, parts[-1].due_on)
     values = {
-        "kind": draft.kind.value, "customer_id": cust["id"], "doc_on": draft.doc_on, "due_on": due_on,
+        "kind": draft.kind.value, "customer_id": cust.id, "doc_on": draft.doc_on, "due_on": due_on,
         "currency": currency, "fx_rate": rate,
         "net_minor": to_minor(totals.net, currency), "tax_minor": to_minor(totals.tax, currency),
         "amount_minor": to_minor(totals.total, currency),
@@ -207,7 +207,7 @@ def _prepare(refs: _Refs, draft: DraftDocument, book: BookSettings) -> Prepared:
     return Prepared(values, lines)
 
 
-def _links(refs: _Refs, draft: DraftDocument, cust: RowMapping, currency: str) -> dict[str, Any]:
+def _links(refs: _Refs, draft: DraftDocument, currency: str) -> dict[str, Any]:
     """The documents, order and installment plan a draft names, checked."""
     links: dict[str, Any] = {"related_id": None, "order_number": None, "installment_terms": draft.installment_terms}
     if draft.original:

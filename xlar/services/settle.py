@@ -24,10 +24,11 @@ from xlar.domain.money import from_minor, to_minor
 from xlar.domain.periods import ensure_open
 from xlar.services import booking, matching
 from xlar.store.audit import record
+from xlar.store.customers import by_code
 from xlar.store.documents import find, load
 from xlar.store.ledger import OPEN, as_open_item, journal_rows, listed_stmt
 from xlar.store.settings import BookSettings, read_settings
-from xlar.store.tables import customers, documents, open_items, payable_allocations, payables
+from xlar.store.tables import documents, open_items, payable_allocations, payables
 from xlar.store.writes import update_row
 
 RECEIPT_METHODS = ("bank", "cash")
@@ -64,13 +65,6 @@ def open_item(conn: Connection, number: str, installment: int = 1, book: BookSet
     if row is None:
         raise _missing(number, installment)
     return as_open_item(row, (book or read_settings(conn)).base_currency)
-
-
-def _customer(conn: Connection, code: str) -> RowMapping:
-    row = conn.execute(sa.select(customers).where(customers.c.code == code)).mappings().first()
-    if row is None:
-        raise NotFound(f"unknown customer {code!r}")
-    return row
 
 
 def _share(item: OpenItem, amount: int, book: BookSettings) -> int:
@@ -143,10 +137,10 @@ def transfer(conn: Connection, number: str, to: str, on: date, user: str, *, amo
     book = read_settings(conn)
     item = open_item(conn, number, installment, book)
     doc = load(conn, item.document_id)
-    target = _customer(conn, to)
-    if target["id"] == doc.customer_id:
+    target = by_code(conn, to)
+    if target.id == doc.customer_id:
         raise InvalidDocument(f"{item.label} already belongs to {to}")
-    if target["status"] == "inactive":
+    if target.inactive:
         raise InvalidDocument(f"customer {to!r} is inactive")
     minor = _amount(item, amount, "transferred", book)
     on = _dated(item, on, book, "transfer")
@@ -159,11 +153,11 @@ def transfer(conn: Connection, number: str, to: str, on: date, user: str, *, amo
                           else (DocKind.TRANSFER_CREDIT, DocKind.TRANSFER_DEBIT))
     old = booking.post_generated(conn, {**common, "kind": old_kind.value, "customer_id": doc.customer_id}, book,
                                  user, status="draft")
-    new = booking.post_generated(conn, {**common, "kind": new_kind.value, "customer_id": target["id"],
+    new = booking.post_generated(conn, {**common, "kind": new_kind.value, "customer_id": target.id,
                                         "due_on": item.due_on, "related_id": old.id}, book, user, journal=[])
     update_row(conn, documents, old.id, {"related_id": new.id, "status": "posted"})
     old = replace(old, related_id=new.id, status=DocStatus.POSTED)
-    debtor, creditor = (doc.customer_id, target["id"]) if debit_side else (target["id"], doc.customer_id)
+    debtor, creditor = (doc.customer_id, target.id) if debit_side else (target.id, doc.customer_id)
     lines = [JournalLine(book.accounts.receivable, minor, 0, base, 0),
              JournalLine(book.accounts.receivable, 0, minor, 0, base)]
     booking.book_generated(conn, old, book, journal_rows(old, lines, [debtor, creditor]))
@@ -223,14 +217,14 @@ def net(conn: Connection, customer: str, on: date, user: str, *, currency: str |
     (Dr accounts payable / Cr AR) clears invoices oldest due first and payables oldest due
     first, for AMOUNT or as much as both sides hold. Returns the netting's id."""
     book = read_settings(conn)
-    cust = _customer(conn, customer)
-    if not cust["vendor_code"]:
+    cust = by_code(conn, customer)
+    if not cust.vendor_code:
         raise InvalidDocument(f"customer {customer} has no vendor code: only a customer that is also a vendor "
                               "is netted")
-    cur = currency or cust["currency"]
+    cur = currency or cust.currency
     ensure_open(on, book.closed_period, f"netting for {customer}")
-    owed = [(row, left) for row, left in payables_open(conn, cust["id"], cur) if left > 0 and row["payable_on"] <= on]
-    listed, listing = listed_stmt(on, cust["id"], documents.c.fx_rate)
+    owed = [(row, left) for row, left in payables_open(conn, cust.id, cur) if left > 0 and row["payable_on"] <= on]
+    listed, listing = listed_stmt(on, cust.id, documents.c.fx_rate)
     invoices = [row for row in conn.execute(
         listed.where(listing.c.currency == cur, listing.c[OPEN] > 0, documents.c.status.in_(matching.LIVE))
         .order_by(listing.c.due_on, listing.c.doc_on, listing.c.id)).mappings()]
@@ -244,9 +238,9 @@ def net(conn: Connection, customer: str, on: date, user: str, *, currency: str |
             f"{from_minor(receivable_total, cur)} open; cannot net {from_minor(minor, cur)}")
     rate = invoices[0]["fx_rate"] if cur != book.base_currency else Decimal(1)
     row = booking.post_generated(conn, {
-        "kind": DocKind.NETTING.value, "customer_id": cust["id"], "doc_on": on, "currency": cur, "fx_rate": rate,
-        "amount_minor": minor, "reference": cust["vendor_code"],
-        "memo": f"AR/AP netting with vendor {cust['vendor_code']}"}, book, user)
+        "kind": DocKind.NETTING.value, "customer_id": cust.id, "doc_on": on, "currency": cur, "fx_rate": rate,
+        "amount_minor": minor, "reference": cust.vendor_code,
+        "memo": f"AR/AP netting with vendor {cust.vendor_code}"}, book, user)
     credit = item_of(conn, row.id)
     matches, left = [], minor
     for inv in invoices:

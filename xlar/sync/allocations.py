@@ -18,7 +18,6 @@ from xlar.domain.errors import (
     Immutable,
     InvalidAllocation,
     InvalidDocument,
-    NotFound,
     XlarError,
 )
 from xlar.domain.money import decimal_from_number, from_minor, to_minor
@@ -28,6 +27,7 @@ from xlar.schema.sheets import ALLOCATIONS, MATCH_METHODS, PAYABLES
 from xlar.services import matching, settle
 from xlar.store import tables as t
 from xlar.store.audit import record
+from xlar.store.customers import by_code
 from xlar.store.documents import find, load
 from xlar.store.writes import insert_rows, update_row
 from xlar.sync.adapters import Adapter
@@ -219,17 +219,15 @@ class PayablesAdapter(Adapter):
 
     def _values(self, conn: Connection, ctx: Context, values: dict[str, object]) -> dict[str, object]:
         code = str(values["customer"])
-        cust = conn.execute(sa.select(t.customers).where(t.customers.c.code == code)).mappings().first()
-        if cust is None:
-            raise NotFound(f"unknown customer {code!r}")
-        if not cust["vendor_code"]:
+        cust = by_code(conn, code)
+        if not cust.vendor_code:
             raise InvalidDocument(f"customer {code} has no vendor code: payables are kept for customers that "
                                   "are also vendors")
-        cur = str(values.get("currency") or cust["currency"])
+        cur = str(values.get("currency") or cust.currency)
         amount = to_minor(decimal_from_number(values["amount"]), cur)
         if amount <= 0:
             raise InvalidDocument(f"payable {values['number']}: amount {values['amount']} must be positive")
-        return {"customer_id": cust["id"], "number": str(values["number"]), "payable_on": values["date"],
+        return {"customer_id": cust.id, "number": str(values["number"]), "payable_on": values["date"],
                 "due_on": values.get("due_date"), "currency": cur, "amount_minor": amount,
                 "reference": values.get("reference"), "memo": values.get("memo")}
 
