@@ -146,7 +146,7 @@ def test_undo_then_match_from_the_command_line(store):
     assert "recorded as match batches" in applied.output
     with store.read() as conn:
         live = matching._live_of(conn, allocations.c.id > 0)
-    assert [(r["amount_minor"], r["effective_on"]) for r in live] == [(10000, UNDO_DAY)]
+    assert [(r.amount_minor, r.effective_on) for r in live.values()] == [(10000, UNDO_DAY)]
     assert open_on(store, "C1", UNDO_DAY)["INV-2026-00001"] == D("0.00")
     proves_at_every_month_end(store, UNDO_DAY)
 
@@ -225,12 +225,12 @@ def test_match_undo_rematch_never_over_apply_and_no_valid_correction_is_refused(
                     amount = from_minor(max(1, room * s[3] // 100), "CNY")
                     matching.allocate(conn, [matching.Match(debit, credit, amount)], method="manual", user=USER)
                 else:
-                    live = matching._live_of(conn, allocations.c.id > 0)
+                    live = list(matching._live_of(conn, allocations.c.id > 0).items())
                     if not live:
                         continue
-                    chosen = live[s[1] % len(live)]
-                    on = max(chosen["effective_on"], today - timedelta(days=s[2] % 5))
-                    matching.undo_allocations(conn, [chosen["id"]], on=on, user=USER)
+                    chosen_id, chosen = live[s[1] % len(live)]
+                    on = max(chosen.effective_on, today - timedelta(days=s[2] % 5))
+                    matching.undo_allocations(conn, [chosen_id], on=on, user=USER)
         with store.read() as conn:
             items, allocs = _ledger(conn)
         for as_of in sorted({a.effective_on for a in allocs} | {START}):

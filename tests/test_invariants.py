@@ -86,7 +86,7 @@ def _apply(conn, op, made):
         _, strategy, cust, day = op
         suggest.apply(conn, suggest.propose(conn, strategy, customer=cust), USER, on=START + timedelta(days=day))
     elif kind == "undo_one":
-        live = [r["id"] for r in matching._live_of(conn, allocations.c.id > 0)]
+        live = list(matching._live_of(conn, allocations.c.id > 0))
         if live:
             matching.undo_allocations(conn, [live[op[1] % len(live)]], on=START + timedelta(days=op[2]), user=USER)
     elif kind in ("transfer", "refund", "write_off") and made:

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection
 
 from xlar.domain import allocation
 from xlar.domain.allocation import Side
@@ -211,8 +211,9 @@ def undo(conn: Connection, batch_id: int, *, on: date, user: str) -> int:
 def undo_allocations(conn: Connection, allocation_ids: Sequence[int], *, on: date, user: str,
                      memo: str | None = None) -> int:
     """Reverse single matches (rows of the Allocations sheet) in one undo batch."""
-    live = [row for chunk in in_chunks(allocation_ids) for row in _live_of(conn, allocations.c.id.in_(chunk))]
-    gone = set(allocation_ids) - {r["id"] for r in live}
+    live = {match_id: match for chunk in in_chunks(allocation_ids)
+            for match_id, match in _live_of(conn, allocations.c.id.in_(chunk)).items()}
+    gone = set(allocation_ids) - live.keys()
     if gone:
         raise InvalidAllocation(f"match {', '.join(map(str, sorted(gone)))} is not a live match "
                                 "(already undone, or a void)")
@@ -222,30 +223,31 @@ def undo_allocations(conn: Connection, allocation_ids: Sequence[int], *, on: dat
 def undo_items(conn: Connection, item_ids: Sequence[int], *, on: date, user: str, memo: str) -> int | None:
     """Reverse every live match of the open items ITEM_IDS (before their document is voided)."""
     a = allocations.c
-    live = [row for chunk in in_chunks(item_ids)
-            for row in _live_of(conn, sa.or_(a.debit_item_id.in_(chunk), a.credit_item_id.in_(chunk)))]
-    live = list({row["id"]: row for row in live}.values())
+    live = {match_id: match for chunk in in_chunks(item_ids)
+            for match_id, match in _live_of(conn, sa.or_(a.debit_item_id.in_(chunk),
+                                                         a.credit_item_id.in_(chunk))).items()}
     return _reverse(conn, live, on, user, memo, None) if live else None
 
 
-def _live_of(conn: Connection, where: sa.ColumnElement[bool]) -> list[RowMapping]:
-    """The matches WHERE selects that are neither reversals, reversed, nor part of a void."""
+def _live_of(conn: Connection, where: sa.ColumnElement[bool]) -> dict[int, Applied]:
+    """The matches WHERE selects that are neither reversals, reversed, nor part of a void, by id."""
     a = allocations.c
     reversed_ids = sa.select(a.reverses_id).where(a.reverses_id.is_not(None))
     voids = sa.select(allocation_batches.c.id).where(allocation_batches.c.method.in_(("void", "undo")))
-    return list(conn.execute(sa.select(allocations).where(
-        where, a.reverses_id.is_(None), a.id.not_in(reversed_ids), a.batch_id.not_in(voids))
-        .order_by(a.id).with_for_update()).mappings())
+    return {match_id: Applied(*fields) for match_id, *fields in conn.execute(
+        sa.select(a.id, *(a[name] for name in Applied._fields)).where(
+            where, a.reverses_id.is_(None), a.id.not_in(reversed_ids), a.batch_id.not_in(voids))
+        .order_by(a.id).with_for_update())}
 
 
-def _reverse(conn: Connection, originals: Sequence[RowMapping], on: date, user: str, memo: str,
+def _reverse(conn: Connection, originals: Mapping[int, Applied], on: date, user: str, memo: str,
              batch_id: int | None) -> int:
+    """Undo the live matches ORIGINALS (by id) from ON, in one batch (reversing BATCH_ID, when whole)."""
     book = read_settings(conn)
     ensure_open(on, book.closed_period, memo)
-    ids = {r["debit_item_id"] for r in originals} | {r["credit_item_id"] for r in originals}
+    ids = {m.debit_item_id for m in originals.values()} | {m.credit_item_id for m in originals.values()}
     items = _items(conn, ids)
-    rows = reversal([(r["id"], Applied(*(r[k] for k in Applied._fields))) for r in originals], on, items,
-                    _moves(conn, ids))
+    rows = reversal(sorted(originals.items()), on, items, _moves(conn, ids))
     return _insert_batch(conn, "undo", user, memo, rows, items, book, reverses=batch_id)
 
 
