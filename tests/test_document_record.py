@@ -1,6 +1,6 @@
-"""The stored records (xlar.domain.records): a Document has every column of the documents table and
-a Party every column of the customers table, read and written through xlar.store.documents and
-xlar.store.customers, on SQLite and PostgreSQL."""
+"""The stored records (xlar.domain.records): a Document, a Party and a Delivery have every column
+of the documents, customers and deliveries tables, read and written through xlar.store.documents,
+.customers and .deliveries, on SQLite and PostgreSQL."""
 
 from dataclasses import FrozenInstanceError
 from datetime import date
@@ -13,16 +13,18 @@ from tests.books import USER, customer, invoice, line
 from xlar.domain.documents import DocKind, DocStatus
 from xlar.domain.errors import NotFound
 from xlar.domain.money import Money
-from xlar.domain.records import COLUMNS, PARTY_COLUMNS, Document
+from xlar.domain.records import COLUMNS, PARTY_COLUMNS, Delivery, Document
 from xlar.services import documents as docs
 from xlar.store import customers as parties
+from xlar.store import deliveries as delivery_lines
 from xlar.store import documents as stored
-from xlar.store.tables import customers, documents
+from xlar.store.tables import customers, deliveries, documents
 
 
 def test_the_records_have_every_column_of_their_tables_in_its_order():
     assert COLUMNS == tuple(c.name for c in documents.columns)
     assert PARTY_COLUMNS == tuple(c.name for c in customers.columns)
+    assert Delivery._fields == tuple(c.name for c in deliveries.columns)
 
 
 def test_a_row_with_a_column_the_record_lacks_is_refused():
@@ -87,3 +89,21 @@ def test_customers_read_back_as_parties(store):
     assert (found["C2"].currency, found["C3"].closing_day, found["C3"].inactive) == ("USD", 25, False)
     assert {f: getattr(one, f) for f in PARTY_COLUMNS} == dict(row)
     assert [p.code for p in every] == ["C1", "C2", "C3"]
+
+
+def test_delivery_lines_read_back_as_records(store):
+    from tests.test_billing import deliver
+
+    with store.write() as conn:
+        customer(conn, "C1")
+        deliver(conn, "SH2", date(2026, 6, 2), "C1", qty="3", price="10")
+        deliver(conn, "SH1", date(2026, 6, 1), "C1", qty="2", price="5")
+        found = delivery_lines.by_keys(conn, [("SH1", 1), ("SH2", 1), ("SH9", 1)], lock=True)
+        row = conn.execute(sa.select(deliveries).where(deliveries.c.number == "SH2")).mappings().one()
+        one = delivery_lines.load(conn, row["id"])
+        every = delivery_lines.select(conn, deliveries.c.customer_id == row["customer_id"])
+        with pytest.raises(NotFound, match="no delivery line with id 999"):
+            delivery_lines.load(conn, 999)
+    assert sorted(found) == [("SH1", 1), ("SH2", 1)]
+    assert one._asdict() == dict(row) and one.key == ("SH2", 1) and one.qty == Decimal(3)
+    assert [d.number for d in every] == ["SH1", "SH2"]    # by date

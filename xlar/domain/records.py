@@ -1,7 +1,7 @@
 """The stored records every layer passes: a document (an invoice, a receipt, a credit note, a
-reversal, ...) and a customer as the book holds them.
+reversal, ...), a customer and a delivery line as the book holds them.
 
-Services load them (xlar.store.documents, xlar.store.customers), decide on their fields and
+Services load them (xlar.store.documents, .customers, .deliveries), decide on their fields and
 write what changes; no layer above the store reads a document or a customer as a database row.
 Amounts are integer minor units, as stored; `Document.amount` gives the total as `Money`. (What
 a person types for a customer, checked, is xlar.domain.customers.Customer.)
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from xlar.domain.allocation import LIVE
 from xlar.domain.documents import DocKind, DocStatus, MinorTotals
@@ -126,3 +126,36 @@ class Party:
 
 
 PARTY_COLUMNS = tuple(f.name for f in fields(Party))
+
+
+DeliveryKey = tuple[str, int]          # (delivery note number, line)
+
+
+class Delivery(NamedTuple):
+    """A stored delivery line (a delivery, or a return when KIND is 'return'). Its fields are the
+    columns of the deliveries table, in their order. A named tuple: made at C speed from a row
+    (billing reads every unbilled line of the book)."""
+
+    id: int
+    number: str                     # the delivery note
+    line_no: int
+    kind: str                       # delivery or return
+    delivered_on: date
+    customer_id: int
+    order_number: str | None
+    item: str
+    qty: Decimal                    # positive, also for a return
+    unit_price: Decimal | None      # none: not priced yet, so not billable
+    tax_rate: Decimal | None
+    currency: str | None
+    salesperson: str | None
+    billed_qty: Decimal             # what documents bill of it so far
+    status: str                     # draft or posted
+    net_minor: int | None           # qty x unit price, rounded once; tax on it
+    tax_minor: int | None
+    accrual_id: int | None          # the document that booked its revenue at delivery
+    rev: int
+
+    @property
+    def key(self) -> DeliveryKey:
+        return (self.number, self.line_no)

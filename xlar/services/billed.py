@@ -15,17 +15,19 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection
 
 from xlar.domain.billing import billed_party, share_units
 from xlar.domain.codes import Code
 from xlar.domain.documents import DocKind, LineInput
 from xlar.domain.errors import InvalidDocument, NotFound, XlarError
 from xlar.domain.money import tidy
+from xlar.domain.records import Delivery, DeliveryKey
+from xlar.store.deliveries import by_keys
 from xlar.store.tables import customers, deliveries, document_lines, documents
 from xlar.store.writes import in_chunks, update_rows
 
-Key = tuple[str, int]          # (delivery note number, line)
+Key = DeliveryKey
 LIVE_BILLING = ("draft", "posted", "approved")
 RETURN = "return"
 
@@ -38,16 +40,6 @@ def key_text(key: Key) -> str:
     return f"delivery {key[0]} line {key[1]}"
 
 
-def delivery_rows(conn: Connection, keys: Iterable[Key], *, lock: bool = False) -> dict[Key, RowMapping]:
-    """The delivery lines named by KEYS (those that exist), locked for update if asked."""
-    found: dict[Key, RowMapping] = {}
-    for chunk in in_chunks(keys):
-        stmt = sa.select(deliveries).where(sa.tuple_(deliveries.c.number, deliveries.c.line_no).in_(chunk))
-        for row in conn.execute(stmt.with_for_update() if lock else stmt).mappings():
-            found[(row["number"], row["line_no"])] = row
-    return found
-
-
 def parents(conn: Connection) -> dict[str, str | None]:
     """Every customer's head office code (None for none)."""
     return {code: parent for code, parent in conn.execute(sa.select(customers.c.code, customers.c.parent_code))}
@@ -57,7 +49,7 @@ def parents(conn: Connection) -> dict[str, str | None]:
 class LineCheck:
     """What a document needs to know to check its lines that bill deliveries."""
 
-    rows: dict[Key, RowMapping]
+    rows: dict[Key, Delivery]
     code_of: dict[int, str]
     parent_of: dict[str, str | None]
 
@@ -66,8 +58,8 @@ def line_check(conn: Connection, lines: Iterable[LineInput]) -> LineCheck | None
     keys = {(ln.delivery, ln.delivery_line) for ln in lines if ln.delivery}
     if not keys:
         return None
-    rows = delivery_rows(conn, keys)  # type: ignore[arg-type]  # a delivery named without its line is looked up as (number, None), which no row is
-    code_of = {i: code for chunk in in_chunks(r["customer_id"] for r in rows.values())
+    rows = by_keys(conn, keys)  # type: ignore[arg-type]  # a delivery named without its line is looked up as (number, None), which no row is
+    code_of = {i: code for chunk in in_chunks(r.customer_id for r in rows.values())
                for i, code in conn.execute(sa.select(customers.c.id, customers.c.code)
                                            .where(customers.c.id.in_(chunk)))}
     return LineCheck(rows, code_of, parents(conn))
@@ -85,23 +77,23 @@ def check_lines(check: LineCheck | None, kind: DocKind, customer: str, currency:
         row = check.rows.get(key) if check else None
         if row is None or check is None:
             raise NotFound(f"line {no}: no {key_text(key)}")
-        if row["status"] != "posted":
+        if row.status != "posted":
             raise InvalidDocument(f"line {no}: {key_text(key)} is a draft: post it before billing it")
-        delivered_to = check.code_of[row["customer_id"]]
+        delivered_to = check.code_of[row.customer_id]
         if customer not in (delivered_to, billed_party(delivered_to, check.parent_of)):
             raise InvalidDocument(f"line {no}: {key_text(key)} was delivered to {delivered_to}, "
                                   f"not to {customer} or a subsidiary of it")
-        if row["item"] != ln.item:
-            raise InvalidDocument(f"line {no}: item {ln.item!r} differs from {key_text(key)}'s {row['item']!r}")
-        if row["currency"] != currency:
-            raise InvalidDocument(f"line {no}: {key_text(key)} is in {row['currency']}, the document in {currency}")
-        is_return = row["kind"] == RETURN
+        if row.item != ln.item:
+            raise InvalidDocument(f"line {no}: item {ln.item!r} differs from {key_text(key)}'s {row.item!r}")
+        if row.currency != currency:
+            raise InvalidDocument(f"line {no}: {key_text(key)} is in {row.currency}, the document in {currency}")
+        is_return = row.kind == RETURN
         if kind is DocKind.CREDIT_NOTE and not is_return:
             raise InvalidDocument(f"line {no}: a credit note bills returns; {key_text(key)} is a delivery")
         if kind not in (DocKind.INVOICE, DocKind.CREDIT_NOTE):
             raise InvalidDocument(f"line {no}: a {kind} does not bill deliveries")
         if ln.returned != (is_return and kind is DocKind.INVOICE):
-            raise InvalidDocument(f"line {no}: {key_text(key)} is a {row['kind']}: on an invoice its "
+            raise InvalidDocument(f"line {no}: {key_text(key)} is a {row.kind}: on an invoice its "
                                   f"quantity is {'negative' if is_return else 'positive'}")
 
 
@@ -111,7 +103,7 @@ def rebill(conn: Connection, keys: Iterable[Key]) -> None:
     wanted = set(keys)
     if not wanted:
         return
-    rows = delivery_rows(conn, wanted, lock=True)
+    rows = by_keys(conn, wanted, lock=True)
     missing = wanted - rows.keys()
     if missing:
         raise NotFound(f"no {key_text(min(missing))}")
@@ -121,11 +113,11 @@ def rebill(conn: Connection, keys: Iterable[Key]) -> None:
     changes = []
     for key in sorted(wanted):
         row, now = rows[key], billed[key] or Decimal(0)
-        if now > row["qty"]:
-            raise OverBilled(f"{key_text(key)}: {now} would be billed of {row['qty']} "
-                             f"{'returned' if row['kind'] == RETURN else 'delivered'}")
-        if now != row["billed_qty"]:
-            changes.append((row["id"], {"billed_qty": tidy(now) if now else Decimal(0)}))
+        if now > row.qty:
+            raise OverBilled(f"{key_text(key)}: {now} would be billed of {row.qty} "
+                             f"{'returned' if row.kind == RETURN else 'delivered'}")
+        if now != row.billed_qty:
+            changes.append((row.id, {"billed_qty": tidy(now) if now else Decimal(0)}))
     update_rows(conn, deliveries, changes)
 
 
@@ -147,7 +139,7 @@ def delivered_values(conn: Connection, lines: list[dict[str, Any]]) -> None:
     keys = {(ln["delivery"], ln["delivery_line"]) for ln in lines if ln.get("delivery")}
     if not keys:
         return
-    rows = delivery_rows(conn, keys)
+    rows = by_keys(conn, keys)
     before: dict[Key, list[Decimal | int]] = defaultdict(lambda: [Decimal(0), 0, 0])
     for number, line_no, qty, net, tax in _billing_lines(conn, keys, ("posted", "approved")):
         acc = before[(number, line_no)]
@@ -159,15 +151,15 @@ def delivered_values(conn: Connection, lines: list[dict[str, Any]]) -> None:
             continue
         key = (ln["delivery"], ln["delivery_line"])
         row = rows[key]
-        if row["net_minor"] is None:
+        if row.net_minor is None or row.tax_minor is None:   # not priced: no value to share
             continue
         acc = before[key]
         qty = abs(ln["qty"])
-        if acc[0] + qty == row["qty"]:
-            net, tax = row["net_minor"] - int(acc[1]), row["tax_minor"] - int(acc[2])
+        if acc[0] + qty == row.qty:
+            net, tax = row.net_minor - int(acc[1]), row.tax_minor - int(acc[2])
         else:
-            net = share_units(row["net_minor"], qty, row["qty"])
-            tax = share_units(row["tax_minor"], qty, row["qty"])
+            net = share_units(row.net_minor, qty, row.qty)
+            tax = share_units(row.tax_minor, qty, row.qty)
         sign = -1 if ln["qty"] < 0 else 1
         ln["delivered_net_minor"], ln["delivered_tax_minor"] = sign * net, sign * tax
         acc[0] += qty

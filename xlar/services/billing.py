@@ -17,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection
 
 from xlar.domain.billing import billed_party, cycle_of
 from xlar.domain.documents import DocKind, LineInput, price_lines, totals_of
@@ -25,11 +25,12 @@ from xlar.domain.drafts import DraftDocument
 from xlar.domain.errors import InvalidDocument, XlarError
 from xlar.domain.money import from_minor, round_money
 from xlar.domain.periods import first_open_day, period_of
-from xlar.domain.records import Party
+from xlar.domain.records import Delivery, Party
 from xlar.services import booking
 from xlar.services import documents as docs
 from xlar.services.billed import RETURN
 from xlar.store.customers import every
+from xlar.store.deliveries import select as select_deliveries
 from xlar.store.documents import find
 from xlar.store.settings import read_settings
 from xlar.store.tables import (
@@ -108,9 +109,11 @@ def _original(conn: Connection, party_id: int, currency: str, item: str) -> str 
                         .order_by(d.doc_on.desc(), d.id.desc()).limit(1)).scalar()
 
 
-def _line(row: RowMapping, qty: Decimal, returned: bool) -> LineInput:
-    return LineInput(row["item"], -qty if returned else qty, row["unit_price"], row["tax_rate"] or Decimal(0),
-                     f"{row['number']}/{row['line_no']}", row["number"], row["line_no"], returned)
+def _line(row: Delivery, qty: Decimal, returned: bool) -> LineInput:
+    if row.unit_price is None:   # (plan leaves unpriced lines out, with the reason)
+        raise InvalidDocument(f"delivery {row.number} line {row.line_no} has no unit price")
+    return LineInput(row.item, -qty if returned else qty, row.unit_price, row.tax_rate or Decimal(0),
+                     f"{row.number}/{row.line_no}", row.number, row.line_no, returned)
 
 
 def plan(conn: Connection, through: date, customer: str | None = None) -> tuple[list[Planned], list[str]]:
@@ -121,14 +124,12 @@ def plan(conn: Connection, through: date, customer: str | None = None) -> tuple[
     parent_of = {code: party.parent_code for code, party in custs.items()}
     by_installments = _installment_orders(conn)
     problems: list[str] = []
-    groups: dict[tuple[str, date, str, str | None], list[tuple[RowMapping, Decimal]]] = defaultdict(list)
-    stmt = (sa.select(deliveries).where(deliveries.c.status == "posted", deliveries.c.delivered_on <= through)
-            .order_by(deliveries.c.delivered_on, deliveries.c.number, deliveries.c.line_no))
-    for row in conn.execute(stmt).mappings():
-        left = row["qty"] - row["billed_qty"]
+    groups: dict[tuple[str, date, str, str | None], list[tuple[Delivery, Decimal]]] = defaultdict(list)
+    for row in select_deliveries(conn, sa.and_(deliveries.c.status == "posted", deliveries.c.delivered_on <= through)):
+        left = row.qty - row.billed_qty
         if left <= 0:
             continue
-        to = code_of[row["customer_id"]]
+        to = code_of[row.customer_id]
         try:
             party = billed_party(to, parent_of)
         except XlarError as exc:
@@ -136,15 +137,15 @@ def plan(conn: Connection, through: date, customer: str | None = None) -> tuple[
             continue
         if customer is not None and customer not in (party, to):
             continue
-        cycle = cycle_of(row["delivered_on"], custs[party].closing_day)
+        cycle = cycle_of(row.delivered_on, custs[party].closing_day)
         if cycle > through:
             continue
-        if row["unit_price"] is None:
-            problems.append(f"delivery {row['number']} line {row['line_no']}: no unit price, so it cannot be billed; "
+        if row.unit_price is None:
+            problems.append(f"delivery {row.number} line {row.line_no}: no unit price, so it cannot be billed; "
                             "enter it on the Deliveries sheet")
             continue
-        order = row["order_number"] if row["order_number"] in by_installments else None
-        groups[(party, cycle, row["currency"], order)].append((row, left))
+        order = row.order_number if row.order_number in by_installments else None
+        groups[(party, cycle, row.currency or custs[to].currency, order)].append((row, left))
     planned: list[Planned] = []
     for (party, cycle, currency, order), rows in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2],
                                                                                         kv[0][3] or "")):
@@ -157,12 +158,12 @@ def plan(conn: Connection, through: date, customer: str | None = None) -> tuple[
 
 
 def _cycle(conn: Connection, party: Party, cycle: date, currency: str, order: str | None,
-           rows: Sequence[tuple[RowMapping, Decimal]], base: str) -> list[Planned]:
+           rows: Sequence[tuple[Delivery, Decimal]], base: str) -> list[Planned]:
     """One cycle's invoice (deliveries, and returns while it stays positive) or credit note."""
     rate = _rate(conn, currency, cycle, base)
-    sent = [_line(r, left, False) for r, left in rows if r["kind"] != RETURN]
-    back = [_line(r, left, True) for r, left in rows if r["kind"] == RETURN]
-    orders_billed = {r["order_number"] for r, _ in rows}
+    sent = [_line(r, left, False) for r, left in rows if r.kind != RETURN]
+    back = [_line(r, left, True) for r, left in rows if r.kind == RETURN]
+    orders_billed = {r.order_number for r, _ in rows}
     source, order = f"billing cycle to {cycle}", order or (orders_billed.pop() if len(orders_billed) == 1 else None)
 
     def notes(lines: Sequence[LineInput]) -> tuple[str, ...]:

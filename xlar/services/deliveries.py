@@ -18,18 +18,20 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection
 
 from xlar.domain.billing import billed_party
 from xlar.domain.documents import DocKind, DocStatus, MinorTotals, accrual_journal
 from xlar.domain.errors import Immutable, InvalidDocument, NotFound, XlarError
 from xlar.domain.money import round_money, tidy, to_minor
 from xlar.domain.periods import ensure_open, period_of
+from xlar.domain.records import Delivery
 from xlar.services.billed import RETURN, key_text, parents
 from xlar.services.booking import base_amounts, base_of
 from xlar.services.credit import latest_rate
 from xlar.store.audit import record, record_many
 from xlar.store.customers import by_codes
+from xlar.store.deliveries import load as load_delivery
 from xlar.store.documents import insert as insert_documents
 from xlar.store.ledger import journal_rows
 from xlar.store.numbering import reserve_numbers
@@ -150,40 +152,32 @@ def add_deliveries(conn: Connection, lines: Sequence[DeliveryLine], user: str) -
     return [r if isinstance(r, XlarError) else ids[r] for r in results]
 
 
-def _stored(conn: Connection, row_id: int) -> RowMapping:
-    row = conn.execute(sa.select(deliveries).where(deliveries.c.id == row_id).with_for_update()).mappings().first()
-    if row is None:
-        raise NotFound(f"no delivery line with id {row_id}")
-    return row
-
-
-def _refuse_if_booked(row: StoredRow, action: str) -> None:
-    if row["billed_qty"] or row["accrual_id"] is not None:
-        why = f"{row['billed_qty']} of it is billed" if row["billed_qty"] else "its revenue is booked"
-        raise Immutable(f"{key_text((row['number'], row['line_no']))} cannot be {action}: {why}; "
+def _refuse_if_booked(row: Delivery, action: str) -> None:
+    if row.billed_qty or row.accrual_id is not None:
+        why = f"{row.billed_qty} of it is billed" if row.billed_qty else "its revenue is booked"
+        raise Immutable(f"{key_text(row.key)} cannot be {action}: {why}; "
                         "enter a return line instead")
 
 
 def update_delivery(conn: Connection, row_id: int, line: DeliveryLine, user: str) -> None:
-    before = _stored(conn, row_id)
+    before = load_delivery(conn, row_id, lock=True)
     _refuse_if_booked(before, "changed")
     checker = _Checker(conn, [line], skip=row_id)
     book = checker.book
-    ensure_open(before["delivered_on"], book.closed_period, key_text((before["number"], before["line_no"])))
+    ensure_open(before.delivered_on, book.closed_period, key_text(before.key))
     values = checker.values(line)
     update_row(conn, deliveries, row_id, values)
-    record(conn, user, "update", "delivery", row_id, {k: before[k] for k in values}, values)
+    record(conn, user, "update", "delivery", row_id, {k: getattr(before, k) for k in values}, values)
     if values["status"] == "posted":
         _book(conn, [{**values, "id": row_id}], book, user)
 
 
 def delete_delivery(conn: Connection, row_id: int, user: str) -> None:
-    before = _stored(conn, row_id)
+    before = load_delivery(conn, row_id, lock=True)
     _refuse_if_booked(before, "deleted")
-    ensure_open(before["delivered_on"], read_settings(conn).closed_period,
-                key_text((before["number"], before["line_no"])))
+    ensure_open(before.delivered_on, read_settings(conn).closed_period, key_text(before.key))
     conn.execute(deliveries.delete().where(deliveries.c.id == row_id))
-    record(conn, user, "delete", "delivery", row_id, dict(before), None)
+    record(conn, user, "delete", "delivery", row_id, before._asdict(), None)
 
 
 def _book(conn: Connection, rows: Sequence[StoredRow], book: BookSettings, user: str) -> None:
