@@ -1,6 +1,6 @@
-"""The stored records (xlar.domain.records): a Document, a Party and a Delivery have every column
-of the documents, customers and deliveries tables, read and written through xlar.store.documents,
-.customers and .deliveries, on SQLite and PostgreSQL."""
+"""The stored records (xlar.domain.records) have every column of their tables; a Document, a Party
+and a Delivery are read and written through xlar.store.documents, .customers and .deliveries,
+on SQLite and PostgreSQL."""
 
 from dataclasses import FrozenInstanceError
 from datetime import date
@@ -13,18 +13,32 @@ from tests.books import USER, customer, invoice, line
 from xlar.domain.documents import DocKind, DocStatus
 from xlar.domain.errors import NotFound
 from xlar.domain.money import Money
-from xlar.domain.records import COLUMNS, PARTY_COLUMNS, Delivery, Document
+from xlar.domain.records import (
+    COLUMNS,
+    PARTY_COLUMNS,
+    Contract,
+    Delivery,
+    Document,
+    Order,
+    Payable,
+    PeriodClose,
+    StatementLine,
+)
 from xlar.services import documents as docs
 from xlar.store import customers as parties
 from xlar.store import deliveries as delivery_lines
 from xlar.store import documents as stored
+from xlar.store import tables
 from xlar.store.tables import customers, deliveries, documents
 
 
 def test_the_records_have_every_column_of_their_tables_in_its_order():
     assert COLUMNS == tuple(c.name for c in documents.columns)
     assert PARTY_COLUMNS == tuple(c.name for c in customers.columns)
-    assert Delivery._fields == tuple(c.name for c in deliveries.columns)
+    for record, table in ((Delivery, deliveries), (Order, tables.orders), (Contract, tables.contracts),
+                          (Payable, tables.payables), (StatementLine, tables.bank_lines),
+                          (PeriodClose, tables.period_closes)):
+        assert record._fields == tuple(c.name for c in table.columns), table.name
 
 
 def test_a_row_with_a_column_the_record_lacks_is_refused():

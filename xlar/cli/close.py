@@ -148,7 +148,7 @@ def _verify_book(conn: Connection, anchors: list[tuple[int, str]]) -> tuple[audi
     every row of the book against its seal."""
     from xlar.services.close import periods_closed
 
-    closes = [(int(p["chain_seq"]), str(p["chain_hash"])) for p in periods_closed(conn) if p["chain_seq"]]
+    closes = [(p.chain_seq, str(p.chain_hash)) for p in periods_closed(conn) if p.chain_seq]
     chain = audit.verify(conn, [*closes, *anchors])
     return chain, sealcheck.verify(conn, chain.seals)
 

@@ -1,7 +1,8 @@
 """The stored records every layer passes: a document (an invoice, a receipt, a credit note, a
-reversal, ...), a customer and a delivery line as the book holds them.
+reversal, ...), a customer, a delivery line, an order, a contract, a payable, an imported bank
+statement line and a month's close as the book holds them.
 
-Services load them (xlar.store.documents, .customers, .deliveries), decide on their fields and
+Services load them (xlar.store.documents, .customers, .deliveries, .orders), decide on their fields and
 write what changes; no layer above the store reads a document or a customer as a database row.
 Amounts are integer minor units, as stored; `Document.amount` gives the total as `Money`. (What
 a person types for a customer, checked, is xlar.domain.customers.Customer.)
@@ -159,3 +160,94 @@ class Delivery(NamedTuple):
     @property
     def key(self) -> DeliveryKey:
         return (self.number, self.line_no)
+
+
+class Order(NamedTuple):
+    """A stored sales order. Its fields are the columns of the orders table, in their order."""
+
+    id: int
+    number: str
+    customer_id: int
+    order_on: date
+    amount_minor: int | None
+    currency: str | None
+    deposit_pct: Decimal | None     # a deposit pre-invoice of this share is billed before delivery
+    contract: str | None            # the contract's number
+    installment_terms: str | None   # its final invoice is paid in these installments
+    rev: int
+
+
+class Contract(NamedTuple):
+    """A stored sales contract. Its fields are the columns of the contracts table, in their order."""
+
+    id: int
+    number: str
+    customer_id: int
+    sign_on: date | None
+    amount_minor: int | None
+    currency: str | None
+    payment_terms: str | None       # its orders' invoices are due on these terms
+    installment_terms: str | None
+    status: str | None
+    rev: int
+
+
+class Payable(NamedTuple):
+    """What the book owes a customer that is also a vendor (netted against what it owes). Its
+    fields are the columns of the payables table, in their order."""
+
+    id: int
+    customer_id: int
+    number: str                     # the vendor's invoice number
+    payable_on: date
+    due_on: date | None
+    currency: str
+    amount_minor: int
+    reference: str | None
+    memo: str | None
+    created_by: str
+    rev: int
+
+
+class PeriodClose(NamedTuple):
+    """A month's close (or its reopening). Its fields are the columns of the period_closes table."""
+
+    period: str                     # YYYY-MM
+    status: str                     # closed or reopened
+    closed_by: str
+    closed_at: datetime
+    reopened_by: str | None
+    reopened_at: datetime | None
+    reason: str | None              # why it was reopened
+    chain_seq: int | None           # the audit chain's head it was closed on
+    chain_hash: str | None
+
+
+class StatementLine(NamedTuple):
+    """An imported bank statement line and what became of it. Its fields are the columns of the
+    bank_lines table, in their order."""
+
+    id: int
+    line_key: str                   # importing the same line twice adds nothing
+    source: str                     # the file it came from
+    account: str
+    statement: str
+    seq: int
+    booked_on: date
+    value_on: date | None
+    amount_minor: int               # + money received, - money paid out
+    currency: str
+    counterparty: str | None
+    counterparty_account: str | None
+    reference: str | None           # the remittance text
+    end_to_end: str | None
+    bank_ref: str | None
+    reversal: bool
+    customer_id: int | None         # the customer it was matched to
+    invoices: str | None            # "INV-1=100.00; INV-2=5.00"
+    confidence: int
+    reason: str
+    exception: str | None           # why it waits in the exception queue; none: applied
+    receipt_id: int | None          # the receipt made of it
+    imported_by: str
+    imported_at: datetime

@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import cast
+from typing import NamedTuple, cast
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection
 
 from xlar.domain.bank import BankLine
 from xlar.domain.cash import CashIndex, CustomerRef, OpenInvoice, Suggestion, quoted_invoices
@@ -27,6 +27,7 @@ from xlar.domain.documents import DocKind
 from xlar.domain.drafts import DraftDocument
 from xlar.domain.errors import InvalidDocument, NotFound, XlarError
 from xlar.domain.money import from_minor, to_minor
+from xlar.domain.records import StatementLine
 from xlar.imports.bank import CsvMapping, InvalidImport, parse_statement
 from xlar.services import documents as docs
 from xlar.services.credit import latest_rate
@@ -202,37 +203,48 @@ def _draft_receipts(conn: Connection, wanted: Sequence[tuple[int, BankLine, Sugg
 def resolve(conn: Connection, line_id: int, customer: str, user: str, *, invoices: Sequence[str] = ()) -> int:
     """Turn a queued line into a draft receipt of CUSTOMER naming INVOICES; returns its id."""
     book = read_settings(conn)
-    row = conn.execute(sa.select(bank_lines).where(bank_lines.c.id == line_id).with_for_update()).mappings().first()
-    if row is None:
+    found_row = conn.execute(sa.select(bank_lines).where(bank_lines.c.id == line_id).with_for_update()).first()
+    if found_row is None:
         raise NotFound(f"no bank line {line_id}")
-    if row["receipt_id"] is not None:
+    row = StatementLine._make(found_row)
+    if row.receipt_id is not None:
         raise InvalidDocument(f"bank line {line_id} already has a receipt")
-    if row["amount_minor"] <= 0 or row["reversal"]:
+    if row.amount_minor <= 0 or row.reversal:
         raise InvalidDocument(f"bank line {line_id} is not money received: nothing to resolve into a receipt")
     line = _line_of(row)
     found = Suggestion(customer, tuple((number, Decimal(0)) for number in invoices), 100,
                        f"resolved by {user}", None)
-    receipt_id = docs.create_draft(conn, _receipt(conn, line, found, row["source"], book, {}), user)
+    receipt_id = docs.create_draft(conn, _receipt(conn, line, found, row.source, book, {}), user)
     cust_id = conn.execute(sa.select(customers.c.id).where(customers.c.code == customer)).scalar_one()
     after = {"receipt_id": receipt_id, "exception": None, "customer_id": cust_id,
-             "invoices": " ".join(invoices) or None, "reason": f"{row['reason']}; resolved by {user}"}
+             "invoices": " ".join(invoices) or None, "reason": f"{row.reason}; resolved by {user}"}
     update_row(conn, bank_lines, line_id, after)
-    record(conn, user, "resolve", "bank_line", line_id, {"exception": row["exception"]}, after)
+    record(conn, user, "resolve", "bank_line", line_id, {"exception": row.exception}, after)
     return receipt_id
 
 
-def _line_of(row: RowMapping) -> BankLine:
-    return BankLine(row["account"], row["statement"], row["seq"], row["booked_on"], row["value_on"],
-                    from_minor(row["amount_minor"], row["currency"]), row["currency"], row["counterparty"] or "",
-                    row["counterparty_account"] or "", row["reference"] or "", row["end_to_end"] or "",
-                    row["bank_ref"] or "", row["reversal"])
+def _line_of(row: StatementLine) -> BankLine:
+    return BankLine(row.account, row.statement, row.seq, row.booked_on, row.value_on,
+                    from_minor(row.amount_minor, row.currency), row.currency, row.counterparty or "",
+                    row.counterparty_account or "", row.reference or "", row.end_to_end or "",
+                    row.bank_ref or "", row.reversal)
 
 
-def statement_rows(conn: Connection) -> list[RowMapping]:
+class Shown(NamedTuple):
+    """A statement line as the BankLines sheet shows it: with its customer's code, and its
+    receipt's number (DRAFT-<id> for a draft) and status."""
+
+    line: StatementLine
+    customer: str | None
+    receipt: str | None
+    receipt_status: str | None
+
+
+def statement_rows(conn: Connection) -> list[Shown]:
     """Every imported line with its customer and receipt, newest first (the BankLines sheet)."""
     b, c, d = bank_lines.c, customers.c, documents.c
-    return list(conn.execute(
-        sa.select(bank_lines, c.code.label("customer"), d.number.label("receipt"), d.status.label("receipt_status"),
-                  d.id.label("receipt_doc"))
-        .outerjoin(customers, c.id == b.customer_id).outerjoin(documents, d.id == b.receipt_id)
-        .order_by(b.booked_on.desc(), b.id.desc())).mappings())
+    return [Shown(StatementLine._make(columns), code, number or (f"DRAFT-{doc_id}" if doc_id else None), status)
+            for *columns, code, number, status, doc_id in conn.execute(
+                sa.select(bank_lines, c.code, d.number, d.status, d.id)
+                .outerjoin(customers, c.id == b.customer_id).outerjoin(documents, d.id == b.receipt_id)
+                .order_by(b.booked_on.desc(), b.id.desc()))]

@@ -12,9 +12,10 @@ how they differ from the stored snapshot before replacing it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -37,6 +38,7 @@ from xlar.domain.periods import (
     period_of,
     previous_period,
 )
+from xlar.domain.records import PeriodClose
 from xlar.schema.messages import localize, localize_blocker
 from xlar.services import fx
 from xlar.store import audit, sealcheck
@@ -133,7 +135,8 @@ def stats_stmt(period: str) -> AnySelect:
             .order_by(customers.c.code, g.currency))
 
 
-def _stat(row: sa.RowMapping) -> Stat:
+def _stat(row: Mapping[Any, Any]) -> Stat:
+    """A row of stats_stmt as a Stat."""
     return Stat(row["code"], row["currency"], {c: int(row[c]) for c in COLUMNS},
                 {c: int(row[f"base_{c}"]) for c in COLUMNS})
 
@@ -232,7 +235,8 @@ def close(conn: Connection, period: str, user: str, *, today: date) -> Closed:
     chain_seq, chain_hash = audit.head(conn)   # the book as it closes: noted, to anchor the chain
     result.customers = _snapshot(conn, period, user)
     now = datetime.now(UTC)
-    before = conn.execute(sa.select(period_closes).where(period_closes.c.period == period)).mappings().first()
+    row = conn.execute(sa.select(period_closes).where(period_closes.c.period == period)).first()
+    before = None if row is None else PeriodClose._make(row)
     values = {"status": "closed", "closed_by": user, "closed_at": now, "chain_seq": chain_seq,
               "chain_hash": chain_hash}
     if before is None:
@@ -242,7 +246,7 @@ def close(conn: Connection, period: str, user: str, *, today: date) -> Closed:
     current = book.current_period if book.current_period and book.current_period > period else next_period(period)
     set_periods(conn, closed=period, current_period=current, user=user)
     result.current_period = current
-    record(conn, user, "close", "period", period, None if before is None else dict(before),
+    record(conn, user, "close", "period", period, None if before is None else before._asdict(),
            {"customers": result.customers, "current_period": current, "chain": f"{chain_seq}:{chain_hash}"})
     return result
 
@@ -280,10 +284,10 @@ def recompute(conn: Connection, period: str, user: str, *, apply: bool = True) -
     return found
 
 
-def periods_closed(conn: Connection) -> Sequence[sa.RowMapping]:
+def periods_closed(conn: Connection) -> list[PeriodClose]:
     """The months closed now (not those reopened since), oldest first."""
-    return conn.execute(sa.select(period_closes).where(period_closes.c.status == "closed")
-                        .order_by(period_closes.c.period)).mappings().all()
+    return [PeriodClose._make(row) for row in conn.execute(
+        sa.select(period_closes).where(period_closes.c.status == "closed").order_by(period_closes.c.period))]
 
 
 def month_ends(first: date, last: date) -> list[date]:

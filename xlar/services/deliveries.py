@@ -11,7 +11,7 @@ no longer be changed or deleted: a return line corrects it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -32,10 +32,10 @@ from xlar.services.credit import latest_rate
 from xlar.store.audit import record, record_many
 from xlar.store.customers import by_codes
 from xlar.store.deliveries import load as load_delivery
+from xlar.store.deliveries import select as select_deliveries
 from xlar.store.documents import insert as insert_documents
 from xlar.store.ledger import journal_rows
 from xlar.store.numbering import reserve_numbers
-from xlar.store.reads import StoredRow
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import customers, deliveries, journal_lines, orders
 from xlar.store.writes import execute_many, in_chunks, insert_rows, update_row
@@ -148,7 +148,8 @@ def add_deliveries(conn: Connection, lines: Sequence[DeliveryLine], user: str) -
     for values, row_id in zip(good, ids, strict=True):
         values["id"] = row_id
     record_many(conn, user, "create", "delivery", [(v["id"], None, v) for v in good])
-    _book(conn, [v for v in good if v["status"] == "posted"], checker.book, user)
+    _book(conn, [row_id for values, row_id in zip(good, ids, strict=True) if values["status"] == "posted"],
+          checker.book, user)
     return [r if isinstance(r, XlarError) else ids[r] for r in results]
 
 
@@ -169,7 +170,7 @@ def update_delivery(conn: Connection, row_id: int, line: DeliveryLine, user: str
     update_row(conn, deliveries, row_id, values)
     record(conn, user, "update", "delivery", row_id, {k: getattr(before, k) for k in values}, values)
     if values["status"] == "posted":
-        _book(conn, [{**values, "id": row_id}], book, user)
+        _book(conn, [row_id], book, user)
 
 
 def delete_delivery(conn: Connection, row_id: int, user: str) -> None:
@@ -180,35 +181,40 @@ def delete_delivery(conn: Connection, row_id: int, user: str) -> None:
     record(conn, user, "delete", "delivery", row_id, before._asdict(), None)
 
 
-def _book(conn: Connection, rows: Sequence[StoredRow], book: BookSettings, user: str) -> None:
-    """Revenue at delivery: one posted accrual document per note for ROWS, with its journal."""
-    if book.revenue_recognition != "delivery" or not rows:
+def _book(conn: Connection, ids: Sequence[int], book: BookSettings, user: str) -> None:
+    """Revenue at delivery: one posted accrual document per note for the posted lines IDS, with its journal."""
+    if book.revenue_recognition != "delivery" or not ids:
         return
-    notes: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    for row in rows:
-        notes[row["number"]].append(row)
-    now, rows_of, members_of = datetime.now(UTC), [], []
+    notes: dict[str, list[Delivery]] = defaultdict(list)
+    for chunk in in_chunks(ids):
+        for row in select_deliveries(conn, deliveries.c.id.in_(chunk)):
+            if row.net_minor is None or row.tax_minor is None or row.currency is None:
+                raise InvalidDocument(f"{key_text(row.key)}: revenue is recognised at delivery, so a posted line "
+                                      "needs its unit price")
+            notes[row.number].append(row)
+    now, members_of = datetime.now(UTC), []
+    rows_of: list[dict[str, Any]] = []
     for number, members in sorted(notes.items()):
         first = members[0]
-        sign = {row["id"]: -1 if row["kind"] == RETURN else 1 for row in members}
-        totals = MinorTotals(sum(sign[r["id"]] * r["net_minor"] for r in members),
-                             sum(sign[r["id"]] * r["tax_minor"] for r in members))
-        cur = first["currency"]
-        rate = latest_rate(conn, cur, first["delivered_on"], book)
+        sign = {row.id: -1 if row.kind == RETURN else 1 for row in members}
+        totals = MinorTotals(sum(sign[r.id] * (r.net_minor or 0) for r in members),
+                             sum(sign[r.id] * (r.tax_minor or 0) for r in members))
+        cur = first.currency or ""
+        rate = latest_rate(conn, cur, first.delivered_on, book)
         rows_of.append({"kind": DocKind.DELIVERY.value, "status": DocStatus.POSTED.value,
-                        "customer_id": first["customer_id"], "doc_on": first["delivered_on"],
-                        "due_on": first["delivered_on"], "currency": cur, "fx_rate": rate, "net_minor": totals.net,
+                        "customer_id": first.customer_id, "doc_on": first.delivered_on,
+                        "due_on": first.delivered_on, "currency": cur, "fx_rate": rate, "net_minor": totals.net,
                         "tax_minor": totals.tax, "amount_minor": totals.total,
                         "base_amount_minor": base_amounts(cur, totals, rate, book).total, "source": number,
                         "memo": f"revenue at delivery of note {number}", "created_by": user, "created_at": now,
                         "posted_by": user, "posted_at": now})
-        members_of.append([r["id"] for r in members])
+        members_of.append([r.id for r in members])
     by_year: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows_of:
-        by_year[row["doc_on"].year].append(row)
+    for values in rows_of:
+        by_year[values["doc_on"].year].append(values)
     for year, group in by_year.items():
-        for row, doc_no in zip(group, reserve_numbers(conn, DocKind.DELIVERY, year, len(group)), strict=True):
-            row["number"] = doc_no
+        for values, doc_no in zip(group, reserve_numbers(conn, DocKind.DELIVERY, year, len(group)), strict=True):
+            values["number"] = doc_no
     docs, journal = insert_documents(conn, rows_of), []
     for doc, members_ids in zip(docs, members_of, strict=True):
         journal += journal_rows(doc, accrual_journal(doc.totals, base_of(doc, book), book.accounts))

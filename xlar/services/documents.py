@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection
 
 from xlar.domain.billing import billed_party, schedule
 from xlar.domain.documents import (
@@ -39,7 +39,7 @@ from xlar.domain.drafts import (
 from xlar.domain.errors import Immutable, InvalidDocument, NotFound, XlarError
 from xlar.domain.money import to_minor
 from xlar.domain.periods import ensure_open
-from xlar.domain.records import Document, Party
+from xlar.domain.records import Contract, Document, Order, Party
 from xlar.domain.terms import PaymentTerms, due_date
 from xlar.services import billed, booking
 from xlar.services import posting as posting_service
@@ -47,17 +47,16 @@ from xlar.services.booking import installment_plan, line_keys, lines_of, utc_now
 from xlar.services.customers import find_terms
 from xlar.services.posting import Posting, after_posting, numbers_for
 from xlar.store import documents as stored
+from xlar.store import orders as orders_store
 from xlar.store.audit import record, record_many
 from xlar.store.customers import by_codes
 from xlar.store.settings import BookSettings, read_settings
 from xlar.store.tables import (
     bank_lines,
-    contracts,
     customers,
     document_lines,
     documents,
     open_items,
-    orders,
 )
 from xlar.store.writes import execute_many, update_row
 
@@ -111,16 +110,11 @@ class _Refs:
             self.terms[code] = find_terms(self.conn, code)
         return self.terms[code]
 
-    def order(self, number: str) -> RowMapping:
-        row = self.conn.execute(sa.select(orders, customers.c.code.label("customer"))
-                                .join(customers, customers.c.id == orders.c.customer_id)
-                                .where(orders.c.number == number)).mappings().first()
-        if row is None:
-            raise NotFound(f"unknown order {number!r}")
-        return row
+    def order(self, number: str) -> tuple[Order, str]:
+        return orders_store.order(self.conn, number)
 
-    def contract(self, number: str) -> RowMapping | None:
-        return self.conn.execute(sa.select(contracts).where(contracts.c.number == number)).mappings().first()
+    def contract(self, number: str) -> Contract | None:
+        return orders_store.contract(self.conn, number)
 
     def document(self, number: str) -> tuple[Document, str]:
         """The document numbered NUMBER, and its customer's code."""
@@ -224,15 +218,15 @@ def _links(refs: _Refs, draft: DraftDocument, currency: str) -> dict[str, Any]:
                                   f"of {whose} in {original.currency}")
         links["related_id"] = original.id
     if draft.order:
-        order = refs.order(draft.order)
-        if order["customer"] != draft.customer and billed_party(order["customer"], refs.parents()) != draft.customer:
-            raise InvalidDocument(f"order {draft.order} is {order['customer']}'s, not {draft.customer}'s")
-        links["order_number"] = order["number"]
-        contract = refs.contract(order["contract"]) if order["contract"] else None
+        order, owner = refs.order(draft.order)
+        if owner != draft.customer and billed_party(owner, refs.parents()) != draft.customer:
+            raise InvalidDocument(f"order {draft.order} is {owner}'s, not {draft.customer}'s")
+        links["order_number"] = order.number
+        contract = refs.contract(order.contract) if order.contract else None
         if not links["installment_terms"] and draft.kind is DocKind.INVOICE:
-            links["installment_terms"] = order["installment_terms"] or (contract and contract["installment_terms"])
-        if contract is not None and contract["payment_terms"]:
-            links["contract_terms"] = contract["payment_terms"]
+            links["installment_terms"] = order.installment_terms or (contract and contract.installment_terms)
+        if contract is not None and contract.payment_terms:
+            links["contract_terms"] = contract.payment_terms
     if links["installment_terms"] and draft.kind is not DocKind.INVOICE:
         raise InvalidDocument(f"{draft.kind} for {draft.customer}: only invoices are paid in installments")
     return links

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection
 
 from xlar.domain.documents import DocKind, DocStatus, JournalLine
 from xlar.domain.errors import InvalidAllocation, InvalidDocument, NotAllowed, NotFound
@@ -22,6 +22,7 @@ from xlar.domain.items import OpenItem
 from xlar.domain.ledger import base_share
 from xlar.domain.money import from_minor, to_minor
 from xlar.domain.periods import ensure_open
+from xlar.domain.records import Payable
 from xlar.services import booking, matching
 from xlar.store.audit import record
 from xlar.store.customers import by_code
@@ -198,7 +199,7 @@ def refund(conn: Connection, number: str, on: date, user: str, *, amount: Decima
     return row.id
 
 
-def payables_open(conn: Connection, customer_id: int, currency: str | None = None) -> list[tuple[RowMapping, int]]:
+def payables_open(conn: Connection, customer_id: int, currency: str | None = None) -> list[tuple[Payable, int]]:
     """A customer's payables with what is not yet netted of each, oldest due first."""
     p, pa = payables.c, payable_allocations.c
     netted = (sa.select(sa.func.coalesce(sa.func.sum(pa.amount_minor), 0)).where(pa.payable_id == p.id)
@@ -207,8 +208,9 @@ def payables_open(conn: Connection, customer_id: int, currency: str | None = Non
     if currency:
         stmt = stmt.where(p.currency == currency)
     rows = conn.execute(stmt.order_by(sa.func.coalesce(p.due_on, p.payable_on), p.payable_on, p.id)
-                        .with_for_update(of=payables)).mappings().all()
-    return [(row, row["amount_minor"] - row["netted"]) for row in rows]
+                        .with_for_update(of=payables)).all()
+    read = [(Payable._make(columns), netted) for *columns, netted in rows]
+    return [(payable, payable.amount_minor - netted) for payable, netted in read]
 
 
 def net(conn: Connection, customer: str, on: date, user: str, *, currency: str | None = None,
@@ -223,7 +225,7 @@ def net(conn: Connection, customer: str, on: date, user: str, *, currency: str |
                               "is netted")
     cur = currency or cust.currency
     ensure_open(on, book.closed_period, f"netting for {customer}")
-    owed = [(row, left) for row, left in payables_open(conn, cust.id, cur) if left > 0 and row["payable_on"] <= on]
+    owed = [(row, left) for row, left in payables_open(conn, cust.id, cur) if left > 0 and row.payable_on <= on]
     listed, listing = listed_stmt(on, cust.id, documents.c.fx_rate)
     invoices = [row for row in conn.execute(
         listed.where(listing.c.currency == cur, listing.c[OPEN] > 0, documents.c.status.in_(matching.LIVE))
@@ -254,7 +256,7 @@ def net(conn: Connection, customer: str, on: date, user: str, *, currency: str |
     for payable, open_ in owed:
         take = min(left, open_)
         if take > 0:
-            cleared.append({"payable_id": payable["id"], "document_id": row.id, "amount_minor": take})
+            cleared.append({"payable_id": payable.id, "document_id": row.id, "amount_minor": take})
             left -= take
     conn.execute(payable_allocations.insert(), cleared)
     record(conn, user, "net", "document", row.id, None, {"payables": cleared})

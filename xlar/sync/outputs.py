@@ -136,7 +136,7 @@ def _month_end(conn: Connection, as_of: date, zh: bool) -> list[Output]:
                     f"Base debit ({book.base_currency})", f"Base credit ({book.base_currency})", "Memo"],
         lines.values.tolist(), {0: "yyyy-mm-dd", 7: MONEY, 8: MONEY, 9: MONEY, 10: MONEY}, {7: 6, 8: 6})
     stat_rows = []
-    closed = close.snapshots(conn, [p["period"] for p in close.periods_closed(conn)])
+    closed = close.snapshots(conn, [p.period for p in close.periods_closed(conn)])
     for period, stats in closed.items():
         for stat in stats.values():
             cur = stat.currency
@@ -173,16 +173,16 @@ def _bank(conn: Connection, zh: bool) -> list[Output]:
          "状态"] if zh else
         ["Line", "Booked", "Currency", "Amount", "Counterparty", "Account", "Remittance", "Customer", "Invoices",
          "Confidence", "Reason", "Receipt", "Status"],
-        [[r["id"], r["booked_on"], r["currency"], from_minor(r["amount_minor"], r["currency"]), r["counterparty"],
-          r["counterparty_account"], r["reference"], r["customer"], r["invoices"], r["confidence"], r["reason"],
-          r["receipt"] or (f"DRAFT-{r['receipt_doc']}" if r["receipt_doc"] else None),
-          r["exception"] or r["receipt_status"]] for r in rows], formats, {3: 2})
+        [[r.line.id, r.line.booked_on, r.line.currency, from_minor(r.line.amount_minor, r.line.currency),
+          r.line.counterparty, r.line.counterparty_account, r.line.reference, r.customer, r.line.invoices,
+          r.line.confidence, r.line.reason, r.receipt, r.line.exception or r.receipt_status] for r in rows],
+        formats, {3: 2})
     queue = Output(
         "BankExceptions",
         ["流水号", "记账日", "币种", "金额", "对方户名", "对方账号", "附言", "建议客户", "原因"] if zh else
         ["Line", "Booked", "Currency", "Amount", "Counterparty", "Account", "Remittance", "Suggested customer",
          "Why it waits"],
-        [[r["id"], r["booked_on"], r["currency"], from_minor(r["amount_minor"], r["currency"]), r["counterparty"],
-          r["counterparty_account"], r["reference"], r["customer"], r["exception"]]
-         for r in rows if r["receipt_id"] is None and r["exception"]], formats, {3: 2})
+        [[r.line.id, r.line.booked_on, r.line.currency, from_minor(r.line.amount_minor, r.line.currency),
+          r.line.counterparty, r.line.counterparty_account, r.line.reference, r.customer, r.line.exception]
+         for r in rows if r.line.receipt_id is None and r.line.exception], formats, {3: 2})
     return [lines, queue]
