@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from xlar.domain import allocation
 from xlar.domain.billing import InstallmentPeriod, check_plan, schedule
 from xlar.domain.documents import (
     DocKind,
@@ -50,7 +51,7 @@ from xlar.store.tables import (
 from xlar.store.writes import execute_many, in_chunks, insert_row, update_row
 
 _INSERT_ITEMS, _INSERT_JOURNAL = open_items.insert(), journal_lines.insert()
-LIVE = (DocStatus.POSTED.value, DocStatus.APPROVED.value)
+LIVE = allocation.LIVE   # document statuses that stand in the ledger
 
 
 def utc_now() -> datetime:

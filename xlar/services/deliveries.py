@@ -185,21 +185,20 @@ def _book(conn: Connection, ids: Sequence[int], book: BookSettings, user: str) -
     """Revenue at delivery: one posted accrual document per note for the posted lines IDS, with its journal."""
     if book.revenue_recognition != "delivery" or not ids:
         return
-    notes: dict[str, list[Delivery]] = defaultdict(list)
+    notes: dict[str, list[tuple[Delivery, int, int]]] = defaultdict(list)   # note -> (line, net, tax)
     for chunk in in_chunks(ids):
         for row in select_deliveries(conn, deliveries.c.id.in_(chunk)):
-            if row.net_minor is None or row.tax_minor is None or row.currency is None:
-                raise InvalidDocument(f"{key_text(row.key)}: revenue is recognised at delivery, so a posted line "
-                                      "needs its unit price")
-            notes[row.number].append(row)
+            # _Checker refuses a posted line without its price when revenue is recognised at delivery
+            assert row.net_minor is not None and row.tax_minor is not None
+            notes[row.number].append((row, row.net_minor, row.tax_minor))
     now, members_of = datetime.now(UTC), []
     rows_of: list[dict[str, Any]] = []
     for number, members in sorted(notes.items()):
-        first = members[0]
-        sign = {row.id: -1 if row.kind == RETURN else 1 for row in members}
-        totals = MinorTotals(sum(sign[r.id] * (r.net_minor or 0) for r in members),
-                             sum(sign[r.id] * (r.tax_minor or 0) for r in members))
-        cur = first.currency or ""
+        first = members[0][0]
+        cur = first.currency
+        assert cur is not None   # _Checker gives every line a currency (its own, or its customer's)
+        signed = [(-1 if row.kind == RETURN else 1, net, tax) for row, net, tax in members]
+        totals = MinorTotals(sum(sign * net for sign, net, _ in signed), sum(sign * tax for sign, _, tax in signed))
         rate = latest_rate(conn, cur, first.delivered_on, book)
         rows_of.append({"kind": DocKind.DELIVERY.value, "status": DocStatus.POSTED.value,
                         "customer_id": first.customer_id, "doc_on": first.delivered_on,
@@ -208,7 +207,7 @@ def _book(conn: Connection, ids: Sequence[int], book: BookSettings, user: str) -
                         "base_amount_minor": base_amounts(cur, totals, rate, book).total, "source": number,
                         "memo": f"revenue at delivery of note {number}", "created_by": user, "created_at": now,
                         "posted_by": user, "posted_at": now})
-        members_of.append([r.id for r in members])
+        members_of.append([row.id for row, _, _ in members])
     by_year: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for values in rows_of:
         by_year[values["doc_on"].year].append(values)

@@ -39,7 +39,7 @@ from xlar.domain.drafts import (
 from xlar.domain.errors import Immutable, InvalidDocument, NotFound, XlarError
 from xlar.domain.money import to_minor
 from xlar.domain.periods import ensure_open
-from xlar.domain.records import Contract, Document, Order, Party
+from xlar.domain.records import Document, Party
 from xlar.domain.terms import PaymentTerms, due_date
 from xlar.services import billed, booking
 from xlar.services import posting as posting_service
@@ -109,12 +109,6 @@ class _Refs:
         if code not in self.terms:
             self.terms[code] = find_terms(self.conn, code)
         return self.terms[code]
-
-    def order(self, number: str) -> tuple[Order, str]:
-        return orders_store.order(self.conn, number)
-
-    def contract(self, number: str) -> Contract | None:
-        return orders_store.contract(self.conn, number)
 
     def document(self, number: str) -> tuple[Document, str]:
         """The document numbered NUMBER, and its customer's code."""
@@ -218,11 +212,11 @@ def _links(refs: _Refs, draft: DraftDocument, currency: str) -> dict[str, Any]:
                                   f"of {whose} in {original.currency}")
         links["related_id"] = original.id
     if draft.order:
-        order, owner = refs.order(draft.order)
+        order, owner = orders_store.order(refs.conn, draft.order)
         if owner != draft.customer and billed_party(owner, refs.parents()) != draft.customer:
             raise InvalidDocument(f"order {draft.order} is {owner}'s, not {draft.customer}'s")
         links["order_number"] = order.number
-        contract = refs.contract(order.contract) if order.contract else None
+        contract = orders_store.contract(refs.conn, order.contract) if order.contract else None
         if not links["installment_terms"] and draft.kind is DocKind.INVOICE:
             links["installment_terms"] = order.installment_terms or (contract and contract.installment_terms)
         if contract is not None and contract.payment_terms:

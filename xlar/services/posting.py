@@ -193,14 +193,15 @@ def _offset_deposits(conn: Connection, invoices: Sequence[Document], book: BookS
     by_id = {i.id: i for i in invoices}
     for (inv_id, order), gross in sorted(per_order.items()):
         inv = by_id[inv_id]
-        deposits = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(d.amount_minor), 0), sa.func.count()).where(
-            d.order_number == order, d.kind == DocKind.DEPOSIT_INVOICE.value, d.status.in_(LIVE),
-            d.currency == inv.currency)).one()
-        if not deposits[1]:
+        deposited, deposits = conn.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(d.amount_minor), 0), sa.func.count()).where(
+                d.order_number == order, d.kind == DocKind.DEPOSIT_INVOICE.value, d.status.in_(LIVE),
+                d.currency == inv.currency)).one()
+        if not deposits:
             continue
         offset_before = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(d.amount_minor), 0)).where(
             d.order_number == order, d.kind == DocKind.DEPOSIT_OFFSET.value, d.status.in_(LIVE))).scalar_one()
-        left = deposits[0] - offset_before
+        left = deposited - offset_before
         open_now = sum(amount for _, amount in _open_of(conn, inv_id))
         amount = min(left, gross, open_now)
         if amount <= 0:
